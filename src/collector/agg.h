@@ -1,0 +1,69 @@
+/*
+ * agg: per-worker aggregation of task output-buffer state (pure, no I/O).
+ *
+ * One agg holds the workers of one query (filled by the extractor) or of one
+ * cycle (queries merged in once each parsed completely), keyed by node id.
+ * The table has a hard cap on workers; a task for a new worker past the cap
+ * is refused with AGG_EFULL and the caller decides (the query is counted as an
+ * error). Sums saturate at UINT64_MAX instead of wrapping.
+ *
+ * Semantics per worker (see ../shared/samples/README.md for the truth tables):
+ *   buffered_bytes/pages  sum of outputBuffers.totalBufferedBytes/Pages over tasks
+ *                         whose buffer state is not terminal (FINISHED, ABORTED, FAILED)
+ *   active_buffers        tasks with outputBuffers whose state is not terminal
+ *   pages_sent            sum of outputBuffers.totalPagesSent over all tasks
+ *   running_tasks         tasks whose taskStatus.state is not terminal
+ *                         (FINISHED, CANCELED, ABORTED, FAILED)
+ * An absent state counts as not terminal: unknown is never reported as idle.
+ *
+ * Not thread-safe; one agg per thread of use.
+ */
+#ifndef TBE_AGG_H
+#define TBE_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AGG_ID_MAX 256 /* bytes of a node id or address, NUL included */
+
+enum agg_status { AGG_OK = 0, AGG_EFULL = -1, AGG_ENOMEM = -2, AGG_EINVAL = -3 };
+
+/* One task as the extractor saw it. Strings are borrowed, NUL-terminated. */
+struct agg_task {
+    const char *node_id; /* taskStatus.nodeId, or "" */
+    const char *address; /* host:port of taskStatus.self, or "" */
+    int has_buffers;     /* an outputBuffers object was present */
+    int buffer_terminal; /* outputBuffers.state is FINISHED/ABORTED/FAILED */
+    int task_terminal;   /* taskStatus.state is FINISHED/CANCELED/ABORTED/FAILED */
+    uint64_t buffered_bytes;
+    uint64_t buffered_pages;
+    uint64_t pages_sent;
+};
+
+struct agg_worker {
+    char node_id[AGG_ID_MAX]; /* the key: node id, or the address when there is none */
+    char address[AGG_ID_MAX];
+    uint64_t buffered_bytes;
+    uint64_t buffered_pages;
+    uint64_t active_buffers;
+    uint64_t pages_sent;
+    uint64_t running_tasks;
+};
+
+struct agg;
+
+/* A new empty table for at most max_workers workers; NULL on allocation failure. */
+struct agg *agg_new(size_t max_workers);
+void agg_free(struct agg *a); /* NULL ok */
+void agg_clear(struct agg *a); /* empty it, keep its memory */
+
+/* Add one task. AGG_EINVAL when it has neither node id nor address. */
+int agg_add_task(struct agg *a, const struct agg_task *t);
+/* Add every worker of src into dst (summing). AGG_EFULL leaves dst unchanged. */
+int agg_merge(struct agg *dst, const struct agg *src);
+
+size_t agg_count(const struct agg *a);
+/* The workers sorted by node_id (bytewise); valid until the next change. */
+const struct agg_worker *agg_sorted(struct agg *a, size_t *ret_n);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * extract: a pure, chunk-fed streaming extractor of per-worker output-buffer
+ * state from one Trino QueryInfo document (GET /v1/query/{id}), built on yajl.
+ *
+ * Feed it the body in chunks of any size; results are identical at every
+ * split. Memory is constant whatever the document size: JSON depth, string
+ * length and token length are capped (strings longer than max_string are
+ * truncated before yajl buffers them; deeper nesting or longer non-string
+ * tokens are an error). Only task-level fields are read:
+ *   stage container  outputStage{...subStages:[StageInfo...]} (<= 476, nested)
+ *                    stages{outputStageId, stages:[StageInfo...]} (>= 477, flat)
+ *   StageInfo.tasks[] -> taskStatus.{nodeId,self,state}, outputBuffers.{state,
+ *                    totalBufferedBytes,totalBufferedPages,totalPagesSent}
+ * matched by name at their exact depth, in any key order; every other key
+ * (per-buffer and exchange bufferedBytes decoys included) is skipped.
+ * Tasks go into the agg given at creation when each task object closes.
+ *
+ * Not thread-safe; one extractor per document in flight.
+ */
+#ifndef TBE_EXTRACT_H
+#define TBE_EXTRACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl/yajl_common.h>
+
+#include "agg.h"
+
+enum extract_status {
+    EXTRACT_OK = 0,
+    EXTRACT_ESYNTAX = -1,      /* not JSON, or truncated at finish */
+    EXTRACT_EDEPTH = -2,       /* nesting deeper than max_depth */
+    EXTRACT_ETOKEN = -3,       /* a number or literal longer than max_token */
+    EXTRACT_EWORKERS = -4,     /* more workers than the agg's cap */
+    EXTRACT_EUNSUPPORTED = -5, /* a layout this extractor does not read (prestodb, pre-0.146) */
+    EXTRACT_ENOMEM = -6,
+    EXTRACT_EINVAL = -7, /* a task with neither nodeId nor self, or a bad field type */
+};
+
+enum extract_layout {
+    EXTRACT_LAYOUT_NONE = 0, /* no stages yet (queued, planning, DDL, failed early) */
+    EXTRACT_LAYOUT_NESTED = 1,
+    EXTRACT_LAYOUT_FLAT = 2,
+};
+
+struct extract_limits {
+    size_t max_depth;  /* JSON nesting; 0 = default 256 */
+    size_t max_string; /* bytes kept of one string; 0 = default 65536 */
+    size_t max_token;  /* bytes of one number/literal; 0 = default 1024 */
+};
+
+struct extract_stats {
+    uint64_t bytes;  /* bytes fed */
+    uint64_t stages; /* StageInfo objects seen */
+    uint64_t tasks;  /* TaskInfo objects added to the agg */
+    int layout;      /* enum extract_layout */
+    int pruned;      /* "pruned": true was seen */
+    char query_id[AGG_ID_MAX];
+    char state[32]; /* QueryInfo.state, "" if absent */
+};
+
+struct extract;
+
+/*
+ * A new extractor adding tasks to out (borrowed, must outlive it). alloc may
+ * be NULL (malloc). Returns NULL on allocation failure.
+ */
+struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
+                            const yajl_alloc_funcs *alloc);
+/* Feed the next chunk. Returns EXTRACT_OK or the first error (sticky). */
+int extract_feed(struct extract *x, const void *buf, size_t len);
+/* End of document: EXTRACT_OK if it was one complete JSON value. */
+int extract_finish(struct extract *x);
+/* Human-readable reason of the last error, with the byte offset; "" if none. */
+const char *extract_error(const struct extract *x);
+void extract_get_stats(const struct extract *x, struct extract_stats *ret);
+void extract_free(struct extract *x); /* NULL ok */
+
+#endif

@@ -1,0 +1,8 @@
+# Pure parsers (no I/O): the extractor, the query-list parser, the aggregator.
+# Owned by the extractor work; linked by the collector, the supervisor (--parse) and tests.
+add_library(tbe_parse STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/agg.c
+  ${CMAKE_CURRENT_LIST_DIR}/extract.c
+  ${CMAKE_CURRENT_LIST_DIR}/qlist.c)
+target_include_directories(tbe_parse PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(tbe_parse PUBLIC PkgConfig::YAJL)

@@ -1,0 +1,40 @@
+/*
+ * qlist: pure, chunk-fed streaming parser of GET /v1/query (a JSON array of
+ * BasicQueryInfo), keeping only each element's queryId and state. The list
+ * carries every query's full text, so it is streamed with the same caps as
+ * the extractor. At most max_queries ids are kept; the rest are counted.
+ *
+ * Not thread-safe.
+ */
+#ifndef TBE_QLIST_H
+#define TBE_QLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl/yajl_common.h>
+
+#include "extract.h"
+
+#define QLIST_ID_MAX 128
+
+struct qlist;
+
+struct qlist *qlist_new(size_t max_queries, const struct extract_limits *lim,
+                        const yajl_alloc_funcs *alloc);
+/* Feed/finish return enum extract_status codes. */
+int qlist_feed(struct qlist *q, const void *buf, size_t len);
+int qlist_finish(struct qlist *q);
+const char *qlist_error(const struct qlist *q);
+
+/* Queries kept (with their state, "" if absent), in document order; ids over
+ * QLIST_ID_MAX bytes or elements without a queryId are counted as malformed. */
+size_t qlist_count(const struct qlist *q);
+const char *qlist_id(const struct qlist *q, size_t i);
+const char *qlist_state(const struct qlist *q, size_t i);
+/* Elements beyond max_queries (not kept). */
+uint64_t qlist_overflow(const struct qlist *q);
+uint64_t qlist_malformed(const struct qlist *q);
+void qlist_free(struct qlist *q); /* NULL ok */
+
+#endif

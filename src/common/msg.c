@@ -1,0 +1,406 @@
+/*
+ * msg: encoder and bounds-checked decoder of the supervisor <-> collector
+ * messages (see msg.h for the wire format). Pure: no I/O, no logging.
+ */
+#include "msg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct writer {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+    int err;
+};
+
+struct reader {
+    const uint8_t *buf;
+    size_t len;
+    size_t pos;
+    int err;
+};
+
+static void put_u64(struct writer *w, uint64_t v)
+{
+    if (w->err)
+        return;
+    if (w->cap - w->len < 8) {
+        w->err = MSG_ESPACE;
+        return;
+    }
+    for (int i = 0; i < 8; i++)
+        w->buf[w->len++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_str(struct writer *w, const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (w->err)
+        return;
+    if (n > max) {
+        w->err = MSG_ECAP;
+        return;
+    }
+    if (w->cap - w->len < 4 + n) {
+        w->err = MSG_ESPACE;
+        return;
+    }
+    for (int i = 0; i < 4; i++)
+        w->buf[w->len++] = (uint8_t)(n >> (8 * i));
+    if (n)
+        memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void begin(struct writer *w, uint8_t *buf, size_t cap, uint16_t type)
+{
+    w->buf = buf;
+    w->cap = cap < MSG_MAX_FRAME ? cap : MSG_MAX_FRAME;
+    w->len = 0;
+    w->err = 0;
+    if (w->cap < MSG_HEADER_SIZE) {
+        w->err = MSG_ESPACE;
+        return;
+    }
+    buf[0] = (uint8_t)type;
+    buf[1] = (uint8_t)(type >> 8);
+    buf[2] = (uint8_t)MSG_VERSION;
+    buf[3] = (uint8_t)(MSG_VERSION >> 8);
+    w->len = MSG_HEADER_SIZE;
+}
+
+static int finish(struct writer *w)
+{
+    uint32_t n;
+
+    if (w->err)
+        return w->err;
+    n = (uint32_t)(w->len - MSG_HEADER_SIZE);
+    for (int i = 0; i < 4; i++)
+        w->buf[4 + i] = (uint8_t)(n >> (8 * i));
+    return (int)w->len;
+}
+
+int msg_encode_config(uint8_t *buf, size_t cap, const struct coll_config *c)
+{
+    struct writer w;
+
+    begin(&w, buf, cap, MSG_CONFIG);
+    put_u64(&w, c->role);
+    put_str(&w, c->name, MSG_MAX_ID);
+    put_str(&w, c->url, MSG_MAX_TEXT);
+    put_str(&w, c->release, MSG_MAX_ID);
+    put_u64(&w, c->auth_type);
+    put_str(&w, c->header_name, MSG_MAX_ID);
+    put_str(&w, c->header_value, MSG_MAX_SECRET);
+    put_str(&w, c->username, MSG_MAX_ID);
+    put_str(&w, c->password, MSG_MAX_SECRET);
+    put_str(&w, c->token, MSG_MAX_SECRET);
+    put_str(&w, c->tls_ca_file, MSG_MAX_TEXT);
+    put_str(&w, c->tls_cert_file, MSG_MAX_TEXT);
+    put_str(&w, c->tls_key_file, MSG_MAX_TEXT);
+    put_u64(&w, c->tls_insecure);
+    put_u64(&w, c->poll_interval_ms);
+    put_u64(&w, c->request_timeout_ms);
+    put_u64(&w, c->connect_timeout_ms);
+    put_u64(&w, c->max_concurrent_requests);
+    put_u64(&w, c->compression);
+    put_u64(&w, c->max_queries);
+    put_u64(&w, c->max_workers);
+    put_u64(&w, c->worker_http_port);
+    put_u64(&w, c->once);
+    put_str(&w, c->pm_metric, MSG_MAX_TEXT);
+    put_str(&w, c->pm_pod_label, MSG_MAX_ID);
+    put_str(&w, c->pm_namespace_label, MSG_MAX_ID);
+    put_str(&w, c->pm_instance_label, MSG_MAX_ID);
+    put_u64(&w, c->log_level);
+    put_u64(&w, c->log_format);
+    return finish(&w);
+}
+
+int msg_encode_begin(uint8_t *buf, size_t cap, const struct msg_cycle_begin *b)
+{
+    struct writer w;
+
+    begin(&w, buf, cap, MSG_CYCLE_BEGIN);
+    put_u64(&w, b->seq);
+    put_u64(&w, b->start_unix_ms);
+    return finish(&w);
+}
+
+int msg_encode_worker(uint8_t *buf, size_t cap, const struct msg_worker *m)
+{
+    struct writer w;
+
+    begin(&w, buf, cap, MSG_WORKER);
+    put_str(&w, m->node_id, MSG_MAX_ID);
+    put_str(&w, m->address, MSG_MAX_ID);
+    put_u64(&w, m->buffered_bytes);
+    put_u64(&w, m->buffered_pages);
+    put_u64(&w, m->active_buffers);
+    put_u64(&w, m->pages_sent);
+    put_u64(&w, m->running_tasks);
+    return finish(&w);
+}
+
+int msg_encode_end(uint8_t *buf, size_t cap, const struct msg_cycle_end *e)
+{
+    struct writer w;
+
+    begin(&w, buf, cap, MSG_CYCLE_END);
+    put_u64(&w, e->seq);
+    put_u64(&w, e->status);
+    put_u64(&w, e->records);
+    put_u64(&w, e->running_queries);
+    put_u64(&w, e->query_errors);
+    put_u64(&w, e->parsed_bytes);
+    put_u64(&w, e->duration_us);
+    put_str(&w, e->error, MSG_MAX_TEXT);
+    return finish(&w);
+}
+
+int msg_encode_pod(uint8_t *buf, size_t cap, const struct msg_pod *p)
+{
+    struct writer w;
+
+    begin(&w, buf, cap, MSG_POD);
+    put_str(&w, p->ip, MSG_MAX_ID);
+    put_str(&w, p->pod, MSG_MAX_ID);
+    put_str(&w, p->namespace_, MSG_MAX_ID);
+    return finish(&w);
+}
+
+static uint64_t get_u64(struct reader *r)
+{
+    uint64_t v = 0;
+
+    if (r->err)
+        return 0;
+    if (r->len - r->pos < 8) {
+        r->err = MSG_ETRUNC;
+        return 0;
+    }
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)r->buf[r->pos++] << (8 * i);
+    return v;
+}
+
+/* Reads a string field; returns a malloc'd NUL-terminated copy, or NULL with r->err set. */
+static char *get_str(struct reader *r, size_t max)
+{
+    uint32_t n = 0;
+    char *s;
+
+    if (r->err)
+        return NULL;
+    if (r->len - r->pos < 4) {
+        r->err = MSG_ETRUNC;
+        return NULL;
+    }
+    for (int i = 0; i < 4; i++)
+        n |= (uint32_t)r->buf[r->pos++] << (8 * i);
+    if (n > max) {
+        r->err = MSG_ECAP;
+        return NULL;
+    }
+    if (r->len - r->pos < n) {
+        r->err = MSG_ETRUNC;
+        return NULL;
+    }
+    if (memchr(r->buf + r->pos, '\0', n)) {
+        r->err = MSG_ECAP; /* an embedded NUL would truncate the string silently */
+        return NULL;
+    }
+    s = malloc((size_t)n + 1);
+    if (!s) {
+        r->err = MSG_ENOMEM;
+        return NULL;
+    }
+    memcpy(s, r->buf + r->pos, n);
+    s[n] = '\0';
+    r->pos += n;
+    return s;
+}
+
+static void decode_config(struct reader *r, struct coll_config *c)
+{
+    c->role = get_u64(r);
+    c->name = get_str(r, MSG_MAX_ID);
+    c->url = get_str(r, MSG_MAX_TEXT);
+    c->release = get_str(r, MSG_MAX_ID);
+    c->auth_type = get_u64(r);
+    c->header_name = get_str(r, MSG_MAX_ID);
+    c->header_value = get_str(r, MSG_MAX_SECRET);
+    c->username = get_str(r, MSG_MAX_ID);
+    c->password = get_str(r, MSG_MAX_SECRET);
+    c->token = get_str(r, MSG_MAX_SECRET);
+    c->tls_ca_file = get_str(r, MSG_MAX_TEXT);
+    c->tls_cert_file = get_str(r, MSG_MAX_TEXT);
+    c->tls_key_file = get_str(r, MSG_MAX_TEXT);
+    c->tls_insecure = get_u64(r);
+    c->poll_interval_ms = get_u64(r);
+    c->request_timeout_ms = get_u64(r);
+    c->connect_timeout_ms = get_u64(r);
+    c->max_concurrent_requests = get_u64(r);
+    c->compression = get_u64(r);
+    c->max_queries = get_u64(r);
+    c->max_workers = get_u64(r);
+    c->worker_http_port = get_u64(r);
+    c->once = get_u64(r);
+    c->pm_metric = get_str(r, MSG_MAX_TEXT);
+    c->pm_pod_label = get_str(r, MSG_MAX_ID);
+    c->pm_namespace_label = get_str(r, MSG_MAX_ID);
+    c->pm_instance_label = get_str(r, MSG_MAX_ID);
+    c->log_level = get_u64(r);
+    c->log_format = get_u64(r);
+    if (r->err)
+        return;
+    if ((c->role != COLL_ROLE_TRINO && c->role != COLL_ROLE_PODMAP) ||
+        c->auth_type > COLL_AUTH_BEARER || c->tls_insecure > 1 || c->compression > 1 ||
+        c->once > 1 || c->max_concurrent_requests == 0 || c->max_concurrent_requests > 64 ||
+        c->poll_interval_ms == 0 || c->request_timeout_ms == 0 || c->worker_http_port > 65535 ||
+        c->log_level > 3 || c->log_format > 1)
+        r->err = MSG_ECAP;
+}
+
+int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
+{
+    struct reader r = {buf, len, MSG_HEADER_SIZE, 0};
+    struct msg m;
+    uint16_t type, version;
+    uint32_t plen;
+
+    memset(ret, 0, sizeof(*ret));
+    if (len < MSG_HEADER_SIZE)
+        return MSG_ETRUNC;
+    if (len > MSG_MAX_FRAME)
+        return MSG_ELENGTH;
+    type = (uint16_t)(buf[0] | buf[1] << 8);
+    version = (uint16_t)(buf[2] | buf[3] << 8);
+    plen = (uint32_t)buf[4] | (uint32_t)buf[5] << 8 | (uint32_t)buf[6] << 16 |
+           (uint32_t)buf[7] << 24;
+    if (version != MSG_VERSION)
+        return MSG_EVERSION;
+    if ((size_t)plen != len - MSG_HEADER_SIZE)
+        return MSG_ELENGTH;
+
+    memset(&m, 0, sizeof(m));
+    m.type = type;
+    switch (type) {
+    case MSG_CONFIG:
+        decode_config(&r, &m.u.config);
+        break;
+    case MSG_CYCLE_BEGIN:
+        m.u.begin.seq = get_u64(&r);
+        m.u.begin.start_unix_ms = get_u64(&r);
+        break;
+    case MSG_WORKER:
+        m.u.worker.node_id = get_str(&r, MSG_MAX_ID);
+        m.u.worker.address = get_str(&r, MSG_MAX_ID);
+        m.u.worker.buffered_bytes = get_u64(&r);
+        m.u.worker.buffered_pages = get_u64(&r);
+        m.u.worker.active_buffers = get_u64(&r);
+        m.u.worker.pages_sent = get_u64(&r);
+        m.u.worker.running_tasks = get_u64(&r);
+        if (!r.err && m.u.worker.node_id[0] == '\0')
+            r.err = MSG_ECAP; /* a worker must have a key */
+        break;
+    case MSG_CYCLE_END:
+        m.u.end.seq = get_u64(&r);
+        m.u.end.status = get_u64(&r);
+        m.u.end.records = get_u64(&r);
+        m.u.end.running_queries = get_u64(&r);
+        m.u.end.query_errors = get_u64(&r);
+        m.u.end.parsed_bytes = get_u64(&r);
+        m.u.end.duration_us = get_u64(&r);
+        m.u.end.error = get_str(&r, MSG_MAX_TEXT);
+        if (!r.err && m.u.end.status > 255)
+            r.err = MSG_ECAP;
+        break;
+    case MSG_POD:
+        m.u.pod.ip = get_str(&r, MSG_MAX_ID);
+        m.u.pod.pod = get_str(&r, MSG_MAX_ID);
+        m.u.pod.namespace_ = get_str(&r, MSG_MAX_ID);
+        if (!r.err && (m.u.pod.ip[0] == '\0' || m.u.pod.pod[0] == '\0'))
+            r.err = MSG_ECAP;
+        break;
+    default:
+        return MSG_ETYPE;
+    }
+    if (!r.err && r.pos != r.len)
+        r.err = MSG_ETRAILING;
+    if (r.err) {
+        msg_clear(&m);
+        return r.err;
+    }
+    *ret = m;
+    return MSG_OK;
+}
+
+void coll_config_clear(struct coll_config *c)
+{
+    char **strs[] = {&c->name,          &c->url,          &c->release,        &c->header_name,
+                     &c->header_value,  &c->username,     &c->password,       &c->token,
+                     &c->tls_ca_file,   &c->tls_cert_file, &c->tls_key_file,  &c->pm_metric,
+                     &c->pm_pod_label,  &c->pm_namespace_label, &c->pm_instance_label};
+
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        if (*strs[i] && (strs[i] == &c->password || strs[i] == &c->token ||
+                         strs[i] == &c->header_value))
+            explicit_bzero(*strs[i], strlen(*strs[i])); /* secrets do not linger in freed memory */
+        free(*strs[i]);
+        *strs[i] = NULL;
+    }
+}
+
+void msg_clear(struct msg *m)
+{
+    switch (m->type) {
+    case MSG_CONFIG:
+        coll_config_clear(&m->u.config);
+        break;
+    case MSG_WORKER:
+        free(m->u.worker.node_id);
+        free(m->u.worker.address);
+        break;
+    case MSG_CYCLE_END:
+        free(m->u.end.error);
+        break;
+    case MSG_POD:
+        free(m->u.pod.ip);
+        free(m->u.pod.pod);
+        free(m->u.pod.namespace_);
+        break;
+    default:
+        break;
+    }
+    memset(m, 0, sizeof(*m));
+}
+
+const char *msg_strerror(int status)
+{
+    switch (status) {
+    case MSG_OK:
+        return "ok";
+    case MSG_ETRUNC:
+        return "truncated frame";
+    case MSG_EVERSION:
+        return "unknown protocol version";
+    case MSG_ETYPE:
+        return "unknown message type";
+    case MSG_ELENGTH:
+        return "frame length mismatch";
+    case MSG_ECAP:
+        return "field out of range";
+    case MSG_ETRAILING:
+        return "trailing bytes in frame";
+    case MSG_ENOMEM:
+        return "out of memory";
+    case MSG_ESPACE:
+        return "message too large";
+    default:
+        return "unknown error";
+    }
+}

@@ -1,0 +1,186 @@
+/*
+ * msg: the framed, typed messages between the supervisor and its collectors.
+ *
+ * Transport: a SOCK_SEQPACKET socketpair, the collector's end on fd 3. One
+ * packet carries exactly one message, so the kernel keeps the boundaries and a
+ * reader never reassembles. A message is an 8-byte header followed by a payload:
+ *
+ *   u16 type | u16 version (MSG_VERSION) | u32 payload length
+ *
+ * all little-endian. The payload is a fixed sequence of fields per type:
+ * u64 (8 bytes, little-endian) or str (u32 length, then that many bytes, no NUL).
+ * The whole packet is at most MSG_MAX_FRAME bytes; every string has its own cap.
+ *
+ * Decoding is pure: it takes the bytes of one packet, checks the header, the
+ * declared length against the packet length, and every field against the
+ * bytes that remain and against its cap, before anything is allocated. A
+ * failed decode means the peer broke the protocol; the supervisor then kills
+ * and restarts that collector.
+ *
+ * Decoded strings are copies, NUL-terminated, owned by the decoded struct and
+ * released by the matching *_clear function. Thread-safety: none needed, no
+ * shared state.
+ */
+#ifndef TBE_MSG_H
+#define TBE_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSG_VERSION 1
+#define MSG_HEADER_SIZE 8
+#define MSG_MAX_FRAME 65536 /* bytes in one packet, header included */
+#define MSG_MAX_ID 256      /* node ids, addresses, names, labels */
+#define MSG_MAX_TEXT 1024   /* error text, URLs, paths */
+#define MSG_MAX_SECRET 8192 /* password, token, header value */
+
+/* The collector's end of the socketpair. */
+#define MSG_CHILD_FD 3
+
+enum msg_type {
+    MSG_CONFIG = 1,      /* supervisor -> collector, first and only message */
+    MSG_CYCLE_BEGIN = 2, /* collector -> supervisor */
+    MSG_WORKER = 3,      /* collector -> supervisor, one per worker, between BEGIN and END */
+    MSG_CYCLE_END = 4,   /* collector -> supervisor, applies (or fails) the cycle */
+    MSG_POD = 5,         /* pod-map collector -> supervisor, one per IP, between BEGIN and END */
+};
+
+enum msg_status {
+    MSG_OK = 0,
+    MSG_ETRUNC = -1,   /* packet shorter than the header or a field */
+    MSG_EVERSION = -2, /* unknown protocol version */
+    MSG_ETYPE = -3,    /* unknown or unexpected type */
+    MSG_ELENGTH = -4,  /* declared length disagrees with the packet, or over MSG_MAX_FRAME */
+    MSG_ECAP = -5,     /* a string over its cap, or a value out of range */
+    MSG_ETRAILING = -6, /* bytes left after the last field */
+    MSG_ENOMEM = -7,
+    MSG_ESPACE = -8, /* encoding: the message does not fit MSG_MAX_FRAME */
+};
+
+/* What a collector does. */
+enum coll_role {
+    COLL_ROLE_TRINO = 1,  /* poll a Trino coordinator */
+    COLL_ROLE_PODMAP = 2, /* query Prometheus for the IP -> pod map */
+};
+
+enum coll_auth {
+    COLL_AUTH_NONE = 0,
+    COLL_AUTH_HEADER = 1, /* header_name: header_value (X-Trino-User by default) */
+    COLL_AUTH_BASIC = 2,  /* username + password (contents of the password file) */
+    COLL_AUTH_BEARER = 3, /* token (contents of the token file) */
+};
+
+/*
+ * A collector's slice of the configuration. Secrets are carried by value (the
+ * supervisor read the files), so the collector never needs the paths.
+ * All strings are non-NULL after a successful decode ("" when unset).
+ */
+struct coll_config {
+    uint64_t role; /* enum coll_role */
+    char *name;    /* coordinator name, or "pod_map" */
+    char *url;     /* coordinator base URL, or the Prometheus base URL */
+    char *release;
+
+    uint64_t auth_type; /* enum coll_auth */
+    char *header_name;
+    char *header_value;
+    char *username;
+    char *password;
+    char *token;
+
+    char *tls_ca_file;
+    char *tls_cert_file;
+    char *tls_key_file;
+    uint64_t tls_insecure;
+
+    uint64_t poll_interval_ms;
+    uint64_t request_timeout_ms;
+    uint64_t connect_timeout_ms;
+    uint64_t max_concurrent_requests;
+    uint64_t compression; /* ask for gzip/deflate */
+    uint64_t max_queries; /* queries fetched per cycle, the rest counted as errors */
+    uint64_t max_workers; /* workers per cycle */
+    uint64_t worker_http_port;
+    uint64_t once; /* run one cycle, then exit 0 (or EX_UNAVAILABLE) */
+
+    /* pod-map role only */
+    char *pm_metric;
+    char *pm_pod_label;
+    char *pm_namespace_label;
+    char *pm_instance_label;
+
+    uint64_t log_level;  /* enum log_level */
+    uint64_t log_format; /* enum log_format */
+};
+
+struct msg_cycle_begin {
+    uint64_t seq;
+    uint64_t start_unix_ms;
+};
+
+struct msg_worker {
+    char *node_id;
+    char *address; /* host:port from taskStatus.self, "" when unknown */
+    uint64_t buffered_bytes;
+    uint64_t buffered_pages;
+    uint64_t active_buffers;
+    uint64_t pages_sent;
+    uint64_t running_tasks;
+};
+
+struct msg_cycle_end {
+    uint64_t seq;
+    uint64_t status; /* 0: the cycle is good and applies; else an EX_* code, the cycle is discarded */
+    uint64_t records;         /* WORKER or POD records sent in this cycle */
+    uint64_t running_queries; /* queries listed as running */
+    uint64_t query_errors;    /* queries skipped (410, 403, parse error, over cap) */
+    uint64_t parsed_bytes;    /* body bytes fed to the parsers in this cycle */
+    uint64_t duration_us;
+    char *error; /* why the cycle failed, or the last per-query error; "" if none */
+};
+
+struct msg_pod {
+    char *ip;
+    char *pod;
+    char *namespace_;
+};
+
+/* One decoded message; only the member of its type is valid. */
+struct msg {
+    uint16_t type;
+    union {
+        struct coll_config config;
+        struct msg_cycle_begin begin;
+        struct msg_worker worker;
+        struct msg_cycle_end end;
+        struct msg_pod pod;
+    } u;
+};
+
+/*
+ * Encode one message into buf (at least MSG_MAX_FRAME bytes). Returns the
+ * packet length (> 0), or MSG_ESPACE / MSG_ECAP if it does not fit or a string
+ * is over its cap. NULL strings encode as "".
+ */
+int msg_encode_config(uint8_t *buf, size_t cap, const struct coll_config *c);
+int msg_encode_begin(uint8_t *buf, size_t cap, const struct msg_cycle_begin *b);
+int msg_encode_worker(uint8_t *buf, size_t cap, const struct msg_worker *w);
+int msg_encode_end(uint8_t *buf, size_t cap, const struct msg_cycle_end *e);
+int msg_encode_pod(uint8_t *buf, size_t cap, const struct msg_pod *p);
+
+/*
+ * Decode the packet buf[0..len) into *ret. Returns MSG_OK and fills *ret (free
+ * with msg_clear), or a negative enum msg_status and leaves *ret zeroed.
+ */
+int msg_decode(const uint8_t *buf, size_t len, struct msg *ret);
+
+/* Release the strings of a decoded message; safe on a zeroed struct. */
+void msg_clear(struct msg *m);
+
+/* Release the strings of a coll_config (decoded or built by hand with malloc). */
+void coll_config_clear(struct coll_config *c);
+
+/* A short description of a status code, for logs. */
+const char *msg_strerror(int status);
+
+#endif
