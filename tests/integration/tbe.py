@@ -1,0 +1,240 @@
+"""Helpers for the integration tests: real binaries, real HTTP, loopback only.
+
+Paths come from the environment set by ctest (see CMakeLists.txt here):
+TBE_EXPORTER, TBE_COLLECTOR, TBE_SIM, TBE_SOURCE_DIR, TBE_SAMPLES_DIR.
+Every process started here is stopped at exit, and every wait is bounded.
+"""
+import atexit
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+EXPORTER = os.environ.get("TBE_EXPORTER", "trino-buffer-exporter")
+COLLECTOR = os.environ.get("TBE_COLLECTOR", "trino-buffer-collector")
+SIM = os.environ.get("TBE_SIM", "trino-sim")
+SOURCE_DIR = os.environ.get("TBE_SOURCE_DIR", ".")
+SAMPLES_DIR = os.environ.get("TBE_SAMPLES_DIR", "")
+
+WORKER_FAMILIES = [
+    ("trino_worker_output_buffered_bytes", "buffered_bytes"),
+    ("trino_worker_output_buffered_pages", "buffered_pages"),
+    ("trino_worker_active_output_buffers", "active_buffers"),
+    ("trino_worker_output_pages_sent", "pages_sent"),
+    ("trino_worker_running_tasks", "running_tasks"),
+]
+
+_procs = []
+_failures = []
+_passes = [0]
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def check(cond, what):
+    """Record an assertion; the test fails at the end if any failed."""
+    if cond:
+        _passes[0] += 1
+        log("ok   ", what)
+    else:
+        log("FAIL ", what)
+        _failures.append(what)
+    return cond
+
+
+def finish():
+    stop_all()
+    log("checks: %d passed, %d failed" % (_passes[0], len(_failures)))
+    sys.exit(1 if _failures else 0)
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="tbe-it-")
+    return d
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def spawn(argv, **kw):
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    p = subprocess.Popen(argv, **kw)
+    _procs.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGTERM, timeout=10):
+    if p.poll() is None:
+        try:
+            p.send_signal(sig)
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+    return p.returncode
+
+
+def stop_all():
+    for p in reversed(_procs):
+        try:
+            stop(p)
+        except Exception:
+            pass
+    del _procs[:]
+
+
+atexit.register(stop_all)
+
+
+def wait_for(fn, timeout=30.0, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # not up yet
+            last = e
+        time.sleep(interval)
+    raise TimeoutError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+def http_get(url, timeout=10, headers=None):
+    """Returns (status, body bytes, headers); never raises for HTTP errors."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
+
+
+class Sim:
+    """One simulated coordinator (tests/sim/trino-sim) on a free loopback port."""
+
+    def __init__(self, *args, port=None):
+        self.port = port or free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc = spawn([SIM, "--listen", "127.0.0.1:%d" % self.port] + list(args))
+        wait_for(lambda: http_get(self.url + "/sim/expected", timeout=2)[0] == 200,
+                 timeout=20, what="simulator on %s" % self.url)
+
+    def expected(self, query=None):
+        url = self.url + "/sim/expected" + ("?query=" + query if query else "")
+        status, body, _ = http_get(url)
+        assert status == 200, "expected: HTTP %d" % status
+        return parse_tsv(body.decode())
+
+    def control(self, **kw):
+        q = "&".join("%s=%s" % (k, urllib.request.quote(str(v), safe=":")) for k, v in kw.items())
+        status, body, _ = http_get(self.url + "/sim/control?" + q)
+        assert status == 200, "control %s: HTTP %d %s" % (q, status, body[:200])
+
+    def stop(self):
+        return stop(self.proc)
+
+
+def parse_tsv(text):
+    """The --parse / /sim/expected table -> {node_id: {column: value}}."""
+    lines = [l for l in text.splitlines() if l]
+    header = lines[0].split("\t")
+    assert header == ["node_id", "address", "buffered_bytes", "buffered_pages",
+                      "active_buffers", "pages_sent", "running_tasks"], header
+    rows = {}
+    for l in lines[1:]:
+        f = l.split("\t")
+        row = dict(zip(header, f))
+        for k in header[2:]:
+            row[k] = int(row[k])
+        rows[row["node_id"]] = row
+    return rows
+
+
+_series_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+_label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Exposition text -> {(name, frozenset(labels.items())): value string}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _series_re.match(line)
+        assert m, "bad exposition line: %r" % line
+        labels = dict(_label_re.findall(m.group(3) or ""))
+        out[(m.group(1), frozenset(labels.items()))] = m.group(4)
+    return out
+
+
+def series(metrics, name, **labels):
+    """Values of every series of `name` whose labels include `labels`."""
+    want = set(labels.items())
+    return {k[1]: v for k, v in metrics.items() if k[0] == name and want <= set(k[1])}
+
+
+def value(metrics, name, **labels):
+    found = series(metrics, name, **labels)
+    assert len(found) == 1, "%s%r: %d series" % (name, labels, len(found))
+    return float(next(iter(found.values())))
+
+
+def write_config(path, coordinators, listen, extra=""):
+    """coordinators: list of (name, url, release)."""
+    entries = ",\n".join('  { name = "%s"; url = "%s"; release = "%s"; }' % c for c in coordinators)
+    with open(path, "w") as f:
+        f.write('listen = "%s";\n%s\ncoordinators = (\n%s\n);\n' % (listen, extra, entries))
+    return path
+
+
+class Exporter:
+    def __init__(self, config, *args, stderr=None):
+        self.config = config
+        with open(config) as f:
+            m = re.search(r'listen\s*=\s*"([^"]+)"', f.read())
+        self.listen = m.group(1)
+        self.url = "http://%s" % self.listen
+        self.proc = spawn([EXPORTER, "--config", config] + list(args), stderr=stderr)
+        wait_for(lambda: http_get(self.url + "/healthz", timeout=2)[0] == 200,
+                 timeout=20, what="exporter on %s" % self.url)
+
+    def scrape(self):
+        status, body, _ = http_get(self.url + "/metrics")
+        assert status == 200, "/metrics: HTTP %d" % status
+        return parse_metrics(body.decode())
+
+    def stop(self, sig=signal.SIGTERM):
+        return stop(self.proc, sig)
+
+
+def worker_truth_matches(metrics, truth, release, namespace="trino", pod_of=None):
+    """Compare every worker gauge of `release` with the truth rows, exactly.
+    pod_of(row) gives the expected pod label (default: the node id)."""
+    ok = True
+    for fam, col in WORKER_FAMILIES:
+        got = series(metrics, fam, release=release)
+        want = {}
+        for node, row in truth.items():
+            pod = pod_of(row) if pod_of else node
+            want[frozenset({"pod": pod, "namespace": namespace, "release": release}.items())] = row[col]
+        got_i = {k: int(float(v)) for k, v in got.items()}
+        if got_i != want:
+            log("  %s{release=%s}: got %s, want %s" % (fam, release, sorted(
+                (dict(k)["pod"], v) for k, v in got_i.items()), sorted(
+                (dict(k)["pod"], v) for k, v in want.items())))
+            ok = False
+    return ok

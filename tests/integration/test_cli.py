@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""The operator's command line: --parse on generated documents of both layouts
+(compact, pretty, shuffled keys) against the simulator's truth, --once against a
+live simulator, --check-config, --version, usage errors."""
+import os
+import subprocess
+
+import tbe
+from tbe import check
+
+d = tbe.tmpdir()
+
+
+def run(*args, stdin=None):
+    return subprocess.run([tbe.EXPORTER] + list(args), input=stdin, capture_output=True,
+                          timeout=120)
+
+
+# --parse against the simulator's per-document truth.
+variants = [[], ["--pretty"], ["--shuffle-keys"], ["--pretty", "--shuffle-keys"]]
+for layout in ("nested", "flat"):
+    for v in variants:
+        gen = [tbe.SIM, "--seed", "3", "--workers", "5", "--stages", "4", "--tasks-per-stage", "4",
+               "--layout", layout] + v
+        doc = os.path.join(d, "q.json")
+        with open(doc, "wb") as f:
+            subprocess.run(gen + ["--generate", "--query", "1"], stdout=f, check=True, timeout=60)
+        want = subprocess.run(gen + ["--expect", "--query", "1"], capture_output=True, check=True,
+                              timeout=60).stdout.decode()
+        got = run("--parse", doc)
+        name = "%s %s" % (layout, " ".join(v) or "compact")
+        check(got.returncode == 0, "--parse %s exits 0" % name)
+        check(got.stdout.decode() == want, "--parse %s prints exactly the truth" % name)
+        if got.stdout.decode() != want:
+            tbe.log(got.stdout.decode(), "---", want, got.stderr.decode())
+
+# stdin works too, and a broken document is a clear error with EX_DATAERR.
+with open(doc, "rb") as f:
+    body = f.read()
+r = run("--parse", "-", stdin=body)
+check(r.returncode == 0 and r.stdout.decode() == want, "--parse - reads stdin")
+r = run("--parse", "-", stdin=body[: len(body) // 2])
+check(r.returncode == 65 and r.stderr, "--parse of a truncated document exits 65 with a message")
+r = run("--parse", os.path.join(d, "missing.json"))
+check(r.returncode != 0 and b"missing.json" in r.stderr, "--parse of a missing file names it")
+
+# --once against a live simulator.
+sim = tbe.Sim("--seed", "5", "--workers", "3", "--queries", "2")
+conf = tbe.write_config(os.path.join(d, "once.conf"), [("default", sim.url, "trino")],
+                        "127.0.0.1:%d" % tbe.free_port())
+r = run("--config", conf, "--once")
+check(r.returncode == 0, "--once exits 0 (%d: %s)" % (r.returncode, r.stderr.decode()[-300:]))
+m = tbe.parse_metrics(r.stdout.decode())
+check(tbe.worker_truth_matches(m, sim.expected(), "trino"), "--once prints the truth")
+check(tbe.value(m, "trino_buffer_exporter_up", coordinator="default") == 1, "--once: up 1")
+sim.stop()
+r = run("--config", conf, "--once")
+check(r.returncode == 69 and b"default" in r.stderr, "--once with the coordinator down exits 69 naming it")
+
+# --check-config
+r = run("--config", conf, "--check-config")
+check(r.returncode == 0 and b"configuration OK" in r.stdout, "--check-config OK")
+bad = os.path.join(d, "bad.conf")
+with open(bad, "w") as f:
+    f.write('listen = "127.0.0.1:1";\ncoordinators = ( { name = "a"; url = "ftp://x"; } );\nbogus = 1;\n')
+r = run("--config", bad, "--check-config")
+check(r.returncode == 78 and bad.encode() in r.stderr, "--check-config error: exit 78, names the file (%s)"
+      % r.stderr.decode().strip())
+r = run("--config", os.path.join(d, "nope.conf"), "--check-config")
+check(r.returncode == 78 and b"nope.conf" in r.stderr, "missing config file: exit 78, named")
+
+r = run("--version")
+check(r.returncode == 0 and r.stdout.startswith(b"trino-buffer-exporter "), "--version")
+r = run("--no-such-option")
+check(r.returncode == 64, "unknown option: exit 64")
+tbe.finish()

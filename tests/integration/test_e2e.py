@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""End to end: the real supervisor and collectors against three simulated
+coordinators; every worker line of /metrics must equal the simulators' truth.
+
+blue-1 and blue-2 share a release (their workers have the same node ids, so
+their values are summed); green is a separate release.
+"""
+import os
+import signal
+import threading
+import time
+
+import tbe
+from tbe import check, log
+
+d = tbe.tmpdir()
+common = ["--workers", "4", "--stages", "3", "--tasks-per-stage", "3", "--queries", "3"]
+blue1 = tbe.Sim("--seed", "11", "--layout", "nested", *common)
+blue2 = tbe.Sim("--seed", "11", "--layout", "flat", "--shuffle-keys", *common)
+blue2.control(generation=5)
+green = tbe.Sim("--seed", "22", "--layout", "flat", "--pretty", *common)
+
+listen = "127.0.0.1:%d" % tbe.free_port()
+conf = tbe.write_config(os.path.join(d, "e2e.conf"), [
+    ("blue-1", blue1.url, "blue"),
+    ("blue-2", blue2.url, "blue"),
+    ("green", green.url, "green"),
+], listen, "poll_interval_seconds = 1;\nrequest_timeout_seconds = 10;\n")
+exp = tbe.Exporter(conf)
+
+
+def blue_truth():
+    a, b = blue1.expected(), blue2.expected()
+    out = {}
+    for t in (a, b):
+        for node, row in t.items():
+            if node in out:
+                for k in ("buffered_bytes", "buffered_pages", "active_buffers", "pages_sent",
+                          "running_tasks"):
+                    out[node][k] += row[k]
+            else:
+                out[node] = dict(row)
+    return out
+
+
+def all_up(m):
+    return all(tbe.series(m, "trino_buffer_exporter_up", coordinator=c) and
+               tbe.value(m, "trino_buffer_exporter_up", coordinator=c) == 1
+               for c in ("blue-1", "blue-2", "green"))
+
+
+m = tbe.wait_for(lambda: (lambda m: m if all_up(m) else None)(exp.scrape()), timeout=30,
+                 what="all coordinators up")
+bt, gt = blue_truth(), green.expected()
+check(len(bt) == 4 and len(gt) == 4, "simulators report 4 workers each")
+check(any(r["buffered_bytes"] > 0 for r in bt.values()), "truth has buffered bytes > 0")
+check(tbe.worker_truth_matches(m, bt, "blue"), "blue workers (two coordinators summed) match the truth exactly")
+check(tbe.worker_truth_matches(m, gt, "green"), "green workers match the truth exactly")
+for c, rel in (("blue-1", "blue"), ("blue-2", "blue"), ("green", "green")):
+    check(tbe.value(m, "trino_buffer_exporter_running_queries", coordinator=c, release=rel) == 3,
+          "%s: running_queries 3" % c)
+    check(tbe.value(m, "trino_buffer_exporter_query_errors_total", coordinator=c) == 0,
+          "%s: no query errors" % c)
+    check(tbe.value(m, "trino_buffer_exporter_parsed_bytes_total", coordinator=c) > 0,
+          "%s: parsed bytes counted" % c)
+check(len(tbe.series(m, "trino_buffer_exporter_build_info")) == 1, "build_info present")
+
+# Freshness: new values upstream show up within a couple of cycles.
+green.control(generation=7)
+gt7 = green.expected()
+check(gt7 != gt, "generation 7 changes the green truth")
+ok = tbe.wait_for(lambda: tbe.worker_truth_matches(exp.scrape(), gt7, "green"), timeout=15,
+                  what="green generation 7 on /metrics")
+check(ok, "new upstream values reach /metrics")
+
+# A collector killed with SIGKILL is restarted while /metrics keeps answering.
+errors = []
+stop_scraper = threading.Event()
+
+
+def scraper():
+    while not stop_scraper.is_set():
+        st, _, _ = tbe.http_get(exp.url + "/metrics", timeout=5)
+        if st != 200:
+            errors.append(st)
+        time.sleep(0.05)
+
+
+t = threading.Thread(target=scraper)
+t.start()
+kids = [int(p) for p in open("/proc/%d/task/%d/children" % (exp.proc.pid, exp.proc.pid)).read().split()]
+check(len(kids) == 3, "three collector processes (%d)" % len(kids))
+os.kill(kids[0], signal.SIGKILL)
+m = tbe.wait_for(lambda: (lambda m: m if sum(float(v) for v in tbe.series(
+    m, "trino_buffer_exporter_collector_restarts_total").values()) >= 1 and all_up(m) else None)(
+    exp.scrape()), timeout=20, what="restart counted and all up again")
+check(True, "killed collector restarted and its coordinator is up again")
+check(tbe.worker_truth_matches(m, blue_truth(), "blue") and
+      tbe.worker_truth_matches(m, green.expected(), "green"), "values exact after the restart")
+stop_scraper.set()
+t.join()
+check(not errors, "no failed scrape during the restart (%d)" % len(errors))
+
+rc = exp.stop()
+check(rc == 0, "SIGTERM: exporter exits 0 (%r)" % rc)
+left = [k for k in kids[1:] if os.path.exists("/proc/%d" % k)]
+check(not left, "no collector left behind")
+tbe.finish()
