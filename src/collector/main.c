@@ -1,0 +1,352 @@
+/*
+ * trino-buffer-collector: the child process that polls one Trino coordinator
+ * (or Prometheus, for the pod map: role COLL_ROLE_PODMAP sends POD records) and reports to the
+ * supervisor over the SOCK_SEQPACKET socket on fd 3. Started only by the supervisor: argv carries
+ * nothing but an optional `--name NAME` for ps; the configuration, secrets
+ * included, arrives as the first message on fd 3.
+ *
+ * One loop: curl_multi_poll() over the transfers plus fd 3, with the time to
+ * the next deadline as timeout. EOF or hang-up on fd 3 (the supervisor is
+ * gone) ends the process at once with status 0; PR_SET_PDEATHSIG covers a
+ * parent that dies without closing the socket first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cycle.h"
+#include "exitcodes.h"
+#include "fetch.h"
+#include "log.h"
+#include "msg.h"
+
+#define CONFIG_TIMEOUT_MS 10000 /* the supervisor sends CONFIG right after exec */
+
+struct collector {
+    struct coll_config cfg;
+    struct fetch *f;
+    struct cycle *cyc;
+    uint64_t seq;
+    int in_cycle;
+    uint64_t cycle_start_us; /* monotonic */
+    uint64_t next_tick_us;   /* monotonic: start of the next cycle */
+    uint8_t pkt[MSG_MAX_FRAME];
+};
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t real_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void __attribute__((noreturn)) die(int code, const char *msg, const char *detail)
+{
+    log_write(code == EXIT_OK ? LOG_INFO : LOG_ERROR, msg, "error", detail ? detail : "", NULL);
+    _exit(code);
+}
+
+/* Send one encoded packet; a gone supervisor ends the process quietly. */
+static void send_packet(const uint8_t *buf, int n)
+{
+    for (;;) {
+        ssize_t w = send(MSG_CHILD_FD, buf, (size_t)n, MSG_NOSIGNAL);
+        if (w == n)
+            return;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+            _exit(EXIT_OK);
+        die(EXIT_OSERR, "cannot send to the supervisor", w < 0 ? strerror(errno) : "short send");
+    }
+}
+
+/*
+ * Called when fd 3 polled readable or hung up. The supervisor sends nothing
+ * after CONFIG, so data is a protocol violation; EOF means it is gone.
+ */
+static void on_parent_fd(struct collector *co, short revents)
+{
+    ssize_t n;
+
+    if (!(revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+        return;
+    if (revents & POLLNVAL)
+        die(EXIT_SOFTWARE, "supervisor socket closed under us", NULL);
+    n = recv(MSG_CHILD_FD, co->pkt, sizeof(co->pkt), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE)))
+        _exit(EXIT_OK); /* the supervisor is gone: nobody to report to */
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n < 0)
+        die(EXIT_OSERR, "cannot read the supervisor socket", strerror(errno));
+    die(EXIT_PROTOCOL, "unexpected message from the supervisor", NULL);
+}
+
+/* Exit unless the process that made our socket is still our parent. */
+static void check_parent(void)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(MSG_CHILD_FD, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        die(EXIT_PROTOCOL, "fd 3 is not the supervisor socket", strerror(errno));
+    if (getppid() != cred.pid)
+        _exit(EXIT_OK); /* the supervisor died before PR_SET_PDEATHSIG took hold */
+}
+
+static void read_config(struct collector *co)
+{
+    struct pollfd p = {.fd = MSG_CHILD_FD, .events = POLLIN, .revents = 0};
+    uint64_t deadline = mono_us() + CONFIG_TIMEOUT_MS * 1000u;
+    struct msg m;
+    ssize_t n;
+    int rc;
+
+    for (;;) {
+        uint64_t now = mono_us();
+        if (now >= deadline)
+            die(EXIT_PROTOCOL, "no configuration from the supervisor", "timeout");
+        rc = poll(&p, 1, (int)((deadline - now) / 1000u) + 1);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0)
+            die(EXIT_OSERR, "poll", strerror(errno));
+        if (rc > 0)
+            break;
+    }
+    do
+        n = recv(MSG_CHILD_FD, co->pkt, sizeof(co->pkt), MSG_TRUNC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        die(EXIT_PROTOCOL, "cannot read the configuration", strerror(errno));
+    if (n == 0)
+        die(EXIT_PROTOCOL, "no configuration from the supervisor", "end of file");
+    if ((size_t)n > sizeof(co->pkt))
+        die(EXIT_PROTOCOL, "configuration packet too large", NULL);
+    rc = msg_decode(co->pkt, (size_t)n, &m);
+    explicit_bzero(co->pkt, (size_t)n); /* it held secrets */
+    if (rc != MSG_OK)
+        die(EXIT_PROTOCOL, "bad configuration packet", msg_strerror(rc));
+    if (m.type != MSG_CONFIG) {
+        msg_clear(&m);
+        die(EXIT_PROTOCOL, "first message is not CONFIG", NULL);
+    }
+    co->cfg = m.u.config; /* the strings move into co->cfg */
+}
+
+/* Check what the supervisor already checked; a bad config waits for a reload. */
+static void check_config(const struct coll_config *c)
+{
+    int https = strncasecmp(c->url, "https://", 8) == 0;
+
+    if (c->role != COLL_ROLE_TRINO && c->role != COLL_ROLE_PODMAP)
+        die(EXIT_CONFIG, "unknown collector role", NULL);
+    if (!https && strncasecmp(c->url, "http://", 7) != 0)
+        die(EXIT_CONFIG, "url must start with http:// or https://", c->url);
+    if (c->auth_type == COLL_AUTH_BASIC && !https)
+        die(EXIT_CONFIG, "basic authentication over plain http is refused", c->url);
+    if (c->poll_interval_ms == 0 || c->poll_interval_ms > 3600u * 1000u ||
+        c->request_timeout_ms == 0 || c->request_timeout_ms > 3600u * 1000u ||
+        c->connect_timeout_ms == 0 || c->connect_timeout_ms > 3600u * 1000u)
+        die(EXIT_CONFIG, "poll interval and timeouts must be within 1 ms..1 h", NULL);
+    if (c->max_concurrent_requests == 0 || c->max_concurrent_requests > 64 || c->max_queries == 0 ||
+        c->max_workers == 0)
+        die(EXIT_CONFIG, "max_concurrent_requests (1..64), max_queries, max_workers must be set",
+            NULL);
+    if (c->role == COLL_ROLE_PODMAP && !*c->pm_metric)
+        die(EXIT_CONFIG, "the pod map needs a metric", NULL);
+}
+
+static void begin_cycle(struct collector *co)
+{
+    struct msg_cycle_begin b = {.seq = ++co->seq, .start_unix_ms = real_ms()};
+    int n = msg_encode_begin(co->pkt, sizeof(co->pkt), &b);
+
+    if (n < 0)
+        die(EXIT_SOFTWARE, "cannot encode CYCLE_BEGIN", msg_strerror(n));
+    send_packet(co->pkt, n);
+    co->in_cycle = 1;
+    co->cycle_start_us = mono_us();
+    co->next_tick_us = co->cycle_start_us + co->cfg.poll_interval_ms * 1000u;
+    cycle_start(co->cyc);
+}
+
+/* Send the workers and CYCLE_END; returns the cycle's status. */
+static int end_cycle(struct collector *co)
+{
+    struct msg_cycle_end e;
+    const struct agg_worker *w;
+    const struct cycle_pod *p;
+    size_t nw = 0, np = 0;
+    int n;
+    char buf[32];
+
+    memset(&e, 0, sizeof(e));
+    cycle_summary(co->cyc, &e);
+    e.seq = co->seq;
+    w = cycle_workers(co->cyc, &nw);
+    for (size_t i = 0; i < nw; i++) {
+        struct msg_worker mw = {
+            .node_id = (char *)w[i].node_id,
+            .address = (char *)w[i].address,
+            .buffered_bytes = w[i].buffered_bytes,
+            .buffered_pages = w[i].buffered_pages,
+            .active_buffers = w[i].active_buffers,
+            .pages_sent = w[i].pages_sent,
+            .running_tasks = w[i].running_tasks,
+        };
+        n = msg_encode_worker(co->pkt, sizeof(co->pkt), &mw);
+        if (n < 0) {
+            /* cannot happen with AGG_ID_MAX <= MSG_MAX_ID; fail the cycle, never drop a worker */
+            e.status = EXIT_SOFTWARE;
+            e.error = "cannot encode a WORKER record";
+            break;
+        }
+        send_packet(co->pkt, n);
+        e.records++;
+    }
+    p = cycle_pods(co->cyc, &np);
+    for (size_t i = 0; i < np && e.status == 0; i++) {
+        struct msg_pod mp = {
+            .ip = (char *)p[i].ip, .pod = (char *)p[i].pod, .namespace_ = (char *)p[i].namespace_};
+        n = msg_encode_pod(co->pkt, sizeof(co->pkt), &mp);
+        if (n < 0) {
+            e.status = EXIT_SOFTWARE;
+            e.error = "cannot encode a POD record";
+            break;
+        }
+        send_packet(co->pkt, n);
+        e.records++;
+    }
+    e.duration_us = mono_us() - co->cycle_start_us;
+    n = msg_encode_end(co->pkt, sizeof(co->pkt), &e);
+    if (n < 0)
+        die(EXIT_SOFTWARE, "cannot encode CYCLE_END", msg_strerror(n));
+    send_packet(co->pkt, n);
+    co->in_cycle = 0;
+    if (log_enabled(LOG_DEBUG)) {
+        char rec[24], ms[24], qs[24], errs[24];
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)e.status);
+        snprintf(rec, sizeof(rec), "%llu", (unsigned long long)e.records);
+        snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(e.duration_us / 1000u));
+        snprintf(qs, sizeof(qs), "%llu", (unsigned long long)e.running_queries);
+        snprintf(errs, sizeof(errs), "%llu", (unsigned long long)e.query_errors);
+        log_write(LOG_DEBUG, "cycle done", "status", buf, "workers", rec, "queries", qs,
+                  "query_errors", errs, "duration_ms", ms, NULL);
+    }
+    return (int)e.status;
+}
+
+static void usage_check(int argc, char **argv)
+{
+    if (argc == 1)
+        return;
+    if (argc == 3 && strcmp(argv[1], "--name") == 0)
+        return;
+    fprintf(stderr, "usage: %s [--name NAME]  (started by trino-buffer-exporter, config on fd 3)\n",
+            argv[0]);
+    _exit(EXIT_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+    static struct collector co; /* large packet buffer: not on the stack */
+    pid_t parent = getppid();
+    struct fetch_opts fo;
+    char err[256];
+
+    usage_check(argc, argv);
+    log_init(LOG_INFO, LOG_FORMAT_LOGFMT, "collector");
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+        die(EXIT_OSERR, "prctl(PR_SET_PDEATHSIG)", strerror(errno));
+    if (getppid() != parent)
+        _exit(EXIT_OK);
+    check_parent();
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        die(EXIT_OSERR, "prctl(PR_SET_NO_NEW_PRIVS)", strerror(errno));
+    signal(SIGPIPE, SIG_IGN);
+    fcntl(MSG_CHILD_FD, F_SETFD, FD_CLOEXEC);
+
+    read_config(&co);
+    log_init(co.cfg.log_level <= LOG_ERROR ? (enum log_level)co.cfg.log_level : LOG_INFO,
+             co.cfg.log_format == LOG_FORMAT_JSON ? LOG_FORMAT_JSON : LOG_FORMAT_LOGFMT,
+             "collector");
+    log_set_context("coordinator", co.cfg.name);
+    check_config(&co.cfg);
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        die(EXIT_OSERR, "curl_global_init failed", NULL);
+    fo = (struct fetch_opts){
+        .timeout_ms = (long)co.cfg.request_timeout_ms,
+        .connect_timeout_ms = (long)co.cfg.connect_timeout_ms,
+        .compression = co.cfg.compression != 0,
+        .auth_type = (int)co.cfg.auth_type,
+        .header_name = co.cfg.header_name,
+        .header_value = co.cfg.header_value,
+        .username = co.cfg.username,
+        .password = co.cfg.password,
+        .token = co.cfg.token,
+        .tls_ca_file = co.cfg.tls_ca_file,
+        .tls_cert_file = co.cfg.tls_cert_file,
+        .tls_key_file = co.cfg.tls_key_file,
+        .tls_insecure = co.cfg.tls_insecure != 0,
+    };
+    co.f = fetch_new(&fo, err, sizeof(err));
+    if (!co.f)
+        die(EXIT_CONFIG, "cannot set up the HTTP client", err);
+    co.cyc = cycle_new(&co.cfg, co.f, err, sizeof(err));
+    if (!co.cyc)
+        die(EXIT_CONFIG, "cannot set up the collector", err);
+    log_write(LOG_INFO, "collector started", "url", co.cfg.url, NULL);
+
+    co.next_tick_us = mono_us();
+    for (;;) {
+        uint64_t now = mono_us();
+        short rev = 0;
+        int timeout_ms;
+        struct fetch_result r;
+
+        if (!co.in_cycle && now >= co.next_tick_us) {
+            begin_cycle(&co);
+            now = mono_us();
+        }
+        if (co.in_cycle && cycle_done(co.cyc)) {
+            int status = end_cycle(&co);
+            if (co.cfg.once)
+                _exit(status);
+            continue; /* a cycle longer than the interval starts the next at once */
+        }
+        if (co.in_cycle)
+            timeout_ms = 1000; /* curl shortens it to its own deadlines */
+        else
+            timeout_ms = (int)((co.next_tick_us - now + 999u) / 1000u);
+        if (fetch_wait(co.f, MSG_CHILD_FD, timeout_ms, &rev) < 0)
+            die(EXIT_SOFTWARE, "curl multi poll failed", NULL);
+        on_parent_fd(&co, rev);
+        while (fetch_next(co.f, &r))
+            if (co.in_cycle)
+                cycle_on_result(co.cyc, &r);
+    }
+}
