@@ -1,0 +1,22 @@
+# trino-buffer-exporter container image.
+# Every RUN step calls a script that tests/deploy also runs (no Docker needed
+# to test them): scripts/setup.sh, scripts/docker-build-stage.sh,
+# scripts/docker-runtime-stage.sh.
+#   docker build -t trino-buffer-exporter:0.1.0 .
+
+FROM debian:bookworm-slim AS build
+WORKDIR /src
+COPY scripts/setup.sh scripts/install-helm.sh scripts/
+RUN ["bash", "scripts/setup.sh", "--build"]
+COPY . .
+RUN ["bash", "scripts/docker-build-stage.sh", "/src", "/src/build-docker", "/out"]
+
+FROM debian:bookworm-slim
+COPY scripts/setup.sh scripts/docker-runtime-stage.sh /tmp/tbe/
+COPY --from=build /out/ /
+RUN ["bash", "/tmp/tbe/docker-runtime-stage.sh", "/"]
+USER 65532:65532
+EXPOSE 8000
+# The supervisor is PID 1: it reaps its collectors and handles SIGTERM.
+ENTRYPOINT ["/usr/bin/trino-buffer-exporter"]
+CMD ["--config", "/etc/trino-buffer-exporter/exporter.conf"]

@@ -1,0 +1,144 @@
+{{/*
+The exporter's configuration file (libconfig), rendered from values. It holds
+exactly the keys of examples/exporter.conf; secrets appear only as file paths.
+The test suite runs `trino-buffer-exporter --check-config` on this output.
+*/}}
+
+{{- define "tbe.validate" -}}
+{{- $v := .Values -}}
+{{- if not (has $v.trinoAuth.type (list "header" "basic" "bearer" "none")) -}}
+{{- fail (printf "trinoAuth.type must be header, basic, bearer or none (got %q)" (toString $v.trinoAuth.type)) -}}
+{{- end -}}
+{{- if and (has $v.trinoAuth.type (list "basic" "bearer")) (not $v.trinoAuth.existingSecret) -}}
+{{- fail (printf "trinoAuth.type=%s needs trinoAuth.existingSecret (a Secret with a %s key)" $v.trinoAuth.type (ternary "password" "token" (eq $v.trinoAuth.type "basic"))) -}}
+{{- end -}}
+{{- if and (eq $v.trinoAuth.type "basic") (not $v.trinoAuth.username) -}}
+{{- fail "trinoAuth.type=basic needs trinoAuth.username" -}}
+{{- end -}}
+{{- if not (has $v.prometheus.auth.type (list "none" "basic" "bearer")) -}}
+{{- fail (printf "prometheus.auth.type must be none, basic or bearer (got %q)" (toString $v.prometheus.auth.type)) -}}
+{{- end -}}
+{{- if and (has $v.prometheus.auth.type (list "basic" "bearer")) (not $v.prometheus.auth.existingSecret) -}}
+{{- fail (printf "prometheus.auth.type=%s needs prometheus.auth.existingSecret" $v.prometheus.auth.type) -}}
+{{- end -}}
+{{- if and (eq $v.prometheus.auth.type "basic") (not $v.prometheus.auth.username) -}}
+{{- fail "prometheus.auth.type=basic needs prometheus.auth.username" -}}
+{{- end -}}
+{{- if not (has $v.podMap.source (list "prometheus" "node_id" "ip")) -}}
+{{- fail (printf "podMap.source must be prometheus, node_id or ip (got %q)" (toString $v.podMap.source)) -}}
+{{- end -}}
+{{- if and (eq $v.podMap.source "prometheus") (not $v.prometheus.url) -}}
+{{- fail "podMap.source=prometheus needs prometheus.url" -}}
+{{- end -}}
+{{- if not $v.coordinators -}}
+{{- fail "coordinators: at least one coordinator is required" -}}
+{{- end -}}
+{{- range $name, $c := $v.coordinators -}}
+{{- if $c -}}
+{{- if not (regexMatch "^[A-Za-z0-9_.-]{1,64}$" $name) -}}
+{{- fail (printf "coordinators: name %q must match [A-Za-z0-9_.-]{1,64}" $name) -}}
+{{- end -}}
+{{- if not $c.url -}}
+{{- fail (printf "coordinators.%s.url is required" $name) -}}
+{{- end -}}
+{{- if and (eq $v.trinoAuth.type "basic") (not (hasPrefix "https://" $c.url)) -}}
+{{- fail (printf "coordinators.%s.url: basic authentication needs an https:// URL (Trino refuses passwords over http)" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "tbe.tlsBlock" -}}
+{{- $tls := .tls -}}
+{{- $dir := .dir -}}
+{{- if $tls.existingSecret -}}
+ca_file = {{ include "tbe.str" (printf "%s/ca.crt" $dir) }};
+{{ if $tls.clientCert -}}
+cert_file = {{ include "tbe.str" (printf "%s/tls.crt" $dir) }};
+key_file = {{ include "tbe.str" (printf "%s/tls.key" $dir) }};
+{{ end -}}
+{{- end -}}
+insecure_skip_verify = {{ include "tbe.bool" $tls.insecureSkipVerify }};
+{{- end -}}
+
+{{- define "tbe.config" -}}
+{{- include "tbe.validate" . -}}
+{{- $v := .Values -}}
+{{- $root := include "tbe.secretRoot" . -}}
+# trino-buffer-exporter configuration, rendered by the Helm chart
+# {{ include "tbe.chart" . }} for release {{ .Release.Name }}. Do not edit: change the values.
+listen = {{ include "tbe.str" (printf "0.0.0.0:%d" (int $v.metricsPort)) }};
+poll_interval_seconds = {{ int $v.pollIntervalSeconds }};
+request_timeout_seconds = {{ int $v.requestTimeoutSeconds }};
+connect_timeout_seconds = {{ int $v.connectTimeoutSeconds }};
+max_concurrent_requests = {{ int $v.maxConcurrentRequests }};
+compression = {{ include "tbe.bool" $v.compression }};
+max_queries = {{ int $v.maxQueries }};
+max_workers = {{ int $v.maxWorkers }};
+namespace = {{ include "tbe.str" $v.namespace }};
+worker_http_port = {{ int $v.workerHttpPort }};
+{{- if $v.staleAfterSeconds }}
+stale_after_seconds = {{ int $v.staleAfterSeconds }};
+{{- end }}
+restart_backoff_max_seconds = {{ int $v.restartBackoffMaxSeconds }};
+collector_memory_limit_mb = {{ int $v.collectorMemoryLimitMb }};
+log_level = {{ include "tbe.str" $v.logging.level }};
+log_format = {{ include "tbe.str" $v.logging.format }};
+
+trino_auth = {
+    type = {{ include "tbe.str" $v.trinoAuth.type }};
+{{- if eq $v.trinoAuth.type "header" }}
+    header_name = {{ include "tbe.str" $v.trinoAuth.headerName }};
+    header_value = {{ include "tbe.str" $v.trinoAuth.headerValue }};
+{{- else if eq $v.trinoAuth.type "basic" }}
+    username = {{ include "tbe.str" $v.trinoAuth.username }};
+    password_file = {{ include "tbe.str" (printf "%s/trino/password" $root) }};
+{{- else if eq $v.trinoAuth.type "bearer" }}
+    token_file = {{ include "tbe.str" (printf "%s/trino/token" $root) }};
+{{- end }}
+};
+
+tls = {
+{{- include "tbe.tlsBlock" (dict "tls" $v.tls "dir" (printf "%s/tls/trino" $root)) | nindent 4 }}
+};
+
+coordinators = (
+{{- $first := true }}
+{{- range $name, $c := $v.coordinators }}
+{{- if $c }}
+{{- if not $first }},{{ end }}
+{{- $first = false }}
+    { name = {{ include "tbe.str" $name }}; url = {{ include "tbe.str" $c.url }}; release = {{ include "tbe.str" (default $name $c.release) }}; }
+{{- end }}
+{{- end }}
+);
+
+pod_map = {
+    source = {{ include "tbe.str" $v.podMap.source }};
+{{- if $v.prometheus.url }}
+    prometheus_url = {{ include "tbe.str" $v.prometheus.url }};
+{{- end }}
+    metric = {{ include "tbe.str" $v.ipToPodMetric }};
+    pod_label = {{ include "tbe.str" $v.podMap.podLabel }};
+    namespace_label = {{ include "tbe.str" $v.podMap.namespaceLabel }};
+    instance_label = {{ include "tbe.str" $v.podMap.instanceLabel }};
+{{- if $v.podMap.refreshIntervalSeconds }}
+    refresh_interval_seconds = {{ int $v.podMap.refreshIntervalSeconds }};
+{{- end }}
+{{- if $v.podMap.staleAfterSeconds }}
+    stale_after_seconds = {{ int $v.podMap.staleAfterSeconds }};
+{{- end }}
+    auth = {
+        type = {{ include "tbe.str" $v.prometheus.auth.type }};
+{{- if eq $v.prometheus.auth.type "basic" }}
+        username = {{ include "tbe.str" $v.prometheus.auth.username }};
+        password_file = {{ include "tbe.str" (printf "%s/prometheus/password" $root) }};
+{{- else if eq $v.prometheus.auth.type "bearer" }}
+        token_file = {{ include "tbe.str" (printf "%s/prometheus/token" $root) }};
+{{- end }}
+    };
+    tls = {
+{{- include "tbe.tlsBlock" (dict "tls" $v.prometheus.tls "dir" (printf "%s/tls/prometheus" $root)) | nindent 8 }}
+    };
+};
+{{ end -}}

@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""Helm chart and Kubernetes examples: lint, render, assert, and check the
+rendered configuration with the real binary (--check-config), so that the
+chart and the exporter can never disagree.
+
+Secret paths: the chart mounts secrets under /run/secrets/trino-buffer-exporter/;
+the test rewrites that prefix to a temporary directory and creates the
+referenced files there before running --check-config.
+
+Usage: test_chart.py --exporter PATH   (env TBE_SOURCE_DIR, TBE_HELM)
+"""
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+try:
+    import yaml
+except ImportError:
+    sys.exit("test_chart: PyYAML missing (Debian package python3-yaml)")
+
+SRC = os.environ.get("TBE_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+CHART = os.path.join(SRC, "chart")
+EXAMPLES = os.path.join(SRC, "examples")
+HELM = os.environ.get("TBE_HELM") or "helm"
+SECRET_ROOT = "/run/secrets/trino-buffer-exporter/"
+NS = "trino"
+RELEASE = "tbe"
+
+failures = []
+checks = 0
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(cmd, ok=True, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if ok and p.returncode != 0:
+        print(p.stdout, p.stderr)
+        raise SystemExit("test_chart: command failed: %s" % " ".join(cmd))
+    return p
+
+
+def values_of(files, sets=()):
+    """The merged values as helm sees them (chart defaults + files + --set)."""
+    v = yaml.safe_load(open(os.path.join(CHART, "values.yaml")))
+    for f in files:
+        merge(v, yaml.safe_load(open(f)) or {})
+    for path, val in sets:
+        d = v
+        keys = path.split(".")
+        for k in keys[:-1]:
+            d = d.setdefault(k, {})
+        d[keys[-1]] = val
+    return v
+
+
+def merge(dst, src):
+    for k, val in src.items():
+        if val is None:
+            dst.pop(k, None)
+        elif isinstance(val, dict) and isinstance(dst.get(k), dict):
+            merge(dst[k], val)
+        else:
+            dst[k] = val
+
+
+def render(files, sets=(), ok=True):
+    cmd = [HELM, "template", RELEASE, CHART, "--namespace", NS]
+    for f in files:
+        cmd += ["-f", f]
+    for path, val in sets:
+        cmd += ["--set-json", "%s=%s" % (path, json.dumps(val))]
+    p = run(cmd, ok=ok)
+    if not ok:
+        return p
+    docs = [d for d in yaml.safe_load_all(p.stdout) if d]
+    return {(d["kind"], d["metadata"]["name"]): d for d in docs}
+
+
+def one(objs, kind):
+    found = [o for (k, _), o in objs.items() if k == kind]
+    return found[0] if len(found) == 1 else None
+
+
+def parse_coordinators(conf):
+    return re.findall(r'\{ name = "([^"]*)"; url = "([^"]*)"; release = "([^"]*)"; \}', conf)
+
+
+def check_objects(label, objs, v, exporter, tmp):
+    fullname = "%s-trino-buffer-exporter" % RELEASE
+    for (kind, name), o in objs.items():
+        lab = o["metadata"].get("labels", {})
+        for k in ("app.kubernetes.io/name", "app.kubernetes.io/instance",
+                  "app.kubernetes.io/managed-by", "helm.sh/chart"):
+            check(k in lab, "%s: %s/%s lacks label %s" % (label, kind, name, k))
+        check(lab.get("app.kubernetes.io/instance") == RELEASE, "%s: %s instance label" % (label, kind))
+
+    cm = one(objs, "ConfigMap")
+    dep = one(objs, "Deployment")
+    svc = one(objs, "Service")
+    check(cm is not None and dep is not None and svc is not None, "%s: ConfigMap, Deployment, Service" % label)
+    if not (cm and dep and svc):
+        return
+    conf = cm["data"]["exporter.conf"]
+    pod = dep["spec"]["template"]
+    podspec = pod["spec"]
+    c = podspec["containers"][0]
+
+    # Selector, labels, Service.
+    sel = dep["spec"]["selector"]["matchLabels"]
+    check(all(pod["metadata"]["labels"].get(k) == x for k, x in sel.items()),
+          "%s: pod labels match the Deployment selector" % label)
+    check(svc["spec"]["selector"] == sel, "%s: Service selects the pods" % label)
+    check(svc["spec"]["ports"][0]["port"] == v["metricsPort"], "%s: Service port = metricsPort" % label)
+    check(c["ports"][0]["containerPort"] == v["metricsPort"], "%s: containerPort = metricsPort" % label)
+
+    # Hardening.
+    psc = podspec["securityContext"]
+    csc = c["securityContext"]
+    check(psc.get("runAsNonRoot") is True and psc.get("runAsUser", 0) != 0, "%s: pod non-root" % label)
+    check(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "%s: pod seccomp RuntimeDefault" % label)
+    check(csc.get("readOnlyRootFilesystem") is True, "%s: read-only root filesystem" % label)
+    check(csc.get("allowPrivilegeEscalation") is False, "%s: no privilege escalation" % label)
+    check(csc.get("capabilities", {}).get("drop") == ["ALL"], "%s: capabilities drop ALL" % label)
+    check("add" not in csc.get("capabilities", {}), "%s: no capability added" % label)
+    check(podspec.get("automountServiceAccountToken") is False, "%s: no API token mounted" % label)
+
+    # Probes.
+    port_name = c["ports"][0]["name"]
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        hg = c.get(probe, {}).get("httpGet", {})
+        check(hg.get("path") == path and hg.get("port") in (port_name, v["metricsPort"]),
+              "%s: %s on %s" % (label, probe, path))
+
+    # Resources, scheduling.
+    check(c.get("resources") == v["resources"], "%s: resources from values" % label)
+    if v["nodeAffinity"]["requiredLabels"]:
+        terms = podspec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        exprs = {e["key"]: e["values"] for e in terms["nodeSelectorTerms"][0]["matchExpressions"]}
+        check(exprs == {k: [str(x)] for k, x in v["nodeAffinity"]["requiredLabels"].items()},
+              "%s: nodeAffinity.requiredLabels" % label)
+    check(podspec.get("tolerations", []) == v["tolerations"], "%s: tolerations" % label)
+    check(podspec.get("nodeSelector", {}) == v["nodeSelector"], "%s: nodeSelector" % label)
+
+    # Checksum annotation = sha256 of the rendered config.
+    ann = pod["metadata"]["annotations"]
+    check(ann.get("checksum/config") in (hashlib.sha256(conf.encode()).hexdigest(),
+                                         hashlib.sha256(conf.rstrip("\n").encode()).hexdigest()),
+          "%s: checksum/config is the config's sha256" % label)
+
+    # Datadog.
+    dd = "ad.datadoghq.com/exporter.checks"
+    if v["datadog"]["enabled"]:
+        inst = json.loads(ann[dd])["openmetrics"]["instances"][0]
+        check(inst["openmetrics_endpoint"] == "http://%%%%host%%%%:%d/metrics" % v["metricsPort"],
+              "%s: datadog endpoint" % label)
+        check("service:%s" % v["datadog"]["service"] in inst["tags"] and
+              "source:%s" % v["datadog"]["source"] in inst["tags"], "%s: datadog tags" % label)
+    else:
+        check(dd not in ann, "%s: no datadog annotation when disabled" % label)
+
+    # Secrets: files from existingSecret, never env, never in the ConfigMap.
+    check("env" not in c and "envFrom" not in c, "%s: no environment variables" % label)
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    vols = {x["name"]: x for x in podspec["volumes"]}
+    check(vols[mounts["/etc/trino-buffer-exporter"]].get("configMap", {}).get("name") == cm["metadata"]["name"],
+          "%s: config mounted from the ConfigMap" % label)
+    check(c["args"] == ["--config", "/etc/trino-buffer-exporter/exporter.conf"], "%s: args" % label)
+    secret_files = re.findall(r'(?:password_file|token_file|ca_file|cert_file|key_file) = "([^"]*)"', conf)
+    for path in secret_files:
+        d, base = os.path.split(path)
+        check(path.startswith(SECRET_ROOT), "%s: secret path %s under %s" % (label, path, SECRET_ROOT))
+        vol = vols.get(mounts.get(d, ""), {})
+        sec = vol.get("secret", {})
+        keys = [i["key"] for i in sec.get("items", [])]
+        check(base in keys, "%s: %s is key %s of a mounted Secret" % (label, path, base))
+        check(mounts.get(d) and all(m.get("readOnly") for m in c["volumeMounts"] if m["mountPath"] == d),
+              "%s: %s mounted read-only" % (label, d))
+    auths = [("trinoAuth", v["trinoAuth"]), ("prometheus.auth", v["prometheus"]["auth"])]
+    for what, a in auths:
+        if a["type"] in ("basic", "bearer"):
+            names = [x.get("secret", {}).get("secretName") for x in podspec["volumes"]]
+            check(a["existingSecret"] in names, "%s: %s.existingSecret mounted" % (label, what))
+            check(a["existingSecret"] not in conf, "%s: secret name not in the ConfigMap" % label)
+    check("password =" not in conf and "token =" not in conf, "%s: no secret value in config" % label)
+
+    # Config content follows the values.
+    want = sorted((n, c_["url"], c_.get("release") or n) for n, c_ in v["coordinators"].items() if c_)
+    check(sorted(parse_coordinators(conf)) == want, "%s: coordinators %s" % (label, want))
+    check('poll_interval_seconds = %d;' % v["pollIntervalSeconds"] in conf, "%s: poll interval" % label)
+    check('listen = "0.0.0.0:%d";' % v["metricsPort"] in conf, "%s: listen" % label)
+    check('source = "%s";' % v["podMap"]["source"] in conf, "%s: pod map source" % label)
+    check('log_format = "%s";' % v["logging"]["format"] in conf, "%s: log format" % label)
+
+    # ServiceMonitor.
+    sm = one(objs, "ServiceMonitor")
+    check((sm is not None) == bool(v["serviceMonitor"]["enabled"]), "%s: ServiceMonitor iff enabled" % label)
+    if sm:
+        ep = sm["spec"]["endpoints"][0]
+        check(ep.get("honorLabels") is True, "%s: ServiceMonitor honorLabels" % label)
+        check(ep.get("port") == svc["spec"]["ports"][0]["name"], "%s: ServiceMonitor port name" % label)
+        check(ep.get("interval") == v["serviceMonitor"]["interval"], "%s: ServiceMonitor interval" % label)
+        check(all(svc["metadata"]["labels"].get(k) == x for k, x in sm["spec"]["selector"]["matchLabels"].items()),
+              "%s: ServiceMonitor selects the Service" % label)
+        for k, x in v["serviceMonitor"]["additionalLabels"].items():
+            check(sm["metadata"]["labels"].get(k) == x, "%s: ServiceMonitor label %s" % (label, k))
+
+    # PrometheusRule: promtool must accept it.
+    pr = one(objs, "PrometheusRule")
+    check((pr is not None) == bool(v["prometheusRule"]["enabled"]), "%s: PrometheusRule iff enabled" % label)
+    if pr:
+        alerts = {r["alert"] for g in pr["spec"]["groups"] for r in g["rules"]}
+        for a in ("TrinoBufferExporterCollectorDown", "TrinoBufferExporterStaleData",
+                  "TrinoBufferExporterCollectorCrashLooping", "TrinoBufferExporterUnmappedWorkers"):
+            check(a in alerts, "%s: alert %s" % (label, a))
+        promtool_rules(label, {"groups": pr["spec"]["groups"]}, tmp)
+
+    pdb = one(objs, "PodDisruptionBudget")
+    check((pdb is not None) == bool(v["podDisruptionBudget"]["enabled"]), "%s: PDB iff enabled" % label)
+    if pdb:
+        check(pdb["spec"]["selector"]["matchLabels"] == sel, "%s: PDB selects the pods" % label)
+
+    check_config(label, conf, exporter, tmp)
+
+
+def promtool_rules(label, doc, tmp):
+    promtool = shutil.which("promtool")
+    check(promtool is not None, "%s: promtool available (Debian prometheus)" % label)
+    if not promtool:
+        return
+    f = os.path.join(tmp, "rules-%s.yaml" % re.sub(r"\W", "_", label))
+    with open(f, "w") as fh:
+        yaml.safe_dump(doc, fh)
+    p = run([promtool, "check", "rules", f], ok=False)
+    check(p.returncode == 0, "%s: promtool check rules: %s" % (label, (p.stdout + p.stderr).strip()))
+
+
+def check_config(label, conf, exporter, tmp, expect_ok=True):
+    """Run the real binary's --check-config on the rendered file."""
+    d = tempfile.mkdtemp(dir=tmp)
+    root = os.path.join(d, "secrets") + "/"
+    conf2 = conf.replace(SECRET_ROOT, root)
+    for path in re.findall(r'_file = "([^"]*)"', conf2):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            if path.endswith((".crt", ".key")):
+                fh.write("-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n")
+            else:
+                fh.write("s3cret\n")
+        os.chmod(path, 0o400)
+    cf = os.path.join(d, "exporter.conf")
+    with open(cf, "w") as fh:
+        fh.write(conf2)
+    p = run([exporter, "--check-config", "--config", cf], ok=False)
+    out = (p.stdout + p.stderr).strip()
+    if expect_ok:
+        check(p.returncode == 0 and "configuration OK" in out,
+              "%s: --check-config on the rendered config: rc=%d %s" % (label, p.returncode, out))
+    else:
+        check(p.returncode == 78 and re.search(r"exporter\.conf:\d+: ", out),
+              "%s: --check-config rejects it with FILE:LINE (rc=%d %s)" % (label, p.returncode, out))
+    return p
+
+
+def check_defaults():
+    """The values contract: names and defaults."""
+    v = values_of([])
+    want = {
+        "image.repository": "trino-buffer-exporter", "image.tag": "", "image.pullPolicy": "IfNotPresent",
+        "namespace": "trino", "prometheus.url": "http://prometheus-operated.monitoring:9090",
+        "prometheus.auth.type": "none", "prometheus.auth.existingSecret": "",
+        "trinoAuth.type": "header", "trinoAuth.headerName": "X-Trino-User",
+        "trinoAuth.headerValue": "trino-buffer-exporter", "trinoAuth.existingSecret": "",
+        "coordinators": {"default": {"url": "http://trino:8080", "release": "trino"}},
+        "workerHttpPort": 8080, "ipToPodMetric": "trino_execution_executor_TaskExecutor_Tasks",
+        "pollIntervalSeconds": 15, "requestTimeoutSeconds": 60, "metricsPort": 8000,
+        "logging.level": "info", "serviceMonitor.enabled": False, "serviceMonitor.interval": "15s",
+        "serviceMonitor.namespace": "", "serviceMonitor.additionalLabels": {},
+        "nodeAffinity.requiredLabels": {}, "tolerations": [], "nodeSelector": {},
+        "datadog.enabled": False, "podMap.source": "prometheus",
+    }
+    for path, x in want.items():
+        d = v
+        for k in path.split("."):
+            d = d.get(k) if isinstance(d, dict) else None
+        check(d == x, "values.yaml: %s = %r (got %r)" % (path, x, d))
+    check(isinstance(v.get("resources"), dict), "values.yaml: resources")
+    for k in ("source", "service"):
+        check(k in v["datadog"], "values.yaml: datadog.%s" % k)
+
+
+def check_negative(exporter, tmp):
+    """The chart and the binary refuse what they must refuse."""
+    bad = [
+        ("basic over http", [("trinoAuth.type", "basic"), ("trinoAuth.username", "u"),
+                             ("trinoAuth.existingSecret", "s")], "https"),
+        ("bearer without secret", [("trinoAuth.type", "bearer")], "existingSecret"),
+        ("schema: port", [("metricsPort", 0)], "metricsPort"),
+        ("schema: pod map source", [("podMap.source", "dns")], "podMap"),
+        ("bad coordinator name", [("coordinators", {"a b": {"url": "http://x:8080"}})], "coordinators"),
+    ]
+    for what, sets, needle in bad:
+        p = render([], sets, ok=False)
+        check(p.returncode != 0 and needle in p.stderr,
+              "negative %s: helm template fails mentioning %r (rc=%d %s)" % (what, needle, p.returncode,
+                                                                             p.stderr.strip()[:200]))
+    # A key the binary does not know must be caught by --check-config: the
+    # check on the rendered config is not vacuous.
+    objs = render([])
+    conf = one(objs, "ConfigMap")["data"]["exporter.conf"] + "no_such_key = 1;\n"
+    check_config("negative unknown key", conf, exporter, tmp, expect_ok=False)
+
+    # Checksum: follows the config, not unrelated values.
+    base = one(render([]), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    changed = one(render([], [("pollIntervalSeconds", 30)]), "Deployment")
+    same = one(render([], [("resources", {"limits": {"memory": "1Gi"}})]), "Deployment")
+    check(changed["spec"]["template"]["metadata"]["annotations"]["checksum/config"] != base,
+          "checksum/config changes with the config")
+    check(same["spec"]["template"]["metadata"]["annotations"]["checksum/config"] == base,
+          "checksum/config ignores non-config values")
+
+
+def check_examples(tmp):
+    """HPA, Prometheus Adapter and KEDA recipes: shape and valid PromQL."""
+    adapter = yaml.safe_load(open(os.path.join(EXAMPLES, "prometheus-adapter-values.yaml")))
+    rule = adapter["rules"]["external"][0]
+    metric = rule["name"]["as"]
+    hpa = yaml.safe_load(open(os.path.join(EXAMPLES, "hpa-trino-worker.yaml")))
+    check(hpa["kind"] == "HorizontalPodAutoscaler" and hpa["apiVersion"] == "autoscaling/v2", "hpa: autoscaling/v2")
+    ext = [m for m in hpa["spec"]["metrics"] if m["type"] == "External"]
+    check(len(ext) == 1 and ext[0]["external"]["metric"]["name"] == metric,
+          "hpa: uses the adapter's external metric %s" % metric)
+    check(ext and ext[0]["external"]["target"] == {"type": "AverageValue", "averageValue": "1"},
+          "hpa: holding-data metric is a floor (AverageValue 1)")
+    sd = hpa["spec"].get("behavior", {}).get("scaleDown", {})
+    check(sd.get("stabilizationWindowSeconds", 0) >= 300 and sd.get("selectPolicy") == "Min"
+          and all(p["type"] == "Pods" and p["value"] == 1 for p in sd.get("policies", [])),
+          "hpa: slow, one-pod scale-down policy")
+
+    keda = yaml.safe_load(open(os.path.join(EXAMPLES, "keda-trino-worker.yaml")))
+    check(keda["kind"] == "ScaledObject", "keda: ScaledObject")
+    fb = keda["spec"].get("fallback", {})
+    check(fb.get("failureThreshold", 0) >= 1 and fb.get("replicas", 0) >= keda["spec"]["minReplicaCount"],
+          "keda: fallback")
+    trig = {t["name"]: t for t in keda["spec"]["triggers"]}
+    check(trig.get("holding", {}).get("metadata", {}).get("ignoreNullValues") == "false",
+          "keda: ignoreNullValues \"false\" on the holding trigger")
+    check(all(t.get("metricType") == "AverageValue" for t in trig.values()), "keda: AverageValue (fallback)")
+
+    exprs = {"adapter": rule["metricsQuery"].replace("<<.LabelMatchers>>", 'namespace="trino",release="trino"')}
+    for name, t in trig.items():
+        exprs["keda_" + name] = t["metadata"]["query"]
+    promtool_rules("examples", {"groups": [{"name": "examples", "rules": [
+        {"record": "example:%s" % k, "expr": x} for k, x in exprs.items()]}]}, tmp)
+    for f in ("prometheus-adapter-values.yaml", "hpa-trino-worker.yaml", "keda-trino-worker.yaml"):
+        check(re.search(r"trino_worker_output_buffered_bytes", open(os.path.join(EXAMPLES, f)).read()) or
+              f.startswith("hpa"), "%s: uses the exporter's metrics" % f)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exporter", required=True)
+    args = ap.parse_args()
+    if not shutil.which(HELM) and not os.access(HELM, os.X_OK):
+        raise SystemExit("test_chart: helm not found (%s); run scripts/install-helm.sh" % HELM)
+    print(run([HELM, "version", "--short"]).stdout.strip())
+    tmp = tempfile.mkdtemp(prefix="tbe-chart-")
+    try:
+        check_defaults()
+        sets = [("defaults", [])] + [(os.path.basename(f), [f])
+                                     for f in sorted(glob.glob(os.path.join(EXAMPLES, "values-*.yaml")))]
+        check(len(sets) >= 3, "at least two example values files")
+        for label, files in sets:
+            cmd = [HELM, "lint", "--strict", CHART, "--namespace", NS] + sum((["-f", f] for f in files), [])
+            p = run(cmd, ok=False)
+            check(p.returncode == 0, "%s: helm lint --strict: %s" % (label, p.stdout.strip()[-300:]))
+            objs = render(files)
+            print("%s: rendered %s" % (label, ", ".join(sorted(k for k, _ in objs))))
+            check_objects(label, objs, values_of(files), args.exporter, tmp)
+        # Everything optional switched on at once, with every secret kind.
+        full = [("serviceMonitor.enabled", True), ("prometheusRule.enabled", True),
+                ("podDisruptionBudget.enabled", True), ("datadog.enabled", True),
+                ("trinoAuth.type", "bearer"), ("trinoAuth.existingSecret", "trino-token"),
+                ("prometheus.auth.type", "basic"), ("prometheus.auth.username", "exporter"),
+                ("prometheus.auth.existingSecret", "prom-pass"), ("tls.existingSecret", "trino-ca"),
+                ("tls.clientCert", True), ("prometheus.tls.existingSecret", "prom-ca"),
+                ("staleAfterSeconds", 90), ("logging.format", "json")]
+        check_objects("all-options", render([], full), values_of([], full), args.exporter, tmp)
+        check_negative(args.exporter, tmp)
+        check_examples(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("test_chart: %d checks, %d failures" % (checks, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
