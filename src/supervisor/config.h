@@ -1,0 +1,156 @@
+/*
+ * config: load and validate the libconfig file (schema: examples/exporter.conf).
+ *
+ * The loader checks everything it can without the network: unknown keys (with
+ * a "did you mean" hint), types, ranges, URLs, names, cross-key rules (basic
+ * auth needs https, stale_after >= poll interval, ...), and that every file it
+ * names is readable. It reads the secret files (passwords, tokens) itself so
+ * that collectors get secrets by value in their CONFIG message and never see
+ * a path, argv or environment. Secrets never appear in error text.
+ *
+ * Relative file paths (secrets, TLS files) are taken relative to the
+ * directory of the configuration file and stored resolved.
+ *
+ * Not pure in the strict sense: config_load opens the configuration file, the
+ * secret files and opens the TLS files to check they are readable. Everything else is pure.
+ * No logging, no globals. Thread-safety: a loaded struct config is immutable
+ * and may be read from any thread.
+ */
+#ifndef TBE_CONFIG_H
+#define TBE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+#define CONFIG_MAX_COORDINATORS 64
+#define CONFIG_MAX_NAME 64 /* coordinator name: [A-Za-z0-9_.-]{1,64} */
+#define CONFIG_MAX_SECRET 8192
+#define CONFIG_ERR_MAX 1024 /* a good size for the err buffer of config_load */
+
+enum config_podmap_source {
+    CONFIG_PM_NODE_ID = 0,    /* pod = the worker's Trino node id */
+    CONFIG_PM_IP = 1,         /* pod = the host part of the worker address */
+    CONFIG_PM_PROMETHEUS = 2, /* pod, namespace from a Prometheus query (pod-map collector) */
+};
+
+/* Authentication towards Trino or Prometheus. Strings are "" when unset, never NULL. */
+struct config_auth {
+    int type;           /* enum coll_auth */
+    char *header_name;  /* header: default "X-Trino-User" */
+    char *header_value; /* header: default "trino-buffer-exporter" */
+    char *username;     /* basic */
+    char *password_file;
+    char *password; /* basic: contents of password_file, one trailing newline stripped */
+    char *token_file;
+    char *token; /* bearer: contents of token_file, one trailing newline stripped */
+};
+
+/* TLS settings; files were checked readable at load time. "" when unset. */
+struct config_tls {
+    char *ca_file;
+    char *cert_file;
+    char *key_file;
+    int insecure_skip_verify;
+};
+
+struct config_coordinator {
+    char *name;    /* unique, [A-Za-z0-9_.-]{1,64}; the `coordinator` label */
+    char *url;     /* normalised: scheme://host[:port][/path], no trailing slash */
+    char *release; /* the `release` label; default: name */
+    int line;      /* line of the entry in the file, for messages */
+};
+
+struct config_podmap {
+    int source;           /* enum config_podmap_source */
+    char *prometheus_url; /* normalised; "" unless source = prometheus */
+    char *metric;
+    char *pod_label;
+    char *namespace_label;
+    char *instance_label;
+    unsigned refresh_interval_seconds; /* default: poll_interval_seconds */
+    unsigned stale_after_seconds;      /* default 300, >= refresh_interval_seconds */
+    struct config_auth auth;           /* type none | basic | bearer */
+    struct config_tls tls;
+};
+
+struct config {
+    char *path; /* the file it was loaded from */
+
+    char *listen;         /* as written: "HOST:PORT", "[IPv6]:PORT" or "PORT" (civetweb syntax) */
+    char *listen_host;    /* "" for "PORT" (all addresses); IPv6 without brackets */
+    unsigned listen_port; /* 1..65535 */
+
+    unsigned poll_interval_seconds;       /* 1..3600, default 15 */
+    unsigned request_timeout_seconds;     /* 1..3600, default 60 */
+    unsigned connect_timeout_seconds;     /* 1..600, default 10 */
+    unsigned max_concurrent_requests;     /* 1..64, default 4 */
+    int compression;                      /* default 0 */
+    unsigned max_queries;                 /* 1..100000, default 1000 */
+    unsigned max_workers;                 /* 1..100000, default 10000 */
+    char *namespace_;                     /* default "trino" */
+    unsigned worker_http_port;            /* 1..65535, default 8080 */
+    unsigned stale_after_seconds;         /* default 3 x poll; poll..86400 */
+    unsigned restart_backoff_max_seconds; /* 1..3600, default 60 */
+    unsigned collector_memory_limit_mb;   /* 0 (no limit) or 16..1048576, default 256 */
+    char *collector_path;                 /* "" when unset (the supervisor resolves it) */
+    int log_level;                        /* enum log_level, default info */
+    int log_format;                       /* enum log_format, default logfmt */
+
+    struct config_auth trino_auth; /* type header | basic | bearer | none */
+    struct config_tls tls;
+
+    struct config_coordinator *coordinators; /* at least one */
+    size_t ncoordinators;
+
+    struct config_podmap pod_map;
+};
+
+/*
+ * Load and validate the file at path. Returns 0 and sets *ret (free with
+ * config_free), or EXIT_CONFIG (78) and writes ONE line, without a trailing
+ * newline, into err[0..errlen):
+ *
+ *   FILE:LINE: KEY.PATH: PROBLEM
+ *   /etc/x.conf:12: coordinators.[1].url: invalid URL "htp://x": scheme must be http or https
+ *
+ * LINE is the line of the offending setting (of its group when a key is
+ * missing; 0 when the file cannot be opened at all). Secrets are never
+ * quoted. On failure *ret is untouched. err may be NULL when errlen is 0.
+ */
+int config_load(const char *path, struct config **ret, char *err, size_t errlen);
+
+/* Release a loaded configuration (secrets are wiped first). NULL is fine. */
+void config_free(struct config *c);
+
+/*
+ * Fill *ret with the CONFIG message of coordinator i (role COLL_ROLE_TRINO),
+ * every string malloc'd (release with coll_config_clear), `once` = 0.
+ * Returns 0, -1 if i is out of range, -2 on allocation failure (then *ret is
+ * left zeroed).
+ */
+int config_collector(const struct config *c, size_t i, struct coll_config *ret);
+
+/*
+ * Fill *ret with the CONFIG message of the pod-map collector (role
+ * COLL_ROLE_PODMAP, name "pod_map", url = prometheus_url, poll interval =
+ * refresh interval). Returns 0, -1 if source is not prometheus, -2 on
+ * allocation failure. Release with coll_config_clear.
+ */
+int config_podmap_collector(const struct config *c, struct coll_config *ret);
+
+/*
+ * 1 if coordinator i of a and coordinator j of b produce exactly the same
+ * CONFIG message (so a SIGHUP can leave that collector running), else 0
+ * (also when an index is out of range or on allocation failure).
+ */
+int config_same_collector(const struct config *a, size_t i, const struct config *b, size_t j);
+
+/* Same for the pod-map collector; 1 when both have source prometheus and equal settings. */
+int config_same_podmap(const struct config *a, const struct config *b);
+
+/* Index of the coordinator called name, or -1. */
+int config_find_coordinator(const struct config *c, const char *name);
+
+#endif

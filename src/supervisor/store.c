@@ -1,0 +1,780 @@
+/*
+ * store: the supervisor's state of data (snapshots per coordinator, the pod
+ * map, cycle statistics). Pure; see store.h for the contract.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* ------------------------------------------------------------- helpers */
+
+static char *xstrdup(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+/* Replace *dst by a copy of src; keeps the old value on allocation failure. */
+static void set_str(char **dst, const char *src)
+{
+    char *d = xstrdup(src);
+    if (d) {
+        free(*dst);
+        *dst = d;
+    }
+}
+
+/*
+ * The host part of an address: "[v6]:port" -> "v6", "h:port" -> "h", a bare
+ * IPv6 address or a name without port stays as it is. Returns a malloc'd
+ * string or NULL.
+ */
+static char *host_of(const char *addr)
+{
+    const char *start = addr, *end;
+    char *h;
+    if (*addr == '[') {
+        start = addr + 1;
+        end = strchr(start, ']');
+        if (!end)
+            end = start + strlen(start);
+    } else {
+        const char *c = strchr(addr, ':');
+        if (c && !strchr(c + 1, ':'))
+            end = c;
+        else
+            end = addr + strlen(addr);
+    }
+    h = malloc((size_t)(end - start) + 1);
+    if (h) {
+        memcpy(h, start, (size_t)(end - start));
+        h[end - start] = '\0';
+    }
+    return h;
+}
+
+static void worker_clear(struct store_worker *w)
+{
+    free(w->node_id);
+    free(w->address);
+    free(w->host);
+}
+
+static void snap_empty(struct store_snapshot *sn)
+{
+    for (size_t i = 0; i < sn->n; i++)
+        worker_clear(&sn->workers[i]);
+    sn->n = 0;
+}
+
+static void snap_free(struct store_snapshot *sn)
+{
+    snap_empty(sn);
+    free(sn->workers);
+    memset(sn, 0, sizeof(*sn));
+}
+
+static void pods_empty(struct store_pod *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].ip);
+        free(p[i].pod);
+        free(p[i].namespace_);
+    }
+}
+
+static void coord_free(struct store_coord *c)
+{
+    free(c->name);
+    free(c->release);
+    free(c->last_error);
+    snap_free(&c->snap);
+    snap_free(&c->next);
+}
+
+static int coord_init(struct store_coord *c, const char *name, const char *release)
+{
+    memset(c, 0, sizeof(*c));
+    c->name = xstrdup(name);
+    c->release = xstrdup(release ? release : name);
+    c->last_error = xstrdup("");
+    c->last_exit_code = -1;
+    if (!c->name || !c->release || !c->last_error) {
+        coord_free(c);
+        memset(c, 0, sizeof(*c));
+        return STORE_ENOMEM;
+    }
+    return STORE_OK;
+}
+
+static struct store_coord *find(struct store *s, const char *name)
+{
+    for (size_t i = 0; name && i < s->ncoords; i++)
+        if (strcmp(s->coords[i].name, name) == 0)
+            return &s->coords[i];
+    return NULL;
+}
+
+/* Drop a pending cycle and mark the coordinator down. */
+static void coord_discard(struct store *s, struct store_coord *c)
+{
+    snap_empty(&c->next);
+    c->pending = 0;
+    c->up = 0;
+    s->version++;
+}
+
+/* --------------------------------------------------------- life cycle */
+
+static int params_copy(struct store *s, const struct store_params *p)
+{
+    char *ns = xstrdup(p && p->namespace_ ? p->namespace_ : "");
+    if (!ns)
+        return STORE_ENOMEM;
+    free(s->namespace_);
+    s->namespace_ = ns;
+    if (p)
+        s->params = *p;
+    s->params.namespace_ = s->namespace_;
+    return STORE_OK;
+}
+
+struct store *store_new(const struct store_params *p)
+{
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    if (params_copy(s, p) != STORE_OK || !(s->pm.last_error = xstrdup(""))) {
+        store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void reported_free(struct store *s)
+{
+    for (size_t i = 0; i < s->nreported; i++) {
+        free(s->reported[i].release);
+        free(s->reported[i].key);
+    }
+    free(s->reported);
+    s->reported = NULL;
+    s->nreported = 0;
+}
+
+void store_free(struct store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->ncoords; i++)
+        coord_free(&s->coords[i]);
+    free(s->coords);
+    pods_empty(s->pm.entries, s->pm.n);
+    free(s->pm.entries);
+    pods_empty(s->pm.next, s->pm.next_n);
+    free(s->pm.next);
+    free(s->pm.last_error);
+    reported_free(s);
+    free(s->namespace_);
+    free(s);
+}
+
+int store_set_params(struct store *s, const struct store_params *p)
+{
+    int rc = params_copy(s, p);
+    if (rc == STORE_OK)
+        s->version++;
+    return rc;
+}
+
+int store_set_coordinators(struct store *s, const char *const *names, const char *const *releases,
+                           size_t n)
+{
+    struct store_coord *nc;
+    char **rel;
+    int *moved;
+
+    if (n > STORE_MAX_COORDINATORS)
+        return STORE_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i])
+            return STORE_EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                return STORE_EINVAL;
+    }
+    nc = calloc(n ? n : 1, sizeof(*nc));
+    rel = calloc(n ? n : 1, sizeof(*rel));
+    moved = calloc(s->ncoords ? s->ncoords : 1, sizeof(*moved));
+    if (!nc || !rel || !moved)
+        goto nomem;
+    /* Allocate everything first, so that failure leaves the store as it was. */
+    for (size_t i = 0; i < n; i++) {
+        const char *r = releases && releases[i] ? releases[i] : names[i];
+        struct store_coord *old = find(s, names[i]);
+        if (old) {
+            if (!(rel[i] = xstrdup(r)))
+                goto nomem;
+        } else if (coord_init(&nc[i], names[i], r) != STORE_OK) {
+            goto nomem;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct store_coord *old = find(s, names[i]);
+        if (!old)
+            continue;
+        moved[old - s->coords] = 1;
+        nc[i] = *old;
+        free(nc[i].release);
+        nc[i].release = rel[i];
+        rel[i] = NULL;
+    }
+    for (size_t i = 0; i < s->ncoords; i++)
+        if (!moved[i])
+            coord_free(&s->coords[i]);
+    free(s->coords);
+    s->coords = nc;
+    s->ncoords = n;
+    free(rel);
+    free(moved);
+    s->version++;
+    return STORE_OK;
+
+nomem:
+    for (size_t i = 0; nc && rel && i < n; i++) {
+        free(rel[i]);
+        if (nc[i].name)
+            coord_free(&nc[i]);
+    }
+    free(nc);
+    free(rel);
+    free(moved);
+    return STORE_ENOMEM;
+}
+
+int store_configure(struct store *s, const struct config *c)
+{
+    const char *names[STORE_MAX_COORDINATORS], *releases[STORE_MAX_COORDINATORS];
+    struct store_params p = {
+        .max_workers = c->max_workers,
+        .max_pods = STORE_MAX_PODS,
+        .stale_after = c->stale_after_seconds,
+        .pod_map_stale_after = c->pod_map.stale_after_seconds,
+        .pod_map_source = c->pod_map.source,
+        .namespace_ = c->namespace_,
+    };
+    int rc;
+    if (c->ncoordinators > STORE_MAX_COORDINATORS)
+        return STORE_EINVAL;
+    for (size_t i = 0; i < c->ncoordinators; i++) {
+        names[i] = c->coordinators[i].name;
+        releases[i] = c->coordinators[i].release;
+    }
+    if ((rc = store_set_params(s, &p)) != STORE_OK)
+        return rc;
+    return store_set_coordinators(s, names, releases, c->ncoordinators);
+}
+
+const struct store_coord *store_coord(const struct store *s, const char *name)
+{
+    return find((struct store *)s, name);
+}
+
+/* -------------------------------------------------------------- cycles */
+
+int store_cycle_begin(struct store *s, const char *coord, uint64_t seq)
+{
+    struct store_coord *c = find(s, coord);
+    if (!c)
+        return STORE_ENOENT;
+    if (c->pending) {
+        coord_discard(s, c);
+        return STORE_EPROTO;
+    }
+    c->pending = 1;
+    c->pending_seq = seq;
+    snap_empty(&c->next);
+    return STORE_OK;
+}
+
+int store_cycle_worker(struct store *s, const char *coord, const struct msg_worker *w)
+{
+    struct store_coord *c = find(s, coord);
+    struct store_snapshot *sn;
+    struct store_worker nw;
+    if (!c)
+        return STORE_ENOENT;
+    if (!c->pending)
+        return STORE_EPROTO;
+    sn = &c->next;
+    if (sn->n >= s->params.max_workers) {
+        coord_discard(s, c);
+        return STORE_ECAP;
+    }
+    if (sn->n == sn->cap) {
+        size_t ncap = sn->cap ? sn->cap * 2 : 64;
+        struct store_worker *nw2;
+        if (ncap > s->params.max_workers)
+            ncap = s->params.max_workers;
+        nw2 = realloc(sn->workers, ncap * sizeof(*nw2));
+        if (!nw2)
+            return STORE_ENOMEM;
+        sn->workers = nw2;
+        sn->cap = ncap;
+    }
+    nw.node_id = xstrdup(w->node_id);
+    nw.address = xstrdup(w->address);
+    nw.host = host_of(w->address ? w->address : "");
+    if (!nw.node_id || !nw.address || !nw.host) {
+        worker_clear(&nw);
+        return STORE_ENOMEM;
+    }
+    nw.buffered_bytes = w->buffered_bytes;
+    nw.buffered_pages = w->buffered_pages;
+    nw.active_buffers = w->active_buffers;
+    nw.pages_sent = w->pages_sent;
+    nw.running_tasks = w->running_tasks;
+    sn->workers[sn->n++] = nw;
+    return STORE_OK;
+}
+
+int store_cycle_end(struct store *s, const char *coord, const struct msg_cycle_end *e, double now)
+{
+    struct store_coord *c = find(s, coord);
+    int proto;
+    if (!c)
+        return STORE_ENOENT;
+    c->cycle_duration = (double)e->duration_us / 1e6;
+    c->running_queries = e->running_queries;
+    c->query_errors_total += e->query_errors;
+    c->parsed_bytes_total += e->parsed_bytes;
+    c->has_cycle = 1;
+    c->cycles_total++;
+    proto = !c->pending || e->seq != c->pending_seq || e->records != c->next.n;
+    if (proto || e->status != 0) {
+        c->failed_cycles_total++;
+        if (!proto && e->error)
+            set_str(&c->last_error, e->error);
+        coord_discard(s, c);
+        return proto ? STORE_EPROTO : STORE_OK;
+    }
+    /* Atomic apply: swap, then empty the old snapshot for reuse as the next pending one. */
+    struct store_snapshot tmp = c->snap;
+    c->snap = c->next;
+    c->next = tmp;
+    snap_empty(&c->next);
+    c->pending = 0;
+    c->has_snap = 1;
+    c->snap_time = now;
+    c->up = 1;
+    set_str(&c->last_error, e->error);
+    s->version++;
+    return STORE_OK;
+}
+
+void store_cycle_abort(struct store *s, const char *coord)
+{
+    struct store_coord *c = find(s, coord);
+    if (c)
+        coord_discard(s, c);
+}
+
+void store_note_exit(struct store *s, const char *coord, int exit_code, int signal,
+                     const char *error)
+{
+    struct store_coord *c = find(s, coord);
+    if (!c)
+        return;
+    coord_discard(s, c);
+    c->last_exit_code = exit_code;
+    c->last_signal = signal;
+    if (error && *error)
+        set_str(&c->last_error, error);
+}
+
+void store_note_restart(struct store *s, const char *coord)
+{
+    struct store_coord *c = find(s, coord);
+    if (c) {
+        c->restarts_total++;
+        s->version++;
+    }
+}
+
+/* ------------------------------------------------------------- pod map */
+
+static void pm_discard(struct store *s)
+{
+    pods_empty(s->pm.next, s->pm.next_n);
+    s->pm.next_n = 0;
+    s->pm.pending = 0;
+    s->pm.up = 0;
+    s->version++;
+}
+
+int store_podmap_begin(struct store *s, uint64_t seq)
+{
+    if (s->pm.pending) {
+        pm_discard(s);
+        s->pm.errors_total++;
+        return STORE_EPROTO;
+    }
+    s->pm.pending = 1;
+    s->pm.pending_seq = seq;
+    return STORE_OK;
+}
+
+int store_podmap_pod(struct store *s, const struct msg_pod *p)
+{
+    struct store_podmap *m = &s->pm;
+    struct store_pod np;
+    size_t max = s->params.max_pods ? s->params.max_pods : STORE_MAX_PODS;
+    if (!m->pending)
+        return STORE_EPROTO;
+    if (m->next_n >= max) {
+        pm_discard(s);
+        m->errors_total++;
+        return STORE_ECAP;
+    }
+    if (m->next_n == m->next_cap) {
+        size_t ncap = m->next_cap ? m->next_cap * 2 : 64;
+        struct store_pod *n2;
+        if (ncap > max)
+            ncap = max;
+        n2 = realloc(m->next, ncap * sizeof(*n2));
+        if (!n2)
+            return STORE_ENOMEM;
+        m->next = n2;
+        m->next_cap = ncap;
+    }
+    np.ip = host_of(p->ip ? p->ip : "");
+    np.pod = xstrdup(p->pod);
+    np.namespace_ = xstrdup(p->namespace_);
+    if (!np.ip || !np.pod || !np.namespace_) {
+        pods_empty(&np, 1);
+        return STORE_ENOMEM;
+    }
+    m->next[m->next_n++] = np;
+    return STORE_OK;
+}
+
+static int pod_cmp(const void *a, const void *b)
+{
+    const struct store_pod *x = a, *y = b;
+    int r = strcmp(x->ip, y->ip);
+    if (r == 0)
+        r = strcmp(x->pod, y->pod);
+    if (r == 0)
+        r = strcmp(x->namespace_, y->namespace_);
+    return r;
+}
+
+int store_podmap_end(struct store *s, const struct msg_cycle_end *e, double now)
+{
+    struct store_podmap *m = &s->pm;
+    int proto = !m->pending || e->seq != m->pending_seq || e->records != m->next_n;
+    m->refresh_duration = (double)e->duration_us / 1e6;
+    m->has_refresh = 1;
+    if (proto || e->status != 0) {
+        if (!proto && e->error)
+            set_str(&m->last_error, e->error);
+        pm_discard(s);
+        m->errors_total++;
+        return proto ? STORE_EPROTO : STORE_OK;
+    }
+    /* Sort by IP for lookups; of duplicate IPs the first in order wins. */
+    qsort(m->next, m->next_n, sizeof(*m->next), pod_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < m->next_n; i++) {
+        if (k > 0 && strcmp(m->next[k - 1].ip, m->next[i].ip) == 0) {
+            pods_empty(&m->next[i], 1);
+            continue;
+        }
+        m->next[k++] = m->next[i];
+    }
+    m->next_n = k;
+
+    struct store_pod *te = m->entries;
+    size_t tn = m->n, tc = m->cap;
+    m->entries = m->next;
+    m->n = m->next_n;
+    m->cap = m->next_cap;
+    m->next = te;
+    m->next_n = tn;
+    m->next_cap = tc;
+    pods_empty(m->next, m->next_n);
+    m->next_n = 0;
+    m->pending = 0;
+    m->has_map = 1;
+    m->map_time = now;
+    m->up = 1;
+    set_str(&m->last_error, e->error);
+    s->version++;
+    return STORE_OK;
+}
+
+void store_podmap_abort(struct store *s)
+{
+    pm_discard(s);
+    s->pm.errors_total++;
+}
+
+void store_podmap_note_exit(struct store *s, int exit_code, int signal, const char *error)
+{
+    (void)exit_code;
+    (void)signal;
+    if (s->pm.pending)
+        s->pm.errors_total++;
+    pm_discard(s);
+    if (error && *error)
+        set_str(&s->pm.last_error, error);
+}
+
+void store_podmap_note_restart(struct store *s)
+{
+    s->pm.restarts_total++;
+    s->version++;
+}
+
+/* ------------------------------------------------------------- queries */
+
+int store_coord_fresh(const struct store *s, const struct store_coord *c, double now)
+{
+    return c->has_snap && now - c->snap_time < s->params.stale_after;
+}
+
+int store_podmap_fresh(const struct store *s, double now)
+{
+    return s->pm.has_map && now - s->pm.map_time < s->params.pod_map_stale_after;
+}
+
+static const struct store_pod *pm_lookup(const struct store *s, const char *ip)
+{
+    size_t lo = 0, hi = s->pm.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = strcmp(ip, s->pm.entries[mid].ip);
+        if (r == 0)
+            return &s->pm.entries[mid];
+        if (r < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+int store_map_worker(const struct store *s, const struct store_worker *w, double now,
+                     const char **ret_pod, const char **ret_ns)
+{
+    *ret_ns = s->namespace_;
+    switch (s->params.pod_map_source) {
+    case CONFIG_PM_IP:
+        *ret_pod = *w->host ? w->host : w->node_id;
+        return 1;
+    case CONFIG_PM_PROMETHEUS: {
+        const struct store_pod *p = NULL;
+        if (*w->host && store_podmap_fresh(s, now))
+            p = pm_lookup(s, w->host);
+        if (p) {
+            *ret_pod = p->pod;
+            if (*p->namespace_)
+                *ret_ns = p->namespace_;
+            return 1;
+        }
+        *ret_pod = *w->address ? w->address : w->node_id;
+        return 0;
+    }
+    default:
+        *ret_pod = *w->node_id ? w->node_id : w->host;
+        return 1;
+    }
+}
+
+double store_next_expiry(const struct store *s, double now)
+{
+    double best = 0;
+    for (size_t i = 0; i < s->ncoords; i++) {
+        const struct store_coord *c = &s->coords[i];
+        double t = c->snap_time + s->params.stale_after;
+        if (c->has_snap && t > now && (best == 0 || t < best))
+            best = t;
+    }
+    if (s->params.pod_map_source == CONFIG_PM_PROMETHEUS && s->pm.has_map) {
+        double t = s->pm.map_time + s->params.pod_map_stale_after;
+        if (t > now && (best == 0 || t < best))
+            best = t;
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------ unmapped */
+
+/* One unmapped worker of a fresh snapshot (borrowed strings). */
+struct um {
+    const char *release;
+    const char *key;
+    const struct store_coord *c;
+    const struct store_worker *w;
+};
+
+static int um_cmp(const void *a, const void *b)
+{
+    const struct um *x = a, *y = b;
+    int r = strcmp(x->release, y->release);
+    return r ? r : strcmp(x->key, y->key);
+}
+
+/*
+ * Collect the distinct unmapped workers of fresh snapshots, sorted by
+ * (release, key); release NULL means all. Returns the count, or -1 on
+ * allocation failure; *ret (may be NULL when 0) is freed by the caller.
+ */
+static long collect_unmapped(const struct store *s, const char *release, double now,
+                             struct um **ret)
+{
+    size_t total = 0, n = 0;
+    struct um *v;
+    *ret = NULL;
+    if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS)
+        return 0;
+    for (size_t i = 0; i < s->ncoords; i++)
+        if (store_coord_fresh(s, &s->coords[i], now))
+            total += s->coords[i].snap.n;
+    if (total == 0)
+        return 0;
+    v = malloc(total * sizeof(*v));
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < s->ncoords; i++) {
+        const struct store_coord *c = &s->coords[i];
+        if (!store_coord_fresh(s, c, now) || (release && strcmp(release, c->release) != 0))
+            continue;
+        for (size_t j = 0; j < c->snap.n; j++) {
+            const struct store_worker *w = &c->snap.workers[j];
+            const char *pod, *ns;
+            if (store_map_worker(s, w, now, &pod, &ns))
+                continue;
+            v[n].release = c->release;
+            v[n].key = pod;
+            v[n].c = c;
+            v[n].w = w;
+            n++;
+        }
+    }
+    qsort(v, n, sizeof(*v), um_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || um_cmp(&v[k - 1], &v[i]) != 0)
+            v[k++] = v[i];
+    *ret = v;
+    return (long)k;
+}
+
+size_t store_unmapped_count(const struct store *s, const char *release, double now)
+{
+    struct um *v;
+    long n = collect_unmapped(s, release, now, &v);
+    free(v);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static int reported_cmp(const void *a, const void *b)
+{
+    const struct store_unmapped_key *x = a, *y = b;
+    int r = strcmp(x->release, y->release);
+    return r ? r : strcmp(x->key, y->key);
+}
+
+static int reported_has(const struct store *s, const char *release, const char *key)
+{
+    struct store_unmapped_key k = {.release = (char *)release, .key = (char *)key};
+    return s->nreported && bsearch(&k, s->reported, s->nreported, sizeof(k), reported_cmp) != NULL;
+}
+
+void store_unmapped_free(struct store_unmapped *u, size_t n)
+{
+    for (size_t i = 0; u && i < n; i++) {
+        free(u[i].coordinator);
+        free(u[i].release);
+        free(u[i].node_id);
+        free(u[i].address);
+    }
+    free(u);
+}
+
+int store_take_new_unmapped(struct store *s, double now, struct store_unmapped **ret)
+{
+    struct um *v;
+    struct store_unmapped *out = NULL;
+    struct store_unmapped_key *keep = NULL;
+    size_t nout = 0, nkeep = 0;
+    long n;
+
+    *ret = NULL;
+    if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS || !store_podmap_fresh(s, now))
+        return 0;
+    n = collect_unmapped(s, NULL, now, &v);
+    if (n < 0)
+        return STORE_ENOMEM;
+    size_t cap = STORE_MAX_UNMAPPED_REPORTED;
+    out = calloc((size_t)n ? (size_t)n : 1, sizeof(*out));
+    keep = calloc(cap, sizeof(*keep));
+    if (!out || !keep)
+        goto nomem;
+    /* Keep what was reported and is still not in the map; forget the rest. */
+    for (size_t i = 0; i < s->nreported; i++) {
+        const struct store_unmapped_key *r = &s->reported[i];
+        char *h = host_of(r->key);
+        int mapped;
+        if (!h)
+            goto nomem;
+        mapped = *h && pm_lookup(s, h) != NULL;
+        free(h);
+        if (mapped)
+            continue;
+        keep[nkeep].release = xstrdup(r->release);
+        keep[nkeep].key = xstrdup(r->key);
+        nkeep++;
+        if (!keep[nkeep - 1].release || !keep[nkeep - 1].key)
+            goto nomem;
+    }
+    for (long i = 0; i < n; i++) {
+        if (reported_has(s, v[i].release, v[i].key) || nkeep >= cap)
+            continue;
+        struct store_unmapped *u = &out[nout++];
+        u->coordinator = xstrdup(v[i].c->name);
+        u->release = xstrdup(v[i].release);
+        u->node_id = xstrdup(v[i].w->node_id);
+        u->address = xstrdup(v[i].w->address);
+        keep[nkeep].release = xstrdup(v[i].release);
+        keep[nkeep].key = xstrdup(v[i].key);
+        nkeep++;
+        if (!u->coordinator || !u->release || !u->node_id || !u->address ||
+            !keep[nkeep - 1].release || !keep[nkeep - 1].key)
+            goto nomem;
+    }
+    qsort(keep, nkeep, sizeof(*keep), reported_cmp);
+    reported_free(s);
+    s->reported = keep;
+    s->nreported = nkeep;
+    free(v);
+    if (nout == 0) {
+        free(out);
+        return 0;
+    }
+    *ret = out;
+    return (int)nout;
+
+nomem:
+    for (size_t i = 0; keep && i < nkeep; i++) {
+        free(keep[i].release);
+        free(keep[i].key);
+    }
+    free(keep);
+    store_unmapped_free(out, nout);
+    free(v);
+    return STORE_ENOMEM;
+}

@@ -1,0 +1,267 @@
+/*
+ * store: the supervisor's state of data. Pure: no syscalls, no logging, no
+ * globals; time is a parameter (`now`, Unix seconds as a double, the same
+ * clock for every call).
+ *
+ * Per coordinator: the last good snapshot (workers and their counters) and its
+ * time, the up flag, cycle statistics, collector restarts and last exit, and a
+ * pending cycle assembled between CYCLE_BEGIN and CYCLE_END. A cycle applies
+ * atomically at a good END; a failed END or an abort (collector died) discards
+ * the pending cycle, sets up = 0 and keeps the old snapshot until it is older
+ * than stale_after, after which its workers are no longer rendered (dropped,
+ * never zeroed). The pod map (IP -> pod, namespace) follows the same pattern.
+ *
+ * Coordinators are addressed by name (the `coordinator` label). Status codes:
+ * functions return STORE_OK (0) or a negative enum store_status. STORE_EPROTO
+ * and STORE_ECAP mean the collector broke the protocol: the supervisor kills
+ * and restarts it (the pending cycle is already discarded and up = 0).
+ *
+ * The structs below are public so that the renderer (and logs) can read
+ * them; only store.c writes them. Thread-safety: none; the supervisor's loop
+ * thread owns the store, the HTTP threads only see rendered text.
+ */
+#ifndef TBE_STORE_H
+#define TBE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+struct config;
+
+#define STORE_MAX_COORDINATORS 64
+#define STORE_MAX_UNMAPPED_REPORTED 4096 /* workers remembered as "already reported" */
+#define STORE_MAX_PODS 100000            /* pod-map entries, used by store_configure */
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_ENOENT = -1, /* unknown coordinator name */
+    STORE_EPROTO =
+        -2, /* record out of order: WORKER/END without BEGIN, BEGIN twice, seq or count mismatch */
+    STORE_ECAP = -3, /* more records than the cap (max_workers / max pods) */
+    STORE_ENOMEM = -4,
+    STORE_EINVAL = -5, /* bad argument (too many coordinators, duplicate names) */
+};
+
+/* Settings taken from the configuration; see store_configure. */
+struct store_params {
+    size_t max_workers;         /* WORKER records per cycle and coordinator */
+    size_t max_pods;            /* POD records per pod-map refresh */
+    double stale_after;         /* seconds: snapshot older than this is not rendered */
+    double pod_map_stale_after; /* seconds: pod map older than this is not used */
+    int pod_map_source;         /* enum config_podmap_source */
+    const char *namespace_;     /* default namespace label (copied) */
+};
+
+struct store_worker {
+    char *node_id;
+    char *address; /* host:port, "" when unknown */
+    char *host;    /* host part of address (no brackets, no port), "" when unknown */
+    uint64_t buffered_bytes;
+    uint64_t buffered_pages;
+    uint64_t active_buffers;
+    uint64_t pages_sent;
+    uint64_t running_tasks;
+};
+
+struct store_snapshot {
+    struct store_worker *workers;
+    size_t n, cap;
+};
+
+struct store_coord {
+    char *name;
+    char *release;
+
+    /* last good snapshot */
+    struct store_snapshot snap;
+    int has_snap;     /* a good cycle was applied at least once */
+    double snap_time; /* now at the good END */
+    int up;           /* 1 after a good END, 0 after a failed END / abort / exit */
+
+    /* last cycle (good or failed) */
+    double cycle_duration; /* seconds */
+    uint64_t running_queries;
+    int has_cycle; /* an END was seen at least once */
+
+    /* counters: only grow, kept across reloads */
+    uint64_t query_errors_total;
+    uint64_t parsed_bytes_total;
+    uint64_t restarts_total;
+    uint64_t cycles_total;
+    uint64_t failed_cycles_total;
+
+    /* last collector exit */
+    int last_exit_code; /* -1 when none */
+    int last_signal;    /* 0 when none */
+    char *last_error;   /* "" when none; from CYCLE_END.error or store_note_exit */
+
+    /* pending cycle */
+    int pending;
+    uint64_t pending_seq;
+    struct store_snapshot next;
+};
+
+struct store_pod {
+    char *ip; /* normalised: host part only, no brackets, no port */
+    char *pod;
+    char *namespace_;
+};
+
+struct store_podmap {
+    struct store_pod *entries; /* sorted by ip (strcmp) for binary search */
+    size_t n, cap;
+    int has_map;
+    double map_time;
+    int up;
+    double refresh_duration;
+    int has_refresh;       /* an END was seen at least once */
+    uint64_t errors_total; /* failed refreshes and aborts */
+    uint64_t restarts_total;
+    char *last_error;
+
+    int pending;
+    uint64_t pending_seq;
+    struct store_pod *next;
+    size_t next_n, next_cap;
+};
+
+struct store_unmapped_key {
+    char *release;
+    char *key; /* the worker's address, or node id without one */
+};
+
+struct store {
+    struct store_params params;
+    char *namespace_; /* owned copy of params.namespace_ */
+
+    struct store_coord *coords; /* in configuration order */
+    size_t ncoords;
+
+    struct store_podmap pm;
+
+    uint64_t version; /* bumped by every change that may change the exposition */
+
+    struct store_unmapped_key *reported; /* unmapped workers already handed out */
+    size_t nreported;
+};
+
+/* A worker that could not be mapped to a pod, as handed to the supervisor for one log line. */
+struct store_unmapped {
+    char *coordinator;
+    char *release;
+    char *node_id;
+    char *address;
+};
+
+/* Create an empty store. Returns NULL on allocation failure. Free with store_free. */
+struct store *store_new(const struct store_params *p);
+void store_free(struct store *s);
+
+/* Replace the settings (reload). Returns STORE_OK or STORE_ENOMEM (then nothing changed). Bumps
+ * version. */
+int store_set_params(struct store *s, const struct store_params *p);
+
+/*
+ * Set the list of coordinators (names[i], releases[i]), in this order. Names
+ * that stay keep their whole state (snapshot, counters, pending cycle); a
+ * changed release is taken over. Names that go are dropped; new names start
+ * empty (never up). Returns STORE_OK, STORE_EINVAL (n over the cap, duplicate
+ * or NULL name) or STORE_ENOMEM; on error nothing changed. Bumps version.
+ */
+int store_set_coordinators(struct store *s, const char *const *names, const char *const *releases,
+                           size_t n);
+
+/* Convenience for start-up and reload: store_set_params + store_set_coordinators from c. */
+int store_configure(struct store *s, const struct config *c);
+
+/* The coordinator called name, or NULL. Valid until the next store_set_coordinators. */
+const struct store_coord *store_coord(const struct store *s, const char *name);
+
+/*
+ * Start a cycle (CYCLE_BEGIN). STORE_EPROTO if a cycle is already pending
+ * (the pending one is discarded, up = 0). STORE_ENOENT for an unknown name.
+ */
+int store_cycle_begin(struct store *s, const char *coord, uint64_t seq);
+
+/*
+ * Add one WORKER record to the pending cycle (strings copied). STORE_EPROTO
+ * without a pending cycle, STORE_ECAP over max_workers (the pending cycle is
+ * discarded and up = 0 in both cases), STORE_ENOMEM.
+ */
+int store_cycle_worker(struct store *s, const char *coord, const struct msg_worker *w);
+
+/*
+ * End the pending cycle (CYCLE_END). The statistics are taken in either case
+ * (running queries, duration; query_errors and parsed_bytes added to the
+ * counters). status 0: the pending workers become the snapshot atomically,
+ * snap_time = now, up = 1. Non-zero: discarded, up = 0, the old snapshot kept,
+ * last_error = e->error. STORE_EPROTO without a pending cycle, or if seq or
+ * the record count disagree (then treated as a failed cycle). Bumps version.
+ */
+int store_cycle_end(struct store *s, const char *coord, const struct msg_cycle_end *e, double now);
+
+/* Discard a partial cycle (collector died or hung) and set up = 0. Unknown names are ignored. */
+void store_cycle_abort(struct store *s, const char *coord);
+
+/*
+ * Record that the collector exited: aborts any pending cycle (up = 0),
+ * remembers exit code (-1 if killed) or signal (0 if exited) and error ("" or NULL ok).
+ */
+void store_note_exit(struct store *s, const char *coord, int exit_code, int signal,
+                     const char *error);
+
+/* Count one restart of the coordinator's collector
+ * (trino_buffer_exporter_collector_restarts_total). */
+void store_note_restart(struct store *s, const char *coord);
+
+/* The pod map, same pattern (only meaningful with source prometheus). */
+int store_podmap_begin(struct store *s, uint64_t seq);
+int store_podmap_pod(struct store *s, const struct msg_pod *p);
+int store_podmap_end(struct store *s, const struct msg_cycle_end *e, double now);
+void store_podmap_abort(struct store *s); /* counts one error */
+void store_podmap_note_exit(struct store *s, int exit_code, int signal, const char *error);
+void store_podmap_note_restart(struct store *s);
+
+/*
+ * 1 if the coordinator's snapshot is to be rendered at now: a good cycle was
+ * applied and now - snap_time < stale_after (at snap_time + stale_after it is stale).
+ */
+int store_coord_fresh(const struct store *s, const struct store_coord *c, double now);
+
+/* 1 if the pod map is usable at now (has a map, not older than pod_map_stale_after). */
+int store_podmap_fresh(const struct store *s, double now);
+
+/*
+ * Map a worker to its pod and namespace labels according to the pod-map
+ * source. *ret_pod and *ret_ns point into the store or the worker (borrowed,
+ * valid until the next change). Returns 1 if mapped, 0 if unmapped (source
+ * prometheus and the address' host is not in a fresh map; then pod = the
+ * address, or the node id without one, and namespace = the default).
+ */
+int store_map_worker(const struct store *s, const struct store_worker *w, double now,
+                     const char **ret_pod, const char **ret_ns);
+
+/*
+ * The earliest time after now at which a snapshot or the pod map becomes
+ * stale (so the exposition changes without a message), or 0 if none. The
+ * supervisor re-renders at that time (poll timeout).
+ */
+double store_next_expiry(const struct store *s, double now);
+
+/*
+ * Unmapped workers (fresh snapshots, source prometheus, fresh pod map) that
+ * were not handed out before. Returns the number of entries in *ret (0: *ret
+ * = NULL), or STORE_ENOMEM. Free with store_unmapped_free. A worker that
+ * becomes mapped again is forgotten, so it is reported again if it
+ * reappears unmapped. At most STORE_MAX_UNMAPPED_REPORTED are remembered.
+ */
+int store_take_new_unmapped(struct store *s, double now, struct store_unmapped **ret);
+void store_unmapped_free(struct store_unmapped *u, size_t n);
+
+/* Number of distinct unmapped workers of release among fresh snapshots (0 unless source
+ * prometheus). */
+size_t store_unmapped_count(const struct store *s, const char *release, double now);
+
+#endif
