@@ -1,0 +1,355 @@
+/*
+ * http: civetweb handlers over published, reference-counted pages. See http.h.
+ */
+#include "http.h"
+
+#include <civetweb.h>
+#include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "log.h"
+#include "render.h"
+
+#define HTTP_GZIP_MAX (RENDER_DEFAULT_MAX + (1u << 20))
+
+struct pages {
+    int refs; /* under http.lock */
+    struct http_content c;
+    char *gz;
+    size_t gz_len;
+};
+
+struct http {
+    struct mg_context *ctx;
+    pthread_mutex_t lock;
+    struct pages *cur;
+    _Atomic uint64_t heartbeat_ms;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
+{
+    int r;
+
+    if (!host || !*host)
+        r = snprintf(buf, cap, "%u", port);
+    else if (strchr(host, ':'))
+        r = snprintf(buf, cap, "[%s]:%u", host, port);
+    else
+        r = snprintf(buf, cap, "%s:%u", host, port);
+    return r < 0 || (size_t)r >= cap ? -1 : 0;
+}
+
+int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len)
+{
+    z_stream z;
+    uLong bound;
+    char *out;
+
+    if (len > HTTP_GZIP_MAX)
+        return -1;
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    bound = deflateBound(&z, (uLong)len) + 32;
+    out = malloc(bound);
+    if (!out) {
+        deflateEnd(&z);
+        return -1;
+    }
+    z.next_in = (Bytef *)(uintptr_t)src;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)bound;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+        deflateEnd(&z);
+        free(out);
+        return -1;
+    }
+    *ret_len = z.total_out;
+    *ret = out;
+    deflateEnd(&z);
+    return 0;
+}
+
+int http_accepts_gzip(const char *ae)
+{
+    const char *p = ae;
+
+    if (!ae)
+        return 0;
+    while (*p) {
+        const char *tok, *end;
+        size_t n;
+
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        tok = p;
+        while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
+        n = (size_t)(p - tok);
+        end = p;
+        while (*end && *end != ',')
+            end++;
+        if ((n == 4 && strncasecmp(tok, "gzip", 4) == 0) || (n == 1 && *tok == '*')) {
+            /* look for q=0, q=0.0, q=0.00, q=0.000 in the parameters */
+            const char *q = p;
+            int zero = 0;
+            while (q < end) {
+                while (q < end && (*q == ';' || *q == ' ' || *q == '\t'))
+                    q++;
+                if (end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+                    const char *v = q + 2;
+                    double qv = strtod(v, NULL);
+                    zero = qv <= 0.0;
+                }
+                while (q < end && *q != ';')
+                    q++;
+            }
+            if (!zero)
+                return 1;
+        }
+        p = end;
+    }
+    return 0;
+}
+
+static void pages_free(struct pages *p)
+{
+    if (!p)
+        return;
+    free(p->c.metrics);
+    free(p->c.index_html);
+    free(p->c.readyz);
+    free(p->gz);
+    free(p);
+}
+
+static struct pages *pages_get(struct http *h)
+{
+    struct pages *p;
+
+    pthread_mutex_lock(&h->lock);
+    p = h->cur;
+    if (p)
+        p->refs++;
+    pthread_mutex_unlock(&h->lock);
+    return p;
+}
+
+static void pages_put(struct http *h, struct pages *p)
+{
+    int last;
+
+    if (!p)
+        return;
+    pthread_mutex_lock(&h->lock);
+    last = --p->refs == 0;
+    pthread_mutex_unlock(&h->lock);
+    if (last)
+        pages_free(p);
+}
+
+int http_publish(struct http *h, struct http_content *c)
+{
+    struct pages *p = calloc(1, sizeof(*p)), *old;
+
+    if (!p)
+        goto fail;
+    p->refs = 1; /* the server's own reference */
+    p->c = *c;
+    memset(c, 0, sizeof(*c));
+    if (p->c.metrics && http_gzip(p->c.metrics, p->c.metrics_len, &p->gz, &p->gz_len) < 0) {
+        pages_free(p);
+        return -1;
+    }
+    pthread_mutex_lock(&h->lock);
+    old = h->cur;
+    h->cur = p;
+    pthread_mutex_unlock(&h->lock);
+    pages_put(h, old);
+    return 0;
+fail:
+    free(c->metrics);
+    free(c->index_html);
+    free(c->readyz);
+    memset(c, 0, sizeof(*c));
+    return -1;
+}
+
+void http_heartbeat(struct http *h, uint64_t now_ms)
+{
+    atomic_store(&h->heartbeat_ms, now_ms);
+}
+
+/* One full response: status line, headers, body unless HEAD. */
+static int reply(struct mg_connection *conn, int head, int status, const char *reason,
+                 const char *ctype, const char *extra_headers, const char *body, size_t len)
+{
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\n"
+              "Content-Type: %s\r\n"
+              "Content-Length: %zu\r\n"
+              "Cache-Control: no-store\r\n"
+              "%s"
+              "\r\n",
+              status, reason, ctype, len, extra_headers ? extra_headers : "");
+    if (!head && len > 0)
+        mg_write(conn, body, len);
+    return status;
+}
+
+static int handle(struct mg_connection *conn, void *cbdata)
+{
+    struct http *h = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *uri = ri->local_uri ? ri->local_uri : "/";
+    int head = strcmp(ri->request_method, "HEAD") == 0;
+    struct pages *p;
+    int st;
+
+    if (!head && strcmp(ri->request_method, "GET") != 0) {
+        static const char msg[] = "method not allowed\n";
+        return reply(conn, 0, 405, "Method Not Allowed", "text/plain; charset=utf-8",
+                     "Allow: GET, HEAD\r\n", msg, sizeof(msg) - 1);
+    }
+
+    if (strcmp(uri, "/healthz") == 0) {
+        uint64_t last = atomic_load(&h->heartbeat_ms);
+        uint64_t now = mono_ms();
+        if (last && now - last <= HTTP_HEALTH_STALE_MS)
+            return reply(conn, head, 200, "OK", "text/plain; charset=utf-8", NULL, "ok\n", 3);
+        char body[96];
+        int n = snprintf(body, sizeof(body), "supervisor loop silent for %llu ms\n",
+                         (unsigned long long)(last ? now - last : 0));
+        return reply(conn, head, 503, "Service Unavailable", "text/plain; charset=utf-8", NULL,
+                     body, (size_t)n);
+    }
+
+    p = pages_get(h);
+    if (!p) {
+        static const char msg[] = "starting\n";
+        return reply(conn, head, 503, "Service Unavailable", "text/plain; charset=utf-8", NULL, msg,
+                     sizeof(msg) - 1);
+    }
+    if (strcmp(uri, "/metrics") == 0) {
+        if (p->gz && http_accepts_gzip(mg_get_header(conn, "Accept-Encoding")))
+            st = reply(conn, head, 200, "OK", RENDER_CONTENT_TYPE,
+                       "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n", p->gz, p->gz_len);
+        else
+            st = reply(conn, head, 200, "OK", RENDER_CONTENT_TYPE, "Vary: Accept-Encoding\r\n",
+                       p->c.metrics ? p->c.metrics : "", p->c.metrics_len);
+    } else if (strcmp(uri, "/readyz") == 0) {
+        st = reply(conn, head, p->c.ready ? 200 : 503, p->c.ready ? "OK" : "Service Unavailable",
+                   "text/plain; charset=utf-8", NULL, p->c.readyz ? p->c.readyz : "",
+                   p->c.readyz_len);
+    } else if (strcmp(uri, "/") == 0) {
+        st = reply(conn, head, 200, "OK", "text/html; charset=utf-8", NULL,
+                   p->c.index_html ? p->c.index_html : "", p->c.index_len);
+    } else {
+        static const char msg[] = "not found\n";
+        st = reply(conn, head, 404, "Not Found", "text/plain; charset=utf-8", NULL, msg,
+                   sizeof(msg) - 1);
+    }
+    pages_put(h, p);
+    return st;
+}
+
+static int log_message(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    log_write(LOG_WARN, "http server", "error", message, NULL);
+    return 1;
+}
+
+struct http *http_start(const char *ports, char *err, size_t errlen)
+{
+    struct mg_callbacks cb;
+    struct mg_init_data init;
+    struct mg_error_data e;
+    char threads[16], timeout[16], etext[256] = "";
+    unsigned ecode = 0;
+    struct http *h = calloc(1, sizeof(*h));
+
+    if (!h) {
+        snprintf(err, errlen, "cannot start HTTP server on %s: out of memory", ports);
+        return NULL;
+    }
+    pthread_mutex_init(&h->lock, NULL);
+    atomic_store(&h->heartbeat_ms, mono_ms());
+    mg_init_library(0);
+
+    snprintf(threads, sizeof(threads), "%d", HTTP_THREADS);
+    snprintf(timeout, sizeof(timeout), "%d", HTTP_REQUEST_TIMEOUT_MS);
+    const char *opts[] = {"listening_ports",
+                          ports,
+                          "num_threads",
+                          threads,
+                          "request_timeout_ms",
+                          timeout,
+                          "enable_keep_alive",
+                          "yes",
+                          "enable_directory_listing",
+                          "no",
+                          NULL};
+    memset(&cb, 0, sizeof(cb));
+    cb.log_message = log_message;
+    memset(&init, 0, sizeof(init));
+    init.callbacks = &cb;
+    init.user_data = h;
+    init.configuration_options = opts;
+    memset(&e, 0, sizeof(e));
+    e.code = &ecode;
+    e.text = etext;
+    e.text_buffer_size = sizeof(etext);
+    h->ctx = mg_start2(&init, &e);
+    if (!h->ctx) {
+        snprintf(err, errlen, "cannot listen on %s: %s", ports,
+                 etext[0] ? etext : "civetweb failed to start");
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        mg_exit_library();
+        return NULL;
+    }
+    mg_set_request_handler(h->ctx, "/", handle, h);
+    return h;
+}
+
+unsigned http_port(const struct http *h)
+{
+    struct mg_server_port ports[4];
+    int n;
+
+    if (!h || !h->ctx)
+        return 0;
+    memset(ports, 0, sizeof(ports));
+    n = mg_get_server_ports(h->ctx, 4, ports);
+    return n > 0 ? (unsigned)ports[0].port : 0;
+}
+
+void http_stop(struct http *h)
+{
+    if (!h)
+        return;
+    if (h->ctx)
+        mg_stop(h->ctx);
+    pages_put(h, h->cur);
+    h->cur = NULL;
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+    mg_exit_library();
+}

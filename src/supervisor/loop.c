@@ -1,0 +1,1207 @@
+/*
+ * loop: the supervisor's poll() loop, child table, reload and shutdown.
+ * See loop.h and DESIGN.md "Processes and data".
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "child.h"
+#include "config.h"
+#include "exitcodes.h"
+#include "http.h"
+#include "log.h"
+#include "msg.h"
+#include "notify.h"
+#include "render.h"
+#include "store.h"
+
+#define SUP_PODMAP_NAME "pod_map"
+#define SUP_PAGE_MAX (1u << 20)
+
+enum slot_state {
+    SLOT_FREE = 0,
+    SLOT_IDLE,        /* not running; spawn at restart_at_ms */
+    SLOT_RUNNING,     /* pid > 0 (until reaped) */
+    SLOT_WAIT_RELOAD, /* exited with EXIT_CONFIG: wait for SIGHUP */
+    SLOT_DONE,        /* --once finished, or shutting down */
+};
+
+enum kill_reason {
+    KILL_NONE = 0,
+    KILL_HANG,  /* watchdog */
+    KILL_PROTO, /* protocol violation */
+    KILL_STOP,  /* removed, reconfigured, or shutdown: intentional */
+};
+
+struct slot {
+    enum slot_state state;
+    char name[MSG_MAX_ID + 1];
+    int role; /* enum coll_role */
+    pid_t pid;
+    int fd;
+    uint64_t spawned_ms;
+    uint64_t restart_at_ms;
+    uint64_t progress_ms; /* spawn or last CYCLE_END: base of the hang watchdog */
+    uint64_t hang_ms;     /* poll interval + request timeout + grace */
+    uint64_t kill_at_ms;  /* 0, or when to SIGKILL */
+    int kill_sent;
+    int in_cycle;
+    enum kill_reason reason;
+    char reason_text[MSG_MAX_TEXT + 64];
+    int remove_after_reap;
+    int respawn_after_reap;
+    int count_restart; /* the next spawn replaces a dead process */
+    int cycle_failed;  /* last END failed (log transitions only) */
+    struct backoff bo;
+    /* --once */
+    int once_end;
+    int once_ok;
+    char once_err[MSG_MAX_TEXT + 64];
+};
+
+struct sup {
+    struct config *cfg;
+    const struct sup_opts *opts;
+    struct store *store;
+    struct http *http;
+    struct notify notify;
+    int sfd;
+    uint8_t *rx;
+    struct slot slots[SUP_MAX_CHILDREN];
+    char collector_path[CHILD_PATH_MAX];
+    uint64_t start_ms;
+    uint64_t rendered_version;
+    int rendered;
+    double next_expiry;
+    int last_ready;
+    size_t last_up, last_total;
+    uint64_t next_wd_ms;
+    int stopping;
+    uint64_t stop_kill_ms;
+    int render_failed;
+    uint64_t seed;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fmt_u64(char *buf, size_t cap, uint64_t v)
+{
+    snprintf(buf, cap, "%" PRIu64, v);
+}
+
+/* Copy src into dst[0..cap), truncating; dst is always terminated. */
+static void set_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static uint64_t stable_ms(const struct config *c)
+{
+    uint64_t four = (uint64_t)c->poll_interval_seconds * 4000u;
+    return four > SUP_STABLE_MS ? four : SUP_STABLE_MS;
+}
+
+/* ---- child table ---- */
+
+static struct slot *slot_find(struct sup *s, const char *name, int role)
+{
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+        struct slot *c = &s->slots[i];
+        if (c->state != SLOT_FREE && !c->remove_after_reap && c->role == role &&
+            strcmp(c->name, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static struct slot *slot_by_pid(struct sup *s, pid_t pid)
+{
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++)
+        if (s->slots[i].state != SLOT_FREE && s->slots[i].pid == pid)
+            return &s->slots[i];
+    return NULL;
+}
+
+static struct slot *slot_add(struct sup *s, const char *name, int role)
+{
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+        struct slot *c = &s->slots[i];
+        if (c->state != SLOT_FREE)
+            continue;
+        memset(c, 0, sizeof(*c));
+        c->state = SLOT_IDLE;
+        snprintf(c->name, sizeof(c->name), "%s", name);
+        c->role = role;
+        c->fd = -1;
+        s->seed = s->seed * 6364136223846793005ull + 1442695040888963407ull;
+        backoff_init(&c->bo, (uint64_t)s->cfg->restart_backoff_max_seconds * 1000u,
+                     stable_ms(s->cfg), s->seed ^ (uint64_t)i);
+        return c;
+    }
+    log_write(LOG_ERROR, "child table full", "coordinator", name, NULL);
+    return NULL;
+}
+
+static void slot_close_fd(struct slot *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+/* Abort the slot's partial cycle in the store, if any. */
+static void slot_abort_cycle(struct sup *s, struct slot *c)
+{
+    if (!c->in_cycle)
+        return;
+    c->in_cycle = 0;
+    if (c->role == COLL_ROLE_PODMAP)
+        store_podmap_abort(s->store);
+    else
+        store_cycle_abort(s->store, c->name);
+}
+
+static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
+{
+    struct coll_config cc;
+    char err[CHILD_PATH_MAX + 256], pidbuf[24];
+    int r, fd = -1;
+    pid_t pid = 0;
+
+    memset(&cc, 0, sizeof(cc));
+    if (c->role == COLL_ROLE_PODMAP) {
+        r = config_podmap_collector(s->cfg, &cc);
+    } else {
+        int i = config_find_coordinator(s->cfg, c->name);
+        r = i < 0 ? -1 : config_collector(s->cfg, (size_t)i, &cc);
+    }
+    if (r != 0) {
+        /* impossible with a consistent table; out of memory otherwise */
+        log_write(LOG_ERROR, "cannot build collector configuration", "coordinator", c->name, NULL);
+        c->state = SLOT_IDLE;
+        c->restart_at_ms = now + backoff_next(&c->bo, 0);
+        return;
+    }
+    cc.once = s->opts->once ? 1 : 0;
+    if (s->opts->log_level >= 0)
+        cc.log_level = (uint64_t)s->opts->log_level;
+    if (s->opts->log_format >= 0)
+        cc.log_format = (uint64_t)s->opts->log_format;
+    c->hang_ms = cc.poll_interval_ms + cc.request_timeout_ms + SUP_HANG_GRACE_MS;
+    r = child_spawn(s->collector_path, s->cfg->collector_memory_limit_mb, &cc, &pid, &fd, err,
+                    sizeof(err));
+    coll_config_clear(&cc);
+
+    if (c->count_restart) {
+        if (c->role == COLL_ROLE_PODMAP)
+            store_podmap_note_restart(s->store);
+        else
+            store_note_restart(s->store, c->name);
+        c->count_restart = 0;
+    }
+    c->reason = KILL_NONE;
+    c->reason_text[0] = '\0';
+    c->kill_at_ms = 0;
+    c->kill_sent = 0;
+    c->in_cycle = 0;
+    c->respawn_after_reap = 0;
+    if (r != 0) {
+        log_write(LOG_ERROR, err, "coordinator", c->name, NULL);
+        if (c->role == COLL_ROLE_PODMAP)
+            store_podmap_note_exit(s->store, 127, 0, err);
+        else
+            store_note_exit(s->store, c->name, 127, 0, err);
+        if (s->opts->once) {
+            c->state = SLOT_DONE;
+            c->once_ok = 0;
+            set_text(c->once_err, sizeof(c->once_err), err);
+            return;
+        }
+        c->state = SLOT_IDLE;
+        c->restart_at_ms = now + backoff_next(&c->bo, 0);
+        c->count_restart = 1;
+        return;
+    }
+    c->state = SLOT_RUNNING;
+    c->pid = pid;
+    c->fd = fd;
+    c->spawned_ms = now;
+    c->progress_ms = now;
+    snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)pid);
+    log_write(LOG_INFO, "collector started", "coordinator", c->name, "pid", pidbuf, NULL);
+}
+
+/* Ask a running collector to stop: TERM now, KILL at the deadline. */
+static void slot_terminate(struct slot *c, uint64_t now, uint64_t grace_ms, enum kill_reason why)
+{
+    if (c->pid <= 0)
+        return;
+    if (c->reason == KILL_NONE || why == KILL_STOP)
+        c->reason = why;
+    if (c->kill_at_ms == 0 || c->kill_at_ms > now + grace_ms)
+        c->kill_at_ms = now + grace_ms;
+    child_signal(c->pid, SIGTERM);
+}
+
+static void violation(struct sup *s, struct slot *c, const char *why)
+{
+    log_write(LOG_ERROR, "collector broke the protocol; killing it", "coordinator", c->name,
+              "reason", why, NULL);
+    snprintf(c->reason_text, sizeof(c->reason_text), "protocol violation: %s", why);
+    c->reason = KILL_PROTO;
+    slot_abort_cycle(s, c);
+    slot_close_fd(c);
+    child_signal(c->pid, SIGKILL);
+    c->kill_sent = 1;
+}
+
+static const char *store_strerror(int r)
+{
+    switch (r) {
+    case STORE_ENOENT:
+        return "unknown coordinator";
+    case STORE_EPROTO:
+        return "record out of order or count/sequence mismatch";
+    case STORE_ECAP:
+        return "more records than the configured cap";
+    case STORE_ENOMEM:
+        return "supervisor out of memory";
+    default:
+        return "invalid record";
+    }
+}
+
+static void on_end(struct sup *s, struct slot *c, const struct msg_cycle_end *e, uint64_t now)
+{
+    int r;
+
+    if (c->role == COLL_ROLE_PODMAP)
+        r = store_podmap_end(s->store, e, wall_now());
+    else
+        r = store_cycle_end(s->store, c->name, e, wall_now());
+    c->in_cycle = 0;
+    c->progress_ms = now;
+    if (s->opts->once) {
+        c->once_end = 1;
+        c->once_ok = r == STORE_OK && e->status == 0;
+        if (e->status != 0)
+            snprintf(c->once_err, sizeof(c->once_err), "cycle failed (status %" PRIu64 "): %s",
+                     e->status, e->error[0] ? e->error : "no detail");
+        else if (r != STORE_OK)
+            snprintf(c->once_err, sizeof(c->once_err), "cycle rejected: %s", store_strerror(r));
+    }
+    if (r != STORE_OK) {
+        violation(s, c, store_strerror(r));
+        return;
+    }
+    if (e->status != 0) {
+        char st[24];
+        fmt_u64(st, sizeof(st), e->status);
+        log_write(c->cycle_failed ? LOG_DEBUG : LOG_WARN, "collector cycle failed", "coordinator",
+                  c->name, "status", st, "error", e->error, NULL);
+        c->cycle_failed = 1;
+    } else if (c->cycle_failed) {
+        log_write(LOG_INFO, "collector cycle succeeded again", "coordinator", c->name, NULL);
+        c->cycle_failed = 0;
+    }
+}
+
+/* One decoded message from c. */
+static void on_msg(struct sup *s, struct slot *c, const struct msg *m, uint64_t now)
+{
+    int pm = c->role == COLL_ROLE_PODMAP, r;
+
+    switch (m->type) {
+    case MSG_CYCLE_BEGIN:
+        if (c->in_cycle) {
+            violation(s, c, "CYCLE_BEGIN inside a cycle");
+            return;
+        }
+        r = pm ? store_podmap_begin(s->store, m->u.begin.seq)
+               : store_cycle_begin(s->store, c->name, m->u.begin.seq);
+        if (r != STORE_OK) {
+            violation(s, c, store_strerror(r));
+            return;
+        }
+        c->in_cycle = 1;
+        return;
+    case MSG_WORKER:
+        if (pm) {
+            violation(s, c, "WORKER from the pod-map collector");
+            return;
+        }
+        if (!c->in_cycle) {
+            violation(s, c, "WORKER outside a cycle");
+            return;
+        }
+        r = store_cycle_worker(s->store, c->name, &m->u.worker);
+        if (r != STORE_OK) {
+            c->in_cycle = 0; /* the store discarded the pending cycle */
+            violation(s, c, store_strerror(r));
+        }
+        return;
+    case MSG_POD:
+        if (!pm) {
+            violation(s, c, "POD from a coordinator collector");
+            return;
+        }
+        if (!c->in_cycle) {
+            violation(s, c, "POD outside a cycle");
+            return;
+        }
+        r = store_podmap_pod(s->store, &m->u.pod);
+        if (r != STORE_OK) {
+            c->in_cycle = 0;
+            violation(s, c, store_strerror(r));
+        }
+        return;
+    case MSG_CYCLE_END:
+        if (!c->in_cycle) {
+            violation(s, c, "CYCLE_END without CYCLE_BEGIN");
+            return;
+        }
+        on_end(s, c, &m->u.end, now);
+        return;
+    case MSG_CONFIG:
+        violation(s, c, "CONFIG from a collector");
+        return;
+    default:
+        violation(s, c, "unknown message type");
+        return;
+    }
+}
+
+/* Read what c sent (bounded per call). EOF closes the fd; the reap follows. */
+static void slot_read(struct sup *s, struct slot *c, uint64_t now, int max)
+{
+    for (int k = 0; k < max && c->fd >= 0; k++) {
+        struct iovec iov = {s->rx, MSG_MAX_FRAME + 1};
+        struct msghdr mh;
+        struct msg m;
+        ssize_t n;
+        int r;
+
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            log_write(LOG_WARN, "cannot read from collector", "coordinator", c->name, "error",
+                      strerror(errno), NULL);
+            n = 0;
+        }
+        if (n == 0) {
+            /* the collector closed its end: it is exiting; SIGCHLD will follow */
+            slot_close_fd(c);
+            if (c->pid > 0 && c->kill_at_ms == 0)
+                c->kill_at_ms = now + SUP_HANG_KILL_MS;
+            return;
+        }
+        if ((mh.msg_flags & MSG_TRUNC) || n > MSG_MAX_FRAME) {
+            violation(s, c, "packet larger than MSG_MAX_FRAME");
+            return;
+        }
+        r = msg_decode(s->rx, (size_t)n, &m);
+        if (r != MSG_OK) {
+            violation(s, c, msg_strerror(r));
+            return;
+        }
+        on_msg(s, c, &m, now);
+        msg_clear(&m);
+    }
+}
+
+/* A collector was reaped with wait status st. */
+static void on_exit_status(struct sup *s, struct slot *c, int st, uint64_t now)
+{
+    char desc[96], why[MSG_MAX_TEXT + 256], pidbuf[24];
+    int code, sig, intentional;
+    uint64_t delay;
+
+    /* whatever it sent before dying is still queued: take it first */
+    if (c->fd >= 0 && c->reason != KILL_STOP)
+        slot_read(s, c, now, 1 << 20);
+    slot_close_fd(c);
+    child_describe_status(st, desc, sizeof(desc), &code, &sig);
+    snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)c->pid);
+    c->pid = 0;
+    /* a --once collector that finished its cycle and exited 0 did its job */
+    intentional = c->reason == KILL_STOP || s->stopping ||
+                  (s->opts->once && c->once_end && code == 0 && c->reason == KILL_NONE);
+
+    if (c->reason == KILL_HANG || c->reason == KILL_PROTO)
+        snprintf(why, sizeof(why), "%s; %s", c->reason_text, desc);
+    else
+        snprintf(why, sizeof(why), "collector exited: %s", desc);
+
+    if (!intentional && !c->remove_after_reap && !c->respawn_after_reap) {
+        if (c->role == COLL_ROLE_PODMAP)
+            store_podmap_note_exit(s->store, code, sig, why);
+        else
+            store_note_exit(s->store, c->name, code, sig, why);
+    } else if (c->in_cycle && !c->remove_after_reap) {
+        slot_abort_cycle(s, c);
+    }
+    c->in_cycle = 0;
+
+    if (c->remove_after_reap) {
+        log_write(LOG_INFO, "collector stopped (removed)", "coordinator", c->name, "pid", pidbuf,
+                  "status", desc, NULL);
+        c->state = SLOT_FREE;
+        return;
+    }
+    if (s->stopping) {
+        log_write(LOG_DEBUG, "collector stopped", "coordinator", c->name, "pid", pidbuf, "status",
+                  desc, NULL);
+        c->state = SLOT_DONE;
+        return;
+    }
+    if (s->opts->once) {
+        if (!c->once_end) {
+            c->once_ok = 0;
+            set_text(c->once_err, sizeof(c->once_err), why);
+        } else if (code != 0 && c->once_ok) {
+            c->once_ok = 0;
+            set_text(c->once_err, sizeof(c->once_err), why);
+        }
+        c->state = SLOT_DONE;
+        return;
+    }
+    if (c->respawn_after_reap) {
+        log_write(LOG_INFO, "collector stopped for its new configuration", "coordinator", c->name,
+                  "pid", pidbuf, NULL);
+        backoff_reset(&c->bo);
+        slot_spawn(s, c, now);
+        return;
+    }
+    if (code == EXIT_CONFIG && c->reason == KILL_NONE) {
+        log_write(LOG_ERROR, "collector reports a configuration error; waiting for a reload",
+                  "coordinator", c->name, "pid", pidbuf, NULL);
+        c->state = SLOT_WAIT_RELOAD;
+        c->count_restart = 1;
+        return;
+    }
+    delay = backoff_next(&c->bo, now - c->spawned_ms);
+    {
+        char d[24];
+        fmt_u64(d, sizeof(d), delay);
+        log_write(LOG_WARN, "collector died; restarting", "coordinator", c->name, "pid", pidbuf,
+                  "status", desc, "reason", c->reason_text[0] ? c->reason_text : "exited",
+                  "restart_in_ms", d, NULL);
+    }
+    c->state = SLOT_IDLE;
+    c->restart_at_ms = now + delay;
+    c->count_restart = 1;
+}
+
+static void reap(struct sup *s, uint64_t now)
+{
+    for (;;) {
+        int st;
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        struct slot *c;
+
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid <= 0)
+            return;
+        c = slot_by_pid(s, pid);
+        if (c)
+            on_exit_status(s, c, st, now);
+    }
+}
+
+/* Deadlines that passed: restarts, watchdog, kills. */
+static void run_deadlines(struct sup *s, uint64_t now)
+{
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+        struct slot *c = &s->slots[i];
+
+        if (c->state == SLOT_IDLE && !s->stopping && now >= c->restart_at_ms) {
+            slot_spawn(s, c, now);
+            continue;
+        }
+        if (c->pid <= 0)
+            continue;
+        if (c->kill_at_ms && !c->kill_sent && now >= c->kill_at_ms) {
+            char pidbuf[24];
+            snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)c->pid);
+            log_write(c->reason == KILL_STOP ? LOG_INFO : LOG_WARN,
+                      "collector did not stop in time; killing it", "coordinator", c->name, "pid",
+                      pidbuf, NULL);
+            child_signal(c->pid, SIGKILL);
+            c->kill_sent = 1;
+            continue;
+        }
+        if (c->kill_at_ms == 0 && c->fd >= 0 && now >= c->progress_ms + c->hang_ms) {
+            char secs[24];
+            fmt_u64(secs, sizeof(secs), c->hang_ms / 1000);
+            log_write(LOG_WARN, "collector hung: no CYCLE_END in time; stopping it", "coordinator",
+                      c->name, "limit_seconds", secs, NULL);
+            snprintf(c->reason_text, sizeof(c->reason_text), "hung: no CYCLE_END within %s s",
+                     secs);
+            slot_terminate(c, now, SUP_HANG_KILL_MS, KILL_HANG);
+        }
+    }
+    if (s->stopping && s->stop_kill_ms && now >= s->stop_kill_ms) {
+        for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+            struct slot *c = &s->slots[i];
+            if (c->pid > 0 && !c->kill_sent) {
+                child_signal(c->pid, SIGKILL);
+                c->kill_sent = 1;
+            }
+        }
+        s->stop_kill_ms = 0;
+    }
+}
+
+static uint64_t next_deadline(struct sup *s, uint64_t now)
+{
+    uint64_t d = now + SUP_MAX_WAIT_MS;
+
+#define EARLIER(t)                                                                                 \
+    do {                                                                                           \
+        if ((t) < d)                                                                               \
+            d = (t);                                                                               \
+    } while (0)
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+        const struct slot *c = &s->slots[i];
+        if (c->state == SLOT_IDLE && !s->stopping)
+            EARLIER(c->restart_at_ms);
+        if (c->pid > 0 && c->kill_at_ms && !c->kill_sent)
+            EARLIER(c->kill_at_ms);
+        if (c->pid > 0 && c->kill_at_ms == 0 && c->fd >= 0)
+            EARLIER(c->progress_ms + c->hang_ms);
+    }
+    if (s->stopping && s->stop_kill_ms)
+        EARLIER(s->stop_kill_ms);
+    if (s->next_wd_ms)
+        EARLIER(s->next_wd_ms);
+    if (s->next_expiry > 0) {
+        double dt = (s->next_expiry - wall_now()) * 1000.0;
+        EARLIER(now + (dt > 0 ? (uint64_t)dt + 1 : 0));
+    }
+    if (!s->last_ready && s->start_ms + SUP_READY_AFTER_MS > now)
+        EARLIER(s->start_ms + SUP_READY_AFTER_MS);
+#undef EARLIER
+    return d;
+}
+
+/* ---- publishing ---- */
+
+static void html_escape(struct rbuf *b, const char *v)
+{
+    for (; *v; v++) {
+        switch (*v) {
+        case '<':
+            rbuf_append(b, "&lt;", 4);
+            break;
+        case '>':
+            rbuf_append(b, "&gt;", 4);
+            break;
+        case '&':
+            rbuf_append(b, "&amp;", 5);
+            break;
+        case '"':
+            rbuf_append(b, "&quot;", 6);
+            break;
+        default:
+            rbuf_append(b, v, 1);
+        }
+    }
+}
+
+static void appendf(struct rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void appendf(struct rbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    rbuf_append(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* Ready when every coordinator finished a cycle, or SUP_READY_AFTER_MS passed. */
+static int readiness(struct sup *s, uint64_t now, struct rbuf *body)
+{
+    size_t pending = 0;
+
+    for (size_t i = 0; i < s->store->ncoords; i++) {
+        const struct store_coord *sc = &s->store->coords[i];
+        if (!sc->has_cycle) {
+            if (body)
+                appendf(body, "%s%s", pending ? ", " : "pending: ", sc->name);
+            pending++;
+        }
+    }
+    if (pending == 0) {
+        if (body)
+            appendf(body, "ready\n");
+        return 1;
+    }
+    if (now >= s->start_ms + SUP_READY_AFTER_MS) {
+        if (body)
+            appendf(body, " (ready anyway after %d s)\n", SUP_READY_AFTER_MS / 1000);
+        return 1;
+    }
+    if (body)
+        appendf(body, "\n");
+    return 0;
+}
+
+static void landing(struct sup *s, double now, struct rbuf *b)
+{
+    appendf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+               "<title>trino-buffer-exporter</title></head><body>\n"
+               "<h1>trino-buffer-exporter " TBE_VERSION "</h1>\n"
+               "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/healthz\">/healthz</a>"
+               " &middot; <a href=\"/readyz\">/readyz</a></p>\n"
+               "<table border=\"1\" cellpadding=\"4\">\n"
+               "<tr><th>coordinator</th><th>release</th><th>up</th><th>data age</th>"
+               "<th>restarts</th><th>last error</th></tr>\n");
+    for (size_t i = 0; i < s->store->ncoords; i++) {
+        const struct store_coord *sc = &s->store->coords[i];
+        appendf(b, "<tr><td>");
+        html_escape(b, sc->name);
+        appendf(b, "</td><td>");
+        html_escape(b, sc->release ? sc->release : "");
+        appendf(b, "</td><td>%d</td>", sc->up);
+        if (sc->has_snap)
+            appendf(b, "<td>%.1f s</td>", now - sc->snap_time);
+        else
+            appendf(b, "<td>never</td>");
+        appendf(b, "<td>%" PRIu64 "</td><td>", sc->restarts_total);
+        html_escape(b, sc->last_error ? sc->last_error : "");
+        appendf(b, "</td></tr>\n");
+    }
+    appendf(b, "</table>\n</body></html>\n");
+}
+
+static char *take_rbuf(struct rbuf *b, size_t *ret_len)
+{
+    char *p = b->data;
+
+    *ret_len = b->len;
+    if (!p) {
+        p = calloc(1, 1);
+        *ret_len = 0;
+    }
+    memset(b, 0, sizeof(*b));
+    return p;
+}
+
+/* Render and publish if anything changed; update STATUS=. */
+static void publish(struct sup *s, uint64_t now_ms, int force)
+{
+    double now = wall_now();
+    int ready = readiness(s, now_ms, NULL);
+    size_t up = 0;
+
+    for (size_t i = 0; i < s->store->ncoords; i++)
+        up += s->store->coords[i].up ? 1 : 0;
+    if (up != s->last_up || s->store->ncoords != s->last_total || !s->rendered) {
+        char st[96];
+        snprintf(st, sizeof(st), "STATUS=%zu/%zu coordinators up", up, s->store->ncoords);
+        notify_send(&s->notify, st);
+        s->last_up = up;
+        s->last_total = s->store->ncoords;
+    }
+    if (!force && s->rendered && s->store->version == s->rendered_version &&
+        ready == s->last_ready && !(s->next_expiry > 0 && now >= s->next_expiry))
+        return;
+
+    struct rbuf m = {0}, page = {0}, rz = {0};
+    struct http_content hc;
+    int r;
+
+    rbuf_init(&m, 0);
+    r = render_exposition(s->store, NULL, now, &m);
+    if (r != RENDER_OK) {
+        if (!s->render_failed)
+            log_write(LOG_ERROR, "cannot render the exposition; serving the previous one", "error",
+                      r == RENDER_ECAP ? "over the size cap" : "out of memory", NULL);
+        s->render_failed = 1;
+        rbuf_free(&m);
+        s->rendered_version = s->store->version;
+        s->next_expiry = store_next_expiry(s->store, now);
+        return;
+    }
+    s->render_failed = 0;
+    rbuf_init(&page, SUP_PAGE_MAX);
+    landing(s, now, &page);
+    rbuf_init(&rz, SUP_PAGE_MAX);
+    readiness(s, now_ms, &rz);
+
+    memset(&hc, 0, sizeof(hc));
+    hc.metrics = take_rbuf(&m, &hc.metrics_len);
+    hc.index_html = take_rbuf(&page, &hc.index_len);
+    hc.readyz = take_rbuf(&rz, &hc.readyz_len);
+    hc.ready = ready;
+    if (s->http && http_publish(s->http, &hc) < 0)
+        log_write(LOG_ERROR, "cannot publish the exposition: out of memory", NULL);
+    free(hc.metrics);
+    free(hc.index_html);
+    free(hc.readyz);
+    s->rendered = 1;
+    s->rendered_version = s->store->version;
+    s->last_ready = ready;
+    s->next_expiry = store_next_expiry(s->store, now);
+}
+
+/* ---- start, reload, stop ---- */
+
+static int resolve_collector(struct sup *s, const struct config *c, char *buf, size_t cap)
+{
+    if (child_resolve_path(c->collector_path, TBE_LIBEXECDIR, buf, cap) < 0) {
+        log_write(LOG_ERROR, "collector path too long", NULL);
+        return -1;
+    }
+    (void)s;
+    return 0;
+}
+
+static void spawn_all(struct sup *s, uint64_t now)
+{
+    for (size_t i = 0; i < s->cfg->ncoordinators; i++) {
+        struct slot *c = slot_add(s, s->cfg->coordinators[i].name, COLL_ROLE_TRINO);
+        if (c)
+            slot_spawn(s, c, now);
+    }
+    if (s->cfg->pod_map.source == CONFIG_PM_PROMETHEUS) {
+        struct slot *c = slot_add(s, SUP_PODMAP_NAME, COLL_ROLE_PODMAP);
+        if (c)
+            slot_spawn(s, c, now);
+    }
+}
+
+/* Stop a slot for good (removed) or for a respawn with its new configuration. */
+static void slot_stop(struct sup *s, struct slot *c, uint64_t now, int respawn)
+{
+    if (c->pid > 0) {
+        slot_abort_cycle(s, c);
+        slot_close_fd(c);
+        if (respawn)
+            c->respawn_after_reap = 1;
+        else
+            c->remove_after_reap = 1;
+        slot_terminate(c, now, SUP_STOP_KILL_MS, KILL_STOP);
+        return;
+    }
+    if (!respawn) {
+        c->state = SLOT_FREE;
+        return;
+    }
+    /* not running: start it with the new configuration now */
+    backoff_reset(&c->bo);
+    c->state = SLOT_IDLE;
+    c->restart_at_ms = now;
+}
+
+static void reload(struct sup *s, uint64_t now)
+{
+    struct config *nc = NULL, *old = s->cfg;
+    char err[CONFIG_ERR_MAX], path[CHILD_PATH_MAX];
+    int path_changed;
+
+    notify_reloading(&s->notify);
+    log_write(LOG_INFO, "reloading configuration", "path", s->opts->config_path, NULL);
+    if (config_load(s->opts->config_path, &nc, err, sizeof(err)) != 0) {
+        log_write(LOG_ERROR, "reload failed; keeping the running configuration", "error", err,
+                  NULL);
+        notify_send(&s->notify, "READY=1");
+        return;
+    }
+    if (resolve_collector(s, nc, path, sizeof(path)) < 0 ||
+        store_configure(s->store, nc) != STORE_OK) {
+        log_write(LOG_ERROR, "reload failed; keeping the running configuration", "error",
+                  "cannot apply the new configuration", NULL);
+        store_configure(s->store, old);
+        config_free(nc);
+        notify_send(&s->notify, "READY=1");
+        return;
+    }
+    if (strcmp(nc->listen, old->listen) != 0)
+        log_write(LOG_WARN, "the listen address cannot change on reload; restart to apply it",
+                  "running", old->listen, "configured", nc->listen, NULL);
+    path_changed = strcmp(path, s->collector_path) != 0 ||
+                   nc->collector_memory_limit_mb != old->collector_memory_limit_mb;
+
+    /* decide against the old configuration, act with the new one */
+    int action[SUP_MAX_CHILDREN]; /* 0 keep, 1 restart, 2 remove, 3 start (was waiting) */
+    for (size_t k = 0; k < SUP_MAX_CHILDREN; k++) {
+        struct slot *c = &s->slots[k];
+        action[k] = 0;
+        if (c->state == SLOT_FREE || c->remove_after_reap)
+            continue;
+        if (c->role == COLL_ROLE_PODMAP) {
+            if (nc->pod_map.source != CONFIG_PM_PROMETHEUS)
+                action[k] = 2;
+            else if (path_changed || !config_same_podmap(old, nc))
+                action[k] = 1;
+        } else {
+            int j = config_find_coordinator(nc, c->name);
+            int i = config_find_coordinator(old, c->name);
+            if (j < 0)
+                action[k] = 2;
+            else if (path_changed || i < 0 || !config_same_collector(old, (size_t)i, nc, (size_t)j))
+                action[k] = 1;
+        }
+        if (action[k] == 0 && c->state == SLOT_WAIT_RELOAD)
+            action[k] = 3;
+    }
+    s->cfg = nc;
+    snprintf(s->collector_path, sizeof(s->collector_path), "%s", path);
+    if (s->opts->log_level < 0)
+        log_set_level((enum log_level)nc->log_level);
+    if (s->opts->log_format < 0)
+        log_set_format((enum log_format)nc->log_format);
+
+    for (size_t k = 0; k < SUP_MAX_CHILDREN; k++) {
+        struct slot *c = &s->slots[k];
+        if (c->state == SLOT_FREE)
+            continue;
+        backoff_set_cap(&c->bo, (uint64_t)nc->restart_backoff_max_seconds * 1000u, stable_ms(nc));
+        switch (action[k]) {
+        case 1:
+            log_write(LOG_INFO, "collector configuration changed; restarting it", "coordinator",
+                      c->name, NULL);
+            slot_stop(s, c, now, 1);
+            break;
+        case 2:
+            log_write(LOG_INFO, "collector removed", "coordinator", c->name, NULL);
+            slot_stop(s, c, now, 0);
+            break;
+        case 3:
+            slot_spawn(s, c, now);
+            break;
+        default:
+            break;
+        }
+    }
+    for (size_t j = 0; j < nc->ncoordinators; j++) {
+        if (slot_find(s, nc->coordinators[j].name, COLL_ROLE_TRINO))
+            continue;
+        struct slot *c = slot_add(s, nc->coordinators[j].name, COLL_ROLE_TRINO);
+        if (c) {
+            log_write(LOG_INFO, "collector added", "coordinator", c->name, NULL);
+            slot_spawn(s, c, now);
+        }
+    }
+    if (nc->pod_map.source == CONFIG_PM_PROMETHEUS &&
+        !slot_find(s, SUP_PODMAP_NAME, COLL_ROLE_PODMAP)) {
+        struct slot *c = slot_add(s, SUP_PODMAP_NAME, COLL_ROLE_PODMAP);
+        if (c)
+            slot_spawn(s, c, now);
+    }
+    config_free(old);
+    log_write(LOG_INFO, "configuration reloaded", NULL);
+    publish(s, now, 1);
+    notify_send(&s->notify, "READY=1");
+}
+
+static void begin_stop(struct sup *s, uint64_t now, const char *signame)
+{
+    if (s->stopping) {
+        /* a second request: do not wait any longer */
+        s->stop_kill_ms = now;
+        return;
+    }
+    log_write(LOG_INFO, "shutting down", "signal", signame, NULL);
+    notify_send(&s->notify, "STOPPING=1");
+    s->stopping = 1;
+    s->stop_kill_ms = now + SUP_STOP_KILL_MS;
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+        struct slot *c = &s->slots[i];
+        if (c->state == SLOT_FREE)
+            continue;
+        if (c->pid > 0) {
+            slot_abort_cycle(s, c);
+            slot_close_fd(c);
+            c->reason = KILL_STOP;
+            child_signal(c->pid, SIGTERM);
+        } else {
+            c->state = SLOT_DONE;
+        }
+    }
+}
+
+static int children_alive(const struct sup *s)
+{
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++)
+        if (s->slots[i].pid > 0)
+            return 1;
+    return 0;
+}
+
+static int once_finished(const struct sup *s)
+{
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+        const struct slot *c = &s->slots[i];
+        if (c->state != SLOT_FREE && (c->state != SLOT_DONE || c->pid > 0))
+            return 0;
+    }
+    return 1;
+}
+
+static void on_signals(struct sup *s, uint64_t now)
+{
+    struct signalfd_siginfo si;
+
+    for (;;) {
+        ssize_t n = read(s->sfd, &si, sizeof(si));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof(si))
+            return;
+        switch (si.ssi_signo) {
+        case SIGCHLD:
+            reap(s, now);
+            break;
+        case SIGHUP:
+            if (!s->opts->once && !s->stopping)
+                reload(s, now);
+            break;
+        case SIGTERM:
+            begin_stop(s, now, "SIGTERM");
+            break;
+        case SIGINT:
+            begin_stop(s, now, "SIGINT");
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static int loop(struct sup *s)
+{
+    struct pollfd pfd[1 + SUP_MAX_CHILDREN];
+    int owner[1 + SUP_MAX_CHILDREN];
+
+    for (;;) {
+        uint64_t now = mono_ms(), until;
+        nfds_t n = 0;
+        int r;
+
+        if (s->stopping && !children_alive(s))
+            return 0;
+        if (s->opts->once && once_finished(s))
+            return 0;
+
+        run_deadlines(s, now);
+        if (!s->opts->once)
+            publish(s, now, 0);
+        if (s->http)
+            http_heartbeat(s->http, now);
+        if (s->next_wd_ms && now >= s->next_wd_ms) {
+            notify_send(&s->notify, "WATCHDOG=1");
+            s->next_wd_ms = now + notify_watchdog_usec(&s->notify) / 2000u;
+        }
+
+        pfd[n].fd = s->sfd;
+        pfd[n].events = POLLIN;
+        owner[n++] = -1;
+        for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+            if (s->slots[i].state != SLOT_FREE && s->slots[i].fd >= 0) {
+                pfd[n].fd = s->slots[i].fd;
+                pfd[n].events = POLLIN;
+                owner[n++] = (int)i;
+            }
+        }
+        until = next_deadline(s, now);
+        r = poll(pfd, n, until > now ? (int)(until - now) : 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            log_write(LOG_ERROR, "poll failed", "error", strerror(errno), NULL);
+            return EXIT_OSERR;
+        }
+        now = mono_ms();
+        /* children first, so that what a collector sent before dying is applied */
+        for (nfds_t k = 1; k < n; k++) {
+            struct slot *c = &s->slots[owner[k]];
+            if (!pfd[k].revents || c->fd != pfd[k].fd)
+                continue;
+            slot_read(s, c, now, SUP_PACKETS_PER_WAKE);
+        }
+        if (pfd[0].revents)
+            on_signals(s, now);
+    }
+}
+
+static void once_report(struct sup *s, int *ret_failed)
+{
+    struct rbuf m = {0};
+    int failed = 0, r;
+
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+        const struct slot *c = &s->slots[i];
+        if (c->state == SLOT_FREE || c->once_ok)
+            continue;
+        failed++;
+        fprintf(stderr, "trino-buffer-exporter: %s %s: %s\n",
+                c->role == COLL_ROLE_PODMAP ? "pod map" : "coordinator", c->name,
+                c->once_err[0] ? c->once_err : "no cycle completed");
+    }
+    rbuf_init(&m, 0);
+    r = render_exposition(s->store, NULL, wall_now(), &m);
+    if (r == RENDER_OK) {
+        fwrite(m.data ? m.data : "", 1, m.len, stdout);
+        fflush(stdout);
+    } else {
+        fprintf(stderr, "trino-buffer-exporter: cannot render the exposition\n");
+        failed++;
+    }
+    rbuf_free(&m);
+    *ret_failed = failed;
+}
+
+static int setup_signals(struct sup *s)
+{
+    sigset_t set;
+
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return -1;
+    s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    return s->sfd < 0 ? -1 : 0;
+}
+
+int sup_run(struct config *cfg, const struct sup_opts *opts)
+{
+    struct sup *s = calloc(1, sizeof(*s));
+    struct store_params sp;
+    int rc = 0;
+
+    if (!s) {
+        config_free(cfg);
+        fprintf(stderr, "trino-buffer-exporter: out of memory\n");
+        return EXIT_OSERR;
+    }
+    s->cfg = cfg;
+    s->opts = opts;
+    s->sfd = -1;
+    s->start_ms = mono_ms();
+    s->seed = (uint64_t)getpid() ^ (s->start_ms << 20);
+    notify_init(&s->notify);
+
+    memset(&sp, 0, sizeof(sp));
+    sp.namespace_ = cfg->namespace_;
+    s->rx = malloc(MSG_MAX_FRAME + 1);
+    s->store = store_new(&sp);
+    if (!s->rx || !s->store || store_configure(s->store, cfg) != STORE_OK) {
+        log_write(LOG_ERROR, "cannot set up the store: out of memory", NULL);
+        rc = EXIT_OSERR;
+        goto out;
+    }
+    if (resolve_collector(s, cfg, s->collector_path, sizeof(s->collector_path)) < 0) {
+        rc = EXIT_CONFIG;
+        goto out;
+    }
+    if (setup_signals(s) < 0) {
+        log_write(LOG_ERROR, "cannot set up signal handling", "error", strerror(errno), NULL);
+        rc = EXIT_OSERR;
+        goto out;
+    }
+
+    if (!opts->once) {
+        char ports[CONFIG_MAX_NAME + 300], err[512];
+        if (http_listen_spec(cfg->listen_host, cfg->listen_port, ports, sizeof(ports)) < 0) {
+            log_write(LOG_ERROR, "listen address too long", NULL);
+            rc = EXIT_CONFIG;
+            goto out;
+        }
+        s->http = http_start(ports, err, sizeof(err));
+        if (!s->http) {
+            log_write(LOG_ERROR, err, "listen", cfg->listen, NULL);
+            rc = EXIT_OSERR;
+            goto out;
+        }
+        log_write(LOG_INFO, "listening", "address", ports, "collector", s->collector_path, NULL);
+        publish(s, mono_ms(), 1);
+    }
+    spawn_all(s, mono_ms());
+    if (!opts->once) {
+        notify_send(&s->notify, "READY=1");
+        if (notify_watchdog_usec(&s->notify))
+            s->next_wd_ms = mono_ms();
+    }
+
+    rc = loop(s);
+    if (opts->once && rc == 0) {
+        int failed;
+        once_report(s, &failed);
+        rc = failed ? EXIT_UNAVAILABLE : 0;
+    }
+    if (!opts->once)
+        log_write(LOG_INFO, "stopped", NULL);
+
+out:
+    /* every child is gone unless we fail during start-up; make sure of it */
+    for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
+        struct slot *c = &s->slots[i];
+        if (c->pid > 0) {
+            int st;
+            child_signal(c->pid, SIGKILL);
+            while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        }
+        slot_close_fd(c);
+    }
+    http_stop(s->http);
+    notify_close(&s->notify);
+    if (s->sfd >= 0)
+        close(s->sfd);
+    store_free(s->store);
+    free(s->rx);
+    config_free(s->cfg);
+    free(s);
+    return rc;
+}

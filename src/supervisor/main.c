@@ -1,0 +1,164 @@
+/*
+ * main: the trino-buffer-exporter command line. Parses options, validates
+ * the configuration (--check-config), runs the parser on a file (--parse),
+ * or hands the loaded configuration to the supervisor loop (loop.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "loop.h"
+#include "parsecli.h"
+
+#define PROG "trino-buffer-exporter"
+#define DEFAULT_CONFIG TBE_SYSCONFDIR "/exporter.conf"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: " PROG " [OPTION]...\n"
+            "Export which Trino workers still hold query data in their output buffers,\n"
+            "as Prometheus metrics on /metrics.\n"
+            "\n"
+            "  -c, --config FILE      configuration file (default " DEFAULT_CONFIG ")\n"
+            "      --check-config     validate the configuration, print \"configuration OK\"\n"
+            "                         and exit 0, or print the error and exit 78\n"
+            "      --once             run one cycle of every collector, print the exposition\n"
+            "                         on stdout and exit: 0 if every cycle succeeded, else 69\n"
+            "      --parse FILE|-     parse one QueryInfo document (\"-\": stdin) and print its\n"
+            "                         per-worker table; no configuration needed\n"
+            "      --log-level LEVEL  debug, info, warn or error (overrides the configuration)\n"
+            "      --log-format FMT   logfmt or json (overrides the configuration)\n"
+            "  -V, --version          print the version and exit\n"
+            "  -h, --help             print this help and exit\n"
+            "\n"
+            "Signals: SIGHUP reloads the configuration; SIGTERM or SIGINT stops.\n"
+            "HTTP: /metrics, /healthz, /readyz and / on the configured listen address.\n"
+            "Exit status: 0 ok, 64 usage, 69 --once cycle failed, 71 cannot listen or\n"
+            "start, 78 configuration error.\n");
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+    if (arg)
+        fprintf(stderr, PROG ": %s: %s\n", what, arg);
+    else
+        fprintf(stderr, PROG ": %s\n", what);
+    fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+    return EXIT_USAGE;
+}
+
+static int run_parse(const char *file)
+{
+    FILE *in;
+    int rc;
+
+    if (strcmp(file, "-") == 0)
+        return parsecli_run(stdin, stdout, stderr, "-");
+    in = fopen(file, "rb");
+    if (!in) {
+        fprintf(stderr, PROG ": cannot open %s: %s\n", file, strerror(errno));
+        return 66; /* EX_NOINPUT */
+    }
+    rc = parsecli_run(in, stdout, stderr, file);
+    fclose(in);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_CHECK = 256, OPT_ONCE, OPT_PARSE, OPT_LEVEL, OPT_FORMAT };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, OPT_CHECK},
+        {"once", no_argument, NULL, OPT_ONCE},
+        {"parse", required_argument, NULL, OPT_PARSE},
+        {"log-level", required_argument, NULL, OPT_LEVEL},
+        {"log-format", required_argument, NULL, OPT_FORMAT},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = DEFAULT_CONFIG, *parse_file = NULL;
+    int check = 0, once = 0, level = -1, format = -1, opt;
+    struct sup_opts so;
+    struct config *cfg = NULL;
+    char err[CONFIG_ERR_MAX];
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":c:Vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case OPT_CHECK:
+            check = 1;
+            break;
+        case OPT_ONCE:
+            once = 1;
+            break;
+        case OPT_PARSE:
+            parse_file = optarg;
+            break;
+        case OPT_LEVEL:
+            level = log_level_parse(optarg);
+            if (level < 0)
+                return usage_error("unknown log level (debug|info|warn|error)", optarg);
+            break;
+        case OPT_FORMAT:
+            format = log_format_parse(optarg);
+            if (format < 0)
+                return usage_error("unknown log format (logfmt|json)", optarg);
+            break;
+        case 'V':
+            printf(PROG " %s\n", TBE_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return usage_error("option needs an argument", argv[optind - 1]);
+        default:
+            return usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument", argv[optind]);
+    if ((parse_file != NULL) + check + once > 1)
+        return usage_error("--parse, --check-config and --once exclude each other", NULL);
+
+    log_init(level >= 0 ? (enum log_level)level : LOG_INFO,
+             format >= 0 ? (enum log_format)format : LOG_FORMAT_LOGFMT, "supervisor");
+
+    if (parse_file)
+        return run_parse(parse_file);
+
+    if (config_load(config_path, &cfg, err, sizeof(err)) != 0) {
+        if (check)
+            fprintf(stderr, "%s\n", err);
+        else
+            log_write(LOG_ERROR, "invalid configuration", "error", err, NULL);
+        return EXIT_CONFIG;
+    }
+    if (check) {
+        config_free(cfg);
+        printf("configuration OK\n");
+        return 0;
+    }
+    if (level < 0)
+        log_set_level((enum log_level)cfg->log_level);
+    if (format < 0)
+        log_set_format((enum log_format)cfg->log_format);
+
+    memset(&so, 0, sizeof(so));
+    so.config_path = config_path;
+    so.once = once;
+    so.log_level = level;
+    so.log_format = format;
+    return sup_run(cfg, &so);
+}
