@@ -31,6 +31,8 @@
 
 #define SUP_PODMAP_NAME "pod_map"
 #define SUP_PAGE_MAX (1u << 20)
+/* Ages (data_age_seconds, pod_map_age_seconds) are re-rendered at least this often. */
+#define SUP_AGE_REFRESH_S 1.0
 
 enum slot_state {
     SLOT_FREE = 0,
@@ -86,6 +88,7 @@ struct sup {
     uint64_t start_ms;
     uint64_t rendered_version;
     int rendered;
+    double rendered_at; /* wall time of the last render: ages in the exposition stay live */
     double next_expiry;
     int last_ready;
     size_t last_up, last_total;
@@ -304,6 +307,20 @@ static const char *store_strerror(int r)
     }
 }
 
+/* Log each worker the pod map cannot name once, not every cycle. */
+static void log_new_unmapped(struct sup *s)
+{
+    struct store_unmapped *u = NULL;
+    int n = store_take_new_unmapped(s->store, wall_now(), &u);
+
+    for (int i = 0; i < n; i++)
+        log_write(LOG_WARN, "worker not in the pod map; its address is used as the pod label",
+                  "coordinator", u[i].coordinator, "release", u[i].release, "node_id",
+                  u[i].node_id, "address", u[i].address, NULL);
+    if (n > 0)
+        store_unmapped_free(u, (size_t)n);
+}
+
 static void on_end(struct sup *s, struct slot *c, const struct msg_cycle_end *e, uint64_t now)
 {
     int r;
@@ -337,6 +354,7 @@ static void on_end(struct sup *s, struct slot *c, const struct msg_cycle_end *e,
         log_write(LOG_INFO, "collector cycle succeeded again", "coordinator", c->name, NULL);
         c->cycle_failed = 0;
     }
+    log_new_unmapped(s);
 }
 
 /* One decoded message from c. */
@@ -614,6 +632,8 @@ static uint64_t next_deadline(struct sup *s, uint64_t now)
         EARLIER(s->stop_kill_ms);
     if (s->next_wd_ms)
         EARLIER(s->next_wd_ms);
+    if (s->rendered)
+        EARLIER(now + (uint64_t)(SUP_AGE_REFRESH_S * 1000));
     if (s->next_expiry > 0) {
         double dt = (s->next_expiry - wall_now()) * 1000.0;
         EARLIER(now + (dt > 0 ? (uint64_t)dt + 1 : 0));
@@ -749,7 +769,8 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
         s->last_total = s->store->ncoords;
     }
     if (!force && s->rendered && s->store->version == s->rendered_version &&
-        ready == s->last_ready && !(s->next_expiry > 0 && now >= s->next_expiry))
+        ready == s->last_ready && !(s->next_expiry > 0 && now >= s->next_expiry) &&
+        now - s->rendered_at < SUP_AGE_REFRESH_S)
         return;
 
     struct rbuf m = {0}, page = {0}, rz = {0};
@@ -785,6 +806,7 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
     free(hc.index_html);
     free(hc.readyz);
     s->rendered = 1;
+    s->rendered_at = now;
     s->rendered_version = s->store->version;
     s->last_ready = ready;
     s->next_expiry = store_next_expiry(s->store, now);

@@ -1,0 +1,99 @@
+/* trino-sim: shared declarations of the Trino coordinator simulator: the
+ * deterministic data model, the streaming JSON document generator and the
+ * per-worker truth computed from the same model. Pure: no I/O, no globals. */
+#ifndef TBE_SIM_H
+#define TBE_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_MAX_WORKERS 253 /* worker i is 127.0.0.(2+i) */
+#define SIM_MAX_STAGES 256
+#define SIM_MAX_TASKS 1024 /* per stage */
+#define SIM_MAX_QUERIES 10000
+#define SIM_MAX_DOC_BYTES (1ULL << 42)
+#define SIM_ID_MAX 64
+
+enum sim_layout { SIM_NESTED, SIM_FLAT };
+
+/* Every input of the generator. Two equal structs give byte-identical output. */
+struct sim_params {
+    uint64_t seed;
+    uint64_t generation;
+    int queries; /* RUNNING queries; about a third more are listed as QUEUED/FINISHED/FAILED */
+    int workers;
+    int stages;
+    int tasks_per_stage; /* stage 0 (the root) always has one task */
+    enum sim_layout layout;
+    int pretty;
+    int shuffle;
+    uint64_t doc_bytes; /* 0: natural size */
+    int worker_http_port;
+    char version[32];     /* NodeVersion string, e.g. "480" */
+    int version_num;      /* its leading number; decides taskInstanceId and buffer-array shapes */
+    char coordinator[80]; /* host:port used in query "self" URIs */
+    uint64_t bigstring;   /* fault: the query string of details is this many bytes (0 off) */
+};
+
+/* Receives output bytes; returns 0 to continue, -1 to abort generation. */
+typedef int (*sim_sink_fn)(void *arg, const char *data, size_t len);
+
+struct sim_truth_row {
+    int64_t buffered_bytes;
+    int64_t buffered_pages;
+    int64_t active_buffers;
+    int64_t pages_sent;
+    int64_t running_tasks;
+    int seen;
+};
+
+struct sim_truth {
+    struct sim_truth_row w[SIM_MAX_WORKERS];
+};
+
+/* Fills p with the documented defaults. */
+void sim_params_default(struct sim_params *p);
+
+/* Number of listed queries (RUNNING plus the others); indexes 0..queries-1 are RUNNING. */
+int sim_query_total(const struct sim_params *p);
+
+/* QueryState name of query q (0 <= q < sim_query_total). */
+const char *sim_query_state(const struct sim_params *p, int q);
+
+/* Writes the query id of query q (stable across generations) into out. */
+void sim_query_id(const struct sim_params *p, int q, char out[SIM_ID_MAX]);
+
+/* Returns the index of the query whose id is id, or -1. */
+int sim_query_find(const struct sim_params *p, const char *id);
+
+/* Worker identity: dotted IP, Trino node id, Kubernetes pod name. */
+void sim_worker_ip(int w, char out[16]);
+void sim_node_id(const struct sim_params *p, int w, char out[32]);
+void sim_pod_name(const struct sim_params *p, int w, char out[48]);
+
+/* Adds the per-worker truth of RUNNING query q to t, without generating it. */
+void sim_truth_add_query(const struct sim_params *p, int q, struct sim_truth *t);
+
+/* Writes t as TSV (header, then rows of seen workers sorted by node id).
+ * Returns 0, or -1 when the sink aborted. */
+int sim_truth_write(const struct sim_params *p, const struct sim_truth *t, sim_sink_fn sink,
+                    void *arg);
+
+/* Streams the QueryInfo document of query q to sink in constant memory.
+ * Returns 0, or -1 when the sink aborted. Sets *ret_bytes to bytes emitted when not NULL. */
+int sim_generate_query(const struct sim_params *p, int q, sim_sink_fn sink, void *arg,
+                       uint64_t *ret_bytes);
+
+/* Streams the GET /v1/query array: the generated queries whose state bit
+ * (1u << index in sim_state_names) is in state_mask, then the extra ids as
+ * RUNNING entries when RUNNING is in the mask. Returns 0 or -1 as above. */
+int sim_generate_list(const struct sim_params *p, unsigned state_mask, const char *const *extra_ids,
+                      int n_extra, sim_sink_fn sink, void *arg);
+
+/* QueryState names in enum order; sim_state_index returns the index of a
+ * case-insensitive name, or -1. */
+extern const char *const sim_state_names[];
+int sim_state_count(void);
+int sim_state_index(const char *name, size_t len);
+
+#endif
