@@ -230,7 +230,8 @@ def worker_truth_matches(metrics, truth, release, namespace="trino", pod_of=None
         want = {}
         for node, row in truth.items():
             pod = pod_of(row) if pod_of else node
-            want[frozenset({"pod": pod, "namespace": namespace, "release": release}.items())] = row[col]
+            ns = namespace if not callable(namespace) else namespace(row)
+            want[frozenset({"pod": pod, "namespace": ns, "release": release}.items())] = row[col]
         got_i = {k: int(float(v)) for k, v in got.items()}
         if got_i != want:
             log("  %s{release=%s}: got %s, want %s" % (fam, release, sorted(
