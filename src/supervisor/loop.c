@@ -235,6 +235,8 @@ static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
             store_note_restart(s->store, c->name);
         c->count_restart = 0;
     }
+    if (c->role != COLL_ROLE_PODMAP)
+        store_note_backoff(s->store, c->name, 0);
     c->reason = KILL_NONE;
     c->reason_text[0] = '\0';
     c->kill_at_ms = 0;
@@ -547,6 +549,8 @@ static void on_exit_status(struct sup *s, struct slot *c, int st, uint64_t now)
     c->state = SLOT_IDLE;
     c->restart_at_ms = now + delay;
     c->count_restart = 1;
+    if (c->role != COLL_ROLE_PODMAP)
+        store_note_backoff(s->store, c->name, (double)delay / 1000.0);
 }
 
 static void reap(struct sup *s, uint64_t now)
@@ -596,6 +600,8 @@ static void run_deadlines(struct sup *s, uint64_t now)
             snprintf(c->reason_text, sizeof(c->reason_text), "hung: no CYCLE_END within %s s",
                      secs);
             slot_terminate(c, now, SUP_HANG_KILL_MS, KILL_HANG);
+            if (c->role != COLL_ROLE_PODMAP)
+                store_note_hang(s->store, c->name);
         }
     }
     if (s->stopping && s->stop_kill_ms && now >= s->stop_kill_ms) {

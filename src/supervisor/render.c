@@ -271,7 +271,20 @@ static void coord_labels(struct rbuf *b, const char *name, const struct store_co
     put(b, "\"} ");
 }
 
-enum hval { H_UP, H_LAST, H_AGE, H_DUR, H_RUNQ, H_QERR, H_PARSED, H_RESTARTS, H_WORKERS };
+enum hval {
+    H_UP,
+    H_LAST,
+    H_AGE,
+    H_DUR,
+    H_RUNQ,
+    H_QERR,
+    H_PARSED,
+    H_RESTARTS,
+    H_HANGS,
+    H_EXIT,
+    H_BACKOFF,
+    H_WORKERS
+};
 
 static const struct {
     const char *name, *type, *help;
@@ -295,6 +308,16 @@ static const struct {
      "Response bytes parsed from the coordinator.", H_PARSED},
     {"trino_buffer_exporter_collector_restarts_total", "counter",
      "Restarts of the coordinator's collector process.", H_RESTARTS},
+    {"trino_buffer_exporter_collector_hangs_total", "counter",
+     "Collector processes killed by the hang watchdog (no CYCLE_END within poll interval + "
+     "request timeout + grace).",
+     H_HANGS},
+    {"trino_buffer_exporter_collector_last_exit_code", "gauge",
+     "Exit status of the coordinator's last collector process to end (128 + signal number when "
+     "killed by a signal).",
+     H_EXIT},
+    {"trino_buffer_exporter_collector_backoff_seconds", "gauge",
+     "Restart delay pending for the coordinator's collector; 0 while it runs.", H_BACKOFF},
     {"trino_buffer_exporter_workers", "gauge", "Workers in the coordinator's last good snapshot.",
      H_WORKERS},
 };
@@ -348,6 +371,21 @@ static void render_health(struct rbuf *b, const struct store *s, const struct st
                 coord_labels(b, name, c);
                 put_u64(b, c->restarts_total);
                 break;
+            case H_HANGS:
+                coord_labels(b, name, c);
+                put_u64(b, c->hangs_total);
+                break;
+            case H_EXIT:
+                if (c->last_exit_code < 0 && c->last_signal <= 0)
+                    continue;
+                coord_labels(b, name, c);
+                put_u64(b, c->last_signal > 0 ? 128u + (uint64_t)c->last_signal
+                                              : (uint64_t)c->last_exit_code);
+                break;
+            case H_BACKOFF:
+                coord_labels(b, name, c);
+                put_sec(b, c->backoff_seconds);
+                break;
             case H_WORKERS:
                 if (!c->has_snap)
                     continue;
@@ -395,6 +433,11 @@ static void render_podmap(struct rbuf *b, const struct store *s, double now)
         put_sec(b, m->refresh_duration);
         put(b, "\n");
     }
+    family(b, "trino_buffer_exporter_pod_map_restarts_total", "counter",
+           "Restarts of the pod-map collector process.");
+    put(b, "trino_buffer_exporter_pod_map_restarts_total ");
+    put_u64(b, m->restarts_total);
+    put(b, "\n");
     family(b, "trino_buffer_exporter_pod_map_errors_total", "counter",
            "Failed or aborted pod map refreshes.");
     put(b, "trino_buffer_exporter_pod_map_errors_total ");

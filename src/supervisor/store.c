@@ -403,6 +403,24 @@ void store_note_restart(struct store *s, const char *coord)
     }
 }
 
+void store_note_hang(struct store *s, const char *coord)
+{
+    struct store_coord *c = find(s, coord);
+    if (c) {
+        c->hangs_total++;
+        s->version++;
+    }
+}
+
+void store_note_backoff(struct store *s, const char *coord, double seconds)
+{
+    struct store_coord *c = find(s, coord);
+    if (c && c->backoff_seconds != seconds) {
+        c->backoff_seconds = seconds;
+        s->version++;
+    }
+}
+
 /* ------------------------------------------------------------- pod map */
 
 static void pm_discard(struct store *s)

@@ -89,6 +89,7 @@ struct store_coord {
     uint64_t query_errors_total;
     uint64_t parsed_bytes_total;
     uint64_t restarts_total;
+    uint64_t hangs_total; /* collectors killed by the hang watchdog */
     uint64_t cycles_total;
     uint64_t failed_cycles_total;
 
@@ -96,6 +97,7 @@ struct store_coord {
     int last_exit_code; /* -1 when none */
     int last_signal;    /* 0 when none */
     char *last_error;   /* "" when none; from CYCLE_END.error or store_note_exit */
+    double backoff_seconds; /* restart delay now pending; 0 while the collector runs */
 
     /* pending cycle */
     int pending;
@@ -215,6 +217,12 @@ void store_note_exit(struct store *s, const char *coord, int exit_code, int sign
 /* Count one restart of the coordinator's collector
  * (trino_buffer_exporter_collector_restarts_total). */
 void store_note_restart(struct store *s, const char *coord);
+
+/* Count one hang-watchdog kill (trino_buffer_exporter_collector_hangs_total). */
+void store_note_hang(struct store *s, const char *coord);
+
+/* The restart delay now pending (seconds), 0 once the collector runs again. */
+void store_note_backoff(struct store *s, const char *coord, double seconds);
 
 /* The pod map, same pattern (only meaningful with source prometheus). */
 int store_podmap_begin(struct store *s, uint64_t seq);

@@ -87,6 +87,9 @@ static struct store *scenario(int source)
     cycle(s, "d", 990.0, 1, wd, 0);
     cycle(s, "d", 1000.0, 0, NULL, 69);
     store_note_restart(s, "d");
+    store_note_exit(s, "d", -1, 9, "killed");
+    store_note_hang(s, "d");
+    store_note_backoff(s, "d", 2.0);
     if (source == CONFIG_PM_PROMETHEUS) {
         struct msg_pod p1 = {"10.0.0.1", "trino-worker-abc", "prod"};
         struct msg_pod p3 = {"fd00::3", "trino-worker-v6", ""};
