@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yajl/yajl_common.h>
+
 #define AGG_ID_MAX 256 /* bytes of a node id or address, NUL included */
 
 enum agg_status { AGG_OK = 0, AGG_EFULL = -1, AGG_ENOMEM = -2, AGG_EINVAL = -3 };
@@ -54,15 +56,27 @@ struct agg;
 
 /* A new empty table for at most max_workers workers; NULL on allocation failure. */
 struct agg *agg_new(size_t max_workers);
+/*
+ * The same with an allocator (NULL = malloc), e.g. to count its memory. The
+ * funcs are copied; their ctx must outlive the agg. The table grows on demand
+ * up to max_workers entries (about 600 bytes each).
+ */
+struct agg *agg_new_alloc(size_t max_workers, const yajl_alloc_funcs *alloc);
 void agg_free(struct agg *a); /* NULL ok */
 void agg_clear(struct agg *a); /* empty it, keep its memory */
 
-/* Add one task. AGG_EINVAL when it has neither node id nor address. */
+/*
+ * Add one task. AGG_EINVAL when it has neither node id nor address, or a
+ * string does not fit AGG_ID_MAX (never truncated: that could merge workers).
+ * AGG_EFULL for a new worker past the cap; the table is then unchanged.
+ */
 int agg_add_task(struct agg *a, const struct agg_task *t);
 /* Add every worker of src into dst (summing). AGG_EFULL leaves dst unchanged. */
 int agg_merge(struct agg *dst, const struct agg *src);
 
 size_t agg_count(const struct agg *a);
+/* The worker with this key (node id, or address for keyless tasks), or NULL. */
+const struct agg_worker *agg_find(const struct agg *a, const char *key);
 /* The workers sorted by node_id (bytewise); valid until the next change. */
 const struct agg_worker *agg_sorted(struct agg *a, size_t *ret_n);
 

@@ -1,8 +1,13 @@
-# Pure parsers (no I/O): the extractor, the query-list parser, the aggregator.
+# Pure parsers (no I/O): the extractor, the query-list parser, the aggregator,
+# the Prometheus pod-map parser, their shared pre-scanner; plus parsecli (the
+# `--parse` table printer, stdio only).
 # Owned by the extractor work; linked by the collector, the supervisor (--parse) and tests.
 add_library(tbe_parse STATIC
   ${CMAKE_CURRENT_LIST_DIR}/agg.c
   ${CMAKE_CURRENT_LIST_DIR}/extract.c
+  ${CMAKE_CURRENT_LIST_DIR}/jscan.c
+  ${CMAKE_CURRENT_LIST_DIR}/parsecli.c
+  ${CMAKE_CURRENT_LIST_DIR}/promvec.c
   ${CMAKE_CURRENT_LIST_DIR}/qlist.c)
 target_include_directories(tbe_parse PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(tbe_parse PUBLIC PkgConfig::YAJL)
