@@ -303,6 +303,10 @@ struct http *http_start(const char *ports, char *err, size_t errlen)
                           timeout,
                           "enable_keep_alive",
                           "yes",
+                          /* headers and body are written separately: without this a small
+                           * body on a kept-alive connection waits for the delayed ACK (40 ms) */
+                          "tcp_nodelay",
+                          "1",
                           "enable_directory_listing",
                           "no",
                           NULL};
