@@ -82,6 +82,8 @@ struct cycle {
     uint64_t status;
     uint64_t running;
     uint64_t errors;
+    uint64_t unknown;        /* queries whose buffers could not be read: fail the cycle */
+    uint64_t unknown_status; /* EX_* code to fail it with */
     uint64_t parsed;
     char error[MSG_MAX_TEXT + 1];
 };
@@ -195,6 +197,15 @@ static void query_error(struct cycle *c, enum qerr kind, const char *id, const c
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     c->errors++;
+    if (kind != QERR_GONE && kind != QERR_DENIED) {
+        /* This query's buffers are unknown: the cycle must not claim its workers idle. */
+        uint64_t st = kind == QERR_TRANSPORT || kind == QERR_HTTP ? EXIT_UNAVAILABLE
+                      : kind == QERR_INTERNAL                      ? EXIT_SOFTWARE
+                                                                   : EXIT_DATAERR;
+        c->unknown++;
+        if (st > c->unknown_status) /* the largest code wins: independent of completion order */
+            c->unknown_status = st;
+    }
     set_error(c, "query %s: %s", id, why);
     if (!(c->logged & (1u << kind))) {
         c->logged |= 1u << kind;
@@ -249,10 +260,20 @@ static int valid_id(const char *id)
 static void maybe_finish(struct cycle *c)
 {
     if (c->phase == PHASE_DETAILS && c->busy == 0 && c->next_qi >= qlist_count(c->ql)) {
-        c->phase = PHASE_DONE;
-        c->status = 0;
         qlist_free(c->ql);
         c->ql = NULL;
+        if (c->unknown) {
+            /* Fail safe: the supervisor keeps the last good snapshot (up 0) rather than
+             * publish a cycle that would show the unknown queries' workers as idle. */
+            char last[sizeof(c->error)];
+            snprintf(last, sizeof(last), "%s", c->error);
+            set_error(c, "%llu of %llu queries unreadable; last: %s",
+                      (unsigned long long)c->unknown, (unsigned long long)c->running, last);
+            fail_cycle(c, c->unknown_status);
+            return;
+        }
+        c->phase = PHASE_DONE;
+        c->status = 0;
     }
 }
 
@@ -440,7 +461,8 @@ void cycle_start(struct cycle *c)
     c->npods = 0;
     c->logged = 0;
     c->status = 0;
-    c->running = c->errors = c->parsed = 0;
+    c->running = c->errors = c->parsed = c->unknown = 0;
+    c->unknown_status = 0;
     c->error[0] = '\0';
     c->list_rc = 0;
     c->next_qi = 0;
@@ -482,6 +504,9 @@ static void on_list(struct cycle *c, const struct fetch_result *r)
     if (over) {
         c->running += over;
         c->errors += over;
+        c->unknown += over;
+        if (c->unknown_status < EXIT_DATAERR)
+            c->unknown_status = EXIT_DATAERR;
         set_error(c, "%llu queries over max_queries=%llu", (unsigned long long)over,
                   (unsigned long long)c->cfg->max_queries);
         log_write(LOG_WARN, "queries over the cap not fetched", "error", c->error, NULL);
@@ -489,6 +514,9 @@ static void on_list(struct cycle *c, const struct fetch_result *r)
     if (bad) {
         c->running += bad;
         c->errors += bad;
+        c->unknown += bad;
+        if (c->unknown_status < EXIT_DATAERR)
+            c->unknown_status = EXIT_DATAERR;
         set_error(c, "%llu malformed entries in the query list", (unsigned long long)bad);
         log_write(LOG_WARN, "malformed query list entries", "error", c->error, NULL);
     }
@@ -521,7 +549,9 @@ static void on_detail(struct cycle *c, struct slot *s, const struct fetch_result
             query_error(c, QERR_PARSE, id, "%s", extract_error(s->x));
     } else {
         extract_get_stats(s->x, &st);
-        if (st.pruned)
+        if (st.pruned && (strcmp(st.state, "FINISHED") == 0 || strcmp(st.state, "FAILED") == 0))
+            query_error(c, QERR_GONE, id, "finished after the list (pruned QueryInfo)");
+        else if (st.pruned)
             query_error(c, QERR_PRUNED, id, "pruned QueryInfo has no tasks");
         else if ((rc = agg_merge(c->total, s->agg)) != AGG_OK)
             query_error(c, rc == AGG_EFULL ? QERR_CAP : QERR_INTERNAL, id, "%s",

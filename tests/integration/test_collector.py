@@ -314,6 +314,24 @@ def case_compression():
 
 
 def case_query_errors():
+    # Queries that are over (410) or not ours to see (403) are counted and skipped:
+    # the cycle succeeds with the rest.
+    c = Coord()
+    c.queries = [(Q1, "RUNNING", FLAT), ("q_gone", "RUNNING", "gone"), ("q_403", "RUNNING", "forbidden")]
+    r = Run(base_args(c, "--concurrency", "3"))
+    _, workers, end = r.cycle()
+    rc = r.wait()
+    check(rc == 0, "skipped queries: the cycle succeeds, exit 0 (got %r)" % rc)
+    expect_workers(workers, [FLAT], "skipped queries")
+    check(end and end["status"] == 0 and end["running_queries"] == 3 and end["query_errors"] == 2,
+          "skipped queries: 3 running, 2 errors (%r)" % end)
+    check(end and end["error"].startswith("query q_"), "skipped queries: last error names the query")
+    r.close()
+    c.close()
+
+    # A query whose buffers cannot be read makes its workers unknown: the cycle fails
+    # (no WORKER records), so the supervisor keeps the last good snapshot instead of
+    # showing those workers idle. Every query is still tried and counted.
     c = Coord()
     c.queries = [(Q1, "RUNNING", FLAT), ("q_gone", "RUNNING", "gone"),
                  ("q_trunc", "RUNNING", "truncate:" + NESTED), ("q_garbage", "RUNNING", "garbage"),
@@ -322,15 +340,25 @@ def case_query_errors():
     r = Run(base_args(c, "--concurrency", "3"))
     _, workers, end = r.cycle()
     rc = r.wait()
-    check(rc == 0, "query errors: the cycle still succeeds, exit 0 (got %r)" % rc)
-    expect_workers(workers, [FLAT], "query errors")
-    check(end and end["status"] == 0 and end["running_queries"] == 8 and end["query_errors"] == 7,
-          "query errors: 8 running, 7 errors (%r)" % end)
-    check(end and end["error"].startswith("query q_"), "query errors: last error names the query")
+    check(rc == 69, "unreadable queries: the cycle fails, exit 69 (got %r)" % rc)
+    check(workers == [], "unreadable queries: no WORKER records")
+    check(end and end["status"] == 69 and end["running_queries"] == 8 and end["query_errors"] == 7,
+          "unreadable queries: 8 running, 7 errors (%r)" % end)
+    check(end and end["error"].startswith("5 of 8 queries unreadable; last: query q_"),
+          "unreadable queries: the error counts them and names the last (%r)" % (end and end["error"]))
     err = r.stderr()
     for kind in ("gone", "denied", "parse", "http", "unsupported"):
         n = sum(1 for line in err.splitlines() if "kind=%s" % kind in line and "level=debug" not in line)
         check(n == 1, "query errors: kind %s logged once above debug (%d)" % (kind, n))
+    r.close()
+    c.close()
+
+    c = Coord()
+    c.queries = [(Q1, "RUNNING", FLAT), ("q_garbage", "RUNNING", "garbage")]
+    r = Run(base_args(c))
+    _, workers, end = r.cycle()
+    check(r.wait() == 65 and end and end["status"] == 65 and workers == [],
+          "an unparsable query alone fails the cycle with 65 (%r)" % (end and end["status"]))
     r.close()
     c.close()
 
@@ -340,9 +368,10 @@ def case_caps():
     c.queries = [(Q1, "RUNNING", FLAT), (Q2, "RUNNING", NESTED), ("q3", "RUNNING", NESTED)]
     r = Run(base_args(c, "--max-queries", "2", "--max-workers", "3"))
     _, workers, end = r.cycle()
-    check(r.wait() == 0, "caps: exit 0")
-    # Q1 (3 workers) fits; Q2 (4 workers) is over max_workers; q3 is over max_queries
-    expect_workers(workers, [FLAT], "caps")
+    check(r.wait() == 65, "caps: exit 65")
+    # Q1 (3 workers) fits; Q2 (4 workers) is over max_workers; q3 is over max_queries:
+    # their workers are unknown, so the cycle fails rather than publish a partial view.
+    check(workers == [], "caps: no partial WORKER records")
     check(end and end["running_queries"] == 3 and end["query_errors"] == 2,
           "caps: 3 running, 2 errors (max_queries, max_workers) (%r)" % end)
     check(not any(p == "/v1/query/q3" for p, _ in c.requests), "caps: query over max_queries not fetched")
@@ -431,9 +460,9 @@ def case_timeout_and_concurrency():
     t0 = time.time()
     r = Run(base_args(c, "--timeout-ms", "600"))
     _, workers, end = r.cycle()
-    check(r.wait() == 0, "timeout: exit 0")
+    check(r.wait() == 69, "timeout: exit 69")
     check(time.time() - t0 < 2.5, "timeout: the slow query is cut by the request timeout")
-    expect_workers(workers, [FLAT], "timeout")
+    check(workers == [], "timeout: the cycle fails, no WORKER records")
     check(end and end["query_errors"] == 1 and "q_slow" in end["error"], "timeout: counted as an error (%r)" %
           (end and end["error"]))
     r.close()
