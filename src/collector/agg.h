@@ -62,7 +62,7 @@ struct agg *agg_new(size_t max_workers);
  * up to max_workers entries (about 600 bytes each).
  */
 struct agg *agg_new_alloc(size_t max_workers, const yajl_alloc_funcs *alloc);
-void agg_free(struct agg *a); /* NULL ok */
+void agg_free(struct agg *a);  /* NULL ok */
 void agg_clear(struct agg *a); /* empty it, keep its memory */
 
 /*

@@ -1,0 +1,611 @@
+/*
+ * extract: streaming QueryInfo -> per-worker output-buffer state (see extract.h).
+ *
+ * A stack of frame kinds follows the path from the root down to the deepest
+ * container that matters (root, stage container, StageInfo, tasks, TaskInfo,
+ * taskStatus, outputBuffers); anything else is skipped by counting its depth
+ * only. Fields of the current task collect in one fixed struct (tasks never
+ * nest) and go to the agg when the task object closes, so key order does not
+ * matter. Unknown is never reported as idle: a layout we cannot read exactly
+ * is EXTRACT_EUNSUPPORTED, never a number.
+ */
+#include "extract.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jscan.h"
+
+enum kind {
+    K_ROOT = 1,
+    K_STAGES,      /* flat: QueryInfo.stages {outputStageId, stages} */
+    K_LIST_FLAT,   /* flat: stages.stages[] */
+    K_LIST_NESTED, /* nested: StageInfo.subStages[] */
+    K_STAGE_FLAT,
+    K_STAGE_NESTED,
+    K_TASKS, /* StageInfo.tasks[] */
+    K_TASK,
+    K_TSTATUS,
+    K_OBUF,
+};
+
+enum key {
+    KEY_OTHER = 0,
+    KEY_QUERYID,
+    KEY_QSTATE,
+    KEY_PRUNED,
+    KEY_OUTPUTSTAGE,
+    KEY_STAGES,
+    KEY_STAGES_LIST,
+    KEY_TASKS,
+    KEY_SUBSTAGES,
+    KEY_PRESTODB,
+    KEY_TSTATUS,
+    KEY_OBUF,
+    KEY_NODEID,
+    KEY_SELF,
+    KEY_TSTATE,
+    KEY_BSTATE,
+    KEY_BYTES,
+    KEY_PAGES,
+    KEY_SENT,
+};
+
+enum {
+    F_STATUS = 1 << 0,
+    F_BUFFERS = 1 << 1,
+    F_BYTES = 1 << 2,
+    F_PAGES = 1 << 3,
+    F_SENT = 1 << 4,
+    F_TTERM = 1 << 5,
+    F_BTERM = 1 << 6,
+};
+
+struct task {
+    unsigned flags;
+    uint64_t bytes, pages, sent;
+    char node_id[AGG_ID_MAX];
+    char address[AGG_ID_MAX];
+};
+
+struct extract {
+    struct jscan js;
+    yajl_alloc_funcs af;
+    struct agg *out;
+    unsigned char *stack; /* frame kinds, max_depth + 1 */
+    size_t top;           /* frames on the stack (the root object is frame 1) */
+    size_t skip;          /* open containers inside a skipped value */
+    int key;              /* meaning of the pending key of the top object */
+    int root_seen;
+    struct task t;
+    struct extract_stats st;
+};
+
+static void *def_malloc(void *ctx, size_t sz);
+static void *def_realloc(void *ctx, void *p, size_t sz);
+static void def_free(void *ctx, void *p);
+
+static int fail(struct extract *x, int status, const char *reason)
+{
+    return jscan_fail(&x->js, status, reason);
+}
+
+static int is_task_terminal(const unsigned char *s, size_t n)
+{
+    return jscan_eq(s, n, "FINISHED") || jscan_eq(s, n, "CANCELED") || jscan_eq(s, n, "ABORTED") ||
+           jscan_eq(s, n, "FAILED");
+}
+
+static int is_buffer_terminal(const unsigned char *s, size_t n)
+{
+    return jscan_eq(s, n, "FINISHED") || jscan_eq(s, n, "ABORTED") || jscan_eq(s, n, "FAILED");
+}
+
+/*
+ * host:port of a task URI: scheme, userinfo and path stripped, IPv6 brackets
+ * kept, the scheme's default port added when there is none. 0 if it does not
+ * fit in dst.
+ */
+static int uri_address(char *dst, size_t cap, const unsigned char *s, size_t n)
+{
+    const unsigned char *p = s, *e = s + n;
+    int port = 0;
+    for (const unsigned char *q = p; q + 2 < e; q++) {
+        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+            if (q - p == 4 && memcmp(p, "http", 4) == 0)
+                port = 80;
+            else if (q - p == 5 && memcmp(p, "https", 5) == 0)
+                port = 443;
+            p = q + 3;
+            break;
+        }
+        if (*q == '/')
+            break;
+    }
+    const unsigned char *a = p;
+    while (a < e && *a != '/' && *a != '?' && *a != '#')
+        a++;
+    const unsigned char *at = p;
+    for (const unsigned char *q = p; q < a; q++)
+        if (*q == '@')
+            at = q + 1;
+    p = at;
+    size_t len = (size_t)(a - p);
+    int has_port;
+    if (len && p[0] == '[') {
+        const unsigned char *rb = memchr(p, ']', len);
+        has_port = rb && rb + 1 < a && rb[1] == ':';
+    } else {
+        has_port = memchr(p, ':', len) != NULL;
+    }
+    if (!len) {
+        dst[0] = 0;
+        return 1;
+    }
+    int w;
+    if (has_port || !port)
+        w = snprintf(dst, cap, "%.*s", (int)len, (const char *)p);
+    else
+        w = snprintf(dst, cap, "%.*s:%d", (int)len, (const char *)p, port);
+    if (w < 0 || (size_t)w >= cap) {
+        dst[0] = 0;
+        return 0;
+    }
+    return 1;
+}
+
+static int finish_task(struct extract *x)
+{
+    struct task *t = &x->t;
+    if (!(t->flags & F_STATUS))
+        return fail(x, EXTRACT_EUNSUPPORTED,
+                    "unsupported layout: task without taskStatus (Presto before 0.146)");
+    if ((t->flags & F_BUFFERS) &&
+        (t->flags & (F_BYTES | F_PAGES | F_SENT)) != (F_BYTES | F_PAGES | F_SENT))
+        return fail(x, EXTRACT_EUNSUPPORTED,
+                    "unsupported layout: outputBuffers without totalBufferedBytes, "
+                    "totalBufferedPages or totalPagesSent");
+    struct agg_task at = {
+        .node_id = t->node_id,
+        .address = t->address,
+        .has_buffers = (t->flags & F_BUFFERS) != 0,
+        .buffer_terminal = (t->flags & F_BTERM) != 0,
+        .task_terminal = (t->flags & F_TTERM) != 0,
+        .buffered_bytes = t->bytes,
+        .buffered_pages = t->pages,
+        .pages_sent = t->sent,
+    };
+    switch (agg_add_task(x->out, &at)) {
+    case AGG_OK:
+        x->st.tasks++;
+        return 1;
+    case AGG_EFULL:
+        return fail(x, EXTRACT_EWORKERS, "more workers than max_workers");
+    case AGG_ENOMEM:
+        return fail(x, EXTRACT_ENOMEM, "out of memory");
+    default:
+        return fail(x, EXTRACT_EINVAL, "task with neither taskStatus.nodeId nor taskStatus.self");
+    }
+}
+
+/* Open a container; kind is its frame kind, or 0 to skip it. */
+static int push(struct extract *x, int kind)
+{
+    if (!jscan_enter(&x->js))
+        return 0;
+    if (!kind || x->skip) {
+        x->skip++;
+    } else {
+        x->stack[++x->top] = (unsigned char)kind;
+    }
+    x->key = KEY_OTHER;
+    return 1;
+}
+
+static int start_container(struct extract *x, int is_map)
+{
+    if (x->skip)
+        return push(x, 0);
+    if (!x->root_seen) {
+        x->root_seen = 1;
+        if (!is_map)
+            return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+        return push(x, K_ROOT);
+    }
+    if (x->top == 0)
+        return fail(x, EXTRACT_ESYNTAX, "more than one JSON value");
+    int kind = x->stack[x->top], key = x->key, next = 0;
+    switch (kind) {
+    case K_ROOT:
+        if (key == KEY_OUTPUTSTAGE) {
+            if (!is_map)
+                return fail(x, EXTRACT_EUNSUPPORTED, "outputStage is not an object");
+            x->st.layout = EXTRACT_LAYOUT_NESTED;
+            x->st.stages++;
+            next = K_STAGE_NESTED;
+        } else if (key == KEY_STAGES) {
+            if (!is_map)
+                return fail(x, EXTRACT_EUNSUPPORTED, "stages is not an object");
+            x->st.layout = EXTRACT_LAYOUT_FLAT;
+            next = K_STAGES;
+        }
+        break;
+    case K_STAGES:
+        if (key == KEY_STAGES_LIST) {
+            if (is_map)
+                return fail(x, EXTRACT_EUNSUPPORTED, "stages.stages is not an array");
+            next = K_LIST_FLAT;
+        }
+        break;
+    case K_LIST_FLAT:
+    case K_LIST_NESTED:
+        if (!is_map)
+            return fail(x, EXTRACT_EUNSUPPORTED, "a stage list element is not an object");
+        x->st.stages++;
+        next = kind == K_LIST_FLAT ? K_STAGE_FLAT : K_STAGE_NESTED;
+        break;
+    case K_STAGE_FLAT:
+    case K_STAGE_NESTED:
+        if (key == KEY_PRESTODB)
+            return fail(x, EXTRACT_EUNSUPPORTED,
+                        "unsupported layout: prestodb StageInfo (latestAttemptExecutionInfo)");
+        if (key == KEY_TASKS) {
+            if (is_map)
+                return fail(x, EXTRACT_EUNSUPPORTED, "StageInfo.tasks is not an array");
+            next = K_TASKS;
+        } else if (key == KEY_SUBSTAGES && kind == K_STAGE_NESTED) {
+            if (is_map)
+                return fail(x, EXTRACT_EUNSUPPORTED, "StageInfo.subStages is not an array");
+            next = K_LIST_NESTED;
+        }
+        /* flat subStages are stage id strings: skipped */
+        break;
+    case K_TASKS:
+        if (!is_map)
+            return fail(x, EXTRACT_EUNSUPPORTED, "a tasks element is not an object");
+        memset(&x->t, 0, offsetof(struct task, node_id));
+        x->t.node_id[0] = 0;
+        x->t.address[0] = 0;
+        next = K_TASK;
+        break;
+    case K_TASK:
+        if (key == KEY_TSTATUS || key == KEY_OBUF) {
+            if (!is_map)
+                return fail(x, EXTRACT_EINVAL, "taskStatus or outputBuffers is not an object");
+            if (x->t.flags & (key == KEY_TSTATUS ? F_STATUS : F_BUFFERS))
+                return fail(x, EXTRACT_EINVAL, "duplicate taskStatus or outputBuffers");
+            x->t.flags |= key == KEY_TSTATUS ? F_STATUS : F_BUFFERS;
+            next = key == KEY_TSTATUS ? K_TSTATUS : K_OBUF;
+        }
+        break;
+    case K_TSTATUS:
+    case K_OBUF:
+        if (key != KEY_OTHER)
+            return fail(x, EXTRACT_EINVAL, "task field is not a scalar");
+        break;
+    }
+    return push(x, next);
+}
+
+static int end_container(struct extract *x)
+{
+    jscan_leave(&x->js);
+    if (x->skip) {
+        x->skip--;
+        return 1;
+    }
+    int kind = x->stack[x->top--];
+    x->key = KEY_OTHER;
+    if (kind == K_TASK)
+        return finish_task(x);
+    return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+    return start_container(ctx, 1);
+}
+
+static int cb_start_array(void *ctx)
+{
+    return start_container(ctx, 0);
+}
+
+static int cb_end(void *ctx)
+{
+    return end_container(ctx);
+}
+
+static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
+{
+    struct extract *x = ctx;
+    int truncated = jscan_take_truncated(&x->js);
+    if (x->skip)
+        return 1;
+    int k = KEY_OTHER;
+    if (truncated || n > 32) {
+        x->key = KEY_OTHER;
+        return 1;
+    }
+    switch (x->stack[x->top]) {
+    case K_ROOT:
+        if (jscan_eq(s, n, "queryId"))
+            k = KEY_QUERYID;
+        else if (jscan_eq(s, n, "state"))
+            k = KEY_QSTATE;
+        else if (jscan_eq(s, n, "pruned"))
+            k = KEY_PRUNED;
+        else if (jscan_eq(s, n, "outputStage"))
+            k = KEY_OUTPUTSTAGE;
+        else if (jscan_eq(s, n, "stages"))
+            k = KEY_STAGES;
+        break;
+    case K_STAGES:
+        if (jscan_eq(s, n, "stages"))
+            k = KEY_STAGES_LIST;
+        break;
+    case K_STAGE_FLAT:
+    case K_STAGE_NESTED:
+        if (jscan_eq(s, n, "tasks"))
+            k = KEY_TASKS;
+        else if (jscan_eq(s, n, "subStages"))
+            k = KEY_SUBSTAGES;
+        else if (jscan_eq(s, n, "latestAttemptExecutionInfo") ||
+                 jscan_eq(s, n, "previousAttemptsExecutionInfos"))
+            return fail(x, EXTRACT_EUNSUPPORTED,
+                        "unsupported layout: prestodb StageInfo (latestAttemptExecutionInfo)");
+        break;
+    case K_TASK:
+        if (jscan_eq(s, n, "taskStatus"))
+            k = KEY_TSTATUS;
+        else if (jscan_eq(s, n, "outputBuffers"))
+            k = KEY_OBUF;
+        break;
+    case K_TSTATUS:
+        if (jscan_eq(s, n, "nodeId"))
+            k = KEY_NODEID;
+        else if (jscan_eq(s, n, "self"))
+            k = KEY_SELF;
+        else if (jscan_eq(s, n, "state"))
+            k = KEY_TSTATE;
+        break;
+    case K_OBUF:
+        if (jscan_eq(s, n, "state"))
+            k = KEY_BSTATE;
+        else if (jscan_eq(s, n, "totalBufferedBytes"))
+            k = KEY_BYTES;
+        else if (jscan_eq(s, n, "totalBufferedPages"))
+            k = KEY_PAGES;
+        else if (jscan_eq(s, n, "totalPagesSent"))
+            k = KEY_SENT;
+        break;
+    }
+    x->key = k;
+    return 1;
+}
+
+/* A scalar where a container was expected (or the reverse) at a key we read. */
+static int scalar_at_container_key(struct extract *x, int is_null)
+{
+    int kind = x->stack[x->top], key = x->key;
+    if (is_null)
+        return 1; /* null = absent (pre-0.172 Presto wrote empty Optionals as null) */
+    switch (kind) {
+    case K_ROOT:
+        if (key == KEY_OUTPUTSTAGE || key == KEY_STAGES)
+            return fail(x, EXTRACT_EUNSUPPORTED, "stage container is not an object");
+        break;
+    case K_STAGES:
+        if (key == KEY_STAGES_LIST)
+            return fail(x, EXTRACT_EUNSUPPORTED, "stages.stages is not an array");
+        break;
+    case K_LIST_FLAT:
+        return fail(x, EXTRACT_EUNSUPPORTED, "a stages element is not an object");
+    case K_LIST_NESTED:
+        return fail(x, EXTRACT_EUNSUPPORTED,
+                    "subStages of a nested outputStage are not StageInfo objects");
+    case K_STAGE_FLAT:
+    case K_STAGE_NESTED:
+        if (key == KEY_TASKS || (key == KEY_SUBSTAGES && kind == K_STAGE_NESTED))
+            return fail(x, EXTRACT_EUNSUPPORTED, "StageInfo.tasks or subStages is not an array");
+        break;
+    case K_TASKS:
+        return fail(x, EXTRACT_EUNSUPPORTED, "a tasks element is not an object");
+    case K_TASK:
+        if (key == KEY_TSTATUS || key == KEY_OBUF)
+            return fail(x, EXTRACT_EINVAL, "taskStatus or outputBuffers is not an object");
+        break;
+    case K_TSTATUS:
+    case K_OBUF:
+        if (key != KEY_OTHER)
+            return fail(x, EXTRACT_EINVAL, "task field of the wrong type");
+        break;
+    }
+    return 1;
+}
+
+static int cb_null(void *ctx)
+{
+    struct extract *x = ctx;
+    if (x->skip)
+        return 1;
+    if (!x->top)
+        return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+    return scalar_at_container_key(x, 1);
+}
+
+static int cb_boolean(void *ctx, int v)
+{
+    struct extract *x = ctx;
+    if (x->skip)
+        return 1;
+    if (!x->top)
+        return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+    if (x->stack[x->top] == K_ROOT && x->key == KEY_PRUNED) {
+        x->st.pruned = v != 0;
+        return 1;
+    }
+    return scalar_at_container_key(x, 0);
+}
+
+static int cb_number(void *ctx, const char *s, size_t n)
+{
+    struct extract *x = ctx;
+    if (!jscan_token_ok(&x->js, n))
+        return 0;
+    if (x->skip)
+        return 1;
+    if (!x->top)
+        return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+    if (x->stack[x->top] == K_OBUF &&
+        (x->key == KEY_BYTES || x->key == KEY_PAGES || x->key == KEY_SENT)) {
+        uint64_t v;
+        if (!jscan_uint(s, n, &v))
+            return fail(x, EXTRACT_EINVAL, "outputBuffers total is not an integer");
+        unsigned f = x->key == KEY_BYTES ? F_BYTES : x->key == KEY_PAGES ? F_PAGES : F_SENT;
+        if (x->t.flags & f)
+            return fail(x, EXTRACT_EINVAL, "duplicate outputBuffers total");
+        x->t.flags |= f;
+        if (x->key == KEY_BYTES)
+            x->t.bytes = v;
+        else if (x->key == KEY_PAGES)
+            x->t.pages = v;
+        else
+            x->t.sent = v;
+        return 1;
+    }
+    return scalar_at_container_key(x, 0);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+    struct extract *x = ctx;
+    int truncated = jscan_take_truncated(&x->js);
+    if (x->skip)
+        return 1;
+    if (!x->top)
+        return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+    int kind = x->stack[x->top], key = x->key;
+    if (kind == K_ROOT && key == KEY_QUERYID) {
+        size_t m = n < sizeof(x->st.query_id) - 1 ? n : sizeof(x->st.query_id) - 1;
+        memcpy(x->st.query_id, s, m);
+        x->st.query_id[m] = 0;
+        return 1;
+    }
+    if (kind == K_ROOT && key == KEY_QSTATE) {
+        size_t m = n < sizeof(x->st.state) - 1 ? n : sizeof(x->st.state) - 1;
+        memcpy(x->st.state, s, m);
+        x->st.state[m] = 0;
+        return 1;
+    }
+    if (kind == K_TSTATUS && key != KEY_OTHER) {
+        if (truncated)
+            return fail(x, EXTRACT_EINVAL, "taskStatus field longer than max_string");
+        if (key == KEY_NODEID) {
+            if (!jscan_copy(x->t.node_id, sizeof(x->t.node_id), s, n))
+                return fail(x, EXTRACT_EINVAL, "taskStatus.nodeId too long");
+            if (memchr(s, 0, n))
+                return fail(x, EXTRACT_EINVAL, "taskStatus.nodeId contains NUL");
+        } else if (key == KEY_SELF) {
+            if (memchr(s, 0, n) || !uri_address(x->t.address, sizeof(x->t.address), s, n))
+                return fail(x, EXTRACT_EINVAL, "taskStatus.self address too long");
+        } else if (is_task_terminal(s, n)) {
+            x->t.flags |= F_TTERM;
+        }
+        return 1;
+    }
+    if (kind == K_OBUF && key == KEY_BSTATE) {
+        if (is_buffer_terminal(s, n))
+            x->t.flags |= F_BTERM;
+        return 1;
+    }
+    return scalar_at_container_key(x, 0);
+}
+
+static const yajl_callbacks callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end,
+};
+
+static void *def_malloc(void *ctx, size_t sz)
+{
+    (void)ctx;
+    return malloc(sz);
+}
+
+static void *def_realloc(void *ctx, void *p, size_t sz)
+{
+    (void)ctx;
+    return realloc(p, sz);
+}
+
+static void def_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
+                            const yajl_alloc_funcs *alloc)
+{
+    yajl_alloc_funcs af = {def_malloc, def_realloc, def_free, NULL};
+    if (alloc)
+        af = *alloc;
+    struct extract *x = af.malloc(af.ctx, sizeof(*x));
+    if (!x)
+        return NULL;
+    memset(x, 0, sizeof(*x));
+    x->af = af;
+    x->out = out;
+    if (jscan_init(&x->js, &callbacks, x, lim, &x->af) != EXTRACT_OK) {
+        af.free(af.ctx, x);
+        return NULL;
+    }
+    x->stack = af.malloc(af.ctx, x->js.max_depth + 1);
+    if (!x->stack) {
+        jscan_fini(&x->js);
+        af.free(af.ctx, x);
+        return NULL;
+    }
+    return x;
+}
+
+int extract_feed(struct extract *x, const void *buf, size_t len)
+{
+    x->st.bytes += len;
+    return jscan_feed(&x->js, buf, len);
+}
+
+int extract_finish(struct extract *x)
+{
+    return jscan_finish(&x->js);
+}
+
+const char *extract_error(const struct extract *x)
+{
+    return jscan_error(&x->js);
+}
+
+void extract_get_stats(const struct extract *x, struct extract_stats *ret)
+{
+    *ret = x->st;
+}
+
+void extract_free(struct extract *x)
+{
+    if (!x)
+        return;
+    yajl_alloc_funcs af = x->af;
+    jscan_fini(&x->js);
+    af.free(af.ctx, x->stack);
+    af.free(af.ctx, x);
+}

@@ -1,0 +1,68 @@
+/*
+ * parsecli: `--parse FILE|-` (see parsecli.h).
+ */
+#include "parsecli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "extract.h"
+
+#define PARSECLI_CHUNK 65536
+#define PARSECLI_MAX_WORKERS 10000
+
+int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name)
+{
+    int rc = 0;
+    struct agg *a = agg_new(PARSECLI_MAX_WORKERS);
+    struct extract *x = a ? extract_new(a, NULL, NULL) : NULL;
+    unsigned char *buf = malloc(PARSECLI_CHUNK);
+    if (!a || !x || !buf) {
+        fprintf(err, "%s: out of memory\n", name);
+        rc = 71;
+        goto out;
+    }
+    int st = 0;
+    for (;;) {
+        size_t n = fread(buf, 1, PARSECLI_CHUNK, in);
+        if (n && (st = extract_feed(x, buf, n)) != EXTRACT_OK)
+            break;
+        if (n < PARSECLI_CHUNK) {
+            if (ferror(in)) {
+                fprintf(err, "%s: read error: %s\n", name, strerror(errno));
+                rc = 74;
+                goto out;
+            }
+            if (feof(in))
+                break;
+        }
+    }
+    if (st == EXTRACT_OK)
+        st = extract_finish(x);
+    if (st != EXTRACT_OK) {
+        fprintf(err, "%s: %s\n", name, extract_error(x));
+        rc = st == EXTRACT_ENOMEM ? 71 : 65;
+        goto out;
+    }
+    size_t nw;
+    const struct agg_worker *w = agg_sorted(a, &nw);
+    fputs("node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\t"
+          "running_tasks\n",
+          out);
+    for (size_t i = 0; i < nw; i++)
+        fprintf(out, "%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
+                w[i].node_id, w[i].address, w[i].buffered_bytes, w[i].buffered_pages,
+                w[i].active_buffers, w[i].pages_sent, w[i].running_tasks);
+    if (fflush(out) != 0) {
+        fprintf(err, "%s: write error: %s\n", name, strerror(errno));
+        rc = 74;
+    }
+out:
+    free(buf);
+    extract_free(x);
+    agg_free(a);
+    return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * parsecli: the `--parse FILE|-` operator tool. Runs the extractor over one
+ * QueryInfo document read from a stream and prints the per-worker table.
+ * Not pure (stdio), but does no logging; lives in tbe_parse so that the
+ * supervisor binary can offer it without a collector.
+ */
+#ifndef TBE_PARSECLI_H
+#define TBE_PARSECLI_H
+
+#include <stdio.h>
+
+/*
+ * Read in (64 KiB chunks) to EOF, extract, and print to out the header line
+ *   node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\trunning_tasks
+ * then one row per worker sorted by node_id (integers in decimal). Returns 0;
+ * or prints "<name>: <error>" to err and returns 65 (EX_DATAERR) when the
+ * document cannot be used (parse error, unsupported layout, caps), 74 (EX_IOERR)
+ * on a read error, 71 (EX_OSERR) when out of memory. name is the file name
+ * (or "-") used in messages. Default caps (extract_limits zero, 10000 workers).
+ */
+int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * promvec: pure, chunk-fed streaming parser of a Prometheus HTTP API
+ * instant-query response (GET /api/v1/query), for the pod map:
+ *
+ *   {"status":"success","data":{"resultType":"vector","result":[
+ *     {"metric":{"instance":"10.1.2.3:8080","pod":"p","namespace":"n",...},
+ *      "value":[1700000000.1,"1"]}, ...]}}
+ *
+ * For each series it yields the values of three configured labels (instance,
+ * pod, namespace) and the IP of the instance (":port" and IPv6 brackets
+ * stripped) through a callback, when the series object closes (key order is
+ * free). `status` other than "success" is PROMVEC_ESTATUS with Prometheus'
+ * errorType and error text; a resultType other than "vector" is
+ * EXTRACT_EUNSUPPORTED. Same caps as the extractor (depth, string, token).
+ *
+ * Series are delivered as they are parsed, before the status is known when
+ * it comes last: a caller applies what it got only if promvec_finish returns
+ * EXTRACT_OK. Not thread-safe.
+ */
+#ifndef TBE_PROMVEC_H
+#define TBE_PROMVEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl/yajl_common.h>
+
+#include "extract.h"
+
+#define PROMVEC_VALUE_MAX 256 /* bytes of a kept label value, NUL included */
+#define PROMVEC_LABEL_MAX 128 /* bytes of a configured label name, NUL included */
+#define PROMVEC_ESTATUS (-8)  /* Prometheus answered "status": "error" (or no status) */
+
+/* One series; strings are NUL-terminated, "" when the label is absent, and
+ * valid only during the callback. */
+struct promvec_series {
+    const char *instance;
+    const char *ip; /* instance without port and brackets */
+    const char *pod;
+    const char *namespace_;
+};
+
+/* Called once per series. Return 0 to go on, or a non-zero enum extract_status
+ * (e.g. EXTRACT_EWORKERS when the caller's table is full) to stop the parse
+ * with that status. */
+typedef int (*promvec_cb)(void *ctx, const struct promvec_series *s);
+
+struct promvec;
+
+/*
+ * A new parser. The label names are copied (each at most PROMVEC_LABEL_MAX-1
+ * bytes, non-empty); lim and alloc may be NULL. NULL on allocation failure or
+ * a bad label name.
+ */
+struct promvec *promvec_new(const char *instance_label, const char *pod_label,
+                            const char *namespace_label, const struct extract_limits *lim,
+                            const yajl_alloc_funcs *alloc, promvec_cb cb, void *cb_ctx);
+/* Feed/finish return enum extract_status codes or PROMVEC_ESTATUS (sticky). */
+int promvec_feed(struct promvec *p, const void *buf, size_t len);
+int promvec_finish(struct promvec *p);
+/* The reason of the last error with its byte offset, or Prometheus' error text. */
+const char *promvec_error(const struct promvec *p);
+/* Series delivered; series skipped because a wanted label value was not a
+ * string, longer than PROMVEC_VALUE_MAX-1 or the instance was missing. */
+uint64_t promvec_count(const struct promvec *p);
+uint64_t promvec_skipped(const struct promvec *p);
+void promvec_free(struct promvec *p); /* NULL ok */
+
+/*
+ * The host part of an instance label value: "10.1.2.3:8080" -> "10.1.2.3",
+ * "[fe80::1]:9100" -> "fe80::1", "host" -> "host"; a bare IPv6 address
+ * (several colons, no brackets) is kept whole. Writes at most cap bytes with
+ * a NUL; returns 0 if it does not fit.
+ */
+int promvec_instance_ip(char *dst, size_t cap, const char *instance);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * test_qlist: the GET /v1/query parser on the list sample and on small
+ * hand-written documents (escapes, nested decoys, caps, errors), each fed at
+ * every chunk size.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qlist.h"
+#include "test_parse_util.h"
+
+struct want {
+    int rc;
+    size_t n;
+    const char *ids[4];
+    const char *states[4];
+    uint64_t overflow, malformed;
+};
+
+static void check_doc(const char *doc, size_t len, size_t max, const struct extract_limits *lim,
+                      const struct want *w, const char *name)
+{
+    for (size_t cs = 1; cs <= len + 1; cs = cs < 64 ? cs + 1 : cs * 2) {
+        struct tp_counter c = {0};
+        yajl_alloc_funcs f = tp_funcs(&c);
+        struct qlist *q = qlist_new(max, lim, &f);
+        int rc = 0;
+        for (size_t off = 0; off < len && !rc; off += cs)
+            rc = qlist_feed(q, doc + off, off + cs > len ? len - off : cs);
+        if (!rc)
+            rc = qlist_finish(q);
+        CHECK(rc == w->rc, "%s chunk %zu: rc %d want %d (%s)", name, cs, rc, w->rc, qlist_error(q));
+        if (rc == 0 && w->rc == 0) {
+            CHECK(qlist_count(q) == w->n, "%s chunk %zu: %zu queries", name, cs, qlist_count(q));
+            for (size_t i = 0; i < w->n && i < qlist_count(q); i++)
+                CHECK(strcmp(qlist_id(q, i), w->ids[i]) == 0 &&
+                          strcmp(qlist_state(q, i), w->states[i]) == 0,
+                      "%s chunk %zu: query %zu = %s %s", name, cs, i, qlist_id(q, i),
+                      qlist_state(q, i));
+            CHECK(qlist_overflow(q) == w->overflow && qlist_malformed(q) == w->malformed,
+                  "%s: overflow %" PRIu64 " malformed %" PRIu64, name, qlist_overflow(q),
+                  qlist_malformed(q));
+        }
+        if (rc)
+            CHECK(strstr(qlist_error(q), "at byte") != NULL, "%s: msg %s", name, qlist_error(q));
+        qlist_free(q);
+        CHECK(c.cur == 0, "%s: leak %zu", name, c.cur);
+    }
+}
+
+static void check_str(const char *doc, size_t max, const struct extract_limits *lim,
+                      const struct want *w, const char *name)
+{
+    check_doc(doc, strlen(doc), max, lim, w, name);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_qlist SAMPLES_DIR\n");
+        return 2;
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/synthetic-list-trino480.json", argv[1]);
+    size_t len;
+    char *doc = tp_read_file(path, &len);
+    struct want sample = {0,
+                          3,
+                          {"20261124_093015_00042_x7k2m", "20261124_093051_00043_x7k2m",
+                           "20261124_092907_00039_x7k2m"},
+                          {"RUNNING", "QUEUED", "FAILED"},
+                          0,
+                          0};
+    check_doc(doc, len, 100, NULL, &sample, "sample");
+    /* the query texts are longer than 16 bytes: cut by the scanner, ids intact */
+    struct extract_limits small = {0, 40, 0};
+    check_doc(doc, len, 100, &small, &sample, "sample, 40-byte strings");
+    struct want two = sample;
+    two.n = 2;
+    two.overflow = 1;
+    check_doc(doc, len, 2, NULL, &two, "sample, max 2");
+    free(doc);
+
+    struct want w1 = {0, 2, {"q1", "q\"2"}, {"RUNNING", ""}, 0, 0};
+    check_str("[{\"query\":\"select \\\"queryId\\\" from t\",\"queryId\":\"q\\u0031\","
+              "\"session\":{\"queryId\":\"decoy\",\"state\":\"FAILED\"},\"state\":\"RUNNING\"},"
+              "{\"queryStats\":[{\"queryId\":\"x\"}],\"queryId\":\"q\\\"2\"}]",
+              10, NULL, &w1, "escapes and decoys");
+    struct want w2 = {0, 1, {"ok"}, {"RUNNING"}, 0, 5};
+    check_str(
+        " [ 1, \"s\", {\"state\":\"RUNNING\"}, {\"queryId\":7}, {\"queryId\":\"ok\",\"state\":"
+        "\"RUNNING\"}, {\"queryId\":\"a\",\"state\":{\"x\":1}} ] ",
+        10, NULL, &w2, "malformed elements");
+    struct want w3 = {0, 0, {NULL}, {NULL}, 0, 0};
+    check_str("[]", 10, NULL, &w3, "empty");
+    char longid[400];
+    memset(longid, 'a', 200);
+    snprintf(longid + 200, 200, "\"}]");
+    char d[600];
+    snprintf(d, sizeof(d), "[{\"queryId\":\"%s", longid);
+    struct want w4 = {0, 0, {NULL}, {NULL}, 0, 1};
+    check_str(d, 10, NULL, &w4, "id over QLIST_ID_MAX");
+    /* regression (fuzz_qlist): \v and \f runs are whitespace to yajl, not a long token */
+    char vt[300];
+    memset(vt, '\v', 200);
+    memcpy(vt + 200, "[]\f\f\f\f\f\f\f\f\f\f", 13);
+    struct extract_limits tok8 = {0, 0, 8};
+    check_str(vt, 10, &tok8, &w3, "vertical tabs");
+    struct want e1 = {EXTRACT_EUNSUPPORTED, 0, {NULL}, {NULL}, 0, 0};
+    check_str("{\"queryId\":\"q\"}", 10, NULL, &e1, "object root");
+    struct want e2 = {EXTRACT_ESYNTAX, 0, {NULL}, {NULL}, 0, 0};
+    check_str("[{\"queryId\":\"q\"}", 10, NULL, &e2, "truncated");
+    check_str("[{\"queryId\":\"q\"},]", 10, NULL, &e2, "trailing comma");
+    struct want e3 = {EXTRACT_EDEPTH, 0, {NULL}, {NULL}, 0, 0};
+    struct extract_limits shallow = {3, 0, 0};
+    check_str("[{\"a\":[[1]]}]", 10, &shallow, &e3, "depth");
+    struct want e4 = {EXTRACT_ETOKEN, 0, {NULL}, {NULL}, 0, 0};
+    struct extract_limits tok = {0, 0, 4};
+    check_str("[{\"a\":123456}]", 10, &tok, &e4, "token");
+    if (!tp_failures)
+        fprintf(stderr, "qlist: all passed\n");
+    return tp_failures ? 1 : 0;
+}
