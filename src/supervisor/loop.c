@@ -1109,9 +1109,8 @@ static void once_report(struct sup *s, int *ret_failed)
         if (c->state == SLOT_FREE || c->once_ok)
             continue;
         failed++;
-        fprintf(stderr, "trino-buffer-exporter: %s %s: %s\n",
-                c->role == COLL_ROLE_PODMAP ? "pod map" : "coordinator", c->name,
-                c->once_err[0] ? c->once_err : "no cycle completed");
+        log_write(LOG_ERROR, "cycle failed", c->role == COLL_ROLE_PODMAP ? "pod_map" : "coordinator",
+                  c->name, "error", c->once_err[0] ? c->once_err : "no cycle completed", NULL);
     }
     rbuf_init(&m, 0);
     r = render_exposition(s->store, NULL, wall_now(), &m);
@@ -1119,7 +1118,7 @@ static void once_report(struct sup *s, int *ret_failed)
         fwrite(m.data ? m.data : "", 1, m.len, stdout);
         fflush(stdout);
     } else {
-        fprintf(stderr, "trino-buffer-exporter: cannot render the exposition\n");
+        log_write(LOG_ERROR, "cannot render the exposition", NULL);
         failed++;
     }
     rbuf_free(&m);
@@ -1150,7 +1149,7 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
 
     if (!s) {
         config_free(cfg);
-        fprintf(stderr, "trino-buffer-exporter: out of memory\n");
+        log_write(LOG_ERROR, "out of memory", NULL);
         return EXIT_OSERR;
     }
     s->cfg = cfg;
