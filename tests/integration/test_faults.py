@@ -498,8 +498,12 @@ tbe.wait_for(lambda: "reload failed" in read_log(), timeout=5, what="reload fail
 check(re.search(r"reload failed.*max_queries", read_log()) is not None,
       "bad reload: the error names the key")
 time.sleep(1.5)
-check(children(ex.proc.pid) == kids and ex.proc.poll() is None and a_exact(),
-      "bad reload: same collectors, still serving")
+def live_pids(pid):
+    return sorted(p for p, st in children(pid) if st != "Z")
+
+
+check(live_pids(ex.proc.pid) == sorted(p for p, st in kids if st != "Z") and ex.proc.poll() is None
+      and a_exact(), "bad reload: same collectors (%r -> %r), still serving" % (kids, children(ex.proc.pid)))
 write_conf([COORD_A, COORD_B])
 
 # ---- summary of the invariants ----
@@ -517,7 +521,11 @@ for key, (n, first, last, example) in st["violations"].items():
     log("  violation x%d from t=%.1fs to t=%.1fs: %s" % (n, first, last, example))
 check(not st["violations"], "no invariant violated on any scrape (%d kinds)" % len(st["violations"]))
 check(st["b_max_age"] < POLL + 2.5, "B stayed fresh (max age %.2f s)" % st["b_max_age"])
-check(abs(rss1 - rss0) < 4096, "supervisor RSS stable: %d -> %d KiB" % (rss0, rss1))
+# Under AddressSanitizer the quarantine and shadow memory grow RSS by design; the
+# bound is checked on the normal build.
+asan = "libasan" in open("/proc/%d/maps" % ex.proc.pid).read()
+check(abs(rss1 - rss0) < (131072 if asan else 4096),
+      "supervisor RSS stable: %d -> %d KiB%s" % (rss0, rss1, " (ASan build)" if asan else ""))
 wd = noted("WATCHDOG=1")
 gaps = [b - a for a, b in zip(wd, wd[1:])]
 check(len(wd) > 10 and max(gaps) < 2.0,
