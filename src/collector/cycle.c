@@ -200,8 +200,8 @@ static void query_error(struct cycle *c, enum qerr kind, const char *id, const c
     if (kind != QERR_GONE && kind != QERR_DENIED) {
         /* This query's buffers are unknown: the cycle must not claim its workers idle. */
         uint64_t st = kind == QERR_TRANSPORT || kind == QERR_HTTP ? EXIT_UNAVAILABLE
-                      : kind == QERR_INTERNAL                      ? EXIT_SOFTWARE
-                                                                   : EXIT_DATAERR;
+                      : kind == QERR_INTERNAL                     ? EXIT_SOFTWARE
+                                                                  : EXIT_DATAERR;
         c->unknown++;
         if (st > c->unknown_status) /* the largest code wins: independent of completion order */
             c->unknown_status = st;

@@ -1,7 +1,8 @@
 /*
  * log: one line per event on stderr, logfmt (default) or JSON.
  *
- *   ts=2026-11-25T09:30:00.123Z level=info component=supervisor msg="collector started" coordinator=blue pid=123
+ *   ts=2026-11-25T09:30:00.123Z level=info component=collector coordinator=blue
+ *   msg="collector started" url=http://trino:8080   (one line)
  *
  * Fields are key/value string pairs ending with NULL. Values are quoted and
  * escaped as needed; callers never pass secrets. Thread-safe: each line is

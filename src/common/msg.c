@@ -279,8 +279,8 @@ int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
         return MSG_ELENGTH;
     type = (uint16_t)(buf[0] | buf[1] << 8);
     version = (uint16_t)(buf[2] | buf[3] << 8);
-    plen = (uint32_t)buf[4] | (uint32_t)buf[5] << 8 | (uint32_t)buf[6] << 16 |
-           (uint32_t)buf[7] << 24;
+    plen =
+        (uint32_t)buf[4] | (uint32_t)buf[5] << 8 | (uint32_t)buf[6] << 16 | (uint32_t)buf[7] << 24;
     if (version != MSG_VERSION)
         return MSG_EVERSION;
     if ((size_t)plen != len - MSG_HEADER_SIZE)
@@ -341,14 +341,25 @@ int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
 
 void coll_config_clear(struct coll_config *c)
 {
-    char **strs[] = {&c->name,          &c->url,          &c->release,        &c->header_name,
-                     &c->header_value,  &c->username,     &c->password,       &c->token,
-                     &c->tls_ca_file,   &c->tls_cert_file, &c->tls_key_file,  &c->pm_metric,
-                     &c->pm_pod_label,  &c->pm_namespace_label, &c->pm_instance_label};
+    char **strs[] = {&c->name,
+                     &c->url,
+                     &c->release,
+                     &c->header_name,
+                     &c->header_value,
+                     &c->username,
+                     &c->password,
+                     &c->token,
+                     &c->tls_ca_file,
+                     &c->tls_cert_file,
+                     &c->tls_key_file,
+                     &c->pm_metric,
+                     &c->pm_pod_label,
+                     &c->pm_namespace_label,
+                     &c->pm_instance_label};
 
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        if (*strs[i] && (strs[i] == &c->password || strs[i] == &c->token ||
-                         strs[i] == &c->header_value))
+        if (*strs[i] &&
+            (strs[i] == &c->password || strs[i] == &c->token || strs[i] == &c->header_value))
             explicit_bzero(*strs[i], strlen(*strs[i])); /* secrets do not linger in freed memory */
         free(*strs[i]);
         *strs[i] = NULL;

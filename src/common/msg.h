@@ -47,11 +47,11 @@ enum msg_type {
 
 enum msg_status {
     MSG_OK = 0,
-    MSG_ETRUNC = -1,   /* packet shorter than the header or a field */
-    MSG_EVERSION = -2, /* unknown protocol version */
-    MSG_ETYPE = -3,    /* unknown or unexpected type */
-    MSG_ELENGTH = -4,  /* declared length disagrees with the packet, or over MSG_MAX_FRAME */
-    MSG_ECAP = -5,     /* a string over its cap, or a value out of range */
+    MSG_ETRUNC = -1,    /* packet shorter than the header or a field */
+    MSG_EVERSION = -2,  /* unknown protocol version */
+    MSG_ETYPE = -3,     /* unknown or unexpected type */
+    MSG_ELENGTH = -4,   /* declared length disagrees with the packet, or over MSG_MAX_FRAME */
+    MSG_ECAP = -5,      /* a string over its cap, or a value out of range */
     MSG_ETRAILING = -6, /* bytes left after the last field */
     MSG_ENOMEM = -7,
     MSG_ESPACE = -8, /* encoding: the message does not fit MSG_MAX_FRAME */
@@ -130,7 +130,8 @@ struct msg_worker {
 
 struct msg_cycle_end {
     uint64_t seq;
-    uint64_t status; /* 0: the cycle is good and applies; else an EX_* code, the cycle is discarded */
+    uint64_t
+        status; /* 0: the cycle is good and applies; else an EX_* code, the cycle is discarded */
     uint64_t records;         /* WORKER or POD records sent in this cycle */
     uint64_t running_queries; /* queries listed as running */
     uint64_t query_errors;    /* queries skipped (410, 403, parse error, over cap) */

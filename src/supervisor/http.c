@@ -295,21 +295,11 @@ struct http *http_start(const char *ports, char *err, size_t errlen)
 
     snprintf(threads, sizeof(threads), "%d", HTTP_THREADS);
     snprintf(timeout, sizeof(timeout), "%d", HTTP_REQUEST_TIMEOUT_MS);
-    const char *opts[] = {"listening_ports",
-                          ports,
-                          "num_threads",
-                          threads,
-                          "request_timeout_ms",
-                          timeout,
-                          "enable_keep_alive",
-                          "yes",
+    const char *opts[] = {"listening_ports", ports, "num_threads", threads, "request_timeout_ms",
+                          timeout, "enable_keep_alive", "yes",
                           /* headers and body are written separately: without this a small
                            * body on a kept-alive connection waits for the delayed ACK (40 ms) */
-                          "tcp_nodelay",
-                          "1",
-                          "enable_directory_listing",
-                          "no",
-                          NULL};
+                          "tcp_nodelay", "1", "enable_directory_listing", "no", NULL};
     memset(&cb, 0, sizeof(cb));
     cb.log_message = log_message;
     memset(&init, 0, sizeof(init));

@@ -317,8 +317,8 @@ static void log_new_unmapped(struct sup *s)
 
     for (int i = 0; i < n; i++)
         log_write(LOG_WARN, "worker not in the pod map; its address is used as the pod label",
-                  "coordinator", u[i].coordinator, "release", u[i].release, "node_id",
-                  u[i].node_id, "address", u[i].address, NULL);
+                  "coordinator", u[i].coordinator, "release", u[i].release, "node_id", u[i].node_id,
+                  "address", u[i].address, NULL);
     if (n > 0)
         store_unmapped_free(u, (size_t)n);
 }
@@ -1109,8 +1109,9 @@ static void once_report(struct sup *s, int *ret_failed)
         if (c->state == SLOT_FREE || c->once_ok)
             continue;
         failed++;
-        log_write(LOG_ERROR, "cycle failed", c->role == COLL_ROLE_PODMAP ? "pod_map" : "coordinator",
-                  c->name, "error", c->once_err[0] ? c->once_err : "no cycle completed", NULL);
+        log_write(LOG_ERROR, "cycle failed",
+                  c->role == COLL_ROLE_PODMAP ? "pod_map" : "coordinator", c->name, "error",
+                  c->once_err[0] ? c->once_err : "no cycle completed", NULL);
     }
     rbuf_init(&m, 0);
     r = render_exposition(s->store, NULL, wall_now(), &m);

@@ -94,9 +94,9 @@ struct store_coord {
     uint64_t failed_cycles_total;
 
     /* last collector exit */
-    int last_exit_code; /* -1 when none */
-    int last_signal;    /* 0 when none */
-    char *last_error;   /* "" when none; from CYCLE_END.error or store_note_exit */
+    int last_exit_code;     /* -1 when none */
+    int last_signal;        /* 0 when none */
+    char *last_error;       /* "" when none; from CYCLE_END.error or store_note_exit */
     double backoff_seconds; /* restart delay now pending; 0 while the collector runs */
 
     /* pending cycle */
