@@ -12,6 +12,13 @@ untrusted server certificate (exit 69, URL and certificate named) and
 insecure_skip_verify; mutual TLS; bearer (right and wrong token); basic over
 http refused by --check-config; the default header authentication;
 compression on and off; JSON logs.
+
+The Prometheus pod map (section 9) against a fake Prometheus over http(s)
+serving a vector for the same workers: pod_map.auth basic and bearer (right
+and wrong credentials; a failed map leaves the workers under their addresses,
+counted as unmapped), pod_map.tls ca_file / insecure_skip_verify / client
+certificate (separate from the top-level tls), and configurable metric and
+label names.
 """
 import atexit
 import base64
@@ -24,6 +31,7 @@ import ssl
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import tbe
 from tbe import check, log
@@ -114,7 +122,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):
+    def record(self):
+        """Record the request (path, headers, client certificate CN)."""
         s = self.server
         peer = None
         if s.tls:
@@ -125,15 +134,31 @@ class Handler(BaseHTTPRequestHandler):
                "peer_cn": peer, "gzipped": False}
         with s.lock:
             s.requests.append(rec)
+        return rec
+
+    def refused(self, realm="Trino"):
+        """Answer 401 and return True unless the request is authenticated as
+        the server's auth/secret demand."""
+        s = self.server
         auth = self.headers.get("Authorization")
         if s.auth == "basic" and auth != "Basic " + s.secret:
-            return self.send(401, b'{"message":"Unauthorized"}',
-                             extra=[("WWW-Authenticate", 'Basic realm="Trino"')])
+            self.send(401, b'{"message":"Unauthorized"}',
+                      extra=[("WWW-Authenticate", 'Basic realm="%s"' % realm)])
+            return True
         if s.auth == "bearer" and auth != "Bearer " + s.secret:
-            return self.send(401, b'{"message":"Unauthorized"}',
-                             extra=[("WWW-Authenticate", 'Bearer realm="Trino"')])
+            self.send(401, b'{"message":"Unauthorized"}',
+                      extra=[("WWW-Authenticate", 'Bearer realm="%s"' % realm)])
+            return True
         if s.auth == "header" and (self.headers.get("X-Trino-User") != s.secret or auth):
-            return self.send(401, b'{"message":"Unauthorized"}')
+            self.send(401, b'{"message":"Unauthorized"}')
+            return True
+        return False
+
+    def do_GET(self):
+        s = self.server
+        rec = self.record()
+        if self.refused():
+            return
         if self.path == "/v1/query?state=RUNNING":
             body = LIST
         elif self.path == "/v1/query/" + QID:
@@ -153,8 +178,8 @@ class Coordinator(ThreadingHTTPServer):
     "header" (secret = X-Trino-User value, no Authorization allowed)."""
     daemon_threads = True
 
-    def __init__(self, tls=None, auth=None, secret=None, gzip_ok=True):
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, tls=None, auth=None, secret=None, gzip_ok=True, handler=Handler):
+        super().__init__(("127.0.0.1", 0), handler)
         self.tls, self.auth, self.secret, self.gzip = tls, auth, secret, gzip_ok
         self.lock = threading.Lock()
         self.requests = []
@@ -196,13 +221,14 @@ def conf(name, url, extra="", release="trino", poll=15):
 
 
 def once(config, *args):
-    """Run `--once`; returns (exit code, metrics or None, stderr text)."""
+    """Run `--once`; returns (exit code, metrics or None when stdout is empty
+    or unparsable, stderr text)."""
     r = subprocess.run([tbe.EXPORTER, "--config", config, "--once", *args],
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=RUN_TIMEOUT)
     out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
     m = None
-    if r.returncode == 0:
+    if out.strip():  # a failed --once still prints the exposition
         try:
             m = tbe.parse_metrics(out)
         except AssertionError as e:
@@ -489,5 +515,266 @@ rc, m, err = once(conf("json-flag", c8.url, BEARER % tok_file + CA),
 check(rc == 0, "8 --log-format json: exit 0 (%d)" % rc)
 json_lines_ok(err, "--log-format json")
 c8.close()
+
+# ---- 9. the Prometheus pod map: its own auth and TLS (pod_map.auth, pod_map.tls)
+# A fake Prometheus over http(s) answers GET /api/v1/query?query=<metric> with a
+# vector whose series carry instance="<worker ip>:<JMX port>" and pod/namespace
+# labels for the workers of the document, plus one series of a non-worker IP.
+# The coordinator is plain http with the default header authentication, so a
+# failing --once run (69) can only be the pod map's doing.
+
+JMX_PORT = 9483
+PROM_USER = "prom-reader"
+PROM_PASSWORD = "prom-pw:Kx9-wombat-staple"
+PROM_B64 = base64.b64encode(("%s:%s" % (PROM_USER, PROM_PASSWORD)).encode()).decode()
+PROM_TOKEN = "prom-bearer-4f1d9a0c-77e2.token"
+PROM_WRONG_TOKEN = "prom-bearer-WRONG-0000.token"
+DEFAULT_METRIC = "trino_execution_executor_TaskExecutor_Tasks"
+W = len(TRUTH)
+IP = {node: row["address"].rsplit(":", 1)[0] for node, row in TRUTH.items()}
+POD = {node: "trino-worker-6d9f7c5b8-%c%s" % ("abcd"[i % 4], node[-4:])
+       for i, node in enumerate(sorted(TRUTH))}
+NS = {node: ("analytics-a", "analytics-b")[i % 2] for i, node in enumerate(sorted(TRUTH))}
+PM_SECRETS = SECRETS + [PROM_PASSWORD, PROM_B64, PROM_TOKEN]
+
+
+class PromHandler(Handler):
+    def do_GET(self):
+        s = self.server
+        rec = self.record()
+        u = urlsplit(self.path)
+        qs = parse_qs(u.query, keep_blank_values=True)
+        rec["query"] = qs.get("query", [None])[0]
+        if self.refused(realm="prometheus"):
+            return
+        if u.path != "/api/v1/query" or len(qs.get("query", [])) != 1:
+            return self.send(400, b'{"status":"error","errorType":"bad_data","error":"bad"}')
+        result = []
+        if rec["query"] == s.metric:  # an unknown metric gives an empty vector, as in Prometheus
+            rows = [(IP[n], POD[n], NS[n]) for n in sorted(TRUTH)]
+            rows.append(("127.0.0.1", "trino-coordinator-0", "analytics-a"))  # not a worker
+            for ip, pod, ns in rows:
+                labels = {"__name__": s.metric, "job": "trino-workers",
+                          "instance": "%s:%d" % (ip, JMX_PORT), s.pod_label: pod, s.ns_label: ns}
+                if s.pod_label != "pod":  # decoys under the default names
+                    labels.update({"pod": "decoy-" + pod, "namespace": "decoy-ns"})
+                result.append({"metric": labels, "value": [1732440607.123, "1"]})
+        body = json.dumps({"status": "success",
+                           "data": {"resultType": "vector", "result": result}}).encode()
+        self.send(200, body)
+
+
+class Prometheus(Coordinator):
+    def __init__(self, tls=None, auth=None, secret=None, metric=DEFAULT_METRIC,
+                 pod_label="pod", ns_label="namespace"):
+        self.metric, self.pod_label, self.ns_label = metric, pod_label, ns_label
+        super().__init__(tls=tls, auth=auth, secret=secret, handler=PromHandler)
+
+
+cP = Coordinator(tls=None, auth="header", secret="trino-buffer-exporter")
+
+
+def conf_pm(name, prom, auth="", tls="", extra=""):
+    """A configuration with the plain-http coordinator cP and a pod map on prom."""
+    return tbe.write_config(path(name + ".conf"), [("default", cP.url, "trino")],
+                            "127.0.0.1:%d" % tbe.free_port(),
+                            "poll_interval_seconds = 15;\nrequest_timeout_seconds = 5;\n"
+                            "connect_timeout_seconds = 3;\n"
+                            'pod_map = {\n  source = "prometheus";\n  prometheus_url = "%s";\n%s'
+                            "  auth = { %s };\n  tls = { %s };\n};\n"
+                            % (prom.url, extra, auth, tls))
+
+
+def mapped(m, pods=POD, nss=NS):
+    """Every worker under its mapped pod and namespace, values exact."""
+    return m is not None and tbe.worker_truth_matches(
+        m, TRUTH, "trino", namespace=lambda row: nss[row["node_id"]],
+        pod_of=lambda row: pods[row["node_id"]])
+
+
+def unmapped(m):
+    """Every worker under its address and the configured namespace, values exact."""
+    return m is not None and tbe.worker_truth_matches(m, TRUTH, "trino", namespace="trino",
+                                                      pod_of=lambda row: row["address"])
+
+
+def gauge(m, name, **labels):
+    try:
+        return tbe.value(m, name, **labels) if m is not None else None
+    except AssertionError:
+        return None
+
+
+def pm_state(m):
+    return "pod_map_up=%s entries=%s unmapped=%s up=%s" % (
+        gauge(m, "trino_buffer_exporter_pod_map_up"),
+        gauge(m, "trino_buffer_exporter_pod_map_entries"),
+        gauge(m, "trino_buffer_exporter_unmapped_workers", release="trino"),
+        gauge(m, "trino_buffer_exporter_up"))
+
+
+def mapped_ok(tag, rc, m, err, entries=W + 1):
+    ok = check(rc == 0, "%s: exit 0 (%d)" % (tag, rc))
+    if not ok:
+        show(err)
+    check(mapped(m), "%s: every worker's pod/namespace is the mapped one, values exact" % tag)
+    check(gauge(m, "trino_buffer_exporter_pod_map_up") == 1
+          and gauge(m, "trino_buffer_exporter_pod_map_entries") == entries
+          and gauge(m, "trino_buffer_exporter_unmapped_workers", release="trino") == 0,
+          "%s: pod_map_up 1, pod_map_entries %d, unmapped_workers 0 (%s)"
+          % (tag, entries, pm_state(m)))
+
+
+def failed_unmapped(tag, rc, m, err, prom):
+    """A failed pod map in --once: 69, the failure logged with the Prometheus
+    URL, and (README 'Pod mapping') every worker under its address as pod, the
+    configured namespace, counted in unmapped_workers; the coordinator is up."""
+    check(rc == 69, "%s: exit 69 (%d)" % (tag, rc))
+    check(prom.url in err and "pod_map" in err, "%s: stderr names pod_map and %s"
+          % (tag, prom.url)) or show(err)
+    check(unmapped(m), "%s: workers reported under their addresses, namespace trino, "
+          "values exact" % tag)
+    check(gauge(m, "trino_buffer_exporter_unmapped_workers", release="trino") == W
+          and gauge(m, "trino_buffer_exporter_pod_map_up") == 0
+          and gauge(m, "trino_buffer_exporter_up") == 1,
+          "%s: unmapped_workers %d, pod_map_up 0, coordinator up 1 (%s)" % (tag, W, pm_state(m)))
+
+
+check(len(set(IP.values())) == W and all(ip.startswith("127.") for ip in IP.values()),
+      "9 the %d workers have distinct loopback IPs (%s)" % (W, sorted(IP.values())))
+pm_pw_file = write("prom-password", PROM_PASSWORD + "\n")
+pm_tok_file = write("prom-token", PROM_TOKEN + "\n")
+pm_wrong_tok_file = write("prom-wrong-token", PROM_WRONG_TOKEN + "\n")
+PM_BASIC = 'type = "basic"; username = "%s"; password_file = "%s";' % (PROM_USER, pm_pw_file)
+PM_BEARER = 'type = "bearer"; token_file = "%s";'
+PM_CA = 'ca_file = "%s";' % path("ca.pem")
+
+# 9.1 basic over https with pod_map.tls.ca_file
+p1 = Prometheus(tls="server", auth="basic", secret=PROM_B64)
+n_coord = len(cP.requests)
+rc, m, err = once(conf_pm("pm-basic", p1, PM_BASIC, PM_CA), "--log-level", "debug")
+mapped_ok("9.1 pod map basic/https", rc, m, err)
+check(len(p1.requests) == 1 and p1.requests[0]["headers"].get("authorization")
+      == "Basic " + PROM_B64, "9.1 one Prometheus request, Authorization: Basic "
+      "base64(user:pass) (%d requests)" % len(p1.requests))
+check(p1.requests and p1.requests[0]["query"] == DEFAULT_METRIC
+      and urlsplit(p1.requests[0]["path"]).path == "/api/v1/query",
+      "9.1 GET /api/v1/query?query=%s (%r)" % (DEFAULT_METRIC, [r["path"] for r in p1.requests]))
+check(len(cP.requests) > n_coord and all("authorization" not in r["headers"]
+                                         for r in cP.requests[n_coord:]),
+      "9.1 the Prometheus credentials never went to the coordinator (%d requests)"
+      % (len(cP.requests) - n_coord))
+check(len(err.splitlines()) >= 3, "9.1 debug log is not empty (%d lines)" % len(err.splitlines()))
+secret_free(err, "9.1 --log-level debug stderr", PM_SECRETS)
+# a wrong password: 401, 69, neither password in the log
+pm_wrong_pw_file = write("prom-wrong-password", "x" + PROM_PASSWORD + "\n")
+rc, m, err = once(conf_pm("pm-basic-wrong", p1, PM_BASIC.replace(pm_pw_file, pm_wrong_pw_file),
+                          PM_CA), "--log-level", "debug")
+failed_unmapped("9.1 wrong password", rc, m, err, p1)
+check(re.search(r"\b401\b", err) is not None, "9.1 wrong password: stderr says 401") or show(err)
+PM_WRONG_B64 = base64.b64encode(("%s:x%s" % (PROM_USER, PROM_PASSWORD)).encode()).decode()
+secret_free(err, "9.1 wrong-password debug stderr",
+            PM_SECRETS + ["x" + PROM_PASSWORD, PM_WRONG_B64])
+p1.close()
+
+# 9.2 bearer over https; a wrong token -> 401 -> 69, workers unmapped
+p2 = Prometheus(tls="server", auth="bearer", secret=PROM_TOKEN)
+rc, m, err = once(conf_pm("pm-bearer", p2, PM_BEARER % pm_tok_file, PM_CA), "--log-level", "debug")
+mapped_ok("9.2 pod map bearer/https", rc, m, err)
+check(p2.requests and all(r["headers"].get("authorization") == "Bearer " + PROM_TOKEN
+                          for r in p2.requests),
+      "9.2 the Prometheus request carried Authorization: Bearer <token>")
+secret_free(err, "9.2 bearer debug stderr", PM_SECRETS)
+n0 = len(p2.requests)
+rc, m, err = once(conf_pm("pm-bearer-wrong", p2, PM_BEARER % pm_wrong_tok_file, PM_CA),
+                  "--log-level", "debug")
+failed_unmapped("9.2 wrong token", rc, m, err, p2)
+check(len(p2.requests) > n0 and p2.requests[-1]["headers"].get("authorization")
+      == "Bearer " + PROM_WRONG_TOKEN, "9.2 the wrong token was sent (and refused)")
+check(re.search(r"\b401\b", err) is not None, "9.2 wrong token: stderr says 401") or show(err)
+secret_free(err, "9.2 wrong-token debug stderr", PM_SECRETS + [PROM_WRONG_TOKEN])
+p2.close()
+
+# 9.3 a self-signed (untrusted) Prometheus: no ca_file fails, insecure_skip_verify works
+p3 = Prometheus(tls="server", auth=None)
+rc, m, err = once(conf_pm("pm-noca", p3, 'type = "none";'))
+failed_unmapped("9.3 https without pod_map.tls.ca_file", rc, m, err, p3)
+check(re.search(r"certificate", err, re.I) is not None,
+      "9.3 stderr names a certificate problem") or show(err)
+check(not p3.requests and len(p3.handshake_errors) >= 1,
+      "9.3 no request served, the server saw the handshake fail (%d)" % len(p3.handshake_errors))
+rc, m, err = once(conf_pm("pm-insecure", p3, 'type = "none";', "insecure_skip_verify = true;"))
+mapped_ok("9.3 pod_map.tls.insecure_skip_verify = true", rc, m, err)
+check(len(p3.requests) == 1, "9.3 insecure: the query reached the server (%d)" % len(p3.requests))
+# pod_map.tls is its own: the top-level tls.ca_file (for an https coordinator) does not
+# make the Prometheus certificate trusted
+cS = Coordinator(tls="server", auth=None)
+cf = tbe.write_config(path("pm-toplevel-ca.conf"), [("default", cS.url, "trino")],
+                      "127.0.0.1:%d" % tbe.free_port(),
+                      'request_timeout_seconds = 5;\nconnect_timeout_seconds = 3;\n'
+                      'trino_auth = { type = "none"; };\n' + CA +
+                      'pod_map = { source = "prometheus"; prometheus_url = "%s"; };\n' % p3.url)
+rc, m, err = once(cf)
+check(rc == 69 and re.search(r"certificate", err, re.I) is not None and p3.url in err,
+      "9.3 top-level tls.ca_file only: the pod map still fails on the certificate (%d)" % rc) \
+    or show(err)
+check(gauge(m, "trino_buffer_exporter_up") == 1,
+      "9.3 top-level tls.ca_file only: the https coordinator itself is up (%s)" % pm_state(m))
+cS.close()
+p3.close()
+
+# 9.4 mutual TLS towards Prometheus
+p4 = Prometheus(tls="mutual", auth=None)
+rc, m, err = once(conf_pm("pm-mtls-nocert", p4, 'type = "none";', PM_CA))
+failed_unmapped("9.4 mTLS without a client certificate", rc, m, err, p4)
+check(any("CERTIFICATE" in e.upper() for e in p4.handshake_errors) and not p4.requests,
+      "9.4 the server refused the handshake for want of a certificate (%r)"
+      % p4.handshake_errors[:1])
+rc, m, err = once(conf_pm("pm-mtls", p4, 'type = "none";', '%s cert_file = "%s"; key_file = "%s";'
+                          % (PM_CA, path("client.pem"), path("client.key"))))
+mapped_ok("9.4 mTLS with pod_map.tls.cert_file + key_file", rc, m, err)
+check(p4.requests and all(r["peer_cn"] == "tbe-test-client" for r in p4.requests),
+      "9.4 the server saw the client certificate CN=tbe-test-client")
+p4.close()
+
+# 9.5 metric and label names are configurable
+p5 = Prometheus(tls=None, auth=None, metric="up", pod_label="kubernetes_pod_name",
+                ns_label="kubernetes_namespace")
+K8S = ('  metric = "up";\n  pod_label = "kubernetes_pod_name";\n'
+       '  namespace_label = "kubernetes_namespace";\n')
+rc, m, err = once(conf_pm("pm-labels", p5, 'type = "none";', extra=K8S))
+mapped_ok("9.5 metric up, kubernetes_pod_name/kubernetes_namespace", rc, m, err)
+check([r["path"] for r in p5.requests] == ["/api/v1/query?query=up"],
+      "9.5 the query parameter carries the configured metric (%r)"
+      % [r["path"] for r in p5.requests])
+# the configured metric with the default label names reads the decoys
+rc, m, err = once(conf_pm("pm-labels-default", p5, 'type = "none";', extra='  metric = "up";\n'))
+check(rc == 0 and mapped(m, pods={n: "decoy-" + p for n, p in POD.items()},
+                         nss={n: "decoy-ns" for n in NS}),
+      "9.5 metric up with the default label names: pod/namespace read from pod/namespace "
+      "(the decoys) (%d)" % rc)
+# the default metric is not served by this Prometheus: an empty vector maps nothing
+n0 = len(p5.requests)
+rc, m, err = once(conf_pm("pm-labels-nometric", p5, 'type = "none";',
+                          extra=K8S.replace('metric = "up"', 'metric = "%s"' % DEFAULT_METRIC)))
+check(p5.requests[n0:] and all(r["query"] == DEFAULT_METRIC for r in p5.requests[n0:]),
+      "9.5 metric %s is the one queried (%r)" % (DEFAULT_METRIC,
+                                                 [r["path"] for r in p5.requests[n0:]]))
+check(rc == 0 and unmapped(m)
+      and gauge(m, "trino_buffer_exporter_unmapped_workers", release="trino") == W
+      and gauge(m, "trino_buffer_exporter_pod_map_entries") == 0,
+      "9.5 an empty vector: exit 0, map of 0 entries, every worker unmapped (%d, %s)"
+      % (rc, pm_state(m)))
+p5.close()
+# a recording-rule name with ':' is URL-encoded in the query parameter
+p6 = Prometheus(tls=None, auth=None, metric="trino:tasks:sum")
+rc, m, err = once(conf_pm("pm-colon", p6, 'type = "none";',
+                          extra='  metric = "trino:tasks:sum";\n'))
+mapped_ok("9.5 metric trino:tasks:sum", rc, m, err)
+check(len(p6.requests) == 1 and p6.requests[0]["query"] == "trino:tasks:sum",
+      "9.5 the metric with colons arrives intact in the query parameter (%r)"
+      % [r["path"] for r in p6.requests])
+p6.close()
+cP.close()
 
 tbe.finish()
