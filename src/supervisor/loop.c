@@ -1109,8 +1109,7 @@ static void once_report(struct sup *s, int *ret_failed)
         if (c->state == SLOT_FREE || c->once_ok)
             continue;
         failed++;
-        log_write(LOG_ERROR, "cycle failed",
-                  c->role == COLL_ROLE_PODMAP ? "pod_map" : "coordinator", c->name, "error",
+        log_write(LOG_ERROR, "cycle failed", "coordinator", c->name, "error",
                   c->once_err[0] ? c->once_err : "no cycle completed", NULL);
     }
     rbuf_init(&m, 0);
