@@ -83,6 +83,54 @@ struct extract {
     struct extract_stats st;
 };
 
+/*
+ * The skeleton the extractor reads (jscan's structural mode): every key
+ * cb_map_key gives a meaning to, at the same place, including those that
+ * make a layout unsupported. Members of any other key are dropped unseen.
+ * Flat subStages (stage id strings) and nested ones share the STAGE node;
+ * string elements are handed over as they are.
+ */
+enum { N_ROOT = 1, N_STAGES, N_STAGELIST, N_STAGE, N_TASKS, N_TASK, N_TSTATUS, N_OBUF, N_COUNT };
+#define SK(name, child)                                                                            \
+    {                                                                                              \
+        name, sizeof(name) - 1, child                                                              \
+    }
+static const struct jscan_key root_keys[] = {
+    SK("queryId", JSCAN_PASS),  SK("state", JSCAN_PASS), SK("pruned", JSCAN_PASS),
+    SK("outputStage", N_STAGE), SK("stages", N_STAGES),
+};
+static const struct jscan_key stages_keys[] = {SK("stages", N_STAGELIST)};
+static const struct jscan_key stage_keys[] = {
+    SK("tasks", N_TASKS),
+    SK("subStages", N_STAGELIST),
+    SK("latestAttemptExecutionInfo", JSCAN_PASS),
+    SK("previousAttemptsExecutionInfos", JSCAN_PASS),
+};
+static const struct jscan_key task_keys[] = {SK("taskStatus", N_TSTATUS),
+                                             SK("outputBuffers", N_OBUF)};
+static const struct jscan_key tstatus_keys[] = {SK("nodeId", JSCAN_PASS), SK("self", JSCAN_PASS),
+                                                SK("state", JSCAN_PASS)};
+static const struct jscan_key obuf_keys[] = {
+    SK("state", JSCAN_PASS),
+    SK("totalBufferedBytes", JSCAN_PASS),
+    SK("totalBufferedPages", JSCAN_PASS),
+    SK("totalPagesSent", JSCAN_PASS),
+};
+#define OBJ(keys)                                                                                  \
+    {                                                                                              \
+        0, 0, sizeof(keys) / sizeof(keys[0]), keys                                                 \
+    }
+#define ARR(elem)                                                                                  \
+    {                                                                                              \
+        1, elem, 0, NULL                                                                           \
+    }
+static const struct jscan_node skeleton_nodes[N_COUNT] = {
+    [N_ROOT] = OBJ(root_keys),       [N_STAGES] = OBJ(stages_keys), [N_STAGELIST] = ARR(N_STAGE),
+    [N_STAGE] = OBJ(stage_keys),     [N_TASKS] = ARR(N_TASK),       [N_TASK] = OBJ(task_keys),
+    [N_TSTATUS] = OBJ(tstatus_keys), [N_OBUF] = OBJ(obuf_keys),
+};
+static const struct jscan_schema skeleton = {skeleton_nodes, N_COUNT, N_ROOT};
+
 static void *def_malloc(void *ctx, size_t sz);
 static void *def_realloc(void *ctx, void *p, size_t sz);
 static void def_free(void *ctx, void *p);
@@ -571,12 +619,25 @@ struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
         return NULL;
     }
     x->stack = af.malloc(af.ctx, x->js.max_depth + 1);
-    if (!x->stack) {
+    if (!x->stack || jscan_set_schema(&x->js, &skeleton) != EXTRACT_OK) {
+        af.free(af.ctx, x->stack);
         jscan_fini(&x->js);
         af.free(af.ctx, x);
         return NULL;
     }
     return x;
+}
+
+int extract_set_full_scan(struct extract *x, int on)
+{
+    if (x->st.bytes)
+        return EXTRACT_EINVAL;
+    return jscan_set_schema(&x->js, on ? NULL : &skeleton);
+}
+
+uint64_t extract_skipped_bytes(const struct extract *x)
+{
+    return x->js.dropped;
 }
 
 int extract_feed(struct extract *x, const void *buf, size_t len)

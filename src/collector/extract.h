@@ -14,6 +14,7 @@
  * matched by name at their exact depth, in any key order; every other key
  * (per-buffer and exchange bufferedBytes decoys included) is skipped.
  * Tasks go into the agg given at creation when each task object closes.
+ * By default only those members ever reach yajl (extract_set_full_scan).
  *
  * Not thread-safe; one extractor per document in flight.
  */
@@ -68,6 +69,28 @@ struct extract;
  */
 struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
                             const yajl_alloc_funcs *alloc);
+/*
+ * Choose the scan before the first feed (EXTRACT_EINVAL after). on = 0, the
+ * default, is the fast path: a structural pre-scan hands yajl only the
+ * skeleton above (root queryId/state/pruned/outputStage/stages, StageInfo
+ * tasks/subStages and the prestodb keys, TaskInfo taskStatus/outputBuffers
+ * and their fields read here); every other member is scanned to its end
+ * (strings, escapes and brackets followed, depth and token caps enforced,
+ * constant memory) and dropped. on = 1 hands every byte to yajl.
+ *
+ * Both give identical results and status on every document the full scan
+ * accepts. On a document it refuses, the fast path fails too (status and
+ * message may differ), with one exception: a fault that lies entirely
+ * inside the value of a dropped member AND that the scanner does not check.
+ * It checks everything yajl checks (grammar, numbers, literals, escapes,
+ * control bytes, UTF-8, brackets, depth and token caps) except the bytes of
+ * a string beyond its first max_string, where the full path looks at the
+ * end of the character cut there and the fast path does not; such a
+ * document may then be EXTRACT_OK on the fast path only.
+ */
+int extract_set_full_scan(struct extract *x, int on);
+/* Bytes of dropped members' values that yajl never saw (0 with the full scan). */
+uint64_t extract_skipped_bytes(const struct extract *x);
 /* Feed the next chunk. Returns EXTRACT_OK or the first error (sticky). */
 int extract_feed(struct extract *x, const void *buf, size_t len);
 /* End of document: EXTRACT_OK if it was one complete JSON value. */

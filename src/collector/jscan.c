@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef __SSE2__
@@ -63,6 +64,8 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
     s->max_depth = lim && lim->max_depth ? lim->max_depth : JSCAN_DEFAULT_DEPTH;
     s->max_string = lim && lim->max_string ? lim->max_string : JSCAN_DEFAULT_STRING;
     s->max_token = lim && lim->max_token ? lim->max_token : JSCAN_DEFAULT_TOKEN;
+    if (alloc)
+        s->af = *alloc;
     /* yajl_alloc copies the funcs; a const cast is yajl's API, not a write. */
     s->h = yajl_alloc(cb, (yajl_alloc_funcs *)alloc, ctx);
     if (!s->h) {
@@ -77,12 +80,34 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
     return EXTRACT_OK;
 }
 
+static void *s_alloc(struct jscan *s, size_t n)
+{
+    return s->af.malloc ? s->af.malloc(s->af.ctx, n) : malloc(n);
+}
+
+static void s_free(struct jscan *s, void *p)
+{
+    if (!p)
+        return;
+    if (s->af.free)
+        s->af.free(s->af.ctx, p);
+    else
+        free(p);
+}
+
 void jscan_fini(struct jscan *s)
 {
-    if (s && s->h) {
+    if (!s)
+        return;
+    if (s->h) {
         yajl_free(s->h);
         s->h = NULL;
     }
+    s_free(s, s->lv);
+    s_free(s, s->bk);
+    s_free(s, s->dfa);
+    s->lv = s->bk = s->dfa = NULL;
+    s->sc = NULL;
 }
 
 int jscan_fail(struct jscan *s, int status, const char *reason)
@@ -369,10 +394,817 @@ static const unsigned char *fast_scan(struct jscan *s, const unsigned char *p,
     return p;
 }
 
-int jscan_feed(struct jscan *s, const void *buf, size_t len)
+/*
+ * Dropped values are checked by a DFA over byte classes that accepts what
+ * yajl's lexer and parser accept (strings: no control bytes, escapes
+ * \"\\/bfnrtu with 4 hex digits, UTF-8 lead and continuation bytes as yajl
+ * checks them; numbers; true/false/null; object and array grammar), one
+ * table lookup per byte. Brackets, commas and the end of a number are
+ * actions (depth, bracket kind, token length). The dropped value sits in a
+ * virtual frame (bk[0] = BK_DROP): the comma or bracket that ends it hands
+ * the skeleton back.
+ */
+/* Byte classes outside strings (strings are skip_string's); DC_STRIDE >= DC_COUNT. */
+enum {
+    DC_OTH = 0, /* never valid outside a string */
+    DC_WS,
+    DC_QUOTE,
+    DC_LBRACE,
+    DC_RBRACE,
+    DC_LBRACK,
+    DC_RBRACK,
+    DC_COMMA,
+    DC_COLON,
+    DC_MINUS,
+    DC_PLUS,
+    DC_ZERO,
+    DC_DIGIT,
+    DC_DOT,
+    DC_LE,
+    DC_UE,
+    DC_A,
+    DC_F,
+    DC_L,
+    DC_N,
+    DC_R,
+    DC_S,
+    DC_T,
+    DC_U,
+    DC_COUNT
+};
+#define DC_STRIDE 32
+
+static const unsigned char dfa_class[256] = {
+    [' '] = DC_WS,
+    ['\t'] = DC_WS,
+    ['\n'] = DC_WS,
+    [0x0B] = DC_WS,
+    [0x0C] = DC_WS,
+    ['\r'] = DC_WS,
+    ['"'] = DC_QUOTE,
+    ['{'] = DC_LBRACE,
+    ['}'] = DC_RBRACE,
+    ['['] = DC_LBRACK,
+    [']'] = DC_RBRACK,
+    [','] = DC_COMMA,
+    [':'] = DC_COLON,
+    ['-'] = DC_MINUS,
+    ['+'] = DC_PLUS,
+    ['0'] = DC_ZERO,
+    ['1' ... '9'] = DC_DIGIT,
+    ['.'] = DC_DOT,
+    ['e'] = DC_LE,
+    ['E'] = DC_UE,
+    ['a'] = DC_A,
+    ['f'] = DC_F,
+    ['l'] = DC_L,
+    ['n'] = DC_N,
+    ['r'] = DC_R,
+    ['s'] = DC_S,
+    ['t'] = DC_T,
+    ['u'] = DC_U,
+};
+
+enum {
+    D_VAL = 0,
+    D_VAL0,
+    D_KEY0,
+    D_KEY,
+    D_COL,
+    D_AFT,
+    D_KSTR,
+    D_VSTR, /* inside a key or value string: skip_string's */
+    D_NMIN,
+    D_NZERO,
+    D_NINT,
+    D_NDOT,
+    D_NFRAC,
+    D_NE,
+    D_NESIGN,
+    D_NEXP,
+    D_T1,
+    D_T2,
+    D_T3,
+    D_F1,
+    D_F2,
+    D_F3,
+    D_F4,
+    D_L1,
+    D_L2,
+    D_L3,
+    D_STATES,
+    /* actions */
+    A_ERR = D_STATES,
+    A_OPEN_O,
+    A_OPEN_A,
+    A_CLOSE_O,
+    A_CLOSE_A,
+    A_COMMA,
+    A_NUM,
+    A_NEND,
+    A_KSTR,
+    A_VSTR,
+};
+#define BK_ARR 0
+#define BK_OBJ 1
+#define BK_DROP 2
+
+static void dfa_set(unsigned char *t, int st, int cls, int to)
 {
-    if (s->status)
-        return s->status;
+    t[st * DC_STRIDE + cls] = (unsigned char)to;
+}
+
+/* Fill t[D_STATES * DC_STRIDE]. */
+static void dfa_build(unsigned char *t)
+{
+    memset(t, A_ERR, (size_t)D_STATES * DC_STRIDE);
+    static const unsigned char ws[] = {DC_WS, DC_WS};
+    static const unsigned char digits[] = {DC_ZERO, DC_DIGIT};
+    for (int i = 0; i < 2; i++) {
+        int w = ws[i];
+        for (int st = D_VAL; st <= D_AFT; st++)
+            dfa_set(t, st, w, st);
+        /* a number ended by whitespace */
+        dfa_set(t, D_NZERO, w, A_NEND);
+        dfa_set(t, D_NINT, w, A_NEND);
+        dfa_set(t, D_NFRAC, w, A_NEND);
+        dfa_set(t, D_NEXP, w, A_NEND);
+    }
+    for (int v = 0; v < 2; v++) {
+        int st = v ? D_VAL0 : D_VAL;
+        dfa_set(t, st, DC_QUOTE, A_VSTR);
+        dfa_set(t, st, DC_LBRACE, A_OPEN_O);
+        dfa_set(t, st, DC_LBRACK, A_OPEN_A);
+        dfa_set(t, st, DC_MINUS, A_NUM);
+        dfa_set(t, st, DC_ZERO, A_NUM);
+        dfa_set(t, st, DC_DIGIT, A_NUM);
+        dfa_set(t, st, DC_T, D_T1);
+        dfa_set(t, st, DC_F, D_F1);
+        dfa_set(t, st, DC_N, D_L1);
+    }
+    dfa_set(t, D_VAL0, DC_RBRACK, A_CLOSE_A);
+    dfa_set(t, D_KEY0, DC_QUOTE, A_KSTR);
+    dfa_set(t, D_KEY0, DC_RBRACE, A_CLOSE_O);
+    dfa_set(t, D_KEY, DC_QUOTE, A_KSTR);
+    dfa_set(t, D_COL, DC_COLON, D_VAL);
+    dfa_set(t, D_AFT, DC_COMMA, A_COMMA);
+    dfa_set(t, D_AFT, DC_RBRACE, A_CLOSE_O);
+    dfa_set(t, D_AFT, DC_RBRACK, A_CLOSE_A);
+    /* numbers */
+    for (int i = 0; i < 2; i++) {
+        int d = digits[i];
+        dfa_set(t, D_NMIN, d, d == DC_ZERO ? D_NZERO : D_NINT);
+        dfa_set(t, D_NINT, d, D_NINT);
+        dfa_set(t, D_NDOT, d, D_NFRAC);
+        dfa_set(t, D_NFRAC, d, D_NFRAC);
+        dfa_set(t, D_NE, d, D_NEXP);
+        dfa_set(t, D_NESIGN, d, D_NEXP);
+        dfa_set(t, D_NEXP, d, D_NEXP);
+    }
+    static const unsigned char nend[] = {D_NZERO, D_NINT, D_NFRAC, D_NEXP};
+    for (size_t i = 0; i < sizeof(nend); i++) {
+        dfa_set(t, nend[i], DC_COMMA, A_COMMA);
+        dfa_set(t, nend[i], DC_RBRACE, A_CLOSE_O);
+        dfa_set(t, nend[i], DC_RBRACK, A_CLOSE_A);
+    }
+    dfa_set(t, D_NZERO, DC_DOT, D_NDOT);
+    dfa_set(t, D_NINT, DC_DOT, D_NDOT);
+    static const unsigned char efrom[] = {D_NZERO, D_NINT, D_NFRAC};
+    for (size_t i = 0; i < sizeof(efrom); i++) {
+        dfa_set(t, efrom[i], DC_LE, D_NE);
+        dfa_set(t, efrom[i], DC_UE, D_NE);
+    }
+    dfa_set(t, D_NE, DC_PLUS, D_NESIGN);
+    dfa_set(t, D_NE, DC_MINUS, D_NESIGN);
+    /* literals */
+    dfa_set(t, D_T1, DC_R, D_T2);
+    dfa_set(t, D_T2, DC_U, D_T3);
+    dfa_set(t, D_T3, DC_LE, D_AFT);
+    dfa_set(t, D_F1, DC_A, D_F2);
+    dfa_set(t, D_F2, DC_L, D_F3);
+    dfa_set(t, D_F3, DC_S, D_F4);
+    dfa_set(t, D_F4, DC_LE, D_AFT);
+    dfa_set(t, D_L1, DC_U, D_L2);
+    dfa_set(t, D_L2, DC_L, D_L3);
+    dfa_set(t, D_L3, DC_L, D_AFT);
+}
+
+int jscan_set_schema(struct jscan *s, const struct jscan_schema *sc)
+{
+    if (!sc) {
+        s->sc = NULL;
+        return EXTRACT_OK;
+    }
+    if (!s->lv)
+        s->lv = s_alloc(s, s->max_depth + 1);
+    if (!s->bk)
+        s->bk = s_alloc(s, s->max_depth + 2);
+    if (!s->dfa && (s->dfa = s_alloc(s, (size_t)D_STATES * DC_STRIDE)))
+        dfa_build(s->dfa);
+    if (!s->lv || !s->bk || !s->dfa)
+        return EXTRACT_ENOMEM;
+    s->sc = sc;
+    s->val_node = sc->root;
+    return EXTRACT_OK;
+}
+
+/* First byte of [p, e) that a string cannot hold as it is: '"', '\\', < 0x20, >= 0x80. */
+static const unsigned char *find_str_special(const unsigned char *p, const unsigned char *e)
+{
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"');
+    const __m128i b = _mm_set1_epi8('\\');
+    const __m128i lo = _mm_set1_epi8(0x20);
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)),
+                                 _mm_cmplt_epi8(v, lo)); /* signed: also catches >= 0x80 */
+        int k = _mm_movemask_epi8(m);
+        if (k)
+            return p + __builtin_ctz((unsigned)k);
+        p += 16;
+    }
+#endif
+    while (p < e && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
+        p++;
+    return p;
+}
+
+/*
+ * Structural mode (jscan_set_schema). The skeleton (every value the schema
+ * keeps, and the containers on the way) is followed byte by byte outside
+ * strings, its strings by scan_string with the usual cut; it is small. A
+ * member of a schema object is "pending" from its comma (or the object's
+ * '{') until its key closes: its bytes are not handed to yajl yet (held in
+ * s->hold when a chunk ends, whitespace before the key left out). A listed
+ * key keeps it; any other key drops key, colon and value, and a comma
+ * before the first kept member of an object is dropped too, so yajl sees
+ * a valid object of the kept members. The scanner checks the grammar it
+ * relies on (colons, value starts, brackets, what follows a value) and
+ * reports a fault after handing yajl everything before it, so that an
+ * earlier fault yajl or the parser finds still comes first.
+ */
+enum { S_OTHER = 0, S_WS, S_OPEN, S_CLOSE, S_COMMA, S_COLON, S_QUOTE };
+
+static const unsigned char sk_class[256] = {
+    [' '] = S_WS,    ['\t'] = S_WS,   ['\n'] = S_WS,   ['\r'] = S_WS,   ['\v'] = S_WS,
+    ['\f'] = S_WS,   ['{'] = S_OPEN,  ['['] = S_OPEN,  ['}'] = S_CLOSE, [']'] = S_CLOSE,
+    [','] = S_COMMA, [':'] = S_COLON, ['"'] = S_QUOTE,
+};
+
+enum { M_SKEL = 0, M_SKIP };
+enum { E_VALUE = 0, E_KEY, E_COLON, E_AFTER };
+#define LV_NODE 0x3f
+#define LV_OBJ 0x40
+#define LV_EMIT 0x80
+
+struct chunk {
+    const unsigned char *start;
+    const unsigned char *seg;  /* first byte not yet handed to yajl; NULL: not handing over */
+    const unsigned char *pend; /* the pending member's first byte (start: an earlier chunk) */
+    const unsigned char *kq;   /* its key's opening quote, NULL if not in this chunk */
+    uint64_t base;
+};
+
+static int cpass(struct jscan *s, const struct chunk *c, const unsigned char *a,
+                 const unsigned char *b)
+{
+    if (!a || a >= b)
+        return EXTRACT_OK;
+    return pass(s, a, b, c->base + (uint64_t)(a - c->start));
+}
+
+static uint64_t at_of(const struct chunk *c, const unsigned char *p)
+{
+    return c->base + (uint64_t)(p - c->start);
+}
+
+static void start_pend(struct jscan *s, struct chunk *c, const unsigned char *at, int comma)
+{
+    s->pend = 1;
+    s->pend_key = 0;
+    s->pend_comma = (unsigned char)comma;
+    s->nhold = 0;
+    c->pend = at;
+    c->kq = NULL;
+}
+
+/*
+ * The pending member goes to yajl after all. strip: it is a member (its key
+ * started), so its comma goes if nothing of its object reached yajl before.
+ */
+static int keep_member(struct jscan *s, struct chunk *c, int strip)
+{
+    unsigned char *top = &s->lv[s->nlv - 1];
+    int cut = strip && s->pend_comma && !(*top & LV_EMIT);
+    int rc = cpass(s, c, c->seg, c->pend);
+    if (rc)
+        return rc;
+    c->seg = c->pend;
+    if (s->nhold) {
+        size_t o = cut ? 1 : 0;
+        if (s->nhold > o) {
+            yajl_status st = yajl_parse(s->h, s->hold + o, s->nhold - o);
+            if (st != yajl_status_ok)
+                return yajl_failed(s, st, s->hold_off, 0);
+        }
+        s->nhold = 0;
+    } else if (cut) {
+        c->seg = c->pend + 1; /* the comma is in this chunk */
+    }
+    if (strip)
+        *top |= LV_EMIT;
+    s->pend = 0;
+    c->kq = NULL;
+    return EXTRACT_OK;
+}
+
+/* A chunk ends with a member pending: hold its bytes (or keep it when they do not fit). */
+static int hold_rest(struct jscan *s, struct chunk *c, const unsigned char *e)
+{
+    const unsigned char *k = !s->pend_key ? e : c->kq ? c->kq : c->pend;
+    size_t need = (size_t)(e - k);
+    for (const unsigned char *q = c->pend; q < k; q++)
+        need += sk_class[*q] != S_WS;
+    if (s->nhold + need > sizeof(s->hold))
+        return keep_member(s, c, s->pend_key);
+    int rc = cpass(s, c, c->seg, c->pend);
+    if (rc)
+        return rc;
+    if (!s->nhold)
+        s->hold_off = at_of(c, c->pend);
+    for (const unsigned char *q = c->pend; q < k; q++)
+        if (sk_class[*q] != S_WS)
+            s->hold[s->nhold++] = *q;
+    memcpy(s->hold + s->nhold, k, (size_t)(e - k));
+    s->nhold += (size_t)(e - k);
+    c->seg = NULL;
+    return EXTRACT_OK;
+}
+
+/* A fault the scanner sees at p: yajl gets what comes before, so its own error wins. */
+static int skel_fault(struct jscan *s, struct chunk *c, const unsigned char *p, int status,
+                      const char *what)
+{
+    int rc;
+    if (s->pend && (rc = keep_member(s, c, 0)))
+        return rc;
+    if (c->seg && (rc = cpass(s, c, c->seg, p)))
+        return rc;
+    c->seg = NULL;
+    return scan_error(s, status, at_of(c, p), what);
+}
+
+static int schema_child(const struct jscan *s, int node, int *ret_child)
+{
+    const struct jscan_node *n = &s->sc->nodes[node];
+    for (unsigned i = 0; i < n->nkeys; i++)
+        if (n->keys[i].len == s->klen && memcmp(n->keys[i].name, s->key, s->klen) == 0) {
+            *ret_child = n->keys[i].child;
+            return 1;
+        }
+    return 0;
+}
+
+/* A key closed (p after its quote): keep or drop its member. */
+static int key_done(struct jscan *s, struct chunk *c, const unsigned char *p)
+{
+    int node = s->lv[s->nlv - 1] & LV_NODE, child = JSCAN_PASS;
+    int found = node && !s->kbs && s->klen <= JSCAN_KEY_MAX && schema_child(s, node, &child);
+    s->expect = E_COLON;
+    s->val_node = (unsigned char)(found ? child : JSCAN_PASS);
+    if (!s->pend)
+        return EXTRACT_OK;
+    if (found || s->kbs)
+        return keep_member(s, c, 1);
+    /* dropped: yajl gets what comes before the member, never the member */
+    int rc = cpass(s, c, c->seg, c->pend);
+    if (rc)
+        return rc;
+    s->dropped += s->nhold + (uint64_t)(p - c->pend);
+    s->nhold = 0;
+    s->pend = 0;
+    c->seg = NULL;
+    c->kq = NULL;
+    s->mode = M_SKIP;
+    s->sk_state = D_COL;
+    s->sk_num = 0;
+    s->bk[0] = BK_DROP;
+    s->sk_depth = 1;
+    return EXTRACT_OK;
+}
+
+/*
+ * Collect a piece of the current key. A key with an escape, a control byte
+ * or a non-ASCII byte is kept whatever it says (s->kbs): yajl decodes and
+ * validates it, as on the full path.
+ */
+static void key_add(struct jscan *s, const unsigned char *a, const unsigned char *b)
+{
+    size_t n = (size_t)(b - a);
+    if (!s->kbs && find_str_special(a, b) != b)
+        s->kbs = 1;
+    if (s->klen + n <= JSCAN_KEY_MAX)
+        memcpy(s->key + s->klen, a, n);
+    s->klen += n;
+}
+
+/* The dropped value ended at p: back to the skeleton, after a value. */
+static void resume(struct jscan *s, struct chunk *c, const unsigned char *p)
+{
+    s->mode = M_SKEL;
+    s->expect = E_AFTER;
+    s->tlen = 0;
+    c->seg = p;
+}
+
+/*
+ * Inside a dropped string from *pp; 1 when its closing quote was consumed,
+ * 0 at the end of the chunk, or an error. Escapes are checked everywhere,
+ * control bytes and UTF-8 only within the first max_string raw bytes: the
+ * full path hands yajl no more than that (plus the end of a character) of
+ * a long string, and must never accept what this refuses.
+ */
+static int skip_string(struct jscan *s, const struct chunk *c, const unsigned char **pp,
+                       const unsigned char *e)
+{
+    const unsigned char *p = *pp;
+    int rc = 0;
+    while (p < e) {
+        unsigned char ch = *p;
+        if (s->sk_esc) { /* 1: after a backslash, 2..5: \u hex digits to come */
+            if (s->sk_esc == 1) {
+                if (ch == 'u')
+                    s->sk_esc = 5;
+                else if (ch == '"' || ch == '\\' || ch == '/' || ch == 'b' || ch == 'f' ||
+                         ch == 'n' || ch == 'r' || ch == 't')
+                    s->sk_esc = 0;
+                else
+                    goto bad;
+            } else {
+                if (hexval(ch) < 0)
+                    goto bad;
+                if (--s->sk_esc == 1)
+                    s->sk_esc = 0;
+            }
+            p++;
+            s->sk_slen++;
+            continue;
+        }
+        if (s->sk_u8) {
+            if ((ch & 0xC0) != 0x80)
+                goto bad;
+            s->sk_u8--;
+            p++;
+            s->sk_slen++;
+            continue;
+        }
+        const unsigned char *q;
+        if (s->sk_slen < s->max_string) {
+            size_t room = s->max_string - s->sk_slen;
+            const unsigned char *lim = (size_t)(e - p) > room ? p + room : e;
+            q = find_str_special(p, lim);
+        } else {
+            q = find_qb(p, e);
+        }
+        s->sk_slen += (size_t)(q - p);
+        p = q;
+        if (p == e)
+            break;
+        ch = *p;
+        if (ch == '"') {
+            rc = 1;
+            p++;
+            break;
+        }
+        p++;
+        s->sk_slen++;
+        if (ch == '\\') {
+            s->sk_esc = 1;
+        } else if (s->sk_slen <= s->max_string) { /* a byte that needs checking */
+            if (ch >= 0xC0 && ch <= 0xDF)
+                s->sk_u8 = 1;
+            else if (ch >= 0xE0 && ch <= 0xEF)
+                s->sk_u8 = 2;
+            else if (ch >= 0xF0 && ch <= 0xF7)
+                s->sk_u8 = 3;
+            else if (ch < 0x20 || ch >= 0x80) {
+                p--;
+                goto bad;
+            }
+        }
+        /* else: the limit fell on a plain byte (find_str_special stopped at lim) */
+    }
+    *pp = p;
+    return rc;
+bad:
+    *pp = p;
+    return scan_error(s, EXTRACT_ESYNTAX, at_of(c, p), "invalid JSON");
+}
+
+/* A number that started at tok (or in an earlier chunk) ends before p. */
+static int num_end(struct jscan *s, const struct chunk *c, const unsigned char *tok,
+                   const unsigned char *p)
+{
+    s->sk_num = 0;
+    if (s->tlen + (size_t)(p - tok) > s->max_token)
+        return scan_error(s, EXTRACT_ETOKEN, at_of(c, p),
+                          "number or literal longer than max_token");
+    s->tlen = 0;
+    return EXTRACT_OK;
+}
+
+/* Scan a dropped member's colon and value from *pp without yajl. */
+static int skip_value(struct jscan *s, struct chunk *c, const unsigned char **pp,
+                      const unsigned char *e)
+{
+    const unsigned char *p = *pp, *p0 = p, *tok = p;
+    const unsigned char *t = s->dfa;
+    unsigned st = s->sk_state;
+    int rc = EXTRACT_OK;
+    if (st == D_KSTR || st == D_VSTR)
+        goto in_string;
+    while (p < e) {
+        st = t[st * DC_STRIDE + dfa_class[*p]];
+        if (st < D_STATES) {
+            p++;
+            continue;
+        }
+        switch (st) {
+        case A_NUM:
+            s->sk_num = 1;
+            s->tlen = 0;
+            tok = p;
+            st = *p == '-' ? D_NMIN : *p == '0' ? D_NZERO : D_NINT;
+            p++;
+            continue;
+        case A_KSTR:
+        case A_VSTR: {
+            /* most strings: plain bytes up to the closing quote, within max_string */
+            const unsigned char *lim = (size_t)(e - p) > s->max_string ? p + 1 + s->max_string : e;
+            const unsigned char *q = find_str_special(p + 1, lim);
+            if (q < lim && *q == '"') {
+                st = st == A_KSTR ? D_COL : D_AFT;
+                p = q + 1;
+                continue;
+            }
+            st = st == A_KSTR ? D_KSTR : D_VSTR;
+            s->sk_slen = 0;
+            s->sk_esc = 0;
+            s->sk_u8 = 0;
+            p++;
+            goto in_string;
+        }
+        case A_NEND:
+            if ((rc = num_end(s, c, tok, p)))
+                goto out;
+            st = D_AFT;
+            p++;
+            continue;
+        case A_OPEN_O:
+        case A_OPEN_A:
+            if (s->nlv + s->sk_depth - 1 >= s->max_depth) {
+                rc = scan_error(s, EXTRACT_EDEPTH, at_of(c, p), "nesting deeper than max_depth");
+                goto out;
+            }
+            s->bk[s->sk_depth++] = st == A_OPEN_O ? BK_OBJ : BK_ARR;
+            st = st == A_OPEN_O ? D_KEY0 : D_VAL0;
+            p++;
+            continue;
+        case A_COMMA:
+        case A_CLOSE_O:
+        case A_CLOSE_A: {
+            if (s->sk_num && (rc = num_end(s, c, tok, p)))
+                goto out;
+            int top = s->bk[s->sk_depth - 1];
+            if (top == BK_DROP) {
+                /* the dropped value ended; the skeleton reads this byte */
+                s->sk_depth = 0;
+                *pp = p;
+                s->dropped += (uint64_t)(p - p0);
+                resume(s, c, p);
+                return EXTRACT_OK;
+            }
+            if (st == A_COMMA) {
+                st = top == BK_OBJ ? D_KEY : D_VAL;
+            } else {
+                if (top != (st == A_CLOSE_O ? BK_OBJ : BK_ARR)) {
+                    rc = scan_error(s, EXTRACT_ESYNTAX, at_of(c, p), "invalid JSON");
+                    goto out;
+                }
+                s->sk_depth--;
+                st = D_AFT;
+            }
+            p++;
+            continue;
+        }
+        default:
+            rc = scan_error(s, EXTRACT_ESYNTAX, at_of(c, p), "invalid JSON");
+            goto out;
+        }
+    in_string:
+        rc = skip_string(s, c, &p, e);
+        if (rc < 0)
+            goto out;
+        if (rc == 1)
+            st = st == D_KSTR ? D_COL : D_AFT;
+        rc = EXTRACT_OK;
+    }
+    if (s->sk_num) {
+        s->tlen += (size_t)(p - tok);
+        if (s->tlen > s->max_token)
+            rc = scan_error(s, EXTRACT_ETOKEN, at_of(c, p),
+                            "number or literal longer than max_token");
+    }
+out:
+    s->sk_state = (unsigned char)st;
+    s->dropped += (uint64_t)(p - p0);
+    *pp = p;
+    return rc;
+}
+
+static int full_feed(struct jscan *s, const unsigned char *buf, size_t len);
+
+static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
+{
+    const unsigned char *p = buf, *e = buf + len;
+    struct chunk c = {buf, NULL, NULL, NULL, s->off};
+    int rc = EXTRACT_OK;
+    if (s->mode == M_SKEL && !s->dropping)
+        c.seg = p;
+    if (s->pend)
+        c.pend = p;
+    while (p < e) {
+        if (s->mode != M_SKEL) {
+            if ((rc = skip_value(s, &c, &p, e)))
+                goto out;
+            continue;
+        }
+        if (!s->nlv && s->expect == E_AFTER && !s->in_str) {
+            /* the document's value is complete: what may follow it is yajl's call */
+            if ((rc = cpass(s, &c, c.seg, p)))
+                goto out;
+            s->sc = NULL;
+            s->tlen = 0;
+            s->off += (size_t)(p - buf);
+            return full_feed(s, p, (size_t)(e - p));
+        }
+        if (s->in_str) {
+            const unsigned char *q0 = p;
+            int ev = scan_string(s, &p, e);
+            if (s->in_key)
+                key_add(s, q0, ev == EV_CLOSE ? p - 1 : p);
+            if (ev == EV_ERR) {
+                if (s->pend && (rc = keep_member(s, &c, 1)))
+                    goto out;
+                if (!s->dropping && (rc = cpass(s, &c, c.seg, p)))
+                    goto out;
+                rc = scan_error(s, EXTRACT_ESYNTAX, at_of(&c, p),
+                                "invalid JSON: bad escape in string");
+                goto out;
+            }
+            if (ev == EV_CUT) {
+                if (s->pend && (rc = keep_member(s, &c, 1)))
+                    goto out;
+                if ((rc = cpass(s, &c, c.seg, p)))
+                    goto out;
+                s->dropping = 1;
+                s->trunc_pending = 1;
+                s->truncated++;
+                c.seg = NULL;
+            } else if (ev == EV_CLOSE) {
+                s->slow_str = 0;
+                s->esc = 0;
+                if (s->dropping) {
+                    s->dropping = 0;
+                    c.seg = p - 1;
+                }
+                if (s->in_key) {
+                    s->in_key = 0;
+                    if ((rc = key_done(s, &c, p)))
+                        goto out;
+                } else {
+                    s->expect = E_AFTER;
+                }
+            }
+            continue;
+        }
+        unsigned char ch = *p;
+        int cls = sk_class[ch];
+        if (cls == S_OTHER) {
+            if (s->expect == E_VALUE) {
+                s->expect = E_AFTER;
+                s->tlen = 1;
+            } else if (s->expect != E_AFTER || !s->tlen) {
+                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                goto out;
+            } else if (++s->tlen > s->max_token) {
+                rc =
+                    skel_fault(s, &c, p, EXTRACT_ETOKEN, "number or literal longer than max_token");
+                goto out;
+            }
+            p++;
+            continue;
+        }
+        s->tlen = 0;
+        switch (cls) {
+        case S_WS:
+            break;
+        case S_OPEN: {
+            if (s->expect != E_VALUE) {
+                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                goto out;
+            }
+            if (s->nlv >= s->max_depth) {
+                rc = skel_fault(s, &c, p, EXTRACT_EDEPTH, "nesting deeper than max_depth");
+                goto out;
+            }
+            int is_obj = ch == '{', node = s->val_node;
+            if (node && (node >= (int)s->sc->n || s->sc->nodes[node].is_array == is_obj))
+                node = JSCAN_PASS; /* the other container type: handed over whole */
+            s->lv[s->nlv++] = (unsigned char)(node | (is_obj ? LV_OBJ : 0));
+            if (is_obj) {
+                s->expect = E_KEY;
+                if (node)
+                    start_pend(s, &c, p + 1, 0);
+            } else {
+                s->expect = E_VALUE;
+                s->val_node = node ? s->sc->nodes[node].elem : JSCAN_PASS;
+            }
+            break;
+        }
+        case S_CLOSE: {
+            int is_obj = ch == '}';
+            unsigned top = s->nlv ? s->lv[s->nlv - 1] : 0;
+            if (!s->nlv || !(top & LV_OBJ) != !is_obj ||
+                (is_obj ? s->expect != E_KEY && s->expect != E_AFTER
+                        : s->expect != E_VALUE && s->expect != E_AFTER)) {
+                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                goto out;
+            }
+            if (s->pend && (rc = keep_member(s, &c, 0)))
+                goto out;
+            s->nlv--;
+            s->expect = E_AFTER;
+            s->val_node = JSCAN_PASS;
+            break;
+        }
+        case S_COMMA: {
+            if (s->expect != E_AFTER || !s->nlv) {
+                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                goto out;
+            }
+            unsigned top = s->lv[s->nlv - 1];
+            if (top & LV_OBJ) {
+                s->expect = E_KEY;
+                if (top & LV_NODE)
+                    start_pend(s, &c, p, 1);
+            } else {
+                s->expect = E_VALUE;
+                s->val_node = (top & LV_NODE) ? s->sc->nodes[top & LV_NODE].elem : JSCAN_PASS;
+            }
+            break;
+        }
+        case S_COLON:
+            if (s->expect != E_COLON) {
+                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                goto out;
+            }
+            s->expect = E_VALUE;
+            break;
+        case S_QUOTE:
+            if (s->expect == E_KEY) {
+                s->in_key = 1;
+                s->klen = 0;
+                s->kbs = 0;
+                if (s->pend) {
+                    s->pend_key = 1;
+                    c.kq = p;
+                }
+            } else if (s->expect != E_VALUE) {
+                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                goto out;
+            }
+            s->in_str = 1;
+            s->slow_str = 1;
+            s->slen = 0;
+            s->hi_sur = 0;
+            break;
+        }
+        p++;
+    }
+    if (s->pend && (rc = hold_rest(s, &c, e)))
+        goto out;
+    if (c.seg)
+        rc = cpass(s, &c, c.seg, e);
+out:
+    s->off += len;
+    return rc;
+}
+
+/* The full path: every byte to yajl, strings cut at max_string. */
+static int full_feed(struct jscan *s, const unsigned char *buf, size_t len)
+{
     const unsigned char *p = buf, *e = p + len, *start = p;
     const unsigned char *seg = s->dropping ? NULL : p; /* start of bytes yajl gets */
     uint64_t base = s->off;
@@ -460,6 +1292,15 @@ int jscan_feed(struct jscan *s, const void *buf, size_t len)
 out:
     s->off += len;
     return rc;
+}
+
+int jscan_feed(struct jscan *s, const void *buf, size_t len)
+{
+    if (s->status)
+        return s->status;
+    if (s->sc)
+        return skel_feed(s, buf, len);
+    return full_feed(s, buf, len);
 }
 
 int jscan_token_ok(struct jscan *s, size_t n)

@@ -21,6 +21,9 @@
  * may report a different one first depending on how it is split; a good
  * document gives the same result at every split.
  *
+ * jscan_set_schema adds a structural mode that hands yajl only the members a
+ * parser reads (see there): most of a QueryInfo never reaches yajl.
+ *
  * Status codes are enum extract_status. Errors are sticky and carry the byte
  * offset in the message. Not thread-safe; one jscan per document.
  */
@@ -38,6 +41,36 @@
 #define JSCAN_DEFAULT_STRING 65536
 #define JSCAN_DEFAULT_TOKEN 1024
 #define JSCAN_MSG_MAX 256
+#define JSCAN_KEY_MAX 32  /* longest schema key */
+#define JSCAN_HOLD_MAX 64 /* bytes of a member held back across chunks until its key is known */
+
+/*
+ * A schema: the skeleton of the document a parser reads. Node 0 (JSCAN_PASS)
+ * hands a value to yajl whole. Any other node describes an object (its
+ * members whose key is listed keep their value, with the child node; the
+ * members of any other key are dropped: key, colon, value and comma never
+ * reach yajl) or an array (every element, with node elem). A value of the
+ * other container type than its node says is handed over whole. Keys are
+ * compared raw: a key with a backslash escape, a control or a non-ASCII byte
+ * is always kept (node JSCAN_PASS), so that yajl decodes and checks it.
+ */
+#define JSCAN_PASS 0
+struct jscan_key {
+    const char *name;
+    unsigned char len; /* strlen(name), <= JSCAN_KEY_MAX */
+    unsigned char child;
+};
+struct jscan_node {
+    unsigned char is_array;
+    unsigned char elem; /* arrays: node of the elements */
+    unsigned char nkeys;
+    const struct jscan_key *keys; /* objects */
+};
+struct jscan_schema {
+    const struct jscan_node *nodes; /* nodes[0] unused (JSCAN_PASS) */
+    size_t n;                       /* nodes, < 64 */
+    unsigned char root;
+};
 
 struct jscan {
     yajl_handle h;
@@ -57,6 +90,33 @@ struct jscan {
     size_t tlen;  /* bytes of the current number or literal */
     uint64_t off; /* bytes fed before the current chunk */
     uint64_t truncated;
+    /* structural mode (jscan_set_schema) */
+    const struct jscan_schema *sc;
+    yajl_alloc_funcs af;
+    unsigned char *lv;  /* per open container: node | LV_OBJ | LV_EMIT; max_depth + 1 */
+    unsigned char *bk;  /* per container of a dropped value, bk[0] its frame; max_depth + 2 */
+    size_t nlv;         /* open containers handed to yajl */
+    size_t sk_depth;    /* open containers inside the dropped value */
+    unsigned char mode; /* M_SKEL, or M_SKIP: inside a dropped member */
+    unsigned char expect;
+    unsigned char val_node;   /* node of the next value */
+    unsigned char in_key;     /* the open string is a key */
+    unsigned char pend;       /* a member of a schema object waits for its key */
+    unsigned char pend_key;   /* ... and its key has started */
+    unsigned char pend_comma; /* ... and it starts with its comma */
+    unsigned char sk_state;   /* dropped value: DFA state */
+    unsigned char sk_num;     /* dropped value: inside a number */
+    unsigned char sk_esc;     /* dropped string: 1 after a backslash, 2..5 hex digits to come */
+    unsigned char sk_u8;      /* dropped string: UTF-8 continuation bytes to come */
+    size_t sk_slen;           /* dropped string: raw bytes so far */
+    unsigned char *dfa;       /* dropped value: DFA table */
+    unsigned char kbs;        /* the key has a backslash, control or non-ASCII byte */
+    size_t klen;
+    unsigned char key[JSCAN_KEY_MAX];
+    size_t nhold;
+    uint64_t hold_off;
+    unsigned char hold[JSCAN_HOLD_MAX];
+    uint64_t dropped; /* bytes of dropped values (never handed to yajl) */
     /* error state */
     int status;
     const char *reason; /* set by jscan_fail from a callback */
@@ -70,6 +130,21 @@ struct jscan {
  */
 int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
                const struct extract_limits *lim, const yajl_alloc_funcs *alloc);
+/*
+ * Structural mode: from now on (call before the first feed) only the values
+ * the schema sc (borrowed, must outlive s) describes reach yajl; members of
+ * other keys are scanned to their end without yajl, in constant memory:
+ * brackets matched, depth and token caps enforced, numbers, literals, object
+ * and array grammar checked by a DFA, strings checked for escapes and, within
+ * their first max_string bytes, control bytes and UTF-8 as yajl does. The
+ * kept values give the same callbacks and the document the same status as
+ * without a schema, except that a fault yajl would see beyond max_string
+ * bytes of a dropped string (the end of a UTF-8 character cut there) passes.
+ * Once the document's value is complete, the rest goes to yajl as without a
+ * schema. NULL: every byte to yajl (the default). Returns EXTRACT_OK or
+ * EXTRACT_ENOMEM.
+ */
+int jscan_set_schema(struct jscan *s, const struct jscan_schema *sc);
 /* Release the yajl handle (s itself belongs to the caller). Safe after a failed init. */
 void jscan_fini(struct jscan *s);
 

@@ -27,3 +27,26 @@ add_test(NAME parse_promvec COMMAND test_promvec)
 add_test(NAME parse_parsecli COMMAND test_parsecli ${TBE_SAMPLES_DIR})
 set_tests_properties(parse_extract_real-trino448-finished-nested
   parse_extract_real-trino481snapshot-ui-pretty-finished-flat PROPERTIES TIMEOUT 300)
+
+# The extractor's fast path (structural pre-scan) against its full path: every
+# sample, simulator documents of both layouts, and the dropping's edge cases.
+add_executable(test_extract_fast ${_tp}/test_extract_fast.c)
+target_link_libraries(test_extract_fast PRIVATE tbe_parse)
+target_include_directories(test_extract_fast PRIVATE ${_tp})
+add_test(NAME parse_extract_fast_synthetic COMMAND test_extract_fast synthetic)
+foreach(_s
+    real-trino448-finished-nested.json
+    real-trino481snapshot-ui-pretty-finished-flat.json
+    synthetic-flat-trino480-running.json
+    synthetic-nested-trino397-explain-analyze-running.json
+    real-prestodb0286-finished.json
+    real-prestodb0286-failed-nostages.json
+    real-presto0101-finished-nested-testfixture.json
+    synthetic-list-trino480.json)
+  string(REGEX REPLACE "\\.json$" "" _n ${_s})
+  add_test(NAME parse_extract_fast_${_n} COMMAND test_extract_fast sample ${TBE_SAMPLES_DIR} ${_s})
+  set_tests_properties(parse_extract_fast_${_n} PROPERTIES TIMEOUT 600)
+endforeach()
+# trino-sim is defined in tests/sim (resolved at generate time, whatever the order)
+add_test(NAME parse_extract_fast_sim COMMAND test_extract_fast sim $<TARGET_FILE:trino-sim>)
+set_tests_properties(parse_extract_fast_sim PROPERTIES TIMEOUT 600)
