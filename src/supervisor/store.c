@@ -4,6 +4,7 @@
  */
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,6 +265,7 @@ int store_configure(struct store *s, const struct config *c)
         .pod_map_stale_after = c->pod_map.stale_after_seconds,
         .pod_map_source = c->pod_map.source,
         .namespace_ = c->namespace_,
+        .worker_http_port = c->worker_http_port,
     };
     int rc;
     if (c->ncoordinators > STORE_MAX_COORDINATORS)
@@ -584,13 +586,27 @@ static const struct store_pod *pm_lookup(const struct store *s, const char *ip)
     return NULL;
 }
 
+/* 1 if the worker's address has no port or the port is worker_http_port (0: any). */
+static int on_worker_port(const struct store *s, const struct store_worker *w)
+{
+    const char *colon = strrchr(w->address, ':');
+    char port[16];
+
+    if (s->params.worker_http_port == 0 || !colon || strchr(colon, ']'))
+        return 1;
+    snprintf(port, sizeof(port), "%u", s->params.worker_http_port);
+    return strcmp(colon + 1, port) == 0;
+}
+
 int store_map_worker(const struct store *s, const struct store_worker *w, double now,
                      const char **ret_pod, const char **ret_ns)
 {
     *ret_ns = s->namespace_;
     switch (s->params.pod_map_source) {
     case CONFIG_PM_IP:
-        *ret_pod = *w->host ? w->host : w->node_id;
+        /* The bare IP for a worker on worker_http_port; host:port otherwise, so that
+         * workers sharing an address (host networking, tests) stay apart. */
+        *ret_pod = !*w->host ? w->node_id : on_worker_port(s, w) ? w->host : w->address;
         return 1;
     case CONFIG_PM_PROMETHEUS: {
         const struct store_pod *p = NULL;

@@ -52,6 +52,7 @@ struct store_params {
     double pod_map_stale_after; /* seconds: pod map older than this is not used */
     int pod_map_source;         /* enum config_podmap_source */
     const char *namespace_;     /* default namespace label (copied) */
+    unsigned worker_http_port;  /* source ip: a worker on another port keeps host:port */
 };
 
 struct store_worker {

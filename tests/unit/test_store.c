@@ -337,6 +337,27 @@ static void test_podmap(void)
     CHECK(store_map_worker(s, &wn, 1.0, &p, &ns) == 1);
     CHECK_STR(p, "nn");
     store_free(s);
+    {
+        /* With worker_http_port set, a worker on another port keeps host:port. */
+        struct store_params ip = {.max_workers = 4,
+                                  .max_pods = 3,
+                                  .stale_after = 45,
+                                  .pod_map_stale_after = 300,
+                                  .pod_map_source = CONFIG_PM_IP,
+                                  .namespace_ = "trino",
+                                  .worker_http_port = 8080};
+        const struct store_worker w9 = {
+            .node_id = "n9", .address = "10.0.0.4:58375", .host = "10.0.0.4"};
+        s = store_new(&ip);
+        CHECK(s != NULL);
+        CHECK(store_map_worker(s, &w4, 1.0, &p, &ns) == 1);
+        CHECK_STR(p, "10.0.0.4");
+        CHECK(store_map_worker(s, &w9, 1.0, &p, &ns) == 1);
+        CHECK_STR(p, "10.0.0.4:58375");
+        CHECK(store_map_worker(s, &w6, 1.0, &p, &ns) == 1);
+        CHECK_STR(p, "fd00::6");
+        store_free(s);
+    }
     s = mk(CONFIG_PM_NODE_ID);
     CHECK(store_map_worker(s, &w4, 1.0, &p, &ns) == 1);
     CHECK_STR(p, "n4");
