@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jscan.h"
+
 struct agg {
     yajl_alloc_funcs af;
     size_t max;  /* worker cap */
@@ -19,24 +21,6 @@ struct agg {
     uint32_t *idx; /* worker index + 1, 0 = empty slot */
     int sorted;
 };
-
-static void *def_malloc(void *ctx, size_t sz)
-{
-    (void)ctx;
-    return malloc(sz);
-}
-
-static void *def_realloc(void *ctx, void *p, size_t sz)
-{
-    (void)ctx;
-    return realloc(p, sz);
-}
-
-static void def_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
@@ -100,9 +84,7 @@ static int reserve(struct agg *a, size_t need)
 
 struct agg *agg_new_alloc(size_t max_workers, const yajl_alloc_funcs *alloc)
 {
-    yajl_alloc_funcs af = {def_malloc, def_realloc, def_free, NULL};
-    if (alloc)
-        af = *alloc;
+    yajl_alloc_funcs af = *(alloc ? alloc : jscan_default_alloc());
     if (max_workers > UINT32_MAX / 4)
         max_workers = UINT32_MAX / 4;
     struct agg *a = af.malloc(af.ctx, sizeof(*a));

@@ -13,7 +13,6 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "jscan.h"
@@ -71,8 +70,7 @@ struct task {
 };
 
 struct extract {
-    struct jscan js;
-    yajl_alloc_funcs af;
+    struct jscan js; /* first: a jscan_parser_new object */
     struct agg *out;
     unsigned char *stack; /* frame kinds, max_depth + 1 */
     size_t top;           /* frames on the stack (the root object is frame 1) */
@@ -91,49 +89,35 @@ struct extract {
  * string elements are handed over as they are.
  */
 enum { N_ROOT = 1, N_STAGES, N_STAGELIST, N_STAGE, N_TASKS, N_TASK, N_TSTATUS, N_OBUF, N_COUNT };
-#define SK(name, child)                                                                            \
-    {                                                                                              \
-        name, sizeof(name) - 1, child                                                              \
-    }
 static const struct jscan_key root_keys[] = {
-    SK("queryId", JSCAN_PASS),  SK("state", JSCAN_PASS), SK("pruned", JSCAN_PASS),
-    SK("outputStage", N_STAGE), SK("stages", N_STAGES),
+    JSCAN_KEY("queryId", JSCAN_PASS), JSCAN_KEY("state", JSCAN_PASS),
+    JSCAN_KEY("pruned", JSCAN_PASS),  JSCAN_KEY("outputStage", N_STAGE),
+    JSCAN_KEY("stages", N_STAGES),
 };
-static const struct jscan_key stages_keys[] = {SK("stages", N_STAGELIST)};
+static const struct jscan_key stages_keys[] = {JSCAN_KEY("stages", N_STAGELIST)};
 static const struct jscan_key stage_keys[] = {
-    SK("tasks", N_TASKS),
-    SK("subStages", N_STAGELIST),
-    SK("latestAttemptExecutionInfo", JSCAN_PASS),
-    SK("previousAttemptsExecutionInfos", JSCAN_PASS),
+    JSCAN_KEY("tasks", N_TASKS),
+    JSCAN_KEY("subStages", N_STAGELIST),
+    JSCAN_KEY("latestAttemptExecutionInfo", JSCAN_PASS),
+    JSCAN_KEY("previousAttemptsExecutionInfos", JSCAN_PASS),
 };
-static const struct jscan_key task_keys[] = {SK("taskStatus", N_TSTATUS),
-                                             SK("outputBuffers", N_OBUF)};
-static const struct jscan_key tstatus_keys[] = {SK("nodeId", JSCAN_PASS), SK("self", JSCAN_PASS),
-                                                SK("state", JSCAN_PASS)};
+static const struct jscan_key task_keys[] = {JSCAN_KEY("taskStatus", N_TSTATUS),
+                                             JSCAN_KEY("outputBuffers", N_OBUF)};
+static const struct jscan_key tstatus_keys[] = {
+    JSCAN_KEY("nodeId", JSCAN_PASS), JSCAN_KEY("self", JSCAN_PASS), JSCAN_KEY("state", JSCAN_PASS)};
 static const struct jscan_key obuf_keys[] = {
-    SK("state", JSCAN_PASS),
-    SK("totalBufferedBytes", JSCAN_PASS),
-    SK("totalBufferedPages", JSCAN_PASS),
-    SK("totalPagesSent", JSCAN_PASS),
+    JSCAN_KEY("state", JSCAN_PASS),
+    JSCAN_KEY("totalBufferedBytes", JSCAN_PASS),
+    JSCAN_KEY("totalBufferedPages", JSCAN_PASS),
+    JSCAN_KEY("totalPagesSent", JSCAN_PASS),
 };
-#define OBJ(keys)                                                                                  \
-    {                                                                                              \
-        0, 0, sizeof(keys) / sizeof(keys[0]), keys                                                 \
-    }
-#define ARR(elem)                                                                                  \
-    {                                                                                              \
-        1, elem, 0, NULL                                                                           \
-    }
 static const struct jscan_node skeleton_nodes[N_COUNT] = {
-    [N_ROOT] = OBJ(root_keys),       [N_STAGES] = OBJ(stages_keys), [N_STAGELIST] = ARR(N_STAGE),
-    [N_STAGE] = OBJ(stage_keys),     [N_TASKS] = ARR(N_TASK),       [N_TASK] = OBJ(task_keys),
-    [N_TSTATUS] = OBJ(tstatus_keys), [N_OBUF] = OBJ(obuf_keys),
+    [N_ROOT] = JSCAN_OBJ(root_keys),       [N_STAGES] = JSCAN_OBJ(stages_keys),
+    [N_STAGELIST] = JSCAN_ARR(N_STAGE),    [N_STAGE] = JSCAN_OBJ(stage_keys),
+    [N_TASKS] = JSCAN_ARR(N_TASK),         [N_TASK] = JSCAN_OBJ(task_keys),
+    [N_TSTATUS] = JSCAN_OBJ(tstatus_keys), [N_OBUF] = JSCAN_OBJ(obuf_keys),
 };
 static const struct jscan_schema skeleton = {skeleton_nodes, N_COUNT, N_ROOT};
-
-static void *def_malloc(void *ctx, size_t sz);
-static void *def_realloc(void *ctx, void *p, size_t sz);
-static void def_free(void *ctx, void *p);
 
 static int fail(struct extract *x, int status, const char *reason)
 {
@@ -584,45 +568,16 @@ static const yajl_callbacks callbacks = {
     .yajl_end_array = cb_end,
 };
 
-static void *def_malloc(void *ctx, size_t sz)
-{
-    (void)ctx;
-    return malloc(sz);
-}
-
-static void *def_realloc(void *ctx, void *p, size_t sz)
-{
-    (void)ctx;
-    return realloc(p, sz);
-}
-
-static void def_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
-
 struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
                             const yajl_alloc_funcs *alloc)
 {
-    yajl_alloc_funcs af = {def_malloc, def_realloc, def_free, NULL};
-    if (alloc)
-        af = *alloc;
-    struct extract *x = af.malloc(af.ctx, sizeof(*x));
+    struct extract *x = jscan_parser_new(sizeof(*x), &callbacks, lim, alloc);
     if (!x)
         return NULL;
-    memset(x, 0, sizeof(*x));
-    x->af = af;
     x->out = out;
-    if (jscan_init(&x->js, &callbacks, x, lim, &x->af) != EXTRACT_OK) {
-        af.free(af.ctx, x);
-        return NULL;
-    }
-    x->stack = af.malloc(af.ctx, x->js.max_depth + 1);
+    x->stack = x->js.af.malloc(x->js.af.ctx, x->js.max_depth + 1);
     if (!x->stack || jscan_set_schema(&x->js, &skeleton) != EXTRACT_OK) {
-        af.free(af.ctx, x->stack);
-        jscan_fini(&x->js);
-        af.free(af.ctx, x);
+        extract_free(x);
         return NULL;
     }
     return x;
@@ -630,8 +585,6 @@ struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
 
 int extract_set_full_scan(struct extract *x, int on)
 {
-    if (x->st.bytes)
-        return EXTRACT_EINVAL;
     return jscan_set_schema(&x->js, on ? NULL : &skeleton);
 }
 
@@ -665,8 +618,7 @@ void extract_free(struct extract *x)
 {
     if (!x)
         return;
-    yajl_alloc_funcs af = x->af;
-    jscan_fini(&x->js);
-    af.free(af.ctx, x->stack);
-    af.free(af.ctx, x);
+    if (x->stack)
+        x->js.af.free(x->js.af.ctx, x->stack);
+    jscan_parser_free(x);
 }

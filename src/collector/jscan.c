@@ -57,6 +57,31 @@ static const unsigned char *find_qb(const unsigned char *p, const unsigned char 
     return p;
 }
 
+static void *def_malloc(void *ctx, size_t sz)
+{
+    (void)ctx;
+    return malloc(sz);
+}
+
+static void *def_realloc(void *ctx, void *p, size_t sz)
+{
+    (void)ctx;
+    return realloc(p, sz);
+}
+
+static void def_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+static const yajl_alloc_funcs default_alloc = {def_malloc, def_realloc, def_free, NULL};
+
+const yajl_alloc_funcs *jscan_default_alloc(void)
+{
+    return &default_alloc;
+}
+
 int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
                const struct extract_limits *lim, const yajl_alloc_funcs *alloc)
 {
@@ -64,10 +89,9 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
     s->max_depth = lim && lim->max_depth ? lim->max_depth : JSCAN_DEFAULT_DEPTH;
     s->max_string = lim && lim->max_string ? lim->max_string : JSCAN_DEFAULT_STRING;
     s->max_token = lim && lim->max_token ? lim->max_token : JSCAN_DEFAULT_TOKEN;
-    if (alloc)
-        s->af = *alloc;
-    /* yajl_alloc copies the funcs; a const cast is yajl's API, not a write. */
-    s->h = yajl_alloc(cb, (yajl_alloc_funcs *)alloc, ctx);
+    s->af = alloc ? *alloc : default_alloc;
+    /* yajl_alloc copies the funcs; it takes a non-const pointer, never writes. */
+    s->h = yajl_alloc(cb, &s->af, ctx);
     if (!s->h) {
         s->status = EXTRACT_ENOMEM;
         snprintf(s->msg, sizeof(s->msg), "out of memory");
@@ -80,19 +104,42 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
     return EXTRACT_OK;
 }
 
+void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct extract_limits *lim,
+                       const yajl_alloc_funcs *alloc)
+{
+    const yajl_alloc_funcs *af = alloc ? alloc : &default_alloc;
+    if (size < sizeof(struct jscan))
+        return NULL;
+    void *obj = af->malloc(af->ctx, size);
+    if (!obj)
+        return NULL;
+    memset(obj, 0, size);
+    if (jscan_init(obj, cb, obj, lim, af) != EXTRACT_OK) {
+        af->free(af->ctx, obj);
+        return NULL;
+    }
+    return obj;
+}
+
+void jscan_parser_free(void *obj)
+{
+    if (!obj)
+        return;
+    struct jscan *s = obj;
+    yajl_alloc_funcs af = s->af;
+    jscan_fini(s);
+    af.free(af.ctx, obj);
+}
+
 static void *s_alloc(struct jscan *s, size_t n)
 {
-    return s->af.malloc ? s->af.malloc(s->af.ctx, n) : malloc(n);
+    return s->af.malloc(s->af.ctx, n);
 }
 
 static void s_free(struct jscan *s, void *p)
 {
-    if (!p)
-        return;
-    if (s->af.free)
+    if (p)
         s->af.free(s->af.ctx, p);
-    else
-        free(p);
 }
 
 void jscan_fini(struct jscan *s)
@@ -591,6 +638,8 @@ static void dfa_build(unsigned char *t)
 
 int jscan_set_schema(struct jscan *s, const struct jscan_schema *sc)
 {
+    if (s->off)
+        return EXTRACT_EINVAL;
     if (!sc) {
         s->sc = NULL;
         return EXTRACT_OK;

@@ -71,6 +71,20 @@ struct jscan_schema {
     size_t n;                       /* nodes, < 64 */
     unsigned char root;
 };
+/* Initializers for schema tables: a key (a string literal) and its child
+ * node, an object node of a key array, an array node of element node elem. */
+#define JSCAN_KEY(name, child)                                                                     \
+    {                                                                                              \
+        name, sizeof(name) - 1, child                                                              \
+    }
+#define JSCAN_OBJ(keys)                                                                            \
+    {                                                                                              \
+        0, 0, sizeof(keys) / sizeof(keys[0]), keys                                                 \
+    }
+#define JSCAN_ARR(elem)                                                                            \
+    {                                                                                              \
+        1, elem, 0, NULL                                                                           \
+    }
 
 struct jscan {
     yajl_handle h;
@@ -124,12 +138,33 @@ struct jscan {
 };
 
 /*
+ * The allocator used when a caller passes none: malloc, realloc and free
+ * (ctx NULL). A pointer to a constant table, never NULL; shared by every
+ * parser of tbe_parse and the agg.
+ */
+const yajl_alloc_funcs *jscan_default_alloc(void);
+/*
  * Set up s with a yajl handle calling cb with ctx. lim may be NULL
- * (defaults); zero fields take the defaults. Returns EXTRACT_OK or
- * EXTRACT_ENOMEM. Release with jscan_fini.
+ * (defaults); zero fields take the defaults. alloc NULL is
+ * jscan_default_alloc(); it is copied to s->af, which the parser may use for
+ * its own memory. Returns EXTRACT_OK or EXTRACT_ENOMEM. Release with
+ * jscan_fini.
  */
 int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
                const struct extract_limits *lim, const yajl_alloc_funcs *alloc);
+/*
+ * A parser object: size bytes (at least sizeof(struct jscan)) from alloc
+ * (NULL: jscan_default_alloc()), zeroed, whose first member is a struct
+ * jscan set up by jscan_init with cb, the object itself as ctx, and lim.
+ * NULL when out of memory (nothing is left allocated). Release with
+ * jscan_parser_free.
+ */
+void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct extract_limits *lim,
+                       const yajl_alloc_funcs *alloc);
+/* jscan_fini of the object's jscan, then the object itself back to its
+ * allocator. obj NULL is a no-op; memory the parser allocated through
+ * s->af is the parser's to free first. */
+void jscan_parser_free(void *obj);
 /*
  * Structural mode: from now on (call before the first feed) only the values
  * the schema sc (borrowed, must outlive s) describes reach yajl; members of
@@ -141,8 +176,9 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
  * without a schema, except that a fault yajl would see beyond max_string
  * bytes of a dropped string (the end of a UTF-8 character cut there) passes.
  * Once the document's value is complete, the rest goes to yajl as without a
- * schema. NULL: every byte to yajl (the default). Returns EXTRACT_OK or
- * EXTRACT_ENOMEM.
+ * schema. NULL: every byte to yajl (the default). Returns EXTRACT_OK,
+ * EXTRACT_ENOMEM, or EXTRACT_EINVAL once bytes were fed (the mode is then
+ * left as it was).
  */
 int jscan_set_schema(struct jscan *s, const struct jscan_schema *sc);
 /* Release the yajl handle (s itself belongs to the caller). Safe after a failed init. */

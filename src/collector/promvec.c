@@ -7,7 +7,6 @@
 #include "promvec.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "jscan.h"
@@ -33,8 +32,7 @@ enum {
 enum { ST_NONE = 0, ST_SUCCESS, ST_OTHER };
 
 struct promvec {
-    struct jscan js;
-    yajl_alloc_funcs af;
+    struct jscan js; /* first: a jscan_parser_new object */
     promvec_cb cb;
     void *cb_ctx;
     char label[3][PROMVEC_LABEL_MAX]; /* instance, pod, namespace */
@@ -72,15 +70,7 @@ int promvec_instance_ip(char *dst, size_t cap, const char *in)
         if (c && !strchr(c + 1, ':'))
             e = c; /* host:port; several colons = bare IPv6, kept whole */
     }
-    size_t n = (size_t)(e - s);
-    if (n >= cap) {
-        if (cap)
-            dst[0] = 0;
-        return 0;
-    }
-    memcpy(dst, s, n);
-    dst[n] = 0;
-    return 1;
+    return cap ? jscan_copy(dst, cap, (const unsigned char *)s, (size_t)(e - s)) : 0;
 }
 
 static int series_done(struct promvec *p)
@@ -296,24 +286,6 @@ static const yajl_callbacks callbacks = {
     .yajl_end_array = cb_end,
 };
 
-static void *def_malloc(void *ctx, size_t sz)
-{
-    (void)ctx;
-    return malloc(sz);
-}
-
-static void *def_realloc(void *ctx, void *q, size_t sz)
-{
-    (void)ctx;
-    return realloc(q, sz);
-}
-
-static void def_free(void *ctx, void *q)
-{
-    (void)ctx;
-    free(q);
-}
-
 struct promvec *promvec_new(const char *instance_label, const char *pod_label,
                             const char *namespace_label, const struct extract_limits *lim,
                             const yajl_alloc_funcs *alloc, promvec_cb cb, void *cb_ctx)
@@ -322,22 +294,13 @@ struct promvec *promvec_new(const char *instance_label, const char *pod_label,
     for (int i = 0; i < 3; i++)
         if (!names[i] || !names[i][0] || strlen(names[i]) >= PROMVEC_LABEL_MAX)
             return NULL;
-    yajl_alloc_funcs af = {def_malloc, def_realloc, def_free, NULL};
-    if (alloc)
-        af = *alloc;
-    struct promvec *p = af.malloc(af.ctx, sizeof(*p));
+    struct promvec *p = jscan_parser_new(sizeof(*p), &callbacks, lim, alloc);
     if (!p)
         return NULL;
-    memset(p, 0, sizeof(*p));
-    p->af = af;
     p->cb = cb;
     p->cb_ctx = cb_ctx;
     for (int i = 0; i < 3; i++)
         memcpy(p->label[i], names[i], strlen(names[i]) + 1);
-    if (jscan_init(&p->js, &callbacks, p, lim, &p->af) != EXTRACT_OK) {
-        af.free(af.ctx, p);
-        return NULL;
-    }
     return p;
 }
 
@@ -382,9 +345,5 @@ uint64_t promvec_skipped(const struct promvec *p)
 
 void promvec_free(struct promvec *p)
 {
-    if (!p)
-        return;
-    yajl_alloc_funcs af = p->af;
-    jscan_fini(&p->js);
-    af.free(af.ctx, p);
+    jscan_parser_free(p);
 }

@@ -1,12 +1,13 @@
 /*
  * qlist: streaming GET /v1/query parser (see qlist.h). Only two levels
  * matter: the root array and its element objects, whose direct children
- * queryId and state are kept; the full query text and nested objects are
- * skipped by depth, through the jscan caps.
+ * queryId and state are kept. By default jscan's structural mode drops
+ * every other member of an element (the query text, session, queryStats
+ * ...) before yajl; with the full scan they reach yajl and are skipped by
+ * depth, through the jscan caps.
  */
 #include "qlist.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "jscan.h"
@@ -21,8 +22,7 @@ struct qent {
 enum { QK_OTHER = 0, QK_ID, QK_STATE };
 
 struct qlist {
-    struct jscan js;
-    yajl_alloc_funcs af;
+    struct jscan js; /* first: a jscan_parser_new object */
     size_t max, n, cap;
     struct qent *q;
     uint64_t overflow, malformed;
@@ -34,6 +34,24 @@ struct qlist {
     int has_id;
     struct qent cur;
 };
+
+/*
+ * The skeleton the parser reads (jscan's structural mode): the root array
+ * and, in each element object, queryId and state. Every other member of an
+ * element is dropped unseen; elements that are not objects, and queryId or
+ * state values that are not strings, are handed to yajl whole, so they
+ * count as malformed exactly as with the full scan.
+ */
+enum { QN_LIST = 1, QN_QUERY, QN_COUNT };
+static const struct jscan_key query_keys[] = {
+    JSCAN_KEY("queryId", JSCAN_PASS),
+    JSCAN_KEY("state", JSCAN_PASS),
+};
+static const struct jscan_node list_nodes[QN_COUNT] = {
+    [QN_LIST] = JSCAN_ARR(QN_QUERY),
+    [QN_QUERY] = JSCAN_OBJ(query_keys),
+};
+static const struct jscan_schema list_schema = {list_nodes, QN_COUNT, QN_LIST};
 
 static int q_fail(struct qlist *q, int st, const char *why)
 {
@@ -54,7 +72,7 @@ static int element_done(struct qlist *q)
         size_t cap = q->cap ? q->cap * 2 : 16;
         if (cap > q->max)
             cap = q->max;
-        struct qent *nq = q->af.realloc(q->af.ctx, q->q, cap * sizeof(*nq));
+        struct qent *nq = q->js.af.realloc(q->js.af.ctx, q->q, cap * sizeof(*nq));
         if (!nq)
             return q_fail(q, EXTRACT_ENOMEM, "out of memory");
         q->q = nq;
@@ -202,41 +220,28 @@ static const yajl_callbacks callbacks = {
     .yajl_end_array = cb_end,
 };
 
-static void *def_malloc(void *ctx, size_t sz)
-{
-    (void)ctx;
-    return malloc(sz);
-}
-
-static void *def_realloc(void *ctx, void *p, size_t sz)
-{
-    (void)ctx;
-    return realloc(p, sz);
-}
-
-static void def_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
-
 struct qlist *qlist_new(size_t max_queries, const struct extract_limits *lim,
                         const yajl_alloc_funcs *alloc)
 {
-    yajl_alloc_funcs af = {def_malloc, def_realloc, def_free, NULL};
-    if (alloc)
-        af = *alloc;
-    struct qlist *q = af.malloc(af.ctx, sizeof(*q));
+    struct qlist *q = jscan_parser_new(sizeof(*q), &callbacks, lim, alloc);
     if (!q)
         return NULL;
-    memset(q, 0, sizeof(*q));
-    q->af = af;
     q->max = max_queries;
-    if (jscan_init(&q->js, &callbacks, q, lim, &q->af) != EXTRACT_OK) {
-        af.free(af.ctx, q);
+    if (jscan_set_schema(&q->js, &list_schema) != EXTRACT_OK) {
+        qlist_free(q);
         return NULL;
     }
     return q;
+}
+
+int qlist_set_full_scan(struct qlist *q, int on)
+{
+    return jscan_set_schema(&q->js, on ? NULL : &list_schema);
+}
+
+uint64_t qlist_skipped_bytes(const struct qlist *q)
+{
+    return q->js.dropped;
 }
 
 int qlist_feed(struct qlist *q, const void *buf, size_t len)
@@ -283,9 +288,7 @@ void qlist_free(struct qlist *q)
 {
     if (!q)
         return;
-    yajl_alloc_funcs af = q->af;
-    jscan_fini(&q->js);
     if (q->q)
-        af.free(af.ctx, q->q);
-    af.free(af.ctx, q);
+        q->js.af.free(q->js.af.ctx, q->q);
+    jscan_parser_free(q);
 }

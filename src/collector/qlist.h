@@ -2,7 +2,9 @@
  * qlist: pure, chunk-fed streaming parser of GET /v1/query (a JSON array of
  * BasicQueryInfo), keeping only each element's queryId and state. The list
  * carries every query's full text, so it is streamed with the same caps as
- * the extractor. At most max_queries ids are kept; the rest are counted.
+ * the extractor, and by default only queryId and state ever reach yajl
+ * (qlist_set_full_scan). At most max_queries ids are kept; the rest are
+ * counted.
  *
  * Not thread-safe.
  */
@@ -20,8 +22,24 @@
 
 struct qlist;
 
+/* A new parser keeping at most max_queries queries; lim and alloc may be
+ * NULL (defaults). NULL when out of memory. */
 struct qlist *qlist_new(size_t max_queries, const struct extract_limits *lim,
                         const yajl_alloc_funcs *alloc);
+/*
+ * Before the first feed: on = 0 (the default) is the fast path, where the
+ * pre-scanner drops every member of an element other than queryId and state
+ * before yajl (scanned to its end: grammar, escapes, UTF-8, depth and token
+ * caps checked in constant memory); on = 1 hands every byte to yajl. Both
+ * give identical queries, counts and status on every document the full
+ * scan accepts, and the fast path refuses what the full scan refuses, with
+ * the one exception extract_set_full_scan describes (a fault beyond the
+ * first max_string bytes of a dropped string). Returns EXTRACT_OK,
+ * EXTRACT_ENOMEM, or EXTRACT_EINVAL after bytes were fed.
+ */
+int qlist_set_full_scan(struct qlist *q, int on);
+/* Bytes of dropped members that yajl never saw (0 with the full scan). */
+uint64_t qlist_skipped_bytes(const struct qlist *q);
 /* Feed/finish return enum extract_status codes. */
 int qlist_feed(struct qlist *q, const void *buf, size_t len);
 int qlist_finish(struct qlist *q);

@@ -50,3 +50,15 @@ endforeach()
 # trino-sim is defined in tests/sim (resolved at generate time, whatever the order)
 add_test(NAME parse_extract_fast_sim COMMAND test_extract_fast sim $<TARGET_FILE:trino-sim>)
 set_tests_properties(parse_extract_fast_sim PROPERTIES TIMEOUT 600)
+
+# The query-list parser's fast path (only queryId and state reach yajl)
+# against its full path: the list sample (whole, every chunk size, random
+# splits, key-shuffled, small caps) and hand-written and generated lists.
+add_executable(test_qlist_fast ${_tp}/test_qlist_fast.c)
+target_link_libraries(test_qlist_fast PRIVATE tbe_parse)
+target_include_directories(test_qlist_fast PRIVATE ${_tp})
+add_test(NAME parse_qlist_fast_synthetic COMMAND test_qlist_fast synthetic)
+add_test(NAME parse_qlist_fast_synthetic-list-trino480
+  COMMAND test_qlist_fast sample ${TBE_SAMPLES_DIR} synthetic-list-trino480.json)
+set_tests_properties(parse_qlist_fast_synthetic parse_qlist_fast_synthetic-list-trino480
+  PROPERTIES TIMEOUT 300)
