@@ -16,9 +16,10 @@ cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" >/dev/null
 status=0
 export LSAN_OPTIONS="suppressions=$build/tests/fuzz/lsan.supp"
 for t in "${targets[@]}"; do
-    seeds=$top/tests/fuzz/corpus/$t
-    [ -d "$seeds" ] || seeds=$top/tests/fuzz/corpus/${t#fuzz_}
-    [ -d "$seeds" ] || seeds=$top/tests/fuzz/corpus/fuzz_extract
+    base=${t%_diff}    # the differential targets share their parser's seeds
+    seeds=$top/tests/fuzz/corpus/$base
+    [ -d "$seeds" ] || seeds=$top/tests/fuzz/corpus/${base#fuzz_}
+    [ -d "$seeds" ] || { echo "fuzz: no seed corpus for $t" >&2; exit 1; }
     work=$(mktemp -d)
     log=$build/$t.log
     if "$build/tests/fuzz/$t" -max_total_time="$secs" -print_final_stats=1 \
