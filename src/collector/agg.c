@@ -230,7 +230,8 @@ static int cmp_worker(const void *x, const void *y)
 const struct agg_worker *agg_sorted(struct agg *a, size_t *ret_n)
 {
     if (!a->sorted) {
-        qsort(a->w, a->n, sizeof(*a->w), cmp_worker);
+        if (a->n > 1) /* qsort with a NULL base is undefined, even for 0 elements */
+            qsort(a->w, a->n, sizeof(*a->w), cmp_worker);
         rebuild_index(a);
         a->sorted = 1;
     }

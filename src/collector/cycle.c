@@ -439,7 +439,8 @@ static void on_podmap(struct cycle *c, const struct fetch_result *r)
     c->errors = promvec_skipped(c->pv);
     /* one record per IP: the first series of an IP wins (qsort is not stable,
      * so ties are broken by nothing; duplicates map one IP to one pod anyway) */
-    qsort(c->pods, c->npods, sizeof(*c->pods), pod_cmp);
+    if (c->npods > 1) /* an empty vector leaves pods NULL: qsort(NULL, 0) is undefined */
+        qsort(c->pods, c->npods, sizeof(*c->pods), pod_cmp);
     for (size_t i = 0; i < c->npods; i++)
         if (n == 0 || strcmp(c->pods[n - 1].ip, c->pods[i].ip) != 0)
             c->pods[n++] = c->pods[i];

@@ -221,7 +221,8 @@ static long build_series(const struct store *s, double now, struct ser **ret, st
             e->v[4] = w->running_tasks;
         }
     }
-    qsort(v, n, sizeof(*v), ser_cmp);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), ser_cmp);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (k > 0 && ser_cmp(&v[k - 1], &v[i]) == 0) {
@@ -458,7 +459,8 @@ static void render_unmapped(struct rbuf *b, const struct store *s, const struct 
            "Workers whose address is not in the pod map (pod label = the address).");
     for (size_t i = 0; i < s->ncoords && nr < STORE_MAX_COORDINATORS; i++)
         rels[nr++] = s->coords[i].release;
-    qsort(rels, nr, sizeof(rels[0]), str_ptr_cmp);
+    if (nr > 1)
+        qsort(rels, nr, sizeof(rels[0]), str_ptr_cmp);
     for (size_t i = 0; i < nr; i++) {
         uint64_t cnt = 0;
         if (i > 0 && strcmp(rels[i - 1], rels[i]) == 0)
@@ -509,7 +511,8 @@ int render_exposition(const struct store *s, const struct render_opts *o, double
     size_t nc = s->ncoords < STORE_MAX_COORDINATORS ? s->ncoords : STORE_MAX_COORDINATORS;
     for (size_t i = 0; i < nc; i++)
         cs[i] = &s->coords[i];
-    qsort(cs, nc, sizeof(cs[0]), coord_cmp);
+    if (nc > 1)
+        qsort(cs, nc, sizeof(cs[0]), coord_cmp);
     render_health(out, s, cs, now);
     if (s->params.pod_map_source == CONFIG_PM_PROMETHEUS)
         render_podmap(out, s, now);

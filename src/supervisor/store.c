@@ -505,7 +505,8 @@ int store_podmap_end(struct store *s, const struct msg_cycle_end *e, double now)
         return proto ? STORE_EPROTO : STORE_OK;
     }
     /* Sort by IP for lookups; of duplicate IPs the first in order wins. */
-    qsort(m->next, m->next_n, sizeof(*m->next), pod_cmp);
+    if (m->next_n > 1) /* an empty map may have no array: qsort(NULL, 0) is undefined */
+        qsort(m->next, m->next_n, sizeof(*m->next), pod_cmp);
     size_t k = 0;
     for (size_t i = 0; i < m->next_n; i++) {
         if (k > 0 && strcmp(m->next[k - 1].ip, m->next[i].ip) == 0) {
@@ -698,7 +699,8 @@ static long collect_unmapped(const struct store *s, const char *release, double 
             n++;
         }
     }
-    qsort(v, n, sizeof(*v), um_cmp);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), um_cmp);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (k == 0 || um_cmp(&v[k - 1], &v[i]) != 0)
@@ -790,7 +792,8 @@ int store_take_new_unmapped(struct store *s, double now, struct store_unmapped *
             !keep[nkeep - 1].release || !keep[nkeep - 1].key)
             goto nomem;
     }
-    qsort(keep, nkeep, sizeof(*keep), reported_cmp);
+    if (nkeep > 1)
+        qsort(keep, nkeep, sizeof(*keep), reported_cmp);
     reported_free(s);
     s->reported = keep;
     s->nreported = nkeep;
