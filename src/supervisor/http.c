@@ -335,12 +335,43 @@ unsigned http_port(const struct http *h)
     return n > 0 ? (unsigned)ports[0].port : 0;
 }
 
+static void *stop_thread(void *ctx)
+{
+    mg_stop(ctx);
+    return NULL;
+}
+
+/*
+ * mg_stop joins civetweb's threads; a thread stuck on a slow client could hold
+ * the shutdown past the promised 5 s, so it runs in a helper thread and is
+ * waited for at most HTTP_STOP_WAIT_MS. Past that the process exits anyway and
+ * the remaining state is left to the exit (nothing else may touch it).
+ */
 void http_stop(struct http *h)
 {
     if (!h)
         return;
-    if (h->ctx)
-        mg_stop(h->ctx);
+    if (h->ctx) {
+        pthread_t t;
+        struct timespec until;
+
+        if (pthread_create(&t, NULL, stop_thread, h->ctx) != 0) {
+            mg_stop(h->ctx);
+        } else {
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += HTTP_STOP_WAIT_MS / 1000;
+            until.tv_nsec += (long)(HTTP_STOP_WAIT_MS % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (pthread_timedjoin_np(t, NULL, &until) != 0) {
+                log_write(LOG_WARN, "web server threads did not stop in time; exiting anyway",
+                          NULL);
+                return;
+            }
+        }
+    }
     pages_put(h, h->cur);
     h->cur = NULL;
     pthread_mutex_destroy(&h->lock);

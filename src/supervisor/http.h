@@ -60,7 +60,14 @@ void http_heartbeat(struct http *h, uint64_t now_ms);
 /* The port actually bound (first listening socket), or 0. */
 unsigned http_port(const struct http *h);
 
-/* Stop civetweb (joins its threads) and free everything. NULL is fine. */
+/* How long http_stop waits for civetweb's threads before giving up on them. */
+#define HTTP_STOP_WAIT_MS 2000
+
+/*
+ * Stop civetweb (joins its threads, at most HTTP_STOP_WAIT_MS) and free
+ * everything. If the threads do not stop in time nothing is freed: call only
+ * on the way to exit. NULL is fine.
+ */
 void http_stop(struct http *h);
 
 /* Gzip src into a new malloc'd buffer (*ret, *ret_len). Returns 0 or -1. Pure. */
