@@ -203,51 +203,12 @@ static void check_golden(const struct golden *g, struct agg *a, const struct res
 
 /* ---- re-serialization with shuffled keys ---- */
 
-static void gen_value(yajl_gen g, yajl_val v, uint64_t *rng)
-{
-    if (YAJL_IS_OBJECT(v)) {
-        size_t n = v->u.object.len;
-        size_t *perm = malloc((n ? n : 1) * sizeof(*perm));
-        for (size_t i = 0; i < n; i++)
-            perm[i] = i;
-        for (size_t i = n; i > 1; i--) {
-            size_t j = (size_t)(tp_rand(rng) % i);
-            size_t t = perm[i - 1];
-            perm[i - 1] = perm[j];
-            perm[j] = t;
-        }
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < n; i++) {
-            const char *k = v->u.object.keys[perm[i]];
-            yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-            gen_value(g, v->u.object.values[perm[i]], rng);
-        }
-        yajl_gen_map_close(g);
-        free(perm);
-    } else if (YAJL_IS_ARRAY(v)) {
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            gen_value(g, v->u.array.values[i], rng);
-        yajl_gen_array_close(g);
-    } else if (YAJL_IS_STRING(v)) {
-        yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-    } else if (YAJL_IS_NUMBER(v)) {
-        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    } else if (YAJL_IS_TRUE(v)) {
-        yajl_gen_bool(g, 1);
-    } else if (YAJL_IS_FALSE(v)) {
-        yajl_gen_bool(g, 0);
-    } else {
-        yajl_gen_null(g);
-    }
-}
-
 static char *reserialize(yajl_val tree, int pretty, uint64_t seed, size_t *ret_len)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_beautify, pretty);
     uint64_t rng = seed;
-    gen_value(g, tree, &rng);
+    tp_gen_shuffled(g, tree, &rng);
     const unsigned char *buf;
     size_t len;
     yajl_gen_get_buf(g, &buf, &len);
@@ -571,23 +532,6 @@ static void test_truncation(void)
     agg_free(a);
 }
 
-/* Generated streams: deep nesting, a 100 MB string, a huge number. */
-static void feed_gen(struct extract *x, const char *pat, size_t patlen, size_t total, int *rc)
-{
-    char buf[65521]; /* a prime: chunk edges fall everywhere in the pattern */
-    size_t fill = 0;
-    while (fill + patlen <= sizeof(buf)) {
-        memcpy(buf + fill, pat, patlen);
-        fill += patlen;
-    }
-    size_t done = 0;
-    while (done < total && *rc == EXTRACT_OK) {
-        size_t n = total - done < fill ? total - done : fill;
-        *rc = extract_feed(x, buf, n);
-        done += n;
-    }
-}
-
 static void test_streams(void)
 {
     struct tp_counter c = {0};
@@ -601,7 +545,7 @@ static void test_streams(void)
         c.peak = 0;
         struct extract *x = extract_new(a, NULL, &f);
         rc = extract_feed(x, "{\"a\":", 5);
-        feed_gen(x, deep[i], strlen(deep[i]), 1000000 * strlen(deep[i]), &rc);
+        tp_feed_repeated(x, deep[i], strlen(deep[i]), 1000000 * strlen(deep[i]), &rc);
         if (rc == EXTRACT_OK)
             rc = extract_finish(x);
         CHECK(rc == EXTRACT_EDEPTH && strstr(extract_error(x), "at byte"), "deep %d: %d %s", i, rc,
@@ -624,8 +568,8 @@ static void test_streams(void)
     struct extract *x = extract_new(a, NULL, &f);
     rc = extract_feed(x, head, strlen(head));
     /* a whole number of patterns, so the string stays valid */
-    feed_gen(x, pat, sizeof(pat) - 1, ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1),
-             &rc);
+    tp_feed_repeated(x, pat, sizeof(pat) - 1,
+                     ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1), &rc);
     if (rc == EXTRACT_OK)
         rc = extract_feed(x, "end", 3);
     if (rc == EXTRACT_OK)
@@ -648,7 +592,7 @@ static void test_streams(void)
         c.peak = 0;
         x = extract_new(a, NULL, &f);
         rc = extract_feed(x, heads[i], strlen(heads[i]));
-        feed_gen(x, "7", 1, (size_t)10 << 20, &rc);
+        tp_feed_repeated(x, "7", 1, (size_t)10 << 20, &rc);
         if (rc == EXTRACT_OK)
             rc = extract_finish(x);
         CHECK(rc == EXTRACT_ETOKEN, "huge token %d: %d %s", i, rc, extract_error(x));

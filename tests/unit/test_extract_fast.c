@@ -127,44 +127,6 @@ static void diff_doc(const char *name, const char *doc, size_t len, int nrand, i
             len, ref.rc, ref.n, got.skipped);
 }
 
-/* ---- key-shuffled re-serialization (as test_extract) ---- */
-
-static void gen_value(yajl_gen g, yajl_val v, uint64_t *rng)
-{
-    if (YAJL_IS_OBJECT(v)) {
-        size_t n = v->u.object.len;
-        size_t *perm = malloc((n ? n : 1) * sizeof(*perm));
-        for (size_t i = 0; i < n; i++)
-            perm[i] = i;
-        for (size_t i = n; i > 1; i--) {
-            size_t j = (size_t)(tp_rand(rng) % i), t = perm[i - 1];
-            perm[i - 1] = perm[j];
-            perm[j] = t;
-        }
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < n; i++) {
-            const char *k = v->u.object.keys[perm[i]];
-            yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-            gen_value(g, v->u.object.values[perm[i]], rng);
-        }
-        yajl_gen_map_close(g);
-        free(perm);
-    } else if (YAJL_IS_ARRAY(v)) {
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            gen_value(g, v->u.array.values[i], rng);
-        yajl_gen_array_close(g);
-    } else if (YAJL_IS_STRING(v)) {
-        yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-    } else if (YAJL_IS_NUMBER(v)) {
-        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-        yajl_gen_bool(g, YAJL_IS_TRUE(v));
-    } else {
-        yajl_gen_null(g);
-    }
-}
-
 static void diff_variants(const char *name, const char *doc, int nrand)
 {
     char errbuf[256], what[300];
@@ -176,7 +138,7 @@ static void diff_variants(const char *name, const char *doc, int nrand)
         yajl_gen g = yajl_gen_alloc(NULL);
         yajl_gen_config(g, yajl_gen_beautify, v & 1);
         uint64_t rng = 2000 + (uint64_t)v;
-        gen_value(g, tree, &rng);
+        tp_gen_shuffled(g, tree, &rng);
         const unsigned char *buf;
         size_t len;
         yajl_gen_get_buf(g, &buf, &len);
@@ -342,23 +304,6 @@ static void test_synthetic(void)
     both("long keys", doc, EXTRACT_OK);
 }
 
-/* Caps inside dropped values, fed as streams: depth, a 100 MB string, a huge number. */
-static void feed_gen(struct extract *x, const char *pat, size_t patlen, size_t total, int *rc)
-{
-    char buf[65521];
-    size_t fill = 0;
-    while (fill + patlen <= sizeof(buf)) {
-        memcpy(buf + fill, pat, patlen);
-        fill += patlen;
-    }
-    size_t done = 0;
-    while (done < total && *rc == EXTRACT_OK) {
-        size_t n = total - done < fill ? total - done : fill;
-        *rc = extract_feed(x, buf, n);
-        done += n;
-    }
-}
-
 static void test_caps(void)
 {
     struct tp_counter c = {0};
@@ -370,7 +315,7 @@ static void test_caps(void)
         c.peak = 0;
         struct extract *x = extract_new(a, NULL, &f);
         rc = extract_feed(x, "{\"a\":", 5);
-        feed_gen(x, deep[i], strlen(deep[i]), 1000000 * strlen(deep[i]), &rc);
+        tp_feed_repeated(x, deep[i], strlen(deep[i]), 1000000 * strlen(deep[i]), &rc);
         if (rc == EXTRACT_OK)
             rc = extract_finish(x);
         CHECK(rc == EXTRACT_EDEPTH, "deep dropped %d: %d %s", i, rc, extract_error(x));
@@ -399,8 +344,8 @@ static void test_caps(void)
     struct extract *x = extract_new(a, NULL, &f);
     rc = extract_feed(x, "{\"query\":\"", 10);
     static const char pat[] = "abc\\\"\\u00e9\xc3\xa9 ";
-    feed_gen(x, pat, sizeof(pat) - 1, ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1),
-             &rc);
+    tp_feed_repeated(x, pat, sizeof(pat) - 1,
+                     ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1), &rc);
     if (rc == EXTRACT_OK)
         rc = extract_feed(x, "\",\"state\":\"RUNNING\"}", 20);
     if (rc == EXTRACT_OK)
@@ -420,7 +365,7 @@ static void test_caps(void)
         c.peak = 0;
         x = extract_new(a, NULL, &f);
         rc = extract_feed(x, heads[i], strlen(heads[i]));
-        feed_gen(x, "7", 1, (size_t)10 << 20, &rc);
+        tp_feed_repeated(x, "7", 1, (size_t)10 << 20, &rc);
         if (rc == EXTRACT_OK)
             rc = extract_finish(x);
         CHECK(rc == EXTRACT_ETOKEN, "huge dropped token %d: %d %s", i, rc, extract_error(x));

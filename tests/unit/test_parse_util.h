@@ -1,7 +1,8 @@
 /*
  * test_parse_util: helpers shared by the parser unit tests (header-only):
- * a check macro, a counting allocator for yajl_alloc_funcs, a seeded PRNG
- * and a whole-file reader for the read-only samples.
+ * a check macro, a counting allocator for yajl_alloc_funcs, a seeded PRNG,
+ * a whole-file reader for the read-only samples, a key-shuffling
+ * re-serializer and a feeder of long generated streams.
  */
 #ifndef TBE_TEST_PARSE_UTIL_H
 #define TBE_TEST_PARSE_UTIL_H
@@ -12,6 +13,10 @@
 #include <string.h>
 
 #include <yajl/yajl_common.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "extract.h"
 
 static int tp_failures;
 
@@ -126,6 +131,65 @@ static inline char *tp_read_file(const char *path, size_t *ret_len)
     buf[n] = 0;
     *ret_len = n;
     return buf;
+}
+
+/* Re-emit a parsed tree with every object's keys in a seeded random order. */
+static inline void tp_gen_shuffled(yajl_gen g, yajl_val v, uint64_t *rng)
+{
+    if (YAJL_IS_OBJECT(v)) {
+        size_t n = v->u.object.len;
+        size_t *perm = malloc((n ? n : 1) * sizeof(*perm));
+        for (size_t i = 0; i < n; i++)
+            perm[i] = i;
+        for (size_t i = n; i > 1; i--) {
+            size_t j = (size_t)(tp_rand(rng) % i), t = perm[i - 1];
+            perm[i - 1] = perm[j];
+            perm[j] = t;
+        }
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < n; i++) {
+            const char *k = v->u.object.keys[perm[i]];
+            yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+            tp_gen_shuffled(g, v->u.object.values[perm[i]], rng);
+        }
+        yajl_gen_map_close(g);
+        free(perm);
+    } else if (YAJL_IS_ARRAY(v)) {
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < v->u.array.len; i++)
+            tp_gen_shuffled(g, v->u.array.values[i], rng);
+        yajl_gen_array_close(g);
+    } else if (YAJL_IS_STRING(v)) {
+        yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+    } else if (YAJL_IS_NUMBER(v)) {
+        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+    } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+        yajl_gen_bool(g, YAJL_IS_TRUE(v));
+    } else {
+        yajl_gen_null(g);
+    }
+}
+
+/*
+ * Feed total bytes of pat repeated to x, in chunks of a prime size so that
+ * chunk edges fall everywhere in the pattern; stops at the first error (*rc).
+ * The stream is never held whole.
+ */
+static inline void tp_feed_repeated(struct extract *x, const char *pat, size_t patlen, size_t total,
+                                    int *rc)
+{
+    static char buf[65521];
+    size_t fill = 0, done = 0;
+
+    while (fill + patlen <= sizeof(buf)) {
+        memcpy(buf + fill, pat, patlen);
+        fill += patlen;
+    }
+    while (done < total && *rc == EXTRACT_OK) {
+        size_t n = total - done < fill ? total - done : fill;
+        *rc = extract_feed(x, buf, n);
+        done += n;
+    }
 }
 
 #endif

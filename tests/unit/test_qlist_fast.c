@@ -159,44 +159,6 @@ static void both(const char *name, const char *doc, int want)
     both_lim(name, doc, 1000, NULL, want);
 }
 
-/* ---- key-shuffled re-serialization ---- */
-
-static void gen_value(yajl_gen g, yajl_val v, uint64_t *rng)
-{
-    if (YAJL_IS_OBJECT(v)) {
-        size_t n = v->u.object.len;
-        size_t *perm = malloc((n ? n : 1) * sizeof(*perm));
-        for (size_t i = 0; i < n; i++)
-            perm[i] = i;
-        for (size_t i = n; i > 1; i--) {
-            size_t j = (size_t)(tp_rand(rng) % i), t = perm[i - 1];
-            perm[i - 1] = perm[j];
-            perm[j] = t;
-        }
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < n; i++) {
-            const char *k = v->u.object.keys[perm[i]];
-            yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-            gen_value(g, v->u.object.values[perm[i]], rng);
-        }
-        yajl_gen_map_close(g);
-        free(perm);
-    } else if (YAJL_IS_ARRAY(v)) {
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            gen_value(g, v->u.array.values[i], rng);
-        yajl_gen_array_close(g);
-    } else if (YAJL_IS_STRING(v)) {
-        yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-    } else if (YAJL_IS_NUMBER(v)) {
-        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-        yajl_gen_bool(g, YAJL_IS_TRUE(v));
-    } else {
-        yajl_gen_null(g);
-    }
-}
-
 static int test_sample(const char *dir, const char *file)
 {
     char path[4096], what[300], errbuf[256];
@@ -224,7 +186,7 @@ static int test_sample(const char *dir, const char *file)
         yajl_gen g = yajl_gen_alloc(NULL);
         yajl_gen_config(g, yajl_gen_beautify, v & 1);
         uint64_t rng = 3000 + (uint64_t)v;
-        gen_value(g, tree, &rng);
+        tp_gen_shuffled(g, tree, &rng);
         const unsigned char *buf;
         size_t blen;
         yajl_gen_get_buf(g, &buf, &blen);
@@ -527,7 +489,8 @@ static void test_invalid(void)
 }
 
 /* A 100 MB query text and deep nesting in dropped members: constant memory. */
-static void feed_gen(struct qlist *q, const char *pat, size_t patlen, size_t total, int *rc)
+static void feed_list_repeated(struct qlist *q, const char *pat, size_t patlen, size_t total,
+                               int *rc)
 {
     static char buf[65521];
     size_t fill = 0;
@@ -551,8 +514,8 @@ static void test_streams(void)
     const char *head = "[{\"queryId\":\"a\",\"query\":\"", *tail = "\",\"state\":\"RUNNING\"}]";
     int rc = qlist_feed(q, head, strlen(head));
     static const char pat[] = "abc\\\"\\u00e9\xc3\xa9 ";
-    feed_gen(q, pat, sizeof(pat) - 1, ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1),
-             &rc);
+    feed_list_repeated(q, pat, sizeof(pat) - 1,
+                       ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1), &rc);
     if (rc == EXTRACT_OK)
         rc = qlist_feed(q, tail, strlen(tail));
     if (rc == EXTRACT_OK)
@@ -569,7 +532,7 @@ static void test_streams(void)
         c.peak = 0;
         q = qlist_new(10, NULL, &f);
         rc = qlist_feed(q, "[{\"session\":", 12);
-        feed_gen(q, deep[i], strlen(deep[i]), 100000 * strlen(deep[i]), &rc);
+        feed_list_repeated(q, deep[i], strlen(deep[i]), 100000 * strlen(deep[i]), &rc);
         if (rc == EXTRACT_OK)
             rc = qlist_finish(q);
         CHECK(rc == EXTRACT_EDEPTH, "deep %d: %d %s", i, rc, qlist_error(q));
