@@ -99,7 +99,15 @@ def stop_all():
 atexit.register(stop_all)
 
 
+def reached(what):
+    """Record a condition that a wait_for just established (wait_for fails the
+    test itself when the condition is not reached in time)."""
+    return check(True, what)
+
+
 def wait_for(fn, timeout=30.0, interval=0.1, what="condition"):
+    """Poll fn until it returns a true value and return it. On timeout the
+    failure is recorded as a check and TimeoutError ends the test (non-zero)."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -110,6 +118,7 @@ def wait_for(fn, timeout=30.0, interval=0.1, what="condition"):
         except Exception as e:  # not up yet
             last = e
         time.sleep(interval)
+    check(False, "in time (%.0f s): %s" % (timeout, what))
     raise TimeoutError("timed out waiting for %s (last: %r)" % (what, last))
 
 
