@@ -7,9 +7,7 @@ cd "$top"
 bash scripts/setup.sh --build
 BUILD_DIR=$top/build bash scripts/build.sh
 
-sim="$top/build/bin/trino-sim"
-[ -x "$sim" ] || sim=$(find "$top/build" -name trino-sim -type f -perm -u+x | head -n1)
-"$sim" --listen 127.0.0.1:18080 --queries 6 --workers 4 --stages 3 &
+"$top/build/bin/trino-sim" --listen 127.0.0.1:18080 --queries 6 --workers 4 --stages 3 &
 sim_pid=$!
 trap 'kill $sim_pid 2>/dev/null; wait $sim_pid 2>/dev/null || true' EXIT
 

@@ -34,12 +34,12 @@ run_ctest() {
 }
 
 echo "== build and test =="
-BUILD_DIR=$top/build bash scripts/build.sh
+BUILD_DIR=$top/build bash scripts/build.sh -DTBE_BUILD_TESTS=ON
 run_ctest build --timeout 600
 
 if [ "${TBE_QUICK:-0}" != 1 ]; then
     echo "== sanitizer build (ASan + UBSan) =="
-    BUILD_DIR=$top/build-asan bash scripts/build.sh -DTBE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    BUILD_DIR=$top/build-asan bash scripts/build.sh -DTBE_BUILD_TESTS=ON -DTBE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_ctest build-asan --timeout 900 -LE 'no-sanitize|bench'
 
