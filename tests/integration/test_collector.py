@@ -2,11 +2,15 @@
 """Collector-only black-box tests: the real trino-buffer-collector binary, driven
 the way the supervisor drives it (a SOCK_SEQPACKET socketpair on fd 3, a CONFIG
 packet encoded by tbe-msgtool with the real msg.c), against a fake coordinator
-served from this script on 127.0.0.1 (bodies are the shared samples, read in
-place, never copied). Records are decoded by `tbe-msgtool decode` (msg_decode,
+served from this script on 127.0.0.1 (bodies are QueryInfo documents read
+from DOCS_DIR: the fixtures in tests/data/extract, or the reference samples in
+the conformance suite; the truth is each document's golden `--parse` table in
+GOLDENS_DIR). Records are decoded by `tbe-msgtool decode` (msg_decode,
 so every packet the collector sends is also checked against the protocol).
 
-usage: test_collector.py COLLECTOR MSGTOOL SAMPLES_DIR [CASE...]
+usage: test_collector.py COLLECTOR MSGTOOL DOCS_DIR GOLDENS_DIR FLAT NESTED UNSUPPORTED [CASE...]
+FLAT and NESTED are documents of the two layouts with disjoint workers, NESTED
+having more workers than FLAT; UNSUPPORTED is one the extractor must refuse.
 With TBE_SIM=<trino-sim binary> in the environment, case `sim` also runs the
 collector against the coordinator simulator and checks its /sim/expected truth.
 """
@@ -24,28 +28,26 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-COLLECTOR, MSGTOOL, SAMPLES = (os.path.abspath(a) for a in sys.argv[1:4])
-ONLY = sys.argv[4:]
+COLLECTOR, MSGTOOL, DOCS, GOLDENS = (os.path.abspath(a) for a in sys.argv[1:5])
+FLAT, NESTED, PRESTODB = sys.argv[5:8]
+ONLY = sys.argv[8:]
 
-FLAT = "synthetic-flat-trino480-running.json"
-NESTED = "synthetic-nested-trino397-explain-analyze-running.json"
-PRESTODB = "real-prestodb0286-finished.json"
-BIG = "real-trino448-finished-nested.json"
 
-# samples/README.md truth: node -> (bytes, pages, active, sent, unfinished tasks), address
-TRUTH = {
-    FLAT: {
-        "trino-worker-0": ((24330240, 27, 1, 504, 1), "10.1.2.3:8080"),
-        "trino-worker-1": ((60211200, 66, 2, 1968, 2), "10.1.2.4:8080"),
-        "trino-worker-2": ((0, 0, 0, 496, 0), "10.1.2.5:8080"),
-    },
-    NESTED: {
-        "coordinator-0": ((0, 0, 1, 0, 1), "10.20.0.10:8080"),
-        "worker-a": ((2424832, 2, 1, 45, 1), "10.20.0.11:8080"),
-        "worker-b": ((3637248, 3, 1, 47, 1), "10.20.0.12:8080"),
-        "worker-c": ((0, 0, 1, 0, 1), "10.20.0.13:8080"),
-    },
-}
+def golden(name):
+    """node -> ((bytes, pages, active, sent, unfinished tasks), address) from the
+    document's golden `--parse` table."""
+    stem = name[:-5] if name.endswith(".json") else name
+    truth = {}
+    with open(os.path.join(GOLDENS, stem + ".tsv")) as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+    for r in rows[1:]:
+        truth[r[0]] = (tuple(int(v) for v in r[2:7]), r[1])
+    return truth
+
+
+TRUTH = {FLAT: golden(FLAT), NESTED: golden(NESTED)}
+assert not set(TRUTH[FLAT]) & set(TRUTH[NESTED]), "FLAT and NESTED must have disjoint workers"
+assert len(TRUTH[NESTED]) > len(TRUTH[FLAT]) > 0, "NESTED needs more workers than FLAT"
 
 FAILS = []
 PASSES = [0]
@@ -62,7 +64,7 @@ def check(cond, what):
 
 
 def sample(name):
-    with open(os.path.join(SAMPLES, name), "rb") as f:
+    with open(os.path.join(DOCS, name), "rb") as f:
         return f.read()
 
 
@@ -253,14 +255,22 @@ def expect_workers(workers, files, what):
             want[node] = (nums, addr)
     got = {w["node_id"]: ((w["buffered_bytes"], w["buffered_pages"], w["active_buffers"],
                            w["pages_sent"], w["running_tasks"]), w["address"]) for w in workers}
-    ok = check(got == want, "%s: worker records equal the samples' truth" % what)
+    ok = check(got == want, "%s: worker records equal the golden truth" % what)
     if not ok:
         print("   got ", got, "\n   want", want)
     check([w["node_id"] for w in workers] == sorted(w["node_id"] for w in workers),
           "%s: workers sorted by node id" % what)
 
 
-Q1, Q2, Q3 = "20261124_093015_00042_x7k2m", "20220926_101529_00317_q4wzk", "20261124_093051_00043_x7k2m"
+def golden_query_id(name):
+    with open(os.path.join(GOLDENS, name[:-5] + ".tsv")) as f:
+        for line in f:
+            if line.startswith("# query_id "):
+                return line.split()[2]
+    raise SystemExit("%s: the golden needs a '# query_id' line" % name)
+
+
+Q1, Q2, Q3 = golden_query_id(FLAT), golden_query_id(NESTED), "20261129_090000_00001_queue"
 
 
 def base_args(coord, *more):
@@ -279,9 +289,10 @@ def case_happy():
     check(begin is not None and begin["seq"] == 1 and
           abs(begin["start_unix_ms"] - time.time() * 1000) < 10000, "happy: CYCLE_BEGIN seq 1, now")
     expect_workers(workers, [FLAT, NESTED], "happy")
-    check(end is not None and end["status"] == 0 and end["records"] == 7 and
+    nrec = len(TRUTH[FLAT]) + len(TRUTH[NESTED])
+    check(end is not None and end["status"] == 0 and end["records"] == nrec and
           end["running_queries"] == 2 and end["query_errors"] == 0 and end["error"] == "",
-          "happy: CYCLE_END status 0, 7 records, 2 running, 0 errors (%r)" % end)
+          "happy: CYCLE_END status 0, %d records, 2 running, 0 errors (%r)" % (nrec, end))
     want_bytes = sum(c.served.values())
     check(end is not None and end["parsed_bytes"] == want_bytes,
           "happy: parsed_bytes = body bytes served (%s vs %d)" % (end and end["parsed_bytes"], want_bytes))
@@ -366,10 +377,10 @@ def case_query_errors():
 def case_caps():
     c = Coord()
     c.queries = [(Q1, "RUNNING", FLAT), (Q2, "RUNNING", NESTED), ("q3", "RUNNING", NESTED)]
-    r = Run(base_args(c, "--max-queries", "2", "--max-workers", "3"))
+    r = Run(base_args(c, "--max-queries", "2", "--max-workers", str(len(TRUTH[FLAT]))))
     _, workers, end = r.cycle()
     check(r.wait() == 65, "caps: exit 65")
-    # Q1 (3 workers) fits; Q2 (4 workers) is over max_workers; q3 is over max_queries:
+    # Q1 (FLAT) fits; Q2 (NESTED, more workers) is over max_workers; q3 is over max_queries:
     # their workers are unknown, so the cycle fails rather than publish a partial view.
     check(workers == [], "caps: no partial WORKER records")
     check(end and end["running_queries"] == 3 and end["query_errors"] == 2,
@@ -478,8 +489,8 @@ def case_timeout_and_concurrency():
     check(c.max_inflight == 2, "concurrency: at most (and up to) 2 transfers in flight (max %d)" % c.max_inflight)
     check(0.85 < took < 3, "concurrency: 6 x 0.3 s at 2 at a time takes ~0.9 s (%.2f)" % took)
     got = {w["node_id"]: w["pages_sent"] for w in workers}
-    check(got == {"trino-worker-0": 6 * 504, "trino-worker-1": 6 * 1968, "trino-worker-2": 6 * 496},
-          "concurrency: six queries summed per worker (%r)" % got)
+    want = {n: min(6 * nums[3], 2**64 - 1) for n, (nums, _) in TRUTH[FLAT].items()}
+    check(got == want, "concurrency: six queries summed per worker, saturating (%r)" % got)
     r.close()
     c.close()
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """HTTP self-test of trino-sim: list (state filters, 400), detail, 410, auth
 modes, runtime control, every fault, /sim/expected, /sim/stats, per-worker
-/metrics, samples, and a clean SIGTERM shutdown (exit 0).
-Usage: check_http.py TRINO_SIM SAMPLES_DIR"""
+/metrics, documents served from a folder (--samples: the fixtures in
+tests/data/extract, or the reference samples in the conformance suite), and a
+clean SIGTERM shutdown (exit 0).
+Usage: check_http.py TRINO_SIM DOCS_DIR"""
 import base64
 import http.client
 import json
@@ -107,9 +109,11 @@ def test_basic(sim, samples):
             check(st == 200 and doc["queryId"] == qid and doc["state"] == "RUNNING", "detail " + qid)
         sample_ids = [i for i in ids if i not in gen_ids]
         check(len(sample_ids) >= 5, "samples listed as RUNNING: %s" % sample_ids)
-        st, body, _ = s.get("/v1/query/20261124_093015_00042_x7k2m")
-        with open(os.path.join(samples, "synthetic-flat-trino480-running.json"), "rb") as f:
-            check(st == 200 and body == f.read(), "sample served byte for byte")
+        name = sorted(f for f in os.listdir(samples) if f.endswith(".json") and "flat" in f)[0]
+        with open(os.path.join(samples, name), "rb") as f:
+            data = f.read()
+        st, body, _ = s.get("/v1/query/" + json.loads(data)["queryId"])
+        check(st == 200 and body == data, "document %s served byte for byte" % name)
         st, _, _ = s.get("/v1/query/20991231_000000_00000_zzzzz")
         check(st == 410, "unknown id -> 410 (got %d)" % st)
         st, _, _ = s.get("/v1/query/../../etc/passwd")

@@ -1,5 +1,5 @@
 /*
- * test_parsecli: the `--parse` table printer: exact output for two samples,
+ * test_parsecli: the `--parse` table printer: exact output for two fixtures,
  * exit status 65 and the "<name>: <error>" line for unusable documents.
  */
 #include <stdio.h>
@@ -27,51 +27,59 @@ static int run(const char *path, const char *name, char *out, size_t outcap, cha
     return rc;
 }
 
+/* The golden table of tests/data/extract/NAME.tsv without its comment lines. */
+static void golden_table(const char *dir, const char *name, char *want, size_t cap)
+{
+    char path[4096], line[1024];
+    snprintf(path, sizeof(path), "%s/extract/%s.tsv", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(1);
+    }
+    size_t n = 0;
+    want[0] = 0;
+    while (fgets(line, sizeof(line), f))
+        if (line[0] != '#')
+            n += (size_t)snprintf(want + n, cap - n, "%s", line);
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: test_parsecli SAMPLES_DIR\n");
+        fprintf(stderr, "usage: test_parsecli DATA_DIR (tests/data)\n");
         return 2;
     }
-    char path[4096], out[4096], err[1024];
+    const char *dir = argv[1];
+    char path[4096], out[4096], err[1024], want[4096];
     const char *hdr =
         "node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\t"
         "running_tasks\n";
-    char want[4096];
 
-    snprintf(path, sizeof(path), "%s/synthetic-flat-trino480-running.json", argv[1]);
+    snprintf(path, sizeof(path), "%s/extract/flat-running.json", dir);
     int rc = run(path, "flat.json", out, sizeof(out), err, sizeof(err));
-    snprintf(want, sizeof(want),
-             "%strino-worker-0\t10.1.2.3:8080\t24330240\t27\t1\t504\t1\n"
-             "trino-worker-1\t10.1.2.4:8080\t60211200\t66\t2\t1968\t2\n"
-             "trino-worker-2\t10.1.2.5:8080\t0\t0\t0\t496\t0\n",
-             hdr);
+    golden_table(dir, "flat-running", want, sizeof(want));
     CHECK(rc == 0 && strcmp(out, want) == 0 && err[0] == 0, "flat: rc %d out:\n%s err: %s", rc, out,
           err);
 
-    snprintf(path, sizeof(path), "%s/synthetic-nested-trino397-explain-analyze-running.json",
-             argv[1]);
+    snprintf(path, sizeof(path), "%s/extract/nested-explain-analyze.json", dir);
     rc = run(path, "-", out, sizeof(out), err, sizeof(err));
-    snprintf(want, sizeof(want),
-             "%scoordinator-0\t10.20.0.10:8080\t0\t0\t1\t0\t1\n"
-             "worker-a\t10.20.0.11:8080\t2424832\t2\t1\t45\t1\n"
-             "worker-b\t10.20.0.12:8080\t3637248\t3\t1\t47\t1\n"
-             "worker-c\t10.20.0.13:8080\t0\t0\t1\t0\t1\n",
-             hdr);
+    golden_table(dir, "nested-explain-analyze", want, sizeof(want));
     CHECK(rc == 0 && strcmp(out, want) == 0, "nested: rc %d out:\n%s", rc, out);
 
-    snprintf(path, sizeof(path), "%s/real-prestodb0286-failed-nostages.json", argv[1]);
+    snprintf(path, sizeof(path), "%s/extract/failed-no-stages.json", dir);
     rc = run(path, "nostages", out, sizeof(out), err, sizeof(err));
     CHECK(rc == 0 && strcmp(out, hdr) == 0, "no stages: rc %d out %s", rc, out);
 
-    snprintf(path, sizeof(path), "%s/real-prestodb0286-finished.json", argv[1]);
+    snprintf(path, sizeof(path), "%s/extract/unsupported-prestodb-attempts.json", dir);
     rc = run(path, "prestodb.json", out, sizeof(out), err, sizeof(err));
     CHECK(rc == 65 && out[0] == 0 &&
               strncmp(err, "prestodb.json: unsupported layout: prestodb", 43) == 0 &&
               strstr(err, "at byte "),
           "prestodb: rc %d err %s", rc, err);
 
-    snprintf(path, sizeof(path), "%s/synthetic-list-trino480.json", argv[1]);
+    snprintf(path, sizeof(path), "%s/qlist/list.json", dir);
     rc = run(path, "list.json", out, sizeof(out), err, sizeof(err));
     CHECK(rc == 65 && out[0] == 0 && strncmp(err, "list.json: ", 11) == 0, "list: rc %d err %s", rc,
           err);

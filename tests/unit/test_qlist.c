@@ -1,5 +1,7 @@
 /*
- * test_qlist: the GET /v1/query parser on the list sample and on small
+ * test_qlist: the GET /v1/query parser on a list document with its golden
+ * "queryId<TAB>state" file (tests/data/qlist, or the reference sample in the
+ * conformance suite) and on small
  * hand-written documents (escapes, nested decoys, caps, errors), each fed at
  * every chunk size.
  */
@@ -57,29 +59,33 @@ static void check_str(const char *doc, size_t max, const struct extract_limits *
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_qlist SAMPLES_DIR\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_qlist LIST.json LIST.tsv\n");
         return 2;
     }
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/synthetic-list-trino480.json", argv[1]);
+    /* the list document and its golden "queryId<TAB>state" lines (three of them) */
     size_t len;
-    char *doc = tp_read_file(path, &len);
-    struct want sample = {0,
-                          3,
-                          {"20261124_093015_00042_x7k2m", "20261124_093051_00043_x7k2m",
-                           "20261124_092907_00039_x7k2m"},
-                          {"RUNNING", "QUEUED", "FAILED"},
-                          0,
-                          0};
-    check_doc(doc, len, 100, NULL, &sample, "sample");
+    char *doc = tp_read_file(argv[1], &len);
+    static char ids[4][128], states[4][64];
+    struct want sample = {0, 0, {NULL}, {NULL}, 0, 0};
+    FILE *gf = fopen(argv[2], "r");
+    CHECK(gf != NULL, "cannot open %s", argv[2]);
+    while (gf && sample.n < 4 && fscanf(gf, "%127s %63s", ids[sample.n], states[sample.n]) == 2) {
+        sample.ids[sample.n] = ids[sample.n];
+        sample.states[sample.n] = states[sample.n];
+        sample.n++;
+    }
+    if (gf)
+        fclose(gf);
+    CHECK(sample.n == 3, "%s: want 3 golden queries, got %zu", argv[2], sample.n);
+    check_doc(doc, len, 100, NULL, &sample, "list");
     /* the query texts are longer than 16 bytes: cut by the scanner, ids intact */
     struct extract_limits small = {0, 40, 0};
-    check_doc(doc, len, 100, &small, &sample, "sample, 40-byte strings");
+    check_doc(doc, len, 100, &small, &sample, "list, 40-byte strings");
     struct want two = sample;
     two.n = 2;
     two.overflow = 1;
-    check_doc(doc, len, 2, NULL, &two, "sample, max 2");
+    check_doc(doc, len, 2, NULL, &two, "list, max 2");
     free(doc);
 
     struct want w1 = {0, 2, {"q1", "q\"2"}, {"RUNNING", ""}, 0, 0};
