@@ -3,6 +3,8 @@
 #   scripts/test.sh                 normal build, ASan+UBSan build, bounded fuzzing
 #   TBE_QUICK=1 scripts/test.sh     normal build only
 #   FUZZ_SECONDS=60 scripts/test.sh longer fuzz runs (default 20 s per target)
+#   TBE_SAMPLES_DIR=DIR scripts/test.sh   the conformance suite's reference documents
+#                                   (default: ../shared/samples beside the clone, if present)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -33,13 +35,19 @@ run_ctest() {
     failed=$((failed + fails))
 }
 
+# The test tree, and the conformance suite's samples when a folder is named.
+cmake_args=(-DTBE_BUILD_TESTS=ON)
+if [ -n "${TBE_SAMPLES_DIR:-}" ]; then
+    cmake_args+=("-DTBE_SAMPLES_DIR=$(cd "$TBE_SAMPLES_DIR" && pwd)")
+fi
+
 echo "== build and test =="
-BUILD_DIR=$top/build bash scripts/build.sh -DTBE_BUILD_TESTS=ON
+BUILD_DIR=$top/build bash scripts/build.sh "${cmake_args[@]}"
 run_ctest build --timeout 600
 
 if [ "${TBE_QUICK:-0}" != 1 ]; then
     echo "== sanitizer build (ASan + UBSan) =="
-    BUILD_DIR=$top/build-asan bash scripts/build.sh -DTBE_BUILD_TESTS=ON -DTBE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    BUILD_DIR=$top/build-asan bash scripts/build.sh "${cmake_args[@]}" -DTBE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_ctest build-asan --timeout 900 -LE 'no-sanitize|bench'
 
