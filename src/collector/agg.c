@@ -22,11 +22,6 @@ struct agg {
     int sorted;
 };
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 static size_t hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -168,16 +163,17 @@ int agg_add_task(struct agg *a, const struct agg_task *t)
         return rc;
     if (!w->address[0] && t->address[0])
         memcpy(w->address, t->address, strlen(t->address) + 1);
+    struct wcount c = {{0}};
     if (t->has_buffers) {
         if (!t->buffer_terminal) {
-            w->buffered_bytes = sat_add(w->buffered_bytes, t->buffered_bytes);
-            w->buffered_pages = sat_add(w->buffered_pages, t->buffered_pages);
-            w->active_buffers = sat_add(w->active_buffers, 1);
+            c.v[WC_BUFFERED_BYTES] = t->buffered_bytes;
+            c.v[WC_BUFFERED_PAGES] = t->buffered_pages;
+            c.v[WC_ACTIVE_BUFFERS] = 1;
         }
-        w->pages_sent = sat_add(w->pages_sent, t->pages_sent);
+        c.v[WC_PAGES_SENT] = t->pages_sent;
     }
-    if (!t->task_terminal)
-        w->running_tasks = sat_add(w->running_tasks, 1);
+    c.v[WC_RUNNING_TASKS] = !t->task_terminal;
+    wcount_add(&w->c, &c);
     return AGG_OK;
 }
 
@@ -199,11 +195,7 @@ int agg_merge(struct agg *dst, const struct agg *src)
             return rc; /* cannot happen: room was reserved */
         if (!w->address[0] && s->address[0])
             memcpy(w->address, s->address, sizeof(w->address));
-        w->buffered_bytes = sat_add(w->buffered_bytes, s->buffered_bytes);
-        w->buffered_pages = sat_add(w->buffered_pages, s->buffered_pages);
-        w->active_buffers = sat_add(w->active_buffers, s->active_buffers);
-        w->pages_sent = sat_add(w->pages_sent, s->pages_sent);
-        w->running_tasks = sat_add(w->running_tasks, s->running_tasks);
+        wcount_add(&w->c, &s->c);
     }
     return AGG_OK;
 }

@@ -7,7 +7,7 @@
  * is refused with AGG_EFULL and the caller decides (the query is counted as an
  * error). Sums saturate at UINT64_MAX instead of wrapping.
  *
- * Semantics per worker (see ../shared/samples/README.md for the truth tables):
+ * Semantics per worker (the counters of wcount.h):
  *   buffered_bytes/pages  sum of outputBuffers.totalBufferedBytes/Pages over tasks
  *                         whose buffer state is not terminal (FINISHED, ABORTED, FAILED)
  *   active_buffers        tasks with outputBuffers whose state is not terminal
@@ -25,6 +25,8 @@
 #include <stdint.h>
 
 #include <yajl/yajl_common.h>
+
+#include "wcount.h"
 
 #define AGG_ID_MAX 256 /* bytes of a node id or address, NUL included */
 
@@ -45,11 +47,7 @@ struct agg_task {
 struct agg_worker {
     char node_id[AGG_ID_MAX]; /* the key: node id, or the address when there is none */
     char address[AGG_ID_MAX];
-    uint64_t buffered_bytes;
-    uint64_t buffered_pages;
-    uint64_t active_buffers;
-    uint64_t pages_sent;
-    uint64_t running_tasks;
+    struct wcount c; /* the counters (wcount.h), filled as described above */
 };
 
 struct agg;

@@ -209,14 +209,7 @@ static int end_cycle(struct collector *co)
     w = cycle_workers(co->cyc, &nw);
     for (size_t i = 0; i < nw; i++) {
         struct msg_worker mw = {
-            .node_id = (char *)w[i].node_id,
-            .address = (char *)w[i].address,
-            .buffered_bytes = w[i].buffered_bytes,
-            .buffered_pages = w[i].buffered_pages,
-            .active_buffers = w[i].active_buffers,
-            .pages_sent = w[i].pages_sent,
-            .running_tasks = w[i].running_tasks,
-        };
+            .node_id = (char *)w[i].node_id, .address = (char *)w[i].address, .c = w[i].c};
         n = msg_encode_worker(co->pkt, sizeof(co->pkt), &mw);
         if (n < 0) {
             /* cannot happen with AGG_ID_MAX <= MSG_MAX_ID; fail the cycle, never drop a worker */

@@ -10,4 +10,4 @@ add_library(tbe_parse STATIC
   ${CMAKE_CURRENT_LIST_DIR}/promvec.c
   ${CMAKE_CURRENT_LIST_DIR}/qlist.c)
 target_include_directories(tbe_parse PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(tbe_parse PUBLIC PkgConfig::YAJL)
+target_link_libraries(tbe_parse PUBLIC tbe_common PkgConfig::YAJL)

@@ -49,13 +49,16 @@ int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name)
     }
     size_t nw;
     const struct agg_worker *w = agg_sorted(a, &nw);
-    fputs("node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\t"
-          "running_tasks\n",
-          out);
-    for (size_t i = 0; i < nw; i++)
-        fprintf(out, "%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
-                w[i].node_id, w[i].address, w[i].buffered_bytes, w[i].buffered_pages,
-                w[i].active_buffers, w[i].pages_sent, w[i].running_tasks);
+    fputs("node_id\taddress", out);
+    for (int k = 0; k < WCOUNT_N; k++)
+        fprintf(out, "\t%s", wcount_desc[k].column);
+    fputc('\n', out);
+    for (size_t i = 0; i < nw; i++) {
+        fprintf(out, "%s\t%s", w[i].node_id, w[i].address);
+        for (int k = 0; k < WCOUNT_N; k++)
+            fprintf(out, "\t%" PRIu64, w[i].c.v[k]);
+        fputc('\n', out);
+    }
     if (fflush(out) != 0) {
         fprintf(err, "%s: write error: %s\n", name, strerror(errno));
         rc = 74;

@@ -137,11 +137,8 @@ int msg_encode_worker(uint8_t *buf, size_t cap, const struct msg_worker *m)
     begin(&w, buf, cap, MSG_WORKER);
     put_str(&w, m->node_id, MSG_MAX_ID);
     put_str(&w, m->address, MSG_MAX_ID);
-    put_u64(&w, m->buffered_bytes);
-    put_u64(&w, m->buffered_pages);
-    put_u64(&w, m->active_buffers);
-    put_u64(&w, m->pages_sent);
-    put_u64(&w, m->running_tasks);
+    for (int i = 0; i < WCOUNT_N; i++)
+        put_u64(&w, m->c.v[i]);
     return finish(&w);
 }
 
@@ -299,11 +296,8 @@ int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
     case MSG_WORKER:
         m.u.worker.node_id = get_str(&r, MSG_MAX_ID);
         m.u.worker.address = get_str(&r, MSG_MAX_ID);
-        m.u.worker.buffered_bytes = get_u64(&r);
-        m.u.worker.buffered_pages = get_u64(&r);
-        m.u.worker.active_buffers = get_u64(&r);
-        m.u.worker.pages_sent = get_u64(&r);
-        m.u.worker.running_tasks = get_u64(&r);
+        for (int i = 0; i < WCOUNT_N; i++)
+            m.u.worker.c.v[i] = get_u64(&r);
         if (!r.err && m.u.worker.node_id[0] == '\0')
             r.err = MSG_ECAP; /* a worker must have a key */
         break;

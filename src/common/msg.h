@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wcount.h"
+
 #define MSG_VERSION 1
 #define MSG_HEADER_SIZE 8
 #define MSG_MAX_FRAME 65536 /* bytes in one packet, header included */
@@ -120,12 +122,8 @@ struct msg_cycle_begin {
 
 struct msg_worker {
     char *node_id;
-    char *address; /* host:port from taskStatus.self, "" when unknown */
-    uint64_t buffered_bytes;
-    uint64_t buffered_pages;
-    uint64_t active_buffers;
-    uint64_t pages_sent;
-    uint64_t running_tasks;
+    char *address;   /* host:port from taskStatus.self, "" when unknown */
+    struct wcount c; /* WCOUNT_N u64 fields on the wire, in wcount.h's order */
 };
 
 struct msg_cycle_end {

@@ -359,8 +359,8 @@ static void on_end(struct sup *s, struct slot *c, const struct msg_cycle_end *e,
     log_new_unmapped(s);
 }
 
-/* One decoded message from c. */
-static void on_msg(struct sup *s, struct slot *c, const struct msg *m, uint64_t now)
+/* One decoded message from c; a WORKER record's strings may move into the store. */
+static void on_msg(struct sup *s, struct slot *c, struct msg *m, uint64_t now)
 {
     int pm = c->role == COLL_ROLE_PODMAP, r;
 

@@ -5,7 +5,7 @@
  * Worker series are built once per render: every worker of a fresh snapshot
  * is mapped to (pod, namespace, release), the list is sorted by those labels
  * and equal keys are summed, and the escaped label text of each series is
- * formatted once and reused by all five families.
+ * formatted once and reused by every family of wcount.h.
  */
 #include "render.h"
 
@@ -156,7 +156,7 @@ static void family(struct rbuf *b, const char *name, const char *type, const cha
 
 struct ser {
     const char *pod, *ns, *rel;
-    uint64_t v[5];
+    struct wcount c;
     int unmapped;
     size_t loff, llen; /* escaped label text in the label buffer */
 };
@@ -171,22 +171,6 @@ static int ser_cmp(const void *a, const void *b)
         r = strcmp(x->rel, y->rel);
     return r;
 }
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a + b < a ? UINT64_MAX : a + b;
-}
-
-static const struct {
-    const char *name, *help;
-} worker_families[5] = {
-    {"trino_worker_output_buffered_bytes",
-     "Bytes in the worker's output buffers waiting to be consumed by running queries."},
-    {"trino_worker_output_buffered_pages", "Pages in the worker's output buffers."},
-    {"trino_worker_active_output_buffers", "Output buffers of the worker not in state FINISHED."},
-    {"trino_worker_output_pages_sent", "Pages already sent from the worker's output buffers."},
-    {"trino_worker_running_tasks", "Tasks of running queries on the worker."},
-};
 
 /*
  * Build the summed, sorted worker series. Returns the count (*ret owned by
@@ -214,11 +198,7 @@ static long build_series(const struct store *s, double now, struct ser **ret, st
             struct ser *e = &v[n++];
             e->unmapped = !store_map_worker(s, w, now, &e->pod, &e->ns);
             e->rel = c->release;
-            e->v[0] = w->buffered_bytes;
-            e->v[1] = w->buffered_pages;
-            e->v[2] = w->active_buffers;
-            e->v[3] = w->pages_sent;
-            e->v[4] = w->running_tasks;
+            e->c = w->c;
         }
     }
     if (n > 1)
@@ -226,8 +206,7 @@ static long build_series(const struct store *s, double now, struct ser **ret, st
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (k > 0 && ser_cmp(&v[k - 1], &v[i]) == 0) {
-            for (int f = 0; f < 5; f++)
-                v[k - 1].v[f] = sat_add(v[k - 1].v[f], v[i].v[f]);
+            wcount_add(&v[k - 1].c, &v[i].c);
             v[k - 1].unmapped |= v[i].unmapped;
             continue;
         }
@@ -496,14 +475,14 @@ int render_exposition(const struct store *s, const struct render_opts *o, double
         return (int)n;
     }
 
-    for (int f = 0; f < 5; f++) {
-        const char *name = worker_families[f].name;
+    for (int f = 0; f < WCOUNT_N; f++) {
+        const char *name = wcount_desc[f].family;
         size_t nl = strlen(name);
-        family(out, name, "gauge", worker_families[f].help);
+        family(out, name, "gauge", wcount_desc[f].help);
         for (long i = 0; i < n; i++) {
             rbuf_append(out, name, nl);
             rbuf_append(out, labels.data + v[i].loff, v[i].llen);
-            put_u64(out, v[i].v[f]);
+            put_u64(out, v[i].c.v[f]);
             rbuf_append(out, "\n", 1);
         }
     }

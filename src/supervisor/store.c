@@ -301,7 +301,7 @@ int store_cycle_begin(struct store *s, const char *coord, uint64_t seq)
     return STORE_OK;
 }
 
-int store_cycle_worker(struct store *s, const char *coord, const struct msg_worker *w)
+int store_cycle_worker(struct store *s, const char *coord, struct msg_worker *w)
 {
     struct store_coord *c = find(s, coord);
     struct store_snapshot *sn;
@@ -326,18 +326,18 @@ int store_cycle_worker(struct store *s, const char *coord, const struct msg_work
         sn->workers = nw2;
         sn->cap = ncap;
     }
-    nw.node_id = xstrdup(w->node_id);
-    nw.address = xstrdup(w->address);
     nw.host = host_of(w->address ? w->address : "");
-    if (!nw.node_id || !nw.address || !nw.host) {
+    if (!nw.host)
+        return STORE_ENOMEM;
+    /* the decoded strings move into the store: no second copy */
+    nw.node_id = w->node_id ? w->node_id : xstrdup("");
+    nw.address = w->address ? w->address : xstrdup("");
+    w->node_id = w->address = NULL;
+    if (!nw.node_id || !nw.address) {
         worker_clear(&nw);
         return STORE_ENOMEM;
     }
-    nw.buffered_bytes = w->buffered_bytes;
-    nw.buffered_pages = w->buffered_pages;
-    nw.active_buffers = w->active_buffers;
-    nw.pages_sent = w->pages_sent;
-    nw.running_tasks = w->running_tasks;
+    nw.c = w->c;
     sn->workers[sn->n++] = nw;
     return STORE_OK;
 }

@@ -59,11 +59,7 @@ struct store_worker {
     char *node_id;
     char *address; /* host:port, "" when unknown */
     char *host;    /* host part of address (no brackets, no port), "" when unknown */
-    uint64_t buffered_bytes;
-    uint64_t buffered_pages;
-    uint64_t active_buffers;
-    uint64_t pages_sent;
-    uint64_t running_tasks;
+    struct wcount c;
 };
 
 struct store_snapshot {
@@ -189,11 +185,13 @@ const struct store_coord *store_coord(const struct store *s, const char *name);
 int store_cycle_begin(struct store *s, const char *coord, uint64_t seq);
 
 /*
- * Add one WORKER record to the pending cycle (strings copied). STORE_EPROTO
+ * Add one WORKER record to the pending cycle. On STORE_OK its strings (malloc'd,
+ * as msg_decode makes them) move into the store and w->node_id and w->address
+ * are set to NULL, so that msg_clear frees nothing twice. STORE_EPROTO
  * without a pending cycle, STORE_ECAP over max_workers (the pending cycle is
  * discarded and up = 0 in both cases), STORE_ENOMEM.
  */
-int store_cycle_worker(struct store *s, const char *coord, const struct msg_worker *w);
+int store_cycle_worker(struct store *s, const char *coord, struct msg_worker *w);
 
 /*
  * End the pending cycle (CYCLE_END). The statistics are taken in either case

@@ -104,11 +104,11 @@ static void worker(int i)
     uint64_t k = (uint64_t)i + 1;
     struct msg_worker w = {.node_id = node,
                            .address = addr,
-                           .buffered_bytes = 1000 * k,
-                           .buffered_pages = 10 * k,
-                           .active_buffers = k,
-                           .pages_sent = 100 * k,
-                           .running_tasks = k};
+                           .c = {{[WC_BUFFERED_BYTES] = 1000 * k,
+                                  [WC_BUFFERED_PAGES] = 10 * k,
+                                  [WC_ACTIVE_BUFFERS] = k,
+                                  [WC_PAGES_SENT] = 100 * k,
+                                  [WC_RUNNING_TASKS] = k}}};
 
     snprintf(node, sizeof(node), "fake-w%d", i);
     snprintf(addr, sizeof(addr), "127.0.0.%d:8080", 10 + i);
@@ -260,7 +260,8 @@ int main(void)
         begin(1);
         for (uint64_t i = 0; i <= max_workers && i < 1000000; i++) {
             char node[32];
-            struct msg_worker w = {.node_id = node, .address = "", .buffered_bytes = i};
+            struct msg_worker w = {
+                .node_id = node, .address = "", .c = {{[WC_BUFFERED_BYTES] = i}}};
             snprintf(node, sizeof(node), "flood-%llu", (unsigned long long)i);
             send_encoded(msg_encode_worker(pkt, sizeof(pkt), &w));
         }

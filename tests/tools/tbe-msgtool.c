@@ -212,11 +212,8 @@ static int decode_loop(void)
             printf("{\"type\":\"worker\"");
             json_str("node_id", m.u.worker.node_id);
             json_str("address", m.u.worker.address);
-            json_u64("buffered_bytes", m.u.worker.buffered_bytes);
-            json_u64("buffered_pages", m.u.worker.buffered_pages);
-            json_u64("active_buffers", m.u.worker.active_buffers);
-            json_u64("pages_sent", m.u.worker.pages_sent);
-            json_u64("running_tasks", m.u.worker.running_tasks);
+            for (int i = 0; i < WCOUNT_N; i++)
+                json_u64(wcount_desc[i].column, m.u.worker.c.v[i]);
             break;
         case MSG_CYCLE_END:
             printf("{\"type\":\"end\"");

@@ -33,10 +33,11 @@ int main(void)
     t = (struct agg_task){"w1", "", 0, 0, 0, 99, 99, 99}; /* no outputBuffers */
     CHECK(agg_add_task(a, &t) == AGG_OK, "add 4");
     const struct agg_worker *w = agg_find(a, "w1");
-    CHECK(w && w->buffered_bytes == UINT64_MAX && w->buffered_pages == UINT64_MAX &&
-              w->active_buffers == 2 && w->pages_sent == UINT64_MAX && w->running_tasks == 2,
-          "sums %" PRIu64 " %" PRIu64 " %" PRIu64, w ? w->active_buffers : 0,
-          w ? w->running_tasks : 0, w ? w->pages_sent : 0);
+    CHECK(w && w->c.v[WC_BUFFERED_BYTES] == UINT64_MAX && w->c.v[WC_BUFFERED_PAGES] == UINT64_MAX &&
+              w->c.v[WC_ACTIVE_BUFFERS] == 2 && w->c.v[WC_PAGES_SENT] == UINT64_MAX &&
+              w->c.v[WC_RUNNING_TASKS] == 2,
+          "sums %" PRIu64 " %" PRIu64 " %" PRIu64, w ? w->c.v[WC_ACTIVE_BUFFERS] : 0,
+          w ? w->c.v[WC_RUNNING_TASKS] : 0, w ? w->c.v[WC_PAGES_SENT] : 0);
     CHECK(w && strcmp(w->address, "10.0.0.1:8080") == 0, "first non-empty address kept: %s",
           w ? w->address : "");
 
@@ -72,7 +73,7 @@ int main(void)
     CHECK(n == 6, "n %zu", n);
     for (size_t i = 0; i < n; i++)
         CHECK(strcmp(s[i].node_id, want[i]) == 0, "order %zu: %s", i, s[i].node_id);
-    CHECK(agg_find(b, "\xc3\xa9") && agg_find(b, "\xc3\xa9")->buffered_bytes == 1,
+    CHECK(agg_find(b, "\xc3\xa9") && agg_find(b, "\xc3\xa9")->c.v[WC_BUFFERED_BYTES] == 1,
           "find after sort");
 
     /* merge: EFULL leaves dst unchanged */
@@ -85,8 +86,9 @@ int main(void)
     struct agg *m = agg_new_alloc(100, &f);
     CHECK(agg_merge(m, b) == AGG_OK && agg_merge(m, b) == AGG_OK && agg_merge(m, a) == AGG_OK,
           "merge");
-    CHECK(agg_count(m) == 9 && agg_find(m, "a")->buffered_bytes == 4 &&
-              agg_find(m, "a")->active_buffers == 2 && agg_find(m, "w1")->running_tasks == 3 &&
+    CHECK(agg_count(m) == 9 && agg_find(m, "a")->c.v[WC_BUFFERED_BYTES] == 4 &&
+              agg_find(m, "a")->c.v[WC_ACTIVE_BUFFERS] == 2 &&
+              agg_find(m, "w1")->c.v[WC_RUNNING_TASKS] == 3 &&
               strcmp(agg_find(m, "w1")->address, "10.0.0.1:8080") == 0,
           "merged sums");
 
@@ -103,9 +105,11 @@ int main(void)
         CHECK(agg_add_task(g, &t) == AGG_EFULL, "cap 5000");
         s = agg_sorted(g, &n);
         CHECK(n == 5000 && strcmp(s[0].node_id, "worker-00000") == 0 &&
-                  s[0].buffered_bytes == 4999 && strcmp(s[4999].node_id, "worker-04999") == 0,
+                  s[0].c.v[WC_BUFFERED_BYTES] == 4999 &&
+                  strcmp(s[4999].node_id, "worker-04999") == 0,
               "sorted 5000");
-        CHECK(agg_find(g, "worker-01234") && agg_find(g, "worker-01234")->buffered_bytes == 3765,
+        CHECK(agg_find(g, "worker-01234") &&
+                  agg_find(g, "worker-01234")->c.v[WC_BUFFERED_BYTES] == 3765,
               "find");
         agg_clear(g);
         CHECK(agg_count(g) == 0 && !agg_find(g, "worker-01234"), "clear");

@@ -189,13 +189,15 @@ static void check_golden(const struct golden *g, struct agg *a, const struct res
     for (size_t i = 0; i < n && i < g->n; i++) {
         const struct gw *e = &g->w[i];
         CHECK(strcmp(w[i].node_id, e->node_id) == 0 && strcmp(w[i].address, e->address) == 0 &&
-                  w[i].buffered_bytes == e->bytes && w[i].buffered_pages == e->pages &&
-                  w[i].active_buffers == e->active && w[i].pages_sent == e->sent &&
-                  w[i].running_tasks == e->running,
+                  w[i].c.v[WC_BUFFERED_BYTES] == e->bytes &&
+                  w[i].c.v[WC_BUFFERED_PAGES] == e->pages &&
+                  w[i].c.v[WC_ACTIVE_BUFFERS] == e->active && w[i].c.v[WC_PAGES_SENT] == e->sent &&
+                  w[i].c.v[WC_RUNNING_TASKS] == e->running,
               "%s %s: worker %zu got %s %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
               " %" PRIu64,
-              g->file, what, i, w[i].node_id, w[i].address, w[i].buffered_bytes,
-              w[i].buffered_pages, w[i].active_buffers, w[i].pages_sent, w[i].running_tasks);
+              g->file, what, i, w[i].node_id, w[i].address, w[i].c.v[WC_BUFFERED_BYTES],
+              w[i].c.v[WC_BUFFERED_PAGES], w[i].c.v[WC_ACTIVE_BUFFERS], w[i].c.v[WC_PAGES_SENT],
+              w[i].c.v[WC_RUNNING_TASKS]);
     }
 }
 
@@ -356,14 +358,14 @@ static void test_small_layouts(void)
              t1, t2, t1, t2);
     CHECK(extract_str(doc, a, NULL, &r) == EXTRACT_OK, "nested: %s", r.err);
     const struct agg_worker *w = worker(a, "n1");
-    CHECK(w && w->buffered_bytes == 200 && w->buffered_pages == 4 && w->active_buffers == 2 &&
-              w->pages_sent == 14 && w->running_tasks == 2 &&
-              strcmp(w->address, "[fd00::1]:443") == 0,
+    CHECK(w && w->c.v[WC_BUFFERED_BYTES] == 200 && w->c.v[WC_BUFFERED_PAGES] == 4 &&
+              w->c.v[WC_ACTIVE_BUFFERS] == 2 && w->c.v[WC_PAGES_SENT] == 14 &&
+              w->c.v[WC_RUNNING_TASKS] == 2 && strcmp(w->address, "[fd00::1]:443") == 0,
           "nested n1 %s", w ? w->address : "missing");
     w = worker(a, "n2");
-    CHECK(w && w->buffered_bytes == 0 && w->buffered_pages == 6 && w->active_buffers == 2 &&
-              w->pages_sent == 18 && w->running_tasks == 2 &&
-              strcmp(w->address, "host.example:80") == 0,
+    CHECK(w && w->c.v[WC_BUFFERED_BYTES] == 0 && w->c.v[WC_BUFFERED_PAGES] == 6 &&
+              w->c.v[WC_ACTIVE_BUFFERS] == 2 && w->c.v[WC_PAGES_SENT] == 18 &&
+              w->c.v[WC_RUNNING_TASKS] == 2 && strcmp(w->address, "host.example:80") == 0,
           "nested n2 (negative -> 0) %s", w ? w->address : "missing");
     CHECK(r.st.stages == 3 && r.st.tasks == 4, "nested counts %" PRIu64 " %" PRIu64, r.st.stages,
           r.st.tasks);
@@ -374,7 +376,7 @@ static void test_small_layouts(void)
              "[{\"tasks\":[%s]}],\"tasks\":[]}],\"outputStageId\":\"q.0\"}}",
              t1, t1);
     CHECK(extract_str(doc, a, NULL, &r) == EXTRACT_OK && agg_count(a) == 1 &&
-              worker(a, "n1")->running_tasks == 1 && r.st.layout == EXTRACT_LAYOUT_FLAT,
+              worker(a, "n1")->c.v[WC_RUNNING_TASKS] == 1 && r.st.layout == EXTRACT_LAYOUT_FLAT,
           "flat: %s", r.err);
 
     /* no nodeId: keyed by address; neither: EINVAL */
@@ -383,8 +385,8 @@ static void test_small_layouts(void)
                       "\"state\":\"FINISHED\",\"totalBufferedBytes\":5,\"totalBufferedPages\":1,"
                       "\"totalPagesSent\":3}}]}]}}",
                       a, NULL, &r) == EXTRACT_OK &&
-              worker(a, "10.0.0.1:8080") && worker(a, "10.0.0.1:8080")->pages_sent == 3 &&
-              worker(a, "10.0.0.1:8080")->buffered_bytes == 0,
+              worker(a, "10.0.0.1:8080") && worker(a, "10.0.0.1:8080")->c.v[WC_PAGES_SENT] == 3 &&
+              worker(a, "10.0.0.1:8080")->c.v[WC_BUFFERED_BYTES] == 0,
           "address key: %s", r.err);
     CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"state\":\"RUNNING\"}"
                       "}]}]}}",
@@ -395,8 +397,9 @@ static void test_small_layouts(void)
                       "\"outputBuffers\":{\"totalBufferedBytes\":5,\"totalBufferedPages\":1,"
                       "\"totalPagesSent\":3}}]}]}}",
                       a, NULL, &r) == EXTRACT_OK &&
-              worker(a, "z")->buffered_bytes == 5 && worker(a, "z")->running_tasks == 1 &&
-              worker(a, "z")->active_buffers == 1,
+              worker(a, "z")->c.v[WC_BUFFERED_BYTES] == 5 &&
+              worker(a, "z")->c.v[WC_RUNNING_TASKS] == 1 &&
+              worker(a, "z")->c.v[WC_ACTIVE_BUFFERS] == 1,
           "no states: %s", r.err);
     /* huge numbers saturate at INT64_MAX; fractions are a type error */
     CHECK(
@@ -407,9 +410,10 @@ static void test_small_layouts(void)
                     "{\"nodeId\":\"z\"},\"outputBuffers\":{\"totalBufferedBytes\":"
                     "9223372036854775807,\"totalBufferedPages\":1,\"totalPagesSent\":1}}]}]}}",
                     a, NULL, &r) == EXTRACT_OK &&
-            worker(a, "z")->buffered_bytes == UINT64_MAX - 1 &&
-            worker(a, "z")->pages_sent == (uint64_t)INT64_MAX + 1,
-        "saturation: %s %" PRIu64, r.err, agg_count(a) ? worker(a, "z")->buffered_bytes : 0);
+            worker(a, "z")->c.v[WC_BUFFERED_BYTES] == UINT64_MAX - 1 &&
+            worker(a, "z")->c.v[WC_PAGES_SENT] == (uint64_t)INT64_MAX + 1,
+        "saturation: %s %" PRIu64, r.err,
+        agg_count(a) ? worker(a, "z")->c.v[WC_BUFFERED_BYTES] : 0);
     CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
                       "\"outputBuffers\":{\"totalBufferedBytes\":1.5E3,\"totalBufferedPages\":1,"
                       "\"totalPagesSent\":3}}]}]}}",
@@ -514,7 +518,7 @@ static void test_truncation(void)
     struct result r;
     run(doc, len, len, NULL, a, NULL, &c, &r);
     CHECK(r.rc == EXTRACT_OK && agg_count(a) == 1 && agg_find(a, "w\xc3\xa9") &&
-              agg_find(a, "w\xc3\xa9")->buffered_bytes == 1024,
+              agg_find(a, "w\xc3\xa9")->c.v[WC_BUFFERED_BYTES] == 1024,
           "full doc: %s", r.err);
     for (size_t cut = 0; cut < len; cut++) {
         run(doc, cut, 5, NULL, a, NULL, &c, &r);
@@ -571,7 +575,8 @@ static void test_streams(void)
     struct extract_stats st;
     extract_get_stats(x, &st);
     CHECK(rc == EXTRACT_OK, "100 MB string: %d %s", rc, extract_error(x));
-    CHECK(agg_count(a) == 1 && agg_find(a, "w1") && agg_find(a, "w1")->buffered_bytes == 4096 &&
+    CHECK(agg_count(a) == 1 && agg_find(a, "w1") &&
+              agg_find(a, "w1")->c.v[WC_BUFFERED_BYTES] == 4096 &&
               strcmp(st.state, "RUNNING") == 0 && st.bytes > ((uint64_t)100 << 20),
           "100 MB string: wrong result");
     extract_free(x);

@@ -296,20 +296,20 @@ static void test_small_roundtrips(void)
 
     struct msg_worker w = {.node_id = "worker-1",
                            .address = "10.0.0.1:8080",
-                           .buffered_bytes = 1ull << 40,
-                           .buffered_pages = 2,
-                           .active_buffers = 3,
-                           .pages_sent = UINT64_MAX,
-                           .running_tasks = 5};
+                           .c = {{[WC_BUFFERED_BYTES] = 1ull << 40,
+                                  [WC_BUFFERED_PAGES] = 2,
+                                  [WC_ACTIVE_BUFFERS] = 3,
+                                  [WC_PAGES_SENT] = UINT64_MAX,
+                                  [WC_RUNNING_TASKS] = 5}}};
     n = msg_encode_worker(buf, sizeof(buf), &w);
     CHECK(n > 0);
     CHECK_EQ(msg_decode(buf, (size_t)n, &m), MSG_OK);
     CHECK_EQ(m.type, MSG_WORKER);
     CHECK_STR(m.u.worker.node_id, "worker-1");
     CHECK_STR(m.u.worker.address, "10.0.0.1:8080");
-    CHECK(m.u.worker.buffered_bytes == 1ull << 40 && m.u.worker.buffered_pages == 2 &&
-          m.u.worker.active_buffers == 3 && m.u.worker.pages_sent == UINT64_MAX &&
-          m.u.worker.running_tasks == 5);
+    CHECK(m.u.worker.c.v[WC_BUFFERED_BYTES] == 1ull << 40 &&
+          m.u.worker.c.v[WC_BUFFERED_PAGES] == 2 && m.u.worker.c.v[WC_ACTIVE_BUFFERS] == 3 &&
+          m.u.worker.c.v[WC_PAGES_SENT] == UINT64_MAX && m.u.worker.c.v[WC_RUNNING_TASKS] == 5);
     msg_clear(&m);
     every_prefix((size_t)n, "worker");
 

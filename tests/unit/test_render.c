@@ -48,14 +48,25 @@ static void cycle(struct store *s, const char *c, double now, size_t n, const st
                               .duration_us = 250500,
                               .error = ""};
     CHECK(store_cycle_begin(s, c, 1) == STORE_OK);
-    for (size_t i = 0; i < n; i++)
-        CHECK(store_cycle_worker(s, c, &w[i]) == STORE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct msg m = {.type = MSG_WORKER};
+        m.u.worker.node_id = strdup(w[i].node_id);
+        m.u.worker.address = strdup(w[i].address);
+        m.u.worker.c = w[i].c;
+        CHECK(store_cycle_worker(s, c, &m.u.worker) == STORE_OK);
+        msg_clear(&m);
+    }
     CHECK(store_cycle_end(s, c, &e, now) == STORE_OK);
 }
 
 #define W(node, addr, b)                                                                           \
     {                                                                                              \
-        (char *)(node), (char *)(addr), (b), (b) / 10, 2, 5, 1                                     \
+        (char *)(node), (char *)(addr),                                                            \
+        {                                                                                          \
+            {                                                                                      \
+                (b), (b) / 10, 2, 5, 1                                                             \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 /*

@@ -33,14 +33,13 @@ static struct store *mk(int source)
 static int worker(struct store *s, const char *c, const char *node, const char *addr,
                   uint64_t bytes)
 {
-    struct msg_worker w = {.node_id = (char *)node,
-                           .address = (char *)addr,
-                           .buffered_bytes = bytes,
-                           .buffered_pages = 1,
-                           .active_buffers = 2,
-                           .pages_sent = 3,
-                           .running_tasks = 4};
-    return store_cycle_worker(s, c, &w);
+    struct msg w = {.type = MSG_WORKER};
+    w.u.worker.node_id = strdup(node);
+    w.u.worker.address = strdup(addr);
+    w.u.worker.c = (struct wcount){{bytes, 1, 2, 3, 4}};
+    int rc = store_cycle_worker(s, c, &w.u.worker);
+    msg_clear(&w); /* what the store did not take */
+    return rc;
 }
 
 static int end(struct store *s, const char *c, uint64_t seq, uint64_t status, uint64_t records,
@@ -83,7 +82,7 @@ static void test_cycles(void)
     CHECK(a->has_snap && a->up == 1 && a->snap.n == 2 && a->snap_time == 1000.0);
     CHECK_STR(a->snap.workers[0].node_id, "w1");
     CHECK_STR(a->snap.workers[1].host, "10.0.0.2");
-    CHECK(a->snap.workers[1].buffered_bytes == 200);
+    CHECK(a->snap.workers[1].c.v[WC_BUFFERED_BYTES] == 200);
     CHECK(a->running_queries == 7 && a->cycle_duration == 1.5);
     CHECK(a->query_errors_total == 2 && a->parsed_bytes_total == 1000);
 
