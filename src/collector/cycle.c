@@ -18,7 +18,6 @@
 #include "qlist.h"
 
 #define CYCLE_URL_MAX (MSG_MAX_TEXT + 64 + QLIST_ID_MAX)
-#define CYCLE_MAX_CONCURRENT 64
 
 enum phase { PHASE_IDLE, PHASE_LIST, PHASE_DETAILS, PHASE_DONE };
 
@@ -125,9 +124,9 @@ struct cycle *cycle_new(const struct coll_config *cfg, struct fetch *f, char *er
     c->list.c = c;
     if (c->podmap)
         return c; /* one request per cycle: no slots, no aggs */
-    c->nslots = cfg->max_concurrent_requests < CYCLE_MAX_CONCURRENT
+    c->nslots = cfg->max_concurrent_requests < COLL_MAX_CONCURRENCY
                     ? (size_t)cfg->max_concurrent_requests
-                    : CYCLE_MAX_CONCURRENT;
+                    : COLL_MAX_CONCURRENCY;
     c->slots = calloc(c->nslots, sizeof(*c->slots));
     c->total = agg_new((size_t)cfg->max_workers);
     if (!c->slots || !c->total)

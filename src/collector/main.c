@@ -161,20 +161,10 @@ static void check_config(const struct coll_config *c)
 {
     int https = strncasecmp(c->url, "https://", 8) == 0;
 
-    if (c->role != COLL_ROLE_TRINO && c->role != COLL_ROLE_PODMAP)
-        die(EXIT_CONFIG, "unknown collector role", NULL);
     if (!https && strncasecmp(c->url, "http://", 7) != 0)
         die(EXIT_CONFIG, "url must start with http:// or https://", c->url);
     if (c->auth_type == COLL_AUTH_BASIC && !https)
         die(EXIT_CONFIG, "basic authentication over plain http is refused", c->url);
-    if (c->poll_interval_ms == 0 || c->poll_interval_ms > 3600u * 1000u ||
-        c->request_timeout_ms == 0 || c->request_timeout_ms > 3600u * 1000u ||
-        c->connect_timeout_ms == 0 || c->connect_timeout_ms > 3600u * 1000u)
-        die(EXIT_CONFIG, "poll interval and timeouts must be within 1 ms..1 h", NULL);
-    if (c->max_concurrent_requests == 0 || c->max_concurrent_requests > 64 || c->max_queries == 0 ||
-        c->max_workers == 0)
-        die(EXIT_CONFIG, "max_concurrent_requests (1..64), max_queries, max_workers must be set",
-            NULL);
     if (c->role == COLL_ROLE_PODMAP && !*c->pm_metric)
         die(EXIT_CONFIG, "the pod map needs a metric", NULL);
 }

@@ -88,35 +88,11 @@ int msg_encode_config(uint8_t *buf, size_t cap, const struct coll_config *c)
     struct writer w;
 
     begin(&w, buf, cap, MSG_CONFIG);
-    put_u64(&w, c->role);
-    put_str(&w, c->name, MSG_MAX_ID);
-    put_str(&w, c->url, MSG_MAX_TEXT);
-    put_str(&w, c->release, MSG_MAX_ID);
-    put_u64(&w, c->auth_type);
-    put_str(&w, c->header_name, MSG_MAX_ID);
-    put_str(&w, c->header_value, MSG_MAX_SECRET);
-    put_str(&w, c->username, MSG_MAX_ID);
-    put_str(&w, c->password, MSG_MAX_SECRET);
-    put_str(&w, c->token, MSG_MAX_SECRET);
-    put_str(&w, c->tls_ca_file, MSG_MAX_TEXT);
-    put_str(&w, c->tls_cert_file, MSG_MAX_TEXT);
-    put_str(&w, c->tls_key_file, MSG_MAX_TEXT);
-    put_u64(&w, c->tls_insecure);
-    put_u64(&w, c->poll_interval_ms);
-    put_u64(&w, c->request_timeout_ms);
-    put_u64(&w, c->connect_timeout_ms);
-    put_u64(&w, c->max_concurrent_requests);
-    put_u64(&w, c->compression);
-    put_u64(&w, c->max_queries);
-    put_u64(&w, c->max_workers);
-    put_u64(&w, c->worker_http_port);
-    put_u64(&w, c->once);
-    put_str(&w, c->pm_metric, MSG_MAX_TEXT);
-    put_str(&w, c->pm_pod_label, MSG_MAX_ID);
-    put_str(&w, c->pm_namespace_label, MSG_MAX_ID);
-    put_str(&w, c->pm_instance_label, MSG_MAX_ID);
-    put_u64(&w, c->log_level);
-    put_u64(&w, c->log_format);
+#define ENC_U64(field, lo, hi) put_u64(&w, c->field);
+#define ENC_STR(field, cap, secret) put_str(&w, c->field, cap);
+    COLL_CONFIG_FIELDS(ENC_U64, ENC_STR)
+#undef ENC_U64
+#undef ENC_STR
     return finish(&w);
 }
 
@@ -221,45 +197,21 @@ static char *get_str(struct reader *r, size_t max)
     return s;
 }
 
+static int in_range(uint64_t v, uint64_t lo, uint64_t hi)
+{
+    return v >= lo && v <= hi;
+}
+
 static void decode_config(struct reader *r, struct coll_config *c)
 {
-    c->role = get_u64(r);
-    c->name = get_str(r, MSG_MAX_ID);
-    c->url = get_str(r, MSG_MAX_TEXT);
-    c->release = get_str(r, MSG_MAX_ID);
-    c->auth_type = get_u64(r);
-    c->header_name = get_str(r, MSG_MAX_ID);
-    c->header_value = get_str(r, MSG_MAX_SECRET);
-    c->username = get_str(r, MSG_MAX_ID);
-    c->password = get_str(r, MSG_MAX_SECRET);
-    c->token = get_str(r, MSG_MAX_SECRET);
-    c->tls_ca_file = get_str(r, MSG_MAX_TEXT);
-    c->tls_cert_file = get_str(r, MSG_MAX_TEXT);
-    c->tls_key_file = get_str(r, MSG_MAX_TEXT);
-    c->tls_insecure = get_u64(r);
-    c->poll_interval_ms = get_u64(r);
-    c->request_timeout_ms = get_u64(r);
-    c->connect_timeout_ms = get_u64(r);
-    c->max_concurrent_requests = get_u64(r);
-    c->compression = get_u64(r);
-    c->max_queries = get_u64(r);
-    c->max_workers = get_u64(r);
-    c->worker_http_port = get_u64(r);
-    c->once = get_u64(r);
-    c->pm_metric = get_str(r, MSG_MAX_TEXT);
-    c->pm_pod_label = get_str(r, MSG_MAX_ID);
-    c->pm_namespace_label = get_str(r, MSG_MAX_ID);
-    c->pm_instance_label = get_str(r, MSG_MAX_ID);
-    c->log_level = get_u64(r);
-    c->log_format = get_u64(r);
-    if (r->err)
-        return;
-    if ((c->role != COLL_ROLE_TRINO && c->role != COLL_ROLE_PODMAP) ||
-        c->auth_type > COLL_AUTH_BEARER || c->tls_insecure > 1 || c->compression > 1 ||
-        c->once > 1 || c->max_concurrent_requests == 0 || c->max_concurrent_requests > 64 ||
-        c->poll_interval_ms == 0 || c->request_timeout_ms == 0 || c->worker_http_port > 65535 ||
-        c->log_level > 3 || c->log_format > 1)
+#define DEC_U64(field, lo, hi)                                                                     \
+    c->field = get_u64(r);                                                                         \
+    if (!r->err && !in_range(c->field, lo, hi))                                                    \
         r->err = MSG_ECAP;
+#define DEC_STR(field, cap, secret) c->field = get_str(r, cap);
+    COLL_CONFIG_FIELDS(DEC_U64, DEC_STR)
+#undef DEC_U64
+#undef DEC_STR
 }
 
 int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
@@ -333,31 +285,29 @@ int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
     return MSG_OK;
 }
 
+static void clear_str(char **p, int secret)
+{
+    if (*p && secret)
+        explicit_bzero(*p, strlen(*p)); /* secrets do not linger in freed memory */
+    free(*p);
+    *p = NULL;
+}
+
 void coll_config_clear(struct coll_config *c)
 {
-    char **strs[] = {&c->name,
-                     &c->url,
-                     &c->release,
-                     &c->header_name,
-                     &c->header_value,
-                     &c->username,
-                     &c->password,
-                     &c->token,
-                     &c->tls_ca_file,
-                     &c->tls_cert_file,
-                     &c->tls_key_file,
-                     &c->pm_metric,
-                     &c->pm_pod_label,
-                     &c->pm_namespace_label,
-                     &c->pm_instance_label};
+#define CLR_U64(field, lo, hi)
+#define CLR_STR(field, cap, secret) clear_str(&c->field, secret);
+    COLL_CONFIG_FIELDS(CLR_U64, CLR_STR)
+#undef CLR_U64
+#undef CLR_STR
+}
 
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        if (*strs[i] &&
-            (strs[i] == &c->password || strs[i] == &c->token || strs[i] == &c->header_value))
-            explicit_bzero(*strs[i], strlen(*strs[i])); /* secrets do not linger in freed memory */
-        free(*strs[i]);
-        *strs[i] = NULL;
-    }
+int coll_config_equal(const struct coll_config *a, const struct coll_config *b)
+{
+    uint8_t ea[MSG_MAX_FRAME], eb[MSG_MAX_FRAME];
+    int na = msg_encode_config(ea, sizeof(ea), a);
+    int nb = msg_encode_config(eb, sizeof(eb), b);
+    return na > 0 && na == nb && memcmp(ea, eb, (size_t)na) == 0;
 }
 
 void msg_clear(struct msg *m)

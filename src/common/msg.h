@@ -72,47 +72,59 @@ enum coll_auth {
     COLL_AUTH_BEARER = 3, /* token (contents of the token file) */
 };
 
+#define COLL_MAX_CONCURRENCY 64     /* max_concurrent_requests is 1..COLL_MAX_CONCURRENCY */
+#define COLL_MAX_MS (3600u * 1000u) /* poll interval and timeouts: 1 ms .. 1 h */
+
 /*
- * A collector's slice of the configuration. Secrets are carried by value (the
- * supervisor read the files), so the collector never needs the paths.
+ * A collector's slice of the configuration, the CONFIG message. Secrets are
+ * carried by value (the supervisor read the files), so the collector never
+ * needs the paths. COLL_CONFIG_FIELDS is the only list of the fields: the
+ * struct, the encoder, the decoder (with each u64's range) and the clearing
+ * are generated from it, and two configurations compare by their encoding.
+ * Adding a key is one row here plus where the supervisor fills it
+ * (config.c) and where the collector uses it.
+ *   U(field, lo, hi)       a u64, valid in [lo, hi]
+ *   S(field, cap, secret)  a string of at most cap bytes; secret ones are
+ *                          wiped before they are freed
  * All strings are non-NULL after a successful decode ("" when unset).
  */
+#define COLL_CONFIG_FIELDS(U, S)                                                                   \
+    U(role, COLL_ROLE_TRINO, COLL_ROLE_PODMAP) /* enum coll_role */                                \
+    S(name, MSG_MAX_ID, 0)                     /* coordinator name, or "pod_map" */                \
+    S(url, MSG_MAX_TEXT, 0)                    /* coordinator or Prometheus base URL */            \
+    S(release, MSG_MAX_ID, 0)                                                                      \
+    U(auth_type, COLL_AUTH_NONE, COLL_AUTH_BEARER) /* enum coll_auth */                            \
+    S(header_name, MSG_MAX_ID, 0)                                                                  \
+    S(header_value, MSG_MAX_SECRET, 1)                                                             \
+    S(username, MSG_MAX_ID, 0)                                                                     \
+    S(password, MSG_MAX_SECRET, 1) /* contents of the password file */                             \
+    S(token, MSG_MAX_SECRET, 1)    /* contents of the token file */                                \
+    S(tls_ca_file, MSG_MAX_TEXT, 0)                                                                \
+    S(tls_cert_file, MSG_MAX_TEXT, 0)                                                              \
+    S(tls_key_file, MSG_MAX_TEXT, 0)                                                               \
+    U(tls_insecure, 0, 1)                                                                          \
+    U(poll_interval_ms, 1, COLL_MAX_MS)                                                            \
+    U(request_timeout_ms, 1, COLL_MAX_MS)                                                          \
+    U(connect_timeout_ms, 1, COLL_MAX_MS)                                                          \
+    U(max_concurrent_requests, 1, COLL_MAX_CONCURRENCY)                                            \
+    U(compression, 0, 1)          /* ask for gzip/deflate */                                       \
+    U(max_queries, 1, UINT64_MAX) /* queries fetched per cycle, the rest counted as errors */      \
+    U(max_workers, 1, UINT64_MAX) /* workers per cycle */                                          \
+    U(worker_http_port, 0, 65535)                                                                  \
+    U(once, 0, 1)                 /* run one cycle, then exit 0 (or EX_UNAVAILABLE) */             \
+    S(pm_metric, MSG_MAX_TEXT, 0) /* pod-map role only, to pm_instance_label */                    \
+    S(pm_pod_label, MSG_MAX_ID, 0)                                                                 \
+    S(pm_namespace_label, MSG_MAX_ID, 0)                                                           \
+    S(pm_instance_label, MSG_MAX_ID, 0)                                                            \
+    U(log_level, 0, 3)  /* enum log_level */                                                       \
+    U(log_format, 0, 1) /* enum log_format */
+
 struct coll_config {
-    uint64_t role; /* enum coll_role */
-    char *name;    /* coordinator name, or "pod_map" */
-    char *url;     /* coordinator base URL, or the Prometheus base URL */
-    char *release;
-
-    uint64_t auth_type; /* enum coll_auth */
-    char *header_name;
-    char *header_value;
-    char *username;
-    char *password;
-    char *token;
-
-    char *tls_ca_file;
-    char *tls_cert_file;
-    char *tls_key_file;
-    uint64_t tls_insecure;
-
-    uint64_t poll_interval_ms;
-    uint64_t request_timeout_ms;
-    uint64_t connect_timeout_ms;
-    uint64_t max_concurrent_requests;
-    uint64_t compression; /* ask for gzip/deflate */
-    uint64_t max_queries; /* queries fetched per cycle, the rest counted as errors */
-    uint64_t max_workers; /* workers per cycle */
-    uint64_t worker_http_port;
-    uint64_t once; /* run one cycle, then exit 0 (or EX_UNAVAILABLE) */
-
-    /* pod-map role only */
-    char *pm_metric;
-    char *pm_pod_label;
-    char *pm_namespace_label;
-    char *pm_instance_label;
-
-    uint64_t log_level;  /* enum log_level */
-    uint64_t log_format; /* enum log_format */
+#define COLL_CONFIG_U64(field, lo, hi) uint64_t field;
+#define COLL_CONFIG_STR(field, cap, secret) char *field;
+    COLL_CONFIG_FIELDS(COLL_CONFIG_U64, COLL_CONFIG_STR)
+#undef COLL_CONFIG_U64
+#undef COLL_CONFIG_STR
 };
 
 struct msg_cycle_begin {
@@ -178,6 +190,12 @@ void msg_clear(struct msg *m);
 
 /* Release the strings of a coll_config (decoded or built by hand with malloc). */
 void coll_config_clear(struct coll_config *c);
+
+/*
+ * 1 if a and b are the same configuration (their CONFIG encodings are equal),
+ * 0 if not or if either does not encode.
+ */
+int coll_config_equal(const struct coll_config *a, const struct coll_config *b);
 
 /* A short description of a status code, for logs. */
 const char *msg_strerror(int status);

@@ -995,7 +995,7 @@ static int load_root(struct ld *L, const config_setting_t *root, struct config *
                        &c->request_timeout_seconds, NULL)) ||
         (rc = get_uint(L, root, "", "connect_timeout_seconds", 10, 1, 600,
                        &c->connect_timeout_seconds, NULL)) ||
-        (rc = get_uint(L, root, "", "max_concurrent_requests", 4, 1, 64,
+        (rc = get_uint(L, root, "", "max_concurrent_requests", 4, 1, COLL_MAX_CONCURRENCY,
                        &c->max_concurrent_requests, NULL)) ||
         (rc = get_bool(L, root, "", "compression", 0, &c->compression)) ||
         (rc = get_uint(L, root, "", "max_queries", 1000, 1, 100000, &c->max_queries, NULL)) ||
@@ -1265,33 +1265,6 @@ int config_podmap_collector(const struct config *c, struct coll_config *ret)
     return 0;
 }
 
-static int same_str(const char *a, const char *b)
-{
-    return strcmp(a ? a : "", b ? b : "") == 0;
-}
-
-static int same_coll(const struct coll_config *x, const struct coll_config *y)
-{
-    return x->role == y->role && same_str(x->name, y->name) && same_str(x->url, y->url) &&
-           same_str(x->release, y->release) && x->auth_type == y->auth_type &&
-           same_str(x->header_name, y->header_name) && same_str(x->header_value, y->header_value) &&
-           same_str(x->username, y->username) && same_str(x->password, y->password) &&
-           same_str(x->token, y->token) && same_str(x->tls_ca_file, y->tls_ca_file) &&
-           same_str(x->tls_cert_file, y->tls_cert_file) &&
-           same_str(x->tls_key_file, y->tls_key_file) && x->tls_insecure == y->tls_insecure &&
-           x->poll_interval_ms == y->poll_interval_ms &&
-           x->request_timeout_ms == y->request_timeout_ms &&
-           x->connect_timeout_ms == y->connect_timeout_ms &&
-           x->max_concurrent_requests == y->max_concurrent_requests &&
-           x->compression == y->compression && x->max_queries == y->max_queries &&
-           x->max_workers == y->max_workers && x->worker_http_port == y->worker_http_port &&
-           x->once == y->once && same_str(x->pm_metric, y->pm_metric) &&
-           same_str(x->pm_pod_label, y->pm_pod_label) &&
-           same_str(x->pm_namespace_label, y->pm_namespace_label) &&
-           same_str(x->pm_instance_label, y->pm_instance_label) && x->log_level == y->log_level &&
-           x->log_format == y->log_format;
-}
-
 int config_same_collector(const struct config *a, size_t i, const struct config *b, size_t j)
 {
     struct coll_config x, y;
@@ -1302,7 +1275,7 @@ int config_same_collector(const struct config *a, size_t i, const struct config 
         coll_config_clear(&x);
         return 0;
     }
-    same = same_coll(&x, &y);
+    same = coll_config_equal(&x, &y);
     coll_config_clear(&x);
     coll_config_clear(&y);
     return same;
@@ -1318,7 +1291,7 @@ int config_same_podmap(const struct config *a, const struct config *b)
         coll_config_clear(&x);
         return 0;
     }
-    same = same_coll(&x, &y);
+    same = coll_config_equal(&x, &y);
     coll_config_clear(&x);
     coll_config_clear(&y);
     return same;

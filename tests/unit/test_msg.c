@@ -202,7 +202,10 @@ static void test_config_roundtrip(void)
     struct coll_config z = {.role = COLL_ROLE_PODMAP,
                             .poll_interval_ms = 1,
                             .request_timeout_ms = 1,
-                            .max_concurrent_requests = 1};
+                            .connect_timeout_ms = 1,
+                            .max_concurrent_requests = 1,
+                            .max_queries = 1,
+                            .max_workers = 1};
     n = msg_encode_config(buf, sizeof(buf), &z);
     CHECK(n > 0);
     CHECK_EQ(msg_decode(buf, (size_t)n, &m), MSG_OK);
@@ -277,7 +280,15 @@ static void test_config_ranges(void)
     RANGE(log_level, 4, MSG_ECAP);
     RANGE(log_format, 2, MSG_ECAP);
     RANGE(role, UINT64_MAX, MSG_ECAP);
-    RANGE(poll_interval_ms, UINT64_MAX, MSG_OK);
+    /* the collector's own limits, checked once by the decoder */
+    RANGE(poll_interval_ms, UINT64_MAX, MSG_ECAP);
+    RANGE(poll_interval_ms, COLL_MAX_MS, MSG_OK);
+    RANGE(request_timeout_ms, COLL_MAX_MS + 1, MSG_ECAP);
+    RANGE(connect_timeout_ms, 0, MSG_ECAP);
+    RANGE(connect_timeout_ms, COLL_MAX_MS, MSG_OK);
+    RANGE(max_queries, 0, MSG_ECAP);
+    RANGE(max_workers, 0, MSG_ECAP);
+    RANGE(max_workers, UINT64_MAX, MSG_OK);
 }
 
 static void test_small_roundtrips(void)
