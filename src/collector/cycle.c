@@ -223,7 +223,7 @@ static int list_write(void *ctx, const void *buf, size_t len)
     int rc = qlist_feed(c->ql, buf, len);
 
     c->parsed += len;
-    if (rc != EXTRACT_OK) {
+    if (rc != PARSE_OK) {
         c->list_rc = rc;
         return -1;
     }
@@ -236,7 +236,7 @@ static int detail_write(void *ctx, const void *buf, size_t len)
     int rc = extract_feed(s->x, buf, len);
 
     s->c->parsed += len;
-    if (rc != EXTRACT_OK) {
+    if (rc != PARSE_OK) {
         s->feed_rc = rc;
         return -1;
     }
@@ -286,7 +286,7 @@ static void pump(struct cycle *c)
         const char *id = qlist_id(c->ql, qi);
         const char *state = qlist_state(c->ql, qi);
         struct slot *s = NULL;
-        struct extract_limits lim = {0, 0, 0};
+        struct parse_limits lim = {0, 0, 0};
         char url[CYCLE_URL_MAX];
 
         if (strcasecmp(state, "RUNNING") != 0)
@@ -334,12 +334,12 @@ static int pod_series(void *ctx, const struct promvec_series *ps)
         size_t cap = c->pods_cap ? c->pods_cap * 2 : 64;
         struct cycle_pod *np;
         if (c->pods_cap >= c->cfg->max_workers)
-            return EXTRACT_EWORKERS;
+            return PARSE_EWORKERS;
         if (cap > c->cfg->max_workers)
             cap = (size_t)c->cfg->max_workers;
         np = realloc(c->pods, cap * sizeof(*np));
         if (!np)
-            return EXTRACT_ENOMEM;
+            return PARSE_ENOMEM;
         c->pods = np;
         c->pods_cap = cap;
     }
@@ -357,7 +357,7 @@ static int pv_write(void *ctx, const void *buf, size_t len)
     int rc = promvec_feed(c->pv, buf, len);
 
     c->parsed += len;
-    if (rc != EXTRACT_OK) {
+    if (rc != PARSE_OK) {
         c->list_rc = rc;
         return -1;
     }
@@ -425,13 +425,13 @@ static void on_podmap(struct cycle *c, const struct fetch_result *r)
     if (request_failed(c, r, url))
         return;
     rc = r->sink_failed ? c->list_rc : promvec_finish(c->pv);
-    if (rc != EXTRACT_OK) {
-        if (rc == EXTRACT_EWORKERS)
+    if (rc != PARSE_OK) {
+        if (rc == PARSE_EWORKERS)
             set_error(c, "GET %s: more series than max_workers=%llu", url,
                       (unsigned long long)c->cfg->max_workers);
         else
             set_error(c, "GET %s: unusable response: %s", url, promvec_error(c->pv));
-        fail_cycle(c, rc == EXTRACT_ENOMEM ? EXIT_OSERR : EXIT_DATAERR);
+        fail_cycle(c, rc == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR);
         return;
     }
     c->running = promvec_count(c->pv);
@@ -453,7 +453,7 @@ static void on_podmap(struct cycle *c, const struct fetch_result *r)
 void cycle_start(struct cycle *c)
 {
     char url[CYCLE_URL_MAX];
-    struct extract_limits lim = {0, 0, 0};
+    struct parse_limits lim = {0, 0, 0};
 
     reset(c);
     if (c->total)
@@ -494,9 +494,9 @@ static void on_list(struct cycle *c, const struct fetch_result *r)
     if (request_failed(c, r, url))
         return;
     rc = r->sink_failed ? c->list_rc : qlist_finish(c->ql);
-    if (rc != EXTRACT_OK) {
+    if (rc != PARSE_OK) {
         set_error(c, "GET %s: unusable query list: %s", url, qlist_error(c->ql));
-        fail_cycle(c, rc == EXTRACT_ENOMEM ? EXIT_OSERR : EXIT_DATAERR);
+        fail_cycle(c, rc == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR);
         return;
     }
     over = qlist_overflow(c->ql);
@@ -539,10 +539,10 @@ static void on_detail(struct cycle *c, struct slot *s, const struct fetch_result
                     r->http_status);
     } else if (r->http_status != 200) {
         query_error(c, QERR_HTTP, id, "HTTP %ld", r->http_status);
-    } else if ((rc = s->feed_rc ? s->feed_rc : extract_finish(s->x)) != EXTRACT_OK) {
-        if (rc == EXTRACT_EUNSUPPORTED)
+    } else if ((rc = s->feed_rc ? s->feed_rc : extract_finish(s->x)) != PARSE_OK) {
+        if (rc == PARSE_EUNSUPPORTED)
             query_error(c, QERR_UNSUPPORTED, id, "%s", extract_error(s->x));
-        else if (rc == EXTRACT_EWORKERS)
+        else if (rc == PARSE_EWORKERS)
             query_error(c, QERR_CAP, id, "over max_workers=%llu",
                         (unsigned long long)c->cfg->max_workers);
         else

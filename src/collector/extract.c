@@ -7,7 +7,7 @@
  * only. Fields of the current task collect in one fixed struct (tasks never
  * nest) and go to the agg when the task object closes, so key order does not
  * matter. Unknown is never reported as idle: a layout we cannot read exactly
- * is EXTRACT_EUNSUPPORTED, never a number.
+ * is PARSE_EUNSUPPORTED, never a number.
  */
 #include "extract.h"
 
@@ -192,11 +192,11 @@ static int finish_task(struct extract *x)
 {
     struct task *t = &x->t;
     if (!(t->flags & F_STATUS))
-        return fail(x, EXTRACT_EUNSUPPORTED,
+        return fail(x, PARSE_EUNSUPPORTED,
                     "unsupported layout: task without taskStatus (Presto before 0.146)");
     if ((t->flags & F_BUFFERS) &&
         (t->flags & (F_BYTES | F_PAGES | F_SENT)) != (F_BYTES | F_PAGES | F_SENT))
-        return fail(x, EXTRACT_EUNSUPPORTED,
+        return fail(x, PARSE_EUNSUPPORTED,
                     "unsupported layout: outputBuffers without totalBufferedBytes, "
                     "totalBufferedPages or totalPagesSent");
     struct agg_task at = {
@@ -214,11 +214,11 @@ static int finish_task(struct extract *x)
         x->st.tasks++;
         return 1;
     case AGG_EFULL:
-        return fail(x, EXTRACT_EWORKERS, "more workers than max_workers");
+        return fail(x, PARSE_EWORKERS, "more workers than max_workers");
     case AGG_ENOMEM:
-        return fail(x, EXTRACT_ENOMEM, "out of memory");
+        return fail(x, PARSE_ENOMEM, "out of memory");
     default:
-        return fail(x, EXTRACT_EINVAL, "task with neither taskStatus.nodeId nor taskStatus.self");
+        return fail(x, PARSE_EINVAL, "task with neither taskStatus.nodeId nor taskStatus.self");
     }
 }
 
@@ -243,23 +243,23 @@ static int start_container(struct extract *x, int is_map)
     if (!x->root_seen) {
         x->root_seen = 1;
         if (!is_map)
-            return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+            return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
         return push(x, K_ROOT);
     }
     if (x->top == 0)
-        return fail(x, EXTRACT_ESYNTAX, "more than one JSON value");
+        return fail(x, PARSE_ESYNTAX, "more than one JSON value");
     int kind = x->stack[x->top], key = x->key, next = 0;
     switch (kind) {
     case K_ROOT:
         if (key == KEY_OUTPUTSTAGE) {
             if (!is_map)
-                return fail(x, EXTRACT_EUNSUPPORTED, "outputStage is not an object");
+                return fail(x, PARSE_EUNSUPPORTED, "outputStage is not an object");
             x->st.layout = EXTRACT_LAYOUT_NESTED;
             x->st.stages++;
             next = K_STAGE_NESTED;
         } else if (key == KEY_STAGES) {
             if (!is_map)
-                return fail(x, EXTRACT_EUNSUPPORTED, "stages is not an object");
+                return fail(x, PARSE_EUNSUPPORTED, "stages is not an object");
             x->st.layout = EXTRACT_LAYOUT_FLAT;
             next = K_STAGES;
         }
@@ -267,36 +267,36 @@ static int start_container(struct extract *x, int is_map)
     case K_STAGES:
         if (key == KEY_STAGES_LIST) {
             if (is_map)
-                return fail(x, EXTRACT_EUNSUPPORTED, "stages.stages is not an array");
+                return fail(x, PARSE_EUNSUPPORTED, "stages.stages is not an array");
             next = K_LIST_FLAT;
         }
         break;
     case K_LIST_FLAT:
     case K_LIST_NESTED:
         if (!is_map)
-            return fail(x, EXTRACT_EUNSUPPORTED, "a stage list element is not an object");
+            return fail(x, PARSE_EUNSUPPORTED, "a stage list element is not an object");
         x->st.stages++;
         next = kind == K_LIST_FLAT ? K_STAGE_FLAT : K_STAGE_NESTED;
         break;
     case K_STAGE_FLAT:
     case K_STAGE_NESTED:
         if (key == KEY_PRESTODB)
-            return fail(x, EXTRACT_EUNSUPPORTED,
+            return fail(x, PARSE_EUNSUPPORTED,
                         "unsupported layout: prestodb StageInfo (latestAttemptExecutionInfo)");
         if (key == KEY_TASKS) {
             if (is_map)
-                return fail(x, EXTRACT_EUNSUPPORTED, "StageInfo.tasks is not an array");
+                return fail(x, PARSE_EUNSUPPORTED, "StageInfo.tasks is not an array");
             next = K_TASKS;
         } else if (key == KEY_SUBSTAGES && kind == K_STAGE_NESTED) {
             if (is_map)
-                return fail(x, EXTRACT_EUNSUPPORTED, "StageInfo.subStages is not an array");
+                return fail(x, PARSE_EUNSUPPORTED, "StageInfo.subStages is not an array");
             next = K_LIST_NESTED;
         }
         /* flat subStages are stage id strings: skipped */
         break;
     case K_TASKS:
         if (!is_map)
-            return fail(x, EXTRACT_EUNSUPPORTED, "a tasks element is not an object");
+            return fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
         memset(&x->t, 0, offsetof(struct task, node_id));
         x->t.node_id[0] = 0;
         x->t.address[0] = 0;
@@ -305,9 +305,9 @@ static int start_container(struct extract *x, int is_map)
     case K_TASK:
         if (key == KEY_TSTATUS || key == KEY_OBUF) {
             if (!is_map)
-                return fail(x, EXTRACT_EINVAL, "taskStatus or outputBuffers is not an object");
+                return fail(x, PARSE_EINVAL, "taskStatus or outputBuffers is not an object");
             if (x->t.flags & (key == KEY_TSTATUS ? F_STATUS : F_BUFFERS))
-                return fail(x, EXTRACT_EINVAL, "duplicate taskStatus or outputBuffers");
+                return fail(x, PARSE_EINVAL, "duplicate taskStatus or outputBuffers");
             x->t.flags |= key == KEY_TSTATUS ? F_STATUS : F_BUFFERS;
             next = key == KEY_TSTATUS ? K_TSTATUS : K_OBUF;
         }
@@ -315,7 +315,7 @@ static int start_container(struct extract *x, int is_map)
     case K_TSTATUS:
     case K_OBUF:
         if (key != KEY_OTHER)
-            return fail(x, EXTRACT_EINVAL, "task field is not a scalar");
+            return fail(x, PARSE_EINVAL, "task field is not a scalar");
         break;
     }
     return push(x, next);
@@ -386,7 +386,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
             k = KEY_SUBSTAGES;
         else if (jscan_eq(s, n, "latestAttemptExecutionInfo") ||
                  jscan_eq(s, n, "previousAttemptsExecutionInfos"))
-            return fail(x, EXTRACT_EUNSUPPORTED,
+            return fail(x, PARSE_EUNSUPPORTED,
                         "unsupported layout: prestodb StageInfo (latestAttemptExecutionInfo)");
         break;
     case K_TASK:
@@ -427,32 +427,32 @@ static int scalar_at_container_key(struct extract *x, int is_null)
     switch (kind) {
     case K_ROOT:
         if (key == KEY_OUTPUTSTAGE || key == KEY_STAGES)
-            return fail(x, EXTRACT_EUNSUPPORTED, "stage container is not an object");
+            return fail(x, PARSE_EUNSUPPORTED, "stage container is not an object");
         break;
     case K_STAGES:
         if (key == KEY_STAGES_LIST)
-            return fail(x, EXTRACT_EUNSUPPORTED, "stages.stages is not an array");
+            return fail(x, PARSE_EUNSUPPORTED, "stages.stages is not an array");
         break;
     case K_LIST_FLAT:
-        return fail(x, EXTRACT_EUNSUPPORTED, "a stages element is not an object");
+        return fail(x, PARSE_EUNSUPPORTED, "a stages element is not an object");
     case K_LIST_NESTED:
-        return fail(x, EXTRACT_EUNSUPPORTED,
+        return fail(x, PARSE_EUNSUPPORTED,
                     "subStages of a nested outputStage are not StageInfo objects");
     case K_STAGE_FLAT:
     case K_STAGE_NESTED:
         if (key == KEY_TASKS || (key == KEY_SUBSTAGES && kind == K_STAGE_NESTED))
-            return fail(x, EXTRACT_EUNSUPPORTED, "StageInfo.tasks or subStages is not an array");
+            return fail(x, PARSE_EUNSUPPORTED, "StageInfo.tasks or subStages is not an array");
         break;
     case K_TASKS:
-        return fail(x, EXTRACT_EUNSUPPORTED, "a tasks element is not an object");
+        return fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
     case K_TASK:
         if (key == KEY_TSTATUS || key == KEY_OBUF)
-            return fail(x, EXTRACT_EINVAL, "taskStatus or outputBuffers is not an object");
+            return fail(x, PARSE_EINVAL, "taskStatus or outputBuffers is not an object");
         break;
     case K_TSTATUS:
     case K_OBUF:
         if (key != KEY_OTHER)
-            return fail(x, EXTRACT_EINVAL, "task field of the wrong type");
+            return fail(x, PARSE_EINVAL, "task field of the wrong type");
         break;
     }
     return 1;
@@ -464,7 +464,7 @@ static int cb_null(void *ctx)
     if (x->skip)
         return 1;
     if (!x->top)
-        return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+        return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
     return scalar_at_container_key(x, 1);
 }
 
@@ -474,7 +474,7 @@ static int cb_boolean(void *ctx, int v)
     if (x->skip)
         return 1;
     if (!x->top)
-        return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+        return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
     if (x->stack[x->top] == K_ROOT && x->key == KEY_PRUNED) {
         x->st.pruned = v != 0;
         return 1;
@@ -490,15 +490,15 @@ static int cb_number(void *ctx, const char *s, size_t n)
     if (x->skip)
         return 1;
     if (!x->top)
-        return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+        return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
     if (x->stack[x->top] == K_OBUF &&
         (x->key == KEY_BYTES || x->key == KEY_PAGES || x->key == KEY_SENT)) {
         uint64_t v;
         if (!jscan_uint(s, n, &v))
-            return fail(x, EXTRACT_EINVAL, "outputBuffers total is not an integer");
+            return fail(x, PARSE_EINVAL, "outputBuffers total is not an integer");
         unsigned f = x->key == KEY_BYTES ? F_BYTES : x->key == KEY_PAGES ? F_PAGES : F_SENT;
         if (x->t.flags & f)
-            return fail(x, EXTRACT_EINVAL, "duplicate outputBuffers total");
+            return fail(x, PARSE_EINVAL, "duplicate outputBuffers total");
         x->t.flags |= f;
         if (x->key == KEY_BYTES)
             x->t.bytes = v;
@@ -518,7 +518,7 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
     if (x->skip)
         return 1;
     if (!x->top)
-        return fail(x, EXTRACT_EUNSUPPORTED, "document is not a QueryInfo object");
+        return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
     int kind = x->stack[x->top], key = x->key;
     if (kind == K_ROOT && key == KEY_QUERYID) {
         size_t m = n < sizeof(x->st.query_id) - 1 ? n : sizeof(x->st.query_id) - 1;
@@ -534,15 +534,15 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
     }
     if (kind == K_TSTATUS && key != KEY_OTHER) {
         if (truncated)
-            return fail(x, EXTRACT_EINVAL, "taskStatus field longer than max_string");
+            return fail(x, PARSE_EINVAL, "taskStatus field longer than max_string");
         if (key == KEY_NODEID) {
             if (!jscan_copy(x->t.node_id, sizeof(x->t.node_id), s, n))
-                return fail(x, EXTRACT_EINVAL, "taskStatus.nodeId too long");
+                return fail(x, PARSE_EINVAL, "taskStatus.nodeId too long");
             if (memchr(s, 0, n))
-                return fail(x, EXTRACT_EINVAL, "taskStatus.nodeId contains NUL");
+                return fail(x, PARSE_EINVAL, "taskStatus.nodeId contains NUL");
         } else if (key == KEY_SELF) {
             if (memchr(s, 0, n) || !uri_address(x->t.address, sizeof(x->t.address), s, n))
-                return fail(x, EXTRACT_EINVAL, "taskStatus.self address too long");
+                return fail(x, PARSE_EINVAL, "taskStatus.self address too long");
         } else if (is_task_terminal(s, n)) {
             x->t.flags |= F_TTERM;
         }
@@ -568,7 +568,7 @@ static const yajl_callbacks callbacks = {
     .yajl_end_array = cb_end,
 };
 
-struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
+struct extract *extract_new(struct agg *out, const struct parse_limits *lim,
                             const yajl_alloc_funcs *alloc)
 {
     struct extract *x = jscan_parser_new(sizeof(*x), &callbacks, lim, alloc);
@@ -576,7 +576,7 @@ struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
         return NULL;
     x->out = out;
     x->stack = x->js.af.malloc(x->js.af.ctx, x->js.max_depth + 1);
-    if (!x->stack || jscan_set_schema(&x->js, &skeleton) != EXTRACT_OK) {
+    if (!x->stack || jscan_set_schema(&x->js, &skeleton) != PARSE_OK) {
         extract_free(x);
         return NULL;
     }

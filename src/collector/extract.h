@@ -27,28 +27,12 @@
 #include <yajl/yajl_common.h>
 
 #include "agg.h"
-
-enum extract_status {
-    EXTRACT_OK = 0,
-    EXTRACT_ESYNTAX = -1,      /* not JSON, or truncated at finish */
-    EXTRACT_EDEPTH = -2,       /* nesting deeper than max_depth */
-    EXTRACT_ETOKEN = -3,       /* a number or literal longer than max_token */
-    EXTRACT_EWORKERS = -4,     /* more workers than the agg's cap */
-    EXTRACT_EUNSUPPORTED = -5, /* a layout this extractor does not read (prestodb, pre-0.146) */
-    EXTRACT_ENOMEM = -6,
-    EXTRACT_EINVAL = -7, /* a task with neither nodeId nor self, or a bad field type */
-};
+#include "parse.h"
 
 enum extract_layout {
     EXTRACT_LAYOUT_NONE = 0, /* no stages yet (queued, planning, DDL, failed early) */
     EXTRACT_LAYOUT_NESTED = 1,
     EXTRACT_LAYOUT_FLAT = 2,
-};
-
-struct extract_limits {
-    size_t max_depth;  /* JSON nesting; 0 = default 256 */
-    size_t max_string; /* bytes kept of one string; 0 = default 65536 */
-    size_t max_token;  /* bytes of one number/literal; 0 = default 1024 */
 };
 
 struct extract_stats {
@@ -67,10 +51,10 @@ struct extract;
  * A new extractor adding tasks to out (borrowed, must outlive it). alloc may
  * be NULL (malloc). Returns NULL on allocation failure.
  */
-struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
+struct extract *extract_new(struct agg *out, const struct parse_limits *lim,
                             const yajl_alloc_funcs *alloc);
 /*
- * Choose the scan before the first feed (EXTRACT_EINVAL after). on = 0, the
+ * Choose the scan before the first feed (PARSE_EINVAL after). on = 0, the
  * default, is the fast path: a structural pre-scan hands yajl only the
  * skeleton above (root queryId/state/pruned/outputStage/stages, StageInfo
  * tasks/subStages and the prestodb keys, TaskInfo taskStatus/outputBuffers
@@ -86,14 +70,14 @@ struct extract *extract_new(struct agg *out, const struct extract_limits *lim,
  * control bytes, UTF-8, brackets, depth and token caps) except the bytes of
  * a string beyond its first max_string, where the full path looks at the
  * end of the character cut there and the fast path does not; such a
- * document may then be EXTRACT_OK on the fast path only.
+ * document may then be PARSE_OK on the fast path only.
  */
 int extract_set_full_scan(struct extract *x, int on);
 /* Bytes of dropped members' values that yajl never saw (0 with the full scan). */
 uint64_t extract_skipped_bytes(const struct extract *x);
-/* Feed the next chunk. Returns EXTRACT_OK or the first error (sticky). */
+/* Feed the next chunk. Returns PARSE_OK or the first error (sticky). */
 int extract_feed(struct extract *x, const void *buf, size_t len);
-/* End of document: EXTRACT_OK if it was one complete JSON value. */
+/* End of document: PARSE_OK if it was one complete JSON value. */
 int extract_finish(struct extract *x);
 /* Human-readable reason of the last error, with the byte offset; "" if none. */
 const char *extract_error(const struct extract *x);

@@ -82,8 +82,8 @@ const yajl_alloc_funcs *jscan_default_alloc(void)
     return &default_alloc;
 }
 
-int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
-               const struct extract_limits *lim, const yajl_alloc_funcs *alloc)
+int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx, const struct parse_limits *lim,
+               const yajl_alloc_funcs *alloc)
 {
     memset(s, 0, sizeof(*s));
     s->max_depth = lim && lim->max_depth ? lim->max_depth : JSCAN_DEFAULT_DEPTH;
@@ -93,18 +93,18 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
     /* yajl_alloc copies the funcs; it takes a non-const pointer, never writes. */
     s->h = yajl_alloc(cb, &s->af, ctx);
     if (!s->h) {
-        s->status = EXTRACT_ENOMEM;
+        s->status = PARSE_ENOMEM;
         snprintf(s->msg, sizeof(s->msg), "out of memory");
-        return EXTRACT_ENOMEM;
+        return PARSE_ENOMEM;
     }
     /*
      * Strings are cut at character boundaries, so UTF-8 validation stays on:
      * invalid UTF-8 from upstream is an error, not a label value.
      */
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
-void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct extract_limits *lim,
+void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct parse_limits *lim,
                        const yajl_alloc_funcs *alloc)
 {
     const yajl_alloc_funcs *af = alloc ? alloc : &default_alloc;
@@ -114,7 +114,7 @@ void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct extra
     if (!obj)
         return NULL;
     memset(obj, 0, size);
-    if (jscan_init(obj, cb, obj, lim, af) != EXTRACT_OK) {
+    if (jscan_init(obj, cb, obj, lim, af) != PARSE_OK) {
         af->free(af->ctx, obj);
         return NULL;
     }
@@ -169,7 +169,7 @@ int jscan_fail(struct jscan *s, int status, const char *reason)
 int jscan_enter(struct jscan *s)
 {
     if (s->depth >= s->max_depth)
-        return jscan_fail(s, EXTRACT_EDEPTH, "nesting deeper than max_depth");
+        return jscan_fail(s, PARSE_EDEPTH, "nesting deeper than max_depth");
     s->depth++;
     return 1;
 }
@@ -223,7 +223,7 @@ static int yajl_failed(struct jscan *s, yajl_status st, uint64_t base, int finis
              (int)(n > 200 ? 200 : n), txt);
     if (e)
         yajl_free_error(s->h, e);
-    s->status = EXTRACT_ESYNTAX;
+    s->status = PARSE_ESYNTAX;
     return s->status;
 }
 
@@ -231,11 +231,11 @@ static int yajl_failed(struct jscan *s, yajl_status st, uint64_t base, int finis
 static int pass(struct jscan *s, const unsigned char *p, const unsigned char *e, uint64_t base)
 {
     if (p == e)
-        return EXTRACT_OK;
+        return PARSE_OK;
     yajl_status st = yajl_parse(s->h, p, (size_t)(e - p));
     if (st != yajl_status_ok)
         return yajl_failed(s, st, base, 0);
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
 enum { EV_END = 0, EV_CLOSE, EV_CUT, EV_ERR };
@@ -639,10 +639,10 @@ static void dfa_build(unsigned char *t)
 int jscan_set_schema(struct jscan *s, const struct jscan_schema *sc)
 {
     if (s->off)
-        return EXTRACT_EINVAL;
+        return PARSE_EINVAL;
     if (!sc) {
         s->sc = NULL;
-        return EXTRACT_OK;
+        return PARSE_OK;
     }
     if (!s->lv)
         s->lv = s_alloc(s, s->max_depth + 1);
@@ -651,10 +651,10 @@ int jscan_set_schema(struct jscan *s, const struct jscan_schema *sc)
     if (!s->dfa && (s->dfa = s_alloc(s, (size_t)D_STATES * DC_STRIDE)))
         dfa_build(s->dfa);
     if (!s->lv || !s->bk || !s->dfa)
-        return EXTRACT_ENOMEM;
+        return PARSE_ENOMEM;
     s->sc = sc;
     s->val_node = sc->root;
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
 /* First byte of [p, e) that a string cannot hold as it is: '"', '\\', < 0x20, >= 0x80. */
@@ -719,7 +719,7 @@ static int cpass(struct jscan *s, const struct chunk *c, const unsigned char *a,
                  const unsigned char *b)
 {
     if (!a || a >= b)
-        return EXTRACT_OK;
+        return PARSE_OK;
     return pass(s, a, b, c->base + (uint64_t)(a - c->start));
 }
 
@@ -765,7 +765,7 @@ static int keep_member(struct jscan *s, struct chunk *c, int strip)
         *top |= LV_EMIT;
     s->pend = 0;
     c->kq = NULL;
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
 /* A chunk ends with a member pending: hold its bytes (or keep it when they do not fit). */
@@ -788,7 +788,7 @@ static int hold_rest(struct jscan *s, struct chunk *c, const unsigned char *e)
     memcpy(s->hold + s->nhold, k, (size_t)(e - k));
     s->nhold += (size_t)(e - k);
     c->seg = NULL;
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
 /* A fault the scanner sees at p: yajl gets what comes before, so its own error wins. */
@@ -823,7 +823,7 @@ static int key_done(struct jscan *s, struct chunk *c, const unsigned char *p)
     s->expect = E_COLON;
     s->val_node = (unsigned char)(found ? child : JSCAN_PASS);
     if (!s->pend)
-        return EXTRACT_OK;
+        return PARSE_OK;
     if (found || s->kbs)
         return keep_member(s, c, 1);
     /* dropped: yajl gets what comes before the member, never the member */
@@ -840,7 +840,7 @@ static int key_done(struct jscan *s, struct chunk *c, const unsigned char *p)
     s->sk_num = 0;
     s->bk[0] = BK_DROP;
     s->sk_depth = 1;
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
 /*
@@ -948,7 +948,7 @@ static int skip_string(struct jscan *s, const struct chunk *c, const unsigned ch
     return rc;
 bad:
     *pp = p;
-    return scan_error(s, EXTRACT_ESYNTAX, at_of(c, p), "invalid JSON");
+    return scan_error(s, PARSE_ESYNTAX, at_of(c, p), "invalid JSON");
 }
 
 /* A number that started at tok (or in an earlier chunk) ends before p. */
@@ -957,10 +957,9 @@ static int num_end(struct jscan *s, const struct chunk *c, const unsigned char *
 {
     s->sk_num = 0;
     if (s->tlen + (size_t)(p - tok) > s->max_token)
-        return scan_error(s, EXTRACT_ETOKEN, at_of(c, p),
-                          "number or literal longer than max_token");
+        return scan_error(s, PARSE_ETOKEN, at_of(c, p), "number or literal longer than max_token");
     s->tlen = 0;
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
 /* Scan a dropped member's colon and value from *pp without yajl. */
@@ -970,7 +969,7 @@ static int skip_value(struct jscan *s, struct chunk *c, const unsigned char **pp
     const unsigned char *p = *pp, *p0 = p, *tok = p;
     const unsigned char *t = s->dfa;
     unsigned st = s->sk_state;
-    int rc = EXTRACT_OK;
+    int rc = PARSE_OK;
     if (st == D_KSTR || st == D_VSTR)
         goto in_string;
     while (p < e) {
@@ -1013,7 +1012,7 @@ static int skip_value(struct jscan *s, struct chunk *c, const unsigned char **pp
         case A_OPEN_O:
         case A_OPEN_A:
             if (s->nlv + s->sk_depth - 1 >= s->max_depth) {
-                rc = scan_error(s, EXTRACT_EDEPTH, at_of(c, p), "nesting deeper than max_depth");
+                rc = scan_error(s, PARSE_EDEPTH, at_of(c, p), "nesting deeper than max_depth");
                 goto out;
             }
             s->bk[s->sk_depth++] = st == A_OPEN_O ? BK_OBJ : BK_ARR;
@@ -1032,13 +1031,13 @@ static int skip_value(struct jscan *s, struct chunk *c, const unsigned char **pp
                 *pp = p;
                 s->dropped += (uint64_t)(p - p0);
                 resume(s, c, p);
-                return EXTRACT_OK;
+                return PARSE_OK;
             }
             if (st == A_COMMA) {
                 st = top == BK_OBJ ? D_KEY : D_VAL;
             } else {
                 if (top != (st == A_CLOSE_O ? BK_OBJ : BK_ARR)) {
-                    rc = scan_error(s, EXTRACT_ESYNTAX, at_of(c, p), "invalid JSON");
+                    rc = scan_error(s, PARSE_ESYNTAX, at_of(c, p), "invalid JSON");
                     goto out;
                 }
                 s->sk_depth--;
@@ -1048,7 +1047,7 @@ static int skip_value(struct jscan *s, struct chunk *c, const unsigned char **pp
             continue;
         }
         default:
-            rc = scan_error(s, EXTRACT_ESYNTAX, at_of(c, p), "invalid JSON");
+            rc = scan_error(s, PARSE_ESYNTAX, at_of(c, p), "invalid JSON");
             goto out;
         }
     in_string:
@@ -1057,13 +1056,13 @@ static int skip_value(struct jscan *s, struct chunk *c, const unsigned char **pp
             goto out;
         if (rc == 1)
             st = st == D_KSTR ? D_COL : D_AFT;
-        rc = EXTRACT_OK;
+        rc = PARSE_OK;
     }
     if (s->sk_num) {
         s->tlen += (size_t)(p - tok);
         if (s->tlen > s->max_token)
-            rc = scan_error(s, EXTRACT_ETOKEN, at_of(c, p),
-                            "number or literal longer than max_token");
+            rc =
+                scan_error(s, PARSE_ETOKEN, at_of(c, p), "number or literal longer than max_token");
     }
 out:
     s->sk_state = (unsigned char)st;
@@ -1078,7 +1077,7 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
 {
     const unsigned char *p = buf, *e = buf + len;
     struct chunk c = {buf, NULL, NULL, NULL, s->off};
-    int rc = EXTRACT_OK;
+    int rc = PARSE_OK;
     if (s->mode == M_SKEL && !s->dropping)
         c.seg = p;
     if (s->pend)
@@ -1108,7 +1107,7 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
                     goto out;
                 if (!s->dropping && (rc = cpass(s, &c, c.seg, p)))
                     goto out;
-                rc = scan_error(s, EXTRACT_ESYNTAX, at_of(&c, p),
+                rc = scan_error(s, PARSE_ESYNTAX, at_of(&c, p),
                                 "invalid JSON: bad escape in string");
                 goto out;
             }
@@ -1145,11 +1144,10 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
                 s->expect = E_AFTER;
                 s->tlen = 1;
             } else if (s->expect != E_AFTER || !s->tlen) {
-                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                rc = skel_fault(s, &c, p, PARSE_ESYNTAX, "invalid JSON");
                 goto out;
             } else if (++s->tlen > s->max_token) {
-                rc =
-                    skel_fault(s, &c, p, EXTRACT_ETOKEN, "number or literal longer than max_token");
+                rc = skel_fault(s, &c, p, PARSE_ETOKEN, "number or literal longer than max_token");
                 goto out;
             }
             p++;
@@ -1161,11 +1159,11 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
             break;
         case S_OPEN: {
             if (s->expect != E_VALUE) {
-                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                rc = skel_fault(s, &c, p, PARSE_ESYNTAX, "invalid JSON");
                 goto out;
             }
             if (s->nlv >= s->max_depth) {
-                rc = skel_fault(s, &c, p, EXTRACT_EDEPTH, "nesting deeper than max_depth");
+                rc = skel_fault(s, &c, p, PARSE_EDEPTH, "nesting deeper than max_depth");
                 goto out;
             }
             int is_obj = ch == '{', node = s->val_node;
@@ -1188,7 +1186,7 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
             if (!s->nlv || !(top & LV_OBJ) != !is_obj ||
                 (is_obj ? s->expect != E_KEY && s->expect != E_AFTER
                         : s->expect != E_VALUE && s->expect != E_AFTER)) {
-                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                rc = skel_fault(s, &c, p, PARSE_ESYNTAX, "invalid JSON");
                 goto out;
             }
             if (s->pend && (rc = keep_member(s, &c, 0)))
@@ -1200,7 +1198,7 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
         }
         case S_COMMA: {
             if (s->expect != E_AFTER || !s->nlv) {
-                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                rc = skel_fault(s, &c, p, PARSE_ESYNTAX, "invalid JSON");
                 goto out;
             }
             unsigned top = s->lv[s->nlv - 1];
@@ -1216,7 +1214,7 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
         }
         case S_COLON:
             if (s->expect != E_COLON) {
-                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                rc = skel_fault(s, &c, p, PARSE_ESYNTAX, "invalid JSON");
                 goto out;
             }
             s->expect = E_VALUE;
@@ -1231,7 +1229,7 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
                     c.kq = p;
                 }
             } else if (s->expect != E_VALUE) {
-                rc = skel_fault(s, &c, p, EXTRACT_ESYNTAX, "invalid JSON");
+                rc = skel_fault(s, &c, p, PARSE_ESYNTAX, "invalid JSON");
                 goto out;
             }
             s->in_str = 1;
@@ -1269,14 +1267,14 @@ static int full_feed(struct jscan *s, const unsigned char *buf, size_t len)
         while (k < len && k < room && out_class[p[k]] == C_OTHER)
             k++;
         if (s->tlen + k > s->max_token) {
-            rc = scan_error(s, EXTRACT_ETOKEN, base + k, "number or literal longer than max_token");
+            rc = scan_error(s, PARSE_ETOKEN, base + k, "number or literal longer than max_token");
             goto out;
         }
         if (k == len) {
             s->tlen += len;
             if ((rc = pass(s, p, e, base)))
                 goto out;
-            rc = EXTRACT_OK;
+            rc = PARSE_OK;
             goto out;
         }
         s->tlen = 0;
@@ -1302,7 +1300,7 @@ static int full_feed(struct jscan *s, const unsigned char *buf, size_t len)
         if (ev == EV_ERR) {
             if (!s->dropping && (rc = pass(s, seg, p, base + (uint64_t)(seg - start))))
                 goto out;
-            rc = scan_error(s, EXTRACT_ESYNTAX, base + (uint64_t)(p - start),
+            rc = scan_error(s, PARSE_ESYNTAX, base + (uint64_t)(p - start),
                             "invalid JSON: bad escape in string");
             goto out;
         }
@@ -1329,7 +1327,7 @@ static int full_feed(struct jscan *s, const unsigned char *buf, size_t len)
         while (k < len && k <= s->max_token && out_class[e[-1 - (ptrdiff_t)k]] == C_OTHER)
             k++;
         if (k > s->max_token) {
-            rc = scan_error(s, EXTRACT_ETOKEN, base + len - k,
+            rc = scan_error(s, PARSE_ETOKEN, base + len - k,
                             "number or literal longer than max_token");
             goto out;
         }
@@ -1337,7 +1335,7 @@ static int full_feed(struct jscan *s, const unsigned char *buf, size_t len)
     }
     if (seg && (rc = pass(s, seg, e, base + (uint64_t)(seg - start))))
         goto out;
-    rc = EXTRACT_OK;
+    rc = PARSE_OK;
 out:
     s->off += len;
     return rc;
@@ -1355,7 +1353,7 @@ int jscan_feed(struct jscan *s, const void *buf, size_t len)
 int jscan_token_ok(struct jscan *s, size_t n)
 {
     if (n > s->max_token)
-        return jscan_fail(s, EXTRACT_ETOKEN, "number longer than max_token");
+        return jscan_fail(s, PARSE_ETOKEN, "number longer than max_token");
     return 1;
 }
 
@@ -1366,7 +1364,7 @@ int jscan_finish(struct jscan *s)
     yajl_status st = yajl_complete_parse(s->h);
     if (st != yajl_status_ok)
         return yajl_failed(s, st, s->off, 1);
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
 int jscan_eq(const unsigned char *p, size_t n, const char *lit)

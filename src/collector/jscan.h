@@ -9,10 +9,10 @@
  * boundary (never inside an escape, a UTF-8 sequence or a surrogate pair), so
  * yajl sees a shorter but valid string. The next string callback then reports
  * the truncation (jscan_take_truncated). Numbers and literals longer than
- * max_token are EXTRACT_ETOKEN: checked where chunks meet (the only place
+ * max_token are PARSE_ETOKEN: checked where chunks meet (the only place
  * yajl buffers them) and, within a chunk, by the parsers' number callbacks
  * (jscan_token_ok). Containers nested deeper than max_depth are
- * EXTRACT_EDEPTH (the parser calls jscan_enter/jscan_leave). Memory is then
+ * PARSE_EDEPTH (the parser calls jscan_enter/jscan_leave). Memory is then
  * bounded by about 2 x max(max_string, max_token) + max_depth.
  *
  * With max_string >= 128 the scanner works on 64-byte blocks with bitmasks
@@ -24,7 +24,7 @@
  * jscan_set_schema adds a structural mode that hands yajl only the members a
  * parser reads (see there): most of a QueryInfo never reaches yajl.
  *
- * Status codes are enum extract_status. Errors are sticky and carry the byte
+ * Status codes are enum parse_status. Errors are sticky and carry the byte
  * offset in the message. Not thread-safe; one jscan per document.
  */
 #ifndef TBE_JSCAN_H
@@ -35,7 +35,7 @@
 
 #include <yajl/yajl_parse.h>
 
-#include "extract.h"
+#include "parse.h"
 
 #define JSCAN_DEFAULT_DEPTH 256
 #define JSCAN_DEFAULT_STRING 65536
@@ -147,11 +147,11 @@ const yajl_alloc_funcs *jscan_default_alloc(void);
  * Set up s with a yajl handle calling cb with ctx. lim may be NULL
  * (defaults); zero fields take the defaults. alloc NULL is
  * jscan_default_alloc(); it is copied to s->af, which the parser may use for
- * its own memory. Returns EXTRACT_OK or EXTRACT_ENOMEM. Release with
+ * its own memory. Returns PARSE_OK or PARSE_ENOMEM. Release with
  * jscan_fini.
  */
-int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
-               const struct extract_limits *lim, const yajl_alloc_funcs *alloc);
+int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx, const struct parse_limits *lim,
+               const yajl_alloc_funcs *alloc);
 /*
  * A parser object: size bytes (at least sizeof(struct jscan)) from alloc
  * (NULL: jscan_default_alloc()), zeroed, whose first member is a struct
@@ -159,7 +159,7 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx,
  * NULL when out of memory (nothing is left allocated). Release with
  * jscan_parser_free.
  */
-void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct extract_limits *lim,
+void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct parse_limits *lim,
                        const yajl_alloc_funcs *alloc);
 /* jscan_fini of the object's jscan, then the object itself back to its
  * allocator. obj NULL is a no-op; memory the parser allocated through
@@ -176,17 +176,17 @@ void jscan_parser_free(void *obj);
  * without a schema, except that a fault yajl would see beyond max_string
  * bytes of a dropped string (the end of a UTF-8 character cut there) passes.
  * Once the document's value is complete, the rest goes to yajl as without a
- * schema. NULL: every byte to yajl (the default). Returns EXTRACT_OK,
- * EXTRACT_ENOMEM, or EXTRACT_EINVAL once bytes were fed (the mode is then
+ * schema. NULL: every byte to yajl (the default). Returns PARSE_OK,
+ * PARSE_ENOMEM, or PARSE_EINVAL once bytes were fed (the mode is then
  * left as it was).
  */
 int jscan_set_schema(struct jscan *s, const struct jscan_schema *sc);
 /* Release the yajl handle (s itself belongs to the caller). Safe after a failed init. */
 void jscan_fini(struct jscan *s);
 
-/* Scan and parse the next chunk. Returns EXTRACT_OK or the first error (sticky). */
+/* Scan and parse the next chunk. Returns PARSE_OK or the first error (sticky). */
 int jscan_feed(struct jscan *s, const void *buf, size_t len);
-/* End of input: EXTRACT_OK if it was exactly one complete JSON value. */
+/* End of input: PARSE_OK if it was exactly one complete JSON value. */
 int jscan_finish(struct jscan *s);
 /* The error message ("" if none); valid while s lives. */
 const char *jscan_error(const struct jscan *s);
@@ -196,7 +196,7 @@ uint64_t jscan_bytes(const struct jscan *s);
 /*
  * For callbacks. jscan_fail records status and a static reason (the offset is
  * added when yajl returns) and returns 0, which a callback returns to yajl to
- * stop the parse. jscan_enter counts one container level (0 and EXTRACT_EDEPTH
+ * stop the parse. jscan_enter counts one container level (0 and PARSE_EDEPTH
  * when too deep, else 1); jscan_leave uncounts it. jscan_take_truncated tells a
  * string or key callback whether the value it holds was cut by the scanner.
  */
@@ -205,7 +205,7 @@ int jscan_enter(struct jscan *s);
 void jscan_leave(struct jscan *s);
 int jscan_take_truncated(struct jscan *s);
 /* For number callbacks: 1 if a number of n bytes is within max_token, else
- * 0 and EXTRACT_ETOKEN (tokens that span chunks are checked by jscan_feed). */
+ * 0 and PARSE_ETOKEN (tokens that span chunks are checked by jscan_feed). */
 int jscan_token_ok(struct jscan *s, size_t n);
 
 /* Bounded helpers shared by the parsers. */

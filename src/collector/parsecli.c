@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "exitcodes.h"
 #include "extract.h"
 
 #define PARSECLI_CHUNK 65536
@@ -22,29 +23,29 @@ int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name)
     unsigned char *buf = malloc(PARSECLI_CHUNK);
     if (!a || !x || !buf) {
         fprintf(err, "%s: out of memory\n", name);
-        rc = 71;
+        rc = EXIT_OSERR;
         goto out;
     }
     int st = 0;
     for (;;) {
         size_t n = fread(buf, 1, PARSECLI_CHUNK, in);
-        if (n && (st = extract_feed(x, buf, n)) != EXTRACT_OK)
+        if (n && (st = extract_feed(x, buf, n)) != PARSE_OK)
             break;
         if (n < PARSECLI_CHUNK) {
             if (ferror(in)) {
                 fprintf(err, "%s: read error: %s\n", name, strerror(errno));
-                rc = 74;
+                rc = EXIT_IOERR;
                 goto out;
             }
             if (feof(in))
                 break;
         }
     }
-    if (st == EXTRACT_OK)
+    if (st == PARSE_OK)
         st = extract_finish(x);
-    if (st != EXTRACT_OK) {
+    if (st != PARSE_OK) {
         fprintf(err, "%s: %s\n", name, extract_error(x));
-        rc = st == EXTRACT_ENOMEM ? 71 : 65;
+        rc = st == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR;
         goto out;
     }
     size_t nw;
@@ -61,11 +62,25 @@ int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name)
     }
     if (fflush(out) != 0) {
         fprintf(err, "%s: write error: %s\n", name, strerror(errno));
-        rc = 74;
+        rc = EXIT_IOERR;
     }
 out:
     free(buf);
     extract_free(x);
     agg_free(a);
+    return rc;
+}
+
+int parsecli_file(const char *prog, const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return parsecli_run(stdin, stdout, stderr, "-");
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
+        return EXIT_NOINPUT;
+    }
+    int rc = parsecli_run(in, stdout, stderr, path);
+    fclose(in);
     return rc;
 }

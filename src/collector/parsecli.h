@@ -1,8 +1,9 @@
 /*
  * parsecli: the `--parse FILE|-` operator tool. Runs the extractor over one
  * QueryInfo document read from a stream and prints the per-worker table.
- * Not pure (stdio), but does no logging; lives in tbe_parse so that the
- * supervisor binary can offer it without a collector.
+ * Not pure (stdio), but does no logging. It runs in the collector binary
+ * (`trino-buffer-collector --parse`; the supervisor's --parse execs that), so
+ * that the supervisor never links a JSON parser.
  */
 #ifndef TBE_PARSECLI_H
 #define TBE_PARSECLI_H
@@ -16,8 +17,15 @@
  * or prints "<name>: <error>" to err and returns 65 (EX_DATAERR) when the
  * document cannot be used (parse error, unsupported layout, caps), 74 (EX_IOERR)
  * on a read error, 71 (EX_OSERR) when out of memory. name is the file name
- * (or "-") used in messages. Default caps (extract_limits zero, 10000 workers).
+ * (or "-") used in messages. Default caps (parse_limits zero, 10000 workers).
  */
 int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name);
+
+/*
+ * parsecli_run on the file path ("-": stdin) to stdout and stderr. Returns its
+ * status, or 66 (EX_NOINPUT) with a "<prog>: cannot open" line when the file
+ * cannot be opened.
+ */
+int parsecli_file(const char *prog, const char *path);
 
 #endif

@@ -101,7 +101,7 @@ static int start(void *ctx, int is_map)
         if (!p->root_seen) {
             p->root_seen = 1;
             if (!is_map)
-                return p_fail(p, EXTRACT_EUNSUPPORTED, "response is not a JSON object");
+                return p_fail(p, PARSE_EUNSUPPORTED, "response is not a JSON object");
             next = P_ROOT;
         } else if (p->top) {
             int kind = p->stack[p->top];
@@ -109,7 +109,7 @@ static int start(void *ctx, int is_map)
                 next = P_DATA;
             else if (kind == P_DATA && p->key == PK_RESULT) {
                 if (is_map)
-                    return p_fail(p, EXTRACT_EUNSUPPORTED, "data.result is not an array");
+                    return p_fail(p, PARSE_EUNSUPPORTED, "data.result is not an array");
                 next = P_RESULT;
             } else if (kind == P_RESULT) {
                 if (!is_map) {
@@ -201,7 +201,7 @@ static int scalar(struct promvec *p)
     if (p->skip)
         return 1;
     if (!p->top)
-        return p_fail(p, EXTRACT_EUNSUPPORTED, "response is not a JSON object");
+        return p_fail(p, PARSE_EUNSUPPORTED, "response is not a JSON object");
     int kind = p->stack[p->top];
     if (kind == P_RESULT)
         p->skipped++;
@@ -255,7 +255,7 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
         copy_text(p->errtext, sizeof(p->errtext), s, n);
     } else if (kind == P_DATA && key == PK_RTYPE) {
         if (!jscan_eq(s, n, "vector"))
-            return p_fail(p, EXTRACT_EUNSUPPORTED, "resultType is not \"vector\"");
+            return p_fail(p, PARSE_EUNSUPPORTED, "resultType is not \"vector\"");
     } else if (kind == P_METRIC && key != PK_OTHER) {
         if (truncated || memchr(s, 0, n)) {
             p->bad = 1;
@@ -287,7 +287,7 @@ static const yajl_callbacks callbacks = {
 };
 
 struct promvec *promvec_new(const char *instance_label, const char *pod_label,
-                            const char *namespace_label, const struct extract_limits *lim,
+                            const char *namespace_label, const struct parse_limits *lim,
                             const yajl_alloc_funcs *alloc, promvec_cb cb, void *cb_ctx)
 {
     const char *names[3] = {instance_label, pod_label, namespace_label};
@@ -314,10 +314,10 @@ int promvec_finish(struct promvec *p)
     if (p->estatus)
         return p->estatus;
     int rc = jscan_finish(&p->js);
-    if (rc != EXTRACT_OK)
+    if (rc != PARSE_OK)
         return rc;
     if (p->status != ST_SUCCESS) {
-        p->estatus = PROMVEC_ESTATUS;
+        p->estatus = PARSE_ESTATUS;
         if (p->status == ST_NONE)
             snprintf(p->msg, sizeof(p->msg), "prometheus response without status");
         else
@@ -325,7 +325,7 @@ int promvec_finish(struct promvec *p)
                      p->errtype[0] ? p->errtype : "unknown", p->errtext);
         return p->estatus;
     }
-    return EXTRACT_OK;
+    return PARSE_OK;
 }
 
 const char *promvec_error(const struct promvec *p)

@@ -9,13 +9,13 @@
  * For each series it yields the values of three configured labels (instance,
  * pod, namespace) and the IP of the instance (":port" and IPv6 brackets
  * stripped) through a callback, when the series object closes (key order is
- * free). `status` other than "success" is PROMVEC_ESTATUS with Prometheus'
+ * free). `status` other than "success" is PARSE_ESTATUS with Prometheus'
  * errorType and error text; a resultType other than "vector" is
- * EXTRACT_EUNSUPPORTED. Same caps as the extractor (depth, string, token).
+ * PARSE_EUNSUPPORTED. Same caps as the extractor (depth, string, token).
  *
  * Series are delivered as they are parsed, before the status is known when
  * it comes last: a caller applies what it got only if promvec_finish returns
- * EXTRACT_OK. Not thread-safe.
+ * PARSE_OK. Not thread-safe.
  */
 #ifndef TBE_PROMVEC_H
 #define TBE_PROMVEC_H
@@ -25,11 +25,10 @@
 
 #include <yajl/yajl_common.h>
 
-#include "extract.h"
+#include "parse.h"
 
 #define PROMVEC_VALUE_MAX 256 /* bytes of a kept label value, NUL included */
 #define PROMVEC_LABEL_MAX 128 /* bytes of a configured label name, NUL included */
-#define PROMVEC_ESTATUS (-8)  /* Prometheus answered "status": "error" (or no status) */
 
 /* One series; strings are NUL-terminated, "" when the label is absent, and
  * valid only during the callback. */
@@ -40,8 +39,8 @@ struct promvec_series {
     const char *namespace_;
 };
 
-/* Called once per series. Return 0 to go on, or a non-zero enum extract_status
- * (e.g. EXTRACT_EWORKERS when the caller's table is full) to stop the parse
+/* Called once per series. Return 0 to go on, or a non-zero enum parse_status
+ * (e.g. PARSE_EWORKERS when the caller's table is full) to stop the parse
  * with that status. */
 typedef int (*promvec_cb)(void *ctx, const struct promvec_series *s);
 
@@ -53,9 +52,9 @@ struct promvec;
  * a bad label name.
  */
 struct promvec *promvec_new(const char *instance_label, const char *pod_label,
-                            const char *namespace_label, const struct extract_limits *lim,
+                            const char *namespace_label, const struct parse_limits *lim,
                             const yajl_alloc_funcs *alloc, promvec_cb cb, void *cb_ctx);
-/* Feed/finish return enum extract_status codes or PROMVEC_ESTATUS (sticky). */
+/* Feed/finish return enum parse_status codes or PARSE_ESTATUS (sticky). */
 int promvec_feed(struct promvec *p, const void *buf, size_t len);
 int promvec_finish(struct promvec *p);
 /* The reason of the last error with its byte offset, or Prometheus' error text. */

@@ -74,7 +74,7 @@ static int element_done(struct qlist *q)
             cap = q->max;
         struct qent *nq = q->js.af.realloc(q->js.af.ctx, q->q, cap * sizeof(*nq));
         if (!nq)
-            return q_fail(q, EXTRACT_ENOMEM, "out of memory");
+            return q_fail(q, PARSE_ENOMEM, "out of memory");
         q->q = nq;
         q->cap = cap;
     }
@@ -95,7 +95,7 @@ static int start(void *ctx, int is_map)
     }
     if (q->level == 0) {
         if (is_map || q->done)
-            return q_fail(q, EXTRACT_EUNSUPPORTED, "query list is not a JSON array");
+            return q_fail(q, PARSE_EUNSUPPORTED, "query list is not a JSON array");
         q->level = 1;
         return 1;
     }
@@ -162,7 +162,7 @@ static int scalar(struct qlist *q)
     if (q->skip)
         return 1;
     if (q->level == 0)
-        return q_fail(q, EXTRACT_EUNSUPPORTED, "query list is not a JSON array");
+        return q_fail(q, PARSE_EUNSUPPORTED, "query list is not a JSON array");
     if (q->level == 1)
         q->malformed++;
     else if (q->key != QK_OTHER)
@@ -220,14 +220,14 @@ static const yajl_callbacks callbacks = {
     .yajl_end_array = cb_end,
 };
 
-struct qlist *qlist_new(size_t max_queries, const struct extract_limits *lim,
+struct qlist *qlist_new(size_t max_queries, const struct parse_limits *lim,
                         const yajl_alloc_funcs *alloc)
 {
     struct qlist *q = jscan_parser_new(sizeof(*q), &callbacks, lim, alloc);
     if (!q)
         return NULL;
     q->max = max_queries;
-    if (jscan_set_schema(&q->js, &list_schema) != EXTRACT_OK) {
+    if (jscan_set_schema(&q->js, &list_schema) != PARSE_OK) {
         qlist_free(q);
         return NULL;
     }

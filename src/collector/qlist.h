@@ -16,7 +16,7 @@
 
 #include <yajl/yajl_common.h>
 
-#include "extract.h"
+#include "parse.h"
 
 #define QLIST_ID_MAX 128
 
@@ -24,7 +24,7 @@ struct qlist;
 
 /* A new parser keeping at most max_queries queries; lim and alloc may be
  * NULL (defaults). NULL when out of memory. */
-struct qlist *qlist_new(size_t max_queries, const struct extract_limits *lim,
+struct qlist *qlist_new(size_t max_queries, const struct parse_limits *lim,
                         const yajl_alloc_funcs *alloc);
 /*
  * Before the first feed: on = 0 (the default) is the fast path, where the
@@ -34,13 +34,13 @@ struct qlist *qlist_new(size_t max_queries, const struct extract_limits *lim,
  * give identical queries, counts and status on every document the full
  * scan accepts, and the fast path refuses what the full scan refuses, with
  * the one exception extract_set_full_scan describes (a fault beyond the
- * first max_string bytes of a dropped string). Returns EXTRACT_OK,
- * EXTRACT_ENOMEM, or EXTRACT_EINVAL after bytes were fed.
+ * first max_string bytes of a dropped string). Returns PARSE_OK,
+ * PARSE_ENOMEM, or PARSE_EINVAL after bytes were fed.
  */
 int qlist_set_full_scan(struct qlist *q, int on);
 /* Bytes of dropped members that yajl never saw (0 with the full scan). */
 uint64_t qlist_skipped_bytes(const struct qlist *q);
-/* Feed/finish return enum extract_status codes. */
+/* Feed/finish return enum parse_status codes. */
 int qlist_feed(struct qlist *q, const void *buf, size_t len);
 int qlist_finish(struct qlist *q);
 const char *qlist_error(const struct qlist *q);

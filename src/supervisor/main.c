@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "child.h"
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "loop.h"
-#include "parsecli.h"
 
 #define PROG "trino-buffer-exporter"
 #define DEFAULT_CONFIG TBE_SYSCONFDIR "/exporter.conf"
@@ -53,21 +54,22 @@ static int usage_error(const char *what, const char *arg)
     return EXIT_USAGE;
 }
 
+/*
+ * --parse runs in the collector binary: the supervisor never links a JSON
+ * parser. Execs it with the same stdin, stdout and stderr; returns only on
+ * failure.
+ */
 static int run_parse(const char *file)
 {
-    FILE *in;
-    int rc;
-
-    if (strcmp(file, "-") == 0)
-        return parsecli_run(stdin, stdout, stderr, "-");
-    in = fopen(file, "rb");
-    if (!in) {
-        fprintf(stderr, PROG ": cannot open %s: %s\n", file, strerror(errno));
-        return 66; /* EX_NOINPUT */
+    char path[CHILD_PATH_MAX];
+    if (child_resolve_path("", TBE_LIBEXECDIR, path, sizeof(path)) < 0) {
+        fprintf(stderr, PROG ": collector path too long\n");
+        return EXIT_OSERR;
     }
-    rc = parsecli_run(in, stdout, stderr, file);
-    fclose(in);
-    return rc;
+    char *const argv[] = {CHILD_COLLECTOR_NAME, "--parse", (char *)file, NULL};
+    execv(path, argv);
+    fprintf(stderr, PROG ": --parse needs %s: %s\n", path, strerror(errno));
+    return EXIT_OSERR;
 }
 
 int main(int argc, char **argv)

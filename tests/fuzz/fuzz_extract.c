@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int run(const uint8_t *d, size_t n, size_t s1, size_t s2, struct agg *a,
-               const struct extract_limits *lim)
+               const struct parse_limits *lim)
 {
     agg_clear(a);
     struct extract *x = extract_new(a, lim, NULL);
@@ -40,16 +40,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s1 = (data[0] | (size_t)data[1] << 8) % (size + 1);
         s2 = s1 + (size > s1 ? (data[size - 1] * 131u) % (size - s1 + 1) : 0);
     }
-    struct extract_limits lim = {16, 24, 12};
+    struct parse_limits lim = {16, 24, 12};
     if (size && (data[0] & 1))
         lim.max_string = 200; /* the fast path of the pre-scanner */
     struct agg *a = agg_new(8), *b = agg_new(8);
     int rc1 = run(data, size, s1, s2, a, &lim);
     int rc2 = run(data, size, size, size, b, &lim);
     /* a document with several faults may report another one first at another split */
-    if ((rc1 == EXTRACT_OK) != (rc2 == EXTRACT_OK))
+    if ((rc1 == PARSE_OK) != (rc2 == PARSE_OK))
         abort();
-    if (rc1 == EXTRACT_OK) {
+    if (rc1 == PARSE_OK) {
         size_t n1, n2;
         const struct agg_worker *w1 = agg_sorted(a, &n1), *w2 = agg_sorted(b, &n2);
         if (n1 != n2 || (n1 && memcmp(w1, w2, n1 * sizeof(*w1)) != 0))

@@ -19,12 +19,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int run(const uint8_t *d, size_t n, size_t s1, size_t s2, struct agg *a,
-               const struct extract_limits *lim, int full, struct extract_stats *st,
+               const struct parse_limits *lim, int full, struct extract_stats *st,
                uint64_t *skipped)
 {
     agg_clear(a);
     struct extract *x = extract_new(a, lim, NULL);
-    if (!x || extract_set_full_scan(x, full) != EXTRACT_OK)
+    if (!x || extract_set_full_scan(x, full) != PARSE_OK)
         abort();
     int rc = extract_feed(x, d, s1);
     if (!rc)
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s1 = (data[0] | (size_t)data[1] << 8) % (size + 1);
         s2 = s1 + (size > s1 ? (data[size - 1] * 131u) % (size - s1 + 1) : 0);
     }
-    struct extract_limits lim = {16, 24, 12};
+    struct parse_limits lim = {16, 24, 12};
     if (size && (data[0] & 1))
         lim.max_string = 200;
     struct agg *a = agg_new(8), *b = agg_new(8);
@@ -58,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int fast = run(data, size, s1, s2, b, &lim, 0, &ss, &sskip);
     if (fskip)
         abort(); /* the full path drops nothing */
-    if (full == EXTRACT_OK) {
-        if (fast != EXTRACT_OK)
+    if (full == PARSE_OK) {
+        if (fast != PARSE_OK)
             abort();
         size_t n1, n2;
         const struct agg_worker *w1 = agg_sorted(a, &n1), *w2 = agg_sorted(b, &n2);
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fs.pruned != ss.pruned || strcmp(fs.query_id, ss.query_id) != 0 ||
             strcmp(fs.state, ss.state) != 0)
             abort();
-    } else if (fast == EXTRACT_OK && (!sskip || getenv("FUZZ_DIFF_STRICT"))) {
+    } else if (fast == PARSE_OK && (!sskip || getenv("FUZZ_DIFF_STRICT"))) {
         abort(); /* refused input accepted (strict: even with a fault in a dropped value) */
     }
     agg_free(a);

@@ -22,7 +22,7 @@ static int count(void *ctx, const struct promvec_series *s)
 
 static int run(const uint8_t *d, size_t n, size_t s1, size_t s2, size_t *ret)
 {
-    struct extract_limits lim = {8, 20, 8};
+    struct parse_limits lim = {8, 20, 8};
     *ret = 0;
     struct promvec *p = promvec_new("instance", "pod", "namespace", &lim, NULL, count, ret);
     if (!p)

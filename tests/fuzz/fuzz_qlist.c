@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int run(const uint8_t *d, size_t n, size_t s1, size_t s2, size_t *ret_count)
 {
-    struct extract_limits lim = {8, 20, 8};
+    struct parse_limits lim = {8, 20, 8};
     struct qlist *q = qlist_new(4, &lim, NULL);
     if (!q)
         abort();

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int run(const uint8_t *d, size_t n, size_t s1, size_t s2, int full, char *out, size_t cap,
                uint64_t *ret_skipped)
 {
-    struct extract_limits lim = {8, 20, 8};
+    struct parse_limits lim = {8, 20, 8};
     struct qlist *q;
     size_t o;
     int rc;

@@ -44,6 +44,18 @@ check(r.returncode == 65 and r.stderr, "--parse of a truncated document exits 65
 r = run("--parse", os.path.join(d, "missing.json"))
 check(r.returncode != 0 and b"missing.json" in r.stderr, "--parse of a missing file names it")
 
+r = run("--parse", os.path.join(d, "missing.json"))
+check(r.returncode == 66, "--parse of a missing file exits 66 (EX_NOINPUT), got %d" % r.returncode)
+
+# The supervisor never parses network JSON, and the linker says so: --parse runs
+# in the collector binary, and the supervisor does not link yajl.
+needed = subprocess.run(["objdump", "-p", tbe.EXPORTER], capture_output=True, check=True,
+                        timeout=60).stdout.decode()
+check("NEEDED" in needed and "yajl" not in needed, "the supervisor binary does not link yajl")
+needed = subprocess.run(["objdump", "-p", tbe.COLLECTOR], capture_output=True, check=True,
+                        timeout=60).stdout.decode()
+check("libyajl" in needed, "the collector binary links yajl")
+
 # --once against a live simulator.
 sim = tbe.Sim("--seed", "5", "--workers", "3", "--queries", "2")
 conf = tbe.write_config(os.path.join(d, "once.conf"), [("default", sim.url, "trino")],

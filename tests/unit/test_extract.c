@@ -133,18 +133,18 @@ struct result {
  * random chunk sizes from *rng. Uses counter c for the extractor's memory.
  */
 static void run(const char *doc, size_t len, size_t chunk, uint64_t *rng, struct agg *a,
-                const struct extract_limits *lim, struct tp_counter *c, struct result *r)
+                const struct parse_limits *lim, struct tp_counter *c, struct result *r)
 {
     yajl_alloc_funcs f = tp_funcs(c);
     agg_clear(a);
     struct extract *x = extract_new(a, lim, &f);
     if (!x) {
-        r->rc = EXTRACT_ENOMEM;
+        r->rc = PARSE_ENOMEM;
         return;
     }
     size_t off = 0;
-    int rc = EXTRACT_OK;
-    while (off < len && rc == EXTRACT_OK) {
+    int rc = PARSE_OK;
+    while (off < len && rc == PARSE_OK) {
         size_t n = chunk;
         if (!n) {
             uint64_t v = tp_rand(rng);
@@ -155,7 +155,7 @@ static void run(const char *doc, size_t len, size_t chunk, uint64_t *rng, struct
         rc = extract_feed(x, doc + off, n);
         off += n;
     }
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = extract_finish(x);
     r->rc = rc;
     extract_get_stats(x, &r->st);
@@ -166,15 +166,15 @@ static void run(const char *doc, size_t len, size_t chunk, uint64_t *rng, struct
 static void check_golden(const struct golden *g, struct agg *a, const struct result *r,
                          const char *what)
 {
-    if (g->rc != EXTRACT_OK) {
-        CHECK(r->rc != EXTRACT_OK, "%s %s: accepted, want error '%s'", g->file, what, g->error);
+    if (g->rc != PARSE_OK) {
+        CHECK(r->rc != PARSE_OK, "%s %s: accepted, want error '%s'", g->file, what, g->error);
         CHECK(agg_count(a) == 0, "%s %s: %zu workers from a refused document", g->file, what,
               agg_count(a));
         CHECK(strncmp(r->err, g->error, strlen(g->error)) == 0 && strstr(r->err, "at byte"),
               "%s %s: msg '%s', want '%s...'", g->file, what, r->err, g->error);
         return;
     }
-    CHECK(r->rc == EXTRACT_OK, "%s %s: rc %d (%s)", g->file, what, r->rc, r->err);
+    CHECK(r->rc == PARSE_OK, "%s %s: rc %d (%s)", g->file, what, r->rc, r->err);
     CHECK(r->st.layout == g->layout, "%s %s: layout %d", g->file, what, r->st.layout);
     CHECK(r->st.stages == g->stages, "%s %s: stages %" PRIu64, g->file, what, r->st.stages);
     CHECK(r->st.tasks == g->tasks, "%s %s: tasks %" PRIu64, g->file, what, r->st.tasks);
@@ -293,7 +293,7 @@ static const char task_fmt[] =
 
 /* Extract a NUL-terminated document at a few chunk sizes; returns the rc of the last run,
  * checking all runs agree. */
-static int extract_str(const char *doc, struct agg *a, const struct extract_limits *lim,
+static int extract_str(const char *doc, struct agg *a, const struct parse_limits *lim,
                        struct result *r)
 {
     struct tp_counter c = {0};
@@ -326,22 +326,22 @@ static void test_small_layouts(void)
     CHECK(extract_str("{\"queryId\":\"q\",\"state\":\"FINISHED\",\"outputStage\":{\"stageId\":"
                       "\"q.0\",\"state\":\"FINISHED\",\"tasks\":[],\"subStages\":[],\"tables\":"
                       "{}},\"pruned\":true}",
-                      a, NULL, &r) == EXTRACT_OK,
+                      a, NULL, &r) == PARSE_OK,
           "pruned: %s", r.err);
     CHECK(agg_count(a) == 0 && r.st.pruned == 1 && r.st.stages == 1 && r.st.tasks == 0,
           "pruned: %zu workers", agg_count(a));
     CHECK(extract_str("{\"pruned\":true,\"stages\":{\"outputStageId\":\"q.0\",\"stages\":[{"
                       "\"stageId\":\"q.0\",\"tasks\":[],\"subStages\":[]}]}}",
-                      a, NULL, &r) == EXTRACT_OK &&
+                      a, NULL, &r) == PARSE_OK &&
               agg_count(a) == 0 && r.st.pruned,
           "pruned flat: %s", r.err);
     /* queued: no stages at all */
     CHECK(extract_str("{\"queryId\":\"q\",\"state\":\"QUEUED\",\"query\":\"select 1\"}", a, NULL,
-                      &r) == EXTRACT_OK &&
+                      &r) == PARSE_OK &&
               agg_count(a) == 0 && r.st.layout == EXTRACT_LAYOUT_NONE,
           "queued: %s", r.err);
     /* null outputStage (pre-0.172 empty Optional) */
-    CHECK(extract_str("{\"outputStage\":null}", a, NULL, &r) == EXTRACT_OK && agg_count(a) == 0,
+    CHECK(extract_str("{\"outputStage\":null}", a, NULL, &r) == PARSE_OK && agg_count(a) == 0,
           "null outputStage: %s", r.err);
 
     /* nested, three levels, subStages before tasks, taskStatus after outputBuffers */
@@ -356,7 +356,7 @@ static void test_small_layouts(void)
              "\"subStages\":[]}],\"tasks\":[%s]}],\"stageStats\":{\"bufferedDataSize\":\"9B\"},"
              "\"tasks\":[%s]}}",
              t1, t2, t1, t2);
-    CHECK(extract_str(doc, a, NULL, &r) == EXTRACT_OK, "nested: %s", r.err);
+    CHECK(extract_str(doc, a, NULL, &r) == PARSE_OK, "nested: %s", r.err);
     const struct agg_worker *w = worker(a, "n1");
     CHECK(w && w->c.v[WC_BUFFERED_BYTES] == 200 && w->c.v[WC_BUFFERED_PAGES] == 4 &&
               w->c.v[WC_ACTIVE_BUFFERS] == 2 && w->c.v[WC_PAGES_SENT] == 14 &&
@@ -375,7 +375,7 @@ static void test_small_layouts(void)
              "{\"stages\":{\"stages\":[{\"subStages\":[\"q.1\"],\"tasks\":[%s]},{\"subStages\":"
              "[{\"tasks\":[%s]}],\"tasks\":[]}],\"outputStageId\":\"q.0\"}}",
              t1, t1);
-    CHECK(extract_str(doc, a, NULL, &r) == EXTRACT_OK && agg_count(a) == 1 &&
+    CHECK(extract_str(doc, a, NULL, &r) == PARSE_OK && agg_count(a) == 1 &&
               worker(a, "n1")->c.v[WC_RUNNING_TASKS] == 1 && r.st.layout == EXTRACT_LAYOUT_FLAT,
           "flat: %s", r.err);
 
@@ -384,19 +384,19 @@ static void test_small_layouts(void)
                       "10.0.0.1:8080/v1/task/a\",\"state\":\"FINISHED\"},\"outputBuffers\":{"
                       "\"state\":\"FINISHED\",\"totalBufferedBytes\":5,\"totalBufferedPages\":1,"
                       "\"totalPagesSent\":3}}]}]}}",
-                      a, NULL, &r) == EXTRACT_OK &&
+                      a, NULL, &r) == PARSE_OK &&
               worker(a, "10.0.0.1:8080") && worker(a, "10.0.0.1:8080")->c.v[WC_PAGES_SENT] == 3 &&
               worker(a, "10.0.0.1:8080")->c.v[WC_BUFFERED_BYTES] == 0,
           "address key: %s", r.err);
     CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"state\":\"RUNNING\"}"
                       "}]}]}}",
-                      a, NULL, &r) == EXTRACT_EINVAL,
+                      a, NULL, &r) == PARSE_EINVAL,
           "no key: %d %s", r.rc, r.err);
     /* missing state = not terminal (unknown is never idle) */
     CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
                       "\"outputBuffers\":{\"totalBufferedBytes\":5,\"totalBufferedPages\":1,"
                       "\"totalPagesSent\":3}}]}]}}",
-                      a, NULL, &r) == EXTRACT_OK &&
+                      a, NULL, &r) == PARSE_OK &&
               worker(a, "z")->c.v[WC_BUFFERED_BYTES] == 5 &&
               worker(a, "z")->c.v[WC_RUNNING_TASKS] == 1 &&
               worker(a, "z")->c.v[WC_ACTIVE_BUFFERS] == 1,
@@ -409,7 +409,7 @@ static void test_small_layouts(void)
                     "9223372036854775807,\"totalPagesSent\":9223372036854775808}},{\"taskStatus\":"
                     "{\"nodeId\":\"z\"},\"outputBuffers\":{\"totalBufferedBytes\":"
                     "9223372036854775807,\"totalBufferedPages\":1,\"totalPagesSent\":1}}]}]}}",
-                    a, NULL, &r) == EXTRACT_OK &&
+                    a, NULL, &r) == PARSE_OK &&
             worker(a, "z")->c.v[WC_BUFFERED_BYTES] == UINT64_MAX - 1 &&
             worker(a, "z")->c.v[WC_PAGES_SENT] == (uint64_t)INT64_MAX + 1,
         "saturation: %s %" PRIu64, r.err,
@@ -417,32 +417,32 @@ static void test_small_layouts(void)
     CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
                       "\"outputBuffers\":{\"totalBufferedBytes\":1.5E3,\"totalBufferedPages\":1,"
                       "\"totalPagesSent\":3}}]}]}}",
-                      a, NULL, &r) == EXTRACT_EINVAL,
+                      a, NULL, &r) == PARSE_EINVAL,
           "fraction: %d %s", r.rc, r.err);
     CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
                       "\"outputBuffers\":{\"totalBufferedBytes\":\"5B\",\"totalBufferedPages\":1,"
                       "\"totalPagesSent\":3}}]}]}}",
-                      a, NULL, &r) == EXTRACT_EINVAL,
+                      a, NULL, &r) == PARSE_EINVAL,
           "string total: %d %s", r.rc, r.err);
     /* outputBuffers without totals (pre-0.151) -> unsupported, not zero */
     CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
                       "\"outputBuffers\":{\"state\":\"OPEN\"}}]}]}}",
-                      a, NULL, &r) == EXTRACT_EUNSUPPORTED,
+                      a, NULL, &r) == PARSE_EUNSUPPORTED,
           "no totals: %d %s", r.rc, r.err);
     /* nested outputStage whose subStages are strings: would lose stages */
     CHECK(extract_str("{\"outputStage\":{\"tasks\":[],\"subStages\":[\"q.1\"]}}", a, NULL, &r) ==
-              EXTRACT_EUNSUPPORTED,
+              PARSE_EUNSUPPORTED,
           "string subStages: %d %s", r.rc, r.err);
-    CHECK(extract_str("[1,2]", a, NULL, &r) == EXTRACT_EUNSUPPORTED, "array root: %d", r.rc);
-    CHECK(extract_str("\"x\"", a, NULL, &r) == EXTRACT_EUNSUPPORTED, "string root: %d", r.rc);
-    CHECK(extract_str("", a, NULL, &r) == EXTRACT_ESYNTAX, "empty: %d %s", r.rc, r.err);
-    CHECK(extract_str("{} {}", a, NULL, &r) == EXTRACT_ESYNTAX, "two values: %d %s", r.rc, r.err);
-    CHECK(extract_str("{\"a\":tru}", a, NULL, &r) == EXTRACT_ESYNTAX &&
+    CHECK(extract_str("[1,2]", a, NULL, &r) == PARSE_EUNSUPPORTED, "array root: %d", r.rc);
+    CHECK(extract_str("\"x\"", a, NULL, &r) == PARSE_EUNSUPPORTED, "string root: %d", r.rc);
+    CHECK(extract_str("", a, NULL, &r) == PARSE_ESYNTAX, "empty: %d %s", r.rc, r.err);
+    CHECK(extract_str("{} {}", a, NULL, &r) == PARSE_ESYNTAX, "two values: %d %s", r.rc, r.err);
+    CHECK(extract_str("{\"a\":tru}", a, NULL, &r) == PARSE_ESYNTAX &&
               strstr(r.err, "invalid JSON at byte "),
           "bad literal: %d %s", r.rc, r.err);
-    CHECK(extract_str("{\"a\":\"\\x\"}", a, NULL, &r) == EXTRACT_ESYNTAX, "bad escape: %d %s", r.rc,
+    CHECK(extract_str("{\"a\":\"\\x\"}", a, NULL, &r) == PARSE_ESYNTAX, "bad escape: %d %s", r.rc,
           r.err);
-    CHECK(extract_str("{\"a\":\"\xff\"}", a, NULL, &r) == EXTRACT_ESYNTAX, "bad utf-8: %d %s", r.rc,
+    CHECK(extract_str("{\"a\":\"\xff\"}", a, NULL, &r) == PARSE_ESYNTAX, "bad utf-8: %d %s", r.rc,
           r.err);
 
     /* decoys at other depths never count */
@@ -450,38 +450,36 @@ static void test_small_layouts(void)
               "{\"queryStats\":{\"operatorSummaries\":[{\"info\":{\"bufferedBytes\":7}}]},"
               "\"outputBuffers\":{\"totalBufferedBytes\":1},\"taskStatus\":{\"nodeId\":\"x\"},"
               "\"stages\":{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"y\"}}],\"stages\":[]}}",
-              a, NULL, &r) == EXTRACT_OK &&
+              a, NULL, &r) == PARSE_OK &&
               agg_count(a) == 0,
           "decoys: %s %zu", r.err, agg_count(a));
 
     /* the worker cap */
     struct agg *small = agg_new(1);
     snprintf(doc, sizeof(doc), "{\"stages\":{\"stages\":[{\"tasks\":[%s,%s]}]}}", t1, t2);
-    CHECK(extract_str(doc, small, NULL, &r) == EXTRACT_EWORKERS, "cap: %d %s", r.rc, r.err);
+    CHECK(extract_str(doc, small, NULL, &r) == PARSE_EWORKERS, "cap: %d %s", r.rc, r.err);
     agg_free(small);
 
     /* a nodeId longer than max_string is an error, never a truncated key */
-    struct extract_limits lim = {0, 64, 0};
+    struct parse_limits lim = {0, 64, 0};
     char longid[300];
     memset(longid, 'n', 200);
     longid[200] = 0;
     snprintf(doc, sizeof(doc),
              "{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"%s\"}}]}]}}",
              longid);
-    CHECK(extract_str(doc, a, &lim, &r) == EXTRACT_EINVAL, "long nodeId: %d %s", r.rc, r.err);
+    CHECK(extract_str(doc, a, &lim, &r) == PARSE_EINVAL, "long nodeId: %d %s", r.rc, r.err);
     memset(longid, 'n', 299);
     longid[299] = 0;
     snprintf(doc, sizeof(doc),
              "{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"%s\"}}]}]}}",
              longid);
-    CHECK(extract_str(doc, a, NULL, &r) == EXTRACT_EINVAL, "nodeId > AGG_ID_MAX: %d %s", r.rc,
-          r.err);
+    CHECK(extract_str(doc, a, NULL, &r) == PARSE_EINVAL, "nodeId > AGG_ID_MAX: %d %s", r.rc, r.err);
     /* but long strings elsewhere are fine with a small cap */
     snprintf(doc, sizeof(doc),
              "{\"query\":\"%s\\n\\u00e9\xc3\xa9%s\",\"stages\":{\"stages\":[{\"tasks\":[%s]}]}}",
              longid, longid, t2);
-    CHECK(extract_str(doc, a, &lim, &r) == EXTRACT_OK && agg_count(a) == 1, "long query: %s",
-          r.err);
+    CHECK(extract_str(doc, a, &lim, &r) == PARSE_OK && agg_count(a) == 1, "long query: %s", r.err);
 
     /* regression (fuzz_extract): \v and \f are whitespace to yajl, not token bytes */
     {
@@ -490,13 +488,13 @@ static void test_small_layouts(void)
         memset(ws + 1500, '\v', 1499);
         ws[2999] = 0;
         snprintf(doc, sizeof(doc), "{\"a\":%s1%s}", ws, ws);
-        CHECK(extract_str(doc, a, NULL, &r) == EXTRACT_OK, "\\f\\v whitespace: %d %s", r.rc, r.err);
+        CHECK(extract_str(doc, a, NULL, &r) == PARSE_OK, "\\f\\v whitespace: %d %s", r.rc, r.err);
     }
 
     /* prestodb keys in a StageInfo */
     CHECK(extract_str("{\"outputStage\":{\"stageId\":\"q.0\",\"latestAttemptExecutionInfo\":{"
                       "\"tasks\":[]}}}",
-                      a, NULL, &r) == EXTRACT_EUNSUPPORTED,
+                      a, NULL, &r) == PARSE_EUNSUPPORTED,
           "prestodb: %d", r.rc);
     agg_free(a);
 }
@@ -517,12 +515,12 @@ static void test_truncation(void)
     struct tp_counter c = {0};
     struct result r;
     run(doc, len, len, NULL, a, NULL, &c, &r);
-    CHECK(r.rc == EXTRACT_OK && agg_count(a) == 1 && agg_find(a, "w\xc3\xa9") &&
+    CHECK(r.rc == PARSE_OK && agg_count(a) == 1 && agg_find(a, "w\xc3\xa9") &&
               agg_find(a, "w\xc3\xa9")->c.v[WC_BUFFERED_BYTES] == 1024,
           "full doc: %s", r.err);
     for (size_t cut = 0; cut < len; cut++) {
         run(doc, cut, 5, NULL, a, NULL, &c, &r);
-        CHECK(r.rc != EXTRACT_OK && r.err[0], "prefix %zu parsed OK", cut);
+        CHECK(r.rc != PARSE_OK && r.err[0], "prefix %zu parsed OK", cut);
         CHECK(c.cur == 0, "prefix %zu: leak", cut);
     }
     agg_free(a);
@@ -542,9 +540,9 @@ static void test_streams(void)
         struct extract *x = extract_new(a, NULL, &f);
         rc = extract_feed(x, "{\"a\":", 5);
         tp_feed_repeated(x, deep[i], strlen(deep[i]), 1000000 * strlen(deep[i]), &rc);
-        if (rc == EXTRACT_OK)
+        if (rc == PARSE_OK)
             rc = extract_finish(x);
-        CHECK(rc == EXTRACT_EDEPTH && strstr(extract_error(x), "at byte"), "deep %d: %d %s", i, rc,
+        CHECK(rc == PARSE_EDEPTH && strstr(extract_error(x), "at byte"), "deep %d: %d %s", i, rc,
               extract_error(x));
         extract_free(x);
         CHECK(c.cur == 0 && c.peak < 64 * 1024, "deep %d: peak %zu", i, c.peak);
@@ -566,15 +564,15 @@ static void test_streams(void)
     /* a whole number of patterns, so the string stays valid */
     tp_feed_repeated(x, pat, sizeof(pat) - 1,
                      ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1), &rc);
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = extract_feed(x, "end", 3);
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = extract_feed(x, tail, strlen(tail));
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = extract_finish(x);
     struct extract_stats st;
     extract_get_stats(x, &st);
-    CHECK(rc == EXTRACT_OK, "100 MB string: %d %s", rc, extract_error(x));
+    CHECK(rc == PARSE_OK, "100 MB string: %d %s", rc, extract_error(x));
     CHECK(agg_count(a) == 1 && agg_find(a, "w1") &&
               agg_find(a, "w1")->c.v[WC_BUFFERED_BYTES] == 4096 &&
               strcmp(st.state, "RUNNING") == 0 && st.bytes > ((uint64_t)100 << 20),
@@ -590,9 +588,9 @@ static void test_streams(void)
         x = extract_new(a, NULL, &f);
         rc = extract_feed(x, heads[i], strlen(heads[i]));
         tp_feed_repeated(x, "7", 1, (size_t)10 << 20, &rc);
-        if (rc == EXTRACT_OK)
+        if (rc == PARSE_OK)
             rc = extract_finish(x);
-        CHECK(rc == EXTRACT_ETOKEN, "huge token %d: %d %s", i, rc, extract_error(x));
+        CHECK(rc == PARSE_ETOKEN, "huge token %d: %d %s", i, rc, extract_error(x));
         extract_free(x);
         CHECK(c.cur == 0 && c.peak < 64 * 1024, "huge token: peak %zu", c.peak);
     }
@@ -640,7 +638,7 @@ static void test_cuts(void)
             for (size_t cs = 1; cs <= len; cs++) {
                 struct seen v = {0};
                 v.js = &js;
-                struct extract_limits lim = {0, cap, 0};
+                struct parse_limits lim = {0, cap, 0};
                 jscan_init(&js, &cb, &v, &lim, NULL);
                 int rc = 0;
                 for (size_t off = 0; off < len && !rc; off += cs)
@@ -689,7 +687,7 @@ static void test_fast_cuts(void)
             size_t cs = chunks[ci];
             struct seen v = {0};
             v.js = &js;
-            struct extract_limits lim = {0, cap, 0};
+            struct parse_limits lim = {0, cap, 0};
             jscan_init(&js, &cb, &v, &lim, NULL);
             int rc = 0;
             for (size_t off = 0; off < len && !rc; off += cs)

@@ -39,17 +39,17 @@ struct outcome {
 
 /* chunk > 0: fixed size; 0: random sizes from *rng. */
 static void run(const char *doc, size_t len, int full, size_t chunk, uint64_t *rng,
-                const struct extract_limits *lim, struct outcome *o)
+                const struct parse_limits *lim, struct outcome *o)
 {
     struct tp_counter c = {0};
     yajl_alloc_funcs f = tp_funcs(&c);
     struct agg *a = agg_new_alloc(300, &f);
     struct extract *x = extract_new(a, lim, &f);
     CHECK(a && x, "alloc");
-    CHECK(extract_set_full_scan(x, full) == EXTRACT_OK, "set_full_scan");
+    CHECK(extract_set_full_scan(x, full) == PARSE_OK, "set_full_scan");
     size_t off = 0;
-    int rc = EXTRACT_OK;
-    while (off < len && rc == EXTRACT_OK) {
+    int rc = PARSE_OK;
+    while (off < len && rc == PARSE_OK) {
         size_t n = chunk;
         if (!n) {
             uint64_t v = tp_rand(rng);
@@ -60,13 +60,13 @@ static void run(const char *doc, size_t len, int full, size_t chunk, uint64_t *r
         rc = extract_feed(x, doc + off, n);
         off += n;
     }
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = extract_finish(x);
     o->rc = rc;
     extract_get_stats(x, &o->st);
     o->st.bytes = 0; /* fed bytes differ when a feed fails early */
     o->skipped = extract_skipped_bytes(x);
-    CHECK(rc == EXTRACT_OK || extract_error(x)[0], "error without message");
+    CHECK(rc == PARSE_OK || extract_error(x)[0], "error without message");
     const struct agg_worker *w = agg_sorted(a, &o->n);
     if (o->n > 300)
         o->n = 300;
@@ -83,7 +83,7 @@ static int same(const struct outcome *a, const struct outcome *b)
 {
     if (a->rc != b->rc)
         return 0;
-    if (a->rc != EXTRACT_OK)
+    if (a->rc != PARSE_OK)
         return 1;
     const struct extract_stats *x = &a->st, *y = &b->st;
     if (x->stages != y->stages || x->tasks != y->tasks || x->layout != y->layout ||
@@ -234,22 +234,22 @@ static void test_synthetic(void)
              "{\"a\":1,\"queryId\":\"q\",\"b\":[{}],\"stages\":{\"x\":{},\"stages\":[{\"tasks\":"
              "[%s,%s],\"y\":\"z\"}],\"outputStageId\":\"q.0\"},\"c\":\"d\"}",
              task, task);
-    both("mixed", doc, EXTRACT_OK);
+    both("mixed", doc, PARSE_OK);
     snprintf(doc, sizeof(doc),
              " { \"a\" : 1 ,\n \"queryId\"\t: \"q\" , \"b\" :\n[ { } ] , \"stages\" : { \"x\" : "
              "{ } , \"stages\" : [ { \"tasks\" : [ %s ] } ] } , \"c\" :\r\"d\" } ",
              task);
-    both("spaces", doc, EXTRACT_OK);
-    both("all dropped", "{\"a\":1,\"b\":{\"c\":[1,2,{\"d\":\"e\"}]},\"f\":\"g\"}", EXTRACT_OK);
-    both("empty", "{}", EXTRACT_OK);
+    both("spaces", doc, PARSE_OK);
+    both("all dropped", "{\"a\":1,\"b\":{\"c\":[1,2,{\"d\":\"e\"}]},\"f\":\"g\"}", PARSE_OK);
+    both("empty", "{}", PARSE_OK);
     /* an escaped key is kept (yajl decodes it): here it is "tasks" */
     snprintf(doc, sizeof(doc), "{\"stages\":{\"stages\":[{\"ta\\u0073ks\":[%s]}]}}", task);
-    both("escaped key", doc, EXTRACT_OK);
+    both("escaped key", doc, PARSE_OK);
     snprintf(doc, sizeof(doc), "{\"stages\":{\"stages\":[{\"x\\u0073\":[%s]}]}}", task);
-    both("escaped other key", doc, EXTRACT_OK);
+    both("escaped other key", doc, PARSE_OK);
     /* prestodb keys stay visible */
     both("prestodb", "{\"outputStage\":{\"latestAttemptExecutionInfo\":{},\"tasks\":[]}}",
-         EXTRACT_EUNSUPPORTED);
+         PARSE_EUNSUPPORTED);
     /* faults inside dropped values are still faults */
     static const char *bad[] = {
         "{\"a\":tru}",
@@ -284,24 +284,24 @@ static void test_synthetic(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         size_t len = strlen(bad[i]);
         run(bad[i], len, 1, len, NULL, NULL, &ref);
-        CHECK(ref.rc != EXTRACT_OK, "bad %zu: full path accepted %s", i, bad[i]);
+        CHECK(ref.rc != PARSE_OK, "bad %zu: full path accepted %s", i, bad[i]);
         for (size_t cs = 1; cs <= len; cs++) {
             run(bad[i], len, 0, cs, NULL, NULL, &got);
-            CHECK(got.rc != EXTRACT_OK, "bad %zu chunk %zu: fast path accepted %s", i, cs, bad[i]);
+            CHECK(got.rc != PARSE_OK, "bad %zu chunk %zu: fast path accepted %s", i, cs, bad[i]);
         }
     }
     /* valid oddities inside dropped values */
     both("valid odd",
          "{\"a\":[-0,0.5E+3,1e-7,true,false,null,\"\\/\\b\\f\\n\\r\\t\\u00Af\","
          "{\"\":[[[]]]},\"\xf0\x9f\x98\x80\xe2\x9c\x93\xc3\xa9\"],\"b\":\"\"}",
-         EXTRACT_OK);
+         PARSE_OK);
     /* a key longer than the hold buffer, and long whitespace before a key */
     char longkey[200];
     memset(longkey, 'k', 150);
     longkey[150] = 0;
     snprintf(doc, sizeof(doc), "{\"%s\":{\"x\":1},\"%s\\u0041\":2,%200s\"queryId\":\"q\"}", longkey,
              longkey, "");
-    both("long keys", doc, EXTRACT_OK);
+    both("long keys", doc, PARSE_OK);
 }
 
 static void test_caps(void)
@@ -316,9 +316,9 @@ static void test_caps(void)
         struct extract *x = extract_new(a, NULL, &f);
         rc = extract_feed(x, "{\"a\":", 5);
         tp_feed_repeated(x, deep[i], strlen(deep[i]), 1000000 * strlen(deep[i]), &rc);
-        if (rc == EXTRACT_OK)
+        if (rc == PARSE_OK)
             rc = extract_finish(x);
-        CHECK(rc == EXTRACT_EDEPTH, "deep dropped %d: %d %s", i, rc, extract_error(x));
+        CHECK(rc == PARSE_EDEPTH, "deep dropped %d: %d %s", i, rc, extract_error(x));
         CHECK(extract_skipped_bytes(x) > 0, "deep %d: not dropped", i);
         extract_free(x);
         CHECK(c.cur == 0 && c.peak < 64 * 1024, "deep %d: peak %zu", i, c.peak);
@@ -333,10 +333,10 @@ static void test_caps(void)
         for (int d = 0; d < 15 + extra; d++)
             doc[n++] = ']';
         n += (size_t)snprintf(doc + n, sizeof(doc) - n, "}");
-        struct extract_limits lim = {16, 0, 0};
+        struct parse_limits lim = {16, 0, 0};
         run(doc, n, 1, n, NULL, &lim, &ref);
         run(doc, n, 0, 3, NULL, &lim, &got);
-        CHECK(ref.rc == (extra ? EXTRACT_EDEPTH : EXTRACT_OK) && got.rc == ref.rc,
+        CHECK(ref.rc == (extra ? PARSE_EDEPTH : PARSE_OK) && got.rc == ref.rc,
               "depth 16+%d: full %d fast %d", extra, ref.rc, got.rc);
     }
     /* a 100 MB dropped string: no allocation grows */
@@ -346,13 +346,13 @@ static void test_caps(void)
     static const char pat[] = "abc\\\"\\u00e9\xc3\xa9 ";
     tp_feed_repeated(x, pat, sizeof(pat) - 1,
                      ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1), &rc);
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = extract_feed(x, "\",\"state\":\"RUNNING\"}", 20);
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = extract_finish(x);
     struct extract_stats st;
     extract_get_stats(x, &st);
-    CHECK(rc == EXTRACT_OK && strcmp(st.state, "RUNNING") == 0, "100 MB dropped: %d %s", rc,
+    CHECK(rc == PARSE_OK && strcmp(st.state, "RUNNING") == 0, "100 MB dropped: %d %s", rc,
           extract_error(x));
     CHECK(extract_skipped_bytes(x) >= ((uint64_t)100 << 20), "100 MB: dropped %" PRIu64,
           extract_skipped_bytes(x));
@@ -366,9 +366,9 @@ static void test_caps(void)
         x = extract_new(a, NULL, &f);
         rc = extract_feed(x, heads[i], strlen(heads[i]));
         tp_feed_repeated(x, "7", 1, (size_t)10 << 20, &rc);
-        if (rc == EXTRACT_OK)
+        if (rc == PARSE_OK)
             rc = extract_finish(x);
-        CHECK(rc == EXTRACT_ETOKEN, "huge dropped token %d: %d %s", i, rc, extract_error(x));
+        CHECK(rc == PARSE_ETOKEN, "huge dropped token %d: %d %s", i, rc, extract_error(x));
         extract_free(x);
         CHECK(c.cur == 0 && c.peak < 64 * 1024, "huge token: peak %zu", c.peak);
     }
@@ -378,10 +378,9 @@ static void test_caps(void)
         for (int d = 0; d < 12 + extra; d++)
             doc[n++] = '9';
         n += (size_t)snprintf(doc + n, sizeof(doc) - n, "]}");
-        struct extract_limits lim = {0, 0, 12};
+        struct parse_limits lim = {0, 0, 12};
         run(doc, n, 1, n, NULL, &lim, &ref);
-        CHECK(ref.rc == (extra ? EXTRACT_ETOKEN : EXTRACT_OK), "token 12+%d: full %d", extra,
-              ref.rc);
+        CHECK(ref.rc == (extra ? PARSE_ETOKEN : PARSE_OK), "token 12+%d: full %d", extra, ref.rc);
         for (size_t cs = 1; cs < n; cs++) {
             run(doc, n, 0, cs, NULL, &lim, &got);
             CHECK(got.rc == ref.rc, "token 12+%d chunk %zu: fast %d", extra, cs, got.rc);

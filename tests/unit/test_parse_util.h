@@ -185,7 +185,7 @@ static inline void tp_feed_repeated(struct extract *x, const char *pat, size_t p
         memcpy(buf + fill, pat, patlen);
         fill += patlen;
     }
-    while (done < total && *rc == EXTRACT_OK) {
+    while (done < total && *rc == PARSE_OK) {
         size_t n = total - done < fill ? total - done : fill;
         *rc = extract_feed(x, buf, n);
         done += n;

@@ -20,7 +20,7 @@ static int collect(void *ctx, const struct promvec_series *s)
 {
     struct got *g = ctx;
     if (g->refuse_after && (int)g->n >= g->refuse_after)
-        return EXTRACT_EWORKERS;
+        return PARSE_EWORKERS;
     if (g->n < 8)
         snprintf(g->rows[g->n], sizeof(g->rows[0]), "%s|%s|%s|%s", s->instance, s->ip, s->pod,
                  s->namespace_);
@@ -86,18 +86,18 @@ int main(void)
           0, 1, (const char *const[]){"1.2.3.4:1|1.2.3.4||"}, 0, NULL, 0, "status last");
     check("{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"parse error at char 5: "
           "unexpected \\\"}\\\"\\n\"}",
-          PROMVEC_ESTATUS, 0, NULL, 0, "prometheus error: bad_data: parse error at char 5", 0,
+          PARSE_ESTATUS, 0, NULL, 0, "prometheus error: bad_data: parse error at char 5", 0,
           "error status");
-    check("{\"data\":{\"resultType\":\"vector\",\"result\":[]}}", PROMVEC_ESTATUS, 0, NULL, 0,
+    check("{\"data\":{\"resultType\":\"vector\",\"result\":[]}}", PARSE_ESTATUS, 0, NULL, 0,
           "without status", 0, "no status");
     check("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}",
-          EXTRACT_EUNSUPPORTED, 0, NULL, 0, "vector", 0, "matrix");
-    check("[1]", EXTRACT_EUNSUPPORTED, 0, NULL, 0, "not a JSON object", 0, "array");
+          PARSE_EUNSUPPORTED, 0, NULL, 0, "vector", 0, "matrix");
+    check("[1]", PARSE_EUNSUPPORTED, 0, NULL, 0, "not a JSON object", 0, "array");
     check("{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":{\"instance\":\"a\"}},"
           "{\"metric\":{\"instance\":\"b\"}}]}}",
-          EXTRACT_EWORKERS, 0, NULL, 0, "refused", 1, "refused");
+          PARSE_EWORKERS, 0, NULL, 0, "refused", 1, "refused");
     check("{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":{\"instance\":\"a\"}}",
-          EXTRACT_ESYNTAX, 0, NULL, 0, "invalid JSON at byte", 0, "truncated");
+          PARSE_ESYNTAX, 0, NULL, 0, "invalid JSON at byte", 0, "truncated");
 
     /* a label value longer than PROMVEC_VALUE_MAX: skipped, never cut */
     char doc[2048], val[600];

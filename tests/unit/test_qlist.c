@@ -20,7 +20,7 @@ struct want {
     uint64_t overflow, malformed;
 };
 
-static void check_doc(const char *doc, size_t len, size_t max, const struct extract_limits *lim,
+static void check_doc(const char *doc, size_t len, size_t max, const struct parse_limits *lim,
                       const struct want *w, const char *name)
 {
     for (size_t cs = 1; cs <= len + 1; cs = cs < 64 ? cs + 1 : cs * 2) {
@@ -51,7 +51,7 @@ static void check_doc(const char *doc, size_t len, size_t max, const struct extr
     }
 }
 
-static void check_str(const char *doc, size_t max, const struct extract_limits *lim,
+static void check_str(const char *doc, size_t max, const struct parse_limits *lim,
                       const struct want *w, const char *name)
 {
     check_doc(doc, strlen(doc), max, lim, w, name);
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     CHECK(sample.n == 3, "%s: want 3 golden queries, got %zu", argv[2], sample.n);
     check_doc(doc, len, 100, NULL, &sample, "list");
     /* the query texts are longer than 16 bytes: cut by the scanner, ids intact */
-    struct extract_limits small = {0, 40, 0};
+    struct parse_limits small = {0, 40, 0};
     check_doc(doc, len, 100, &small, &sample, "list, 40-byte strings");
     struct want two = sample;
     two.n = 2;
@@ -111,18 +111,18 @@ int main(int argc, char **argv)
     char vt[300];
     memset(vt, '\v', 200);
     memcpy(vt + 200, "[]\f\f\f\f\f\f\f\f\f\f", 13);
-    struct extract_limits tok8 = {0, 0, 8};
+    struct parse_limits tok8 = {0, 0, 8};
     check_str(vt, 10, &tok8, &w3, "vertical tabs");
-    struct want e1 = {EXTRACT_EUNSUPPORTED, 0, {NULL}, {NULL}, 0, 0};
+    struct want e1 = {PARSE_EUNSUPPORTED, 0, {NULL}, {NULL}, 0, 0};
     check_str("{\"queryId\":\"q\"}", 10, NULL, &e1, "object root");
-    struct want e2 = {EXTRACT_ESYNTAX, 0, {NULL}, {NULL}, 0, 0};
+    struct want e2 = {PARSE_ESYNTAX, 0, {NULL}, {NULL}, 0, 0};
     check_str("[{\"queryId\":\"q\"}", 10, NULL, &e2, "truncated");
     check_str("[{\"queryId\":\"q\"},]", 10, NULL, &e2, "trailing comma");
-    struct want e3 = {EXTRACT_EDEPTH, 0, {NULL}, {NULL}, 0, 0};
-    struct extract_limits shallow = {3, 0, 0};
+    struct want e3 = {PARSE_EDEPTH, 0, {NULL}, {NULL}, 0, 0};
+    struct parse_limits shallow = {3, 0, 0};
     check_str("[{\"a\":[[1]]}]", 10, &shallow, &e3, "depth");
-    struct want e4 = {EXTRACT_ETOKEN, 0, {NULL}, {NULL}, 0, 0};
-    struct extract_limits tok = {0, 0, 4};
+    struct want e4 = {PARSE_ETOKEN, 0, {NULL}, {NULL}, 0, 0};
+    struct parse_limits tok = {0, 0, 4};
     check_str("[{\"a\":123456}]", 10, &tok, &e4, "token");
     if (!tp_failures)
         fprintf(stderr, "qlist: all passed\n");

@@ -14,7 +14,7 @@
  *                                    dropped values, invalid documents,
  *                                    allocation failures
  *
- * Both paths must give the same status and, when it is EXTRACT_OK, the same
+ * Both paths must give the same status and, when it is PARSE_OK, the same
  * queries (ids and states, in order) and overflow and malformed counts; the
  * fast path must drop bytes on real lists (it is not silently the full
  * path), stay within the full path's peak memory, and free everything.
@@ -47,7 +47,7 @@ static void outcome_clear(struct outcome *o)
 
 /* chunk > 0: fixed size; 0: random sizes from *rng. */
 static void run(const char *doc, size_t len, int full, size_t chunk, uint64_t *rng, size_t max,
-                const struct extract_limits *lim, struct outcome *o)
+                const struct parse_limits *lim, struct outcome *o)
 {
     outcome_clear(o);
     struct tp_counter c = {0};
@@ -56,10 +56,10 @@ static void run(const char *doc, size_t len, int full, size_t chunk, uint64_t *r
     CHECK(q != NULL, "qlist_new");
     if (!q)
         exit(1);
-    CHECK(qlist_set_full_scan(q, full) == EXTRACT_OK, "set_full_scan");
+    CHECK(qlist_set_full_scan(q, full) == PARSE_OK, "set_full_scan");
     size_t off = 0;
-    int rc = EXTRACT_OK;
-    while (off < len && rc == EXTRACT_OK) {
+    int rc = PARSE_OK;
+    while (off < len && rc == PARSE_OK) {
         size_t n = chunk;
         if (!n) {
             uint64_t v = tp_rand(rng);
@@ -70,12 +70,12 @@ static void run(const char *doc, size_t len, int full, size_t chunk, uint64_t *r
         rc = qlist_feed(q, doc + off, n);
         off += n;
     }
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = qlist_finish(q);
     o->rc = rc;
-    CHECK(rc == EXTRACT_OK || strstr(qlist_error(q), "at byte"), "error without offset: %s",
+    CHECK(rc == PARSE_OK || strstr(qlist_error(q), "at byte"), "error without offset: %s",
           qlist_error(q));
-    CHECK(qlist_set_full_scan(q, !full) == (len ? EXTRACT_EINVAL : EXTRACT_OK),
+    CHECK(qlist_set_full_scan(q, !full) == (len ? PARSE_EINVAL : PARSE_OK),
           "set_full_scan after feeding");
     o->n = qlist_count(q);
     o->overflow = qlist_overflow(q);
@@ -98,7 +98,7 @@ static int same(const struct outcome *a, const struct outcome *b)
 {
     if (a->rc != b->rc)
         return 0;
-    if (a->rc != EXTRACT_OK)
+    if (a->rc != PARSE_OK)
         return 1;
     return a->n == b->n && a->overflow == b->overflow && a->malformed == b->malformed &&
            strcmp(a->digest, b->digest) == 0;
@@ -112,7 +112,7 @@ static struct outcome ref, got;
  * itself). want_skip: the fast path must drop more than half of the bytes.
  */
 static void diff_doc_lim(const char *name, const char *doc, size_t len, size_t max,
-                         const struct extract_limits *lim, int nrand, int want_skip)
+                         const struct parse_limits *lim, int nrand, int want_skip)
 {
     run(doc, len, 1, len ? len : 1, NULL, max, lim, &ref);
     size_t full_peak = ref.peak;
@@ -145,8 +145,8 @@ static void diff_doc(const char *name, const char *doc, size_t len, int nrand, i
 }
 
 /* Both paths give status want, and agree, at every chunk size (and whole). */
-static void both_lim(const char *name, const char *doc, size_t max,
-                     const struct extract_limits *lim, int want)
+static void both_lim(const char *name, const char *doc, size_t max, const struct parse_limits *lim,
+                     int want)
 {
     size_t len = strlen(doc);
     run(doc, len, 1, len ? len : 1, NULL, max, lim, &ref);
@@ -166,19 +166,19 @@ static int test_sample(const char *dir, const char *file)
     size_t len;
     char *doc = tp_read_file(path, &len);
     diff_doc(file, doc, len, 100, 1);
-    CHECK(ref.rc == EXTRACT_OK && ref.n == 3 && ref.malformed == 0, "%s: rc %d, %zu queries", file,
+    CHECK(ref.rc == PARSE_OK && ref.n == 3 && ref.malformed == 0, "%s: rc %d, %zu queries", file,
           ref.rc, ref.n);
     /* small caps: query texts cut (full path) or dropped (fast), ids intact */
-    struct extract_limits s40 = {0, 40, 0}, s16 = {0, 16, 0}, d4 = {4, 0, 0}, t8 = {0, 0, 8};
+    struct parse_limits s40 = {0, 40, 0}, s16 = {0, 16, 0}, d4 = {4, 0, 0}, t8 = {0, 0, 8};
     diff_doc_lim("sample, 40-byte strings", doc, len, 1000, &s40, 20, 1);
     diff_doc_lim("sample, 16-byte strings", doc, len, 1000, &s16, 20, 0);
-    CHECK(ref.rc == EXTRACT_OK && ref.malformed == 3, "16-byte strings: ids are cut: %d %" PRIu64,
+    CHECK(ref.rc == PARSE_OK && ref.malformed == 3, "16-byte strings: ids are cut: %d %" PRIu64,
           ref.rc, ref.malformed);
     diff_doc_lim("sample, depth 4", doc, len, 1000, &d4, 20, 0);
-    CHECK(ref.rc == EXTRACT_EDEPTH, "depth 4: rc %d", ref.rc);
+    CHECK(ref.rc == PARSE_EDEPTH, "depth 4: rc %d", ref.rc);
     diff_doc_lim("sample, 8-byte tokens", doc, len, 1000, &t8, 20, 0);
     diff_doc_lim("sample, max 2", doc, len, 2, NULL, 20, 1);
-    CHECK(ref.rc == EXTRACT_OK && ref.n == 2 && ref.overflow == 1, "max 2: %zu, %" PRIu64, ref.n,
+    CHECK(ref.rc == PARSE_OK && ref.n == 2 && ref.overflow == 1, "max 2: %zu, %" PRIu64, ref.n,
           ref.overflow);
     yajl_val tree = yajl_tree_parse(doc, errbuf, sizeof(errbuf));
     CHECK(tree != NULL, "%s: %s", file, errbuf);
@@ -192,7 +192,7 @@ static int test_sample(const char *dir, const char *file)
         yajl_gen_get_buf(g, &buf, &blen);
         snprintf(what, sizeof(what), "%s shuffled %s %d", file, v & 1 ? "pretty" : "compact", v);
         diff_doc(what, (const char *)buf, blen, 30, 1);
-        CHECK(ref.rc == EXTRACT_OK && ref.n == 3, "%s: %zu queries", what, ref.n);
+        CHECK(ref.rc == PARSE_OK && ref.n == 3, "%s: %zu queries", what, ref.n);
         yajl_gen_free(g);
     }
     yajl_tree_free(tree);
@@ -300,7 +300,7 @@ static void test_generated(void)
     }
     sb_str(&b, "]");
     diff_doc("generated list", b.p, b.n, 30, 1);
-    CHECK(ref.rc == EXTRACT_OK && ref.n == 40 && ref.malformed == 0, "generated: rc %d %zu", ref.rc,
+    CHECK(ref.rc == PARSE_OK && ref.n == 40 && ref.malformed == 0, "generated: rc %d %zu", ref.rc,
           ref.n);
     CHECK(got.skipped > b.n * 9 / 10, "generated: dropped %" PRIu64 " of %zu", got.skipped, b.n);
     fprintf(stderr, "generated list: %zu bytes, %zu queries, %" PRIu64 " dropped; identical\n", b.n,
@@ -328,17 +328,17 @@ static void test_lists(void)
          "[{\"query\":\"select \\\"queryId\\\" from t\",\"queryId\":\"q\\u0031\","
          "\"session\":{\"queryId\":\"decoy\",\"state\":\"FAILED\"},\"state\":\"RUNNING\"},"
          "{\"queryStats\":[{\"queryId\":\"x\"}],\"queryId\":\"q\\\"2\"}]",
-         EXTRACT_OK);
+         PARSE_OK);
     both("state first", "[{\"state\":\"QUEUED\",\"x\":1,\"queryId\":\"a\"},{\"state\":\"R\"}]",
-         EXTRACT_OK);
+         PARSE_OK);
     both("escaped keys",
          "[{\"q\\u0075eryId\":\"a\",\"st\\u0061te\":\"RUNNING\"},{\"queryId\":\"b\",\"x\\u0041\":"
          "{\"queryId\":\"c\"},\"\\u0071ueryId\":\"dup\"},{\"queryI\\u0064\":[1]}]",
-         EXTRACT_OK);
+         PARSE_OK);
     both("near keys",
          "[{\"queryIdX\":\"x\",\"queryI\":\"y\",\"QueryId\":\"z\",\"state \":\"w\",\"stat\":1,"
          "\"queryId\":\"ok\",\"\":\"\",\"states\":[]}]",
-         EXTRACT_OK);
+         PARSE_OK);
     both("malformed elements",
          " [ 1, \"s\", null, true, -2.5, [ {\"queryId\":\"in array\"} ], {}, {\"state\":\"R\"},"
          " {\"queryId\":7}, {\"queryId\":null}, {\"queryId\":{\"a\":1}}, {\"queryId\":[\"q\"]},"
@@ -346,20 +346,20 @@ static void test_lists(void)
          " {\"queryId\":\"s1\",\"state\":1}, {\"queryId\":\"s2\",\"state\":{\"x\":1}},"
          " {\"queryId\":\"s3\",\"state\":null}, {\"queryId\":\"s4\",\"state\":\"a\\u0000\"},"
          " {\"queryId\":\"ok\",\"state\":\"RUNNING\"} ] ",
-         EXTRACT_OK);
+         PARSE_OK);
     CHECK(ref.n == 1 && ref.malformed == 19, "malformed elements: %zu %" PRIu64, ref.n,
           ref.malformed);
-    both("empty", "[]", EXTRACT_OK);
-    both("empty spaces", " \n\t[ \r\n ] \n", EXTRACT_OK);
-    both("empty object elements", "[{},{ },{\n}]", EXTRACT_OK);
+    both("empty", "[]", PARSE_OK);
+    both("empty spaces", " \n\t[ \r\n ] \n", PARSE_OK);
+    both("empty object elements", "[{},{ },{\n}]", PARSE_OK);
     both("pretty",
          "[\n  {\n    \"queryId\" : \"a\" ,\n    \"query\" : \"x\" ,\n    \"state\"\t:\t\"R\"\n  }"
          " ,\n  {\n    \"session\" : { } ,\n    \"queryId\" : \"b\"\n  }\n]\n",
-         EXTRACT_OK);
+         PARSE_OK);
     both("valid odd dropped values",
          "[{\"a\":[-0,0.5E+3,1e-7,true,false,null,\"\\/\\b\\f\\n\\r\\t\\u00Af\","
          "{\"\":[[[]]]},\"\xf0\x9f\x98\x80\xe2\x9c\x93\xc3\xa9\"],\"queryId\":\"q\",\"b\":\"\"}]",
-         EXTRACT_OK);
+         PARSE_OK);
     /* ids and states at their size limits (QLIST_ID_MAX and 32, NUL included) */
     for (int extra = 0; extra < 2; extra++) {
         char id[200], st[64];
@@ -371,7 +371,7 @@ static void test_lists(void)
                  "[{\"queryId\":\"%s\",\"state\":\"R\"},{\"queryId\":\"x\","
                  "\"state\":\"%s\"}]",
                  id, st);
-        both(extra ? "id and state one over" : "id and state at the limit", doc, EXTRACT_OK);
+        both(extra ? "id and state one over" : "id and state at the limit", doc, PARSE_OK);
         CHECK(ref.malformed == (uint64_t)(extra ? 2 : 0), "limits +%d: malformed %" PRIu64, extra,
               ref.malformed);
     }
@@ -383,7 +383,7 @@ static void test_lists(void)
              "[{\"%s\":{\"queryId\":\"no\"},\"%s\\u0041\":2,%200s\"queryId\":\"q\"%100s,%90s"
              "\"state\":\"R\"}]",
              longkey, longkey, "", "", "");
-    both("long keys", doc, EXTRACT_OK);
+    both("long keys", doc, PARSE_OK);
     /* huge query strings around the kept members, beyond max_string */
     struct sb b = {0};
     uint64_t rng = 5;
@@ -393,27 +393,27 @@ static void test_lists(void)
     sb_text(&b, 70000, &rng);
     sb_str(&b, "\",\"state\":\"RUNNING\"},{\"queryId\":\"after\"}]");
     diff_doc("huge query strings", b.p, b.n, 20, 1);
-    CHECK(ref.rc == EXTRACT_OK && ref.n == 2, "huge: rc %d %zu", ref.rc, ref.n);
-    struct extract_limits s8 = {0, 8, 0};
+    CHECK(ref.rc == PARSE_OK && ref.n == 2, "huge: rc %d %zu", ref.rc, ref.n);
+    struct parse_limits s8 = {0, 8, 0};
     diff_doc_lim("huge query strings, 8-byte strings", b.p, b.n, 10, &s8, 10, 1);
-    CHECK(ref.rc == EXTRACT_OK && ref.n == 2 && ref.malformed == 0, "huge s8: %zu %" PRIu64, ref.n,
+    CHECK(ref.rc == PARSE_OK && ref.n == 2 && ref.malformed == 0, "huge s8: %zu %" PRIu64, ref.n,
           ref.malformed);
     free(b.p);
     /* not a list */
-    both("object root", "{\"queryId\":\"q\"}", EXTRACT_EUNSUPPORTED);
-    both("string root", "\"q\"", EXTRACT_EUNSUPPORTED);
-    both("null root", " null ", EXTRACT_EUNSUPPORTED);
-    both("number root", "12", EXTRACT_EUNSUPPORTED);
+    both("object root", "{\"queryId\":\"q\"}", PARSE_EUNSUPPORTED);
+    both("string root", "\"q\"", PARSE_EUNSUPPORTED);
+    both("null root", " null ", PARSE_EUNSUPPORTED);
+    both("number root", "12", PARSE_EUNSUPPORTED);
     /* caps inside dropped values and kept ones */
-    struct extract_limits d3 = {3, 0, 0}, d4 = {4, 0, 0}, t4 = {0, 0, 4};
-    both_lim("depth 3, dropped", "[{\"a\":[[1]]}]", 10, &d3, EXTRACT_EDEPTH);
-    both_lim("depth 4, dropped", "[{\"a\":[[1]]}]", 10, &d4, EXTRACT_OK);
-    both_lim("depth 3, element array", "[[[[1]]]]", 10, &d3, EXTRACT_EDEPTH);
-    both_lim("depth 3, kept id", "[{\"queryId\":[[1]]}]", 10, &d3, EXTRACT_EDEPTH);
-    both_lim("token, dropped", "[{\"a\":123456}]", 10, &t4, EXTRACT_ETOKEN);
-    both_lim("token at the cap", "[{\"a\":1234,\"queryId\":\"q\"}]", 10, &t4, EXTRACT_OK);
-    both_lim("token, kept", "[{\"queryId\":123456}]", 10, &t4, EXTRACT_ETOKEN);
-    both_lim("token, element", "[1,123456]", 10, &t4, EXTRACT_ETOKEN);
+    struct parse_limits d3 = {3, 0, 0}, d4 = {4, 0, 0}, t4 = {0, 0, 4};
+    both_lim("depth 3, dropped", "[{\"a\":[[1]]}]", 10, &d3, PARSE_EDEPTH);
+    both_lim("depth 4, dropped", "[{\"a\":[[1]]}]", 10, &d4, PARSE_OK);
+    both_lim("depth 3, element array", "[[[[1]]]]", 10, &d3, PARSE_EDEPTH);
+    both_lim("depth 3, kept id", "[{\"queryId\":[[1]]}]", 10, &d3, PARSE_EDEPTH);
+    both_lim("token, dropped", "[{\"a\":123456}]", 10, &t4, PARSE_ETOKEN);
+    both_lim("token at the cap", "[{\"a\":1234,\"queryId\":\"q\"}]", 10, &t4, PARSE_OK);
+    both_lim("token, kept", "[{\"queryId\":123456}]", 10, &t4, PARSE_ETOKEN);
+    both_lim("token, element", "[1,123456]", 10, &t4, PARSE_ETOKEN);
 }
 
 /* Documents both paths refuse, at every chunk size, with the same status. */
@@ -475,7 +475,7 @@ static void test_invalid(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         size_t len = strlen(bad[i]);
         run(bad[i], len, 1, len ? len : 1, NULL, 10, NULL, &ref);
-        CHECK(ref.rc != EXTRACT_OK, "bad %zu: full path accepted %s", i, bad[i]);
+        CHECK(ref.rc != PARSE_OK, "bad %zu: full path accepted %s", i, bad[i]);
         for (size_t cs = 1; cs <= (len ? len : 1); cs++) {
             run(bad[i], len, 0, cs, NULL, 10, NULL, &got);
             CHECK(got.rc == ref.rc, "bad %zu chunk %zu: fast rc %d, full %d: %s", i, cs, got.rc,
@@ -499,7 +499,7 @@ static void feed_list_repeated(struct qlist *q, const char *pat, size_t patlen, 
         fill += patlen;
     }
     size_t done = 0;
-    while (done < total && *rc == EXTRACT_OK) {
+    while (done < total && *rc == PARSE_OK) {
         size_t n = total - done < fill ? total - done : fill;
         *rc = qlist_feed(q, buf, n);
         done += n;
@@ -516,11 +516,11 @@ static void test_streams(void)
     static const char pat[] = "abc\\\"\\u00e9\xc3\xa9 ";
     feed_list_repeated(q, pat, sizeof(pat) - 1,
                        ((size_t)100 << 20) / (sizeof(pat) - 1) * (sizeof(pat) - 1), &rc);
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = qlist_feed(q, tail, strlen(tail));
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = qlist_finish(q);
-    CHECK(rc == EXTRACT_OK && qlist_count(q) == 1 && strcmp(qlist_state(q, 0), "RUNNING") == 0,
+    CHECK(rc == PARSE_OK && qlist_count(q) == 1 && strcmp(qlist_state(q, 0), "RUNNING") == 0,
           "100 MB query: %d %s", rc, qlist_error(q));
     CHECK(qlist_skipped_bytes(q) >= ((uint64_t)100 << 20), "100 MB: dropped %" PRIu64,
           qlist_skipped_bytes(q));
@@ -533,9 +533,9 @@ static void test_streams(void)
         q = qlist_new(10, NULL, &f);
         rc = qlist_feed(q, "[{\"session\":", 12);
         feed_list_repeated(q, deep[i], strlen(deep[i]), 100000 * strlen(deep[i]), &rc);
-        if (rc == EXTRACT_OK)
+        if (rc == PARSE_OK)
             rc = qlist_finish(q);
-        CHECK(rc == EXTRACT_EDEPTH, "deep %d: %d %s", i, rc, qlist_error(q));
+        CHECK(rc == PARSE_EDEPTH, "deep %d: %d %s", i, rc, qlist_error(q));
         CHECK(qlist_skipped_bytes(q) > 0, "deep %d: not dropped", i);
         qlist_free(q);
         CHECK(c.cur == 0 && c.peak < 64 * 1024, "deep %d: peak %zu", i, c.peak);
@@ -545,7 +545,7 @@ static void test_streams(void)
 /*
  * Allocation failures: qlist_new gives NULL when its object or one of the
  * structural mode's tables cannot be allocated, and the parse gives
- * EXTRACT_ENOMEM when the query array cannot grow; nothing leaks. (yajl's
+ * PARSE_ENOMEM when the query array cannot grow; nothing leaks. (yajl's
  * own allocations are not failed: yajl 2.1 does not check them, not even
  * its handle's, and would crash.)
  */
@@ -559,10 +559,10 @@ static void test_alloc_failures(void)
     struct qlist *q = qlist_new(100, NULL, &f);
     size_t n_new = c.nallocs;
     int rc = qlist_feed(q, doc, len);
-    if (rc == EXTRACT_OK)
+    if (rc == PARSE_OK)
         rc = qlist_finish(q);
     size_t n_total = c.nallocs;
-    CHECK(rc == EXTRACT_OK && qlist_count(q) == 3 && n_new >= 5 && n_total > n_new,
+    CHECK(rc == PARSE_OK && qlist_count(q) == 3 && n_new >= 5 && n_total > n_new,
           "counting run: rc %d, %zu then %zu allocations", rc, n_new, n_total);
     qlist_free(q);
     size_t ks[] = {1, n_new - 2, n_new - 1, n_new, n_total};
@@ -574,9 +574,9 @@ static void test_alloc_failures(void)
         CHECK((q == NULL) == (ks[i] <= n_new), "fail_at %zu: qlist_new %p", ks[i], (void *)q);
         if (q) {
             rc = qlist_feed(q, doc, len);
-            if (rc == EXTRACT_OK)
+            if (rc == PARSE_OK)
                 rc = qlist_finish(q);
-            CHECK(rc == EXTRACT_ENOMEM && strstr(qlist_error(q), "out of memory"),
+            CHECK(rc == PARSE_ENOMEM && strstr(qlist_error(q), "out of memory"),
                   "fail_at %zu: rc %d %s", ks[i], rc, qlist_error(q));
             qlist_free(q);
         }
