@@ -26,19 +26,20 @@
 
 #include <curl/curl.h>
 
-#include "cycle.h"
 #include "exitcodes.h"
 #include "fetch.h"
 #include "log.h"
 #include "msg.h"
 #include "parsecli.h"
+#include "source.h"
 
 #define CONFIG_TIMEOUT_MS 10000 /* the supervisor sends CONFIG right after exec */
 
 struct collector {
     struct coll_config cfg;
     struct fetch *f;
-    struct cycle *cyc;
+    const struct source_ops *ops; /* the role's source */
+    struct source *src;
     uint64_t seq;
     int in_cycle;
     uint64_t cycle_start_us; /* monotonic */
@@ -181,48 +182,32 @@ static void begin_cycle(struct collector *co)
     co->in_cycle = 1;
     co->cycle_start_us = mono_us();
     co->next_tick_us = co->cycle_start_us + co->cfg.poll_interval_ms * 1000u;
-    cycle_start(co->cyc);
+    co->ops->start(co->src);
 }
 
-/* Send the workers and CYCLE_END; returns the cycle's status. */
+static int emit_packet(void *ctx, const uint8_t *pkt, int len)
+{
+    uint64_t *sent = ctx;
+    send_packet(pkt, len);
+    (*sent)++;
+    return 0;
+}
+
+/* Send the cycle's records and CYCLE_END; returns the cycle's status. */
 static int end_cycle(struct collector *co)
 {
     struct msg_cycle_end e;
-    const struct agg_worker *w;
-    const struct cycle_pod *p;
-    size_t nw = 0, np = 0;
     int n;
     char buf[32];
 
     memset(&e, 0, sizeof(e));
-    cycle_summary(co->cyc, &e);
+    source_summary(co->src, &e);
     e.seq = co->seq;
-    w = cycle_workers(co->cyc, &nw);
-    for (size_t i = 0; i < nw; i++) {
-        struct msg_worker mw = {
-            .node_id = (char *)w[i].node_id, .address = (char *)w[i].address, .c = w[i].c};
-        n = msg_encode_worker(co->pkt, sizeof(co->pkt), &mw);
-        if (n < 0) {
-            /* cannot happen with AGG_ID_MAX <= MSG_MAX_ID; fail the cycle, never drop a worker */
-            e.status = EXIT_SOFTWARE;
-            e.error = "cannot encode a WORKER record";
-            break;
-        }
-        send_packet(co->pkt, n);
-        e.records++;
-    }
-    p = cycle_pods(co->cyc, &np);
-    for (size_t i = 0; i < np && e.status == 0; i++) {
-        struct msg_pod mp = {
-            .ip = (char *)p[i].ip, .pod = (char *)p[i].pod, .namespace_ = (char *)p[i].namespace_};
-        n = msg_encode_pod(co->pkt, sizeof(co->pkt), &mp);
-        if (n < 0) {
-            e.status = EXIT_SOFTWARE;
-            e.error = "cannot encode a POD record";
-            break;
-        }
-        send_packet(co->pkt, n);
-        e.records++;
+    if (e.status == 0 &&
+        co->ops->records(co->src, co->pkt, sizeof(co->pkt), emit_packet, &e.records) < 0) {
+        /* fail the cycle, never drop a record: the supervisor discards what came */
+        e.status = EXIT_SOFTWARE;
+        e.error = "cannot encode a record";
     }
     e.duration_us = mono_us() - co->cycle_start_us;
     n = msg_encode_end(co->pkt, sizeof(co->pkt), &e);
@@ -305,8 +290,9 @@ int main(int argc, char **argv)
     co.f = fetch_new(&fo, err, sizeof(err));
     if (!co.f)
         die(EXIT_CONFIG, "cannot set up the HTTP client", err);
-    co.cyc = cycle_new(&co.cfg, co.f, err, sizeof(err));
-    if (!co.cyc)
+    co.ops = source_for_role(co.cfg.role); /* the decoder checked the role */
+    co.src = co.ops->create(&co.cfg, co.f, err, sizeof(err));
+    if (!co.src)
         die(EXIT_CONFIG, "cannot set up the collector", err);
     log_write(LOG_INFO, "collector started", "url", co.cfg.url, NULL);
 
@@ -321,7 +307,7 @@ int main(int argc, char **argv)
             begin_cycle(&co);
             now = mono_us();
         }
-        if (co.in_cycle && cycle_done(co.cyc)) {
+        if (co.in_cycle && source_done(co.src)) {
             int status = end_cycle(&co);
             if (co.cfg.once)
                 _exit(status);
@@ -336,6 +322,6 @@ int main(int argc, char **argv)
         on_parent_fd(&co, rev);
         while (fetch_next(co.f, &r))
             if (co.in_cycle)
-                cycle_on_result(co.cyc, &r);
+                co.ops->on_result(co.src, &r);
     }
 }

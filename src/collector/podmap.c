@@ -1,0 +1,215 @@
+/*
+ * podmap: the source of role COLL_ROLE_PODMAP (see source.h). One cycle is
+ * one GET {url}/api/v1/query?query=<pm_metric>, streamed into promvec; the
+ * IP -> pod table (at most max_workers entries, one per IP, sorted by IP) is
+ * published as POD records only when the whole response parsed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcodes.h"
+#include "promvec.h"
+#include "source.h"
+
+/* One pod-map entry. */
+struct pod {
+    char ip[MSG_MAX_ID];
+    char pod[MSG_MAX_ID];
+    char namespace_[MSG_MAX_ID];
+};
+
+struct podmap {
+    struct source_run run; /* first: a struct source */
+    int feed_rc;           /* first promvec_feed error */
+    struct promvec *pv;
+    struct pod *pods; /* grown up to max_workers */
+    size_t npods, pods_cap;
+};
+
+static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
+                             size_t errlen)
+{
+    struct podmap *p = calloc(1, sizeof(*p));
+
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (source_run_init(&p->run, cfg, f, err, errlen) < 0) {
+        free(p);
+        return NULL;
+    }
+    return (struct source *)p;
+}
+
+static void reset(struct podmap *p)
+{
+    fetch_cancel_all(p->run.f);
+    promvec_free(p->pv);
+    p->pv = NULL;
+}
+
+static void destroy(struct source *s)
+{
+    struct podmap *p = (struct podmap *)s;
+    if (!p)
+        return;
+    reset(p);
+    free(p->pods);
+    free(p);
+}
+
+static void fail(struct podmap *p, uint64_t status)
+{
+    source_fail(&p->run, status);
+    reset(p);
+}
+
+/* Keep one series; the table is published only if the parse ends well. */
+static int pod_series(void *ctx, const struct promvec_series *ps)
+{
+    struct podmap *p = ctx;
+    struct pod *e;
+
+    if (!ps->ip[0] || !ps->pod[0])
+        return 0; /* nothing to map: the worker stays unmapped */
+    if (p->npods == p->pods_cap) {
+        size_t cap = p->pods_cap ? p->pods_cap * 2 : 64;
+        struct pod *np;
+        if (p->pods_cap >= p->run.cfg->max_workers)
+            return PARSE_EWORKERS;
+        if (cap > p->run.cfg->max_workers)
+            cap = (size_t)p->run.cfg->max_workers;
+        np = realloc(p->pods, cap * sizeof(*np));
+        if (!np)
+            return PARSE_ENOMEM;
+        p->pods = np;
+        p->pods_cap = cap;
+    }
+    e = &p->pods[p->npods++];
+    snprintf(e->ip, sizeof(e->ip), "%s", ps->ip);
+    snprintf(e->pod, sizeof(e->pod), "%s", ps->pod);
+    snprintf(e->namespace_, sizeof(e->namespace_), "%s", ps->namespace_);
+    return 0;
+}
+
+static int pv_write(void *ctx, const void *buf, size_t len)
+{
+    struct podmap *p = ctx; /* one request per cycle: the sink context is the source */
+    int rc = promvec_feed(p->pv, buf, len);
+
+    p->run.parsed += len;
+    if (rc != PARSE_OK) {
+        p->feed_rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+static void query_url(const struct podmap *p, char *url, size_t cap)
+{
+    char q[MSG_MAX_TEXT + 1];
+
+    if (fetch_urlencode(p->run.cfg->pm_metric, q, sizeof(q)) < 0)
+        q[0] = '\0';
+    snprintf(url, cap, "%s/api/v1/query?query=%s", p->run.base, q);
+}
+
+static void start(struct source *s)
+{
+    struct podmap *p = (struct podmap *)s;
+    char url[SOURCE_URL_MAX];
+
+    reset(p);
+    source_run_reset(&p->run);
+    p->npods = 0;
+    p->feed_rc = 0;
+    query_url(p, url, sizeof(url));
+    p->pv = promvec_new(p->run.cfg->pm_instance_label, p->run.cfg->pm_pod_label,
+                        p->run.cfg->pm_namespace_label, NULL, NULL, pod_series, p);
+    if (!p->pv) {
+        source_set_error(&p->run, "out of memory or a bad label name");
+        fail(p, EXIT_CONFIG);
+        return;
+    }
+    if (fetch_start(p->run.f, url, &(struct fetch_sink){pv_write, p}) < 0) {
+        source_set_error(&p->run, "GET %s: cannot start the request", url);
+        fail(p, EXIT_SOFTWARE);
+    }
+}
+
+static int pod_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct pod *)a)->ip, ((const struct pod *)b)->ip);
+}
+
+static void on_result(struct source *s, const struct fetch_result *r)
+{
+    struct podmap *p = (struct podmap *)s;
+    char url[SOURCE_URL_MAX];
+    size_t n = 0;
+    int rc;
+
+    if (p->run.phase != SOURCE_LIST)
+        return;
+    query_url(p, url, sizeof(url));
+    if (source_request_failed(&p->run, r, url)) {
+        reset(p);
+        return;
+    }
+    rc = r->sink_failed ? p->feed_rc : promvec_finish(p->pv);
+    if (rc != PARSE_OK) {
+        if (rc == PARSE_EWORKERS)
+            source_set_error(&p->run, "GET %s: more series than max_workers=%llu", url,
+                             (unsigned long long)p->run.cfg->max_workers);
+        else
+            source_set_error(&p->run, "GET %s: unusable response: %s", url, promvec_error(p->pv));
+        fail(p, rc == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR);
+        return;
+    }
+    p->run.running = promvec_count(p->pv);
+    p->run.errors = promvec_skipped(p->pv);
+    /* one record per IP: the first series of an IP wins (qsort is not stable,
+     * so ties are broken by nothing; duplicates map one IP to one pod anyway) */
+    if (p->npods > 1) /* an empty vector leaves pods NULL: qsort(NULL, 0) is undefined */
+        qsort(p->pods, p->npods, sizeof(*p->pods), pod_cmp);
+    for (size_t i = 0; i < p->npods; i++)
+        if (n == 0 || strcmp(p->pods[n - 1].ip, p->pods[i].ip) != 0)
+            p->pods[n++] = p->pods[i];
+    p->npods = n;
+    p->run.phase = SOURCE_DONE;
+    p->run.status = 0;
+    promvec_free(p->pv);
+    p->pv = NULL;
+}
+
+/* One POD record per IP, sorted by IP. */
+static long records(struct source *s, uint8_t *buf, size_t cap, source_emit_fn emit, void *ctx)
+{
+    struct podmap *p = (struct podmap *)s;
+    long sent = 0;
+
+    if (p->run.phase != SOURCE_DONE || p->run.status != 0)
+        return 0;
+    for (size_t i = 0; i < p->npods; i++) {
+        struct msg_pod mp = {
+            .ip = p->pods[i].ip, .pod = p->pods[i].pod, .namespace_ = p->pods[i].namespace_};
+        int len = msg_encode_pod(buf, cap, &mp);
+        if (len < 0)
+            return -1;
+        if (emit(ctx, buf, len) != 0)
+            break;
+        sent++;
+    }
+    return sent;
+}
+
+const struct source_ops podmap_source = {
+    .role = "pod-map",
+    .create = create,
+    .destroy = destroy,
+    .start = start,
+    .on_result = on_result,
+    .records = records,
+};
