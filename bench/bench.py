@@ -249,7 +249,7 @@ class Bench:
         subprocess.run(["cat", doc], stdout=subprocess.DEVNULL, check=True)  # page cache
         ours, base = [], []
         for _ in range(runs):
-            ours.append(self.must(self.timed([self.exporter, "--parse", doc]), "--parse"))
+            ours.append(self.must(self.timed([self.collector, "--parse", doc]), "--parse"))
             base.append(self.must(self.timed(["json_verify", "-q"], stdin=doc), "json_verify"))
         tw, bw = med(ours, "wall"), med(base, "wall")
         tc, bc = med(ours, "cpu"), med(base, "cpu")
@@ -265,7 +265,7 @@ class Bench:
         # the same size in a few huge plan strings: yajl alone is quadratic there
         pdoc = self.path("extract-padded.json")
         psize = self.generate(pdoc, p["padded_mb"] * MB, shape="padded")
-        po = self.must(self.timed([self.exporter, "--parse", pdoc]), "--parse padded")
+        po = self.must(self.timed([self.collector, "--parse", pdoc]), "--parse padded")
         pb = self.must(self.timed(["json_verify", "-q"], stdin=pdoc), "json_verify padded")
         self.ratio("extract.padded_wall_vs_json_verify", po["wall"] / pb["wall"], None,
                    "3 stages, %.1f MB mostly in 3 plan strings: --parse %.3f s, json_verify %.3f s"
@@ -277,7 +277,7 @@ class Bench:
         size = self.generate(small, p["icount_mb"] * MB)
         out_ours, out_base = self.path("callgrind.parse"), self.path("callgrind.jv")
         ri = self.must(self.timed(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_ours,
-                                   self.exporter, "--parse", small]), "callgrind --parse")
+                                   self.collector, "--parse", small]), "callgrind --parse")
         rb = self.must(self.timed(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_base,
                                    "json_verify", "-q"], stdin=small), "callgrind json_verify")
         io, ib = collected(ri["err"]), collected(rb["err"])
@@ -337,7 +337,7 @@ class Bench:
             # /usr/bin/time, not our own wait4: Linux carries the RSS of the
             # forking process (python, ~20 MiB) over exec into ru_maxrss
             tout = self.path("time.out")
-            r = self.timed(["/usr/bin/time", "-f", "%M", "-o", tout, self.exporter, "--parse", "-"],
+            r = self.timed(["/usr/bin/time", "-f", "%M", "-o", tout, self.collector, "--parse", "-"],
                            stdin=gen.stdout)
             gen.stdout.close()
             gen.wait(timeout=60)

@@ -35,16 +35,8 @@ SECRET_ROOT = "/run/secrets/trino-buffer-exporter/"
 NS = "trino"
 RELEASE = "tbe"
 
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, finish  # noqa: E402
 
 
 def run(cmd, ok=True, **kw):
@@ -405,8 +397,7 @@ def main():
         check_examples(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("test_chart: %d checks, %d failures" % (checks, len(failures)))
-    return 1 if failures else 0
+    finish()
 
 
 if __name__ == "__main__":

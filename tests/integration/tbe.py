@@ -1,7 +1,7 @@
 """Helpers for the integration tests: real binaries, real HTTP, loopback only.
 
 Paths come from the environment set by ctest (see CMakeLists.txt here):
-TBE_EXPORTER, TBE_COLLECTOR, TBE_SIM, TBE_SOURCE_DIR, TBE_SAMPLES_DIR.
+TBE_EXPORTER, TBE_COLLECTOR, TBE_SIM, TBE_SOURCE_DIR.
 Every process started here is stopped at exit, and every wait is bounded.
 """
 import atexit
@@ -20,7 +20,6 @@ EXPORTER = os.environ.get("TBE_EXPORTER", "trino-buffer-exporter")
 COLLECTOR = os.environ.get("TBE_COLLECTOR", "trino-buffer-collector")
 SIM = os.environ.get("TBE_SIM", "trino-sim")
 SOURCE_DIR = os.environ.get("TBE_SOURCE_DIR", ".")
-SAMPLES_DIR = os.environ.get("TBE_SAMPLES_DIR", "")
 
 WORKER_FAMILIES = [
     ("trino_worker_output_buffered_bytes", "buffered_bytes"),
@@ -30,30 +29,16 @@ WORKER_FAMILIES = [
     ("trino_worker_running_tasks", "running_tasks"),
 ]
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, failed, log  # noqa: E402,F401  (re-exported to the tests)
+import checks  # noqa: E402
+
 _procs = []
-_failures = []
-_passes = [0]
-
-
-def log(*args):
-    print(*args, flush=True)
-
-
-def check(cond, what):
-    """Record an assertion; the test fails at the end if any failed."""
-    if cond:
-        _passes[0] += 1
-        log("ok   ", what)
-    else:
-        log("FAIL ", what)
-        _failures.append(what)
-    return cond
 
 
 def finish():
     stop_all()
-    log("checks: %d passed, %d failed" % (_passes[0], len(_failures)))
-    sys.exit(1 if _failures else 0)
+    checks.finish()
 
 
 def tmpdir():
@@ -99,21 +84,24 @@ def stop_all():
 atexit.register(stop_all)
 
 
-def reached(what):
-    """Record a condition that a wait_for just established (wait_for fails the
-    test itself when the condition is not reached in time)."""
-    return check(True, what)
+def note(what):
+    """Log what a wait_for just established, with its figures (not a check:
+    wait_for itself is the assertion)."""
+    log("     ", what)
 
 
 def wait_for(fn, timeout=30.0, interval=0.1, what="condition"):
-    """Poll fn until it returns a true value and return it. On timeout the
-    failure is recorded as a check and TimeoutError ends the test (non-zero)."""
-    deadline = time.monotonic() + timeout
+    """Poll fn until it returns a true value and return it: an assertion that
+    the condition is reached within timeout, recorded as a check either way.
+    On timeout TimeoutError also ends the test (non-zero)."""
+    start = time.monotonic()
+    deadline = start + timeout
     last = None
     while time.monotonic() < deadline:
         try:
             last = fn()
             if last:
+                check(True, "%s (in %.1f s)" % (what, time.monotonic() - start))
                 return last
         except Exception as e:  # not up yet
             last = e

@@ -15,13 +15,8 @@ SOURCE_DIR = os.environ.get("TBE_SOURCE_DIR", ".")
 sys.path.insert(0, os.path.join(SOURCE_DIR, "bench"))
 import bench  # noqa: E402  (row names and the smoke profile)
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, finish  # noqa: E402
 
 
 def main():
@@ -68,8 +63,7 @@ def main():
           "gzip response is smaller than the plain one")
     check("== Extractor profile" in r.stdout and "jscan" in r.stdout,
           "the callgrind profile names the extractor's functions")
-    print("checks: %d failed" % len(failures))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

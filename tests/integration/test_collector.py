@@ -49,18 +49,8 @@ TRUTH = {FLAT: golden(FLAT), NESTED: golden(NESTED)}
 assert not set(TRUTH[FLAT]) & set(TRUTH[NESTED]), "FLAT and NESTED must have disjoint workers"
 assert len(TRUTH[NESTED]) > len(TRUTH[FLAT]) > 0, "NESTED needs more workers than FLAT"
 
-FAILS = []
-PASSES = [0]
-
-
-def check(cond, what):
-    if cond:
-        PASSES[0] += 1
-        print("ok   ", what, flush=True)
-    else:
-        FAILS.append(what)
-        print("FAIL ", what, flush=True)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, finish  # noqa: E402
 
 
 def sample(name):
@@ -673,5 +663,4 @@ for case in CASES:
         traceback.print_exc()
         check(False, "%s raised %r" % (case.__name__, e))
 
-print("checks: %d passed, %d failed" % (PASSES[0], len(FAILS)))
-sys.exit(1 if FAILS else 0)
+finish()

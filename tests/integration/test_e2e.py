@@ -94,7 +94,7 @@ os.kill(kids[0], signal.SIGKILL)
 m = tbe.wait_for(lambda: (lambda m: m if sum(float(v) for v in tbe.series(
     m, "trino_buffer_exporter_collector_restarts_total").values()) >= 1 and all_up(m) else None)(
     exp.scrape()), timeout=20, what="restart counted and all up again")
-tbe.reached("killed collector restarted and its coordinator is up again")
+tbe.note("killed collector restarted and its coordinator is up again")
 check(tbe.worker_truth_matches(m, blue_truth(), "blue") and
       tbe.worker_truth_matches(m, green.expected(), "green"), "values exact after the restart")
 stop_scraper.set()

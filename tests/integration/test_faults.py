@@ -295,7 +295,7 @@ def phase(title):
 # ---- start ----
 tbe.wait_for(lambda: metric("a", "up") == 1 and metric("b", "up") == 1 and a_exact(),
              timeout=30, what="a and b up and exact")
-tbe.reached("both coordinators up, A exact")
+tbe.note("both coordinators up, A exact")
 check(noted("READY=1"), "sd_notify READY=1")
 check(any(l.startswith("STATUS=") for _, l in notes), "sd_notify STATUS=...")
 state["check_b"] = True
@@ -315,7 +315,7 @@ def kill_phase(sig, label):
     tbe.wait_for(lambda: restarts("a") == r0 + 1, timeout=15, what="%s: restart counted" % label)
     tbe.wait_for(lambda: collector_pid("a") != pid and metric("a", "up") == 1 and a_exact(),
                  timeout=15, what="%s: A up and exact again" % label)
-    tbe.reached("%s: restart counted (%d -> %d), A up and exact again" % (label, r0, r0 + 1))
+    tbe.note("%s: restart counted (%d -> %d), A up and exact again" % (label, r0, r0 + 1))
     check(proc_state(pid) is None, "%s: the dead collector was reaped (no zombie)" % label)
     check(collector_pid("b") == b_pid, "%s: B's collector untouched" % label)
 
@@ -331,11 +331,11 @@ t_stop = time.monotonic()
 os.kill(pid, signal.SIGSTOP)
 tbe.wait_for(lambda: not worker_table(scrape(), "ra"), timeout=STALE + 5,
              what="A's series dropped once stale")
-tbe.reached("SIGSTOP: A's series dropped after %.1f s (stale_after %d s)" %
+tbe.note("SIGSTOP: A's series dropped after %.1f s (stale_after %d s)" %
       (time.monotonic() - t_stop, STALE))
 tbe.wait_for(lambda: restarts("a") == r0 + 1, timeout=POLL + TIMEOUT + 10 + 2 + 8,
              what="SIGSTOP: hung collector killed and restarted")
-tbe.reached("SIGSTOP: hung collector killed and restarted after %.1f s" %
+tbe.note("SIGSTOP: hung collector killed and restarted after %.1f s" %
       (time.monotonic() - t_stop))
 check("collector hung" in read_log(), "SIGSTOP: 'collector hung' logged")
 tbe.wait_for(lambda: metric("a", "up") == 1 and a_exact(), timeout=10, what="A back after hang")
@@ -354,7 +354,7 @@ def sim_fault_phase(spec, label, expect_up0=True, wait_stale=False, truth=None):
     if expect_up0:
         try:
             wait_up("a", 0, timeout=TIMEOUT + 2 * POLL + 3)
-            tbe.reached("%s: A up 0 after %.1f s" % (label, time.monotonic() - t))
+            tbe.note("%s: A up 0 after %.1f s" % (label, time.monotonic() - t))
         except TimeoutError:
             ok = check(False, "%s: A up 0 (seen up %r, workers %d, query_errors %r -> %r)" % (
                 label, metric("a", "up"), len(worker_table(scrape(), "ra")), qe0,
@@ -383,7 +383,7 @@ def sim_fault_phase(spec, label, expect_up0=True, wait_stale=False, truth=None):
     sim_a.control(fault="none")
     tbe.wait_for(lambda: metric("a", "up") == 1 and a_exact(), timeout=TIMEOUT + 8,
                  what="%s: A recovers" % label)
-    tbe.reached("%s: A up and exact again after clearing (%.1f s in all)" %
+    tbe.note("%s: A up and exact again after clearing (%.1f s in all)" %
           (label, time.monotonic() - t))
 
 
@@ -418,13 +418,13 @@ t = time.monotonic()
 a_port = sim_a.port
 sim_a.stop()
 wait_up("a", 0, timeout=TIMEOUT + 3)
-tbe.reached("refused: A up 0 after %.1f s" % (time.monotonic() - t))
+tbe.note("refused: A up 0 after %.1f s" % (time.monotonic() - t))
 tbe.wait_for(lambda: not worker_table(scrape(), "ra"), timeout=STALE + 5, what="refused: stale")
-tbe.reached("refused: A's series dropped after %.1f s" % (time.monotonic() - t))
+tbe.note("refused: A's series dropped after %.1f s" % (time.monotonic() - t))
 sim_a = tbe.Sim("--seed", "31", "--workers", "3", "--queries", "2", port=a_port)
 check(sim_a.expected() == TRUTH_A, "restarted simulator A has the same truth")
 tbe.wait_for(lambda: metric("a", "up") == 1 and a_exact(), timeout=15, what="A back after refused")
-tbe.reached("refused: A up and exact again")
+tbe.note("refused: A up and exact again")
 
 # SIGHUP: change A's URL to a host that does not resolve; B keeps its collector.
 phase("SIGHUP change: unresolvable host")
@@ -437,7 +437,7 @@ check(collector_pid("b") == pid_b and proc_state(pid_b) not in (None, "Z"),
       "SIGHUP change: B's collector keeps pid %d" % pid_b)
 check(proc_state(pid_a) is None, "SIGHUP change: A's old collector stopped and reaped")
 wait_up("a", 0, timeout=TIMEOUT + 3)
-tbe.reached("unresolvable host: A up 0 after %.1f s" % (time.monotonic() - since))
+tbe.note("unresolvable host: A up 0 after %.1f s" % (time.monotonic() - since))
 check(noted("RELOADING=1", since) and noted("MONOTONIC_USEC=", since),
       "SIGHUP: RELOADING=1 with MONOTONIC_USEC")
 tbe.wait_for(lambda: not worker_table(scrape(), "ra"), timeout=STALE + 5,
@@ -447,7 +447,7 @@ check(re.search(r"no-such-host\.invalid", read_log()) is not None,
 write_conf([COORD_A, COORD_B])
 ex.proc.send_signal(signal.SIGHUP)
 tbe.wait_for(lambda: metric("a", "up") == 1 and a_exact(), timeout=15, what="A back after URL")
-tbe.reached("SIGHUP change back: A up and exact")
+tbe.note("SIGHUP change back: A up and exact")
 
 # Misbehaving collectors next to the real ones (SIGHUP add), then removed.
 phase("misbehaving collectors")
@@ -460,7 +460,7 @@ ex.proc.send_signal(signal.SIGHUP)
 t = time.monotonic()
 tbe.wait_for(lambda: all(restarts(n) >= 2 for n in FAKES), timeout=20,
              what="every misbehaving collector restarted twice")
-tbe.reached("every misbehaving collector killed and restarted (>= 2) within %.1f s" %
+tbe.note("every misbehaving collector killed and restarted (>= 2) within %.1f s" %
       (time.monotonic() - t))
 m = scrape()
 check(collector_pid("a") == pid_a and collector_pid("b") == pid_b,
@@ -488,7 +488,7 @@ check(not any(dict(k[1]).get("release", "").startswith("f-") for k in m),
       "SIGHUP remove: no series of a removed coordinator left")
 tbe.wait_for(lambda: len([p for p, s in children(ex.proc.pid) if s != "Z"]) == 2, timeout=10,
              what="only A's and B's collectors left")
-tbe.reached("SIGHUP remove: only two collectors left")
+tbe.note("SIGHUP remove: only two collectors left")
 state["fakes"] = {}
 
 # A broken configuration on SIGHUP keeps the running one and logs why.

@@ -95,7 +95,7 @@ def mapped(m):
 
 m = tbe.wait_for(lambda: (lambda m: m if mapped(m) else None)(exp.scrape()), timeout=30,
                  what="workers under their pod names")
-tbe.reached("source prometheus: every worker under its pod name and namespace, values exact")
+tbe.note("source prometheus: every worker under its pod name and namespace, values exact")
 check(tbe.value(m, "trino_buffer_exporter_pod_map_up") == 1, "pod_map_up 1")
 check(tbe.value(m, "trino_buffer_exporter_pod_map_entries") == W, "pod_map_entries %d" % W)
 check(tbe.value(m, "trino_buffer_exporter_unmapped_workers", release="trino") == 0, "no unmapped worker")
@@ -181,7 +181,7 @@ m = tbe.wait_for(lambda: (lambda m: m if tbe.worker_truth_matches(
     m, truth, "trino", namespace=lambda row: "fallback-ns" if row["node_id"] == missing else pods[row["node_id"]][2],
     pod_of=pod_of_partial) else None)(exp.scrape()),
     timeout=30, what="one worker unmapped")
-tbe.reached("unknown worker reported under its address, the others under their pods")
+tbe.note("unknown worker reported under its address, the others under their pods")
 check(tbe.value(m, "trino_buffer_exporter_unmapped_workers", release="trino") == 1,
       "unmapped_workers 1")
 time.sleep(3)

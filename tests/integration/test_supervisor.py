@@ -89,7 +89,7 @@ ex.proc = tbe.spawn([tbe.EXPORTER, "--config", conf], stderr=logf, env=env)
 tbe.wait_for(lambda: tbe.http_get(ex.url + "/healthz", timeout=2)[0] == 200, timeout=20,
              what="exporter /healthz")
 tbe.wait_for(lambda: notify.seen("READY=1"), timeout=10, what="READY=1")
-tbe.reached("READY=1 received")
+tbe.note("READY=1 received")
 tbe.wait_for(lambda: metric(ex, "trino_buffer_exporter_up", coordinator="default") == 1,
              timeout=20, what="default up")
 check(notify.seen("STATUS=1/1"), "STATUS=1/1 coordinators up (%r)" % notify.msgs)
@@ -110,7 +110,7 @@ new = tbe.wait_for(lambda: [p for p in children(ex.proc.pid) if p != kids[0]], t
 check(len(new) == 1 and not exists(kids[0]), "killed collector replaced and reaped (%r)" % new)
 tbe.wait_for(lambda: metric(ex, "trino_buffer_exporter_up", coordinator="default") == 1,
              timeout=15, what="default up again")
-tbe.reached("up 1 again after the restart")
+tbe.note("up 1 again after the restart")
 
 # SIGHUP with an added coordinator: the running collector keeps its pid.
 sim2 = tbe.Sim("--seed", "8", "--workers", "2", "--queries", "1")
@@ -192,7 +192,7 @@ with open(os.path.join(d, "mode"), "w") as f:
     f.write("sleep\n")
 ex2.proc.send_signal(signal.SIGHUP)
 tbe.wait_for(lambda: len(children(ex2.proc.pid)) == 1, timeout=10, what="restart after reload")
-tbe.reached("SIGHUP restarts a collector that waited for a reload")
+tbe.note("SIGHUP restarts a collector that waited for a reload")
 
 # The hang watchdog: no CYCLE_END within poll + request timeout + 10 s -> TERM, restart.
 r1 = metric(ex2, "trino_buffer_exporter_collector_restarts_total", coordinator="bad")

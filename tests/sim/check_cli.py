@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, finish  # noqa: E402
+
 
 def run(args, **kw):
     return subprocess.run(args, check=True, capture_output=True, **kw).stdout
@@ -24,29 +27,24 @@ def check_variants(sim):
                                 "--stages", "5"] + pretty + shuffle
                         doc = run(args)
                         v = subprocess.run(["json_verify", "-q"], input=doc)
-                        if v.returncode != 0:
-                            print("invalid JSON:", " ".join(args))
-                            return 1
-                        if pretty and b'" : ' not in doc:
-                            print("not Jackson-pretty:", " ".join(args))
-                            return 1
+                        if not check(v.returncode == 0, "valid JSON: " + " ".join(args[1:])):
+                            return
+                        if pretty and not check(b'" : ' in doc, "Jackson-pretty: " + " ".join(args[1:])):
+                            return
                         n += 1
     # padded documents stay valid, with escapes cut nowhere
     for extra in ([], ["--pretty", "--layout", "nested"]):
         for size in (123457, 1000001):
             doc = run([sim, "--generate", "--doc-bytes", str(size)] + extra)
-            if len(doc) != size or subprocess.run(["json_verify", "-q"], input=doc).returncode:
-                print("padded doc wrong:", size, len(doc), extra)
-                return 1
+            ok = len(doc) == size and subprocess.run(["json_verify", "-q"], input=doc).returncode == 0
+            if not check(ok, "padded document of %d bytes %s: exact size (%d), valid" % (size, extra, len(doc))):
+                return
             n += 1
     # shuffling changes key order but not the data
     a = run([sim, "--generate", "--query", "1"])
     b = run([sim, "--generate", "--query", "1", "--shuffle-keys"])
-    if a == b or sorted(a) != sorted(b):
-        print("shuffle-keys must permute keys only")
-        return 1
-    print("ok: %d documents valid" % n)
-    return 0
+    check(a != b and sorted(a) == sorted(b), "--shuffle-keys permutes keys only")
+    check(n == 196, "%d documents valid" % n)
 
 
 def check_rss(sim):
@@ -70,19 +68,10 @@ def check_rss(sim):
         except OSError:
             pass
     _, status, _ = os.wait4(p.pid, 0)
-    if maxrss_kib == 0:
-        print("could not read VmHWM")
-        return 1
-    print("size %d (target %d), max RSS %d KiB" % (total, target, maxrss_kib))
-    if os.waitstatus_to_exitcode(status) != 0:
-        return 1
-    if abs(total - target) > target // 100:
-        print("size not within 1%")
-        return 1
-    if maxrss_kib >= 16 * 1024:
-        print("RSS over 16 MiB")
-        return 1
-    return 0
+    check(maxrss_kib > 0, "VmHWM read while streaming")
+    check(os.waitstatus_to_exitcode(status) == 0, "--generate exits 0")
+    check(abs(total - target) <= target // 100, "size %d within 1%% of %d" % (total, target))
+    check(maxrss_kib < 16 * 1024, "max RSS %d KiB under 16 MiB" % maxrss_kib)
 
 
 def check_expect(sim):
@@ -91,24 +80,17 @@ def check_expect(sim):
     b = run(base)
     c = run(base + ["--generation", "1"])
     d = run(base + ["--seed", "2"])
-    if a != b:
-        print("--expect not deterministic")
-        return 1
-    if a == c or a == d:
-        print("--expect does not change with generation/seed")
-        return 1
+    check(a == b, "--expect is deterministic")
+    check(a != c and a != d, "--expect changes with generation and seed")
     lines = a.decode().splitlines()
-    if lines[0] != "node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\trunning_tasks":
-        print("bad header", lines[0])
-        return 1
+    check(lines[0] == "node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\trunning_tasks",
+          "--expect header: " + lines[0])
     ids = [l.split("\t")[0] for l in lines[1:]]
-    if ids != sorted(ids, key=lambda s: s.encode()) or len(ids) != 6:
-        print("rows not sorted by node id / wrong count", ids)
-        return 1
+    check(ids == sorted(ids, key=lambda s: s.encode()) and len(ids) == 6,
+          "6 rows sorted by node id: %s" % ids)
     # node ids are identical across generations (only values change)
-    if [l.split("\t")[:2] for l in c.decode().splitlines()] != [l.split("\t")[:2] for l in lines]:
-        print("identities changed with generation")
-        return 1
+    check([l.split("\t")[:2] for l in c.decode().splitlines()] == [l.split("\t")[:2] for l in lines],
+          "identities stay across generations")
     # the total is the sum of the per-query truths
     tot = {}
     for q in range(5):
@@ -119,25 +101,19 @@ def check_expect(sim):
                 acc[1 + i] += int(f[2 + i])
     for l in lines[1:]:
         f = l.split("\t")
-        if [f[1]] + [int(x) for x in f[2:]] != tot[f[0]]:
-            print("total is not the sum of per-query truths:", l)
-            return 1
+        check([f[1]] + [int(x) for x in f[2:]] == tot[f[0]], "total is the sum of per-query truths: " + l)
     pods = run([sim, "--print-pods", "--workers", "6"]).decode().splitlines()
-    if pods[0] != "ip\tnode_id\tpod\tnamespace" or len(pods) != 7:
-        print("bad --print-pods")
-        return 1
+    check(pods[0] == "ip\tnode_id\tpod\tnamespace" and len(pods) == 7, "--print-pods: header and 6 rows")
     nodes = {p.split("\t")[1] for p in pods[1:]}
-    if nodes != set(ids) or any(p.split("\t")[2] in nodes for p in pods[1:]):
-        print("pods/node ids inconsistent")
-        return 1
-    print("ok: --expect deterministic, changes with generation, sums per query")
-    return 0
+    check(nodes == set(ids) and not any(p.split("\t")[2] in nodes for p in pods[1:]),
+          "pods name the node ids, and differ from them")
 
 
 def main():
     sim, what = sys.argv[1], sys.argv[2]
-    return {"variants": check_variants, "rss": check_rss, "expect": check_expect}[what](sim)
+    {"variants": check_variants, "rss": check_rss, "expect": check_expect}[what](sim)
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -18,13 +18,8 @@ import time
 import urllib.error
 import urllib.request
 
-FAILS = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILS.append(what)
-        print("FAIL:", what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, finish  # noqa: E402
 
 
 class Sim:
@@ -271,12 +266,8 @@ def main():
     test_basic(sim, samples)
     test_auth(sim)
     test_metrics(sim)
-    if FAILS:
-        print("%d failures" % len(FAILS))
-        return 1
-    print("ok: http checks passed")
-    return 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

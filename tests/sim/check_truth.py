@@ -3,8 +3,12 @@
 json, sum the task fields per nodeId and compare with `trino-sim --expect`.
 Usage: check_truth.py TRINO_SIM [extra trino-sim options...]"""
 import json
+import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, finish  # noqa: E402
 
 TERMINAL_BUF = {"FINISHED", "ABORTED", "FAILED"}
 TERMINAL_TASK = {"FINISHED", "CANCELED", "ABORTED", "FAILED"}
@@ -99,15 +103,12 @@ def main():
         doc = json.loads(text)
         want = subprocess.run(args + ["--expect"], check=True, capture_output=True).stdout.decode()
         got = truth(doc)
-        if got != want:
-            print("MISMATCH query", q, extra)
+        if not check(got == want, "query %d %s: an independent reader gives --expect" % (q, extra)):
             print("python:\n" + got + "trino-sim --expect:\n" + want)
-            return 1
         allfound |= decoys(doc, text)
-    # the all-queries truth is the per-query sum
-    print("ok", extra, "decoys:", ",".join(sorted(allfound)))
-    return 0
+    print("decoys:", ",".join(sorted(allfound)))
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
