@@ -1,7 +1,7 @@
 # Pure parsers (no I/O): the extractor, the query-list parser, the aggregator,
 # the Prometheus pod-map parser, their shared pre-scanner; plus parsecli (the
 # `--parse` table printer, stdio only).
-# Owned by the extractor work; linked by the collector, the supervisor (--parse) and tests.
+# Linked by the collector and the tests.
 add_library(tbe_parse STATIC
   ${CMAKE_CURRENT_LIST_DIR}/agg.c
   ${CMAKE_CURRENT_LIST_DIR}/extract.c

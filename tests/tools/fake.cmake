@@ -1,4 +1,4 @@
-# tbe-fake-collector (engineer G): a misbehaving collector for the fault tests
+# tbe-fake-collector: a misbehaving collector for the fault tests
 # (tests/integration/test_faults.py), test build only, never installed. Names
 # it does not know exec the real collector, whose path is compiled in.
 # Included from tests/tools/CMakeLists.txt.

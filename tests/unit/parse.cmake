@@ -11,11 +11,11 @@ foreach(_t agg extract qlist promvec parsecli extract_fast qlist_fast)
   target_include_directories(test_${_t} PRIVATE ${_tp})
 endforeach()
 
-add_test(NAME parse_agg COMMAND test_agg)
-add_test(NAME parse_extract_synthetic COMMAND test_extract synthetic)
-add_test(NAME parse_promvec COMMAND test_promvec)
-add_test(NAME parse_parsecli COMMAND test_parsecli ${TBE_FIXTURES_DIR})
-add_test(NAME parse_qlist COMMAND test_qlist ${TBE_FIXTURES_DIR}/qlist/list.json
+add_test(NAME unit_agg COMMAND test_agg)
+add_test(NAME unit_extract_synthetic COMMAND test_extract synthetic)
+add_test(NAME unit_promvec COMMAND test_promvec)
+add_test(NAME unit_parsecli COMMAND test_parsecli ${TBE_FIXTURES_DIR})
+add_test(NAME unit_qlist COMMAND test_qlist ${TBE_FIXTURES_DIR}/qlist/list.json
                                   ${TBE_FIXTURES_DIR}/qlist/list.tsv)
 
 file(GLOB _docs RELATIVE ${TBE_FIXTURES_DIR}/extract CONFIGURE_DEPENDS ${TBE_FIXTURES_DIR}/extract/*.json)
@@ -24,21 +24,20 @@ foreach(_doc ${_docs})
   if(NOT EXISTS ${TBE_FIXTURES_DIR}/extract/${_n}.tsv)
     message(FATAL_ERROR "tests/data/extract/${_doc} has no golden ${_n}.tsv")
   endif()
-  add_test(NAME parse_extract_${_n}
+  add_test(NAME unit_extract_${_n}
            COMMAND test_extract golden ${TBE_FIXTURES_DIR}/extract/${_doc}
                    ${TBE_FIXTURES_DIR}/extract/${_n}.tsv)
   # the extractor's fast path (structural pre-scan) against its full path
-  add_test(NAME parse_extract_fast_${_n}
+  add_test(NAME unit_extract_fast_${_n}
            COMMAND test_extract_fast sample ${TBE_FIXTURES_DIR}/extract ${_doc})
 endforeach()
-add_test(NAME parse_extract_fast_synthetic COMMAND test_extract_fast synthetic)
-add_test(NAME parse_extract_fast_sim COMMAND test_extract_fast sim $<TARGET_FILE:trino-sim>)
+add_test(NAME unit_extract_fast_synthetic COMMAND test_extract_fast synthetic)
+add_test(NAME unit_extract_fast_sim COMMAND test_extract_fast sim $<TARGET_FILE:trino-sim>)
 
 # The query-list parser's fast path (only queryId and state reach yajl) against
 # its full path.
-add_test(NAME parse_qlist_fast_synthetic COMMAND test_qlist_fast synthetic)
-add_test(NAME parse_qlist_fast_list COMMAND test_qlist_fast sample ${TBE_FIXTURES_DIR}/qlist list.json)
+add_test(NAME unit_qlist_fast_synthetic COMMAND test_qlist_fast synthetic)
+add_test(NAME unit_qlist_fast_list COMMAND test_qlist_fast sample ${TBE_FIXTURES_DIR}/qlist list.json)
 
 get_property(_parse_tests DIRECTORY PROPERTY TESTS)
-list(FILTER _parse_tests INCLUDE REGEX "^parse_")
-set_tests_properties(${_parse_tests} PROPERTIES TIMEOUT 600 LABELS unit)
+set_tests_properties(${_parse_tests} PROPERTIES TIMEOUT 600)

@@ -137,7 +137,5 @@ int main(void)
         agg_free(x);
         CHECK(fc.cur == 0, "fail_at %zu: leak", k);
     }
-    if (!tp_failures)
-        fprintf(stderr, "agg: all passed\n");
-    return tp_failures ? 1 : 0;
+    return check_report("agg");
 }

@@ -2,22 +2,11 @@
  * test_backoff: the restart delay sequence of backoff.c — floor, doubling,
  * cap, jitter bounds, reset after stable uptime, reload of the cap.
  */
+#include "check.h"
 #include "backoff.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static int within(uint64_t v, uint64_t base)
 {
@@ -124,10 +113,5 @@ int main(void)
     test_jitter_spreads();
     test_reset_after_stable();
     test_cap();
-    if (failures) {
-        fprintf(stderr, "test_backoff: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_backoff: ok\n");
-    return 0;
+    return check_report("test_backoff");
 }

@@ -6,6 +6,7 @@
  * empty signal mask, RLIMIT_AS. Also: exec failure is reported distinctly and
  * leaves no zombie, the path resolution and status descriptions.
  */
+#include "check.h"
 #include "child.h"
 
 #include <errno.h>
@@ -24,18 +25,6 @@
 #include "msg.h"
 
 extern char **environ;
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
 /* ---- the collector side ---- */
 
 static int is_seqpacket(int fd)
@@ -114,7 +103,10 @@ static void test_spawn_self(const char *self)
     cc.once = 1;
     cc.poll_interval_ms = 15000;
     cc.request_timeout_ms = 60000;
+    cc.connect_timeout_ms = 5000;
     cc.max_concurrent_requests = 4;
+    cc.max_queries = 100;
+    cc.max_workers = 100;
     setenv("TBE_TEST_SECRET", "do-not-pass", 1);
 
     CHECK(child_spawn(self, 512, &cc, &pid, &fd, err, sizeof(err)) == 0, "spawn: %s", err);
@@ -221,10 +213,5 @@ int main(int argc, char **argv)
     test_spawn_self(self);
     test_exec_failure();
     test_resolve_and_describe();
-    if (failures) {
-        fprintf(stderr, "test_child: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_child: ok\n");
-    return 0;
+    return check_report("test_child");
 }

@@ -38,7 +38,7 @@ static struct config *load_good(const char *name)
     int rc = config_load(path, &c, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "%s: unexpected error: %s\n", name, err);
-        failures++;
+        check_failures++;
         return NULL;
     }
     return c;
@@ -90,7 +90,7 @@ static void test_bad_files(void)
         fclose(f);
         if (!*exp) {
             fprintf(stderr, "%s: no \"# expect:\" line\n", e->d_name);
-            failures++;
+            check_failures++;
             continue;
         }
         snprintf(want, sizeof(want), "%s:%s", path, exp);
@@ -403,10 +403,5 @@ int main(int argc, char **argv)
     test_secrets();
     test_generated();
     test_example(argv[2]);
-    if (failures) {
-        fprintf(stderr, "test_config: %d failure(s)\n", failures);
-        return 1;
-    }
-    fprintf(stderr, "test_config: OK\n");
-    return 0;
+    return check_report("test_config");
 }

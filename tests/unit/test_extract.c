@@ -280,7 +280,7 @@ static int test_golden(const char *path, const char *golden_path)
     CHECK(ac.cur == 0 && ac.blocks == 0, "%s: agg leak %zu", file, ac.cur);
     free(doc);
     free(g->w);
-    return tp_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }
 
 /* ---- synthetic documents ---- */
@@ -713,9 +713,7 @@ int main(int argc, char **argv)
         test_cuts();
         test_fast_cuts();
         test_streams();
-        if (!tp_failures)
-            fprintf(stderr, "synthetic: all passed\n");
-        return tp_failures ? 1 : 0;
+        return check_report("synthetic");
     }
     fprintf(stderr, "usage: test_extract golden DOC.json GOLDEN.tsv | synthetic\n");
     return 2;

@@ -159,7 +159,7 @@ static int test_sample(const char *dir, const char *file)
     diff_doc(file, doc, len, big ? 20 : 100, 0);
     diff_variants(file, doc, big ? 3 : 20);
     free(doc);
-    return tp_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }
 
 static char *sim_doc(const char *sim, const char *args, size_t *ret_len)
@@ -201,7 +201,7 @@ static int test_sim(const char *sim)
         diff_doc(args[i], doc, len, 30, 1);
         free(doc);
     }
-    return tp_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }
 
 /* ---- synthetic ---- */
@@ -398,9 +398,7 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "synthetic") == 0) {
         test_synthetic();
         test_caps();
-        if (!tp_failures)
-            fprintf(stderr, "synthetic: all passed\n");
-        return tp_failures ? 1 : 0;
+        return check_report("synthetic");
     }
     fprintf(stderr, "usage: test_extract_fast sample DIR FILE | sim TRINO-SIM | synthetic\n");
     return 2;

@@ -6,9 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "fetch.h"
-
-static int failures;
 
 static void expect(const char *in, size_t cap, int want_rc, const char *want)
 {
@@ -18,7 +17,7 @@ static void expect(const char *in, size_t cap, int want_rc, const char *want)
     if (rc != want_rc || (rc >= 0 && strcmp(out, want) != 0)) {
         printf("FAIL %s cap %zu: rc %d out %s (want %d %s)\n", in, cap, rc, rc >= 0 ? out : "-",
                want_rc, want);
-        failures++;
+        check_failures++;
     }
 }
 
@@ -35,6 +34,5 @@ int main(void)
     expect("abc", 4, 3, "abc");
     expect("a b", 5, -1, "");
     expect("a b", 6, 5, "a%20b");
-    printf("%s\n", failures ? "FAILED" : "ok");
-    return failures != 0;
+    return check_report("test_fetch_urlencode");
 }

@@ -118,7 +118,7 @@ static void expect(size_t n, int want, const char *what)
     if (r != want) {
         fprintf(stderr, "%s: decode returned %d (%s), expected %d (%s)\n", what, r, msg_strerror(r),
                 want, msg_strerror(want));
-        failures++;
+        check_failures++;
     }
     if (r != MSG_OK) {
         /* *ret is zeroed on failure */
@@ -136,7 +136,7 @@ static void expect_fail(size_t n, const char *what)
 
     if (r == MSG_OK) {
         fprintf(stderr, "%s: decoded, expected a failure\n", what);
-        failures++;
+        check_failures++;
         msg_clear(&m);
     }
 }
@@ -165,12 +165,12 @@ static void every_prefix(size_t n, const char *what)
         r = msg_decode(buf, k, &m);
         if (r == MSG_OK) {
             fprintf(stderr, "%s: prefix of %zu/%zu bytes decoded\n", what, k, n);
-            failures++;
+            check_failures++;
             msg_clear(&m);
         } else if (r != MSG_ETRUNC && r != MSG_ECAP) {
             /* ECAP: a cut inside a string length can still read as over the cap */
             fprintf(stderr, "%s: prefix %zu: %s\n", what, k, msg_strerror(r));
-            failures++;
+            check_failures++;
         }
     }
     /* the packet without its header length fixed: length mismatch */
@@ -549,10 +549,5 @@ int main(void)
     test_malformed();
     test_strerror();
     test_encode_clamp();
-    if (failures) {
-        fprintf(stderr, "test_msg: %d failures\n", failures);
-        return 1;
-    }
-    printf("test_msg: ok\n");
-    return 0;
+    return check_report("test_msg");
 }

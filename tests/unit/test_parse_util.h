@@ -1,6 +1,6 @@
 /*
  * test_parse_util: helpers shared by the parser unit tests (header-only):
- * a check macro, a counting allocator for yajl_alloc_funcs, a seeded PRNG,
+ * a counting allocator for yajl_alloc_funcs, a seeded PRNG,
  * a whole-file reader for the read-only samples, a key-shuffling
  * re-serializer and a feeder of long generated streams.
  */
@@ -18,19 +18,7 @@
 
 #include "extract.h"
 
-static int tp_failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            tp_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            if (tp_failures > 20)                                                                  \
-                exit(1);                                                                           \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 /* Counting allocator: bytes outstanding, peak, number of live blocks. */
 struct tp_counter {

@@ -87,7 +87,5 @@ int main(int argc, char **argv)
     /* an empty input and a truncated one */
     rc = run("/dev/null", "empty", out, sizeof(out), err, sizeof(err));
     CHECK(rc == 65 && strncmp(err, "empty: invalid JSON", 19) == 0, "empty: rc %d err %s", rc, err);
-    if (!tp_failures)
-        fprintf(stderr, "parsecli: all passed\n");
-    return tp_failures ? 1 : 0;
+    return check_report("parsecli");
 }

@@ -118,7 +118,5 @@ int main(void)
           ip);
     CHECK(!promvec_instance_ip(ip, 4, "10.0.0.1:1"), "too small");
     CHECK(promvec_new("instance", "", "ns", NULL, NULL, collect, NULL) == NULL, "empty label");
-    if (!tp_failures)
-        fprintf(stderr, "promvec: all passed\n");
-    return tp_failures ? 1 : 0;
+    return check_report("promvec");
 }

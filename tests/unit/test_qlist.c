@@ -124,7 +124,5 @@ int main(int argc, char **argv)
     struct want e4 = {PARSE_ETOKEN, 0, {NULL}, {NULL}, 0, 0};
     struct parse_limits tok = {0, 0, 4};
     check_str("[{\"a\":123456}]", 10, &tok, &e4, "token");
-    if (!tp_failures)
-        fprintf(stderr, "qlist: all passed\n");
-    return tp_failures ? 1 : 0;
+    return check_report("qlist");
 }

@@ -416,10 +416,5 @@ int main(void)
     test_reload();
     test_podmap();
     test_unmapped();
-    if (failures) {
-        fprintf(stderr, "test_store: %d failure(s)\n", failures);
-        return 1;
-    }
-    fprintf(stderr, "test_store: OK\n");
-    return 0;
+    return check_report("test_store");
 }
