@@ -29,7 +29,7 @@
 #include "render.h"
 #include "store.h"
 
-#define SUP_PODMAP_NAME "pod_map"
+#define SUP_PODMAP_NAME STORE_PODMAP_NAME
 #define SUP_PAGE_MAX (1u << 20)
 /* Ages (data_age_seconds, pod_map_age_seconds) are re-rendered at least this often. */
 #define SUP_AGE_REFRESH_S 1.0
@@ -185,16 +185,21 @@ static void slot_close_fd(struct slot *c)
     c->fd = -1;
 }
 
+/* The slot's source in the store: its coordinator, or the pod map; NULL once removed. */
+static struct store_src *slot_src(struct sup *s, const struct slot *c)
+{
+    return store_src(s->store, c->role, c->name);
+}
+
 /* Abort the slot's partial cycle in the store, if any. */
 static void slot_abort_cycle(struct sup *s, struct slot *c)
 {
+    struct store_src *src = slot_src(s, c);
     if (!c->in_cycle)
         return;
     c->in_cycle = 0;
-    if (c->role == COLL_ROLE_PODMAP)
-        store_podmap_abort(s->store);
-    else
-        store_cycle_abort(s->store, c->name);
+    if (src)
+        store_cycle_abort(s->store, src);
 }
 
 static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
@@ -228,15 +233,12 @@ static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
                     sizeof(err));
     coll_config_clear(&cc);
 
-    if (c->count_restart) {
-        if (c->role == COLL_ROLE_PODMAP)
-            store_podmap_note_restart(s->store);
-        else
-            store_note_restart(s->store, c->name);
-        c->count_restart = 0;
-    }
-    if (c->role != COLL_ROLE_PODMAP)
-        store_note_backoff(s->store, c->name, 0);
+    struct store_src *src = slot_src(s, c);
+    if (c->count_restart && src)
+        store_note_restart(s->store, src);
+    c->count_restart = 0;
+    if (src)
+        store_note_backoff(s->store, src, 0);
     c->reason = KILL_NONE;
     c->reason_text[0] = '\0';
     c->kill_at_ms = 0;
@@ -245,10 +247,8 @@ static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
     c->respawn_after_reap = 0;
     if (r != 0) {
         log_write(LOG_ERROR, err, "coordinator", c->name, NULL);
-        if (c->role == COLL_ROLE_PODMAP)
-            store_podmap_note_exit(s->store, 127, 0, err);
-        else
-            store_note_exit(s->store, c->name, 127, 0, err);
+        if (src)
+            store_note_exit(s->store, src, 127, 0, err);
         if (s->opts->once) {
             c->state = SLOT_DONE;
             c->once_ok = 0;
@@ -325,12 +325,9 @@ static void log_new_unmapped(struct sup *s)
 
 static void on_end(struct sup *s, struct slot *c, const struct msg_cycle_end *e, uint64_t now)
 {
-    int r;
+    struct store_src *src = slot_src(s, c);
+    int r = src ? store_cycle_end(s->store, src, e, wall_now()) : STORE_ENOENT;
 
-    if (c->role == COLL_ROLE_PODMAP)
-        r = store_podmap_end(s->store, e, wall_now());
-    else
-        r = store_cycle_end(s->store, c->name, e, wall_now());
     c->in_cycle = 0;
     c->progress_ms = now;
     if (s->opts->once) {
@@ -362,7 +359,8 @@ static void on_end(struct sup *s, struct slot *c, const struct msg_cycle_end *e,
 /* One decoded message from c; a WORKER record's strings may move into the store. */
 static void on_msg(struct sup *s, struct slot *c, struct msg *m, uint64_t now)
 {
-    int pm = c->role == COLL_ROLE_PODMAP, r;
+    struct store_src *src = slot_src(s, c);
+    int r;
 
     switch (m->type) {
     case MSG_CYCLE_BEGIN:
@@ -370,8 +368,7 @@ static void on_msg(struct sup *s, struct slot *c, struct msg *m, uint64_t now)
             violation(s, c, "CYCLE_BEGIN inside a cycle");
             return;
         }
-        r = pm ? store_podmap_begin(s->store, m->u.begin.seq)
-               : store_cycle_begin(s->store, c->name, m->u.begin.seq);
+        r = src ? store_cycle_begin(s->store, src, m->u.begin.seq) : STORE_ENOENT;
         if (r != STORE_OK) {
             violation(s, c, store_strerror(r));
             return;
@@ -379,33 +376,15 @@ static void on_msg(struct sup *s, struct slot *c, struct msg *m, uint64_t now)
         c->in_cycle = 1;
         return;
     case MSG_WORKER:
-        if (pm) {
-            violation(s, c, "WORKER from the pod-map collector");
-            return;
-        }
+    case MSG_POD:
         if (!c->in_cycle) {
-            violation(s, c, "WORKER outside a cycle");
+            violation(s, c, "record outside a cycle");
             return;
         }
-        r = store_cycle_worker(s->store, c->name, &m->u.worker);
+        r = src ? store_cycle_record(s->store, src, m) : STORE_ENOENT;
         if (r != STORE_OK) {
             c->in_cycle = 0; /* the store discarded the pending cycle */
-            violation(s, c, store_strerror(r));
-        }
-        return;
-    case MSG_POD:
-        if (!pm) {
-            violation(s, c, "POD from a coordinator collector");
-            return;
-        }
-        if (!c->in_cycle) {
-            violation(s, c, "POD outside a cycle");
-            return;
-        }
-        r = store_podmap_pod(s->store, &m->u.pod);
-        if (r != STORE_OK) {
-            c->in_cycle = 0;
-            violation(s, c, store_strerror(r));
+            violation(s, c, r == STORE_EPROTO ? "a record of the other role" : store_strerror(r));
         }
         return;
     case MSG_CYCLE_END:
@@ -492,10 +471,9 @@ static void on_exit_status(struct sup *s, struct slot *c, int st, uint64_t now)
         snprintf(why, sizeof(why), "collector exited: %s", desc);
 
     if (!intentional && !c->remove_after_reap && !c->respawn_after_reap) {
-        if (c->role == COLL_ROLE_PODMAP)
-            store_podmap_note_exit(s->store, code, sig, why);
-        else
-            store_note_exit(s->store, c->name, code, sig, why);
+        struct store_src *src = slot_src(s, c);
+        if (src)
+            store_note_exit(s->store, src, code, sig, why);
     } else if (c->in_cycle && !c->remove_after_reap) {
         slot_abort_cycle(s, c);
     }
@@ -549,8 +527,9 @@ static void on_exit_status(struct sup *s, struct slot *c, int st, uint64_t now)
     c->state = SLOT_IDLE;
     c->restart_at_ms = now + delay;
     c->count_restart = 1;
-    if (c->role != COLL_ROLE_PODMAP)
-        store_note_backoff(s->store, c->name, (double)delay / 1000.0);
+    struct store_src *src = slot_src(s, c);
+    if (src)
+        store_note_backoff(s->store, src, (double)delay / 1000.0);
 }
 
 static void reap(struct sup *s, uint64_t now)
@@ -600,8 +579,9 @@ static void run_deadlines(struct sup *s, uint64_t now)
             snprintf(c->reason_text, sizeof(c->reason_text), "hung: no CYCLE_END within %s s",
                      secs);
             slot_terminate(c, now, SUP_HANG_KILL_MS, KILL_HANG);
-            if (c->role != COLL_ROLE_PODMAP)
-                store_note_hang(s->store, c->name);
+            struct store_src *src = slot_src(s, c);
+            if (src)
+                store_note_hang(s->store, src);
         }
     }
     if (s->stopping && s->stop_kill_ms && now >= s->stop_kill_ms) {
@@ -695,7 +675,7 @@ static int readiness(struct sup *s, uint64_t now, struct rbuf *body)
     size_t pending = 0;
 
     for (size_t i = 0; i < s->store->ncoords; i++) {
-        const struct store_coord *sc = &s->store->coords[i];
+        const struct store_src *sc = &s->store->coords[i];
         if (!sc->has_cycle) {
             if (body)
                 appendf(body, "%s%s", pending ? ", " : "pending: ", sc->name);
@@ -728,7 +708,7 @@ static void landing(struct sup *s, double now, struct rbuf *b)
                "<tr><th>coordinator</th><th>release</th><th>up</th><th>data age</th>"
                "<th>restarts</th><th>last error</th></tr>\n");
     for (size_t i = 0; i < s->store->ncoords; i++) {
-        const struct store_coord *sc = &s->store->coords[i];
+        const struct store_src *sc = &s->store->coords[i];
         appendf(b, "<tr><td>");
         html_escape(b, sc->name);
         appendf(b, "</td><td>");

@@ -182,7 +182,7 @@ static long build_series(const struct store *s, double now, struct ser **ret, st
     struct ser *v;
     *ret = NULL;
     for (size_t i = 0; i < s->ncoords; i++)
-        if (store_coord_fresh(s, &s->coords[i], now))
+        if (store_src_fresh(s, &s->coords[i], now))
             total += s->coords[i].snap.n;
     if (total == 0)
         return 0;
@@ -190,8 +190,8 @@ static long build_series(const struct store *s, double now, struct ser **ret, st
     if (!v)
         return RENDER_ENOMEM;
     for (size_t i = 0; i < s->ncoords; i++) {
-        const struct store_coord *c = &s->coords[i];
-        if (!store_coord_fresh(s, c, now))
+        const struct store_src *c = &s->coords[i];
+        if (!store_src_fresh(s, c, now))
             continue;
         for (size_t j = 0; j < c->snap.n; j++) {
             const struct store_worker *w = &c->snap.workers[j];
@@ -235,15 +235,20 @@ static long build_series(const struct store *s, double now, struct ser **ret, st
 
 static int coord_cmp(const void *a, const void *b)
 {
-    const struct store_coord *x = *(const struct store_coord *const *)a;
-    const struct store_coord *y = *(const struct store_coord *const *)b;
+    const struct store_src *x = *(const struct store_src *const *)a;
+    const struct store_src *y = *(const struct store_src *const *)b;
     int r = strcmp(x->name, y->name);
     return r ? r : strcmp(x->release, y->release);
 }
 
-static void coord_labels(struct rbuf *b, const char *name, const struct store_coord *c)
+/* name{coordinator="..",release=".."} for a coordinator; name alone for the pod map. */
+static void src_labels(struct rbuf *b, const char *name, const struct store_src *c)
 {
     put(b, name);
+    if (c->role == COLL_ROLE_PODMAP) {
+        put(b, " ");
+        return;
+    }
     put(b, "{coordinator=\"");
     put_esc(b, c->name);
     put(b, "\",release=\"");
@@ -263,166 +268,141 @@ enum hval {
     H_HANGS,
     H_EXIT,
     H_BACKOFF,
-    H_WORKERS
+    H_RECORDS,
+    H_FAILED,
 };
 
+/*
+ * The exporter's own health, one row per value of a source: the family of a
+ * coordinator (labels coordinator, release) and of the pod map (no labels),
+ * NULL where a role has no such family.
+ */
 static const struct {
-    const char *name, *type, *help;
     int which;
+    const char *type;
+    const char *coord, *coord_help;
+    const char *pm, *pm_help;
 } health_families[] = {
-    {"trino_buffer_exporter_up", "gauge",
+    {H_UP, "gauge", "trino_buffer_exporter_up",
      "1 if the coordinator's last polling cycle succeeded. A 0 keeps the last good worker values "
      "until they are stale.",
-     H_UP},
-    {"trino_buffer_exporter_last_success_timestamp_seconds", "gauge",
-     "Unix time of the coordinator's last good polling cycle.", H_LAST},
-    {"trino_buffer_exporter_data_age_seconds", "gauge",
-     "Age of the coordinator's last good snapshot at render time.", H_AGE},
-    {"trino_buffer_exporter_cycle_duration_seconds", "gauge",
-     "Duration of the coordinator's last polling cycle.", H_DUR},
-    {"trino_buffer_exporter_running_queries", "gauge",
-     "Running queries listed by the coordinator in the last cycle.", H_RUNQ},
-    {"trino_buffer_exporter_query_errors_total", "counter",
-     "Queries skipped because their details could not be fetched or parsed.", H_QERR},
-    {"trino_buffer_exporter_parsed_bytes_total", "counter",
-     "Response bytes parsed from the coordinator.", H_PARSED},
-    {"trino_buffer_exporter_collector_restarts_total", "counter",
-     "Restarts of the coordinator's collector process.", H_RESTARTS},
-    {"trino_buffer_exporter_collector_hangs_total", "counter",
+     "trino_buffer_exporter_pod_map_up",
+     "1 if the last pod map refresh from Prometheus succeeded. A 0 keeps the last map until it is "
+     "stale."},
+    {H_LAST, "gauge", "trino_buffer_exporter_last_success_timestamp_seconds",
+     "Unix time of the coordinator's last good polling cycle.",
+     "trino_buffer_exporter_pod_map_last_success_timestamp_seconds",
+     "Unix time of the last good pod map refresh."},
+    {H_AGE, "gauge", "trino_buffer_exporter_data_age_seconds",
+     "Age of the coordinator's last good snapshot at render time.",
+     "trino_buffer_exporter_pod_map_age_seconds", "Age of the pod map in use at render time."},
+    {H_DUR, "gauge", "trino_buffer_exporter_cycle_duration_seconds",
+     "Duration of the coordinator's last polling cycle.",
+     "trino_buffer_exporter_pod_map_refresh_duration_seconds",
+     "Duration of the last pod map refresh."},
+    {H_RUNQ, "gauge", "trino_buffer_exporter_running_queries",
+     "Running queries listed by the coordinator in the last cycle.", NULL, NULL},
+    {H_QERR, "counter", "trino_buffer_exporter_query_errors_total",
+     "Queries skipped because their details could not be fetched or parsed.", NULL, NULL},
+    {H_PARSED, "counter", "trino_buffer_exporter_parsed_bytes_total",
+     "Response bytes parsed from the coordinator.", NULL, NULL},
+    {H_RESTARTS, "counter", "trino_buffer_exporter_collector_restarts_total",
+     "Restarts of the coordinator's collector process.",
+     "trino_buffer_exporter_pod_map_restarts_total", "Restarts of the pod-map collector process."},
+    {H_HANGS, "counter", "trino_buffer_exporter_collector_hangs_total",
      "Collector processes killed by the hang watchdog (no CYCLE_END within poll interval + "
      "request timeout + grace).",
-     H_HANGS},
-    {"trino_buffer_exporter_collector_last_exit_code", "gauge",
+     "trino_buffer_exporter_pod_map_hangs_total",
+     "Pod-map collector processes killed by the hang watchdog."},
+    {H_EXIT, "gauge", "trino_buffer_exporter_collector_last_exit_code",
      "Exit status of the coordinator's last collector process to end (128 + signal number when "
      "killed by a signal).",
-     H_EXIT},
-    {"trino_buffer_exporter_collector_backoff_seconds", "gauge",
-     "Restart delay pending for the coordinator's collector; 0 while it runs.", H_BACKOFF},
-    {"trino_buffer_exporter_workers", "gauge", "Workers in the coordinator's last good snapshot.",
-     H_WORKERS},
+     "trino_buffer_exporter_pod_map_last_exit_code",
+     "Exit status of the last pod-map collector process to end (128 + signal number when killed "
+     "by a signal)."},
+    {H_BACKOFF, "gauge", "trino_buffer_exporter_collector_backoff_seconds",
+     "Restart delay pending for the coordinator's collector; 0 while it runs.",
+     "trino_buffer_exporter_pod_map_backoff_seconds",
+     "Restart delay pending for the pod-map collector; 0 while it runs."},
+    {H_RECORDS, "gauge", "trino_buffer_exporter_workers",
+     "Workers in the coordinator's last good snapshot.", "trino_buffer_exporter_pod_map_entries",
+     "IP addresses in the pod map (0 when it is stale)."},
+    {H_FAILED, "counter", NULL, NULL, "trino_buffer_exporter_pod_map_errors_total",
+     "Failed or aborted pod map refreshes."},
 };
 
-static void render_health(struct rbuf *b, const struct store *s, const struct store_coord **cs,
-                          double now)
+/* One health value of a source; 0 when the source has none yet (not rendered). */
+static int health_value(const struct store *s, const struct store_src *c, int which, double now,
+                        struct rbuf *b, const char *name)
 {
-    for (size_t f = 0; f < sizeof(health_families) / sizeof(health_families[0]); f++) {
-        const char *name = health_families[f].name;
-        family(b, name, health_families[f].type, health_families[f].help);
-        for (size_t i = 0; i < s->ncoords; i++) {
-            const struct store_coord *c = cs[i];
-            switch (health_families[f].which) {
-            case H_UP:
-                coord_labels(b, name, c);
-                put_u64(b, c->up ? 1 : 0);
-                break;
-            case H_LAST:
-                if (!c->has_snap)
-                    continue;
-                coord_labels(b, name, c);
-                put_sec(b, c->snap_time);
-                break;
-            case H_AGE:
-                if (!c->has_snap)
-                    continue;
-                coord_labels(b, name, c);
-                put_sec(b, now > c->snap_time ? now - c->snap_time : 0);
-                break;
-            case H_DUR:
-                if (!c->has_cycle)
-                    continue;
-                coord_labels(b, name, c);
-                put_sec(b, c->cycle_duration);
-                break;
-            case H_RUNQ:
-                if (!c->has_cycle)
-                    continue;
-                coord_labels(b, name, c);
-                put_u64(b, c->running_queries);
-                break;
-            case H_QERR:
-                coord_labels(b, name, c);
-                put_u64(b, c->query_errors_total);
-                break;
-            case H_PARSED:
-                coord_labels(b, name, c);
-                put_u64(b, c->parsed_bytes_total);
-                break;
-            case H_RESTARTS:
-                coord_labels(b, name, c);
-                put_u64(b, c->restarts_total);
-                break;
-            case H_HANGS:
-                coord_labels(b, name, c);
-                put_u64(b, c->hangs_total);
-                break;
-            case H_EXIT:
-                if (c->last_exit_code < 0 && c->last_signal <= 0)
-                    continue;
-                coord_labels(b, name, c);
-                put_u64(b, c->last_signal > 0 ? 128u + (uint64_t)c->last_signal
-                                              : (uint64_t)c->last_exit_code);
-                break;
-            case H_BACKOFF:
-                coord_labels(b, name, c);
-                put_sec(b, c->backoff_seconds);
-                break;
-            case H_WORKERS:
-                if (!c->has_snap)
-                    continue;
-                coord_labels(b, name, c);
-                put_u64(b, c->snap.n);
-                break;
-            }
-            put(b, "\n");
-        }
+    int pm = c->role == COLL_ROLE_PODMAP;
+    switch (which) {
+    case H_UP:
+        src_labels(b, name, c);
+        put_u64(b, c->up ? 1 : 0);
+        return 1;
+    case H_LAST:
+    case H_AGE:
+        if (!c->has_snap)
+            return 0;
+        src_labels(b, name, c);
+        put_sec(b, which == H_LAST ? c->snap_time : now > c->snap_time ? now - c->snap_time : 0);
+        return 1;
+    case H_DUR:
+    case H_RUNQ:
+        if (!c->has_cycle)
+            return 0;
+        src_labels(b, name, c);
+        if (which == H_DUR)
+            put_sec(b, c->cycle_duration);
+        else
+            put_u64(b, c->running_queries);
+        return 1;
+    case H_EXIT:
+        if (c->last_exit_code < 0 && c->last_signal <= 0)
+            return 0;
+        src_labels(b, name, c);
+        put_u64(b,
+                c->last_signal > 0 ? 128u + (uint64_t)c->last_signal : (uint64_t)c->last_exit_code);
+        return 1;
+    case H_BACKOFF:
+        src_labels(b, name, c);
+        put_sec(b, c->backoff_seconds);
+        return 1;
+    case H_RECORDS:
+        /* a coordinator's workers once it has a snapshot; the pod map in use, 0 when stale */
+        if (!pm && !c->has_snap)
+            return 0;
+        src_labels(b, name, c);
+        put_u64(b, pm && !store_src_fresh(s, c, now) ? 0 : c->snap.n);
+        return 1;
+    default: {
+        uint64_t v = which == H_QERR       ? c->query_errors_total
+                     : which == H_PARSED   ? c->parsed_bytes_total
+                     : which == H_RESTARTS ? c->restarts_total
+                     : which == H_HANGS    ? c->hangs_total
+                                           : c->failed_total;
+        src_labels(b, name, c);
+        put_u64(b, v);
+        return 1;
+    }
     }
 }
 
-static void render_podmap(struct rbuf *b, const struct store *s, double now)
+/* The health families of n sources of one role (cs sorted), or of the pod map. */
+static void render_health(struct rbuf *b, const struct store *s, const struct store_src *const *cs,
+                          size_t n, int pm, double now)
 {
-    const struct store_podmap *m = &s->pm;
-    family(b, "trino_buffer_exporter_pod_map_up", "gauge",
-           "1 if the last pod map refresh from Prometheus succeeded. A 0 keeps the last map until "
-           "it is stale.");
-    put(b, "trino_buffer_exporter_pod_map_up ");
-    put_u64(b, m->up ? 1 : 0);
-    put(b, "\n");
-    family(b, "trino_buffer_exporter_pod_map_last_success_timestamp_seconds", "gauge",
-           "Unix time of the last good pod map refresh.");
-    if (m->has_map) {
-        put(b, "trino_buffer_exporter_pod_map_last_success_timestamp_seconds ");
-        put_sec(b, m->map_time);
-        put(b, "\n");
+    for (size_t f = 0; f < sizeof(health_families) / sizeof(health_families[0]); f++) {
+        const char *name = pm ? health_families[f].pm : health_families[f].coord;
+        if (!name)
+            continue;
+        family(b, name, health_families[f].type,
+               pm ? health_families[f].pm_help : health_families[f].coord_help);
+        for (size_t i = 0; i < n; i++)
+            if (health_value(s, cs[i], health_families[f].which, now, b, name))
+                put(b, "\n");
     }
-    family(b, "trino_buffer_exporter_pod_map_age_seconds", "gauge",
-           "Age of the pod map in use at render time.");
-    if (m->has_map) {
-        put(b, "trino_buffer_exporter_pod_map_age_seconds ");
-        put_sec(b, now > m->map_time ? now - m->map_time : 0);
-        put(b, "\n");
-    }
-    family(b, "trino_buffer_exporter_pod_map_entries", "gauge",
-           "IP addresses in the pod map (0 when it is stale).");
-    put(b, "trino_buffer_exporter_pod_map_entries ");
-    put_u64(b, store_podmap_fresh(s, now) ? m->n : 0);
-    put(b, "\n");
-    family(b, "trino_buffer_exporter_pod_map_refresh_duration_seconds", "gauge",
-           "Duration of the last pod map refresh.");
-    if (m->has_refresh) {
-        put(b, "trino_buffer_exporter_pod_map_refresh_duration_seconds ");
-        put_sec(b, m->refresh_duration);
-        put(b, "\n");
-    }
-    family(b, "trino_buffer_exporter_pod_map_restarts_total", "counter",
-           "Restarts of the pod-map collector process.");
-    put(b, "trino_buffer_exporter_pod_map_restarts_total ");
-    put_u64(b, m->restarts_total);
-    put(b, "\n");
-    family(b, "trino_buffer_exporter_pod_map_errors_total", "counter",
-           "Failed or aborted pod map refreshes.");
-    put(b, "trino_buffer_exporter_pod_map_errors_total ");
-    put_u64(b, m->errors_total);
-    put(b, "\n");
 }
 
 static int str_ptr_cmp(const void *a, const void *b)
@@ -461,7 +441,7 @@ int render_exposition(const struct store *s, const struct render_opts *o, double
 {
     struct rbuf labels = {0};
     struct ser *v = NULL;
-    const struct store_coord *cs[STORE_MAX_COORDINATORS];
+    const struct store_src *cs[STORE_MAX_COORDINATORS];
     long n;
 
     rbuf_reset(out);
@@ -492,9 +472,11 @@ int render_exposition(const struct store *s, const struct render_opts *o, double
         cs[i] = &s->coords[i];
     if (nc > 1)
         qsort(cs, nc, sizeof(cs[0]), coord_cmp);
-    render_health(out, s, cs, now);
-    if (s->params.pod_map_source == CONFIG_PM_PROMETHEUS)
-        render_podmap(out, s, now);
+    render_health(out, s, cs, nc, 0, now);
+    if (s->params.pod_map_source == CONFIG_PM_PROMETHEUS) {
+        const struct store_src *pm = &s->pm;
+        render_health(out, s, &pm, 1, 1, now);
+    }
     render_unmapped(out, s, v, n > 0 ? (size_t)n : 0);
 
     family(out, "trino_buffer_exporter_build_info", "gauge",

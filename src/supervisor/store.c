@@ -63,54 +63,84 @@ static void worker_clear(struct store_worker *w)
     free(w->host);
 }
 
-static void snap_empty(struct store_snapshot *sn)
+static void pod_clear(struct store_pod *p)
 {
-    for (size_t i = 0; i < sn->n; i++)
-        worker_clear(&sn->workers[i]);
-    sn->n = 0;
+    free(p->ip);
+    free(p->pod);
+    free(p->namespace_);
 }
 
-static void snap_free(struct store_snapshot *sn)
+/* Forget the records, keep the memory. */
+static void batch_empty(struct store_batch *b)
 {
-    snap_empty(sn);
-    free(sn->workers);
-    memset(sn, 0, sizeof(*sn));
-}
-
-static void pods_empty(struct store_pod *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(p[i].ip);
-        free(p[i].pod);
-        free(p[i].namespace_);
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->workers)
+            worker_clear(&b->workers[i]);
+        if (b->pods)
+            pod_clear(&b->pods[i]);
     }
+    b->n = 0;
 }
 
-static void coord_free(struct store_coord *c)
+static void batch_free(struct store_batch *b)
+{
+    batch_empty(b);
+    free(b->workers);
+    free(b->pods);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Room for one more record of the role, at most max; STORE_ECAP or STORE_ENOMEM. */
+static int batch_reserve(struct store_batch *b, int role, size_t max)
+{
+    if (b->n >= max)
+        return STORE_ECAP;
+    if (b->n < b->cap)
+        return STORE_OK;
+    size_t ncap = b->cap ? b->cap * 2 : 64;
+    if (ncap > max)
+        ncap = max;
+    if (role == COLL_ROLE_PODMAP) {
+        struct store_pod *np = realloc(b->pods, ncap * sizeof(*np));
+        if (!np)
+            return STORE_ENOMEM;
+        b->pods = np;
+    } else {
+        struct store_worker *nw = realloc(b->workers, ncap * sizeof(*nw));
+        if (!nw)
+            return STORE_ENOMEM;
+        b->workers = nw;
+    }
+    b->cap = ncap;
+    return STORE_OK;
+}
+
+static void src_free(struct store_src *c)
 {
     free(c->name);
     free(c->release);
     free(c->last_error);
-    snap_free(&c->snap);
-    snap_free(&c->next);
+    batch_free(&c->snap);
+    batch_free(&c->next);
 }
 
-static int coord_init(struct store_coord *c, const char *name, const char *release)
+static int src_init(struct store_src *c, int role, const char *name, const char *release)
 {
     memset(c, 0, sizeof(*c));
+    c->role = role;
     c->name = xstrdup(name);
     c->release = xstrdup(release ? release : name);
     c->last_error = xstrdup("");
     c->last_exit_code = -1;
     if (!c->name || !c->release || !c->last_error) {
-        coord_free(c);
+        src_free(c);
         memset(c, 0, sizeof(*c));
         return STORE_ENOMEM;
     }
     return STORE_OK;
 }
 
-static struct store_coord *find(struct store *s, const char *name)
+static struct store_src *find(struct store *s, const char *name)
 {
     for (size_t i = 0; name && i < s->ncoords; i++)
         if (strcmp(s->coords[i].name, name) == 0)
@@ -118,10 +148,12 @@ static struct store_coord *find(struct store *s, const char *name)
     return NULL;
 }
 
-/* Drop a pending cycle and mark the coordinator down. */
-static void coord_discard(struct store *s, struct store_coord *c)
+/* Drop a pending cycle (counted as failed) and mark the source down. */
+static void src_discard(struct store *s, struct store_src *c)
 {
-    snap_empty(&c->next);
+    if (c->pending)
+        c->failed_total++;
+    batch_empty(&c->next);
     c->pending = 0;
     c->up = 0;
     s->version++;
@@ -147,7 +179,8 @@ struct store *store_new(const struct store_params *p)
     struct store *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    if (params_copy(s, p) != STORE_OK || !(s->pm.last_error = xstrdup(""))) {
+    if (params_copy(s, p) != STORE_OK ||
+        src_init(&s->pm, COLL_ROLE_PODMAP, STORE_PODMAP_NAME, "") != STORE_OK) {
         store_free(s);
         return NULL;
     }
@@ -170,13 +203,9 @@ void store_free(struct store *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->ncoords; i++)
-        coord_free(&s->coords[i]);
+        src_free(&s->coords[i]);
     free(s->coords);
-    pods_empty(s->pm.entries, s->pm.n);
-    free(s->pm.entries);
-    pods_empty(s->pm.next, s->pm.next_n);
-    free(s->pm.next);
-    free(s->pm.last_error);
+    src_free(&s->pm);
     reported_free(s);
     free(s->namespace_);
     free(s);
@@ -193,7 +222,7 @@ int store_set_params(struct store *s, const struct store_params *p)
 int store_set_coordinators(struct store *s, const char *const *names, const char *const *releases,
                            size_t n)
 {
-    struct store_coord *nc;
+    struct store_src *nc;
     char **rel;
     int *moved;
 
@@ -214,16 +243,16 @@ int store_set_coordinators(struct store *s, const char *const *names, const char
     /* Allocate everything first, so that failure leaves the store as it was. */
     for (size_t i = 0; i < n; i++) {
         const char *r = releases && releases[i] ? releases[i] : names[i];
-        struct store_coord *old = find(s, names[i]);
+        struct store_src *old = find(s, names[i]);
         if (old) {
             if (!(rel[i] = xstrdup(r)))
                 goto nomem;
-        } else if (coord_init(&nc[i], names[i], r) != STORE_OK) {
+        } else if (src_init(&nc[i], COLL_ROLE_TRINO, names[i], r) != STORE_OK) {
             goto nomem;
         }
     }
     for (size_t i = 0; i < n; i++) {
-        struct store_coord *old = find(s, names[i]);
+        struct store_src *old = find(s, names[i]);
         if (!old)
             continue;
         moved[old - s->coords] = 1;
@@ -234,7 +263,7 @@ int store_set_coordinators(struct store *s, const char *const *names, const char
     }
     for (size_t i = 0; i < s->ncoords; i++)
         if (!moved[i])
-            coord_free(&s->coords[i]);
+            src_free(&s->coords[i]);
     free(s->coords);
     s->coords = nc;
     s->ncoords = n;
@@ -247,7 +276,7 @@ nomem:
     for (size_t i = 0; nc && rel && i < n; i++) {
         free(rel[i]);
         if (nc[i].name)
-            coord_free(&nc[i]);
+            src_free(&nc[i]);
     }
     free(nc);
     free(rel);
@@ -279,53 +308,33 @@ int store_configure(struct store *s, const struct config *c)
     return store_set_coordinators(s, names, releases, c->ncoordinators);
 }
 
-const struct store_coord *store_coord(const struct store *s, const char *name)
+struct store_src *store_src(struct store *s, int role, const char *name)
+{
+    return role == COLL_ROLE_PODMAP ? &s->pm : find(s, name);
+}
+
+const struct store_src *store_coord(const struct store *s, const char *name)
 {
     return find((struct store *)s, name);
 }
 
 /* -------------------------------------------------------------- cycles */
 
-int store_cycle_begin(struct store *s, const char *coord, uint64_t seq)
+int store_cycle_begin(struct store *s, struct store_src *c, uint64_t seq)
 {
-    struct store_coord *c = find(s, coord);
-    if (!c)
-        return STORE_ENOENT;
     if (c->pending) {
-        coord_discard(s, c);
+        src_discard(s, c);
         return STORE_EPROTO;
     }
     c->pending = 1;
     c->pending_seq = seq;
-    snap_empty(&c->next);
+    batch_empty(&c->next);
     return STORE_OK;
 }
 
-int store_cycle_worker(struct store *s, const char *coord, struct msg_worker *w)
+static int add_worker(struct store_batch *b, struct msg_worker *w)
 {
-    struct store_coord *c = find(s, coord);
-    struct store_snapshot *sn;
     struct store_worker nw;
-    if (!c)
-        return STORE_ENOENT;
-    if (!c->pending)
-        return STORE_EPROTO;
-    sn = &c->next;
-    if (sn->n >= s->params.max_workers) {
-        coord_discard(s, c);
-        return STORE_ECAP;
-    }
-    if (sn->n == sn->cap) {
-        size_t ncap = sn->cap ? sn->cap * 2 : 64;
-        struct store_worker *nw2;
-        if (ncap > s->params.max_workers)
-            ncap = s->params.max_workers;
-        nw2 = realloc(sn->workers, ncap * sizeof(*nw2));
-        if (!nw2)
-            return STORE_ENOMEM;
-        sn->workers = nw2;
-        sn->cap = ncap;
-    }
     nw.host = host_of(w->address ? w->address : "");
     if (!nw.host)
         return STORE_ENOMEM;
@@ -338,146 +347,42 @@ int store_cycle_worker(struct store *s, const char *coord, struct msg_worker *w)
         return STORE_ENOMEM;
     }
     nw.c = w->c;
-    sn->workers[sn->n++] = nw;
+    b->workers[b->n++] = nw;
     return STORE_OK;
 }
 
-int store_cycle_end(struct store *s, const char *coord, const struct msg_cycle_end *e, double now)
+static int add_pod(struct store_batch *b, struct msg_pod *p)
 {
-    struct store_coord *c = find(s, coord);
-    int proto;
-    if (!c)
-        return STORE_ENOENT;
-    c->cycle_duration = (double)e->duration_us / 1e6;
-    c->running_queries = e->running_queries;
-    c->query_errors_total += e->query_errors;
-    c->parsed_bytes_total += e->parsed_bytes;
-    c->has_cycle = 1;
-    c->cycles_total++;
-    proto = !c->pending || e->seq != c->pending_seq || e->records != c->next.n;
-    if (proto || e->status != 0) {
-        c->failed_cycles_total++;
-        if (!proto && e->error)
-            set_str(&c->last_error, e->error);
-        coord_discard(s, c);
-        return proto ? STORE_EPROTO : STORE_OK;
-    }
-    /* Atomic apply: swap, then empty the old snapshot for reuse as the next pending one. */
-    struct store_snapshot tmp = c->snap;
-    c->snap = c->next;
-    c->next = tmp;
-    snap_empty(&c->next);
-    c->pending = 0;
-    c->has_snap = 1;
-    c->snap_time = now;
-    c->up = 1;
-    set_str(&c->last_error, e->error);
-    s->version++;
-    return STORE_OK;
-}
-
-void store_cycle_abort(struct store *s, const char *coord)
-{
-    struct store_coord *c = find(s, coord);
-    if (c)
-        coord_discard(s, c);
-}
-
-void store_note_exit(struct store *s, const char *coord, int exit_code, int signal,
-                     const char *error)
-{
-    struct store_coord *c = find(s, coord);
-    if (!c)
-        return;
-    coord_discard(s, c);
-    c->last_exit_code = exit_code;
-    c->last_signal = signal;
-    if (error && *error)
-        set_str(&c->last_error, error);
-}
-
-void store_note_restart(struct store *s, const char *coord)
-{
-    struct store_coord *c = find(s, coord);
-    if (c) {
-        c->restarts_total++;
-        s->version++;
-    }
-}
-
-void store_note_hang(struct store *s, const char *coord)
-{
-    struct store_coord *c = find(s, coord);
-    if (c) {
-        c->hangs_total++;
-        s->version++;
-    }
-}
-
-void store_note_backoff(struct store *s, const char *coord, double seconds)
-{
-    struct store_coord *c = find(s, coord);
-    if (c && c->backoff_seconds != seconds) {
-        c->backoff_seconds = seconds;
-        s->version++;
-    }
-}
-
-/* ------------------------------------------------------------- pod map */
-
-static void pm_discard(struct store *s)
-{
-    pods_empty(s->pm.next, s->pm.next_n);
-    s->pm.next_n = 0;
-    s->pm.pending = 0;
-    s->pm.up = 0;
-    s->version++;
-}
-
-int store_podmap_begin(struct store *s, uint64_t seq)
-{
-    if (s->pm.pending) {
-        pm_discard(s);
-        s->pm.errors_total++;
-        return STORE_EPROTO;
-    }
-    s->pm.pending = 1;
-    s->pm.pending_seq = seq;
-    return STORE_OK;
-}
-
-int store_podmap_pod(struct store *s, const struct msg_pod *p)
-{
-    struct store_podmap *m = &s->pm;
     struct store_pod np;
-    size_t max = s->params.max_pods ? s->params.max_pods : STORE_MAX_PODS;
-    if (!m->pending)
-        return STORE_EPROTO;
-    if (m->next_n >= max) {
-        pm_discard(s);
-        m->errors_total++;
-        return STORE_ECAP;
-    }
-    if (m->next_n == m->next_cap) {
-        size_t ncap = m->next_cap ? m->next_cap * 2 : 64;
-        struct store_pod *n2;
-        if (ncap > max)
-            ncap = max;
-        n2 = realloc(m->next, ncap * sizeof(*n2));
-        if (!n2)
-            return STORE_ENOMEM;
-        m->next = n2;
-        m->next_cap = ncap;
-    }
     np.ip = host_of(p->ip ? p->ip : "");
-    np.pod = xstrdup(p->pod);
-    np.namespace_ = xstrdup(p->namespace_);
-    if (!np.ip || !np.pod || !np.namespace_) {
-        pods_empty(&np, 1);
+    if (!np.ip)
+        return STORE_ENOMEM;
+    np.pod = p->pod ? p->pod : xstrdup("");
+    np.namespace_ = p->namespace_ ? p->namespace_ : xstrdup("");
+    p->pod = p->namespace_ = NULL;
+    if (!np.pod || !np.namespace_) {
+        pod_clear(&np);
         return STORE_ENOMEM;
     }
-    m->next[m->next_n++] = np;
+    b->pods[b->n++] = np;
     return STORE_OK;
+}
+
+int store_cycle_record(struct store *s, struct store_src *c, struct msg *m)
+{
+    int pm = c->role == COLL_ROLE_PODMAP;
+    size_t max =
+        pm ? (s->params.max_pods ? s->params.max_pods : STORE_MAX_PODS) : s->params.max_workers;
+    int rc;
+
+    if (!c->pending || m->type != (pm ? MSG_POD : MSG_WORKER))
+        return STORE_EPROTO;
+    rc = batch_reserve(&c->next, c->role, max);
+    if (rc == STORE_ECAP)
+        src_discard(s, c);
+    if (rc != STORE_OK)
+        return rc;
+    return pm ? add_pod(&c->next, &m->u.pod) : add_worker(&c->next, &m->u.worker);
 }
 
 static int pod_cmp(const void *a, const void *b)
@@ -491,94 +396,107 @@ static int pod_cmp(const void *a, const void *b)
     return r;
 }
 
-int store_podmap_end(struct store *s, const struct msg_cycle_end *e, double now)
+/* Sort pods by IP for lookups; of duplicate IPs the first in order wins. */
+static void pods_index(struct store_batch *b)
 {
-    struct store_podmap *m = &s->pm;
-    int proto = !m->pending || e->seq != m->pending_seq || e->records != m->next_n;
-    m->refresh_duration = (double)e->duration_us / 1e6;
-    m->has_refresh = 1;
-    if (proto || e->status != 0) {
-        if (!proto && e->error)
-            set_str(&m->last_error, e->error);
-        pm_discard(s);
-        m->errors_total++;
-        return proto ? STORE_EPROTO : STORE_OK;
-    }
-    /* Sort by IP for lookups; of duplicate IPs the first in order wins. */
-    if (m->next_n > 1) /* an empty map may have no array: qsort(NULL, 0) is undefined */
-        qsort(m->next, m->next_n, sizeof(*m->next), pod_cmp);
+    if (b->n > 1) /* an empty map may have no array: qsort(NULL, 0) is undefined */
+        qsort(b->pods, b->n, sizeof(*b->pods), pod_cmp);
     size_t k = 0;
-    for (size_t i = 0; i < m->next_n; i++) {
-        if (k > 0 && strcmp(m->next[k - 1].ip, m->next[i].ip) == 0) {
-            pods_empty(&m->next[i], 1);
+    for (size_t i = 0; i < b->n; i++) {
+        if (k > 0 && strcmp(b->pods[k - 1].ip, b->pods[i].ip) == 0) {
+            pod_clear(&b->pods[i]);
             continue;
         }
-        m->next[k++] = m->next[i];
+        b->pods[k++] = b->pods[i];
     }
-    m->next_n = k;
+    b->n = k;
+}
 
-    struct store_pod *te = m->entries;
-    size_t tn = m->n, tc = m->cap;
-    m->entries = m->next;
-    m->n = m->next_n;
-    m->cap = m->next_cap;
-    m->next = te;
-    m->next_n = tn;
-    m->next_cap = tc;
-    pods_empty(m->next, m->next_n);
-    m->next_n = 0;
-    m->pending = 0;
-    m->has_map = 1;
-    m->map_time = now;
-    m->up = 1;
-    set_str(&m->last_error, e->error);
+int store_cycle_end(struct store *s, struct store_src *c, const struct msg_cycle_end *e, double now)
+{
+    int proto;
+    c->cycle_duration = (double)e->duration_us / 1e6;
+    c->running_queries = e->running_queries;
+    c->query_errors_total += e->query_errors;
+    c->parsed_bytes_total += e->parsed_bytes;
+    c->has_cycle = 1;
+    c->cycles_total++;
+    proto = !c->pending || e->seq != c->pending_seq || e->records != c->next.n;
+    if (proto || e->status != 0) {
+        if (!proto && e->error)
+            set_str(&c->last_error, e->error);
+        c->pending = 1; /* counted once as failed, pending or not */
+        src_discard(s, c);
+        return proto ? STORE_EPROTO : STORE_OK;
+    }
+    if (c->role == COLL_ROLE_PODMAP)
+        pods_index(&c->next);
+    /* Atomic apply: swap, then empty the old snapshot for reuse as the next pending one. */
+    struct store_batch tmp = c->snap;
+    c->snap = c->next;
+    c->next = tmp;
+    batch_empty(&c->next);
+    c->pending = 0;
+    c->has_snap = 1;
+    c->snap_time = now;
+    c->up = 1;
+    set_str(&c->last_error, e->error);
     s->version++;
     return STORE_OK;
 }
 
-void store_podmap_abort(struct store *s)
+void store_cycle_abort(struct store *s, struct store_src *c)
 {
-    pm_discard(s);
-    s->pm.errors_total++;
+    src_discard(s, c);
 }
 
-void store_podmap_note_exit(struct store *s, int exit_code, int signal, const char *error)
+void store_note_exit(struct store *s, struct store_src *c, int exit_code, int signal,
+                     const char *error)
 {
-    (void)exit_code;
-    (void)signal;
-    if (s->pm.pending)
-        s->pm.errors_total++;
-    pm_discard(s);
+    src_discard(s, c);
+    c->last_exit_code = exit_code;
+    c->last_signal = signal;
     if (error && *error)
-        set_str(&s->pm.last_error, error);
+        set_str(&c->last_error, error);
 }
 
-void store_podmap_note_restart(struct store *s)
+void store_note_restart(struct store *s, struct store_src *c)
 {
-    s->pm.restarts_total++;
+    c->restarts_total++;
     s->version++;
+}
+
+void store_note_hang(struct store *s, struct store_src *c)
+{
+    c->hangs_total++;
+    s->version++;
+}
+
+void store_note_backoff(struct store *s, struct store_src *c, double seconds)
+{
+    if (c->backoff_seconds != seconds) {
+        c->backoff_seconds = seconds;
+        s->version++;
+    }
 }
 
 /* ------------------------------------------------------------- queries */
 
-int store_coord_fresh(const struct store *s, const struct store_coord *c, double now)
+int store_src_fresh(const struct store *s, const struct store_src *c, double now)
 {
-    return c->has_snap && now - c->snap_time < s->params.stale_after;
-}
-
-int store_podmap_fresh(const struct store *s, double now)
-{
-    return s->pm.has_map && now - s->pm.map_time < s->params.pod_map_stale_after;
+    double stale =
+        c->role == COLL_ROLE_PODMAP ? s->params.pod_map_stale_after : s->params.stale_after;
+    return c->has_snap && now - c->snap_time < stale;
 }
 
 static const struct store_pod *pm_lookup(const struct store *s, const char *ip)
 {
-    size_t lo = 0, hi = s->pm.n;
+    size_t lo = 0, hi = s->pm.snap.n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int r = strcmp(ip, s->pm.entries[mid].ip);
+        int r = strcmp(ip, s->pm.snap.pods[mid].ip);
         if (r == 0)
-            return &s->pm.entries[mid];
+            return &s->pm.snap.pods[mid];
         if (r < 0)
             hi = mid;
         else
@@ -611,7 +529,7 @@ int store_map_worker(const struct store *s, const struct store_worker *w, double
         return 1;
     case CONFIG_PM_PROMETHEUS: {
         const struct store_pod *p = NULL;
-        if (*w->host && store_podmap_fresh(s, now))
+        if (*w->host && store_src_fresh(s, &s->pm, now))
             p = pm_lookup(s, w->host);
         if (p) {
             *ret_pod = p->pod;
@@ -631,15 +549,13 @@ int store_map_worker(const struct store *s, const struct store_worker *w, double
 double store_next_expiry(const struct store *s, double now)
 {
     double best = 0;
-    for (size_t i = 0; i < s->ncoords; i++) {
-        const struct store_coord *c = &s->coords[i];
-        double t = c->snap_time + s->params.stale_after;
+    for (size_t i = 0; i <= s->ncoords; i++) {
+        const struct store_src *c = i < s->ncoords ? &s->coords[i] : &s->pm;
+        double t = c->snap_time + (c->role == COLL_ROLE_PODMAP ? s->params.pod_map_stale_after
+                                                               : s->params.stale_after);
+        if (c->role == COLL_ROLE_PODMAP && s->params.pod_map_source != CONFIG_PM_PROMETHEUS)
+            continue;
         if (c->has_snap && t > now && (best == 0 || t < best))
-            best = t;
-    }
-    if (s->params.pod_map_source == CONFIG_PM_PROMETHEUS && s->pm.has_map) {
-        double t = s->pm.map_time + s->params.pod_map_stale_after;
-        if (t > now && (best == 0 || t < best))
             best = t;
     }
     return best;
@@ -651,7 +567,7 @@ double store_next_expiry(const struct store *s, double now)
 struct um {
     const char *release;
     const char *key;
-    const struct store_coord *c;
+    const struct store_src *c;
     const struct store_worker *w;
 };
 
@@ -676,7 +592,7 @@ static long collect_unmapped(const struct store *s, const char *release, double 
     if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS)
         return 0;
     for (size_t i = 0; i < s->ncoords; i++)
-        if (store_coord_fresh(s, &s->coords[i], now))
+        if (store_src_fresh(s, &s->coords[i], now))
             total += s->coords[i].snap.n;
     if (total == 0)
         return 0;
@@ -684,8 +600,8 @@ static long collect_unmapped(const struct store *s, const char *release, double 
     if (!v)
         return -1;
     for (size_t i = 0; i < s->ncoords; i++) {
-        const struct store_coord *c = &s->coords[i];
-        if (!store_coord_fresh(s, c, now) || (release && strcmp(release, c->release) != 0))
+        const struct store_src *c = &s->coords[i];
+        if (!store_src_fresh(s, c, now) || (release && strcmp(release, c->release) != 0))
             continue;
         for (size_t j = 0; j < c->snap.n; j++) {
             const struct store_worker *w = &c->snap.workers[j];
@@ -750,7 +666,7 @@ int store_take_new_unmapped(struct store *s, double now, struct store_unmapped *
     long n;
 
     *ret = NULL;
-    if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS || !store_podmap_fresh(s, now))
+    if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS || !store_src_fresh(s, &s->pm, now))
         return 0;
     n = collect_unmapped(s, NULL, now, &v);
     if (n < 0)

@@ -3,15 +3,16 @@
  * globals; time is a parameter (`now`, Unix seconds as a double, the same
  * clock for every call).
  *
- * Per coordinator: the last good snapshot (workers and their counters) and its
- * time, the up flag, cycle statistics, collector restarts and last exit, and a
- * pending cycle assembled between CYCLE_BEGIN and CYCLE_END. A cycle applies
- * atomically at a good END; a failed END or an abort (collector died) discards
- * the pending cycle, sets up = 0 and keeps the old snapshot until it is older
- * than stale_after, after which its workers are no longer rendered (dropped,
- * never zeroed). The pod map (IP -> pod, namespace) follows the same pattern.
+ * A source is what one collector feeds: a coordinator (its workers and their
+ * counters) or the pod map (IP -> pod, namespace). Per source: the last good
+ * snapshot and its time, the up flag, cycle statistics, collector restarts,
+ * hangs, backoff and last exit, and a pending batch assembled between
+ * CYCLE_BEGIN and CYCLE_END. A cycle applies atomically at a good END; a
+ * failed END or an abort (collector died) discards the pending batch, sets
+ * up = 0 and keeps the old snapshot until it is older than its staleness
+ * bound, after which it is no longer used (dropped, never zeroed).
  *
- * Coordinators are addressed by name (the `coordinator` label). Status codes:
+ * Coordinators are found by name (the `coordinator` label). Status codes:
  * functions return STORE_OK (0) or a negative enum store_status. STORE_EPROTO
  * and STORE_ECAP mean the collector broke the protocol: the supervisor kills
  * and restarts it (the pending cycle is already discarded and up = 0).
@@ -33,6 +34,7 @@ struct config;
 #define STORE_MAX_COORDINATORS 64
 #define STORE_MAX_UNMAPPED_REPORTED 4096 /* workers remembered as "already reported" */
 #define STORE_MAX_PODS 100000            /* pod-map entries, used by store_configure */
+#define STORE_PODMAP_NAME "pod_map"      /* the pod map's name in logs */
 
 enum store_status {
     STORE_OK = 0,
@@ -62,17 +64,31 @@ struct store_worker {
     struct wcount c;
 };
 
-struct store_snapshot {
-    struct store_worker *workers;
+struct store_pod {
+    char *ip; /* normalised: host part only, no brackets, no port */
+    char *pod;
+    char *namespace_;
+};
+
+/* The records of one cycle of one source: workers (a coordinator) or pods (the pod map). */
+struct store_batch {
+    struct store_worker *workers; /* role COLL_ROLE_TRINO */
+    struct store_pod *pods;       /* role COLL_ROLE_PODMAP, sorted by ip (unique) once applied */
     size_t n, cap;
 };
 
-struct store_coord {
+/*
+ * One source of data: a coordinator, or the pod map. Both follow the same
+ * life: a pending batch assembled between CYCLE_BEGIN and CYCLE_END, applied
+ * atomically at a good END, discarded by a failed END, an abort or an exit.
+ */
+struct store_src {
+    int role; /* enum coll_role */
     char *name;
-    char *release;
+    char *release; /* "" for the pod map */
 
-    /* last good snapshot */
-    struct store_snapshot snap;
+    /* last good batch */
+    struct store_batch snap;
     int has_snap;     /* a good cycle was applied at least once */
     double snap_time; /* now at the good END */
     int up;           /* 1 after a good END, 0 after a failed END / abort / exit */
@@ -88,7 +104,7 @@ struct store_coord {
     uint64_t restarts_total;
     uint64_t hangs_total; /* collectors killed by the hang watchdog */
     uint64_t cycles_total;
-    uint64_t failed_cycles_total;
+    uint64_t failed_total; /* failed, refused or aborted cycles */
 
     /* last collector exit */
     int last_exit_code;     /* -1 when none */
@@ -99,31 +115,7 @@ struct store_coord {
     /* pending cycle */
     int pending;
     uint64_t pending_seq;
-    struct store_snapshot next;
-};
-
-struct store_pod {
-    char *ip; /* normalised: host part only, no brackets, no port */
-    char *pod;
-    char *namespace_;
-};
-
-struct store_podmap {
-    struct store_pod *entries; /* sorted by ip (strcmp) for binary search */
-    size_t n, cap;
-    int has_map;
-    double map_time;
-    int up;
-    double refresh_duration;
-    int has_refresh;       /* an END was seen at least once */
-    uint64_t errors_total; /* failed refreshes and aborts */
-    uint64_t restarts_total;
-    char *last_error;
-
-    int pending;
-    uint64_t pending_seq;
-    struct store_pod *next;
-    size_t next_n, next_cap;
+    struct store_batch next;
 };
 
 struct store_unmapped_key {
@@ -135,10 +127,10 @@ struct store {
     struct store_params params;
     char *namespace_; /* owned copy of params.namespace_ */
 
-    struct store_coord *coords; /* in configuration order */
+    struct store_src *coords; /* role COLL_ROLE_TRINO, in configuration order */
     size_t ncoords;
 
-    struct store_podmap pm;
+    struct store_src pm; /* role COLL_ROLE_PODMAP (meaningful with source prometheus) */
 
     uint64_t version; /* bumped by every change that may change the exposition */
 
@@ -175,70 +167,67 @@ int store_set_coordinators(struct store *s, const char *const *names, const char
 /* Convenience for start-up and reload: store_set_params + store_set_coordinators from c. */
 int store_configure(struct store *s, const struct config *c);
 
-/* The coordinator called name, or NULL. Valid until the next store_set_coordinators. */
-const struct store_coord *store_coord(const struct store *s, const char *name);
+/*
+ * The source of a collector: the coordinator called name (role
+ * COLL_ROLE_TRINO), or the pod map (role COLL_ROLE_PODMAP, name ignored).
+ * NULL for an unknown coordinator. Valid until the next store_set_coordinators.
+ */
+struct store_src *store_src(struct store *s, int role, const char *name);
+/* The coordinator called name, or NULL (read-only). */
+const struct store_src *store_coord(const struct store *s, const char *name);
 
 /*
  * Start a cycle (CYCLE_BEGIN). STORE_EPROTO if a cycle is already pending
- * (the pending one is discarded, up = 0). STORE_ENOENT for an unknown name.
+ * (the pending one is discarded, up = 0).
  */
-int store_cycle_begin(struct store *s, const char *coord, uint64_t seq);
+int store_cycle_begin(struct store *s, struct store_src *src, uint64_t seq);
 
 /*
- * Add one WORKER record to the pending cycle. On STORE_OK its strings (malloc'd,
- * as msg_decode makes them) move into the store and w->node_id and w->address
- * are set to NULL, so that msg_clear frees nothing twice. STORE_EPROTO
- * without a pending cycle, STORE_ECAP over max_workers (the pending cycle is
- * discarded and up = 0 in both cases), STORE_ENOMEM.
+ * Add one record to the pending cycle: a WORKER for a coordinator, a POD for
+ * the pod map. On STORE_OK the record's strings (malloc'd, as msg_decode
+ * makes them) move into the store and are set to NULL in *m, so that
+ * msg_clear frees nothing twice. STORE_EPROTO without a pending cycle or for
+ * the other role's record; STORE_ECAP over max_workers or max_pods (the
+ * pending cycle is discarded and up = 0); STORE_ENOMEM.
  */
-int store_cycle_worker(struct store *s, const char *coord, struct msg_worker *w);
+int store_cycle_record(struct store *s, struct store_src *src, struct msg *m);
 
 /*
  * End the pending cycle (CYCLE_END). The statistics are taken in either case
  * (running queries, duration; query_errors and parsed_bytes added to the
- * counters). status 0: the pending workers become the snapshot atomically,
- * snap_time = now, up = 1. Non-zero: discarded, up = 0, the old snapshot kept,
- * last_error = e->error. STORE_EPROTO without a pending cycle, or if seq or
- * the record count disagree (then treated as a failed cycle). Bumps version.
+ * counters). status 0: the pending batch becomes the snapshot atomically
+ * (pods sorted by IP, the first of a duplicate IP kept), snap_time = now,
+ * up = 1. Non-zero: discarded, up = 0, the old snapshot kept, last_error =
+ * e->error. STORE_EPROTO without a pending cycle, or if seq or the record
+ * count disagree (then treated as a failed cycle). Bumps version.
  */
-int store_cycle_end(struct store *s, const char *coord, const struct msg_cycle_end *e, double now);
+int store_cycle_end(struct store *s, struct store_src *src, const struct msg_cycle_end *e,
+                    double now);
 
-/* Discard a partial cycle (collector died or hung) and set up = 0. Unknown names are ignored. */
-void store_cycle_abort(struct store *s, const char *coord);
+/* Discard a partial cycle (collector died or hung) and set up = 0. */
+void store_cycle_abort(struct store *s, struct store_src *src);
 
 /*
  * Record that the collector exited: aborts any pending cycle (up = 0),
  * remembers exit code (-1 if killed) or signal (0 if exited) and error ("" or NULL ok).
  */
-void store_note_exit(struct store *s, const char *coord, int exit_code, int signal,
+void store_note_exit(struct store *s, struct store_src *src, int exit_code, int signal,
                      const char *error);
 
-/* Count one restart of the coordinator's collector
- * (trino_buffer_exporter_collector_restarts_total). */
-void store_note_restart(struct store *s, const char *coord);
+/* Count one restart of the source's collector (..._restarts_total). */
+void store_note_restart(struct store *s, struct store_src *src);
 
-/* Count one hang-watchdog kill (trino_buffer_exporter_collector_hangs_total). */
-void store_note_hang(struct store *s, const char *coord);
+/* Count one hang-watchdog kill (..._hangs_total). */
+void store_note_hang(struct store *s, struct store_src *src);
 
 /* The restart delay now pending (seconds), 0 once the collector runs again. */
-void store_note_backoff(struct store *s, const char *coord, double seconds);
-
-/* The pod map, same pattern (only meaningful with source prometheus). */
-int store_podmap_begin(struct store *s, uint64_t seq);
-int store_podmap_pod(struct store *s, const struct msg_pod *p);
-int store_podmap_end(struct store *s, const struct msg_cycle_end *e, double now);
-void store_podmap_abort(struct store *s); /* counts one error */
-void store_podmap_note_exit(struct store *s, int exit_code, int signal, const char *error);
-void store_podmap_note_restart(struct store *s);
+void store_note_backoff(struct store *s, struct store_src *src, double seconds);
 
 /*
- * 1 if the coordinator's snapshot is to be rendered at now: a good cycle was
- * applied and now - snap_time < stale_after (at snap_time + stale_after it is stale).
+ * 1 if the source's snapshot is to be used at now: a good cycle was applied
+ * and now - snap_time < stale_after (pod_map_stale_after for the pod map).
  */
-int store_coord_fresh(const struct store *s, const struct store_coord *c, double now);
-
-/* 1 if the pod map is usable at now (has a map, not older than pod_map_stale_after). */
-int store_podmap_fresh(const struct store *s, double now);
+int store_src_fresh(const struct store *s, const struct store_src *src, double now);
 
 /*
  * Map a worker to its pod and namespace labels according to the pod-map

@@ -19,6 +19,22 @@
 
 #include "check.h"
 
+/* The sources of the store under test: coordinator n, and the pod map. */
+#define C(s, n) store_src((s), COLL_ROLE_TRINO, (n))
+#define PM(s) (&(s)->pm)
+
+/* Hand the store a POD record as the supervisor does: malloc'd strings it may take. */
+static int __attribute__((unused)) pod_record(struct store *s, const struct msg_pod *p)
+{
+    struct msg m = {.type = MSG_POD};
+    m.u.pod.ip = strdup(p->ip);
+    m.u.pod.pod = strdup(p->pod);
+    m.u.pod.namespace_ = strdup(p->namespace_);
+    int rc = store_cycle_record(s, PM(s), &m);
+    msg_clear(&m); /* what the store did not take */
+    return rc;
+}
+
 static const char *golden_dir, *promtool;
 
 static struct store *mk(int source)
@@ -47,16 +63,16 @@ static void cycle(struct store *s, const char *c, double now, size_t n, const st
                               .parsed_bytes = 123456,
                               .duration_us = 250500,
                               .error = ""};
-    CHECK(store_cycle_begin(s, c, 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, c), 1) == STORE_OK);
     for (size_t i = 0; i < n; i++) {
         struct msg m = {.type = MSG_WORKER};
         m.u.worker.node_id = strdup(w[i].node_id);
         m.u.worker.address = strdup(w[i].address);
         m.u.worker.c = w[i].c;
-        CHECK(store_cycle_worker(s, c, &m.u.worker) == STORE_OK);
+        CHECK(store_cycle_record(s, C(s, c), &m) == STORE_OK);
         msg_clear(&m);
     }
-    CHECK(store_cycle_end(s, c, &e, now) == STORE_OK);
+    CHECK(store_cycle_end(s, C(s, c), &e, now) == STORE_OK);
 }
 
 #define W(node, addr, b)                                                                           \
@@ -89,18 +105,18 @@ static struct store *scenario(int source)
     cycle(s, "c", 1000.0, 1, wc, 0);
     cycle(s, "d", 990.0, 1, wd, 0);
     cycle(s, "d", 1000.0, 0, NULL, 69);
-    store_note_restart(s, "d");
-    store_note_exit(s, "d", -1, 9, "killed");
-    store_note_hang(s, "d");
-    store_note_backoff(s, "d", 2.0);
+    store_note_restart(s, C(s, "d"));
+    store_note_exit(s, C(s, "d"), -1, 9, "killed");
+    store_note_hang(s, C(s, "d"));
+    store_note_backoff(s, C(s, "d"), 2.0);
     if (source == CONFIG_PM_PROMETHEUS) {
         struct msg_pod p1 = {"10.0.0.1", "trino-worker-abc", "prod"};
         struct msg_pod p3 = {"fd00::3", "trino-worker-v6", ""};
         struct msg_cycle_end e = {.seq = 1, .records = 2, .duration_us = 20000, .error = ""};
-        CHECK(store_podmap_begin(s, 1) == STORE_OK);
-        CHECK(store_podmap_pod(s, &p1) == STORE_OK);
-        CHECK(store_podmap_pod(s, &p3) == STORE_OK);
-        CHECK(store_podmap_end(s, &e, 995.0) == STORE_OK);
+        CHECK(store_cycle_begin(s, PM(s), 1) == STORE_OK);
+        CHECK(pod_record(s, &p1) == STORE_OK);
+        CHECK(pod_record(s, &p3) == STORE_OK);
+        CHECK(store_cycle_end(s, PM(s), &e, 995.0) == STORE_OK);
     }
     return s;
 }
@@ -280,7 +296,7 @@ static void test_large(void)
     struct rbuf b = {0};
     double best = 1e9;
 
-    CHECK(store_podmap_begin(s, 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, PM(s), 1) == STORE_OK);
     for (int i = 0; i < 2000; i++) {
         snprintf(names[i][0], 64, "trino-worker-%04d-abcdef", i);
         snprintf(names[i][1], 64, "10.%d.%d.%d:8080", i / 65536, (i / 256) % 256, i % 256);
@@ -288,10 +304,10 @@ static void test_large(void)
         char ip[64];
         snprintf(ip, sizeof(ip), "10.%d.%d.%d", i / 65536, (i / 256) % 256, i % 256);
         struct msg_pod p = {ip, names[i][0], "prod"};
-        CHECK(store_podmap_pod(s, &p) == STORE_OK);
+        CHECK(pod_record(s, &p) == STORE_OK);
     }
     struct msg_cycle_end e = {.seq = 1, .records = 2000, .error = ""};
-    CHECK(store_podmap_end(s, &e, 1000.0) == STORE_OK);
+    CHECK(store_cycle_end(s, PM(s), &e, 1000.0) == STORE_OK);
     cycle(s, "a", 1000.0, 2000, w, 0);
     rbuf_init(&b, 0);
     for (int i = 0; i < 10; i++) {

@@ -13,6 +13,22 @@
 
 #include "check.h"
 
+/* The sources of the store under test: coordinator n, and the pod map. */
+#define C(s, n) store_src((s), COLL_ROLE_TRINO, (n))
+#define PM(s) (&(s)->pm)
+
+/* Hand the store a POD record as the supervisor does: malloc'd strings it may take. */
+static int __attribute__((unused)) pod_record(struct store *s, const struct msg_pod *p)
+{
+    struct msg m = {.type = MSG_POD};
+    m.u.pod.ip = strdup(p->ip);
+    m.u.pod.pod = strdup(p->pod);
+    m.u.pod.namespace_ = strdup(p->namespace_);
+    int rc = store_cycle_record(s, PM(s), &m);
+    msg_clear(&m); /* what the store did not take */
+    return rc;
+}
+
 static struct store *mk(int source)
 {
     struct store_params p = {
@@ -37,7 +53,7 @@ static int worker(struct store *s, const char *c, const char *node, const char *
     w.u.worker.node_id = strdup(node);
     w.u.worker.address = strdup(addr);
     w.u.worker.c = (struct wcount){{bytes, 1, 2, 3, 4}};
-    int rc = store_cycle_worker(s, c, &w.u.worker);
+    int rc = store_cycle_record(s, C(s, c), &w);
     msg_clear(&w); /* what the store did not take */
     return rc;
 }
@@ -53,14 +69,14 @@ static int end(struct store *s, const char *c, uint64_t seq, uint64_t status, ui
                               .parsed_bytes = 1000,
                               .duration_us = 1500000,
                               .error = status ? "coordinator unreachable" : ""};
-    return store_cycle_end(s, c, &e, now);
+    return store_cycle_end(s, C(s, c), &e, now);
 }
 
 static void test_cycles(void)
 {
     struct store *s = mk(CONFIG_PM_NODE_ID);
-    const struct store_coord *a = store_coord(s, "a");
-    const struct store_coord *b = store_coord(s, "b");
+    const struct store_src *a = store_coord(s, "a");
+    const struct store_src *b = store_coord(s, "b");
     uint64_t v;
 
     CHECK(a && b);
@@ -71,7 +87,7 @@ static void test_cycles(void)
     CHECK(!a->has_snap && !a->up && a->last_exit_code == -1);
 
     /* A pending cycle is invisible until its END. */
-    CHECK(store_cycle_begin(s, "a", 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 1) == STORE_OK);
     v = s->version;
     CHECK(worker(s, "a", "w1", "10.0.0.1:8080", 100) == STORE_OK);
     CHECK(worker(s, "a", "w2", "10.0.0.2:8080", 200) == STORE_OK);
@@ -87,26 +103,27 @@ static void test_cycles(void)
     CHECK(a->query_errors_total == 2 && a->parsed_bytes_total == 1000);
 
     /* A failed cycle: up = 0, the old snapshot kept, stats still counted. */
-    CHECK(store_cycle_begin(s, "a", 2) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 2) == STORE_OK);
     CHECK(worker(s, "a", "w9", "10.0.0.9:8080", 999) == STORE_OK);
     CHECK(end(s, "a", 2, EXIT_UNAVAILABLE, 1, 1015.0) == STORE_OK);
     CHECK(a->up == 0 && a->has_snap && a->snap.n == 2 && a->snap_time == 1000.0);
     CHECK_STR(a->snap.workers[0].node_id, "w1");
     CHECK_STR(a->last_error, "coordinator unreachable");
     CHECK(a->query_errors_total == 4 && a->parsed_bytes_total == 2000);
-    CHECK(a->failed_cycles_total == 1 && a->cycles_total == 2);
+    CHECK(a->failed_total == 1 && a->cycles_total == 2);
 
     /* An aborted (partial) cycle: discarded, old snapshot kept. */
-    CHECK(store_cycle_begin(s, "a", 3) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 3) == STORE_OK);
     CHECK(worker(s, "a", "w8", "10.0.0.8:8080", 1) == STORE_OK);
     v = s->version;
-    store_cycle_abort(s, "a");
+    store_cycle_abort(s, C(s, "a"));
     CHECK(s->version > v);
     CHECK(!a->pending && a->up == 0 && a->snap.n == 2);
     CHECK(a->query_errors_total == 4); /* counters never go back */
+    CHECK(a->failed_total == 2);       /* an abort is a failed cycle, as for the pod map */
 
     /* A good cycle again replaces the snapshot atomically. */
-    CHECK(store_cycle_begin(s, "a", 4) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 4) == STORE_OK);
     CHECK(worker(s, "a", "w3", "", 5) == STORE_OK);
     CHECK(end(s, "a", 4, 0, 1, 1030.0) == STORE_OK);
     CHECK(a->up == 1 && a->snap.n == 1 && a->snap_time == 1030.0);
@@ -115,38 +132,35 @@ static void test_cycles(void)
     CHECK_STR(a->last_error, "");
 
     /* Staleness: fresh strictly before snap_time + stale_after. */
-    CHECK(store_coord_fresh(s, a, 1030.0 + 44.999));
-    CHECK(!store_coord_fresh(s, a, 1030.0 + 45.0));
-    CHECK(!store_coord_fresh(s, b, 1030.0)); /* never good */
+    CHECK(store_src_fresh(s, a, 1030.0 + 44.999));
+    CHECK(!store_src_fresh(s, a, 1030.0 + 45.0));
+    CHECK(!store_src_fresh(s, b, 1030.0)); /* never good */
     CHECK(store_next_expiry(s, 1031.0) == 1075.0);
     CHECK(store_next_expiry(s, 1075.0) == 0);
     CHECK(a->has_snap); /* the snapshot itself is kept, just not rendered */
 
     /* Exit and restart bookkeeping. */
-    CHECK(store_cycle_begin(s, "a", 5) == STORE_OK);
-    store_note_exit(s, "a", -1, 9, "killed: hung");
+    CHECK(store_cycle_begin(s, C(s, "a"), 5) == STORE_OK);
+    store_note_exit(s, C(s, "a"), -1, 9, "killed: hung");
     CHECK(!a->pending && a->up == 0 && a->last_signal == 9 && a->last_exit_code == -1);
     CHECK_STR(a->last_error, "killed: hung");
-    store_note_restart(s, "a");
-    store_note_restart(s, "a");
+    store_note_restart(s, C(s, "a"));
+    store_note_restart(s, C(s, "a"));
     CHECK(a->restarts_total == 2);
     CHECK(a->snap.n == 1);
 
-    /* Unknown names. */
-    CHECK(store_cycle_begin(s, "zz", 1) == STORE_ENOENT);
-    CHECK(worker(s, "zz", "w", "", 1) == STORE_ENOENT);
-    CHECK(end(s, "zz", 1, 0, 0, 1.0) == STORE_ENOENT);
-    store_cycle_abort(s, "zz");
-    store_note_exit(s, "zz", 1, 0, NULL);
+    /* Unknown names have no source (the supervisor treats that as a violation). */
+    CHECK(C(s, "zz") == NULL && store_coord(s, "zz") == NULL);
+    CHECK(C(s, "a") == a && store_src(s, COLL_ROLE_PODMAP, "a") == PM(s));
     store_free(s);
 }
 
 static void test_protocol(void)
 {
     struct store *s = mk(CONFIG_PM_NODE_ID);
-    const struct store_coord *a = store_coord(s, "a");
+    const struct store_src *a = store_coord(s, "a");
 
-    CHECK(store_cycle_begin(s, "a", 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 1) == STORE_OK);
     CHECK(worker(s, "a", "w1", "h:1", 1) == STORE_OK);
     CHECK(end(s, "a", 1, 0, 1, 10.0) == STORE_OK);
 
@@ -155,26 +169,26 @@ static void test_protocol(void)
     CHECK(end(s, "a", 2, 0, 0, 11.0) == STORE_EPROTO);
     CHECK(a->up == 0 && a->snap.n == 1);
     /* BEGIN twice */
-    CHECK(store_cycle_begin(s, "a", 3) == STORE_OK);
-    CHECK(store_cycle_begin(s, "a", 4) == STORE_EPROTO);
+    CHECK(store_cycle_begin(s, C(s, "a"), 3) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 4) == STORE_EPROTO);
     CHECK(!a->pending && a->up == 0);
     /* seq mismatch */
-    CHECK(store_cycle_begin(s, "a", 5) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 5) == STORE_OK);
     CHECK(end(s, "a", 6, 0, 0, 12.0) == STORE_EPROTO);
     CHECK(a->up == 0 && a->snap_time == 10.0);
     /* record count mismatch */
-    CHECK(store_cycle_begin(s, "a", 7) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 7) == STORE_OK);
     CHECK(worker(s, "a", "w", "", 1) == STORE_OK);
     CHECK(end(s, "a", 7, 0, 2, 13.0) == STORE_EPROTO);
     CHECK(a->up == 0 && a->snap_time == 10.0 && a->snap.n == 1);
     /* over max_workers (4) */
-    CHECK(store_cycle_begin(s, "a", 8) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 8) == STORE_OK);
     for (int i = 0; i < 4; i++)
         CHECK(worker(s, "a", "w", "", 1) == STORE_OK);
     CHECK(worker(s, "a", "w", "", 1) == STORE_ECAP);
     CHECK(!a->pending && a->up == 0 && a->snap.n == 1);
     /* exactly max_workers is fine */
-    CHECK(store_cycle_begin(s, "a", 9) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 9) == STORE_OK);
     for (int i = 0; i < 4; i++)
         CHECK(worker(s, "a", "w", "", 1) == STORE_OK);
     CHECK(end(s, "a", 9, 0, 4, 14.0) == STORE_OK);
@@ -185,14 +199,14 @@ static void test_protocol(void)
 static void test_reload(void)
 {
     struct store *s = mk(CONFIG_PM_NODE_ID);
-    const struct store_coord *a;
+    const struct store_src *a;
     const char *names[] = {"c", "a"}, *rels[] = {"rc", "r1-new"};
 
-    CHECK(store_cycle_begin(s, "a", 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 1) == STORE_OK);
     CHECK(worker(s, "a", "w1", "h:1", 1) == STORE_OK);
     CHECK(end(s, "a", 1, 0, 1, 10.0) == STORE_OK);
-    store_note_restart(s, "a");
-    CHECK(store_cycle_begin(s, "a", 2) == STORE_OK); /* pending across the reload */
+    store_note_restart(s, C(s, "a"));
+    CHECK(store_cycle_begin(s, C(s, "a"), 2) == STORE_OK); /* pending across the reload */
 
     CHECK(store_set_coordinators(s, names, rels, 2) == STORE_OK);
     CHECK(s->ncoords == 2);
@@ -235,7 +249,7 @@ static void test_reload(void)
 static int pod(struct store *s, const char *ip, const char *p, const char *ns)
 {
     struct msg_pod m = {.ip = (char *)ip, .pod = (char *)p, .namespace_ = (char *)ns};
-    return store_podmap_pod(s, &m);
+    return pod_record(s, &m);
 }
 
 static int pm_end(struct store *s, uint64_t seq, uint64_t status, uint64_t records, double now)
@@ -245,7 +259,7 @@ static int pm_end(struct store *s, uint64_t seq, uint64_t status, uint64_t recor
                               .records = records,
                               .duration_us = 250000,
                               .error = status ? "prometheus: HTTP 503" : ""};
-    return store_podmap_end(s, &e, now);
+    return store_cycle_end(s, PM(s), &e, now);
 }
 
 static void test_podmap(void)
@@ -267,12 +281,12 @@ static void test_podmap(void)
     CHECK(store_map_worker(s, &wn, 100.0, &p, &ns) == 0);
     CHECK_STR(p, "nn");
 
-    CHECK(store_podmap_begin(s, 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, PM(s), 1) == STORE_OK);
     CHECK(pod(s, "10.0.0.4:9100", "worker-4", "prod") == STORE_OK); /* port stripped */
     CHECK(pod(s, "[fd00::6]:9100", "worker-6", "") == STORE_OK);    /* no namespace label */
     CHECK(pod(s, "10.0.0.4", "worker-4-dup", "prod") == STORE_OK);  /* duplicate IP */
     CHECK(pm_end(s, 1, 0, 3, 100.0) == STORE_OK);
-    CHECK(s->pm.up == 1 && s->pm.has_map && s->pm.n == 2 && s->pm.refresh_duration == 0.25);
+    CHECK(s->pm.up == 1 && s->pm.has_snap && s->pm.snap.n == 2 && s->pm.cycle_duration == 0.25);
     CHECK(store_map_worker(s, &w4, 100.0, &p, &ns) == 1);
     CHECK_STR(p, "worker-4");
     CHECK_STR(ns, "prod");
@@ -283,29 +297,30 @@ static void test_podmap(void)
     CHECK_STR(p, "10.9.9.9:8080");
 
     /* Failed refresh: the last map is kept, up = 0, one error. */
-    CHECK(store_podmap_begin(s, 2) == STORE_OK);
+    CHECK(store_cycle_begin(s, PM(s), 2) == STORE_OK);
     CHECK(pod(s, "10.0.0.9", "other", "x") == STORE_OK);
     CHECK(pm_end(s, 2, EXIT_UNAVAILABLE, 1, 130.0) == STORE_OK);
-    CHECK(s->pm.up == 0 && s->pm.n == 2 && s->pm.map_time == 100.0 && s->pm.errors_total == 1);
+    CHECK(s->pm.up == 0 && s->pm.snap.n == 2 && s->pm.snap_time == 100.0 &&
+          s->pm.failed_total == 1);
     CHECK_STR(s->pm.last_error, "prometheus: HTTP 503");
     CHECK(store_map_worker(s, &w4, 130.0, &p, &ns) == 1);
     CHECK_STR(p, "worker-4");
     /* Aborted refresh: the same. */
-    CHECK(store_podmap_begin(s, 3) == STORE_OK);
-    store_podmap_abort(s);
-    CHECK(s->pm.up == 0 && s->pm.n == 2 && s->pm.errors_total == 2);
+    CHECK(store_cycle_begin(s, PM(s), 3) == STORE_OK);
+    store_cycle_abort(s, PM(s));
+    CHECK(s->pm.up == 0 && s->pm.snap.n == 2 && s->pm.failed_total == 2);
     /* Over the cap (3). */
-    CHECK(store_podmap_begin(s, 4) == STORE_OK);
+    CHECK(store_cycle_begin(s, PM(s), 4) == STORE_OK);
     for (int i = 0; i < 3; i++)
         CHECK(pod(s, "1.1.1.1", "p", "n") == STORE_OK);
     CHECK(pod(s, "1.1.1.1", "p", "n") == STORE_ECAP);
-    CHECK(s->pm.n == 2 && s->pm.errors_total == 3);
-    CHECK(store_podmap_pod(s, &(struct msg_pod){.ip = "1", .pod = "p", .namespace_ = ""}) ==
+    CHECK(s->pm.snap.n == 2 && s->pm.failed_total == 3);
+    CHECK(pod_record(s, &(struct msg_pod){.ip = "1", .pod = "p", .namespace_ = ""}) ==
           STORE_EPROTO);
 
     /* A stale map is no longer used. */
-    CHECK(store_podmap_fresh(s, 399.9));
-    CHECK(!store_podmap_fresh(s, 400.0));
+    CHECK(store_src_fresh(s, PM(s), 399.9));
+    CHECK(!store_src_fresh(s, PM(s), 400.0));
     CHECK(store_map_worker(s, &w4, 400.0, &p, &ns) == 0);
     CHECK_STR(p, "10.0.0.4:8080");
     CHECK(store_next_expiry(s, 350.0) == 400.0);
@@ -352,15 +367,15 @@ static void test_unmapped(void)
     struct store_unmapped *u = NULL;
     int n;
 
-    CHECK(store_podmap_begin(s, 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, PM(s), 1) == STORE_OK);
     CHECK(pod(s, "10.0.0.1", "w-1", "ns") == STORE_OK);
     CHECK(pm_end(s, 1, 0, 1, 100.0) == STORE_OK);
-    CHECK(store_cycle_begin(s, "a", 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "a"), 1) == STORE_OK);
     CHECK(worker(s, "a", "n1", "10.0.0.1:8080", 1) == STORE_OK);
     CHECK(worker(s, "a", "n2", "10.0.0.2:8080", 1) == STORE_OK);
     CHECK(worker(s, "a", "n3", "", 1) == STORE_OK);
     CHECK(end(s, "a", 1, 0, 3, 100.0) == STORE_OK);
-    CHECK(store_cycle_begin(s, "b", 1) == STORE_OK);
+    CHECK(store_cycle_begin(s, C(s, "b"), 1) == STORE_OK);
     CHECK(worker(s, "b", "n2", "10.0.0.2:8080", 1) == STORE_OK); /* other release */
     CHECK(end(s, "b", 1, 0, 1, 100.0) == STORE_OK);
 
@@ -383,7 +398,7 @@ static void test_unmapped(void)
     CHECK(store_take_new_unmapped(s, 102.0, &u) == 0 && u == NULL);
 
     /* 10.0.0.2 gets mapped: forgotten; unmapped again later: reported again. */
-    CHECK(store_podmap_begin(s, 2) == STORE_OK);
+    CHECK(store_cycle_begin(s, PM(s), 2) == STORE_OK);
     CHECK(pod(s, "10.0.0.2", "w-2", "ns") == STORE_OK);
     CHECK(pm_end(s, 2, 0, 1, 103.0) == STORE_OK);
     CHECK(store_unmapped_count(s, "r1", 103.0) == 2); /* n1 (10.0.0.1 left the map), n3 */
@@ -392,7 +407,7 @@ static void test_unmapped(void)
     if (n == 1)
         CHECK_STR(u[0].node_id, "n1");
     store_unmapped_free(u, n > 0 ? (size_t)n : 0);
-    CHECK(store_podmap_begin(s, 3) == STORE_OK);
+    CHECK(store_cycle_begin(s, PM(s), 3) == STORE_OK);
     CHECK(pod(s, "10.0.0.1", "w-1", "ns") == STORE_OK);
     CHECK(pm_end(s, 3, 0, 1, 104.0) == STORE_OK);
     n = store_take_new_unmapped(s, 104.0, &u);
