@@ -26,20 +26,55 @@
 #include "log.h"
 #include "msg.h"
 #include "notify.h"
+#include "pages.h"
 #include "render.h"
+#include "roles.h"
 #include "store.h"
 
-#define SUP_PODMAP_NAME STORE_PODMAP_NAME
 #define SUP_PAGE_MAX (1u << 20)
 /* Ages (data_age_seconds, pod_map_age_seconds) are re-rendered at least this often. */
 #define SUP_AGE_REFRESH_S 1.0
 
+/*
+ * A slot is one collector's life. Its state, and what happens when its
+ * process is reaped (on_exit_status), read as a table:
+ *
+ *   state             meaning                         next
+ *   SLOT_FREE         unused                          SLOT_IDLE (slot_add)
+ *   SLOT_IDLE         not running                     spawned at restart_at_ms: SLOT_RUNNING,
+ *                                                     or SLOT_IDLE again with backoff
+ *   SLOT_RUNNING      a process (pid > 0 until        reaped, by its `after`:
+ *                     reaped)                           AFTER_REMOVE   -> SLOT_FREE
+ *                                                       AFTER_RESPAWN  -> SLOT_RUNNING (new config)
+ *                                                       AFTER_RESTART  -> SLOT_IDLE with backoff,
+ * or SLOT_WAIT_RELOAD on exit 78 reaped while stopping or with --once: SLOT_DONE SLOT_WAIT_RELOAD
+ * exited with EXIT_CONFIG         SIGHUP: RELOAD_START -> SLOT_RUNNING SLOT_DONE         --once
+ * finished, or stopping    (the end)
+ *
+ * A reload decides per slot against the old configuration (enum
+ * reload_action) and acts with the new one: RELOAD_RESTART and RELOAD_REMOVE
+ * stop a running process (TERM, KILL at the deadline) and set `after`.
+ */
 enum slot_state {
     SLOT_FREE = 0,
-    SLOT_IDLE,        /* not running; spawn at restart_at_ms */
-    SLOT_RUNNING,     /* pid > 0 (until reaped) */
-    SLOT_WAIT_RELOAD, /* exited with EXIT_CONFIG: wait for SIGHUP */
-    SLOT_DONE,        /* --once finished, or shutting down */
+    SLOT_IDLE,
+    SLOT_RUNNING,
+    SLOT_WAIT_RELOAD,
+    SLOT_DONE,
+};
+
+/* What to do when the slot's process is reaped. */
+enum slot_after {
+    AFTER_RESTART = 0, /* it died: restart with backoff (or wait for a reload on exit 78) */
+    AFTER_REMOVE,      /* removed from the configuration: free the slot */
+    AFTER_RESPAWN,     /* reconfigured: start it again at once with the new configuration */
+};
+
+enum reload_action {
+    RELOAD_KEEP = 0, /* unchanged: the process keeps running */
+    RELOAD_RESTART,  /* changed: stop it, respawn with the new configuration */
+    RELOAD_REMOVE,   /* no longer configured: stop it, free the slot */
+    RELOAD_START,    /* was waiting for a reload after a configuration error: start it */
 };
 
 enum kill_reason {
@@ -51,8 +86,10 @@ enum kill_reason {
 
 struct slot {
     enum slot_state state;
+    enum slot_after after;
     char name[MSG_MAX_ID + 1];
-    int role; /* enum coll_role */
+    int role;              /* enum coll_role */
+    const struct role *rd; /* the role's row (roles.h) */
     pid_t pid;
     int fd;
     uint64_t spawned_ms;
@@ -64,8 +101,6 @@ struct slot {
     int in_cycle;
     enum kill_reason reason;
     char reason_text[MSG_MAX_TEXT + 64];
-    int remove_after_reap;
-    int respawn_after_reap;
     int count_restart; /* the next spawn replaces a dead process */
     int cycle_failed;  /* last END failed (log transitions only) */
     struct backoff bo;
@@ -143,7 +178,7 @@ static struct slot *slot_find(struct sup *s, const char *name, int role)
 {
     for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
         struct slot *c = &s->slots[i];
-        if (c->state != SLOT_FREE && !c->remove_after_reap && c->role == role &&
+        if (c->state != SLOT_FREE && c->after != AFTER_REMOVE && c->role == role &&
             strcmp(c->name, name) == 0)
             return c;
     }
@@ -168,6 +203,7 @@ static struct slot *slot_add(struct sup *s, const char *name, int role)
         c->state = SLOT_IDLE;
         snprintf(c->name, sizeof(c->name), "%s", name);
         c->role = role;
+        c->rd = role_get(role);
         c->fd = -1;
         s->seed = s->seed * 6364136223846793005ull + 1442695040888963407ull;
         backoff_init(&c->bo, (uint64_t)s->cfg->restart_backoff_max_seconds * 1000u,
@@ -210,12 +246,7 @@ static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
     pid_t pid = 0;
 
     memset(&cc, 0, sizeof(cc));
-    if (c->role == COLL_ROLE_PODMAP) {
-        r = config_podmap_collector(s->cfg, &cc);
-    } else {
-        int i = config_find_coordinator(s->cfg, c->name);
-        r = i < 0 ? -1 : config_collector(s->cfg, (size_t)i, &cc);
-    }
+    r = c->rd->collector(s->cfg, c->name, &cc);
     if (r != 0) {
         /* impossible with a consistent table; out of memory otherwise */
         log_write(LOG_ERROR, "cannot build collector configuration", "coordinator", c->name, NULL);
@@ -244,7 +275,7 @@ static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
     c->kill_at_ms = 0;
     c->kill_sent = 0;
     c->in_cycle = 0;
-    c->respawn_after_reap = 0;
+    c->after = AFTER_RESTART;
     if (r != 0) {
         log_write(LOG_ERROR, err, "coordinator", c->name, NULL);
         if (src)
@@ -470,16 +501,16 @@ static void on_exit_status(struct sup *s, struct slot *c, int st, uint64_t now)
     else
         snprintf(why, sizeof(why), "collector exited: %s", desc);
 
-    if (!intentional && !c->remove_after_reap && !c->respawn_after_reap) {
+    if (!intentional && c->after == AFTER_RESTART) {
         struct store_src *src = slot_src(s, c);
         if (src)
             store_note_exit(s->store, src, code, sig, why);
-    } else if (c->in_cycle && !c->remove_after_reap) {
+    } else if (c->in_cycle && c->after != AFTER_REMOVE) {
         slot_abort_cycle(s, c);
     }
     c->in_cycle = 0;
 
-    if (c->remove_after_reap) {
+    if (c->after == AFTER_REMOVE) {
         log_write(LOG_INFO, "collector stopped (removed)", "coordinator", c->name, "pid", pidbuf,
                   "status", desc, NULL);
         c->state = SLOT_FREE;
@@ -502,7 +533,7 @@ static void on_exit_status(struct sup *s, struct slot *c, int st, uint64_t now)
         c->state = SLOT_DONE;
         return;
     }
-    if (c->respawn_after_reap) {
+    if (c->after == AFTER_RESPAWN) {
         log_write(LOG_INFO, "collector stopped for its new configuration", "coordinator", c->name,
                   "pid", pidbuf, NULL);
         backoff_reset(&c->bo);
@@ -632,99 +663,6 @@ static uint64_t next_deadline(struct sup *s, uint64_t now)
 
 /* ---- publishing ---- */
 
-static void html_escape(struct rbuf *b, const char *v)
-{
-    for (; *v; v++) {
-        switch (*v) {
-        case '<':
-            rbuf_append(b, "&lt;", 4);
-            break;
-        case '>':
-            rbuf_append(b, "&gt;", 4);
-            break;
-        case '&':
-            rbuf_append(b, "&amp;", 5);
-            break;
-        case '"':
-            rbuf_append(b, "&quot;", 6);
-            break;
-        default:
-            rbuf_append(b, v, 1);
-        }
-    }
-}
-
-static void appendf(struct rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void appendf(struct rbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    rbuf_append(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-/* Ready when every coordinator finished a cycle, or SUP_READY_AFTER_MS passed. */
-static int readiness(struct sup *s, uint64_t now, struct rbuf *body)
-{
-    size_t pending = 0;
-
-    for (size_t i = 0; i < s->store->ncoords; i++) {
-        const struct store_src *sc = &s->store->coords[i];
-        if (!sc->has_cycle) {
-            if (body)
-                appendf(body, "%s%s", pending ? ", " : "pending: ", sc->name);
-            pending++;
-        }
-    }
-    if (pending == 0) {
-        if (body)
-            appendf(body, "ready\n");
-        return 1;
-    }
-    if (now >= s->start_ms + SUP_READY_AFTER_MS) {
-        if (body)
-            appendf(body, " (ready anyway after %d s)\n", SUP_READY_AFTER_MS / 1000);
-        return 1;
-    }
-    if (body)
-        appendf(body, "\n");
-    return 0;
-}
-
-static void landing(struct sup *s, double now, struct rbuf *b)
-{
-    appendf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-               "<title>trino-buffer-exporter</title></head><body>\n"
-               "<h1>trino-buffer-exporter " TBE_VERSION "</h1>\n"
-               "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/healthz\">/healthz</a>"
-               " &middot; <a href=\"/readyz\">/readyz</a></p>\n"
-               "<table border=\"1\" cellpadding=\"4\">\n"
-               "<tr><th>coordinator</th><th>release</th><th>up</th><th>data age</th>"
-               "<th>restarts</th><th>last error</th></tr>\n");
-    for (size_t i = 0; i < s->store->ncoords; i++) {
-        const struct store_src *sc = &s->store->coords[i];
-        appendf(b, "<tr><td>");
-        html_escape(b, sc->name);
-        appendf(b, "</td><td>");
-        html_escape(b, sc->release ? sc->release : "");
-        appendf(b, "</td><td>%d</td>", sc->up);
-        if (sc->has_snap)
-            appendf(b, "<td>%.1f s</td>", now - sc->snap_time);
-        else
-            appendf(b, "<td>never</td>");
-        appendf(b, "<td>%" PRIu64 "</td><td>", sc->restarts_total);
-        html_escape(b, sc->last_error ? sc->last_error : "");
-        appendf(b, "</td></tr>\n");
-    }
-    appendf(b, "</table>\n</body></html>\n");
-}
-
 static char *take_rbuf(struct rbuf *b, size_t *ret_len)
 {
     char *p = b->data;
@@ -742,7 +680,8 @@ static char *take_rbuf(struct rbuf *b, size_t *ret_len)
 static void publish(struct sup *s, uint64_t now_ms, int force)
 {
     double now = wall_now();
-    int ready = readiness(s, now_ms, NULL);
+    int late = now_ms >= s->start_ms + SUP_READY_AFTER_MS;
+    int ready = pages_readiness(s->store, late, SUP_READY_AFTER_MS / 1000, NULL);
     size_t up = 0;
 
     for (size_t i = 0; i < s->store->ncoords; i++)
@@ -777,9 +716,9 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
     }
     s->render_failed = 0;
     rbuf_init(&page, SUP_PAGE_MAX);
-    landing(s, now, &page);
+    pages_landing(s->store, now, &page);
     rbuf_init(&rz, SUP_PAGE_MAX);
-    readiness(s, now_ms, &rz);
+    pages_readiness(s->store, late, SUP_READY_AFTER_MS / 1000, &rz);
 
     memset(&hc, 0, sizeof(hc));
     hc.metrics = take_rbuf(&m, &hc.metrics_len);
@@ -810,17 +749,21 @@ static int resolve_collector(struct sup *s, const struct config *c, char *buf, s
     return 0;
 }
 
-static void spawn_all(struct sup *s, uint64_t now)
+/* Start a collector for every one the configuration asks for and no slot has yet. */
+static void spawn_missing(struct sup *s, uint64_t now, int log_added)
 {
-    for (size_t i = 0; i < s->cfg->ncoordinators; i++) {
-        struct slot *c = slot_add(s, s->cfg->coordinators[i].name, COLL_ROLE_TRINO);
-        if (c)
+    for (size_t r = 0; r < nroles; r++) {
+        const char *name;
+        for (size_t i = 0; (name = roles[r].wanted(s->cfg, i)) != NULL; i++) {
+            if (slot_find(s, name, roles[r].role))
+                continue;
+            struct slot *c = slot_add(s, name, roles[r].role);
+            if (!c)
+                continue;
+            if (log_added)
+                log_write(LOG_INFO, "collector added", "coordinator", c->name, NULL);
             slot_spawn(s, c, now);
-    }
-    if (s->cfg->pod_map.source == CONFIG_PM_PROMETHEUS) {
-        struct slot *c = slot_add(s, SUP_PODMAP_NAME, COLL_ROLE_PODMAP);
-        if (c)
-            slot_spawn(s, c, now);
+        }
     }
 }
 
@@ -830,10 +773,7 @@ static void slot_stop(struct sup *s, struct slot *c, uint64_t now, int respawn)
     if (c->pid > 0) {
         slot_abort_cycle(s, c);
         slot_close_fd(c);
-        if (respawn)
-            c->respawn_after_reap = 1;
-        else
-            c->remove_after_reap = 1;
+        c->after = respawn ? AFTER_RESPAWN : AFTER_REMOVE;
         slot_terminate(c, now, SUP_STOP_KILL_MS, KILL_STOP);
         return;
     }
@@ -877,27 +817,18 @@ static void reload(struct sup *s, uint64_t now)
                    nc->collector_memory_limit_mb != old->collector_memory_limit_mb;
 
     /* decide against the old configuration, act with the new one */
-    int action[SUP_MAX_CHILDREN]; /* 0 keep, 1 restart, 2 remove, 3 start (was waiting) */
+    enum reload_action action[SUP_MAX_CHILDREN];
     for (size_t k = 0; k < SUP_MAX_CHILDREN; k++) {
         struct slot *c = &s->slots[k];
-        action[k] = 0;
-        if (c->state == SLOT_FREE || c->remove_after_reap)
+        action[k] = RELOAD_KEEP;
+        if (c->state == SLOT_FREE || c->after == AFTER_REMOVE)
             continue;
-        if (c->role == COLL_ROLE_PODMAP) {
-            if (nc->pod_map.source != CONFIG_PM_PROMETHEUS)
-                action[k] = 2;
-            else if (path_changed || !config_same_podmap(old, nc))
-                action[k] = 1;
-        } else {
-            int j = config_find_coordinator(nc, c->name);
-            int i = config_find_coordinator(old, c->name);
-            if (j < 0)
-                action[k] = 2;
-            else if (path_changed || i < 0 || !config_same_collector(old, (size_t)i, nc, (size_t)j))
-                action[k] = 1;
-        }
-        if (action[k] == 0 && c->state == SLOT_WAIT_RELOAD)
-            action[k] = 3;
+        if (!role_wanted(c->rd, nc, c->name))
+            action[k] = RELOAD_REMOVE;
+        else if (path_changed || !c->rd->same(old, nc, c->name))
+            action[k] = RELOAD_RESTART;
+        else if (c->state == SLOT_WAIT_RELOAD)
+            action[k] = RELOAD_START;
     }
     s->cfg = nc;
     snprintf(s->collector_path, sizeof(s->collector_path), "%s", path);
@@ -912,37 +843,23 @@ static void reload(struct sup *s, uint64_t now)
             continue;
         backoff_set_cap(&c->bo, (uint64_t)nc->restart_backoff_max_seconds * 1000u, stable_ms(nc));
         switch (action[k]) {
-        case 1:
+        case RELOAD_RESTART:
             log_write(LOG_INFO, "collector configuration changed; restarting it", "coordinator",
                       c->name, NULL);
             slot_stop(s, c, now, 1);
             break;
-        case 2:
+        case RELOAD_REMOVE:
             log_write(LOG_INFO, "collector removed", "coordinator", c->name, NULL);
             slot_stop(s, c, now, 0);
             break;
-        case 3:
+        case RELOAD_START:
             slot_spawn(s, c, now);
             break;
-        default:
+        case RELOAD_KEEP:
             break;
         }
     }
-    for (size_t j = 0; j < nc->ncoordinators; j++) {
-        if (slot_find(s, nc->coordinators[j].name, COLL_ROLE_TRINO))
-            continue;
-        struct slot *c = slot_add(s, nc->coordinators[j].name, COLL_ROLE_TRINO);
-        if (c) {
-            log_write(LOG_INFO, "collector added", "coordinator", c->name, NULL);
-            slot_spawn(s, c, now);
-        }
-    }
-    if (nc->pod_map.source == CONFIG_PM_PROMETHEUS &&
-        !slot_find(s, SUP_PODMAP_NAME, COLL_ROLE_PODMAP)) {
-        struct slot *c = slot_add(s, SUP_PODMAP_NAME, COLL_ROLE_PODMAP);
-        if (c)
-            slot_spawn(s, c, now);
-    }
+    spawn_missing(s, now, 1);
     config_free(old);
     log_write(LOG_INFO, "configuration reloaded", NULL);
     publish(s, now, 1);
@@ -1174,7 +1091,7 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
         log_write(LOG_INFO, "listening", "address", ports, "collector", s->collector_path, NULL);
         publish(s, mono_ms(), 1);
     }
-    spawn_all(s, mono_ms());
+    spawn_missing(s, mono_ms(), 0);
     if (!opts->once) {
         notify_send(&s->notify, "READY=1");
         if (notify_watchdog_usec(&s->notify))

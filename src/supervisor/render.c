@@ -20,68 +20,6 @@
 #define TBE_VERSION "unknown"
 #endif
 
-/* ---------------------------------------------------------------- rbuf */
-
-void rbuf_init(struct rbuf *b, size_t max)
-{
-    b->max = max ? max : RENDER_DEFAULT_MAX;
-    b->len = 0;
-    b->err = RENDER_OK;
-}
-
-void rbuf_reset(struct rbuf *b)
-{
-    b->len = 0;
-    b->err = RENDER_OK;
-    if (b->data)
-        b->data[0] = '\0';
-}
-
-void rbuf_free(struct rbuf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-    b->err = RENDER_OK;
-}
-
-static int rbuf_grow(struct rbuf *b, size_t need)
-{
-    size_t ncap;
-    char *nd;
-    if (b->max == 0)
-        b->max = RENDER_DEFAULT_MAX;
-    if (need > b->max) {
-        b->err = RENDER_ECAP;
-        return b->err;
-    }
-    ncap = b->cap ? b->cap : 4096;
-    while (ncap < need + 1)
-        ncap *= 2;
-    if (ncap > b->max + 1)
-        ncap = b->max + 1;
-    nd = realloc(b->data, ncap);
-    if (!nd) {
-        b->err = RENDER_ENOMEM;
-        return b->err;
-    }
-    b->data = nd;
-    b->cap = ncap;
-    return RENDER_OK;
-}
-
-int rbuf_append(struct rbuf *b, const char *p, size_t n)
-{
-    if (b->err)
-        return b->err;
-    if (b->len + n + 1 > b->cap && rbuf_grow(b, b->len + n) != RENDER_OK)
-        return b->err;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return RENDER_OK;
-}
-
 static void put(struct rbuf *b, const char *s)
 {
     rbuf_append(b, s, strlen(s));

@@ -17,33 +17,18 @@
 
 #include <stddef.h>
 
+#include "rbuf.h"
+
 struct store;
 
-#define RENDER_DEFAULT_MAX (64u << 20) /* 64 MiB */
+#define RENDER_DEFAULT_MAX RBUF_DEFAULT_MAX
 
+/* The buffer's status codes. */
 enum render_status {
-    RENDER_OK = 0,
-    RENDER_ENOMEM = -1,
-    RENDER_ECAP = -2, /* the exposition would exceed the buffer's hard cap */
+    RENDER_OK = RBUF_OK,
+    RENDER_ENOMEM = RBUF_ENOMEM,
+    RENDER_ECAP = RBUF_ECAP, /* the exposition would exceed the buffer's hard cap */
 };
-
-/* A growable text buffer with a hard cap. Zero-initialise, then rbuf_init. */
-struct rbuf {
-    char *data; /* NUL-terminated when len > 0 or after rbuf_init's first growth */
-    size_t len;
-    size_t cap;
-    size_t max; /* hard cap on len */
-    int err;    /* sticky: first enum render_status failure */
-};
-
-/* Set the hard cap (0: RENDER_DEFAULT_MAX) on an empty, zeroed buffer. */
-void rbuf_init(struct rbuf *b, size_t max);
-/* Forget the contents, keep the memory. */
-void rbuf_reset(struct rbuf *b);
-/* Release the memory; the buffer can be rbuf_init'ed again. */
-void rbuf_free(struct rbuf *b);
-/* Append n bytes; on failure sets b->err and returns it. */
-int rbuf_append(struct rbuf *b, const char *p, size_t n);
 
 struct render_opts {
     const char *version; /* build_info{version}; NULL: TBE_VERSION or "unknown" */
