@@ -34,7 +34,6 @@ struct fetch {
     CURLM *multi;
     struct curl_slist *headers;
     struct xfer *head;
-    size_t pending;
     struct fetch_opts o; /* strings below are owned copies */
     char *username;
     char *password;
@@ -171,7 +170,6 @@ static void xfer_release(struct fetch *f, struct xfer *x)
         curl_easy_cleanup(x->easy);
     }
     free(x);
-    f->pending--;
 }
 
 void fetch_cancel_all(struct fetch *f)
@@ -283,17 +281,11 @@ int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink)
     if (f->head)
         f->head->prev = x;
     f->head = x;
-    f->pending++;
     return 0;
 fail:
     curl_easy_cleanup(h);
     free(x);
     return -1;
-}
-
-size_t fetch_pending(const struct fetch *f)
-{
-    return f->pending;
 }
 
 int fetch_wait(struct fetch *f, int extra_fd, int timeout_ms, short *ret_extra_revents)

@@ -82,9 +82,6 @@ void fetch_free(struct fetch *f); /* NULL ok; cancels transfers in flight */
  */
 int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink);
 
-/* Transfers started and not yet returned by fetch_next. */
-size_t fetch_pending(const struct fetch *f);
-
 /*
  * Wait up to timeout_ms for network activity or for extra_fd (>= 0) to be
  * readable/hung up, then run the transfers. *ret_extra_revents gets extra_fd's

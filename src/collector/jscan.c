@@ -192,11 +192,6 @@ const char *jscan_error(const struct jscan *s)
     return s->msg;
 }
 
-uint64_t jscan_bytes(const struct jscan *s)
-{
-    return s->off;
-}
-
 /* Record a scanner error at absolute offset at. */
 static int scan_error(struct jscan *s, int status, uint64_t at, const char *what)
 {

@@ -190,8 +190,6 @@ int jscan_feed(struct jscan *s, const void *buf, size_t len);
 int jscan_finish(struct jscan *s);
 /* The error message ("" if none); valid while s lives. */
 const char *jscan_error(const struct jscan *s);
-/* Bytes fed so far. */
-uint64_t jscan_bytes(const struct jscan *s);
 
 /*
  * For callbacks. jscan_fail records status and a static reason (the offset is

@@ -12,7 +12,8 @@
 
 /* ------------------------------------------------------------- helpers */
 
-static char *xstrdup(const char *s)
+/* A copy of s ("" for NULL), or NULL when memory is short: callers check. */
+static char *dup_or_empty(const char *s)
 {
     return strdup(s ? s : "");
 }
@@ -20,7 +21,7 @@ static char *xstrdup(const char *s)
 /* Replace *dst by a copy of src; keeps the old value on allocation failure. */
 static void set_str(char **dst, const char *src)
 {
-    char *d = xstrdup(src);
+    char *d = dup_or_empty(src);
     if (d) {
         free(*dst);
         *dst = d;
@@ -128,9 +129,9 @@ static int src_init(struct store_src *c, int role, const char *name, const char 
 {
     memset(c, 0, sizeof(*c));
     c->role = role;
-    c->name = xstrdup(name);
-    c->release = xstrdup(release ? release : name);
-    c->last_error = xstrdup("");
+    c->name = dup_or_empty(name);
+    c->release = dup_or_empty(release ? release : name);
+    c->last_error = dup_or_empty("");
     c->last_exit_code = -1;
     if (!c->name || !c->release || !c->last_error) {
         src_free(c);
@@ -163,7 +164,7 @@ static void src_discard(struct store *s, struct store_src *c)
 
 static int params_copy(struct store *s, const struct store_params *p)
 {
-    char *ns = xstrdup(p && p->namespace_ ? p->namespace_ : "");
+    char *ns = dup_or_empty(p && p->namespace_ ? p->namespace_ : "");
     if (!ns)
         return STORE_ENOMEM;
     free(s->namespace_);
@@ -245,7 +246,7 @@ int store_set_coordinators(struct store *s, const char *const *names, const char
         const char *r = releases && releases[i] ? releases[i] : names[i];
         struct store_src *old = find(s, names[i]);
         if (old) {
-            if (!(rel[i] = xstrdup(r)))
+            if (!(rel[i] = dup_or_empty(r)))
                 goto nomem;
         } else if (src_init(&nc[i], COLL_ROLE_TRINO, names[i], r) != STORE_OK) {
             goto nomem;
@@ -339,8 +340,8 @@ static int add_worker(struct store_batch *b, struct msg_worker *w)
     if (!nw.host)
         return STORE_ENOMEM;
     /* the decoded strings move into the store: no second copy */
-    nw.node_id = w->node_id ? w->node_id : xstrdup("");
-    nw.address = w->address ? w->address : xstrdup("");
+    nw.node_id = w->node_id ? w->node_id : dup_or_empty("");
+    nw.address = w->address ? w->address : dup_or_empty("");
     w->node_id = w->address = NULL;
     if (!nw.node_id || !nw.address) {
         worker_clear(&nw);
@@ -357,8 +358,8 @@ static int add_pod(struct store_batch *b, struct msg_pod *p)
     np.ip = host_of(p->ip ? p->ip : "");
     if (!np.ip)
         return STORE_ENOMEM;
-    np.pod = p->pod ? p->pod : xstrdup("");
-    np.namespace_ = p->namespace_ ? p->namespace_ : xstrdup("");
+    np.pod = p->pod ? p->pod : dup_or_empty("");
+    np.namespace_ = p->namespace_ ? p->namespace_ : dup_or_empty("");
     p->pod = p->namespace_ = NULL;
     if (!np.pod || !np.namespace_) {
         pod_clear(&np);
@@ -687,8 +688,8 @@ int store_take_new_unmapped(struct store *s, double now, struct store_unmapped *
         free(h);
         if (mapped)
             continue;
-        keep[nkeep].release = xstrdup(r->release);
-        keep[nkeep].key = xstrdup(r->key);
+        keep[nkeep].release = dup_or_empty(r->release);
+        keep[nkeep].key = dup_or_empty(r->key);
         nkeep++;
         if (!keep[nkeep - 1].release || !keep[nkeep - 1].key)
             goto nomem;
@@ -697,12 +698,12 @@ int store_take_new_unmapped(struct store *s, double now, struct store_unmapped *
         if (reported_has(s, v[i].release, v[i].key) || nkeep >= cap)
             continue;
         struct store_unmapped *u = &out[nout++];
-        u->coordinator = xstrdup(v[i].c->name);
-        u->release = xstrdup(v[i].release);
-        u->node_id = xstrdup(v[i].w->node_id);
-        u->address = xstrdup(v[i].w->address);
-        keep[nkeep].release = xstrdup(v[i].release);
-        keep[nkeep].key = xstrdup(v[i].key);
+        u->coordinator = dup_or_empty(v[i].c->name);
+        u->release = dup_or_empty(v[i].release);
+        u->node_id = dup_or_empty(v[i].w->node_id);
+        u->address = dup_or_empty(v[i].w->address);
+        keep[nkeep].release = dup_or_empty(v[i].release);
+        keep[nkeep].key = dup_or_empty(v[i].key);
         nkeep++;
         if (!u->coordinator || !u->release || !u->node_id || !u->address ||
             !keep[nkeep - 1].release || !keep[nkeep - 1].key)
