@@ -38,7 +38,7 @@
  */
 struct gw {
     char node_id[AGG_ID_MAX], address[AGG_ID_MAX];
-    uint64_t bytes, pages, active, sent, running;
+    struct wcount c; /* the counters' columns, in wcount.h's order */
 };
 
 struct golden {
@@ -52,8 +52,47 @@ struct golden {
     struct gw *w;
 };
 
-static const char tsv_header[] = "node_id\taddress\tbuffered_bytes\tbuffered_pages\t"
-                                 "active_buffers\tpages_sent\trunning_tasks";
+/* The --parse header: node_id, address, then one column per counter of wcount.h. */
+static const char *tsv_header(void)
+{
+    static char h[512];
+    size_t n = (size_t)snprintf(h, sizeof(h), "node_id\taddress");
+    for (int k = 0; k < WCOUNT_N; k++)
+        n += (size_t)snprintf(h + n, sizeof(h) - n, "\t%s", wcount_desc[k].column);
+    return h;
+}
+
+/* The next tab-separated field of *p into out (cap bytes); 0 if none or too long. */
+static int field(const char **p, char *out, size_t cap)
+{
+    if (!*p)
+        return 0;
+    const char *tab = strchr(*p, '\t');
+    size_t n = tab ? (size_t)(tab - *p) : strlen(*p);
+    if (n >= cap)
+        return 0;
+    memcpy(out, *p, n);
+    out[n] = 0;
+    *p = tab ? tab + 1 : NULL;
+    return 1;
+}
+
+/* One TSV row into w: node id, address, WCOUNT_N decimal counters. 0 if malformed. */
+static int parse_row(const char *line, struct gw *w)
+{
+    char num[32], *end;
+    if (!field(&line, w->node_id, sizeof(w->node_id)) ||
+        !field(&line, w->address, sizeof(w->address)))
+        return 0;
+    for (int k = 0; k < WCOUNT_N; k++) {
+        if (!field(&line, num, sizeof(num)))
+            return 0;
+        w->c.v[k] = strtoull(num, &end, 10);
+        if (!num[0] || *end)
+            return 0;
+    }
+    return line == NULL;
+}
 
 static void golden_load(const char *path, const char *file, struct golden *g)
 {
@@ -94,7 +133,7 @@ static void golden_load(const char *path, const char *file, struct golden *g)
             continue;
         }
         if (!header) {
-            if (strcmp(line, tsv_header) != 0) {
+            if (strcmp(line, tsv_header()) != 0) {
                 fprintf(stderr, "%s:%d: expected the --parse header line\n", path, lineno);
                 exit(1);
             }
@@ -103,11 +142,7 @@ static void golden_load(const char *path, const char *file, struct golden *g)
         }
         g->w = realloc(g->w, (g->n + 1) * sizeof(*g->w));
         struct gw *w = &g->w[g->n];
-        if (sscanf(line,
-                   "%255[^\t]\t%255[^\t]\t%" SCNu64 "\t%" SCNu64 "\t%" SCNu64 "\t%" SCNu64
-                   "\t%" SCNu64,
-                   w->node_id, w->address, &w->bytes, &w->pages, &w->active, &w->sent,
-                   &w->running) != 7) {
+        if (!parse_row(line, w)) {
             fprintf(stderr, "%s:%d: not a worker row\n", path, lineno);
             exit(1);
         }
@@ -189,10 +224,7 @@ static void check_golden(const struct golden *g, struct agg *a, const struct res
     for (size_t i = 0; i < n && i < g->n; i++) {
         const struct gw *e = &g->w[i];
         CHECK(strcmp(w[i].node_id, e->node_id) == 0 && strcmp(w[i].address, e->address) == 0 &&
-                  w[i].c.v[WC_BUFFERED_BYTES] == e->bytes &&
-                  w[i].c.v[WC_BUFFERED_PAGES] == e->pages &&
-                  w[i].c.v[WC_ACTIVE_BUFFERS] == e->active && w[i].c.v[WC_PAGES_SENT] == e->sent &&
-                  w[i].c.v[WC_RUNNING_TASKS] == e->running,
+                  memcmp(&w[i].c, &e->c, sizeof(e->c)) == 0,
               "%s %s: worker %zu got %s %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
               " %" PRIu64,
               g->file, what, i, w[i].node_id, w[i].address, w[i].c.v[WC_BUFFERED_BYTES],
