@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """The supervisor process: sd_notify messages (READY=1, STATUS=, STOPPING=1),
 a SIGKILLed collector is restarted and counted while /metrics keeps answering,
-SIGHUP adding a coordinator leaves the running collector alone (same pid), a
-collector that breaks the framing protocol is killed and restarted, a
-collector exiting with EX_CONFIG waits for a reload, and SIGTERM ends
-everything quickly with exit 0 and no collector left behind, also with
-scrapers connected (kept alive, idle, half a request): civetweb's threads are
-woken, not waited for."""
+SIGHUP adding a coordinator leaves the running collector alone (same pid),
+each collector's process title names its role and coordinator, a collector
+that breaks the framing protocol is killed and restarted, a collector exiting
+with EX_CONFIG waits for a reload, and SIGTERM ends everything quickly with
+exit 0 and no collector left behind, also with scrapers connected (kept alive,
+idle, half a request): civetweb's threads are woken, not waited for."""
 import os
 import re
 import signal
@@ -66,6 +66,17 @@ class Notify:
 
     def seen(self, prefix):
         return any(l.startswith(prefix) for m in self.drain() for l in m.split("\n"))
+
+
+def cmdline(pid):
+    """argv of pid, from /proc/PID/cmdline."""
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read().decode().split("\0")[:-1]
+
+
+def titles(pid):
+    """{argv: executable} of every collector of the exporter pid."""
+    return {tuple(cmdline(k)): os.path.realpath("/proc/%d/exe" % k) for k in children(pid)}
 
 
 def metric(ex, name, **labels):
@@ -148,6 +159,16 @@ check(before[0] in after and len(after) == 2,
 check(tbe.worker_truth_matches(ex.scrape(), sim2.expected(), "blue"), "blue serves its truth")
 check(notify.seen("RELOADING=1") and notify.seen("MONOTONIC_USEC="), "RELOADING=1 + MONOTONIC_USEC")
 
+# Process titles: ps shows which coordinator each collector polls (argv[0];
+# nothing else in argv), while the binary executed is still the collector.
+collector = os.path.realpath(tbe.COLLECTOR)
+want = {("trino-buffer-collector: coordinator default",): collector,
+        ("trino-buffer-collector: coordinator blue",): collector}
+got = titles(ex.proc.pid)
+check(got == want, "collector titles in /proc/PID/cmdline (%r)" % got)
+check(tuple(cmdline(before[0])) == ("trino-buffer-collector: coordinator default",),
+      "the kept collector (pid %d) is default's" % before[0])
+
 # A broken reload keeps the running configuration.
 with open(conf, "a") as f:
     f.write("no_such_key = 1;\n")
@@ -226,6 +247,20 @@ t = time.monotonic()
 rc = ex2.stop()
 elapsed = time.monotonic() - t
 check(rc == 0 and elapsed < 5, "SIGTERM stops the second exporter: exit %r in %.2f s" % (rc, elapsed))
+
+# The pod-map collector's title (Prometheus unreachable: it runs and fails).
+port5 = tbe.free_port()
+conf5 = os.path.join(d, "podmap.conf")
+tbe.write_config(conf5, [("blue-2.prod", sim.url, "trino")], "127.0.0.1:%d" % port5,
+                 extra='pod_map = { source = "prometheus"; prometheus_url = "http://127.0.0.1:1"; };\n')
+with open(os.path.join(d, "podmap.log"), "wb") as lf:
+    ex5 = tbe.Exporter(conf5, stderr=lf)
+want = {("trino-buffer-collector: coordinator blue-2.prod",): collector,
+        ("trino-buffer-collector: pod-map",): collector}
+got = tbe.wait_for(lambda: titles(ex5.proc.pid) == want and titles(ex5.proc.pid), timeout=10,
+                   what="two titled collectors")
+check(got == want, "pod-map and coordinator titles (%r)" % got)
+check(ex5.stop() == 0, "pod-map exporter stops: exit 0")
 
 # SIGTERM with scrapers connected. civetweb's threads wait in 2 s polls (the
 # master on the listening socket, a worker on a kept-alive or idle connection)
