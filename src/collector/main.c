@@ -1,9 +1,10 @@
 /*
  * trino-buffer-collector: the child process that polls one Trino coordinator
  * (or Prometheus, for the pod map: role COLL_ROLE_PODMAP sends POD records) and reports to the
- * supervisor over the SOCK_SEQPACKET socket on fd 3. Started only by the supervisor: argv carries
- * nothing but an optional `--name NAME` for ps; the configuration, secrets
- * included, arrives as the first message on fd 3.
+ * supervisor over the SOCK_SEQPACKET socket on fd 3. Started only by the supervisor, which sets
+ * argv[0] to a title for ps ("trino-buffer-collector: coordinator NAME" or
+ * "...: pod-map") and passes nothing else (`--name NAME` is accepted when run by
+ * hand); the configuration, secrets included, arrives as the first message on fd 3.
  *
  * One loop: curl_multi_poll() over the transfers plus fd 3, with the time to
  * the next deadline as timeout. EOF or hang-up on fd 3 (the supervisor is

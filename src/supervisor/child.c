@@ -46,6 +46,31 @@ int child_resolve_path(const char *configured, const char *libexecdir, char *buf
     return r < 0 || (size_t)r >= cap ? -1 : 0;
 }
 
+void child_title(const struct coll_config *cfg, char *buf, size_t cap)
+{
+    const char *name = cfg->name ? cfg->name : "";
+    size_t n;
+    int r;
+
+    if (cap == 0)
+        return;
+    if (cfg->role == COLL_ROLE_PODMAP) {
+        snprintf(buf, cap, "%s: pod-map", CHILD_COLLECTOR_NAME);
+        return;
+    }
+    r = snprintf(buf, cap, "%s: coordinator ", CHILD_COLLECTOR_NAME);
+    if (r < 0 || (size_t)r >= cap)
+        return;
+    n = (size_t)r;
+    for (size_t i = 0; name[i] && i < CHILD_TITLE_NAME_MAX && n + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '_' || ch == '.' || ch == '-';
+        buf[n++] = ok ? (char)ch : '?';
+    }
+    buf[n] = '\0';
+}
+
 /* The child's environment: a fixed, short list of harmless variables. */
 static size_t build_env(char store[][CHILD_ENV_LEN], char **envp)
 {
@@ -133,6 +158,7 @@ int child_spawn(const char *path, uint64_t mem_limit_mb, const struct coll_confi
         uint8_t packet[MSG_MAX_FRAME];
         char env[CHILD_ENV_MAX][CHILD_ENV_LEN];
         char *envp[CHILD_ENV_MAX];
+        char title[CHILD_TITLE_MAX];
     } * sc;
     char *argv[2];
     uint8_t *packet;
@@ -155,7 +181,8 @@ int child_spawn(const char *path, uint64_t mem_limit_mb, const struct coll_confi
         return -1;
     }
     build_env(sc->env, sc->envp);
-    argv[0] = (char *)CHILD_COLLECTOR_NAME;
+    child_title(cfg, sc->title, sizeof(sc->title));
+    argv[0] = sc->title;
     argv[1] = NULL;
 
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

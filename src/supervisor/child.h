@@ -39,6 +39,19 @@
 #define CHILD_RLIMIT_AS 1
 #endif
 #define CHILD_COLLECTOR_NAME "trino-buffer-collector"
+/* Longest coordinator name a title carries (the configuration's own cap). */
+#define CHILD_TITLE_NAME_MAX 64
+#define CHILD_TITLE_MAX (sizeof(CHILD_COLLECTOR_NAME ": coordinator ") + CHILD_TITLE_NAME_MAX)
+
+/*
+ * The process title of the collector for cfg, its argv[0] (what `ps -o args`,
+ * `pgrep -a` and `top -c` show): "trino-buffer-collector: coordinator NAME",
+ * or "trino-buffer-collector: pod-map" for the pod-map role. Only the role and
+ * the name, never the URL or a secret; the name is cut to CHILD_TITLE_NAME_MAX
+ * bytes and any byte outside [A-Za-z0-9_.-] (the configuration allows no
+ * other) becomes '?'. buf[0..cap) is always terminated. Pure.
+ */
+void child_title(const struct coll_config *cfg, char *buf, size_t cap);
 
 /*
  * Resolve the collector binary into buf[0..cap): `configured` when non-empty;
@@ -49,7 +62,8 @@
 int child_resolve_path(const char *configured, const char *libexecdir, char *buf, size_t cap);
 
 /*
- * Start the collector at path with fd 3 connected to a new SOCK_SEQPACKET
+ * Start the collector at path, titled child_title(cfg) (its argv[0]; the
+ * binary is still path), with fd 3 connected to a new SOCK_SEQPACKET
  * socket, RLIMIT_AS = mem_limit_mb MiB (0: unlimited; never in sanitizer builds), a minimal
  * environment (PATH, TZ and sanitizer options only: nothing secret), and send it *cfg as its CONFIG
  * message. On success returns 0, sets *ret_pid and *ret_fd (the supervisor's end, CLOEXEC|NONBLOCK,

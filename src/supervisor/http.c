@@ -6,18 +6,26 @@
 #include <civetweb.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "log.h"
 #include "render.h"
 
 #define HTTP_GZIP_MAX (RENDER_DEFAULT_MAX + (1u << 20))
+/* civetweb's threads: the master, HTTP_THREADS workers, room for a timer thread */
+#define HTTP_MAX_THREADS (HTTP_THREADS + 2)
+/* While mg_stop runs, civetweb's threads are woken this often (see stop_server). */
+#define HTTP_WAKE_INTERVAL_MS 10
+/* Interrupts a civetweb thread's poll(); no other part of the process uses it. */
+#define HTTP_WAKE_SIGNAL SIGRTMIN
 
 struct pages {
     int refs; /* under http.lock */
@@ -31,6 +39,9 @@ struct http {
     pthread_mutex_t lock;
     struct pages *cur;
     _Atomic uint64_t heartbeat_ms;
+    pthread_mutex_t threads_lock;
+    pid_t threads[HTTP_MAX_THREADS]; /* civetweb's live threads (kernel ids), under threads_lock */
+    size_t nthreads;
 };
 
 static uint64_t mono_ms(void)
@@ -276,11 +287,57 @@ static int log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
+/* Only there to make a civetweb thread's poll() return EINTR. */
+static void wake_handler(int sig)
+{
+    (void)sig;
+}
+
+/*
+ * civetweb calls this first thing in each thread it starts: note the thread so
+ * that http_stop can wake it. A thread beyond the table's cap is not woken (it
+ * stops at civetweb's own pace).
+ */
+static void *thread_started(const struct mg_context *ctx, int thread_type)
+{
+    struct http *h = mg_get_user_data(ctx);
+    sigset_t wake;
+
+    (void)thread_type;
+    sigemptyset(&wake);
+    sigaddset(&wake, HTTP_WAKE_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+    pthread_mutex_lock(&h->threads_lock);
+    if (h->nthreads < HTTP_MAX_THREADS)
+        h->threads[h->nthreads++] = gettid();
+    pthread_mutex_unlock(&h->threads_lock);
+    return NULL;
+}
+
+/* ... and this last thing: from here on the thread is never signalled. */
+static void thread_exiting(const struct mg_context *ctx, int thread_type, void *thread_pointer)
+{
+    struct http *h = mg_get_user_data(ctx);
+    pid_t self = gettid();
+
+    (void)thread_type;
+    (void)thread_pointer;
+    pthread_mutex_lock(&h->threads_lock);
+    for (size_t i = 0; i < h->nthreads; i++) {
+        if (h->threads[i] == self) {
+            h->threads[i] = h->threads[--h->nthreads];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&h->threads_lock);
+}
+
 struct http *http_start(const char *ports, char *err, size_t errlen)
 {
     struct mg_callbacks cb;
     struct mg_init_data init;
     struct mg_error_data e;
+    struct sigaction sa;
     char threads[16], timeout[16], etext[256] = "";
     unsigned ecode = 0;
     struct http *h = calloc(1, sizeof(*h));
@@ -289,7 +346,12 @@ struct http *http_start(const char *ports, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start HTTP server on %s: out of memory", ports);
         return NULL;
     }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = wake_handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(HTTP_WAKE_SIGNAL, &sa, NULL); /* no SA_RESTART: waking is the point */
     pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->threads_lock, NULL);
     atomic_store(&h->heartbeat_ms, mono_ms());
     mg_init_library(0);
 
@@ -302,6 +364,8 @@ struct http *http_start(const char *ports, char *err, size_t errlen)
                           "tcp_nodelay", "1", "enable_directory_listing", "no", NULL};
     memset(&cb, 0, sizeof(cb));
     cb.log_message = log_message;
+    cb.init_thread = thread_started;
+    cb.exit_thread = thread_exiting;
     memset(&init, 0, sizeof(init));
     init.callbacks = &cb;
     init.user_data = h;
@@ -315,6 +379,7 @@ struct http *http_start(const char *ports, char *err, size_t errlen)
         snprintf(err, errlen, "cannot listen on %s: %s", ports,
                  etext[0] ? etext : "civetweb failed to start");
         pthread_mutex_destroy(&h->lock);
+        pthread_mutex_destroy(&h->threads_lock);
         free(h);
         mg_exit_library();
         return NULL;
@@ -341,40 +406,69 @@ static void *stop_thread(void *ctx)
     return NULL;
 }
 
+static void wake_threads(struct http *h)
+{
+    pid_t self = getpid();
+
+    pthread_mutex_lock(&h->threads_lock);
+    for (size_t i = 0; i < h->nthreads; i++)
+        tgkill(self, h->threads[i], HTTP_WAKE_SIGNAL);
+    pthread_mutex_unlock(&h->threads_lock);
+}
+
 /*
- * mg_stop joins civetweb's threads; a thread stuck on a slow client could hold
- * the shutdown past the promised 5 s, so it runs in a helper thread and is
- * waited for at most HTTP_STOP_WAIT_MS. Past that the process exits anyway and
- * the remaining state is left to the exit (nothing else may touch it).
+ * civetweb 1.15 (Debian 12's) waits in poll() quanta of 2 s
+ * (SOCKET_TIMEOUT_QUANTUM) and mg_stop only raises a flag, which each thread
+ * reads between two quanta: the master's poll() on the listening socket,
+ * restarted after every accepted connection, and a worker's on a kept-alive or
+ * idle connection. Left alone, mg_stop returns when the master's current
+ * quantum ends: 2 s after the last accepted connection, so 2 s when a scrape
+ * has just been served. (civetweb fixed this in May 2023, after 1.16, with a
+ * wake-up socket; no release has it.) So mg_stop runs in a helper thread and,
+ * until it returns, every civetweb thread is sent HTTP_WAKE_SIGNAL every
+ * HTTP_WAKE_INTERVAL_MS: its poll() returns EINTR, it sees the flag and leaves.
+ * The signal is repeated because one that lands before mg_stop has raised the
+ * flag only ends that poll early (and at worst the connection it waited on).
+ * Returns 1 once civetweb has stopped, 0 if it has not after HTTP_STOP_WAIT_MS.
  */
+static int stop_server(struct http *h)
+{
+    uint64_t give_up = mono_ms() + HTTP_STOP_WAIT_MS;
+    pthread_t t;
+
+    if (pthread_create(&t, NULL, stop_thread, h->ctx) != 0) {
+        mg_stop(h->ctx); /* unwoken: at civetweb's own pace */
+        return 1;
+    }
+    for (;;) {
+        struct timespec until;
+
+        wake_threads(h);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += HTTP_WAKE_INTERVAL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &until) == 0)
+            return 1;
+        if (mono_ms() >= give_up)
+            return 0;
+    }
+}
+
 void http_stop(struct http *h)
 {
     if (!h)
         return;
-    if (h->ctx) {
-        pthread_t t;
-        struct timespec until;
-
-        if (pthread_create(&t, NULL, stop_thread, h->ctx) != 0) {
-            mg_stop(h->ctx);
-        } else {
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += HTTP_STOP_WAIT_MS / 1000;
-            until.tv_nsec += (long)(HTTP_STOP_WAIT_MS % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            if (pthread_timedjoin_np(t, NULL, &until) != 0) {
-                log_write(LOG_WARN, "web server threads did not stop in time; exiting anyway",
-                          NULL);
-                return;
-            }
-        }
+    if (h->ctx && !stop_server(h)) {
+        log_write(LOG_WARN, "web server threads did not stop in time; exiting anyway", NULL);
+        return;
     }
     pages_put(h, h->cur);
     h->cur = NULL;
     pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->threads_lock);
     free(h);
     mg_exit_library();
 }

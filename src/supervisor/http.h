@@ -42,7 +42,9 @@ int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap);
  * Start the server on listening spec `ports` (civetweb syntax). Returns the
  * server, or NULL with a one-line reason naming the address in err.
  * Call with the signals the loop handles already blocked (threads inherit
- * the mask). mg_init_library is called here once per process.
+ * the mask). mg_init_library is called here once per process. Installs a
+ * no-op handler for SIGRTMIN, which http_stop sends to civetweb's threads
+ * only (the exec'd collectors get default dispositions).
  */
 struct http *http_start(const char *ports, char *err, size_t errlen);
 
@@ -60,13 +62,17 @@ void http_heartbeat(struct http *h, uint64_t now_ms);
 /* The port actually bound (first listening socket), or 0. */
 unsigned http_port(const struct http *h);
 
-/* How long http_stop waits for civetweb's threads before giving up on them. */
+/*
+ * How long http_stop waits for civetweb's threads before giving up on them: a
+ * backstop only, they stop within milliseconds once woken (see http.c).
+ */
 #define HTTP_STOP_WAIT_MS 2000
 
 /*
- * Stop civetweb (joins its threads, at most HTTP_STOP_WAIT_MS) and free
- * everything. If the threads do not stop in time nothing is freed: call only
- * on the way to exit. NULL is fine.
+ * Stop civetweb, waking its threads out of their polls so that it stops at
+ * once even with kept-alive or idle connections open, join them (at most
+ * HTTP_STOP_WAIT_MS) and free everything. If the threads do not stop in time
+ * nothing is freed: call only on the way to exit. NULL is fine.
  */
 void http_stop(struct http *h);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The operator's command line: --parse on generated documents of both layouts
 (compact, pretty, shuffled keys) against the simulator's truth, --once against a
-live simulator, --check-config, --version, usage errors."""
+live simulator, --check-config (IPv6 listen addresses refused), --version,
+usage errors."""
 import os
 import subprocess
 
@@ -78,6 +79,20 @@ with open(bad, "w") as f:
 r = run("--config", bad, "--check-config")
 check(r.returncode == 78 and bad.encode() in r.stderr, "--check-config error: exit 78, names the file (%s)"
       % r.stderr.decode().strip())
+# IPv6 listen addresses: Debian's civetweb has no IPv6, so they are refused up
+# front (file, line, key), both by --check-config and at start-up, instead of
+# passing the check and then failing to listen.
+v6 = os.path.join(d, "v6.conf")
+with open(v6, "w") as f:
+    f.write('listen = "[::1]:18999";\ncoordinators = ( { name = "a"; url = "http://127.0.0.1:1"; } );\n')
+want = ('%s:1: listen: invalid address "[::1]:18999": IPv6 is not supported: the HTTP server '
+        '(Debian\'s civetweb) is built without it; use an IPv4 "HOST:PORT" or "PORT"' % v6)
+r = run("--config", v6, "--check-config")
+check(r.returncode == 78 and r.stderr.decode().strip() == want,
+      "--check-config refuses [::1]:18999 naming file, line and key (%s)" % r.stderr.decode().strip())
+r = run("--config", v6)
+check(r.returncode == 78 and "IPv6 is not supported" in r.stderr.decode(),
+      "start-up refuses [::1]:18999 with exit 78, before listening (%d)" % r.returncode)
 r = run("--config", os.path.join(d, "nope.conf"), "--check-config")
 check(r.returncode == 78 and b"nope.conf" in r.stderr, "missing config file: exit 78, named")
 

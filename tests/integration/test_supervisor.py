@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """The supervisor process: sd_notify messages (READY=1, STATUS=, STOPPING=1),
 a SIGKILLed collector is restarted and counted while /metrics keeps answering,
-SIGHUP adding a coordinator leaves the running collector alone (same pid), a
-collector that breaks the framing protocol is killed and restarted, a
-collector exiting with EX_CONFIG waits for a reload, and SIGTERM ends
-everything quickly with exit 0 and no collector left behind."""
+SIGHUP adding a coordinator leaves the running collector alone (same pid),
+each collector's process title names its role and coordinator, a collector
+that breaks the framing protocol is killed and restarted, a collector exiting
+with EX_CONFIG waits for a reload, and SIGTERM ends everything quickly with
+exit 0 and no collector left behind, also with scrapers connected (kept alive,
+idle, half a request): civetweb's threads are woken, not waited for."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -65,11 +68,40 @@ class Notify:
         return any(l.startswith(prefix) for m in self.drain() for l in m.split("\n"))
 
 
+def cmdline(pid):
+    """argv of pid, from /proc/PID/cmdline."""
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read().decode().split("\0")[:-1]
+
+
+def titles(pid):
+    """{argv: executable} of every collector of the exporter pid."""
+    return {tuple(cmdline(k)): os.path.realpath("/proc/%d/exe" % k) for k in children(pid)}
+
+
 def metric(ex, name, **labels):
     try:
         return tbe.value(ex.scrape(), name, **labels)
     except Exception:
         return None
+
+
+def kept_alive(port, path):
+    """A connection that has had two GETs answered on it: civetweb keeps it."""
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    statuses = []
+    for _ in range(2):
+        c.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += c.recv(65536)
+        head, body = buf.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
+        while len(body) < length:
+            body += c.recv(65536)
+        statuses.append(int(head.split()[1]))
+    check(statuses == [200, 200], "two GET %s on one kept-alive connection (%r)" % (path, statuses))
+    return c
 
 
 sim = tbe.Sim("--seed", "7", "--workers", "3", "--queries", "2")
@@ -126,6 +158,16 @@ check(before[0] in after and len(after) == 2,
       "SIGHUP: default keeps pid %d, blue added (%r)" % (before[0], after))
 check(tbe.worker_truth_matches(ex.scrape(), sim2.expected(), "blue"), "blue serves its truth")
 check(notify.seen("RELOADING=1") and notify.seen("MONOTONIC_USEC="), "RELOADING=1 + MONOTONIC_USEC")
+
+# Process titles: ps shows which coordinator each collector polls (argv[0];
+# nothing else in argv), while the binary executed is still the collector.
+collector = os.path.realpath(tbe.COLLECTOR)
+want = {("trino-buffer-collector: coordinator default",): collector,
+        ("trino-buffer-collector: coordinator blue",): collector}
+got = titles(ex.proc.pid)
+check(got == want, "collector titles in /proc/PID/cmdline (%r)" % got)
+check(tuple(cmdline(before[0])) == ("trino-buffer-collector: coordinator default",),
+      "the kept collector (pid %d) is default's" % before[0])
 
 # A broken reload keeps the running configuration.
 with open(conf, "a") as f:
@@ -203,7 +245,61 @@ tbe.wait_for(lambda: metric(ex2, "trino_buffer_exporter_collector_restarts_total
 check(not any(exists(p) for p in hung), "hung collector stopped and restarted")
 t = time.monotonic()
 rc = ex2.stop()
-check(rc == 0 and time.monotonic() - t < 5, "SIGTERM stops the second exporter: exit 0")
+elapsed = time.monotonic() - t
+check(rc == 0 and elapsed < 5, "SIGTERM stops the second exporter: exit %r in %.2f s" % (rc, elapsed))
+
+# The pod-map collector's title (Prometheus unreachable: it runs and fails).
+port5 = tbe.free_port()
+conf5 = os.path.join(d, "podmap.conf")
+tbe.write_config(conf5, [("blue-2.prod", sim.url, "trino")], "127.0.0.1:%d" % port5,
+                 extra='pod_map = { source = "prometheus"; prometheus_url = "http://127.0.0.1:1"; };\n')
+with open(os.path.join(d, "podmap.log"), "wb") as lf:
+    ex5 = tbe.Exporter(conf5, stderr=lf)
+want = {("trino-buffer-collector: coordinator blue-2.prod",): collector,
+        ("trino-buffer-collector: pod-map",): collector}
+got = tbe.wait_for(lambda: titles(ex5.proc.pid) == want and titles(ex5.proc.pid), timeout=10,
+                   what="two titled collectors")
+check(got == want, "pod-map and coordinator titles (%r)" % got)
+check(ex5.stop() == 0, "pod-map exporter stops: exit 0")
+
+# SIGTERM with scrapers connected. civetweb's threads wait in 2 s polls (the
+# master on the listening socket, a worker on a kept-alive or idle connection)
+# and see a stop only between two; the exporter wakes them, so it neither waits
+# for them nor gives up on them ("did not stop in time"). The 4 workers are
+# held by an idle connection, a half-sent request and two kept-alive
+# connections (made last: civetweb keeps one only 500 ms after a response); a
+# second idle connection waits in civetweb's queue.
+port4 = tbe.free_port()
+conf4 = os.path.join(d, "scrapers.conf")
+tbe.write_config(conf4, [("default", sim.url, "trino")], "127.0.0.1:%d" % port4,
+                 extra="poll_interval_seconds = 1;\n")
+log4 = os.path.join(d, "scrapers.log")
+with open(log4, "wb") as lf:
+    ex4 = tbe.Exporter(conf4, stderr=lf)
+tbe.wait_for(lambda: metric(ex4, "trino_buffer_exporter_up", coordinator="default") == 1,
+             timeout=20, what="default up (scrapers)")
+kids = children(ex4.proc.pid)
+held = [socket.create_connection(("127.0.0.1", port4))]  # sends nothing
+held.append(socket.create_connection(("127.0.0.1", port4)))
+held[-1].sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # the blank line never comes
+held += [kept_alive(port4, "/metrics"), kept_alive(port4, "/healthz")]
+held.append(socket.create_connection(("127.0.0.1", port4)))
+t = time.monotonic()
+ex4.proc.send_signal(signal.SIGTERM)
+try:
+    rc = ex4.proc.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    rc = None
+elapsed = time.monotonic() - t
+check(rc == 0 and elapsed < 5,
+      "SIGTERM with 2 kept-alive, 2 idle and 1 half-sent connections: exit %r in %.2f s"
+      % (rc, elapsed))
+with open(log4) as f:
+    text = f.read()
+check("did not stop in time" not in text, "civetweb's threads stopped, none left running")
+check(not any(exists(p) for p in kids), "no collector left after SIGTERM (scrapers)")
+for c in held:
+    c.close()
 
 # The port is taken: exit 71 naming the address.
 blocker = socket.socket()

@@ -1,9 +1,10 @@
 /*
  * test_child: child.c spawns a real process (this test binary, which plays
  * the collector when it finds a SEQPACKET socket on fd 3) and checks what the
- * collector sees: the CONFIG message, fd 3 and nothing else open, a minimal
- * environment without the parent's secrets, default signal dispositions, an
- * empty signal mask, RLIMIT_AS. Also: exec failure is reported distinctly and
+ * collector sees: the CONFIG message, its title as the only argument, fd 3
+ * and nothing else open, a minimal environment without the parent's secrets,
+ * default signal dispositions, an empty signal mask, RLIMIT_AS. The titles
+ * themselves: role, sanitized and capped name. Also: exec failure is reported distinctly and
  * leaves no zombie, the path resolution and status descriptions.
  */
 #include "check.h"
@@ -68,10 +69,21 @@ static int play_collector(void)
             bad_sig++;
     }
     getrlimit(RLIMIT_AS, &rl);
-    /* report: name|url|password|once|secret-env|envc|extra_fds|bad_sig in error */
-    len = snprintf(text, sizeof(text), "%s|%s|%s|%llu|%s|%d|%d|%d", m.u.config.name, m.u.config.url,
-                   m.u.config.password, (unsigned long long)m.u.config.once,
-                   getenv("TBE_TEST_SECRET") ? "leaked" : "clean", envc, extra_fds, bad_sig);
+    /* argv as the kernel holds it: NULs become '|' */
+    char args[256] = "";
+    int cfd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (cfd >= 0) {
+        ssize_t an = read(cfd, args, sizeof(args) - 1);
+        for (ssize_t i = 0; i < an; i++)
+            if (args[i] == '\0')
+                args[i] = '|';
+        args[an > 0 ? an : 0] = '\0';
+        close(cfd);
+    }
+    /* report: name|url|password|once|secret-env|envc|extra_fds|bad_sig|argv in error */
+    len = snprintf(text, sizeof(text), "%s|%s|%s|%llu|%s|%d|%d|%d|%s", m.u.config.name,
+                   m.u.config.url, m.u.config.password, (unsigned long long)m.u.config.once,
+                   getenv("TBE_TEST_SECRET") ? "leaked" : "clean", envc, extra_fds, bad_sig, args);
     (void)len;
     memset(&e, 0, sizeof(e));
     e.parsed_bytes = rl.rlim_cur == RLIM_INFINITY ? 0 : (uint64_t)rl.rlim_cur;
@@ -127,9 +139,13 @@ static void test_spawn_self(const char *self)
         const char *e = m.u.end.error;
         snprintf(want, sizeof(want), "blue|http://127.0.0.1:8080|s3cret|1|clean|");
         CHECK(strncmp(e, want, strlen(want)) == 0, "child saw %s", e);
-        int envc = -1, extra = -1, badsig = -1;
+        int envc = -1, extra = -1, badsig = -1, at = 0;
         const char *tail = e + strlen(want);
-        CHECK(sscanf(tail, "%d|%d|%d", &envc, &extra, &badsig) == 3, "tail %s", tail);
+        CHECK(sscanf(tail, "%d|%d|%d|%n", &envc, &extra, &badsig, &at) == 3 && at > 0, "tail %s",
+              tail);
+        /* argv is the title alone: no URL, no secret */
+        CHECK(strcmp(tail + at, "trino-buffer-collector: coordinator blue|") == 0, "argv %s",
+              tail + at);
         CHECK(envc >= 1 && envc <= 6, "minimal environment: %d variables", envc);
         CHECK(extra == 0, "no fd above 3 inherited: %d", extra);
         CHECK(badsig == 0, "default dispositions, empty mask: %d deviations", badsig);
@@ -174,6 +190,37 @@ static void test_exec_failure(void)
     }
 }
 
+static void test_titles(void)
+{
+    struct coll_config cc;
+    char t[CHILD_TITLE_MAX], small[30], name[200];
+
+    memset(&cc, 0, sizeof(cc));
+    cc.role = COLL_ROLE_TRINO;
+    cc.name = "green.prod-2_a";
+    child_title(&cc, t, sizeof(t));
+    CHECK(strcmp(t, "trino-buffer-collector: coordinator green.prod-2_a") == 0, "title %s", t);
+    cc.name = "a b\n$(x)\xc3\xa9";
+    child_title(&cc, t, sizeof(t));
+    CHECK(strcmp(t, "trino-buffer-collector: coordinator a?b???x???") == 0, "sanitized %s", t);
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    cc.name = name;
+    child_title(&cc, t, sizeof(t));
+    CHECK(strlen(t) == strlen("trino-buffer-collector: coordinator ") + CHILD_TITLE_NAME_MAX,
+          "name capped at %d: %zu", CHILD_TITLE_NAME_MAX, strlen(t));
+    child_title(&cc, small, sizeof(small));
+    CHECK(strcmp(small, "trino-buffer-collector: coord") == 0, "small buffer %s", small);
+    cc.name = NULL;
+    child_title(&cc, t, sizeof(t));
+    CHECK(strcmp(t, "trino-buffer-collector: coordinator ") == 0, "no name %s", t);
+    cc.role = COLL_ROLE_PODMAP;
+    cc.name = "pod_map";
+    cc.url = "http://user:pw@prometheus:9090";
+    child_title(&cc, t, sizeof(t));
+    CHECK(strcmp(t, "trino-buffer-collector: pod-map") == 0, "pod map %s", t);
+}
+
 static void test_resolve_and_describe(void)
 {
     char buf[CHILD_PATH_MAX], small[8], d[128];
@@ -212,6 +259,7 @@ int main(int argc, char **argv)
     self[n] = '\0';
     test_spawn_self(self);
     test_exec_failure();
+    test_titles();
     test_resolve_and_describe();
     return check_report("test_child");
 }
