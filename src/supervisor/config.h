@@ -124,32 +124,6 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
 /* Release a loaded configuration (secrets are wiped first). NULL is fine. */
 void config_free(struct config *c);
 
-/*
- * Fill *ret with the CONFIG message of coordinator i (role COLL_ROLE_TRINO),
- * every string malloc'd (release with coll_config_clear), `once` = 0.
- * Returns 0, -1 if i is out of range, -2 on allocation failure (then *ret is
- * left zeroed).
- */
-int config_collector(const struct config *c, size_t i, struct coll_config *ret);
-
-/*
- * Fill *ret with the CONFIG message of the pod-map collector (role
- * COLL_ROLE_PODMAP, name "pod_map", url = prometheus_url, poll interval =
- * refresh interval). Returns 0, -1 if source is not prometheus, -2 on
- * allocation failure. Release with coll_config_clear.
- */
-int config_podmap_collector(const struct config *c, struct coll_config *ret);
-
-/*
- * 1 if coordinator i of a and coordinator j of b produce exactly the same
- * CONFIG message (so a SIGHUP can leave that collector running), else 0
- * (also when an index is out of range or on allocation failure).
- */
-int config_same_collector(const struct config *a, size_t i, const struct config *b, size_t j);
-
-/* Same for the pod-map collector; 1 when both have source prometheus and equal settings. */
-int config_same_podmap(const struct config *a, const struct config *b);
-
 /* Index of the coordinator called name, or -1. */
 int config_find_coordinator(const struct config *c, const char *name);
 

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "collconf.h"
 #include "config.h"
 #include "store.h"
 
@@ -16,13 +17,13 @@ static const char *coord_wanted(const struct config *c, size_t i)
 static int coord_collector(const struct config *c, const char *name, struct coll_config *ret)
 {
     int i = config_find_coordinator(c, name);
-    return i < 0 ? -1 : config_collector(c, (size_t)i, ret);
+    return i < 0 ? -1 : collconf_coordinator(c, (size_t)i, ret);
 }
 
 static int coord_same(const struct config *a, const struct config *b, const char *name)
 {
     int i = config_find_coordinator(a, name), j = config_find_coordinator(b, name);
-    return i >= 0 && j >= 0 && config_same_collector(a, (size_t)i, b, (size_t)j);
+    return i >= 0 && j >= 0 && collconf_same_coordinator(a, (size_t)i, b, (size_t)j);
 }
 
 static const char *podmap_wanted(const struct config *c, size_t i)
@@ -33,13 +34,13 @@ static const char *podmap_wanted(const struct config *c, size_t i)
 static int podmap_collector(const struct config *c, const char *name, struct coll_config *ret)
 {
     (void)name;
-    return config_podmap_collector(c, ret);
+    return collconf_podmap(c, ret);
 }
 
 static int podmap_same(const struct config *a, const struct config *b, const char *name)
 {
     (void)name;
-    return config_same_podmap(a, b);
+    return collconf_same_podmap(a, b);
 }
 
 const struct role roles[] = {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collconf.h"
 #include "config.h"
 #include "exitcodes.h"
 #include "msg.h"
@@ -85,22 +86,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     for (size_t i = 0; i < c->ncoordinators; i++) {
         struct coll_config cc;
-        if (config_collector(c, i, &cc) != 0)
+        if (collconf_coordinator(c, i, &cc) != 0)
             abort();
         check_message(&cc);
         coll_config_clear(&cc);
-        if (!config_same_collector(c, i, c, i))
+        if (!collconf_same_coordinator(c, i, c, i))
             abort();
         if (config_find_coordinator(c, c->coordinators[i].name) != (int)i)
             abort();
     }
     if (c->pod_map.source == CONFIG_PM_PROMETHEUS) {
         struct coll_config cc;
-        if (config_podmap_collector(c, &cc) != 0)
+        if (collconf_podmap(c, &cc) != 0)
             abort();
         check_message(&cc);
         coll_config_clear(&cc);
-        if (!config_same_podmap(c, c))
+        if (!collconf_same_podmap(c, c))
             abort();
     }
     config_free(c);

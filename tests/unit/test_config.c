@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collconf.h"
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -158,7 +159,7 @@ static void test_minimal(void)
     CHECK(c->pod_map.auth.type == COLL_AUTH_NONE);
 
     struct coll_config cc;
-    CHECK(config_collector(c, 0, &cc) == 0);
+    CHECK(collconf_coordinator(c, 0, &cc) == 0);
     CHECK(cc.role == COLL_ROLE_TRINO);
     CHECK_STR(cc.name, "a");
     CHECK_STR(cc.url, "http://127.0.0.1:8080");
@@ -175,8 +176,8 @@ static void test_minimal(void)
     uint8_t buf[MSG_MAX_FRAME];
     CHECK(msg_encode_config(buf, sizeof(buf), &cc) > 0);
     coll_config_clear(&cc);
-    CHECK(config_collector(c, 1, &cc) == -1);
-    CHECK(config_podmap_collector(c, &cc) == -1);
+    CHECK(collconf_coordinator(c, 1, &cc) == -1);
+    CHECK(collconf_podmap(c, &cc) == -1);
     CHECK(config_find_coordinator(c, "a") == 0);
     CHECK(config_find_coordinator(c, "b") == -1);
     config_free(c);
@@ -227,7 +228,7 @@ static void test_full(void)
     CHECK(c->pod_map.refresh_interval_seconds == 20); /* default: poll interval */
 
     struct coll_config cc;
-    CHECK(config_collector(c, 0, &cc) == 0);
+    CHECK(collconf_coordinator(c, 0, &cc) == 0);
     CHECK_STR(cc.url, "https://[::1]:8443/trino");
     CHECK_STR(cc.tls_ca_file, c->tls.ca_file);
     CHECK(cc.tls_insecure == 1);
@@ -239,12 +240,12 @@ static void test_full(void)
     coll_config_clear(&cc);
 
     /* SIGHUP diffing */
-    CHECK(config_same_collector(c, 0, c2, 0) == 1);
-    CHECK(config_same_collector(c, 1, c2, 1) == 1);
-    CHECK(config_same_collector(c, 0, c2, 1) == 0);
-    CHECK(config_same_collector(c, 0, m, 0) == 0);
-    CHECK(config_same_collector(c, 0, c2, 5) == 0);
-    CHECK(config_same_podmap(c, c2) == 0); /* no pod-map collector with source ip */
+    CHECK(collconf_same_coordinator(c, 0, c2, 0) == 1);
+    CHECK(collconf_same_coordinator(c, 1, c2, 1) == 1);
+    CHECK(collconf_same_coordinator(c, 0, c2, 1) == 0);
+    CHECK(collconf_same_coordinator(c, 0, m, 0) == 0);
+    CHECK(collconf_same_coordinator(c, 0, c2, 5) == 0);
+    CHECK(collconf_same_podmap(c, c2) == 0); /* no pod-map collector with source ip */
 out:
     config_free(c);
     config_free(c2);
@@ -261,7 +262,7 @@ static void test_secrets(void)
         CHECK(c->trino_auth.type == COLL_AUTH_BASIC);
         CHECK_STR(c->trino_auth.username, "exporter");
         CHECK_STR(c->trino_auth.password, "s3cret-password-value"); /* newline stripped */
-        CHECK(config_collector(c, 0, &cc) == 0);
+        CHECK(collconf_coordinator(c, 0, &cc) == 0);
         CHECK(cc.auth_type == COLL_AUTH_BASIC);
         CHECK_STR(cc.username, "exporter");
         CHECK_STR(cc.password, "s3cret-password-value");
@@ -279,11 +280,11 @@ static void test_secrets(void)
         CHECK(p->pod_map.refresh_interval_seconds == 30);
         CHECK(p->pod_map.stale_after_seconds == 600);
         CHECK_STR(p->pod_map.auth.password, "prom-s3cret-value");
-        CHECK(config_collector(p, 0, &cc) == 0);
+        CHECK(collconf_coordinator(p, 0, &cc) == 0);
         CHECK_STR(cc.token, "tok3n-value-abc");
         CHECK_STR(cc.release, "r");
         coll_config_clear(&cc);
-        CHECK(config_podmap_collector(p, &cc) == 0);
+        CHECK(collconf_podmap(p, &cc) == 0);
         CHECK(cc.role == COLL_ROLE_PODMAP);
         CHECK_STR(cc.name, "pod_map");
         CHECK_STR(cc.url, "http://prometheus:9090");
@@ -295,7 +296,7 @@ static void test_secrets(void)
         CHECK_STR(cc.pm_metric, "trino_execution_executor_TaskExecutor_Tasks");
         CHECK_STR(cc.pm_instance_label, "instance");
         coll_config_clear(&cc);
-        CHECK(config_same_podmap(p, p) == 1);
+        CHECK(collconf_same_podmap(p, p) == 1);
     }
     if (f) {
         CHECK(f->poll_interval_seconds == 30);
