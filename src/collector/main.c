@@ -27,6 +27,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "exitcodes.h"
 #include "fetch.h"
 #include "log.h"
@@ -47,22 +48,6 @@ struct collector {
     uint64_t next_tick_us;   /* monotonic: start of the next cycle */
     uint8_t pkt[MSG_MAX_FRAME];
 };
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t real_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void __attribute__((noreturn)) die(int code, const char *msg, const char *detail)
 {
@@ -122,13 +107,13 @@ static void check_parent(void)
 static void read_config(struct collector *co)
 {
     struct pollfd p = {.fd = MSG_CHILD_FD, .events = POLLIN, .revents = 0};
-    uint64_t deadline = mono_us() + CONFIG_TIMEOUT_MS * 1000u;
+    uint64_t deadline = clock_mono_us() + CONFIG_TIMEOUT_MS * 1000u;
     struct msg m;
     ssize_t n;
     int rc;
 
     for (;;) {
-        uint64_t now = mono_us();
+        uint64_t now = clock_mono_us();
         if (now >= deadline)
             die(EXIT_PROTOCOL, "no configuration from the supervisor", "timeout");
         rc = poll(&p, 1, (int)((deadline - now) / 1000u) + 1);
@@ -174,14 +159,14 @@ static void check_config(const struct coll_config *c)
 
 static void begin_cycle(struct collector *co)
 {
-    struct msg_cycle_begin b = {.seq = ++co->seq, .start_unix_ms = real_ms()};
+    struct msg_cycle_begin b = {.seq = ++co->seq, .start_unix_ms = clock_wall_ms()};
     int n = msg_encode_begin(co->pkt, sizeof(co->pkt), &b);
 
     if (n < 0)
         die(EXIT_SOFTWARE, "cannot encode CYCLE_BEGIN", msg_strerror(n));
     send_packet(co->pkt, n);
     co->in_cycle = 1;
-    co->cycle_start_us = mono_us();
+    co->cycle_start_us = clock_mono_us();
     co->next_tick_us = co->cycle_start_us + co->cfg.poll_interval_ms * 1000u;
     co->ops->start(co->src);
 }
@@ -210,7 +195,7 @@ static int end_cycle(struct collector *co)
         e.status = EXIT_SOFTWARE;
         e.error = "cannot encode a record";
     }
-    e.duration_us = mono_us() - co->cycle_start_us;
+    e.duration_us = clock_mono_us() - co->cycle_start_us;
     n = msg_encode_end(co->pkt, sizeof(co->pkt), &e);
     if (n < 0)
         die(EXIT_SOFTWARE, "cannot encode CYCLE_END", msg_strerror(n));
@@ -297,16 +282,16 @@ int main(int argc, char **argv)
         die(EXIT_CONFIG, "cannot set up the collector", err);
     log_write(LOG_INFO, "collector started", "url", co.cfg.url, NULL);
 
-    co.next_tick_us = mono_us();
+    co.next_tick_us = clock_mono_us();
     for (;;) {
-        uint64_t now = mono_us();
+        uint64_t now = clock_mono_us();
         short rev = 0;
         int timeout_ms;
         struct fetch_result r;
 
         if (!co.in_cycle && now >= co.next_tick_us) {
             begin_cycle(&co);
-            now = mono_us();
+            now = clock_mono_us();
         }
         if (co.in_cycle && source_done(co.src)) {
             int status = end_cycle(&co);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "jscan.h"
 
 #define PROMVEC_TEXT_MAX 200
@@ -58,19 +59,9 @@ static int p_fail(struct promvec *p, int st, const char *why)
 
 int promvec_instance_ip(char *dst, size_t cap, const char *in)
 {
-    const char *s = in, *e = in + strlen(in);
-    if (*s == '[') {
-        const char *rb = strchr(s, ']');
-        if (rb) {
-            s++;
-            e = rb;
-        }
-    } else {
-        const char *c = strchr(s, ':');
-        if (c && !strchr(c + 1, ':'))
-            e = c; /* host:port; several colons = bare IPv6, kept whole */
-    }
-    return cap ? jscan_copy(dst, cap, (const unsigned char *)s, (size_t)(e - s)) : 0;
+    const char *s;
+    size_t n = addr_host(in, &s);
+    return cap ? jscan_copy(dst, cap, (const unsigned char *)s, n) : 0;
 }
 
 static int series_done(struct promvec *p)

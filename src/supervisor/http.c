@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clock.h"
 #include "log.h"
 #include "render.h"
 
@@ -43,14 +44,6 @@ struct http {
     pid_t threads[HTTP_MAX_THREADS]; /* civetweb's live threads (kernel ids), under threads_lock */
     size_t nthreads;
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
 {
@@ -241,7 +234,7 @@ static int handle(struct mg_connection *conn, void *cbdata)
 
     if (strcmp(uri, "/healthz") == 0) {
         uint64_t last = atomic_load(&h->heartbeat_ms);
-        uint64_t now = mono_ms();
+        uint64_t now = clock_mono_ms();
         if (last && now - last <= HTTP_HEALTH_STALE_MS)
             return reply(conn, head, 200, "OK", "text/plain; charset=utf-8", NULL, "ok\n", 3);
         char body[96];
@@ -352,7 +345,7 @@ struct http *http_start(const char *ports, char *err, size_t errlen)
     sigaction(HTTP_WAKE_SIGNAL, &sa, NULL); /* no SA_RESTART: waking is the point */
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->threads_lock, NULL);
-    atomic_store(&h->heartbeat_ms, mono_ms());
+    atomic_store(&h->heartbeat_ms, clock_mono_ms());
     mg_init_library(0);
 
     snprintf(threads, sizeof(threads), "%d", HTTP_THREADS);
@@ -388,18 +381,6 @@ struct http *http_start(const char *ports, char *err, size_t errlen)
     return h;
 }
 
-unsigned http_port(const struct http *h)
-{
-    struct mg_server_port ports[4];
-    int n;
-
-    if (!h || !h->ctx)
-        return 0;
-    memset(ports, 0, sizeof(ports));
-    n = mg_get_server_ports(h->ctx, 4, ports);
-    return n > 0 ? (unsigned)ports[0].port : 0;
-}
-
 static void *stop_thread(void *ctx)
 {
     mg_stop(ctx);
@@ -433,7 +414,7 @@ static void wake_threads(struct http *h)
  */
 static int stop_server(struct http *h)
 {
-    uint64_t give_up = mono_ms() + HTTP_STOP_WAIT_MS;
+    uint64_t give_up = clock_mono_ms() + HTTP_STOP_WAIT_MS;
     pthread_t t;
 
     if (pthread_create(&t, NULL, stop_thread, h->ctx) != 0) {
@@ -452,7 +433,7 @@ static int stop_server(struct http *h)
         }
         if (pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &until) == 0)
             return 1;
-        if (mono_ms() >= give_up)
+        if (clock_mono_ms() >= give_up)
             return 0;
     }
 }

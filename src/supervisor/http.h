@@ -59,8 +59,6 @@ int http_publish(struct http *h, struct http_content *c);
 /* The loop is alive at monotonic time now_ms (CLOCK_MONOTONIC milliseconds). */
 void http_heartbeat(struct http *h, uint64_t now_ms);
 
-/* The port actually bound (first listening socket), or 0. */
-unsigned http_port(const struct http *h);
 
 /*
  * How long http_stop waits for civetweb's threads before giving up on them: a

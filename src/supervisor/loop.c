@@ -20,6 +20,7 @@
 
 #include "backoff.h"
 #include "child.h"
+#include "clock.h"
 #include "config.h"
 #include "exitcodes.h"
 #include "http.h"
@@ -133,22 +134,6 @@ struct sup {
     int render_failed;
     uint64_t seed;
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void fmt_u64(char *buf, size_t cap, uint64_t v)
 {
@@ -344,7 +329,7 @@ static const char *store_strerror(int r)
 static void log_new_unmapped(struct sup *s)
 {
     struct store_unmapped *u = NULL;
-    int n = store_take_new_unmapped(s->store, wall_now(), &u);
+    int n = store_take_new_unmapped(s->store, clock_wall(), &u);
 
     for (int i = 0; i < n; i++)
         log_write(LOG_WARN, "worker not in the pod map; its address is used as the pod label",
@@ -357,7 +342,7 @@ static void log_new_unmapped(struct sup *s)
 static void on_end(struct sup *s, struct slot *c, const struct msg_cycle_end *e, uint64_t now)
 {
     struct store_src *src = slot_src(s, c);
-    int r = src ? store_cycle_end(s->store, src, e, wall_now()) : STORE_ENOENT;
+    int r = src ? store_cycle_end(s->store, src, e, clock_wall()) : STORE_ENOENT;
 
     c->in_cycle = 0;
     c->progress_ms = now;
@@ -652,7 +637,7 @@ static uint64_t next_deadline(struct sup *s, uint64_t now)
     if (s->rendered)
         EARLIER(now + (uint64_t)(SUP_AGE_REFRESH_S * 1000));
     if (s->next_expiry > 0) {
-        double dt = (s->next_expiry - wall_now()) * 1000.0;
+        double dt = (s->next_expiry - clock_wall()) * 1000.0;
         EARLIER(now + (dt > 0 ? (uint64_t)dt + 1 : 0));
     }
     if (!s->last_ready && s->start_ms + SUP_READY_AFTER_MS > now)
@@ -679,7 +664,7 @@ static char *take_rbuf(struct rbuf *b, size_t *ret_len)
 /* Render and publish if anything changed; update STATUS=. */
 static void publish(struct sup *s, uint64_t now_ms, int force)
 {
-    double now = wall_now();
+    double now = clock_wall();
     int late = now_ms >= s->start_ms + SUP_READY_AFTER_MS;
     int ready = pages_readiness(s->store, late, SUP_READY_AFTER_MS / 1000, NULL);
     size_t up = 0;
@@ -946,7 +931,7 @@ static int loop(struct sup *s)
     int owner[1 + SUP_MAX_CHILDREN];
 
     for (;;) {
-        uint64_t now = mono_ms(), until;
+        uint64_t now = clock_mono_ms(), until;
         nfds_t n = 0;
         int r;
 
@@ -983,7 +968,7 @@ static int loop(struct sup *s)
             log_write(LOG_ERROR, "poll failed", "error", strerror(errno), NULL);
             return EXIT_OSERR;
         }
-        now = mono_ms();
+        now = clock_mono_ms();
         /* children first, so that what a collector sent before dying is applied */
         for (nfds_t k = 1; k < n; k++) {
             struct slot *c = &s->slots[owner[k]];
@@ -1010,7 +995,7 @@ static void once_report(struct sup *s, int *ret_failed)
                   c->once_err[0] ? c->once_err : "no cycle completed", NULL);
     }
     rbuf_init(&m, 0);
-    r = render_exposition(s->store, NULL, wall_now(), &m);
+    r = render_exposition(s->store, NULL, clock_wall(), &m);
     if (r == RENDER_OK) {
         fwrite(m.data ? m.data : "", 1, m.len, stdout);
         fflush(stdout);
@@ -1052,7 +1037,7 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
     s->cfg = cfg;
     s->opts = opts;
     s->sfd = -1;
-    s->start_ms = mono_ms();
+    s->start_ms = clock_mono_ms();
     s->seed = (uint64_t)getpid() ^ (s->start_ms << 20);
     notify_init(&s->notify);
 
@@ -1089,13 +1074,13 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
             goto out;
         }
         log_write(LOG_INFO, "listening", "address", ports, "collector", s->collector_path, NULL);
-        publish(s, mono_ms(), 1);
+        publish(s, clock_mono_ms(), 1);
     }
-    spawn_missing(s, mono_ms(), 0);
+    spawn_missing(s, clock_mono_ms(), 0);
     if (!opts->once) {
         notify_send(&s->notify, "READY=1");
         if (notify_watchdog_usec(&s->notify))
-            s->next_wd_ms = mono_ms();
+            s->next_wd_ms = clock_mono_ms();
     }
 
     rc = loop(s);

@@ -15,6 +15,8 @@
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
+
+#include "clock.h"
 #endif
 
 static uint64_t watchdog_from_env(void)
@@ -102,12 +104,10 @@ int notify_send(struct notify *n, const char *state)
 
 int notify_reloading(struct notify *n)
 {
-    struct timespec ts;
     char buf[96];
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
-             (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+             (unsigned long long)clock_mono_us());
     return notify_send(n, buf);
 }
 

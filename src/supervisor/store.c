@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -28,31 +29,15 @@ static void set_str(char **dst, const char *src)
     }
 }
 
-/*
- * The host part of an address: "[v6]:port" -> "v6", "h:port" -> "h", a bare
- * IPv6 address or a name without port stays as it is. Returns a malloc'd
- * string or NULL.
- */
+/* A malloc'd copy of the host part of an address (addr.h), or NULL. */
 static char *host_of(const char *addr)
 {
-    const char *start = addr, *end;
-    char *h;
-    if (*addr == '[') {
-        start = addr + 1;
-        end = strchr(start, ']');
-        if (!end)
-            end = start + strlen(start);
-    } else {
-        const char *c = strchr(addr, ':');
-        if (c && !strchr(c + 1, ':'))
-            end = c;
-        else
-            end = addr + strlen(addr);
-    }
-    h = malloc((size_t)(end - start) + 1);
+    const char *start;
+    size_t n = addr_host(addr, &start);
+    char *h = malloc(n + 1);
     if (h) {
-        memcpy(h, start, (size_t)(end - start));
-        h[end - start] = '\0';
+        memcpy(h, start, n);
+        h[n] = '\0';
     }
     return h;
 }
