@@ -22,10 +22,12 @@ runtime_pkgs=$(sed -n 's/^runtime_pkgs=(\(.*\))/\1/p' "$here/setup.sh")
 
 if [ $check_only = 0 ]; then
     bash "$here/setup.sh" --runtime
-    getent group tbe >/dev/null || groupadd --system --gid 65532 tbe
+    # A system account above SYS_UID_MAX (the distroless "nonroot" id): -K says
+    # that is intended.
+    getent group tbe >/dev/null || groupadd --system -K SYS_GID_MAX=65532 --gid 65532 tbe
     getent passwd tbe >/dev/null ||
-        useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
-            --shell /usr/sbin/nologin tbe
+        useradd --system -K SYS_UID_MAX=65532 --uid 65532 --gid 65532 --no-create-home \
+            --home-dir /nonexistent --shell /usr/sbin/nologin tbe
 fi
 
 bins=$(find "$root/usr" "$root/usr/local" -maxdepth 4 -type f \
@@ -41,10 +43,17 @@ for b in $bins; do
         fail=1
     fi
     command -v dpkg >/dev/null 2>&1 || continue
-    # Direct dependencies only: transitive ones come with the packages' own Depends.
-    for lib in $(ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
-        needed=$(basename "$lib")
-        objdump -p "$b" 2>/dev/null | grep -q "NEEDED *$needed\$" || continue
+    # Direct dependencies only (transitive ones come with the packages' own
+    # Depends), as the dynamic loader itself reports them: no binutils needed,
+    # so the same check runs in the runtime image.
+    direct=$(LD_DEBUG=files LD_TRACE_LOADED_OBJECTS=1 "$b" 2>&1 >/dev/null |
+        awk -v by="needed by $b [" 'index($0, by) { sub(/^.*file=/, ""); print $1 }')
+    if [ -z "$direct" ]; then
+        echo "docker-runtime-stage: $b: the dynamic loader reported no library" >&2
+        fail=1
+    fi
+    for needed in $direct; do
+        lib=$(ldd "$b" | awk -v n="$needed" '$1 == n && $2 == "=>" { print $3 }')
         real=$(readlink -f "$lib")
         pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$real" 2>/dev/null || true)
         pkg=${pkg%%:*}
