@@ -1,15 +1,45 @@
 #!/usr/bin/env bash
 # Quick start: install, build, start the bundled Trino coordinator simulator and
 # run the exporter on it in the foreground. /metrics: http://127.0.0.1:8000/metrics
+#   scripts/demo.sh           run until Ctrl-C
+#   scripts/demo.sh --check   start both in the background, wait (at most 120 s)
+#                             until /metrics equals the simulator's truth for
+#                             every worker, show the worker lines, print
+#                             "demo: OK", stop both; exit 0, or 1 on a mismatch.
+#                             Also installs python3 and curl for the check.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-bash scripts/setup.sh --build
+check=0
+case "${1:-}" in
+"") ;;
+--check) check=1 ;;
+*) echo "usage: $0 [--check]" >&2; exit 64 ;;
+esac
+
+if [ $check = 1 ]; then bash scripts/setup.sh --demo; else bash scripts/setup.sh --build; fi
 BUILD_DIR=$top/build bash scripts/build.sh
 
 "$top/build/bin/trino-sim" --listen 127.0.0.1:18080 --queries 6 --workers 4 --stages 3 &
 sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null; wait $sim_pid 2>/dev/null || true' EXIT
+exp_pid=""
+trap 'kill $sim_pid $exp_pid 2>/dev/null; wait $sim_pid $exp_pid 2>/dev/null || true' EXIT
+
+if [ $check = 1 ]; then
+    start=$(date +%s)
+    "$top/build/bin/trino-buffer-exporter" --config "$top/examples/demo.conf" &
+    exp_pid=$!
+    python3 tests/integration/match_truth.py http://127.0.0.1:8000/metrics http://127.0.0.1:18080 \
+        --release trino --timeout 120
+    curl -sS --max-time 10 http://127.0.0.1:8000/metrics | grep '^trino_worker_'
+    kill -TERM $exp_pid
+    rc=0
+    wait $exp_pid || rc=$?
+    exp_pid=""
+    [ $rc = 0 ] || { echo "demo: the exporter exited $rc after SIGTERM" >&2; exit 1; }
+    echo "demo: OK: /metrics equals the simulator's truth ($(($(date +%s) - start)) s after start)"
+    exit 0
+fi
 
 cat <<TXT
 

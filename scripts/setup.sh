@@ -2,6 +2,8 @@
 # Install everything the exporter needs to build, run and test on Debian 12
 # (run as root, or with sudo available). Idempotent: installs only what is missing.
 #   scripts/setup.sh            build + test dependencies (default)
+#   scripts/setup.sh --build    only what building needs (also the Dockerfile's build stage)
+#   scripts/setup.sh --demo     --build, plus python3 and curl for scripts/demo.sh --check
 #   scripts/setup.sh --runtime  only the runtime libraries (used by the Dockerfile)
 set -euo pipefail
 
@@ -11,13 +13,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 runtime_pkgs=(libcurl4 libyajl2 libconfig9 libcivetweb1 libsystemd0 zlib1g ca-certificates)
 build_pkgs=(build-essential cmake pkg-config git libyajl-dev yajl-tools libcurl4-openssl-dev
             libconfig-dev libcivetweb-dev libsystemd-dev zlib1g-dev ca-certificates)
+demo_pkgs=(python3 curl)
 test_pkgs=(python3 openssl clang-format libclang-rt-14-dev python3-yaml curl procps prometheus wrk clang systemd unzip iproute2 time groff-base man-db bsdextrautils valgrind)
 
 case "$mode" in
 --runtime) pkgs=("${runtime_pkgs[@]}") ;;
 --build) pkgs=("${build_pkgs[@]}") ;;
+--demo) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
 --all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "usage: $0 [--all|--build|--runtime]" >&2; exit 64 ;;
+*) echo "usage: $0 [--all|--build|--demo|--runtime]" >&2; exit 64 ;;
 esac
 
 sudo=""
