@@ -3,6 +3,12 @@
 # to test them): scripts/setup.sh, scripts/docker-build-stage.sh,
 # scripts/docker-runtime-stage.sh.
 #   docker build -t trino-buffer-exporter:0.1.0 .
+#   buildah bud -t trino-buffer-exporter:0.1.0 .
+#   scripts/image.sh   (buildah without daemon or registry: makes the
+#                       debian:bookworm-slim base locally, builds, runs the
+#                       image against the simulator, prints its size)
+# The build stage needs only the build packages; the runtime stage holds the
+# runtime libraries, the two binaries and the config, and runs as 65532.
 
 FROM debian:bookworm-slim AS build
 WORKDIR /src

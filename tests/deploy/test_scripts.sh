@@ -3,8 +3,9 @@
 # test suite runs (scripts/setup.sh, scripts/docker-build-stage.sh,
 # scripts/docker-runtime-stage.sh); the image is non-root, serves port 8000,
 # runs the supervisor as PID 1 with the config at the documented path. Also:
-# the scripts parse, install-helm.sh is idempotent, .dockerignore keeps local
-# builds out of the context.
+# the scripts parse and refuse bad usage with 64, install-helm.sh is
+# idempotent, .dockerignore keeps local builds out of the context. (The image
+# itself is built and run by deploy_image: scripts/image.sh.)
 set -euo pipefail
 src=${TBE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 helm=${TBE_HELM:-helm}
@@ -34,7 +35,8 @@ grep -q '"/etc/trino-buffer-exporter/exporter.conf"' "$df" || bad "Dockerfile: c
 grep -q -- '--runtime' "$src/scripts/docker-runtime-stage.sh" || bad "runtime stage must use setup.sh --runtime"
 grep -q -- '--build' "$df" || bad "build stage must use setup.sh --build"
 
-for s in setup.sh build.sh install-helm.sh docker-build-stage.sh docker-runtime-stage.sh; do
+for s in setup.sh build.sh install-helm.sh docker-build-stage.sh docker-runtime-stage.sh \
+    demo.sh image.sh debian-rootfs.sh fresh-debian.sh; do
     bash -n "$src/scripts/$s" || bad "scripts/$s does not parse"
 done
 sh -n "$src/scripts/install-helm.sh" || bad "install-helm.sh is not POSIX sh"
@@ -48,6 +50,13 @@ rc=0; bash "$src/scripts/docker-build-stage.sh" >/dev/null 2>&1 || rc=$?
 [ $rc = 64 ] || bad "docker-build-stage.sh without arguments: rc $rc, want 64"
 rc=0; bash "$src/scripts/docker-runtime-stage.sh" >/dev/null 2>&1 || rc=$?
 [ $rc = 64 ] || bad "docker-runtime-stage.sh without arguments: rc $rc, want 64"
+# (Each of these checks its arguments before doing anything.)
+for c in "image.sh --bogus" "debian-rootfs.sh --bogus" "fresh-debian.sh" "fresh-debian.sh --bogus x" \
+    "fresh-debian.sh a b" "demo.sh --bogus" "setup.sh --bogus"; do
+    read -ra argv <<<"$c"
+    rc=0; bash "$src/scripts/${argv[0]}" "${argv[@]:1}" >/dev/null 2>&1 </dev/null || rc=$?
+    [ $rc = 64 ] || bad "scripts/$c: rc $rc, want 64 (usage)"
+done
 
 # install-helm.sh: idempotent where helm is installed (no download).
 hp=$(command -v "$helm" || true)
