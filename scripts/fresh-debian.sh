@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Run a command in a brand-new Debian 12 with nothing but git: the way to check
 # that the repository's own scripts install everything they need.
-#   scripts/fresh-debian.sh [--samples DIR] [--keep] 'COMMAND'
+#   scripts/fresh-debian.sh [--samples DIR | --no-samples] [--keep] 'COMMAND'
 #   e.g. scripts/fresh-debian.sh 'bash scripts/demo.sh --check'
-#        scripts/fresh-debian.sh --samples ../shared/samples 'bash scripts/test.sh'
+#        scripts/fresh-debian.sh 'bash scripts/test.sh'
 # Each run unpacks a new copy of the cached `debootstrap --variant=minbase
 # bookworm` tarball (scripts/debian-rootfs.sh, made on the first run), installs
 # git and ca-certificates in it, clones this repository's committed HEAD
@@ -11,7 +11,10 @@
 # COMMAND there with bash, as root, in a clean environment (TBE_*, FUZZ_SECONDS
 # and CI are passed through). Exits with COMMAND's status.
 #   --samples DIR  a read-only copy of DIR at /root/shared/samples, i.e.
-#                  ../shared/samples from the clone (where CI has it)
+#                  ../shared/samples from the clone, where CI has the shared
+#                  samples (default: ../shared/samples of this repository, if
+#                  it exists)
+#   --no-samples   no samples
 #   --keep         keep the root file system (its path is printed) for a look
 # Isolation: own mount and PID namespaces (unshare), the host's network
 # namespace (loopback is shared, apt reaches the mirror through the host's
@@ -24,11 +27,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-usage() { echo "usage: $0 [--samples DIR] [--keep] 'COMMAND'" >&2; exit 64; }
-samples="" keep=0
+usage() { echo "usage: $0 [--samples DIR | --no-samples] [--keep] 'COMMAND'" >&2; exit 64; }
+samples=$top/../shared/samples keep=0
+[ -d "$samples" ] || samples=""
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) [ $# -ge 2 ] || usage; samples=$2; shift ;;
+    --no-samples) samples="" ;;
     --keep) keep=1 ;;
     --) shift; break ;;
     -*) usage ;;
@@ -53,8 +58,8 @@ if [ "${TBE_FRESH_INNER:-}" != 1 ]; then
     [ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] ||
         echo "fresh-debian: note: uncommitted changes in $top are not in the clone" >&2
     tarball=$(bash "$here/debian-rootfs.sh")
-    args=()
-    [ -z "$samples" ] || args+=(--samples "$samples")
+    args=(--no-samples)
+    [ -z "$samples" ] || args=(--samples "$samples")
     [ $keep = 0 ] || args+=(--keep)
     exec env TBE_FRESH_INNER=1 TBE_FRESH_TARBALL="$tarball" \
         unshare --mount --pid --fork --propagation private --kill-child \
@@ -135,6 +140,7 @@ if [ -n "$samples" ]; then
     mkdir -p "$root/root/shared"
     cp -a "$samples" "$root/root/shared/samples"
     chmod -R a-w "$root/root/shared/samples"
+    echo "fresh-debian: samples from $samples at /root/shared/samples (read-only)"
 fi
 echo "fresh-debian: ready in $(($(date +%s) - start)) s; running: $command"
 
