@@ -57,16 +57,16 @@ tag=${tag:-localhost/trino-buffer-exporter:$version}
 base=localhost/debian:bookworm-slim
 build_cache=localhost/trino-buffer-exporter-build:cache
 
-export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-# Debian 12's buildah (1.28) ignores the STORAGE_DRIVER variable its manual
-# documents, so every call names the driver.
-buildah() { command buildah --storage-driver "$STORAGE_DRIVER" "$@"; }
-if ! command -v buildah >/dev/null 2>&1; then
+if ! type -P buildah >/dev/null; then
     echo "image: installing buildah"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends buildah >/dev/null
 fi
+export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+# Debian 12's buildah (1.28) ignores the STORAGE_DRIVER variable its manual
+# documents, so every call names the driver.
+buildah() { command buildah --storage-driver "$STORAGE_DRIVER" "$@"; }
 
 # Untagged images of this Dockerfile's steps that nothing builds on any more
 # (superseded cache layers). Other images in buildah's storage are left alone.
