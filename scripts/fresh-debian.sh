@@ -18,8 +18,8 @@
 #   --keep         keep the root file system (its path is printed) for a look
 # Isolation: own mount and PID namespaces (unshare), the host's network
 # namespace (loopback is shared, apt reaches the mirror through the host's
-# resolv.conf). /proc, /sys, /dev, /dev/pts, /dev/shm and /run (tmpfs) are
-# mounted in it; everything is unmounted, every process COMMAND left behind is
+# resolv.conf). The root is bind-mounted on itself (so "/" is a mount point),
+# and /proc, /sys, /dev, /dev/pts, /dev/shm and /run (tmpfs) are mounted in it; everything is unmounted, every process COMMAND left behind is
 # killed and the root removed on exit, also on Ctrl-C. The tarball stays
 # cached in TBE_CACHE_DIR (default /var/cache/trino-buffer-exporter); the
 # roots are made under TBE_FRESH_DIR (default /var/tmp). Needs root.
@@ -106,6 +106,8 @@ mnt() { # mnt TARGET MOUNT-ARGS...: mount and remember it for the cleanup
 
 start=$(date +%s)
 tar -C "$root" --numeric-owner --xattrs -xzpf "$tarball"
+# The root is a mount point, as on a real machine (container tools remount "/").
+mnt "" --bind "$root"
 mnt /proc -t proc proc
 mnt /sys -t sysfs -o ro,nosuid,nodev,noexec sysfs
 mnt /dev --bind /dev
