@@ -71,7 +71,22 @@ fi
 tarball=$TBE_FRESH_TARBALL
 base=${TBE_FRESH_DIR:-/var/tmp}
 mkdir -p "$base"
+# Each root is locked (ROOT.lock) while its run lives; a root whose lock is
+# free was left by a run that was killed (SIGKILL skips the cleanup): removed
+# here. A kept root has no lock file.
+exec 6>"$base/.tbe-fresh-debian.lock"
+flock 6
+for lock in "$base"/tbe-fresh-debian.*.lock; do
+    [ -e "$lock" ] || continue
+    if flock -n "$lock" true; then
+        rm -rf --one-file-system "${lock%.lock}" && rm -f "$lock"
+        echo "fresh-debian: removed ${lock%.lock}, left by a killed run"
+    fi
+done
 root=$(mktemp -d "$base/tbe-fresh-debian.XXXXXX")
+exec 7>"$root.lock"
+flock 7
+exec 6>&-
 mounted=()
 
 cleanup() {
@@ -82,13 +97,15 @@ cleanup() {
     for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
         umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" 2>/dev/null || true
     done
-    left=$(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts)
+    left=$(awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/self/mounts)
     if [ -n "$left" ]; then
         echo "fresh-debian: still mounted, $root not removed: $left" >&2
     elif [ $keep = 1 ]; then
+        rm -f "$root.lock"
         echo "fresh-debian: root kept at $root"
     else
         rm -rf --one-file-system "$root"
+        rm -f "$root.lock"
     fi
     exit $rc
 }
