@@ -17,12 +17,15 @@
 #   --no-samples   no samples
 #   --keep         keep the root file system (its path is printed) for a look
 # Isolation: own mount and PID namespaces (unshare), the host's network
-# namespace (loopback is shared, apt reaches the mirror through the host's
-# resolv.conf). The root is bind-mounted on itself (so "/" is a mount point),
-# and /proc, /sys, /dev, /dev/pts, /dev/shm and /run (tmpfs) are mounted in it; everything is unmounted, every process COMMAND left behind is
-# killed and the root removed on exit, also on Ctrl-C. The tarball stays
-# cached in TBE_CACHE_DIR (default /var/cache/trino-buffer-exporter); the
-# roots are made under TBE_FRESH_DIR (default /var/tmp). Needs root.
+# namespace (loopback is shared; apt reaches the mirror through the host's
+# resolv.conf; CA certificates added on the host in
+# /usr/local/share/ca-certificates, e.g. an egress proxy's, are trusted in it
+# too). The root is bind-mounted on itself (so "/" is a mount point), and
+# /proc, /sys, /dev, /dev/pts, /dev/shm and /run (tmpfs) are mounted in it;
+# everything is unmounted, every process COMMAND left behind is killed and the
+# root removed on exit, also on Ctrl-C. The tarball stays cached in
+# TBE_CACHE_DIR (default /var/cache/trino-buffer-exporter); the roots are made
+# under TBE_FRESH_DIR (default /var/tmp). Needs root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -90,7 +93,7 @@ exec 6>&-
 mounted=()
 
 cleanup() {
-    local rc=$? i left
+    local rc=$? i left t0=$SECONDS
     trap - EXIT INT TERM
     # Every other process of this PID namespace is COMMAND's leftover.
     kill -KILL -1 2>/dev/null || true
@@ -106,6 +109,7 @@ cleanup() {
     else
         rm -rf --one-file-system "$root"
         rm -f "$root.lock"
+        echo "fresh-debian: removed $root in $((SECONDS - t0)) s"
     fi
     exit $rc
 }
@@ -140,6 +144,14 @@ for name in $(compgen -e); do
     case $name in TBE_FRESH_*) ;; TBE_* | FUZZ_SECONDS | CI) env_vars+=("$name=${!name}") ;; esac
 done
 in_root() { chroot "$root" /usr/bin/env -i "${env_vars[@]}" "$@"; }
+
+# Certificate authorities added on this host (e.g. a TLS-intercepting egress
+# proxy's) are trusted in the chroot too: a fresh machine of the same network
+# gets them the same way, and without them npm cannot reach its registry.
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 
 echo "fresh-debian: installing git in a new Debian 12 at $root"
 in_root /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive
