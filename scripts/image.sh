@@ -16,10 +16,11 @@
 #    container, trimmed the way Debian's slim images are (debuerreotype's
 #    slimify and minimizing config), and committed as
 #    localhost/debian:bookworm-slim, which buildah's short-name lookup finds
-#    for debian:bookworm-slim. Differences from the published image: package
+#    for debian:bookworm-slim (a debian:bookworm-slim already in buildah's
+#    storage, e.g. a pulled one, is used as it is). Differences from the published image: package
 #    versions are today's (not the image's snapshot), timestamps are not
 #    normalized, and the layer is not byte-for-byte reproducible.
-# 2. Build: buildah bud --isolation chroot --pull=never --layers, vfs storage, chroot isolation
+# 2. Build: buildah bud --pull=never --layers, vfs storage, chroot isolation
 #    (works on any file system and needs no container runtime). The build
 #    stage is also tagged (localhost/trino-buffer-exporter-build:cache) so its
 #    package layer stays cached between runs; older layers of this Dockerfile
@@ -173,8 +174,8 @@ EOF
     : >"$r/etc/hostname"
 }
 
-if buildah inspect --type image "$base" >/dev/null 2>&1; then
-    echo "image: base $base present"
+if buildah inspect --type image debian:bookworm-slim >/dev/null 2>&1; then
+    echo "image: base debian:bookworm-slim present"
 else
     start=$(date +%s)
     tarball=$(bash "$here/debian-rootfs.sh")
