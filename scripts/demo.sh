@@ -29,7 +29,7 @@ if [ $check = 1 ]; then
     start=$(date +%s)
     "$top/build/bin/trino-buffer-exporter" --config "$top/examples/demo.conf" &
     exp_pid=$!
-    python3 tests/integration/match_truth.py http://127.0.0.1:8000/metrics http://127.0.0.1:18080 \
+    PYTHONDONTWRITEBYTECODE=1 python3 tests/integration/match_truth.py http://127.0.0.1:8000/metrics http://127.0.0.1:18080 \
         --release trino --timeout 120
     curl -sS --max-time 10 http://127.0.0.1:8000/metrics | grep '^trino_worker_'
     kill -TERM $exp_pid

@@ -287,7 +287,7 @@ if [ -z "$sup" ]; then
     exit 1
 fi
 
-python3 "$top/tests/integration/match_truth.py" "http://127.0.0.1:$port/metrics" "$sim_url" \
+PYTHONDONTWRITEBYTECODE=1 python3 "$top/tests/integration/match_truth.py" "http://127.0.0.1:$port/metrics" "$sim_url" \
     --release trino --timeout 60 || bad "/metrics of the image does not equal the simulator's truth"
 
 collectors=$(named trino-buffer-co)
