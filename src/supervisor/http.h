@@ -59,7 +59,6 @@ int http_publish(struct http *h, struct http_content *c);
 /* The loop is alive at monotonic time now_ms (CLOCK_MONOTONIC milliseconds). */
 void http_heartbeat(struct http *h, uint64_t now_ms);
 
-
 /*
  * How long http_stop waits for civetweb's threads before giving up on them: a
  * backstop only, they stop within milliseconds once woken (see http.c).
