@@ -24,6 +24,7 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "http.h"
+#include "join.h"
 #include "log.h"
 #include "msg.h"
 #include "notify.h"
@@ -133,6 +134,12 @@ struct sup {
     uint64_t stop_kill_ms;
     int render_failed;
     uint64_t seed;
+    /* the worker series, rebuilt once per store version or expiry (join.h) */
+    struct join join;
+    int join_valid;
+    uint64_t join_version;
+    double join_expiry;
+    struct join_seen seen; /* unmapped workers already logged */
 };
 
 static void fmt_u64(char *buf, size_t cap, uint64_t v)
@@ -328,15 +335,15 @@ static const char *store_strerror(int r)
 /* Log each worker the pod map cannot name once, not every cycle. */
 static void log_new_unmapped(struct sup *s)
 {
-    struct store_unmapped *u = NULL;
-    int n = store_take_new_unmapped(s->store, clock_wall(), &u);
+    struct join_unmapped *u = NULL;
+    int n = join_take_new_unmapped(&s->seen, s->store, clock_wall(), &u);
 
     for (int i = 0; i < n; i++)
         log_write(LOG_WARN, "worker not in the pod map; its address is used as the pod label",
                   "coordinator", u[i].coordinator, "release", u[i].release, "node_id", u[i].node_id,
                   "address", u[i].address, NULL);
     if (n > 0)
-        store_unmapped_free(u, (size_t)n);
+        join_unmapped_free(u, (size_t)n);
 }
 
 static void on_end(struct sup *s, struct slot *c, const struct msg_cycle_end *e, uint64_t now)
@@ -687,8 +694,15 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
     struct http_content hc;
     int r;
 
+    if (!s->join_valid || s->join_version != s->store->version ||
+        (s->join_expiry > 0 && now >= s->join_expiry)) {
+        join_free(&s->join);
+        s->join_valid = join_build(s->store, now, &s->join) == 0;
+        s->join_version = s->store->version;
+        s->join_expiry = store_next_expiry(s->store, now);
+    }
     rbuf_init(&m, 0);
-    r = render_exposition(s->store, NULL, now, &m);
+    r = s->join_valid ? render_exposition_join(s->store, &s->join, NULL, now, &m) : RENDER_ENOMEM;
     if (r != RENDER_OK) {
         if (!s->render_failed)
             log_write(LOG_ERROR, "cannot render the exposition; serving the previous one", "error",
@@ -1108,6 +1122,8 @@ out:
     notify_close(&s->notify);
     if (s->sfd >= 0)
         close(s->sfd);
+    join_free(&s->join);
+    join_seen_clear(&s->seen);
     store_free(s->store);
     free(s->rx);
     config_free(s->cfg);

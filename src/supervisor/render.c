@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "join.h"
 #include "store.h"
 
 #ifndef TBE_VERSION
@@ -92,81 +93,26 @@ static void family(struct rbuf *b, const char *name, const char *type, const cha
 
 /* ------------------------------------------------------- worker series */
 
-struct ser {
-    const char *pod, *ns, *rel;
-    struct wcount c;
-    int unmapped;
-    size_t loff, llen; /* escaped label text in the label buffer */
+/* The escaped label text of each series, formatted once for every family. */
+struct labelled {
+    size_t off, len;
 };
 
-static int ser_cmp(const void *a, const void *b)
+/* {pod="..",namespace="..",release=".."}  of every series of j into labels. */
+static int label_series(const struct join *j, struct labelled *l, struct rbuf *labels)
 {
-    const struct ser *x = a, *y = b;
-    int r = strcmp(x->pod, y->pod);
-    if (!r)
-        r = strcmp(x->ns, y->ns);
-    if (!r)
-        r = strcmp(x->rel, y->rel);
-    return r;
-}
-
-/*
- * Build the summed, sorted worker series. Returns the count (*ret owned by
- * the caller) or a negative render status.
- */
-static long build_series(const struct store *s, double now, struct ser **ret, struct rbuf *labels)
-{
-    size_t total = 0, n = 0;
-    struct ser *v;
-    *ret = NULL;
-    for (size_t i = 0; i < s->ncoords; i++)
-        if (store_src_fresh(s, &s->coords[i], now))
-            total += s->coords[i].snap.n;
-    if (total == 0)
-        return 0;
-    v = malloc(total * sizeof(*v));
-    if (!v)
-        return RENDER_ENOMEM;
-    for (size_t i = 0; i < s->ncoords; i++) {
-        const struct store_src *c = &s->coords[i];
-        if (!store_src_fresh(s, c, now))
-            continue;
-        for (size_t j = 0; j < c->snap.n; j++) {
-            const struct store_worker *w = &c->snap.workers[j];
-            struct ser *e = &v[n++];
-            e->unmapped = !store_map_worker(s, w, now, &e->pod, &e->ns);
-            e->rel = c->release;
-            e->c = w->c;
-        }
-    }
-    if (n > 1)
-        qsort(v, n, sizeof(*v), ser_cmp);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (k > 0 && ser_cmp(&v[k - 1], &v[i]) == 0) {
-            wcount_add(&v[k - 1].c, &v[i].c);
-            v[k - 1].unmapped |= v[i].unmapped;
-            continue;
-        }
-        v[k++] = v[i];
-    }
-    for (size_t i = 0; i < k; i++) {
-        v[i].loff = labels->len;
+    for (size_t i = 0; i < j->n; i++) {
+        l[i].off = labels->len;
         put(labels, "{pod=\"");
-        put_esc(labels, v[i].pod);
+        put_esc(labels, j->v[i].pod);
         put(labels, "\",namespace=\"");
-        put_esc(labels, v[i].ns);
+        put_esc(labels, j->v[i].ns);
         put(labels, "\",release=\"");
-        put_esc(labels, v[i].rel);
+        put_esc(labels, j->v[i].rel);
         put(labels, "\"} ");
-        v[i].llen = labels->len - v[i].loff;
+        l[i].len = labels->len - l[i].off;
     }
-    if (labels->err) {
-        free(v);
-        return labels->err;
-    }
-    *ret = v;
-    return (long)k;
+    return labels->err;
 }
 
 /* ------------------------------------------------------- health series */
@@ -348,7 +294,7 @@ static int str_ptr_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void render_unmapped(struct rbuf *b, const struct store *s, const struct ser *v, size_t n)
+static void render_unmapped(struct rbuf *b, const struct store *s, const struct join *j)
 {
     const char *rels[STORE_MAX_COORDINATORS];
     size_t nr = 0;
@@ -362,8 +308,8 @@ static void render_unmapped(struct rbuf *b, const struct store *s, const struct 
         uint64_t cnt = 0;
         if (i > 0 && strcmp(rels[i - 1], rels[i]) == 0)
             continue;
-        for (size_t j = 0; j < n; j++)
-            cnt += v[j].unmapped && strcmp(v[j].rel, rels[i]) == 0;
+        for (size_t k = 0; k < j->n; k++)
+            cnt += j->v[k].unmapped && strcmp(j->v[k].rel, rels[i]) == 0;
         put(b, "trino_buffer_exporter_unmapped_workers{release=\"");
         put_esc(b, rels[i]);
         put(b, "\"} ");
@@ -374,33 +320,34 @@ static void render_unmapped(struct rbuf *b, const struct store *s, const struct 
 
 /* ---------------------------------------------------------------- API */
 
-int render_exposition(const struct store *s, const struct render_opts *o, double now,
-                      struct rbuf *out)
+int render_exposition_join(const struct store *s, const struct join *j, const struct render_opts *o,
+                           double now, struct rbuf *out)
 {
     struct rbuf labels = {0};
-    struct ser *v = NULL;
+    struct labelled *l = NULL;
     const struct store_src *cs[STORE_MAX_COORDINATORS];
-    long n;
 
     rbuf_reset(out);
     if (out->max == 0)
         out->max = RENDER_DEFAULT_MAX;
     rbuf_init(&labels, out->max);
-    n = build_series(s, now, &v, &labels);
-    if (n < 0) {
-        rbuf_free(&labels);
-        out->err = (int)n;
-        return (int)n;
+    if (j->n && !(l = malloc(j->n * sizeof(*l)))) {
+        out->err = RENDER_ENOMEM;
+        return out->err;
+    }
+    if (label_series(j, l, &labels) != RENDER_OK) {
+        out->err = labels.err;
+        goto out;
     }
 
     for (int f = 0; f < WCOUNT_N; f++) {
         const char *name = wcount_desc[f].family;
         size_t nl = strlen(name);
         family(out, name, "gauge", wcount_desc[f].help);
-        for (long i = 0; i < n; i++) {
+        for (size_t i = 0; i < j->n; i++) {
             rbuf_append(out, name, nl);
-            rbuf_append(out, labels.data + v[i].loff, v[i].llen);
-            put_u64(out, v[i].c.v[f]);
+            rbuf_append(out, labels.data + l[i].off, l[i].len);
+            put_u64(out, j->v[i].c.v[f]);
             rbuf_append(out, "\n", 1);
         }
     }
@@ -415,15 +362,29 @@ int render_exposition(const struct store *s, const struct render_opts *o, double
         const struct store_src *pm = &s->pm;
         render_health(out, s, &pm, 1, 1, now);
     }
-    render_unmapped(out, s, v, n > 0 ? (size_t)n : 0);
+    render_unmapped(out, s, j);
 
     family(out, "trino_buffer_exporter_build_info", "gauge",
            "Build information of trino-buffer-exporter; the value is always 1.");
     put(out, "trino_buffer_exporter_build_info{version=\"");
     put_esc(out, o && o->version ? o->version : TBE_VERSION);
     put(out, "\"} 1\n");
-
-    free(v);
+out:
+    free(l);
     rbuf_free(&labels);
     return out->err;
+}
+
+int render_exposition(const struct store *s, const struct render_opts *o, double now,
+                      struct rbuf *out)
+{
+    struct join j;
+    rbuf_reset(out);
+    if (join_build(s, now, &j) < 0) {
+        out->err = RENDER_ENOMEM;
+        return out->err;
+    }
+    int rc = render_exposition_join(s, &j, o, now, out);
+    join_free(&j);
+    return rc;
 }

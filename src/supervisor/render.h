@@ -42,6 +42,15 @@ struct render_opts {
 int render_exposition(const struct store *s, const struct render_opts *o, double now,
                       struct rbuf *out);
 
+/*
+ * The same from a join of s at now (join.h) that the caller keeps: the worker
+ * series change only with the store's version or at store_next_expiry, so
+ * the supervisor rebuilds the join then, and re-renders only the ages between.
+ */
+struct join;
+int render_exposition_join(const struct store *s, const struct join *j, const struct render_opts *o,
+                           double now, struct rbuf *out);
+
 /* The exposition's Content-Type. */
 #define RENDER_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

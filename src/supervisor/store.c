@@ -173,17 +173,6 @@ struct store *store_new(const struct store_params *p)
     return s;
 }
 
-static void reported_free(struct store *s)
-{
-    for (size_t i = 0; i < s->nreported; i++) {
-        free(s->reported[i].release);
-        free(s->reported[i].key);
-    }
-    free(s->reported);
-    s->reported = NULL;
-    s->nreported = 0;
-}
-
 void store_free(struct store *s)
 {
     if (!s)
@@ -192,7 +181,6 @@ void store_free(struct store *s)
         src_free(&s->coords[i]);
     free(s->coords);
     src_free(&s->pm);
-    reported_free(s);
     free(s->namespace_);
     free(s);
 }
@@ -547,173 +535,10 @@ double store_next_expiry(const struct store *s, double now)
     return best;
 }
 
-/* ------------------------------------------------------------ unmapped */
-
-/* One unmapped worker of a fresh snapshot (borrowed strings). */
-struct um {
-    const char *release;
-    const char *key;
-    const struct store_src *c;
-    const struct store_worker *w;
-};
-
-static int um_cmp(const void *a, const void *b)
+int store_podmap_has(const struct store *s, const char *addr)
 {
-    const struct um *x = a, *y = b;
-    int r = strcmp(x->release, y->release);
-    return r ? r : strcmp(x->key, y->key);
-}
-
-/*
- * Collect the distinct unmapped workers of fresh snapshots, sorted by
- * (release, key); release NULL means all. Returns the count, or -1 on
- * allocation failure; *ret (may be NULL when 0) is freed by the caller.
- */
-static long collect_unmapped(const struct store *s, const char *release, double now,
-                             struct um **ret)
-{
-    size_t total = 0, n = 0;
-    struct um *v;
-    *ret = NULL;
-    if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS)
-        return 0;
-    for (size_t i = 0; i < s->ncoords; i++)
-        if (store_src_fresh(s, &s->coords[i], now))
-            total += s->coords[i].snap.n;
-    if (total == 0)
-        return 0;
-    v = malloc(total * sizeof(*v));
-    if (!v)
-        return -1;
-    for (size_t i = 0; i < s->ncoords; i++) {
-        const struct store_src *c = &s->coords[i];
-        if (!store_src_fresh(s, c, now) || (release && strcmp(release, c->release) != 0))
-            continue;
-        for (size_t j = 0; j < c->snap.n; j++) {
-            const struct store_worker *w = &c->snap.workers[j];
-            const char *pod, *ns;
-            if (store_map_worker(s, w, now, &pod, &ns))
-                continue;
-            v[n].release = c->release;
-            v[n].key = pod;
-            v[n].c = c;
-            v[n].w = w;
-            n++;
-        }
-    }
-    if (n > 1)
-        qsort(v, n, sizeof(*v), um_cmp);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || um_cmp(&v[k - 1], &v[i]) != 0)
-            v[k++] = v[i];
-    *ret = v;
-    return (long)k;
-}
-
-size_t store_unmapped_count(const struct store *s, const char *release, double now)
-{
-    struct um *v;
-    long n = collect_unmapped(s, release, now, &v);
-    free(v);
-    return n > 0 ? (size_t)n : 0;
-}
-
-static int reported_cmp(const void *a, const void *b)
-{
-    const struct store_unmapped_key *x = a, *y = b;
-    int r = strcmp(x->release, y->release);
-    return r ? r : strcmp(x->key, y->key);
-}
-
-static int reported_has(const struct store *s, const char *release, const char *key)
-{
-    struct store_unmapped_key k = {.release = (char *)release, .key = (char *)key};
-    return s->nreported && bsearch(&k, s->reported, s->nreported, sizeof(k), reported_cmp) != NULL;
-}
-
-void store_unmapped_free(struct store_unmapped *u, size_t n)
-{
-    for (size_t i = 0; u && i < n; i++) {
-        free(u[i].coordinator);
-        free(u[i].release);
-        free(u[i].node_id);
-        free(u[i].address);
-    }
-    free(u);
-}
-
-int store_take_new_unmapped(struct store *s, double now, struct store_unmapped **ret)
-{
-    struct um *v;
-    struct store_unmapped *out = NULL;
-    struct store_unmapped_key *keep = NULL;
-    size_t nout = 0, nkeep = 0;
-    long n;
-
-    *ret = NULL;
-    if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS || !store_src_fresh(s, &s->pm, now))
-        return 0;
-    n = collect_unmapped(s, NULL, now, &v);
-    if (n < 0)
-        return STORE_ENOMEM;
-    size_t cap = STORE_MAX_UNMAPPED_REPORTED;
-    out = calloc((size_t)n ? (size_t)n : 1, sizeof(*out));
-    keep = calloc(cap, sizeof(*keep));
-    if (!out || !keep)
-        goto nomem;
-    /* Keep what was reported and is still not in the map; forget the rest. */
-    for (size_t i = 0; i < s->nreported; i++) {
-        const struct store_unmapped_key *r = &s->reported[i];
-        char *h = host_of(r->key);
-        int mapped;
-        if (!h)
-            goto nomem;
-        mapped = *h && pm_lookup(s, h) != NULL;
-        free(h);
-        if (mapped)
-            continue;
-        keep[nkeep].release = dup_or_empty(r->release);
-        keep[nkeep].key = dup_or_empty(r->key);
-        nkeep++;
-        if (!keep[nkeep - 1].release || !keep[nkeep - 1].key)
-            goto nomem;
-    }
-    for (long i = 0; i < n; i++) {
-        if (reported_has(s, v[i].release, v[i].key) || nkeep >= cap)
-            continue;
-        struct store_unmapped *u = &out[nout++];
-        u->coordinator = dup_or_empty(v[i].c->name);
-        u->release = dup_or_empty(v[i].release);
-        u->node_id = dup_or_empty(v[i].w->node_id);
-        u->address = dup_or_empty(v[i].w->address);
-        keep[nkeep].release = dup_or_empty(v[i].release);
-        keep[nkeep].key = dup_or_empty(v[i].key);
-        nkeep++;
-        if (!u->coordinator || !u->release || !u->node_id || !u->address ||
-            !keep[nkeep - 1].release || !keep[nkeep - 1].key)
-            goto nomem;
-    }
-    if (nkeep > 1)
-        qsort(keep, nkeep, sizeof(*keep), reported_cmp);
-    reported_free(s);
-    s->reported = keep;
-    s->nreported = nkeep;
-    free(v);
-    if (nout == 0) {
-        free(out);
-        return 0;
-    }
-    *ret = out;
-    return (int)nout;
-
-nomem:
-    for (size_t i = 0; keep && i < nkeep; i++) {
-        free(keep[i].release);
-        free(keep[i].key);
-    }
-    free(keep);
-    store_unmapped_free(out, nout);
-    free(v);
-    return STORE_ENOMEM;
+    char *h = host_of(addr);
+    int in = h && *h && pm_lookup(s, h) != NULL;
+    free(h);
+    return in;
 }

@@ -32,9 +32,8 @@
 struct config;
 
 #define STORE_MAX_COORDINATORS 64
-#define STORE_MAX_UNMAPPED_REPORTED 4096 /* workers remembered as "already reported" */
-#define STORE_MAX_PODS 100000            /* pod-map entries, used by store_configure */
-#define STORE_PODMAP_NAME "pod_map"      /* the pod map's name in logs */
+#define STORE_MAX_PODS 100000       /* pod-map entries, used by store_configure */
+#define STORE_PODMAP_NAME "pod_map" /* the pod map's name in logs */
 
 enum store_status {
     STORE_OK = 0,
@@ -118,11 +117,6 @@ struct store_src {
     struct store_batch next;
 };
 
-struct store_unmapped_key {
-    char *release;
-    char *key; /* the worker's address, or node id without one */
-};
-
 struct store {
     struct store_params params;
     char *namespace_; /* owned copy of params.namespace_ */
@@ -133,17 +127,6 @@ struct store {
     struct store_src pm; /* role COLL_ROLE_PODMAP (meaningful with source prometheus) */
 
     uint64_t version; /* bumped by every change that may change the exposition */
-
-    struct store_unmapped_key *reported; /* unmapped workers already handed out */
-    size_t nreported;
-};
-
-/* A worker that could not be mapped to a pod, as handed to the supervisor for one log line. */
-struct store_unmapped {
-    char *coordinator;
-    char *release;
-    char *node_id;
-    char *address;
 };
 
 /* Create an empty store. Returns NULL on allocation failure. Free with store_free. */
@@ -246,18 +229,7 @@ int store_map_worker(const struct store *s, const struct store_worker *w, double
  */
 double store_next_expiry(const struct store *s, double now);
 
-/*
- * Unmapped workers (fresh snapshots, source prometheus, fresh pod map) that
- * were not handed out before. Returns the number of entries in *ret (0: *ret
- * = NULL), or STORE_ENOMEM. Free with store_unmapped_free. A worker that
- * becomes mapped again is forgotten, so it is reported again if it
- * reappears unmapped. At most STORE_MAX_UNMAPPED_REPORTED are remembered.
- */
-int store_take_new_unmapped(struct store *s, double now, struct store_unmapped **ret);
-void store_unmapped_free(struct store_unmapped *u, size_t n);
-
-/* Number of distinct unmapped workers of release among fresh snapshots (0 unless source
- * prometheus). */
-size_t store_unmapped_count(const struct store *s, const char *release, double now);
+/* 1 if the host part of addr is in the pod map (fresh or not). */
+int store_podmap_has(const struct store *s, const char *addr);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "exitcodes.h"
+#include "join.h"
 #include "store.h"
 
 #include "check.h"
@@ -364,7 +365,8 @@ static void test_podmap(void)
 static void test_unmapped(void)
 {
     struct store *s = mk(CONFIG_PM_PROMETHEUS);
-    struct store_unmapped *u = NULL;
+    struct join_unmapped *u = NULL;
+    struct join_seen seen = {0};
     int n;
 
     CHECK(store_cycle_begin(s, PM(s), 1) == STORE_OK);
@@ -379,9 +381,9 @@ static void test_unmapped(void)
     CHECK(worker(s, "b", "n2", "10.0.0.2:8080", 1) == STORE_OK); /* other release */
     CHECK(end(s, "b", 1, 0, 1, 100.0) == STORE_OK);
 
-    CHECK(store_unmapped_count(s, "r1", 101.0) == 2);
-    CHECK(store_unmapped_count(s, "b", 101.0) == 1);
-    n = store_take_new_unmapped(s, 101.0, &u);
+    CHECK(join_unmapped_count(s, "r1", 101.0) == 2);
+    CHECK(join_unmapped_count(s, "b", 101.0) == 1);
+    n = join_take_new_unmapped(&seen, s, 101.0, &u);
     CHECK(n == 3);
     if (n == 3) {
         /* sorted by release, then key */
@@ -393,34 +395,35 @@ static void test_unmapped(void)
         CHECK_STR(u[2].node_id, "n3");
         CHECK_STR(u[2].address, "");
     }
-    store_unmapped_free(u, n > 0 ? (size_t)n : 0);
+    join_unmapped_free(u, n > 0 ? (size_t)n : 0);
     /* Reported once, not every cycle. */
-    CHECK(store_take_new_unmapped(s, 102.0, &u) == 0 && u == NULL);
+    CHECK(join_take_new_unmapped(&seen, s, 102.0, &u) == 0 && u == NULL);
 
     /* 10.0.0.2 gets mapped: forgotten; unmapped again later: reported again. */
     CHECK(store_cycle_begin(s, PM(s), 2) == STORE_OK);
     CHECK(pod(s, "10.0.0.2", "w-2", "ns") == STORE_OK);
     CHECK(pm_end(s, 2, 0, 1, 103.0) == STORE_OK);
-    CHECK(store_unmapped_count(s, "r1", 103.0) == 2); /* n1 (10.0.0.1 left the map), n3 */
-    n = store_take_new_unmapped(s, 103.0, &u);
+    CHECK(join_unmapped_count(s, "r1", 103.0) == 2); /* n1 (10.0.0.1 left the map), n3 */
+    n = join_take_new_unmapped(&seen, s, 103.0, &u);
     CHECK(n == 1);
     if (n == 1)
         CHECK_STR(u[0].node_id, "n1");
-    store_unmapped_free(u, n > 0 ? (size_t)n : 0);
+    join_unmapped_free(u, n > 0 ? (size_t)n : 0);
     CHECK(store_cycle_begin(s, PM(s), 3) == STORE_OK);
     CHECK(pod(s, "10.0.0.1", "w-1", "ns") == STORE_OK);
     CHECK(pm_end(s, 3, 0, 1, 104.0) == STORE_OK);
-    n = store_take_new_unmapped(s, 104.0, &u);
+    n = join_take_new_unmapped(&seen, s, 104.0, &u);
     CHECK(n == 2);
-    store_unmapped_free(u, n > 0 ? (size_t)n : 0);
+    join_unmapped_free(u, n > 0 ? (size_t)n : 0);
 
     /* Stale snapshots do not count. */
-    CHECK(store_unmapped_count(s, "r1", 100.0 + 45.0) == 0);
+    CHECK(join_unmapped_count(s, "r1", 100.0 + 45.0) == 0);
     store_free(s);
 
     s = mk(CONFIG_PM_NODE_ID);
-    CHECK(store_unmapped_count(s, "r1", 1.0) == 0);
-    CHECK(store_take_new_unmapped(s, 1.0, &u) == 0);
+    CHECK(join_unmapped_count(s, "r1", 1.0) == 0);
+    CHECK(join_take_new_unmapped(&seen, s, 1.0, &u) == 0);
+    join_seen_clear(&seen);
     store_free(s);
 }
 

@@ -1,0 +1,253 @@
+/*
+ * join: the workers of the fresh snapshots joined with the pod map (see
+ * join.h). Every consumer starts from rows(): one walk over the snapshots,
+ * one store_map_worker call per worker.
+ */
+#include "join.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "store.h"
+
+/* One worker of a fresh snapshot, mapped. */
+struct row {
+    const char *pod, *ns, *rel;
+    const struct store_src *coord;
+    const struct store_worker *w;
+    int unmapped;
+};
+
+/*
+ * The mapped workers of every fresh coordinator (of release, or all when
+ * NULL). Returns the count (*ret malloc'd, NULL when 0), or -1.
+ */
+static long rows(const struct store *s, const char *release, double now, struct row **ret)
+{
+    size_t total = 0, n = 0;
+    struct row *v;
+
+    *ret = NULL;
+    for (size_t i = 0; i < s->ncoords; i++)
+        if (store_src_fresh(s, &s->coords[i], now))
+            total += s->coords[i].snap.n;
+    if (total == 0)
+        return 0;
+    v = malloc(total * sizeof(*v));
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < s->ncoords; i++) {
+        const struct store_src *c = &s->coords[i];
+        if (!store_src_fresh(s, c, now) || (release && strcmp(release, c->release) != 0))
+            continue;
+        for (size_t j = 0; j < c->snap.n; j++) {
+            struct row *r = &v[n++];
+            r->w = &c->snap.workers[j];
+            r->coord = c;
+            r->rel = c->release;
+            r->unmapped = !store_map_worker(s, r->w, now, &r->pod, &r->ns);
+        }
+    }
+    *ret = v;
+    return (long)n;
+}
+
+static int series_cmp(const void *a, const void *b)
+{
+    const struct join_series *x = a, *y = b;
+    int r = strcmp(x->pod, y->pod);
+    if (!r)
+        r = strcmp(x->ns, y->ns);
+    if (!r)
+        r = strcmp(x->rel, y->rel);
+    return r;
+}
+
+int join_build(const struct store *s, double now, struct join *ret)
+{
+    struct row *r;
+    long n = rows(s, NULL, now, &r);
+
+    memset(ret, 0, sizeof(*ret));
+    if (n <= 0)
+        return (int)(n < 0 ? -1 : 0);
+    struct join_series *v = malloc((size_t)n * sizeof(*v));
+    if (!v) {
+        free(r);
+        return -1;
+    }
+    for (long i = 0; i < n; i++)
+        v[i] = (struct join_series){r[i].pod, r[i].ns, r[i].rel, r[i].w->c, r[i].unmapped};
+    free(r);
+    if (n > 1)
+        qsort(v, (size_t)n, sizeof(*v), series_cmp);
+    size_t k = 0;
+    for (long i = 0; i < n; i++) {
+        if (k > 0 && series_cmp(&v[k - 1], &v[i]) == 0) {
+            wcount_add(&v[k - 1].c, &v[i].c);
+            v[k - 1].unmapped |= v[i].unmapped;
+            continue;
+        }
+        v[k++] = v[i];
+    }
+    ret->v = v;
+    ret->n = k;
+    return 0;
+}
+
+void join_free(struct join *j)
+{
+    free(j->v);
+    j->v = NULL;
+    j->n = 0;
+}
+
+/* ------------------------------------------------------------ unmapped */
+
+static int unmapped_cmp(const void *a, const void *b)
+{
+    const struct row *x = a, *y = b;
+    int r = strcmp(x->rel, y->rel);
+    return r ? r : strcmp(x->pod, y->pod); /* an unmapped worker's pod is its key */
+}
+
+/* The distinct unmapped rows, sorted by (release, key). Count, or -1. */
+static long unmapped_rows(const struct store *s, const char *release, double now, struct row **ret)
+{
+    *ret = NULL;
+    if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS)
+        return 0;
+    long n = rows(s, release, now, ret);
+    if (n <= 0)
+        return n;
+    size_t k = 0;
+    for (long i = 0; i < n; i++)
+        if ((*ret)[i].unmapped)
+            (*ret)[k++] = (*ret)[i];
+    if (k > 1)
+        qsort(*ret, k, sizeof(**ret), unmapped_cmp);
+    size_t d = 0;
+    for (size_t i = 0; i < k; i++)
+        if (d == 0 || unmapped_cmp(&(*ret)[d - 1], &(*ret)[i]) != 0)
+            (*ret)[d++] = (*ret)[i];
+    return (long)d;
+}
+
+size_t join_unmapped_count(const struct store *s, const char *release, double now)
+{
+    struct row *r;
+    long n = unmapped_rows(s, release, now, &r);
+    free(r);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+    const struct join_seen_key *x = a, *y = b;
+    int r = strcmp(x->release, y->release);
+    return r ? r : strcmp(x->key, y->key);
+}
+
+static int seen_has(const struct join_seen *seen, const char *release, const char *key)
+{
+    struct join_seen_key k = {.release = (char *)release, .key = (char *)key};
+    return seen->n && bsearch(&k, seen->v, seen->n, sizeof(k), seen_cmp) != NULL;
+}
+
+static void keys_free(struct join_seen_key *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].release);
+        free(v[i].key);
+    }
+    free(v);
+}
+
+void join_seen_clear(struct join_seen *seen)
+{
+    keys_free(seen->v, seen->n);
+    seen->v = NULL;
+    seen->n = 0;
+}
+
+void join_unmapped_free(struct join_unmapped *u, size_t n)
+{
+    for (size_t i = 0; u && i < n; i++) {
+        free(u[i].coordinator);
+        free(u[i].release);
+        free(u[i].node_id);
+        free(u[i].address);
+    }
+    free(u);
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+int join_take_new_unmapped(struct join_seen *seen, const struct store *s, double now,
+                           struct join_unmapped **ret)
+{
+    struct row *v = NULL;
+    struct join_unmapped *out = NULL;
+    struct join_seen_key *keep = NULL;
+    size_t nout = 0, nkeep = 0;
+    long n;
+
+    *ret = NULL;
+    if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS || !store_src_fresh(s, &s->pm, now))
+        return 0;
+    n = unmapped_rows(s, NULL, now, &v);
+    if (n < 0)
+        return -1;
+    out = calloc((size_t)n ? (size_t)n : 1, sizeof(*out));
+    keep = calloc(JOIN_MAX_SEEN, sizeof(*keep));
+    if (!out || !keep)
+        goto nomem;
+    /* Keep what was reported and is still not in the map; forget the rest. */
+    for (size_t i = 0; i < seen->n; i++) {
+        const struct join_seen_key *r = &seen->v[i];
+        if (store_podmap_has(s, r->key))
+            continue;
+        keep[nkeep].release = dup_or_empty(r->release);
+        keep[nkeep].key = dup_or_empty(r->key);
+        nkeep++;
+        if (!keep[nkeep - 1].release || !keep[nkeep - 1].key)
+            goto nomem;
+    }
+    for (long i = 0; i < n; i++) {
+        if (seen_has(seen, v[i].rel, v[i].pod) || nkeep >= JOIN_MAX_SEEN)
+            continue;
+        struct join_unmapped *u = &out[nout++];
+        u->coordinator = dup_or_empty(v[i].coord->name);
+        u->release = dup_or_empty(v[i].rel);
+        u->node_id = dup_or_empty(v[i].w->node_id);
+        u->address = dup_or_empty(v[i].w->address);
+        keep[nkeep].release = dup_or_empty(v[i].rel);
+        keep[nkeep].key = dup_or_empty(v[i].pod);
+        nkeep++;
+        if (!u->coordinator || !u->release || !u->node_id || !u->address ||
+            !keep[nkeep - 1].release || !keep[nkeep - 1].key)
+            goto nomem;
+    }
+    if (nkeep > 1)
+        qsort(keep, nkeep, sizeof(*keep), seen_cmp);
+    join_seen_clear(seen);
+    seen->v = keep;
+    seen->n = nkeep;
+    free(v);
+    if (nout == 0) {
+        free(out);
+        return 0;
+    }
+    *ret = out;
+    return (int)nout;
+
+nomem:
+    keys_free(keep, nkeep);
+    join_unmapped_free(out, nout);
+    free(v);
+    return -1;
+}

@@ -1,0 +1,69 @@
+/*
+ * join: the workers of every fresh coordinator snapshot joined with the pod
+ * map, in one place. join_build gives the exposition's worker series: each
+ * worker mapped to (pod, namespace, release), sorted by those labels, equal
+ * keys summed (a worker seen by two coordinators of one release), flagged
+ * when the pod map could not name it. The unmapped report (one log line per
+ * worker the pod map cannot name, not one per cycle) is read off the same
+ * join. Pure: no I/O, no logging, no globals; strings are borrowed from the
+ * store and valid until it changes.
+ */
+#ifndef TBE_JOIN_H
+#define TBE_JOIN_H
+
+#include <stddef.h>
+
+#include "wcount.h"
+
+struct store;
+
+struct join_series {
+    const char *pod, *ns, *rel;
+    struct wcount c;
+    int unmapped; /* at least one of the summed workers is not in the pod map */
+};
+
+struct join {
+    struct join_series *v; /* sorted by (pod, namespace, release), unique */
+    size_t n;
+};
+
+/* Build the series of s at now into *ret (join_free it). 0, or -1 when memory is short. */
+int join_build(const struct store *s, double now, struct join *ret);
+void join_free(struct join *j); /* zeroes it; NULL-safe members */
+
+/* A worker the pod map cannot name, for one log line (strings owned). */
+struct join_unmapped {
+    char *coordinator;
+    char *release;
+    char *node_id;
+    char *address;
+};
+
+/* The unmapped workers already reported, by (release, key); owned by the supervisor. */
+struct join_seen {
+    struct join_seen_key {
+        char *release;
+        char *key; /* the worker's address, or node id without one */
+    } * v;
+    size_t n;
+};
+
+#define JOIN_MAX_SEEN 4096 /* unmapped workers remembered as "already reported" */
+
+/*
+ * Unmapped workers (fresh snapshots, source prometheus, fresh pod map), one
+ * per distinct (release, key) sorted by them, that seen does not hold yet;
+ * seen is updated. A worker that becomes mapped again is forgotten, so it is
+ * reported again if it reappears unmapped. Returns the count in *ret (0: *ret
+ * = NULL; free with join_unmapped_free), or -1 when memory is short.
+ */
+int join_take_new_unmapped(struct join_seen *seen, const struct store *s, double now,
+                           struct join_unmapped **ret);
+void join_unmapped_free(struct join_unmapped *u, size_t n);
+void join_seen_clear(struct join_seen *seen);
+
+/* Distinct unmapped workers of release among fresh snapshots (0 unless source prometheus). */
+size_t join_unmapped_count(const struct store *s, const char *release, double now);
+
+#endif
