@@ -67,10 +67,10 @@ warn=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$man8" 2>&1) || bad "groff faile
 [ -z "$warn" ] || bad "groff warnings: $warn"
 text=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$man8" 2>/dev/null | col -b)
 for s in NAME SYNOPSIS DESCRIPTION OPTIONS SIGNALS SYSTEMD FILES; do
-    printf '%s\n' "$text" | grep -q "^$s" || bad "man page lacks section $s"
+    grep -q "^$s" <<<"$text" || bad "man page lacks section $s"
 done
 for opt in --config --check-config --once --parse --log-level --log-format --version --help; do
-    printf '%s\n' "$text" | grep -q -- "$opt" || bad "man page lacks $opt"
+    grep -q -- "$opt" <<<"$text" || bad "man page lacks $opt"
 done
 
 # A re-install never overwrites the administrator's config.
