@@ -83,10 +83,12 @@ class Bench:
         build = args.build
         self.exporter = os.environ.get("TBE_EXPORTER") or os.path.join(build, "bin", "trino-buffer-exporter")
         self.collector = os.environ.get("TBE_COLLECTOR") or os.path.join(build, "bin", "trino-buffer-collector")
+        # --parse runs in this small program (what `trino-buffer-exporter --parse` execs)
+        self.parse_tool = os.path.join(os.path.dirname(self.collector), "trino-buffer-parse")
         self.sim = os.environ.get("TBE_SIM") or os.path.join(build, "bin", "trino-sim")
         if not os.environ.get("TBE_SIM") and not os.access(self.sim, os.X_OK):
             self.sim = os.path.join(build, "tests", "sim", "trino-sim")
-        for b in (self.exporter, self.collector, self.sim):
+        for b in (self.exporter, self.collector, self.parse_tool, self.sim):
             if not os.access(b, os.X_OK):
                 raise SystemExit("bench: missing binary %s (use --build DIR or TBE_* variables)" % b)
         for tool in ("json_verify", "curl", "valgrind", "wrk"):
@@ -249,7 +251,7 @@ class Bench:
         subprocess.run(["cat", doc], stdout=subprocess.DEVNULL, check=True)  # page cache
         ours, base = [], []
         for _ in range(runs):
-            ours.append(self.must(self.timed([self.collector, "--parse", doc]), "--parse"))
+            ours.append(self.must(self.timed([self.parse_tool, doc]), "--parse"))
             base.append(self.must(self.timed(["json_verify", "-q"], stdin=doc), "json_verify"))
         tw, bw = med(ours, "wall"), med(base, "wall")
         tc, bc = med(ours, "cpu"), med(base, "cpu")
@@ -265,7 +267,7 @@ class Bench:
         # the same size in a few huge plan strings: yajl alone is quadratic there
         pdoc = self.path("extract-padded.json")
         psize = self.generate(pdoc, p["padded_mb"] * MB, shape="padded")
-        po = self.must(self.timed([self.collector, "--parse", pdoc]), "--parse padded")
+        po = self.must(self.timed([self.parse_tool, pdoc]), "--parse padded")
         pb = self.must(self.timed(["json_verify", "-q"], stdin=pdoc), "json_verify padded")
         self.ratio("extract.padded_wall_vs_json_verify", po["wall"] / pb["wall"], None,
                    "3 stages, %.1f MB mostly in 3 plan strings: --parse %.3f s, json_verify %.3f s"
@@ -277,7 +279,7 @@ class Bench:
         size = self.generate(small, p["icount_mb"] * MB)
         out_ours, out_base = self.path("callgrind.parse"), self.path("callgrind.jv")
         ri = self.must(self.timed(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_ours,
-                                   self.collector, "--parse", small]), "callgrind --parse")
+                                   self.parse_tool, small]), "callgrind --parse")
         rb = self.must(self.timed(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_base,
                                    "json_verify", "-q"], stdin=small), "callgrind json_verify")
         io, ib = collected(ri["err"]), collected(rb["err"])
@@ -337,7 +339,7 @@ class Bench:
             # /usr/bin/time, not our own wait4: Linux carries the RSS of the
             # forking process (python, ~20 MiB) over exec into ru_maxrss
             tout = self.path("time.out")
-            r = self.timed(["/usr/bin/time", "-f", "%M", "-o", tout, self.collector, "--parse", "-"],
+            r = self.timed(["/usr/bin/time", "-f", "%M", "-o", tout, self.parse_tool, "-"],
                            stdin=gen.stdout)
             gen.stdout.close()
             gen.wait(timeout=60)

@@ -32,6 +32,7 @@ manifest=$build/install_manifest.txt
 [ -s "$manifest" ] || { echo "docker-build-stage: no $manifest" >&2; exit 1; }
 fail=0
 for want in '/bin/trino-buffer-exporter' '/trino-buffer-exporter/trino-buffer-collector' \
+    '/trino-buffer-exporter/trino-buffer-parse' \
     '/trino-buffer-exporter.service' '/man8/trino-buffer-exporter.8'; do
     if ! grep -q -- "$want\$" "$manifest"; then
         echo "docker-build-stage: not installed: *$want" >&2

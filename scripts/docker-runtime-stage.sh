@@ -31,9 +31,10 @@ if [ $check_only = 0 ]; then
 fi
 
 bins=$(find "$root/usr" "$root/usr/local" -maxdepth 4 -type f \
-    \( -path '*/bin/trino-buffer-exporter' -o -name trino-buffer-collector \) 2>/dev/null | sort -u)
-[ "$(printf '%s\n' "$bins" | grep -c .)" -ge 2 ] ||
-    { echo "docker-runtime-stage: supervisor or collector not found under $root" >&2; exit 1; }
+    \( -path '*/bin/trino-buffer-exporter' -o -name trino-buffer-collector -o -name trino-buffer-parse \) \
+    2>/dev/null | sort -u)
+[ "$(printf '%s\n' "$bins" | grep -c .)" -ge 3 ] ||
+    { echo "docker-runtime-stage: supervisor, collector or trino-buffer-parse not found under $root" >&2; exit 1; }
 
 fail=0
 for b in $bins; do

@@ -32,7 +32,6 @@
 #include "fetch.h"
 #include "log.h"
 #include "msg.h"
-#include "parsecli.h"
 #include "source.h"
 
 #define CONFIG_TIMEOUT_MS 10000 /* the supervisor sends CONFIG right after exec */
@@ -220,10 +219,8 @@ static void usage_check(int argc, char **argv)
         return;
     if (argc == 3 && strcmp(argv[1], "--name") == 0)
         return;
-    fprintf(stderr,
-            "usage: %s [--name NAME]  (started by trino-buffer-exporter, config on fd 3)\n"
-            "       %s --parse FILE|-\n",
-            argv[0], argv[0]);
+    fprintf(stderr, "usage: %s [--name NAME]  (started by trino-buffer-exporter, config on fd 3)\n",
+            argv[0]);
     _exit(EXIT_USAGE);
 }
 
@@ -234,9 +231,6 @@ int main(int argc, char **argv)
     struct fetch_opts fo;
     char err[256];
 
-    /* the operator's tool, also behind `trino-buffer-exporter --parse` */
-    if (argc == 3 && strcmp(argv[1], "--parse") == 0)
-        return parsecli_file("trino-buffer-exporter", argv[2]);
     usage_check(argc, argv);
     log_init(LOG_INFO, LOG_FORMAT_LOGFMT, "collector");
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)

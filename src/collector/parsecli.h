@@ -1,8 +1,8 @@
 /*
  * parsecli: the `--parse FILE|-` operator tool. Runs the extractor over one
  * QueryInfo document read from a stream and prints the per-worker table.
- * Not pure (stdio), but does no logging. It runs in the collector binary
- * (`trino-buffer-collector --parse`; the supervisor's --parse execs that), so
+ * Not pure (stdio), but does no logging. It runs in its own small program,
+ * trino-buffer-parse (parsetool.c), which the supervisor's --parse execs, so
  * that the supervisor never links a JSON parser.
  */
 #ifndef TBE_PARSECLI_H

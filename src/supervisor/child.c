@@ -21,7 +21,8 @@
 
 extern char **environ;
 
-int child_resolve_path(const char *configured, const char *libexecdir, char *buf, size_t cap)
+int child_resolve_program(const char *configured, const char *libexecdir, const char *name,
+                          char *buf, size_t cap)
 {
     char self[CHILD_PATH_MAX];
     ssize_t n;
@@ -37,12 +38,12 @@ int child_resolve_path(const char *configured, const char *libexecdir, char *buf
         char *slash = strrchr(self, '/');
         if (slash) {
             *slash = '\0';
-            r = snprintf(buf, cap, "%s/%s", self, CHILD_COLLECTOR_NAME);
+            r = snprintf(buf, cap, "%s/%s", self, name);
             if (r > 0 && (size_t)r < cap && access(buf, X_OK) == 0)
                 return 0;
         }
     }
-    r = snprintf(buf, cap, "%s/%s", libexecdir, CHILD_COLLECTOR_NAME);
+    r = snprintf(buf, cap, "%s/%s", libexecdir, name);
     return r < 0 || (size_t)r >= cap ? -1 : 0;
 }
 

@@ -39,6 +39,7 @@
 #define CHILD_RLIMIT_AS 1
 #endif
 #define CHILD_COLLECTOR_NAME "trino-buffer-collector"
+#define CHILD_PARSE_NAME "trino-buffer-parse" /* the --parse tool */
 /* Longest coordinator name a title carries (the configuration's own cap). */
 #define CHILD_TITLE_NAME_MAX 64
 #define CHILD_TITLE_MAX (sizeof(CHILD_COLLECTOR_NAME ": coordinator ") + CHILD_TITLE_NAME_MAX)
@@ -54,12 +55,13 @@
 void child_title(const struct coll_config *cfg, char *buf, size_t cap);
 
 /*
- * Resolve the collector binary into buf[0..cap): `configured` when non-empty;
- * else trino-buffer-collector in the directory of /proc/self/exe when that
- * file is executable; else libexecdir/trino-buffer-collector. Returns 0, or -1
- * when the result does not fit.
+ * Resolve a program of the exporter (CHILD_COLLECTOR_NAME, CHILD_PARSE_NAME)
+ * into buf[0..cap): `configured` when non-empty; else name in the directory of
+ * /proc/self/exe when that file is executable; else libexecdir/name. Returns
+ * 0, or -1 when the result does not fit.
  */
-int child_resolve_path(const char *configured, const char *libexecdir, char *buf, size_t cap);
+int child_resolve_program(const char *configured, const char *libexecdir, const char *name,
+                          char *buf, size_t cap);
 
 /*
  * Start the collector at path, titled child_title(cfg) (its argv[0]; the

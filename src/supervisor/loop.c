@@ -740,7 +740,8 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
 
 static int resolve_collector(struct sup *s, const struct config *c, char *buf, size_t cap)
 {
-    if (child_resolve_path(c->collector_path, TBE_LIBEXECDIR, buf, cap) < 0) {
+    if (child_resolve_program(c->collector_path, TBE_LIBEXECDIR, CHILD_COLLECTOR_NAME, buf, cap) <
+        0) {
         log_write(LOG_ERROR, "collector path too long", NULL);
         return -1;
     }

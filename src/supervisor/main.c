@@ -55,18 +55,18 @@ static int usage_error(const char *what, const char *arg)
 }
 
 /*
- * --parse runs in the collector binary: the supervisor never links a JSON
- * parser. Execs it with the same stdin, stdout and stderr; returns only on
- * failure.
+ * --parse runs in trino-buffer-parse, a small program beside the collector:
+ * the supervisor never links a JSON parser. Execs it with the same stdin,
+ * stdout and stderr; returns only on failure.
  */
 static int run_parse(const char *file)
 {
     char path[CHILD_PATH_MAX];
-    if (child_resolve_path("", TBE_LIBEXECDIR, path, sizeof(path)) < 0) {
-        fprintf(stderr, PROG ": collector path too long\n");
+    if (child_resolve_program("", TBE_LIBEXECDIR, CHILD_PARSE_NAME, path, sizeof(path)) < 0) {
+        fprintf(stderr, PROG ": path of " CHILD_PARSE_NAME " too long\n");
         return EXIT_OSERR;
     }
-    char *const argv[] = {CHILD_COLLECTOR_NAME, "--parse", (char *)file, NULL};
+    char *const argv[] = {CHILD_PARSE_NAME, (char *)file, NULL};
     execv(path, argv);
     fprintf(stderr, PROG ": --parse needs %s: %s\n", path, strerror(errno));
     return EXIT_OSERR;

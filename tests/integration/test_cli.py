@@ -49,13 +49,15 @@ r = run("--parse", os.path.join(d, "missing.json"))
 check(r.returncode == 66, "--parse of a missing file exits 66 (EX_NOINPUT), got %d" % r.returncode)
 
 # The supervisor never parses network JSON, and the linker says so: --parse runs
-# in the collector binary, and the supervisor does not link yajl.
+# in trino-buffer-parse (beside the collector), and the supervisor does not link yajl.
 needed = subprocess.run(["objdump", "-p", tbe.EXPORTER], capture_output=True, check=True,
                         timeout=60).stdout.decode()
 check("NEEDED" in needed and "yajl" not in needed, "the supervisor binary does not link yajl")
-needed = subprocess.run(["objdump", "-p", tbe.COLLECTOR], capture_output=True, check=True,
+parse_tool = os.path.join(os.path.dirname(tbe.COLLECTOR), "trino-buffer-parse")
+needed = subprocess.run(["objdump", "-p", parse_tool], capture_output=True, check=True,
                         timeout=60).stdout.decode()
-check("libyajl" in needed, "the collector binary links yajl")
+check("libyajl" in needed and "libcurl" not in needed,
+      "trino-buffer-parse links yajl and not libcurl (a small program to start)")
 
 # --once against a live simulator.
 sim = tbe.Sim("--seed", "5", "--workers", "3", "--queries", "2")

@@ -226,15 +226,22 @@ static void test_resolve_and_describe(void)
     char buf[CHILD_PATH_MAX], small[8], d[128];
     int code, sig;
 
-    CHECK(child_resolve_path("/opt/x/coll", "/usr/libexec/tbe", buf, sizeof(buf)) == 0 &&
+    CHECK(child_resolve_program("/opt/x/coll", "/usr/libexec/tbe", CHILD_COLLECTOR_NAME, buf,
+                                sizeof(buf)) == 0 &&
               strcmp(buf, "/opt/x/coll") == 0,
           "configured path wins: %s", buf);
-    CHECK(child_resolve_path("", "/usr/libexec/tbe", buf, sizeof(buf)) == 0, "resolve default");
+    CHECK(child_resolve_program("", "/usr/libexec/tbe", CHILD_COLLECTOR_NAME, buf, sizeof(buf)) ==
+              0,
+          "resolve default");
     CHECK(strcmp(buf, "/usr/libexec/tbe/trino-buffer-collector") == 0 ||
               (access(buf, X_OK) == 0 && strstr(buf, "/trino-buffer-collector")),
           "default is libexec or the neighbour: %s", buf);
-    CHECK(child_resolve_path("/a/very/long/path", "/x", small, sizeof(small)) == -1,
+    CHECK(child_resolve_program("/a/very/long/path", "/x", CHILD_COLLECTOR_NAME, small,
+                                sizeof(small)) == -1,
           "too long is refused");
+    CHECK(child_resolve_program("", "/usr/libexec/tbe", CHILD_PARSE_NAME, buf, sizeof(buf)) == 0 &&
+              strstr(buf, "/trino-buffer-parse"),
+          "the --parse tool resolves by its own name: %s", buf);
 
     child_describe_status(69 << 8, d, sizeof(d), &code, &sig);
     CHECK(strcmp(d, "exit 69") == 0 && code == 69 && sig == 0, "exit: %s", d);
