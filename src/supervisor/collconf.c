@@ -97,34 +97,27 @@ int collconf_podmap(const struct config *c, struct coll_config *ret)
     return 0;
 }
 
+/* 1 if both projections succeed and are equal; takes (and clears) both. */
+static int same_and_clear(int rx, struct coll_config *x, int ry, struct coll_config *y)
+{
+    int same = rx == 0 && ry == 0 && coll_config_equal(x, y);
+    if (rx == 0)
+        coll_config_clear(x);
+    if (ry == 0)
+        coll_config_clear(y);
+    return same;
+}
+
 int collconf_same_coordinator(const struct config *a, size_t i, const struct config *b, size_t j)
 {
     struct coll_config x, y;
-    int same;
-    if (collconf_coordinator(a, i, &x) != 0)
-        return 0;
-    if (collconf_coordinator(b, j, &y) != 0) {
-        coll_config_clear(&x);
-        return 0;
-    }
-    same = coll_config_equal(&x, &y);
-    coll_config_clear(&x);
-    coll_config_clear(&y);
-    return same;
+    int rx = collconf_coordinator(a, i, &x), ry = collconf_coordinator(b, j, &y);
+    return same_and_clear(rx, &x, ry, &y);
 }
 
 int collconf_same_podmap(const struct config *a, const struct config *b)
 {
     struct coll_config x, y;
-    int same;
-    if (collconf_podmap(a, &x) != 0)
-        return 0;
-    if (collconf_podmap(b, &y) != 0) {
-        coll_config_clear(&x);
-        return 0;
-    }
-    same = coll_config_equal(&x, &y);
-    coll_config_clear(&x);
-    coll_config_clear(&y);
-    return same;
+    int rx = collconf_podmap(a, &x), ry = collconf_podmap(b, &y);
+    return same_and_clear(rx, &x, ry, &y);
 }

@@ -14,21 +14,7 @@
 
 #include "check.h"
 
-/* The sources of the store under test: coordinator n, and the pod map. */
-#define C(s, n) store_src((s), COLL_ROLE_TRINO, (n))
-#define PM(s) (&(s)->pm)
-
-/* Hand the store a POD record as the supervisor does: malloc'd strings it may take. */
-static int __attribute__((unused)) pod_record(struct store *s, const struct msg_pod *p)
-{
-    struct msg m = {.type = MSG_POD};
-    m.u.pod.ip = strdup(p->ip);
-    m.u.pod.pod = strdup(p->pod);
-    m.u.pod.namespace_ = strdup(p->namespace_);
-    int rc = store_cycle_record(s, PM(s), &m);
-    msg_clear(&m); /* what the store did not take */
-    return rc;
-}
+#include "test_store_util.h"
 
 static struct store *mk(int source)
 {
