@@ -427,26 +427,23 @@ static void on_result(struct source *src, const struct fetch_result *r)
 }
 
 /* One WORKER record per worker, sorted by node id. */
-static long records(struct source *src, uint8_t *buf, size_t cap, source_emit_fn emit, void *ctx)
+static size_t nrecords(struct source *src)
+{
+    struct coordinator *c = (struct coordinator *)src;
+    size_t n = 0;
+    if (c->run.phase == SOURCE_DONE && c->run.status == 0)
+        agg_sorted(c->total, &n); /* sorts once; encode reads the same order */
+    return n;
+}
+
+static int encode(struct source *src, size_t i, uint8_t *buf, size_t cap)
 {
     struct coordinator *c = (struct coordinator *)src;
     size_t n;
-    long sent = 0;
-
-    if (c->run.phase != SOURCE_DONE || c->run.status != 0)
-        return 0;
     const struct agg_worker *w = agg_sorted(c->total, &n);
-    for (size_t i = 0; i < n; i++) {
-        struct msg_worker mw = {
-            .node_id = (char *)w[i].node_id, .address = (char *)w[i].address, .c = w[i].c};
-        int len = msg_encode_worker(buf, cap, &mw);
-        if (len < 0)
-            return -1; /* cannot happen with AGG_ID_MAX <= MSG_MAX_ID */
-        if (emit(ctx, buf, len) != 0)
-            break;
-        sent++;
-    }
-    return sent;
+    struct msg_worker mw = {
+        .node_id = (char *)w[i].node_id, .address = (char *)w[i].address, .c = w[i].c};
+    return msg_encode_worker(buf, cap, &mw); /* AGG_ID_MAX <= MSG_MAX_ID: fits */
 }
 
 const struct source_ops coordinator_source = {
@@ -455,5 +452,6 @@ const struct source_ops coordinator_source = {
     .destroy = destroy,
     .start = start,
     .on_result = on_result,
-    .records = records,
+    .nrecords = nrecords,
+    .encode = encode,
 };

@@ -170,14 +170,6 @@ static void begin_cycle(struct collector *co)
     co->ops->start(co->src);
 }
 
-static int emit_packet(void *ctx, const uint8_t *pkt, int len)
-{
-    uint64_t *sent = ctx;
-    send_packet(pkt, len);
-    (*sent)++;
-    return 0;
-}
-
 /* Send the cycle's records and CYCLE_END; returns the cycle's status. */
 static int end_cycle(struct collector *co)
 {
@@ -188,11 +180,17 @@ static int end_cycle(struct collector *co)
     memset(&e, 0, sizeof(e));
     source_summary(co->src, &e);
     e.seq = co->seq;
-    if (e.status == 0 &&
-        co->ops->records(co->src, co->pkt, sizeof(co->pkt), emit_packet, &e.records) < 0) {
-        /* fail the cycle, never drop a record: the supervisor discards what came */
-        e.status = EXIT_SOFTWARE;
-        e.error = "cannot encode a record";
+    size_t nrec = co->ops->nrecords(co->src);
+    for (size_t i = 0; i < nrec; i++) {
+        n = co->ops->encode(co->src, i, co->pkt, sizeof(co->pkt));
+        if (n < 0) {
+            /* fail the cycle, never drop a record: the supervisor discards what came */
+            e.status = EXIT_SOFTWARE;
+            e.error = "cannot encode a record";
+            break;
+        }
+        send_packet(co->pkt, n);
+        e.records++;
     }
     e.duration_us = clock_mono_us() - co->cycle_start_us;
     n = msg_encode_end(co->pkt, sizeof(co->pkt), &e);

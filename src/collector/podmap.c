@@ -185,24 +185,18 @@ static void on_result(struct source *s, const struct fetch_result *r)
 }
 
 /* One POD record per IP, sorted by IP. */
-static long records(struct source *s, uint8_t *buf, size_t cap, source_emit_fn emit, void *ctx)
+static size_t nrecords(struct source *s)
 {
     struct podmap *p = (struct podmap *)s;
-    long sent = 0;
+    return p->run.phase == SOURCE_DONE && p->run.status == 0 ? p->npods : 0;
+}
 
-    if (p->run.phase != SOURCE_DONE || p->run.status != 0)
-        return 0;
-    for (size_t i = 0; i < p->npods; i++) {
-        struct msg_pod mp = {
-            .ip = p->pods[i].ip, .pod = p->pods[i].pod, .namespace_ = p->pods[i].namespace_};
-        int len = msg_encode_pod(buf, cap, &mp);
-        if (len < 0)
-            return -1;
-        if (emit(ctx, buf, len) != 0)
-            break;
-        sent++;
-    }
-    return sent;
+static int encode(struct source *s, size_t i, uint8_t *buf, size_t cap)
+{
+    struct podmap *p = (struct podmap *)s;
+    struct msg_pod mp = {
+        .ip = p->pods[i].ip, .pod = p->pods[i].pod, .namespace_ = p->pods[i].namespace_};
+    return msg_encode_pod(buf, cap, &mp);
 }
 
 const struct source_ops podmap_source = {
@@ -211,5 +205,6 @@ const struct source_ops podmap_source = {
     .destroy = destroy,
     .start = start,
     .on_result = on_result,
-    .records = records,
+    .nrecords = nrecords,
+    .encode = encode,
 };

@@ -3,7 +3,7 @@
  * one polling cycle as a state machine driven by finished transfers: start
  * issues the first request, on_result accounts each finished transfer (and
  * starts the next ones), done says when the cycle is over, summary gives its
- * outcome and records encodes its records (WORKER or POD) for the supervisor.
+ * outcome, and nrecords/encode give its records (WORKER or POD) for the supervisor.
  * main.c runs every source with the same loop; a new role is a new file with
  * its struct source_ops plus a row in source_for_role (source.c).
  *
@@ -43,9 +43,6 @@ struct source_run {
 
 struct source; /* a source_run and what the role adds */
 
-/* Called by records() with each encoded packet; returns 0 to go on. */
-typedef int (*source_emit_fn)(void *ctx, const uint8_t *pkt, int len);
-
 struct source_ops {
     const char *role; /* for logs and the process title: "coordinator", "pod-map" */
     /* NULL with a reason in err when cfg is unusable or memory is short */
@@ -56,12 +53,10 @@ struct source_ops {
     void (*start)(struct source *s);
     /* Account one finished transfer (from fetch_next) and start the next ones. */
     void (*on_result)(struct source *s, const struct fetch_result *r);
-    /*
-     * Encode the records of a finished good cycle into buf (cap bytes) and
-     * emit each. Returns the number emitted, or -1 when one cannot be encoded
-     * (the caller fails the cycle: a record is never dropped).
-     */
-    long (*records)(struct source *s, uint8_t *buf, size_t cap, source_emit_fn emit, void *ctx);
+    /* The records of the finished cycle: 0 unless it is done and good. */
+    size_t (*nrecords)(struct source *s);
+    /* Encode record i (< nrecords) into buf; the packet length, or < 0 (msg.h status). */
+    int (*encode)(struct source *s, size_t i, uint8_t *buf, size_t cap);
 };
 
 /* The source of a role (enum coll_role), or NULL. */
