@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "confsyntax.h"
+
 #define CHILD_ENV_MAX 8
 #define CHILD_ENV_LEN 4096
 
@@ -65,9 +67,8 @@ void child_title(const struct coll_config *cfg, char *buf, size_t cap)
     n = (size_t)r;
     for (size_t i = 0; name[i] && i < CHILD_TITLE_NAME_MAX && n + 1 < cap; i++) {
         unsigned char ch = (unsigned char)name[i];
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                 ch == '_' || ch == '.' || ch == '-';
-        buf[n++] = ok ? (char)ch : '?';
+        /* the configuration admits only these; '?' is a backstop for a hand-built CONFIG */
+        buf[n++] = confsyntax_name_char(ch) ? (char)ch : '?';
     }
     buf[n] = '\0';
 }

@@ -12,7 +12,9 @@
 
 int confsyntax_name_char(int c)
 {
-    return isalnum(c) || c == '_' || c == '.' || c == '-';
+    /* not isalnum: a locale must not widen what a name (and a ps title) may hold */
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
 }
 
 static int valid_port(const char *p, size_t n, unsigned *out)

@@ -26,7 +26,7 @@ int confsyntax_listen(const char *v, char **host, unsigned *port, char *why, siz
 /* 1 if s is a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*; colon: metric names allow ':'). */
 int confsyntax_prom_name(const char *s, int colon);
 
-/* 1 if c may appear in a coordinator name: [A-Za-z0-9_.-]. */
+/* 1 if c may appear in a coordinator name: [A-Za-z0-9_.-] (also what a process title keeps). */
 int confsyntax_name_char(int c);
 
 /* 1 if s is an HTTP header field name (an RFC 9110 token). */

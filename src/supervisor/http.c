@@ -51,9 +51,7 @@ int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
 
     if (!host || !*host)
         r = snprintf(buf, cap, "%u", port);
-    else if (strchr(host, ':'))
-        r = snprintf(buf, cap, "[%s]:%u", host, port);
-    else
+    else /* an IPv4 address: the configuration refuses IPv6 (Debian's civetweb has none) */
         r = snprintf(buf, cap, "%s:%u", host, port);
     return r < 0 || (size_t)r >= cap ? -1 : 0;
 }

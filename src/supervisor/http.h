@@ -34,7 +34,8 @@ struct http_content {
 
 /*
  * Build civetweb's listening_ports value for host/port (host "" = all IPv4
- * addresses; IPv6 hosts get brackets) into buf. Returns 0, -1 if it does not fit.
+ * addresses; an IPv4 address otherwise, the configuration refuses IPv6) into
+ * buf. Returns 0, -1 if it does not fit.
  */
 int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap);
 

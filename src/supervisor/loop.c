@@ -37,26 +37,30 @@
 /* Ages (data_age_seconds, pod_map_age_seconds) are re-rendered at least this often. */
 #define SUP_AGE_REFRESH_S 1.0
 
+// clang-format off
 /*
  * A slot is one collector's life. Its state, and what happens when its
  * process is reaped (on_exit_status), read as a table:
  *
- *   state             meaning                         next
- *   SLOT_FREE         unused                          SLOT_IDLE (slot_add)
- *   SLOT_IDLE         not running                     spawned at restart_at_ms: SLOT_RUNNING,
- *                                                     or SLOT_IDLE again with backoff
- *   SLOT_RUNNING      a process (pid > 0 until        reaped, by its `after`:
- *                     reaped)                           AFTER_REMOVE   -> SLOT_FREE
- *                                                       AFTER_RESPAWN  -> SLOT_RUNNING (new config)
- *                                                       AFTER_RESTART  -> SLOT_IDLE with backoff,
- * or SLOT_WAIT_RELOAD on exit 78 reaped while stopping or with --once: SLOT_DONE SLOT_WAIT_RELOAD
- * exited with EXIT_CONFIG         SIGHUP: RELOAD_START -> SLOT_RUNNING SLOT_DONE         --once
- * finished, or stopping    (the end)
+ *   state             meaning                       next
+ *   SLOT_FREE         unused                        SLOT_IDLE (slot_add)
+ *   SLOT_IDLE         not running                   spawned at restart_at_ms: SLOT_RUNNING,
+ *                                                   or SLOT_IDLE again with backoff
+ *   SLOT_RUNNING      a process (pid > 0 until      reaped, by its `after`:
+ *                     reaped)                         AFTER_REMOVE  -> SLOT_FREE
+ *                                                     AFTER_RESPAWN -> SLOT_RUNNING (new config)
+ *                                                     AFTER_RESTART -> SLOT_IDLE with backoff,
+ *                                                                      SLOT_WAIT_RELOAD on exit 78
+ *                                                   reaped while stopping or with --once:
+ *                                                     SLOT_DONE
+ *   SLOT_WAIT_RELOAD  exited with EXIT_CONFIG       SIGHUP: RELOAD_START -> SLOT_RUNNING
+ *   SLOT_DONE         --once done, or stopping      (the end)
  *
  * A reload decides per slot against the old configuration (enum
  * reload_action) and acts with the new one: RELOAD_RESTART and RELOAD_REMOVE
  * stop a running process (TERM, KILL at the deadline) and set `after`.
  */
+// clang-format on
 enum slot_state {
     SLOT_FREE = 0,
     SLOT_IDLE,
@@ -134,11 +138,9 @@ struct sup {
     uint64_t stop_kill_ms;
     int render_failed;
     uint64_t seed;
-    /* the worker series, rebuilt once per store version or expiry (join.h) */
+    /* the worker series (join.h), rebuilt when the store or an expiry changed them */
     struct join join;
     int join_valid;
-    uint64_t join_version;
-    double join_expiry;
     struct join_seen seen; /* unmapped workers already logged */
 };
 
@@ -694,12 +696,11 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
     struct http_content hc;
     int r;
 
-    if (!s->join_valid || s->join_version != s->store->version ||
-        (s->join_expiry > 0 && now >= s->join_expiry)) {
+    /* between two such changes only the ages move: the join is reused */
+    if (!s->join_valid || s->store->version != s->rendered_version ||
+        (s->next_expiry > 0 && now >= s->next_expiry)) {
         join_free(&s->join);
         s->join_valid = join_build(s->store, now, &s->join) == 0;
-        s->join_version = s->store->version;
-        s->join_expiry = store_next_expiry(s->store, now);
     }
     rbuf_init(&m, 0);
     r = s->join_valid ? render_exposition_join(s->store, &s->join, NULL, now, &m) : RENDER_ENOMEM;

@@ -44,8 +44,8 @@ static int podmap_same(const struct config *a, const struct config *b, const cha
 }
 
 const struct role roles[] = {
-    {COLL_ROLE_TRINO, "coordinator", coord_wanted, coord_collector, coord_same},
-    {COLL_ROLE_PODMAP, "pod map", podmap_wanted, podmap_collector, podmap_same},
+    {COLL_ROLE_TRINO, coord_wanted, coord_collector, coord_same},
+    {COLL_ROLE_PODMAP, podmap_wanted, podmap_collector, podmap_same},
 };
 const size_t nroles = sizeof(roles) / sizeof(roles[0]);
 

@@ -16,8 +16,7 @@
 struct config;
 
 struct role {
-    int role;         /* enum coll_role */
-    const char *what; /* for logs: "coordinator", "pod map" */
+    int role; /* enum coll_role */
     /* The name of the i-th collector of this role that c asks for, or NULL past the last. */
     const char *(*wanted)(const struct config *c, size_t i);
     /* The CONFIG message of collector name (filled; coll_config_clear it). 0, or -1 if unknown. */

@@ -134,10 +134,11 @@ static struct store_src *find(struct store *s, const char *name)
     return NULL;
 }
 
-/* Drop a pending cycle (counted as failed) and mark the source down. */
-static void src_discard(struct store *s, struct store_src *c)
+/* Drop a pending cycle and mark the source down; a failed cycle (one was pending, or its END
+ * failed) is counted once. */
+static void src_discard(struct store *s, struct store_src *c, int failed)
 {
-    if (c->pending)
+    if (failed || c->pending)
         c->failed_total++;
     batch_empty(&c->next);
     c->pending = 0;
@@ -297,7 +298,7 @@ const struct store_src *store_coord(const struct store *s, const char *name)
 int store_cycle_begin(struct store *s, struct store_src *c, uint64_t seq)
 {
     if (c->pending) {
-        src_discard(s, c);
+        src_discard(s, c, 0);
         return STORE_EPROTO;
     }
     c->pending = 1;
@@ -353,7 +354,7 @@ int store_cycle_record(struct store *s, struct store_src *c, struct msg *m)
         return STORE_EPROTO;
     rc = batch_reserve(&c->next, c->role, max);
     if (rc == STORE_ECAP)
-        src_discard(s, c);
+        src_discard(s, c, 0);
     if (rc != STORE_OK)
         return rc;
     return pm ? add_pod(&c->next, &m->u.pod) : add_worker(&c->next, &m->u.worker);
@@ -399,8 +400,7 @@ int store_cycle_end(struct store *s, struct store_src *c, const struct msg_cycle
     if (proto || e->status != 0) {
         if (!proto && e->error)
             set_str(&c->last_error, e->error);
-        c->pending = 1; /* counted once as failed, pending or not */
-        src_discard(s, c);
+        src_discard(s, c, 1);
         return proto ? STORE_EPROTO : STORE_OK;
     }
     if (c->role == COLL_ROLE_PODMAP)
@@ -421,13 +421,13 @@ int store_cycle_end(struct store *s, struct store_src *c, const struct msg_cycle
 
 void store_cycle_abort(struct store *s, struct store_src *c)
 {
-    src_discard(s, c);
+    src_discard(s, c, 0);
 }
 
 void store_note_exit(struct store *s, struct store_src *c, int exit_code, int signal,
                      const char *error)
 {
-    src_discard(s, c);
+    src_discard(s, c, 0);
     c->last_exit_code = exit_code;
     c->last_signal = signal;
     if (error && *error)
