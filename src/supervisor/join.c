@@ -19,11 +19,9 @@ struct row {
     int unmapped;
 };
 
-/*
- * The mapped workers of every fresh coordinator (of release, or all when
- * NULL). Returns the count (*ret malloc'd, NULL when 0), or -1.
- */
-static long rows(const struct store *s, const char *release, double now, struct row **ret)
+/* The mapped workers of every fresh coordinator. Returns the count (*ret malloc'd, NULL when 0), or
+ * -1. */
+static long rows(const struct store *s, double now, struct row **ret)
 {
     size_t total = 0, n = 0;
     struct row *v;
@@ -39,7 +37,7 @@ static long rows(const struct store *s, const char *release, double now, struct 
         return -1;
     for (size_t i = 0; i < s->ncoords; i++) {
         const struct store_src *c = &s->coords[i];
-        if (!store_src_fresh(s, c, now) || (release && strcmp(release, c->release) != 0))
+        if (!store_src_fresh(s, c, now))
             continue;
         for (size_t j = 0; j < c->snap.n; j++) {
             struct row *r = &v[n++];
@@ -67,7 +65,7 @@ static int series_cmp(const void *a, const void *b)
 int join_build(const struct store *s, double now, struct join *ret)
 {
     struct row *r;
-    long n = rows(s, NULL, now, &r);
+    long n = rows(s, now, &r);
 
     memset(ret, 0, sizeof(*ret));
     if (n <= 0)
@@ -113,12 +111,12 @@ static int unmapped_cmp(const void *a, const void *b)
 }
 
 /* The distinct unmapped rows, sorted by (release, key). Count, or -1. */
-static long unmapped_rows(const struct store *s, const char *release, double now, struct row **ret)
+static long unmapped_rows(const struct store *s, double now, struct row **ret)
 {
     *ret = NULL;
     if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS)
         return 0;
-    long n = rows(s, release, now, ret);
+    long n = rows(s, now, ret);
     if (n <= 0)
         return n;
     size_t k = 0;
@@ -134,12 +132,12 @@ static long unmapped_rows(const struct store *s, const char *release, double now
     return (long)d;
 }
 
-size_t join_unmapped_count(const struct store *s, const char *release, double now)
+size_t join_unmapped(const struct join *j, const char *release)
 {
-    struct row *r;
-    long n = unmapped_rows(s, release, now, &r);
-    free(r);
-    return n > 0 ? (size_t)n : 0;
+    size_t n = 0;
+    for (size_t k = 0; k < j->n; k++)
+        n += j->v[k].unmapped && strcmp(j->v[k].rel, release) == 0;
+    return n;
 }
 
 static int seen_cmp(const void *a, const void *b)
@@ -199,7 +197,7 @@ int join_take_new_unmapped(struct join_seen *seen, const struct store *s, double
     *ret = NULL;
     if (s->params.pod_map_source != CONFIG_PM_PROMETHEUS || !store_src_fresh(s, &s->pm, now))
         return 0;
-    n = unmapped_rows(s, NULL, now, &v);
+    n = unmapped_rows(s, now, &v);
     if (n < 0)
         return -1;
     out = calloc((size_t)n ? (size_t)n : 1, sizeof(*out));

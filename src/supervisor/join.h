@@ -63,7 +63,7 @@ int join_take_new_unmapped(struct join_seen *seen, const struct store *s, double
 void join_unmapped_free(struct join_unmapped *u, size_t n);
 void join_seen_clear(struct join_seen *seen);
 
-/* Distinct unmapped workers of release among fresh snapshots (0 unless source prometheus). */
-size_t join_unmapped_count(const struct store *s, const char *release, double now);
+/* The series of release whose pod the pod map could not name (the unmapped_workers gauge). */
+size_t join_unmapped(const struct join *j, const char *release);
 
 #endif

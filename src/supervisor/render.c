@@ -305,15 +305,12 @@ static void render_unmapped(struct rbuf *b, const struct store *s, const struct 
     if (nr > 1)
         qsort(rels, nr, sizeof(rels[0]), str_ptr_cmp);
     for (size_t i = 0; i < nr; i++) {
-        uint64_t cnt = 0;
         if (i > 0 && strcmp(rels[i - 1], rels[i]) == 0)
             continue;
-        for (size_t k = 0; k < j->n; k++)
-            cnt += j->v[k].unmapped && strcmp(j->v[k].rel, rels[i]) == 0;
         put(b, "trino_buffer_exporter_unmapped_workers{release=\"");
         put_esc(b, rels[i]);
         put(b, "\"} ");
-        put_u64(b, cnt);
+        put_u64(b, join_unmapped(j, rels[i]));
         put(b, "\n");
     }
 }

@@ -348,6 +348,16 @@ static void test_podmap(void)
     store_free(s);
 }
 
+/* The unmapped_workers gauge of release: what the exposition renders. */
+static size_t unmapped_count(const struct store *s, const char *release, double now)
+{
+    struct join j;
+    CHECK(join_build(s, now, &j) == 0);
+    size_t n = join_unmapped(&j, release);
+    join_free(&j);
+    return n;
+}
+
 static void test_unmapped(void)
 {
     struct store *s = mk(CONFIG_PM_PROMETHEUS);
@@ -367,8 +377,8 @@ static void test_unmapped(void)
     CHECK(worker(s, "b", "n2", "10.0.0.2:8080", 1) == STORE_OK); /* other release */
     CHECK(end(s, "b", 1, 0, 1, 100.0) == STORE_OK);
 
-    CHECK(join_unmapped_count(s, "r1", 101.0) == 2);
-    CHECK(join_unmapped_count(s, "b", 101.0) == 1);
+    CHECK(unmapped_count(s, "r1", 101.0) == 2);
+    CHECK(unmapped_count(s, "b", 101.0) == 1);
     n = join_take_new_unmapped(&seen, s, 101.0, &u);
     CHECK(n == 3);
     if (n == 3) {
@@ -389,7 +399,7 @@ static void test_unmapped(void)
     CHECK(store_cycle_begin(s, PM(s), 2) == STORE_OK);
     CHECK(pod(s, "10.0.0.2", "w-2", "ns") == STORE_OK);
     CHECK(pm_end(s, 2, 0, 1, 103.0) == STORE_OK);
-    CHECK(join_unmapped_count(s, "r1", 103.0) == 2); /* n1 (10.0.0.1 left the map), n3 */
+    CHECK(unmapped_count(s, "r1", 103.0) == 2); /* n1 (10.0.0.1 left the map), n3 */
     n = join_take_new_unmapped(&seen, s, 103.0, &u);
     CHECK(n == 1);
     if (n == 1)
@@ -403,11 +413,11 @@ static void test_unmapped(void)
     join_unmapped_free(u, n > 0 ? (size_t)n : 0);
 
     /* Stale snapshots do not count. */
-    CHECK(join_unmapped_count(s, "r1", 100.0 + 45.0) == 0);
+    CHECK(unmapped_count(s, "r1", 100.0 + 45.0) == 0);
     store_free(s);
 
     s = mk(CONFIG_PM_NODE_ID);
-    CHECK(join_unmapped_count(s, "r1", 1.0) == 0);
+    CHECK(unmapped_count(s, "r1", 1.0) == 0);
     CHECK(join_take_new_unmapped(&seen, s, 1.0, &u) == 0);
     join_seen_clear(&seen);
     store_free(s);
