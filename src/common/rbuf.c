@@ -65,3 +65,23 @@ int rbuf_append(struct rbuf *b, const char *p, size_t n)
     b->data[b->len] = '\0';
     return RBUF_OK;
 }
+
+int rbuf_append_label(struct rbuf *b, const char *s)
+{
+    const char *run = s;
+    for (; *s; s++) {
+        const char *rep = NULL;
+        if (*s == '\\')
+            rep = "\\\\";
+        else if (*s == '"')
+            rep = "\\\"";
+        else if (*s == '\n')
+            rep = "\\n";
+        if (rep) {
+            rbuf_append(b, run, (size_t)(s - run));
+            rbuf_append(b, rep, 2);
+            run = s + 1;
+        }
+    }
+    return rbuf_append(b, run, (size_t)(s - run));
+}

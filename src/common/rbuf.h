@@ -34,5 +34,7 @@ void rbuf_reset(struct rbuf *b);
 void rbuf_free(struct rbuf *b);
 /* Append n bytes; on failure sets b->err and returns it. */
 int rbuf_append(struct rbuf *b, const char *p, size_t n);
+/* Append s as a Prometheus label value: backslash, double quote and newline escaped. */
+int rbuf_append_label(struct rbuf *b, const char *s);
 
 #endif

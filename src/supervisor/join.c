@@ -76,7 +76,7 @@ int join_build(const struct store *s, double now, struct join *ret)
         return -1;
     }
     for (long i = 0; i < n; i++)
-        v[i] = (struct join_series){r[i].pod, r[i].ns, r[i].rel, r[i].w->c, r[i].unmapped};
+        v[i] = (struct join_series){r[i].pod, r[i].ns, r[i].rel, r[i].w->c, r[i].unmapped, 0, 0};
     free(r);
     if (n > 1)
         qsort(v, (size_t)n, sizeof(*v), series_cmp);
@@ -91,6 +91,23 @@ int join_build(const struct store *s, double now, struct join *ret)
     }
     ret->v = v;
     ret->n = k;
+    rbuf_init(&ret->labels, 0);
+    for (size_t i = 0; i < k; i++) {
+        struct rbuf *l = &ret->labels;
+        v[i].loff = l->len;
+        rbuf_append(l, "{pod=\"", strlen("{pod=\""));
+        rbuf_append_label(l, v[i].pod);
+        rbuf_append(l, "\",namespace=\"", strlen("\",namespace=\""));
+        rbuf_append_label(l, v[i].ns);
+        rbuf_append(l, "\",release=\"", strlen("\",release=\""));
+        rbuf_append_label(l, v[i].rel);
+        rbuf_append(l, "\"} ", strlen("\"} "));
+        v[i].llen = l->len - v[i].loff;
+    }
+    if (ret->labels.err) {
+        join_free(ret);
+        return -1;
+    }
     return 0;
 }
 
@@ -99,6 +116,7 @@ void join_free(struct join *j)
     free(j->v);
     j->v = NULL;
     j->n = 0;
+    rbuf_free(&j->labels);
 }
 
 /* ------------------------------------------------------------ unmapped */

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "rbuf.h"
 #include "wcount.h"
 
 struct store;
@@ -20,15 +21,20 @@ struct store;
 struct join_series {
     const char *pod, *ns, *rel;
     struct wcount c;
-    int unmapped; /* at least one of the summed workers is not in the pod map */
+    int unmapped;      /* at least one of the summed workers is not in the pod map */
+    size_t loff, llen; /* its `{pod="..",namespace="..",release=".."} ` text in labels */
 };
 
 struct join {
     struct join_series *v; /* sorted by (pod, namespace, release), unique */
     size_t n;
+    struct rbuf labels; /* every series' label text, escaped once for all families */
 };
 
-/* Build the series of s at now into *ret (join_free it). 0, or -1 when memory is short. */
+/*
+ * Build the series of s at now into *ret (join_free it). 0, or -1 when memory
+ * is short or the label text would pass RBUF_DEFAULT_MAX.
+ */
 int join_build(const struct store *s, double now, struct join *ret);
 void join_free(struct join *j); /* zeroes it; NULL-safe members */
 

@@ -60,22 +60,7 @@ static void put_sec(struct rbuf *b, double v)
 /* A label value with \ " and newline escaped. */
 static void put_esc(struct rbuf *b, const char *s)
 {
-    const char *run = s;
-    for (; *s; s++) {
-        const char *rep = NULL;
-        if (*s == '\\')
-            rep = "\\\\";
-        else if (*s == '"')
-            rep = "\\\"";
-        else if (*s == '\n')
-            rep = "\\n";
-        if (rep) {
-            rbuf_append(b, run, (size_t)(s - run));
-            rbuf_append(b, rep, 2);
-            run = s + 1;
-        }
-    }
-    rbuf_append(b, run, (size_t)(s - run));
+    rbuf_append_label(b, s);
 }
 
 static void family(struct rbuf *b, const char *name, const char *type, const char *help)
@@ -92,28 +77,6 @@ static void family(struct rbuf *b, const char *name, const char *type, const cha
 }
 
 /* ------------------------------------------------------- worker series */
-
-/* The escaped label text of each series, formatted once for every family. */
-struct labelled {
-    size_t off, len;
-};
-
-/* {pod="..",namespace="..",release=".."}  of every series of j into labels. */
-static int label_series(const struct join *j, struct labelled *l, struct rbuf *labels)
-{
-    for (size_t i = 0; i < j->n; i++) {
-        l[i].off = labels->len;
-        put(labels, "{pod=\"");
-        put_esc(labels, j->v[i].pod);
-        put(labels, "\",namespace=\"");
-        put_esc(labels, j->v[i].ns);
-        put(labels, "\",release=\"");
-        put_esc(labels, j->v[i].rel);
-        put(labels, "\"} ");
-        l[i].len = labels->len - l[i].off;
-    }
-    return labels->err;
-}
 
 /* ------------------------------------------------------- health series */
 
@@ -320,30 +283,18 @@ static void render_unmapped(struct rbuf *b, const struct store *s, const struct 
 int render_exposition_join(const struct store *s, const struct join *j, const struct render_opts *o,
                            double now, struct rbuf *out)
 {
-    struct rbuf labels = {0};
-    struct labelled *l = NULL;
     const struct store_src *cs[STORE_MAX_COORDINATORS];
 
     rbuf_reset(out);
     if (out->max == 0)
         out->max = RENDER_DEFAULT_MAX;
-    rbuf_init(&labels, out->max);
-    if (j->n && !(l = malloc(j->n * sizeof(*l)))) {
-        out->err = RENDER_ENOMEM;
-        return out->err;
-    }
-    if (label_series(j, l, &labels) != RENDER_OK) {
-        out->err = labels.err;
-        goto out;
-    }
-
     for (int f = 0; f < WCOUNT_N; f++) {
         const char *name = wcount_desc[f].family;
         size_t nl = strlen(name);
         family(out, name, "gauge", wcount_desc[f].help);
         for (size_t i = 0; i < j->n; i++) {
             rbuf_append(out, name, nl);
-            rbuf_append(out, labels.data + l[i].off, l[i].len);
+            rbuf_append(out, j->labels.data + j->v[i].loff, j->v[i].llen);
             put_u64(out, j->v[i].c.v[f]);
             rbuf_append(out, "\n", 1);
         }
@@ -366,9 +317,6 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
     put(out, "trino_buffer_exporter_build_info{version=\"");
     put_esc(out, o && o->version ? o->version : TBE_VERSION);
     put(out, "\"} 1\n");
-out:
-    free(l);
-    rbuf_free(&labels);
     return out->err;
 }
 
