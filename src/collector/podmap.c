@@ -109,7 +109,7 @@ static int pv_write(void *ctx, const void *buf, size_t len)
 
 static void query_url(const struct podmap *p, char *url, size_t cap)
 {
-    char q[MSG_MAX_TEXT + 1];
+    char q[3 * MSG_MAX_TEXT + 1]; /* every byte of the metric may become %XX: it always fits */
 
     if (fetch_urlencode(p->run.cfg->pm_metric, q, sizeof(q)) < 0)
         q[0] = '\0';

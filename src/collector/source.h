@@ -24,7 +24,8 @@
 #include "fetch.h"
 #include "msg.h"
 
-#define SOURCE_URL_MAX (MSG_MAX_TEXT + 64 + 256) /* base URL + path + id or query */
+/* base URL + path + a query id (QLIST_ID_MAX) or a percent-encoded metric (3 x MSG_MAX_TEXT) */
+#define SOURCE_URL_MAX (MSG_MAX_TEXT + 64 + 3 * MSG_MAX_TEXT)
 
 enum source_phase { SOURCE_IDLE, SOURCE_LIST, SOURCE_DETAILS, SOURCE_DONE };
 
