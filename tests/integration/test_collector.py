@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COLLECTOR, MSGTOOL, DOCS, GOLDENS = (os.path.abspath(a) for a in sys.argv[1:5])
@@ -595,6 +596,18 @@ def case_podmap():
                    ("fe80::1", "trino-worker-v6", "ns2")],
           "podmap: one POD per IP, sorted, ports/brackets stripped, unlabelled skipped (%r)" % pods)
     check(end is not None and end["records"] == 3, "podmap: END records 3")
+    # A selector near the 1024-byte cap, almost every byte percent-encoded (3x): the
+    # query goes out whole, never cut.
+    long_metric = 'up{job=~"' + "|".join(["a.b"] * 250) + '"}'
+    c.requests.clear()
+    r = Run(["--role", "podmap", "--name", "pod_map", "--url", c.url + "/", "--once",
+             "--pm-metric", long_metric])
+    r.cycle()
+    r.wait()
+    r.close()
+    sent = [urllib.parse.unquote(p.split("query=", 1)[1]) for p, _ in c.requests if "query=" in p]
+    check(sent == [long_metric], "podmap: a %d-byte selector is sent whole, percent-encoded (%r)"
+          % (len(long_metric), [len(q) for q in sent]))
     c.prom = json.dumps({"status": "error", "errorType": "bad_data", "error": "parse error at char 4"}).encode()
     r = Run(args)
     _, _, end = r.cycle()
