@@ -1,48 +1,88 @@
 /*
- * http: civetweb handlers over published, reference-counted pages. See http.h.
+ * http: libmicrohttpd handlers over published, reference-counted pages, a
+ * front door that owns the listening socket, TLS and basic auth from the web
+ * configuration. See http.h.
  */
 #include "http.h"
 
-#include <civetweb.h>
-#include <ctype.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "clock.h"
 #include "log.h"
 #include "render.h"
+#include "webconf.h"
 
 #define HTTP_GZIP_MAX (RENDER_DEFAULT_MAX + (1u << 20))
-/* civetweb's threads: the master, HTTP_THREADS workers, room for a timer thread */
-#define HTTP_MAX_THREADS (HTTP_THREADS + 2)
-/* While mg_stop runs, civetweb's threads are woken this often (see stop_server). */
-#define HTTP_WAKE_INTERVAL_MS 10
-/* Interrupts a civetweb thread's poll(); no other part of the process uses it. */
-#define HTTP_WAKE_SIGNAL SIGRTMIN
+#define HTTP_LISTEN_BACKLOG 1024
+/* accept() out of descriptors: the listening socket rests this long */
+#define HTTP_ACCEPT_PAUSE_MS 100
+#define HTTP_AUTH_MAX 1024 /* decoded "user:password" */
+#define HTTP_TLS_RECORD_HANDSHAKE 0x16
+/* epoll tags: pending slots are 1..HTTP_PENDING_MAX */
+#define HTTP_TAG_LISTEN 0
+#define HTTP_TAG_WAKE (HTTP_PENDING_MAX + 1)
 
 struct pages {
-    int refs; /* under http.lock */
+    _Atomic int refs;
     struct http_content c;
     char *gz;
     size_t gz_len;
 };
 
+/* One web configuration in use: handlers hold a reference for a request. */
+struct webref {
+    _Atomic int refs;
+    struct webconf *w; /* owned; NULL: plain HTTP, no auth */
+    struct webconf_auth_cache *cache;
+};
+
+/* One libmicrohttpd server and the settings it was started with. */
+struct server {
+    struct MHD_Daemon *d;
+    int tls;
+    enum webconf_client_auth client_auth;
+    struct webref *web;  /* keeps the PEM text the server was given alive */
+    _Atomic int capture; /* libmicrohttpd's messages go to why while starting */
+    char why[200];
+};
+
+/* A connection the front door holds until its first byte says TLS or not. */
+struct pending {
+    int fd; /* -1: free */
+    uint64_t deadline_ms;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+};
+
 struct http {
-    struct mg_context *ctx;
-    pthread_mutex_t lock;
+    int lfd, epfd, wakefd;
+    pthread_t door;
+    int door_running;
+    pthread_mutex_t lock; /* cur, web, srv */
     struct pages *cur;
+    struct webref *web;
+    struct server *srv;
     _Atomic uint64_t heartbeat_ms;
-    pthread_mutex_t threads_lock;
-    pid_t threads[HTTP_MAX_THREADS]; /* civetweb's live threads (kernel ids), under threads_lock */
-    size_t nthreads;
+    /* the front door thread's own */
+    struct pending pend[HTTP_PENDING_MAX];
+    uint64_t accept_paused_until;
 };
 
 int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
@@ -50,8 +90,10 @@ int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
     int r;
 
     if (!host || !*host)
-        r = snprintf(buf, cap, "%u", port);
-    else /* an IPv4 address: the configuration refuses IPv6 (Debian's civetweb has none) */
+        r = snprintf(buf, cap, "0.0.0.0:%u", port);
+    else if (strchr(host, ':'))
+        r = snprintf(buf, cap, "[%s]:%u", host, port);
+    else
         r = snprintf(buf, cap, "%s:%u", host, port);
     return r < 0 || (size_t)r >= cap ? -1 : 0;
 }
@@ -130,6 +172,67 @@ int http_accepts_gzip(const char *ae)
     return 0;
 }
 
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+int http_parse_basic(const char *v, char *buf, size_t cap, const char **user, size_t *user_len,
+                     const char **pass, size_t *pass_len)
+{
+    size_t n = 0, len, pad = 0;
+    const char *colon;
+    uint32_t acc = 0;
+    int bits = 0;
+
+    if (!v || strncasecmp(v, "Basic ", 6) != 0)
+        return -1;
+    v += 6;
+    while (*v == ' ')
+        v++;
+    len = strlen(v);
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    /* Go's base64.StdEncoding: padded, length a multiple of 4 */
+    if (len == 0 || len % 4 != 0)
+        return -1;
+    while (pad < 2 && v[len - 1 - pad] == '=')
+        pad++;
+    for (size_t i = 0; i < len - pad; i++) {
+        int d = b64val((unsigned char)v[i]);
+        if (d < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)d;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n >= cap)
+                return -1;
+            buf[n++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    if (acc & ((1u << bits) - 1)) /* non-zero padding bits: not canonical */
+        return -1;
+    colon = memchr(buf, ':', n);
+    if (!colon)
+        return -1;
+    *user = buf;
+    *user_len = (size_t)(colon - buf);
+    *pass = colon + 1;
+    *pass_len = n - *user_len - 1;
+    return 0;
+}
+
 static void pages_free(struct pages *p)
 {
     if (!p)
@@ -148,22 +251,54 @@ static struct pages *pages_get(struct http *h)
     pthread_mutex_lock(&h->lock);
     p = h->cur;
     if (p)
-        p->refs++;
+        atomic_fetch_add(&p->refs, 1);
     pthread_mutex_unlock(&h->lock);
     return p;
 }
 
-static void pages_put(struct http *h, struct pages *p)
+static void pages_put(struct pages *p)
 {
-    int last;
-
-    if (!p)
-        return;
-    pthread_mutex_lock(&h->lock);
-    last = --p->refs == 0;
-    pthread_mutex_unlock(&h->lock);
-    if (last)
+    if (p && atomic_fetch_sub(&p->refs, 1) == 1)
         pages_free(p);
+}
+
+static struct webref *webref_new(struct webconf *w)
+{
+    struct webref *r = calloc(1, sizeof(*r));
+
+    if (!r || (w && w->nusers > 0 && !(r->cache = webconf_auth_cache_new()))) {
+        free(r);
+        webconf_free(w);
+        return NULL;
+    }
+    atomic_store(&r->refs, 1);
+    r->w = w;
+    return r;
+}
+
+static struct webref *webref_get(struct http *h)
+{
+    struct webref *r;
+
+    pthread_mutex_lock(&h->lock);
+    r = h->web;
+    atomic_fetch_add(&r->refs, 1);
+    pthread_mutex_unlock(&h->lock);
+    return r;
+}
+
+static void webref_put(struct webref *r)
+{
+    if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+        webconf_auth_cache_free(r->cache);
+        webconf_free(r->w);
+        free(r);
+    }
+}
+
+static int tls_on(const struct webconf *w)
+{
+    return w && w->tls.enabled;
 }
 
 int http_publish(struct http *h, struct http_content *c)
@@ -172,7 +307,7 @@ int http_publish(struct http *h, struct http_content *c)
 
     if (!p)
         goto fail;
-    p->refs = 1; /* the server's own reference */
+    atomic_store(&p->refs, 1); /* the server's own reference */
     p->c = *c;
     memset(c, 0, sizeof(*c));
     if (p->c.metrics && http_gzip(p->c.metrics, p->c.metrics_len, &p->gz, &p->gz_len) < 0) {
@@ -183,7 +318,7 @@ int http_publish(struct http *h, struct http_content *c)
     old = h->cur;
     h->cur = p;
     pthread_mutex_unlock(&h->lock);
-    pages_put(h, old);
+    pages_put(old);
     return 0;
 fail:
     free(c->metrics);
@@ -198,256 +333,606 @@ void http_heartbeat(struct http *h, uint64_t now_ms)
     atomic_store(&h->heartbeat_ms, now_ms);
 }
 
-/* One full response: status line, headers, body unless HEAD. */
-static int reply(struct mg_connection *conn, int head, int status, const char *reason,
-                 const char *ctype, const char *extra_headers, const char *body, size_t len)
+/* ---- responses ---- */
+
+static void page_release(void *cls)
 {
-    mg_printf(conn,
-              "HTTP/1.1 %d %s\r\n"
-              "Content-Type: %s\r\n"
-              "Content-Length: %zu\r\n"
-              "Cache-Control: no-store\r\n"
-              "%s"
-              "\r\n",
-              status, reason, ctype, len, extra_headers ? extra_headers : "");
-    if (!head && len > 0)
-        mg_write(conn, body, len);
-    return status;
+    pages_put(cls);
 }
 
-static int handle(struct mg_connection *conn, void *cbdata)
+/*
+ * Queue one response: body (len bytes) is either static (p NULL, copy 0),
+ * copied (copy 1) or part of page set p, which the response keeps a
+ * reference to until libmicrohttpd is done with it.
+ */
+static enum MHD_Result reply(struct MHD_Connection *conn, const struct webconf *w, unsigned status,
+                             const char *ctype, const char *body, size_t len, struct pages *p,
+                             int copy, const char *h1, const char *v1, const char *h2,
+                             const char *v2)
 {
-    struct http *h = cbdata;
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    const char *uri = ri->local_uri ? ri->local_uri : "/";
-    int head = strcmp(ri->request_method, "HEAD") == 0;
-    struct pages *p;
-    int st;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
 
-    if (!head && strcmp(ri->request_method, "GET") != 0) {
-        static const char msg[] = "method not allowed\n";
-        return reply(conn, 0, 405, "Method Not Allowed", "text/plain; charset=utf-8",
-                     "Allow: GET, HEAD\r\n", msg, sizeof(msg) - 1);
+    if (p) {
+        atomic_fetch_add(&p->refs, 1);
+        r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)body,
+                                                                   page_release, p);
+        if (!r)
+            pages_put(p);
+    } else {
+        r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+                                            copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
     }
+    if (!r)
+        return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (h1)
+        MHD_add_response_header(r, h1, v1);
+    if (h2)
+        MHD_add_response_header(r, h2, v2);
+    for (size_t i = 0; w && i < w->nheaders; i++)
+        MHD_add_response_header(r, w->headers[i].name, w->headers[i].value);
+    ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
 
-    if (strcmp(uri, "/healthz") == 0) {
+static const char TEXT[] = "text/plain; charset=utf-8";
+
+/* 1 if the request carries credentials w accepts. */
+static int authorized(struct MHD_Connection *conn, struct webref *web)
+{
+    char buf[HTTP_AUTH_MAX];
+    const char *user, *pass;
+    size_t ulen, plen;
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int ok;
+
+    if (http_parse_basic(v, buf, sizeof(buf), &user, &ulen, &pass, &plen) < 0)
+        return 0;
+    ok = webconf_check_basic(web->w, web->cache, user, ulen, pass, plen);
+    explicit_bzero(buf, sizeof(buf));
+    return ok;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    struct http *h = cls;
+    int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    struct webref *web;
+    const struct webconf *w;
+    struct pages *p;
+    enum MHD_Result st;
+
+    (void)version;
+    (void)upload_data;
+    /*
+     * The first call comes with the headers. A response queued then counts as
+     * an early answer before the body and libmicrohttpd closes the connection
+     * after it; so wait for the second call, at the end of the request (any
+     * body is discarded on the way).
+     */
+    if (!*con_cls) {
+        *con_cls = h; /* marks a request whose headers were seen */
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    web = webref_get(h);
+    w = web->w;
+    if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
+        static const char msg[] = "method not allowed\n";
+        st = reply(conn, w, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT, msg, sizeof(msg) - 1, NULL, 0,
+                   MHD_HTTP_HEADER_ALLOW, "GET, HEAD", NULL, NULL);
+        goto out;
+    }
+    /* the probes stay open: kubelet's httpGet cannot send credentials */
+    if (strcmp(url, "/healthz") == 0) {
         uint64_t last = atomic_load(&h->heartbeat_ms);
         uint64_t now = clock_mono_ms();
-        if (last && now - last <= HTTP_HEALTH_STALE_MS)
-            return reply(conn, head, 200, "OK", "text/plain; charset=utf-8", NULL, "ok\n", 3);
         char body[96];
-        int n = snprintf(body, sizeof(body), "supervisor loop silent for %llu ms\n",
-                         (unsigned long long)(last ? now - last : 0));
-        return reply(conn, head, 503, "Service Unavailable", "text/plain; charset=utf-8", NULL,
-                     body, (size_t)n);
+        int n;
+
+        if (last && now - last <= HTTP_HEALTH_STALE_MS) {
+            st = reply(conn, w, MHD_HTTP_OK, TEXT, "ok\n", 3, NULL, 0, NULL, NULL, NULL, NULL);
+            goto out;
+        }
+        n = snprintf(body, sizeof(body), "supervisor loop silent for %llu ms\n",
+                     (unsigned long long)(last ? now - last : 0));
+        st = reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, body, (size_t)n, NULL, 1, NULL,
+                   NULL, NULL, NULL);
+        goto out;
+    }
+    if (w && w->nusers > 0 && strcmp(url, "/readyz") != 0 && !authorized(conn, web)) {
+        static const char msg[] = "Unauthorized\n";
+        st = reply(conn, w, MHD_HTTP_UNAUTHORIZED, TEXT, msg, sizeof(msg) - 1, NULL, 0,
+                   MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"" HTTP_AUTH_REALM "\"", NULL,
+                   NULL);
+        goto out;
     }
 
     p = pages_get(h);
     if (!p) {
         static const char msg[] = "starting\n";
-        return reply(conn, head, 503, "Service Unavailable", "text/plain; charset=utf-8", NULL, msg,
-                     sizeof(msg) - 1);
+        st = reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL,
+                   NULL, NULL, NULL);
+        goto out;
     }
-    if (strcmp(uri, "/metrics") == 0) {
-        if (p->gz && http_accepts_gzip(mg_get_header(conn, "Accept-Encoding")))
-            st = reply(conn, head, 200, "OK", RENDER_CONTENT_TYPE,
-                       "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n", p->gz, p->gz_len);
+    if (strcmp(url, "/metrics") == 0) {
+        const char *ae =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+        if (p->gz && http_accepts_gzip(ae))
+            st = reply(conn, w, MHD_HTTP_OK, RENDER_CONTENT_TYPE, p->gz, p->gz_len, p, 0,
+                       MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip", MHD_HTTP_HEADER_VARY,
+                       "Accept-Encoding");
         else
-            st = reply(conn, head, 200, "OK", RENDER_CONTENT_TYPE, "Vary: Accept-Encoding\r\n",
-                       p->c.metrics ? p->c.metrics : "", p->c.metrics_len);
-    } else if (strcmp(uri, "/readyz") == 0) {
-        st = reply(conn, head, p->c.ready ? 200 : 503, p->c.ready ? "OK" : "Service Unavailable",
-                   "text/plain; charset=utf-8", NULL, p->c.readyz ? p->c.readyz : "",
-                   p->c.readyz_len);
-    } else if (strcmp(uri, "/") == 0) {
-        st = reply(conn, head, 200, "OK", "text/html; charset=utf-8", NULL,
-                   p->c.index_html ? p->c.index_html : "", p->c.index_len);
+            st = reply(conn, w, MHD_HTTP_OK, RENDER_CONTENT_TYPE, p->c.metrics ? p->c.metrics : "",
+                       p->c.metrics_len, p, 0, MHD_HTTP_HEADER_VARY, "Accept-Encoding", NULL, NULL);
+    } else if (strcmp(url, "/readyz") == 0) {
+        st = reply(conn, w, p->c.ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT,
+                   p->c.readyz ? p->c.readyz : "", p->c.readyz_len, p, 0, NULL, NULL, NULL, NULL);
+    } else if (strcmp(url, "/") == 0) {
+        st = reply(conn, w, MHD_HTTP_OK, "text/html; charset=utf-8",
+                   p->c.index_html ? p->c.index_html : "", p->c.index_len, p, 0, NULL, NULL, NULL,
+                   NULL);
     } else {
         static const char msg[] = "not found\n";
-        st = reply(conn, head, 404, "Not Found", "text/plain; charset=utf-8", NULL, msg,
-                   sizeof(msg) - 1);
+        st = reply(conn, w, MHD_HTTP_NOT_FOUND, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL, NULL,
+                   NULL, NULL);
     }
-    pages_put(h, p);
+    pages_put(p);
+out:
+    webref_put(web);
     return st;
 }
 
-static int log_message(const struct mg_connection *conn, const char *message)
+/* ---- the libmicrohttpd server ---- */
+
+/* Only while starting: the reason a start failed (afterwards, per-connection noise). */
+static void mhd_log(void *cls, const char *fm, va_list ap)
 {
-    (void)conn;
-    log_write(LOG_WARN, "http server", "error", message, NULL);
-    return 1;
-}
+    struct server *s = cls;
+    size_t n;
 
-/* Only there to make a civetweb thread's poll() return EINTR. */
-static void wake_handler(int sig)
-{
-    (void)sig;
-}
-
-/*
- * civetweb calls this first thing in each thread it starts: note the thread so
- * that http_stop can wake it. A thread beyond the table's cap is not woken (it
- * stops at civetweb's own pace).
- */
-static void *thread_started(const struct mg_context *ctx, int thread_type)
-{
-    struct http *h = mg_get_user_data(ctx);
-    sigset_t wake;
-
-    (void)thread_type;
-    sigemptyset(&wake);
-    sigaddset(&wake, HTTP_WAKE_SIGNAL);
-    pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
-    pthread_mutex_lock(&h->threads_lock);
-    if (h->nthreads < HTTP_MAX_THREADS)
-        h->threads[h->nthreads++] = gettid();
-    pthread_mutex_unlock(&h->threads_lock);
-    return NULL;
-}
-
-/* ... and this last thing: from here on the thread is never signalled. */
-static void thread_exiting(const struct mg_context *ctx, int thread_type, void *thread_pointer)
-{
-    struct http *h = mg_get_user_data(ctx);
-    pid_t self = gettid();
-
-    (void)thread_type;
-    (void)thread_pointer;
-    pthread_mutex_lock(&h->threads_lock);
-    for (size_t i = 0; i < h->nthreads; i++) {
-        if (h->threads[i] == self) {
-            h->threads[i] = h->threads[--h->nthreads];
-            break;
-        }
-    }
-    pthread_mutex_unlock(&h->threads_lock);
-}
-
-struct http *http_start(const char *ports, char *err, size_t errlen)
-{
-    struct mg_callbacks cb;
-    struct mg_init_data init;
-    struct mg_error_data e;
-    struct sigaction sa;
-    char threads[16], timeout[16], etext[256] = "";
-    unsigned ecode = 0;
-    struct http *h = calloc(1, sizeof(*h));
-
-    if (!h) {
-        snprintf(err, errlen, "cannot start HTTP server on %s: out of memory", ports);
-        return NULL;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = wake_handler;
-    sigemptyset(&sa.sa_mask);
-    sigaction(HTTP_WAKE_SIGNAL, &sa, NULL); /* no SA_RESTART: waking is the point */
-    pthread_mutex_init(&h->lock, NULL);
-    pthread_mutex_init(&h->threads_lock, NULL);
-    atomic_store(&h->heartbeat_ms, clock_mono_ms());
-    mg_init_library(0);
-
-    snprintf(threads, sizeof(threads), "%d", HTTP_THREADS);
-    snprintf(timeout, sizeof(timeout), "%d", HTTP_REQUEST_TIMEOUT_MS);
-    const char *opts[] = {"listening_ports", ports, "num_threads", threads, "request_timeout_ms",
-                          timeout, "enable_keep_alive", "yes",
-                          /* headers and body are written separately: without this a small
-                           * body on a kept-alive connection waits for the delayed ACK (40 ms) */
-                          "tcp_nodelay", "1", "enable_directory_listing", "no", NULL};
-    memset(&cb, 0, sizeof(cb));
-    cb.log_message = log_message;
-    cb.init_thread = thread_started;
-    cb.exit_thread = thread_exiting;
-    memset(&init, 0, sizeof(init));
-    init.callbacks = &cb;
-    init.user_data = h;
-    init.configuration_options = opts;
-    memset(&e, 0, sizeof(e));
-    e.code = &ecode;
-    e.text = etext;
-    e.text_buffer_size = sizeof(etext);
-    h->ctx = mg_start2(&init, &e);
-    if (!h->ctx) {
-        snprintf(err, errlen, "cannot listen on %s: %s", ports,
-                 etext[0] ? etext : "civetweb failed to start");
-        pthread_mutex_destroy(&h->lock);
-        pthread_mutex_destroy(&h->threads_lock);
-        free(h);
-        mg_exit_library();
-        return NULL;
-    }
-    mg_set_request_handler(h->ctx, "/", handle, h);
-    return h;
-}
-
-static void *stop_thread(void *ctx)
-{
-    mg_stop(ctx);
-    return NULL;
-}
-
-static void wake_threads(struct http *h)
-{
-    pid_t self = getpid();
-
-    pthread_mutex_lock(&h->threads_lock);
-    for (size_t i = 0; i < h->nthreads; i++)
-        tgkill(self, h->threads[i], HTTP_WAKE_SIGNAL);
-    pthread_mutex_unlock(&h->threads_lock);
+    if (!atomic_load(&s->capture))
+        return;
+    vsnprintf(s->why, sizeof(s->why), fm, ap);
+    n = strlen(s->why);
+    while (n > 0 && (s->why[n - 1] == '\n' || s->why[n - 1] == '.'))
+        s->why[--n] = '\0';
 }
 
 /*
- * civetweb 1.15 (Debian 12's) waits in poll() quanta of 2 s
- * (SOCKET_TIMEOUT_QUANTUM) and mg_stop only raises a flag, which each thread
- * reads between two quanta: the master's poll() on the listening socket,
- * restarted after every accepted connection, and a worker's on a kept-alive or
- * idle connection. Left alone, mg_stop returns when the master's current
- * quantum ends: 2 s after the last accepted connection, so 2 s when a scrape
- * has just been served. (civetweb fixed this in May 2023, after 1.16, with a
- * wake-up socket; no release has it.) So mg_stop runs in a helper thread and,
- * until it returns, every civetweb thread is sent HTTP_WAKE_SIGNAL every
- * HTTP_WAKE_INTERVAL_MS: its poll() returns EINTR, it sees the flag and leaves.
- * The signal is repeated because one that lands before mg_stop has raised the
- * flag only ends that poll early (and at worst the connection it waited on).
- * Returns 1 once civetweb has stopped, 0 if it has not after HTTP_STOP_WAIT_MS.
+ * A new TLS connection, before its handshake (libmicrohttpd calls this right
+ * after creating the GnuTLS session; the handshake runs later in the event
+ * loop). The client_auth_type is applied here as Go's crypto/tls does: a
+ * certificate that is required but missing, or that must verify and does not
+ * (another CA, expired, not for client auth), fails the handshake itself.
  */
-static int stop_server(struct http *h)
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
 {
-    uint64_t give_up = clock_mono_ms() + HTTP_STOP_WAIT_MS;
-    pthread_t t;
+    struct server *s = cls;
+    const union MHD_ConnectionInfo *ci;
+    gnutls_session_t ss;
+    gnutls_typed_vdata_st client_purpose = {
+        GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+    int verify = 0;
 
-    if (pthread_create(&t, NULL, stop_thread, h->ctx) != 0) {
-        mg_stop(h->ctx); /* unwoken: at civetweb's own pace */
-        return 1;
+    (void)socket_context;
+    if (toe != MHD_CONNECTION_NOTIFY_STARTED || !s->tls)
+        return;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return;
+    ss = ci->tls_session;
+    switch (s->client_auth) {
+    case WEBCONF_NO_CLIENT_CERT:
+        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_IGNORE);
+        break;
+    case WEBCONF_REQUEST_CLIENT_CERT:
+        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUEST);
+        break;
+    case WEBCONF_REQUIRE_ANY_CLIENT_CERT:
+        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUIRE);
+        break;
+    case WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN:
+        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUEST);
+        verify = 1;
+        break;
+    case WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT:
+        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUIRE);
+        verify = 1;
+        break;
     }
+    if (verify)
+        gnutls_session_set_verify_cert2(ss, &client_purpose, 1, 0);
+}
+
+/* GnuTLS priorities for min_version..max_version (the toolkit's default: TLS 1.2 and up). */
+static void tls_priorities(const struct webconf_tls *t, char *buf, size_t cap)
+{
+    static const char *const names[] = {"", "VERS-TLS1.0", "VERS-TLS1.1", "VERS-TLS1.2",
+                                        "VERS-TLS1.3"};
+    int lo = t->min_version ? (int)t->min_version : WEBCONF_TLS12;
+    int hi = t->max_version ? (int)t->max_version : WEBCONF_TLS13;
+    size_t n;
+
+    n = (size_t)snprintf(buf, cap, "NORMAL:-VERS-ALL");
+    for (int v = hi; v >= lo && n < cap; v--)
+        n += (size_t)snprintf(buf + n, cap - n, ":+%s", names[v]);
+}
+
+static void server_stop(struct server *s)
+{
+    if (!s)
+        return;
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    webref_put(s->web);
+    free(s);
+}
+
+/*
+ * Start a server for the connections the front door hands over, configured
+ * from web (a reference is taken). Returns it, or NULL with a reason in err.
+ */
+static struct server *server_start(struct http *h, struct webref *web, char *err, size_t errlen)
+{
+    struct server *s = calloc(1, sizeof(*s));
+    const struct webconf *w = web->w;
+    struct MHD_OptionItem tls[6];
+    char prio[128];
+    size_t nt = 0;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    atomic_fetch_add(&web->refs, 1);
+    s->web = web;
+    if (tls_on(w)) {
+        s->tls = 1;
+        s->client_auth = w->tls.client_auth;
+        flags |= MHD_USE_TLS;
+        tls_priorities(&w->tls, prio, sizeof(prio));
+        tls[nt++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->tls.cert_pem};
+        tls[nt++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->tls.key_pem};
+        tls[nt++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, prio};
+        if (w->tls.client_ca_pem)
+            tls[nt++] =
+                (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, w->tls.client_ca_pem};
+    }
+    tls[nt] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    atomic_store(&s->capture, 1);
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_POOL_THREADS,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+                            MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    atomic_store(&s->capture, 0);
+    if (!s->d) {
+        snprintf(err, errlen, "%s", s->why[0] ? s->why : "the HTTP server did not start");
+        server_stop(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- the front door ---- */
+
+static void door_close(struct http *h, struct pending *p)
+{
+    epoll_ctl(h->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+    close(p->fd);
+    p->fd = -1;
+}
+
+/* Hand a connection to the current server (which closes it if over a limit). */
+static void hand_over(struct http *h, int fd, const struct sockaddr_storage *addr,
+                      socklen_t addrlen)
+{
+    pthread_mutex_lock(&h->lock);
+    MHD_add_connection(h->srv->d, fd, (const struct sockaddr *)addr, addrlen);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/*
+ * Not a TLS handshake on a TLS port: answer as Go's net/http does and close.
+ * What the client sent is read first (one request fits), so that closing
+ * sends a FIN after the answer, not a reset that could overtake it.
+ */
+static void refuse_plain(int fd)
+{
+    static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
+                              "Client sent an HTTP request to an HTTPS server.\n";
+    char sink[4096];
+
+    for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+        ;
+    if (send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* nothing to do: the client is gone or not reading */
+    }
+    shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
+/* A pending connection is readable: its first byte decides. */
+static void door_sort(struct http *h, struct pending *p)
+{
+    unsigned char c;
+    ssize_t n = recv(p->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    int tls;
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        door_close(h, p);
+        return;
+    }
+    epoll_ctl(h->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+    pthread_mutex_lock(&h->lock);
+    tls = h->srv->tls;
+    pthread_mutex_unlock(&h->lock);
+    if (tls && c != HTTP_TLS_RECORD_HANDSHAKE)
+        refuse_plain(p->fd);
+    else
+        hand_over(h, p->fd, &p->addr, p->addrlen);
+    p->fd = -1;
+}
+
+/* A new connection: plain HTTP goes on at once, TLS waits for its first byte. */
+static void door_accept(struct http *h, uint64_t now)
+{
     for (;;) {
-        struct timespec until;
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof(addr);
+        struct pending *p = NULL, *oldest = NULL;
+        struct epoll_event ev;
+        int fd = accept4(h->lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int tls;
 
-        wake_threads(h);
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += HTTP_WAKE_INTERVAL_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* the socket stays readable: rest instead of spinning */
+                struct epoll_event off = {0, {.u64 = HTTP_TAG_LISTEN}};
+                epoll_ctl(h->epfd, EPOLL_CTL_MOD, h->lfd, &off);
+                h->accept_paused_until = now + HTTP_ACCEPT_PAUSE_MS;
+            }
+            return; /* EAGAIN, or a connection that died in the queue */
         }
-        if (pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &until) == 0)
-            return 1;
-        if (clock_mono_ms() >= give_up)
-            return 0;
+        pthread_mutex_lock(&h->lock);
+        tls = h->srv->tls;
+        pthread_mutex_unlock(&h->lock);
+        if (!tls) {
+            hand_over(h, fd, &addr, len);
+            continue;
+        }
+        for (size_t i = 0; i < HTTP_PENDING_MAX && !p; i++) {
+            if (h->pend[i].fd < 0)
+                p = &h->pend[i];
+            else if (!oldest || h->pend[i].deadline_ms < oldest->deadline_ms)
+                oldest = &h->pend[i];
+        }
+        if (!p) { /* full: the one that has been silent longest makes room */
+            door_close(h, oldest);
+            p = oldest;
+        }
+        p->fd = fd;
+        p->deadline_ms = now + HTTP_PENDING_TIMEOUT_MS;
+        p->addr = addr;
+        p->addrlen = len;
+        ev.events = EPOLLIN | EPOLLRDHUP;
+        ev.data.u64 = (uint64_t)(p - h->pend) + 1;
+        if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            close(fd);
+            p->fd = -1;
+        }
     }
+}
+
+static void *door_main(void *arg)
+{
+    struct http *h = arg;
+    struct epoll_event evs[32];
+
+    for (;;) {
+        uint64_t now = clock_mono_ms(), next = UINT64_MAX;
+        int timeout, n;
+
+        for (size_t i = 0; i < HTTP_PENDING_MAX; i++) {
+            struct pending *p = &h->pend[i];
+            if (p->fd < 0)
+                continue;
+            if (p->deadline_ms <= now)
+                door_close(h, p);
+            else if (p->deadline_ms < next)
+                next = p->deadline_ms;
+        }
+        if (h->accept_paused_until) {
+            if (h->accept_paused_until <= now) {
+                struct epoll_event on = {EPOLLIN, {.u64 = HTTP_TAG_LISTEN}};
+                epoll_ctl(h->epfd, EPOLL_CTL_MOD, h->lfd, &on);
+                h->accept_paused_until = 0;
+            } else if (h->accept_paused_until < next) {
+                next = h->accept_paused_until;
+            }
+        }
+        timeout = next == UINT64_MAX ? -1 : (int)(next - now);
+        n = epoll_wait(h->epfd, evs, 32, timeout);
+        now = clock_mono_ms();
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == HTTP_TAG_WAKE)
+                return NULL;
+            if (tag == HTTP_TAG_LISTEN)
+                door_accept(h, now);
+            else if (h->pend[tag - 1].fd >= 0)
+                door_sort(h, &h->pend[tag - 1]);
+        }
+    }
+}
+
+/* A listening socket on host/port. Returns the fd or -1 with a reason in err. */
+static int listen_on(const char *host, unsigned port, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    socklen_t len;
+    int fd, one = 1;
+
+    memset(&ss, 0, sizeof(ss));
+    if (!*host || inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        len = sizeof(*in4);
+    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        len = sizeof(*in6);
+    } else {
+        snprintf(err, errlen, "not an IP address");
+        return -1;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, HTTP_LISTEN_BACKLOG) < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void http_free(struct http *h)
+{
+    if (h->door_running) {
+        uint64_t one = 1;
+        if (write(h->wakefd, &one, sizeof(one)) < 0) {
+            /* an eventfd write cannot fail short of a counter overflow */
+        }
+        pthread_join(h->door, NULL);
+    }
+    for (size_t i = 0; i < HTTP_PENDING_MAX; i++)
+        if (h->pend[i].fd >= 0)
+            close(h->pend[i].fd);
+    server_stop(h->srv); /* closes every connection it was handed */
+    webref_put(h->web);
+    pages_put(h->cur);
+    if (h->lfd >= 0)
+        close(h->lfd);
+    if (h->epfd >= 0)
+        close(h->epfd);
+    if (h->wakefd >= 0)
+        close(h->wakefd);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+struct http *http_start(const char *host, unsigned port, struct webconf *web, char *err,
+                        size_t errlen)
+{
+    struct http *h = calloc(1, sizeof(*h));
+    char addr[128], why[256] = "out of memory";
+    struct epoll_event ev;
+
+    if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
+        snprintf(addr, sizeof(addr), "port %u", port);
+    if (!h) {
+        webconf_free(web);
+        snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
+        return NULL;
+    }
+    h->lfd = h->epfd = h->wakefd = -1;
+    for (size_t i = 0; i < HTTP_PENDING_MAX; i++)
+        h->pend[i].fd = -1;
+    pthread_mutex_init(&h->lock, NULL);
+    atomic_store(&h->heartbeat_ms, clock_mono_ms());
+    h->web = webref_new(web);
+    if (!h->web)
+        goto fail;
+    h->lfd = listen_on(host, port, why, sizeof(why));
+    if (h->lfd < 0)
+        goto fail;
+    h->srv = server_start(h, h->web, why, sizeof(why));
+    if (!h->srv)
+        goto fail;
+    h->epfd = epoll_create1(EPOLL_CLOEXEC);
+    h->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (h->epfd < 0 || h->wakefd < 0) {
+        snprintf(why, sizeof(why), "%s", strerror(errno));
+        goto fail;
+    }
+    ev = (struct epoll_event){EPOLLIN, {.u64 = HTTP_TAG_LISTEN}};
+    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev);
+    ev = (struct epoll_event){EPOLLIN, {.u64 = HTTP_TAG_WAKE}};
+    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->wakefd, &ev);
+    if (pthread_create(&h->door, NULL, door_main, h) != 0) {
+        snprintf(why, sizeof(why), "cannot start a thread");
+        goto fail;
+    }
+    h->door_running = 1;
+    return h;
+fail:
+    snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+    http_free(h);
+    return NULL;
+}
+
+int http_set_webconf(struct http *h, struct webconf *w, char *err, size_t errlen)
+{
+    const struct webconf *old = h->web->w; /* only this thread replaces h->web */
+    struct server *ns = NULL, *os = NULL;
+    struct webref *nw, *ow;
+    int restart;
+
+    if ((!old && !w) || (old && w && webconf_equal(old, w))) {
+        webconf_free(w);
+        return 0;
+    }
+    restart = tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w));
+    nw = webref_new(w);
+    if (!nw) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (restart && !(ns = server_start(h, nw, err, errlen))) {
+        webref_put(nw);
+        return -1;
+    }
+    pthread_mutex_lock(&h->lock);
+    ow = h->web;
+    h->web = nw;
+    if (ns) {
+        os = h->srv;
+        h->srv = ns;
+    }
+    pthread_mutex_unlock(&h->lock);
+    webref_put(ow);
+    server_stop(os);
+    return 1;
 }
 
 void http_stop(struct http *h)
 {
-    if (!h)
-        return;
-    if (h->ctx && !stop_server(h)) {
-        log_write(LOG_WARN, "web server threads did not stop in time; exiting anyway", NULL);
-        return;
-    }
-    pages_put(h, h->cur);
-    h->cur = NULL;
-    pthread_mutex_destroy(&h->lock);
-    pthread_mutex_destroy(&h->threads_lock);
-    free(h);
-    mg_exit_library();
+    if (h)
+        http_free(h);
 }

@@ -1,13 +1,26 @@
 /*
- * http: the exporter's HTTP server (civetweb): /metrics, /healthz, /readyz, /.
+ * http: the exporter's HTTP server (GNU libmicrohttpd, event-driven, optional
+ * TLS through GnuTLS and basic auth from the web configuration file):
+ * /metrics, /healthz, /readyz, /.
  *
- * The loop thread renders; civetweb's threads only hand out what was
+ * The loop thread renders; the server's threads only hand out what was
  * published. http_publish swaps in a new, immutable, reference-counted page
  * set (exposition, its gzip form compressed once here, landing page, readiness)
- * under a mutex; a handler takes a reference under the mutex and writes the
- * bytes without it, so a slow client never holds the lock or a copy.
- * /healthz answers from a heartbeat timestamp the loop refreshes.
+ * under a mutex; a handler takes a reference under the mutex and the response
+ * holds it until its last byte is sent, so a slow client never holds the lock
+ * or a copy. /healthz answers from a heartbeat timestamp the loop refreshes.
  * Only GET and HEAD are allowed (405 otherwise); unknown paths are 404.
+ *
+ * Threads and bounds: one front-door thread owns the listening socket (accept,
+ * and with TLS a peek at the first byte: a TLS handshake goes on to the TLS
+ * server, anything else is answered "400 Bad Request" and closed, as Go's
+ * servers do), at most HTTP_PENDING_MAX connections that have sent nothing yet
+ * (the oldest is dropped for a new one; each waits at most
+ * HTTP_PENDING_TIMEOUT_MS). Accepted connections go to one libmicrohttpd server
+ * (HTTP_POOL_THREADS epoll threads, HTTP_CONN_LIMIT connections, at most
+ * HTTP_PER_IP_LIMIT from one address, HTTP_CONN_MEMORY bytes of buffers each,
+ * closed after HTTP_IDLE_TIMEOUT_S without traffic); beyond a limit a new
+ * connection is closed at once, the others go on being served.
  */
 #ifndef TBE_HTTP_H
 #define TBE_HTTP_H
@@ -15,9 +28,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_THREADS 4
-#define HTTP_REQUEST_TIMEOUT_MS 10000
+struct webconf;
+
+#define HTTP_POOL_THREADS 2
+#define HTTP_CONN_LIMIT 768
+#define HTTP_PER_IP_LIMIT 128
+#define HTTP_CONN_MEMORY (16 * 1024)
+#define HTTP_IDLE_TIMEOUT_S 10
+#define HTTP_PENDING_MAX 128
+#define HTTP_PENDING_TIMEOUT_MS 10000
 #define HTTP_HEALTH_STALE_MS 30000 /* /healthz fails when the loop is silent this long */
+#define HTTP_AUTH_REALM "trino-buffer-exporter"
 
 struct http;
 
@@ -33,21 +54,35 @@ struct http_content {
 };
 
 /*
- * Build civetweb's listening_ports value for host/port (host "" = all IPv4
- * addresses; an IPv4 address otherwise, the configuration refuses IPv6) into
- * buf. Returns 0, -1 if it does not fit.
+ * Write the address host/port as it is logged ("HOST:PORT", "[V6]:PORT", or
+ * "0.0.0.0:PORT" for host "") into buf. Returns 0, -1 if it does not fit. Pure.
  */
 int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap);
 
 /*
- * Start the server on listening spec `ports` (civetweb syntax). Returns the
- * server, or NULL with a one-line reason naming the address in err.
- * Call with the signals the loop handles already blocked (threads inherit
- * the mask). mg_init_library is called here once per process. Installs a
- * no-op handler for SIGRTMIN, which http_stop sends to civetweb's threads
- * only (the exec'd collectors get default dispositions).
+ * Listen on host/port (host "" = all IPv4 addresses, else an IPv4 or IPv6
+ * literal, without brackets) and serve. web is the web configuration (TLS,
+ * basic auth, response headers); NULL or TLS disabled means plain HTTP, no
+ * users means no authentication. Takes ownership of web whatever the outcome.
+ * Returns the server, or NULL with a one-line reason naming the address in
+ * err. Call with the signals the loop handles already blocked (the server's
+ * threads inherit the mask).
  */
-struct http *http_start(const char *ports, char *err, size_t errlen);
+struct http *http_start(const char *host, unsigned port, struct webconf *web, char *err,
+                        size_t errlen);
+
+/*
+ * Serve with web configuration w from now on; takes ownership of w (NULL:
+ * plain HTTP, no auth). Users and headers are swapped atomically: a request
+ * in progress finishes with the configuration it started with. Changed TLS
+ * settings or material (or TLS turned on or off) start a new server for the
+ * connections accepted from now on, on the same listening socket, and stop
+ * the old one (its connections are closed; clients reconnect). Returns 1 when
+ * applied, 0 when w serves exactly as the current one (w is freed), -1 with a
+ * reason in err when the new TLS server cannot start (w is freed, the current
+ * configuration stays). Call from the thread that calls http_publish.
+ */
+int http_set_webconf(struct http *h, struct webconf *w, char *err, size_t errlen);
 
 /*
  * Swap in new content. Takes ownership of c's strings whatever the outcome
@@ -61,16 +96,10 @@ int http_publish(struct http *h, struct http_content *c);
 void http_heartbeat(struct http *h, uint64_t now_ms);
 
 /*
- * How long http_stop waits for civetweb's threads before giving up on them: a
- * backstop only, they stop within milliseconds once woken (see http.c).
- */
-#define HTTP_STOP_WAIT_MS 2000
-
-/*
- * Stop civetweb, waking its threads out of their polls so that it stops at
- * once even with kept-alive or idle connections open, join them (at most
- * HTTP_STOP_WAIT_MS) and free everything. If the threads do not stop in time
- * nothing is freed: call only on the way to exit. NULL is fine.
+ * Stop serving: the front door and the server's threads are woken and joined
+ * (libmicrohttpd wakes its threads through a pipe, so this takes milliseconds
+ * even with kept-alive or stalled connections open), every connection is
+ * closed, everything is freed. NULL is fine.
  */
 void http_stop(struct http *h);
 
@@ -79,5 +108,15 @@ int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len);
 
 /* 1 if an Accept-Encoding value accepts gzip (a "gzip" token without q=0). Pure. */
 int http_accepts_gzip(const char *accept_encoding);
+
+/*
+ * Decode an Authorization header value "Basic BASE64(user:password)" (scheme
+ * case-insensitive) into buf (cap bytes): *user, *user_len, *pass, *pass_len
+ * point into buf (not NUL-terminated; the user ends at the first ':').
+ * Returns 0, or -1 when the value is absent, another scheme, not base64,
+ * without ':' or longer than cap. Pure.
+ */
+int http_parse_basic(const char *authorization, char *buf, size_t cap, const char **user,
+                     size_t *user_len, const char **pass, size_t *pass_len);
 
 #endif

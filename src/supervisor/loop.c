@@ -1077,19 +1077,19 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
     }
 
     if (!opts->once) {
-        char ports[CONFIG_MAX_NAME + 300], err[512];
-        if (http_listen_spec(cfg->listen_host, cfg->listen_port, ports, sizeof(ports)) < 0) {
+        char addr[CONFIG_MAX_NAME + 300], err[512];
+        if (http_listen_spec(cfg->listen_host, cfg->listen_port, addr, sizeof(addr)) < 0) {
             log_write(LOG_ERROR, "listen address too long", NULL);
             rc = EXIT_CONFIG;
             goto out;
         }
-        s->http = http_start(ports, err, sizeof(err));
+        s->http = http_start(cfg->listen_host, cfg->listen_port, NULL, err, sizeof(err));
         if (!s->http) {
             log_write(LOG_ERROR, err, "listen", cfg->listen, NULL);
             rc = EXIT_OSERR;
             goto out;
         }
-        log_write(LOG_INFO, "listening", "address", ports, "collector", s->collector_path, NULL);
+        log_write(LOG_INFO, "listening", "address", addr, "collector", s->collector_path, NULL);
         publish(s, clock_mono_ms(), 1);
     }
     spawn_missing(s, clock_mono_ms(), 0);
