@@ -25,7 +25,6 @@
 #include <zlib.h>
 
 #include "clock.h"
-#include "log.h"
 #include "render.h"
 #include "webconf.h"
 
@@ -509,6 +508,26 @@ static void mhd_log(void *cls, const char *fm, va_list ap)
 }
 
 /*
+ * GnuTLS calls this during a handshake that asked for a client certificate
+ * that must verify: none given is for GNUTLS_CERT_REQUIRE to refuse (it does),
+ * one given must chain to the client CA and be fit for client authentication
+ * (Go's crypto/tls asks for ExtKeyUsageClientAuth too). Nonzero fails the
+ * handshake.
+ */
+static int verify_client(gnutls_session_t ss)
+{
+    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+                                     (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+    unsigned n = 0, status = 0;
+
+    if (!gnutls_certificate_get_peers(ss, &n) || n == 0)
+        return 0;
+    if (gnutls_certificate_verify_peers(ss, &purpose, 1, &status) < 0 || status != 0)
+        return -1;
+    return 0;
+}
+
+/*
  * A new TLS connection, before its handshake (libmicrohttpd calls this right
  * after creating the GnuTLS session; the handshake runs later in the event
  * loop). The client_auth_type is applied here as Go's crypto/tls does: a
@@ -521,9 +540,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     struct server *s = cls;
     const union MHD_ConnectionInfo *ci;
     gnutls_session_t ss;
-    gnutls_typed_vdata_st client_purpose = {
-        GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0};
-    int verify = 0;
+    gnutls_certificate_request_t req = GNUTLS_CERT_IGNORE;
 
     (void)socket_context;
     if (toe != MHD_CONNECTION_NOTIFY_STARTED || !s->tls)
@@ -534,25 +551,20 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     ss = ci->tls_session;
     switch (s->client_auth) {
     case WEBCONF_NO_CLIENT_CERT:
-        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_IGNORE);
         break;
     case WEBCONF_REQUEST_CLIENT_CERT:
-        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUEST);
+    case WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN:
+        req = GNUTLS_CERT_REQUEST;
         break;
     case WEBCONF_REQUIRE_ANY_CLIENT_CERT:
-        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUIRE);
-        break;
-    case WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN:
-        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUEST);
-        verify = 1;
-        break;
     case WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT:
-        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUIRE);
-        verify = 1;
+        req = GNUTLS_CERT_REQUIRE;
         break;
     }
-    if (verify)
-        gnutls_session_set_verify_cert2(ss, &client_purpose, 1, 0);
+    gnutls_certificate_server_set_request(ss, req);
+    if (s->client_auth == WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN ||
+        s->client_auth == WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT)
+        gnutls_session_set_verify_function(ss, verify_client);
 }
 
 /* GnuTLS priorities for min_version..max_version (the toolkit's default: TLS 1.2 and up). */

@@ -1,0 +1,398 @@
+/*
+ * test_http: the HTTP server (http.c) on loopback, driven by libcurl, with web
+ * configurations filled by hand (no YAML here): plain HTTP, TLS with basic
+ * auth and response headers, every client_auth_type that matters (a missing
+ * or foreign client certificate fails the handshake, no HTTP status), plain
+ * HTTP sent to the TLS port (400), TLS versions, and http_set_webconf
+ * (users swapped, certificate rotated on the same port, TLS turned off).
+ * Also the pure helpers: http_parse_basic.
+ * Usage: test_http GENCERTS_SCRIPT
+ */
+#include <crypt.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "http.h"
+#include "webconf.h"
+
+static char dir[] = "/tmp/tbe-test-http-XXXXXX";
+static char *hashes[2]; /* of the two passwords: made once, so equal configurations compare equal */
+
+struct req {
+    const char *user, *pass;     /* basic auth, if user */
+    const char *cert, *key;      /* client certificate (file names in dir) */
+    int tls12_max;               /* client offers TLS 1.2 at most */
+    long status;                 /* out: 0 when there was no HTTP answer */
+    CURLcode rc;                 /* out */
+    char body[8192], hdrs[4096]; /* out */
+};
+
+struct sink {
+    char *buf;
+    size_t len, cap;
+};
+
+static size_t collect(char *p, size_t sz, size_t n, void *arg)
+{
+    struct sink *s = arg;
+    size_t k = sz * n;
+    size_t room = s->cap - 1 - s->len;
+    size_t c = k < room ? k : room;
+
+    memcpy(s->buf + s->len, p, c);
+    s->len += c;
+    s->buf[s->len] = '\0';
+    return k;
+}
+
+static char *path_of(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
+}
+
+static void get(const char *url, struct req *r)
+{
+    CURL *c = curl_easy_init();
+    struct sink b = {r->body, 0, sizeof(r->body)}, h = {r->hdrs, 0, sizeof(r->hdrs)};
+    char ca[256], cert[256], key[256], up[256];
+
+    r->body[0] = r->hdrs[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_CAINFO, path_of("ca.pem", ca, sizeof(ca)));
+    if (r->cert) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, path_of(r->cert, cert, sizeof(cert)));
+        curl_easy_setopt(c, CURLOPT_SSLKEY, path_of(r->key, key, sizeof(key)));
+    }
+    if (r->user) {
+        snprintf(up, sizeof(up), "%s:%s", r->user, r->pass);
+        curl_easy_setopt(c, CURLOPT_USERPWD, up);
+    }
+    if (r->tls12_max)
+        curl_easy_setopt(c, CURLOPT_SSLVERSION,
+                         (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+    r->status = 0;
+    r->rc = curl_easy_perform(c);
+    if (r->rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_cleanup(c);
+}
+
+static char *slurp(const char *name, size_t *len)
+{
+    char p[256];
+    FILE *f = fopen(path_of(name, p, sizeof(p)), "rb");
+    char *buf = calloc(1, 65536);
+    size_t n = f ? fread(buf, 1, 65535, f) : 0;
+
+    if (f)
+        fclose(f);
+    *len = n;
+    return buf;
+}
+
+static char *hash_of(const char *password)
+{
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+    struct crypt_data cd;
+
+    memset(&cd, 0, sizeof(cd));
+    if (!crypt_gensalt_rn("$2b$", 5, NULL, 0, salt, sizeof(salt)))
+        return NULL;
+    return strdup(crypt_r(password, salt, &cd));
+}
+
+/* A web configuration: TLS with server cert `srv` (NULL: plain), client_auth, users. */
+static struct webconf *make(const char *srv, enum webconf_client_auth auth, int with_user,
+                            enum webconf_tls_version min)
+{
+    struct webconf *w = calloc(1, sizeof(*w));
+    char name[64];
+
+    if (srv) {
+        w->tls.enabled = 1;
+        snprintf(name, sizeof(name), "%s.pem", srv);
+        w->tls.cert_pem = slurp(name, &w->tls.cert_len);
+        snprintf(name, sizeof(name), "%s.key", srv);
+        w->tls.key_pem = slurp(name, &w->tls.key_len);
+        w->tls.client_auth = auth;
+        w->tls.min_version = min;
+        if (auth != WEBCONF_NO_CLIENT_CERT)
+            w->tls.client_ca_pem = slurp("ca.pem", &w->tls.client_ca_len);
+    }
+    if (with_user) {
+        w->users = calloc(1, sizeof(*w->users));
+        w->users[0].name = strdup("prom");
+        w->users[0].hash = strdup(hashes[with_user - 1]);
+        w->nusers = 1;
+    }
+    w->headers = calloc(1, sizeof(*w->headers));
+    w->headers[0].name = strdup("X-Frame-Options");
+    w->headers[0].value = strdup("deny");
+    w->nheaders = 1;
+    return w;
+}
+
+static unsigned free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    unsigned port;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, (struct sockaddr *)&a, sizeof(a));
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static void publish(struct http *h)
+{
+    struct http_content c;
+
+    memset(&c, 0, sizeof(c));
+    c.metrics = strdup("m 1\n");
+    c.metrics_len = 4;
+    c.index_html = strdup("<html></html>");
+    c.index_len = 13;
+    c.readyz = strdup("ready\n");
+    c.readyz_len = 6;
+    c.ready = 1;
+    CHECK(http_publish(h, &c) == 0);
+}
+
+static void test_parse_basic(void)
+{
+    char buf[64];
+    const char *u, *p;
+    size_t ul, pl;
+
+    /* "prom:s3cret:pw" */
+    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
+    CHECK(ul == 4 && memcmp(u, "prom", 4) == 0 && pl == 9 && memcmp(p, "s3cret:pw", 9) == 0);
+    CHECK(http_parse_basic("bAsIc  cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
+    /* ":" alone: empty user and password */
+    CHECK(http_parse_basic("Basic Og==", buf, sizeof(buf), &u, &ul, &p, &pl) == 0 && ul == 0 &&
+          pl == 0);
+    CHECK(http_parse_basic(NULL, buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(http_parse_basic("Bearer x", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(http_parse_basic("Basic cHJvbQ==", buf, sizeof(buf), &u, &ul, &p, &pl) < 0); /* no ':' */
+    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(http_parse_basic("Basic cHJ!bTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, 8, &u, &ul, &p, &pl) < 0);
+}
+
+/* One raw request to the port; returns the first line of the answer ("" if none). */
+static void raw(unsigned port, const char *req, char *line, size_t cap)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {5, 0};
+    ssize_t n = 0;
+    char buf[512] = "";
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        send(fd, req, strlen(req), MSG_NOSIGNAL) > 0) {
+        size_t got = 0;
+        while (got < sizeof(buf) - 1 && (n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+            got += (size_t)n;
+        buf[got] = '\0';
+    }
+    close(fd);
+    snprintf(line, cap, "%.*s", (int)strcspn(buf, "\r\n"), buf);
+    CHECK(!*buf || strstr(buf, "\r\n\r\n"), "a whole answer: %s", buf);
+}
+
+int main(int argc, char **argv)
+{
+    char cmd[512], url[128], base[64], line[256], err[256];
+    unsigned port = free_port();
+    struct http *h;
+    struct req r;
+
+    if (argc != 2 || !mkdtemp(dir)) {
+        fprintf(stderr, "usage: test_http GENCERTS_SCRIPT\n");
+        return 2;
+    }
+    snprintf(cmd, sizeof(cmd), "%s %s", argv[1], dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "%s failed\n", cmd);
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_ALL);
+    hashes[0] = hash_of("s3cret:pw");
+    hashes[1] = hash_of("n3w");
+    test_parse_basic();
+
+    /* plain HTTP, no web configuration */
+    h = http_start("127.0.0.1", port, NULL, err, sizeof(err));
+    CHECK(h != NULL, "%s", err);
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", port);
+    snprintf(url, sizeof(url), "%s/metrics", base);
+    memset(&r, 0, sizeof(r));
+    get(url, &r);
+    CHECK(r.status == 503, "before the first publish: %ld", r.status);
+    publish(h);
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "m 1\n") == 0, "%ld %s", r.status, r.body);
+    snprintf(url, sizeof(url), "%s/nope", base);
+    get(url, &r);
+    CHECK(r.status == 404);
+    raw(port, "DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n", line, sizeof(line));
+    CHECK(strcmp(line, "HTTP/1.1 405 Method Not Allowed") == 0, "%s", line);
+
+    /* the same port, TLS on (NoClientCert) with a user: nothing restarts but the TLS side */
+    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 1, 0), err, sizeof(err)) == 1,
+          "%s", err);
+    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 1, 0), err, sizeof(err)) == 0,
+          "an equal configuration changes nothing");
+    snprintf(base, sizeof(base), "https://127.0.0.1:%u", port);
+    snprintf(url, sizeof(url), "%s/metrics", base);
+    get(url, &r);
+    CHECK(r.status == 401 && strstr(r.hdrs, "WWW-Authenticate: Basic realm=\"") &&
+              strstr(r.hdrs, "X-Frame-Options: deny"),
+          "no credentials: %ld %d %s", r.status, r.rc, r.hdrs);
+    r.user = "prom";
+    r.pass = "wrong";
+    get(url, &r);
+    CHECK(r.status == 401, "wrong password: %ld", r.status);
+    r.user = "nobody";
+    r.pass = "s3cret:pw";
+    get(url, &r);
+    CHECK(r.status == 401, "unknown user: %ld", r.status);
+    r.user = "prom";
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "m 1\n") == 0 && strstr(r.hdrs, "X-Frame-Options"),
+          "right password: %ld %s", r.status, r.body);
+    r.user = NULL;
+    snprintf(url, sizeof(url), "%s/healthz", base);
+    get(url, &r);
+    CHECK(r.status == 200, "/healthz needs no credentials: %ld", r.status);
+    snprintf(url, sizeof(url), "%s/readyz", base);
+    get(url, &r);
+    CHECK(r.status == 200, "/readyz needs no credentials: %ld", r.status);
+    snprintf(url, sizeof(url), "%s/", base);
+    get(url, &r);
+    CHECK(r.status == 401, "/ needs credentials: %ld", r.status);
+    raw(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", line, sizeof(line));
+    CHECK(strcmp(line, "HTTP/1.0 400 Bad Request") == 0, "plain HTTP to the TLS port: %s", line);
+
+    /* the user's password changes: the old one no longer works */
+    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 2, 0), err, sizeof(err)) == 1);
+    snprintf(url, sizeof(url), "%s/metrics", base);
+    r.user = "prom";
+    r.pass = "s3cret:pw";
+    get(url, &r);
+    CHECK(r.status == 401, "old password after the swap: %ld", r.status);
+    r.pass = "n3w";
+    get(url, &r);
+    CHECK(r.status == 200, "new password after the swap: %ld", r.status);
+
+    /* RequireAndVerifyClientCert: a missing or foreign certificate fails the handshake */
+    CHECK(http_set_webconf(h, make("server2", WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT, 0, 0), err,
+                           sizeof(err)) == 1,
+          "%s", err);
+    memset(&r, 0, sizeof(r));
+    get(url, &r);
+    CHECK(r.status == 0 && r.rc != CURLE_OK, "no client certificate: %ld %d", r.status, r.rc);
+    r.cert = "stranger.pem";
+    r.key = "stranger.key";
+    get(url, &r);
+    CHECK(r.status == 0 && r.rc != CURLE_OK, "another CA's certificate: %ld %d", r.status, r.rc);
+    r.cert = "server.pem"; /* the right CA, but a server certificate (serverAuth only) */
+    r.key = "server.key";
+    get(url, &r);
+    CHECK(r.status == 0, "a certificate not for client auth: %ld %d", r.status, r.rc);
+    r.cert = "client.pem";
+    r.key = "client.key";
+    get(url, &r);
+    CHECK(r.status == 200, "good client certificate (rotated server certificate): %ld %d", r.status,
+          r.rc);
+
+    /* VerifyClientCertIfGiven: none is fine, a foreign one is not */
+    CHECK(http_set_webconf(h, make("server", WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN, 0, 0), err,
+                           sizeof(err)) == 1);
+    memset(&r, 0, sizeof(r));
+    get(url, &r);
+    CHECK(r.status == 200, "VerifyClientCertIfGiven, none: %ld %d", r.status, r.rc);
+    r.cert = "stranger.pem";
+    r.key = "stranger.key";
+    get(url, &r);
+    CHECK(r.status == 0, "VerifyClientCertIfGiven, foreign: %ld %d", r.status, r.rc);
+
+    /* RequireAnyClientCert: any certificate, verified or not */
+    CHECK(http_set_webconf(h, make("server", WEBCONF_REQUIRE_ANY_CLIENT_CERT, 0, 0), err,
+                           sizeof(err)) == 1);
+    get(url, &r);
+    CHECK(r.status == 200, "RequireAnyClientCert, foreign: %ld %d", r.status, r.rc);
+    r.cert = NULL;
+    get(url, &r);
+    CHECK(r.status == 0, "RequireAnyClientCert, none: %ld %d", r.status, r.rc);
+
+    /* min_version TLS13: a TLS 1.2 client is refused; the default (TLS 1.2) takes it */
+    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 0, WEBCONF_TLS13), err,
+                           sizeof(err)) == 1);
+    memset(&r, 0, sizeof(r));
+    r.tls12_max = 1;
+    get(url, &r);
+    CHECK(r.status == 0, "TLS 1.2 client, min_version TLS13: %ld %d", r.status, r.rc);
+    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 0, 0), err, sizeof(err)) == 1);
+    get(url, &r);
+    CHECK(r.status == 200, "TLS 1.2 client, default min_version: %ld %d", r.status, r.rc);
+
+    /* a broken certificate: refused, the current configuration stays */
+    {
+        struct webconf *bad = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
+        bad->tls.key_pem[40] ^= 0x55;
+        bad->tls.cert_pem[60] ^= 0x55;
+        CHECK(http_set_webconf(h, bad, err, sizeof(err)) == -1, "a broken key is refused");
+        memset(&r, 0, sizeof(r));
+        get(url, &r);
+        CHECK(r.status == 200, "still served after a refused change: %ld %d", r.status, r.rc);
+    }
+
+    /* TLS off again */
+    CHECK(http_set_webconf(h, NULL, err, sizeof(err)) == 1);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
+    get(url, &r);
+    CHECK(r.status == 200, "plain again: %ld %d", r.status, r.rc);
+    http_stop(h);
+
+    /* a web configuration at start, IPv6 loopback */
+    h = http_start("::1", port, make("server", WEBCONF_NO_CLIENT_CERT, 0, 0), err, sizeof(err));
+    CHECK(h != NULL, "%s", err);
+    publish(h);
+    snprintf(url, sizeof(url), "https://[::1]:%u/metrics", port);
+    memset(&r, 0, sizeof(r));
+    get(url, &r);
+    CHECK(r.status == 200, "TLS on [::1]: %ld %d", r.status, r.rc);
+    http_stop(h);
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+    curl_global_cleanup();
+    free(hashes[0]);
+    free(hashes[1]);
+    return check_report("http");
+}
