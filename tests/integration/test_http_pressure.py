@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""The HTTP server under slow-loris pressure, plain and TLS: 200 connections
+that sent an unfinished request header and stall (from four loopback
+addresses, 50 each: under the per-IP limit), 20 that sent nothing, and one
+client that sends a header one byte a second. While they are held, a fresh
+GET /metrics and GET /healthz from 127.0.0.1 must each be answered in under
+1 s, the exporter's thread count must stay at its fixed number and its RSS
+must grow by at most RSS_GROWTH_MAX_KIB (the bounds the README states). The
+stalled connections must still be open afterwards (held, not dropped).
+
+Then the per-IP limit (plain): from one address the 129th connection is
+closed by the server at once while the first 128 stay open, and another
+address is still served.
+
+Loopback addresses other than 127.0.0.1 (127.0.0.2 ...) are local on Linux.
+"""
+import os
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import tbe
+from tbe import check, log
+
+STALLED_PER_ADDR = 50
+STALL_ADDRS = ["127.0.0.%d" % i for i in range(2, 6)]
+SILENT = 20
+THREADS_MAX = 4  # the loop, the front door, 2 libmicrohttpd workers
+RSS_GROWTH_MAX_KIB = 16 * 1024
+PER_IP_LIMIT = 128
+LATENCY_MAX_S = 1.0
+
+d = tbe.tmpdir()
+sim = tbe.Sim("--seed", "3", "--workers", "3", "--queries", "2")
+
+
+def proc_status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return int(out["Threads"]), int(out["VmRSS"].split()[0])
+
+
+def connect(port, src, tls_ctx=None, timeout=5):
+    s = socket.socket()
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    if tls_ctx:
+        s = tls_ctx.wrap_socket(s, server_hostname="127.0.0.1")
+    return s
+
+
+def timed_get(port, path, tls_ctx):
+    """A fresh connection from 127.0.0.1; returns (status, seconds)."""
+    t = time.monotonic()
+    s = connect(port, "127.0.0.1", tls_ctx)
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path.encode())
+    buf = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    return int(buf.split(b" ", 2)[1]), time.monotonic() - t
+
+
+def still_open(s):
+    """True if the server has neither closed nor reset s."""
+    s.setblocking(False)
+    try:
+        return s.recv(1) != b""
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return True
+    except OSError:
+        return False
+    finally:
+        s.setblocking(True)
+
+
+def slow_client(port, tls_ctx, stop):
+    try:
+        s = connect(port, "127.0.0.6", tls_ctx)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        while not stop.is_set():
+            s.sendall(b"X")
+            stop.wait(1.0)
+        s.close()
+    except OSError as e:
+        log("slow client: %s" % e)
+
+
+def pressure(name, ex, port, tls_ctx):
+    pid = ex.proc.pid
+    threads0, rss0 = proc_status(pid)
+    held, silent = [], []
+    t = time.monotonic()
+    for src in STALL_ADDRS:
+        for _ in range(STALLED_PER_ADDR):
+            s = connect(port, src, tls_ctx)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nUser-Agent: slow")
+            held.append(s)
+    for _ in range(SILENT):
+        silent.append(connect(port, "127.0.0.7"))
+    stop = threading.Event()
+    slow = threading.Thread(target=slow_client, args=(port, tls_ctx, stop))
+    slow.start()
+    log("%s: %d stalled + %d silent connections opened in %.1f s"
+        % (name, len(held), len(silent), time.monotonic() - t))
+    time.sleep(1.5)
+    worst = {}
+    for path in ["/metrics", "/healthz"] * 3:
+        st, dt = timed_get(port, path, tls_ctx)
+        check(st == 200, "%s: GET %s under pressure: %d" % (name, path, st))
+        worst[path] = max(worst.get(path, 0), dt)
+    for path, dt in sorted(worst.items()):
+        check(dt < LATENCY_MAX_S, "%s: GET %s answered in %.3f s (< %.1f s) with %d stalled, %d silent"
+              " and a 1 byte/s client" % (name, path, dt, LATENCY_MAX_S, len(held), len(silent)))
+    threads, rss = proc_status(pid)
+    check(threads <= THREADS_MAX and threads == threads0,
+          "%s: threads %d (before %d, bound %d)" % (name, threads, threads0, THREADS_MAX))
+    check(rss - rss0 <= RSS_GROWTH_MAX_KIB,
+          "%s: RSS %d KiB -> %d KiB (+%d KiB, bound +%d KiB)"
+          % (name, rss0, rss, rss - rss0, RSS_GROWTH_MAX_KIB))
+    n_open = sum(1 for s in held if still_open(s))
+    check(n_open == len(held), "%s: the stalled connections are held, not dropped (%d/%d open)"
+          % (name, n_open, len(held)))
+    stop.set()
+    slow.join()
+    for s in held + silent:
+        s.close()
+
+
+def per_ip_limit(port):
+    conns = []
+    for _ in range(PER_IP_LIMIT + 1):
+        s = connect(port, "127.0.0.9")
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        conns.append(s)
+    time.sleep(0.5)
+    states = [still_open(s) for s in conns]
+    check(all(states[:PER_IP_LIMIT]) and not states[PER_IP_LIMIT],
+          "per-IP limit: %d connections from one address held, the next one closed at once "
+          "(open: %d)" % (PER_IP_LIMIT, sum(states)))
+    st, dt = timed_get(port, "/metrics", None)
+    check(st == 200 and dt < LATENCY_MAX_S,
+          "another address is served meanwhile (%d in %.3f s)" % (st, dt))
+    for s in conns:
+        s.close()
+
+
+def exporter(name, extra_args=()):
+    port = tbe.free_port()
+    conf = os.path.join(d, name + ".conf")
+    tbe.write_config(conf, [("default", sim.url, "trino")], "127.0.0.1:%d" % port,
+                     extra="poll_interval_seconds = 1;\n")
+    logf = open(os.path.join(d, name + ".log"), "wb")
+    ex = tbe.Exporter.__new__(tbe.Exporter)
+    ex.config, ex.listen = conf, "127.0.0.1:%d" % port
+    ex.proc = tbe.spawn([tbe.EXPORTER, "--config", conf] + list(extra_args), stderr=logf)
+    return ex, port
+
+
+def wait_up(port, ctx):
+    def ok():
+        try:
+            return timed_get(port, "/healthz", ctx)[0] == 200
+        except OSError:
+            return False
+    tbe.wait_for(ok, timeout=20, what="exporter on port %d" % port)
+
+
+# plain HTTP
+ex, port = exporter("plain")
+wait_up(port, None)
+pressure("plain", ex, port, None)
+per_ip_limit(port)
+check(ex.stop() == 0, "plain: SIGTERM after the pressure: exit 0")
+
+# TLS, from a web configuration file
+subprocess.run([os.path.join(tbe.SOURCE_DIR, "tests", "lib", "gencerts.sh"), d], check=True)
+web = os.path.join(d, "web.yml")
+with open(web, "w") as f:
+    f.write("tls_server_config:\n  cert_file: %s/server.pem\n  key_file: %s/server.key\n" % (d, d))
+ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
+ex, port = exporter("tls", ["--web.config.file", web])
+wait_up(port, ctx)
+pressure("TLS", ex, port, ctx)
+check(ex.stop() == 0, "TLS: SIGTERM after the pressure: exit 0")
+
+tbe.finish()
