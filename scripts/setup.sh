@@ -10,9 +10,11 @@ set -euo pipefail
 mode=${1:---all}
 here=$(cd "$(dirname "$0")" && pwd)
 
-runtime_pkgs=(libcurl4 libyajl2 libconfig9 libcivetweb1 libsystemd0 zlib1g ca-certificates)
+runtime_pkgs=(libcurl4 libyajl2 libconfig9 libmicrohttpd12 libgnutls30 libcrypt1 libsystemd0 zlib1g ca-certificates)
 build_pkgs=(build-essential cmake pkg-config git libyajl-dev yajl-tools libcurl4-openssl-dev
-            libconfig-dev libcivetweb-dev libsystemd-dev zlib1g-dev ca-certificates)
+            libconfig-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev libsystemd-dev zlib1g-dev
+            ca-certificates
+            libcivetweb-dev) # the last only for the simulator (tests/sim), not in any image
 demo_pkgs=(python3 curl)
 test_pkgs=(python3 openssl clang-format libclang-rt-14-dev python3-yaml curl procps prometheus wrk clang systemd unzip iproute2 time groff-base man-db bsdextrautils valgrind)
 

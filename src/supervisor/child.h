@@ -1,8 +1,8 @@
 /*
  * child: spawning and signalling collector processes.
  *
- * child_spawn does fork+exec the safe way for a threaded process (civetweb
- * runs threads): argv, environment and the CONFIG packet are built before the
+ * child_spawn does fork+exec the safe way for a threaded process (the HTTP
+ * server runs threads): argv, environment and the CONFIG packet are built before the
  * fork; all signals are blocked around it; the child only makes
  * async-signal-safe calls (dup2 onto fd 3, default dispositions, unblock,
  * setrlimit, execve). An exec failure comes back through a CLOEXEC pipe as

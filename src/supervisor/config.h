@@ -78,8 +78,8 @@ struct config_podmap {
 struct config {
     char *path; /* the file it was loaded from */
 
-    char *listen;         /* as written: "HOST:PORT" (IPv4) or "PORT" (civetweb syntax) */
-    char *listen_host;    /* an IPv4 address, or "" for "PORT" (all IPv4 addresses) */
+    char *listen;         /* as written: "HOST:PORT" (IPv4), "[HOST]:PORT" (IPv6) or "PORT" */
+    char *listen_host;    /* an IP address (no brackets), or "" for "PORT" (all IPv4 addresses) */
     unsigned listen_port; /* 1..65535 */
 
     unsigned poll_interval_seconds;       /* 1..3600, default 15 */

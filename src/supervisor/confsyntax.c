@@ -140,42 +140,53 @@ int confsyntax_url(const char *in, char **out, char *why, size_t whylen)
 }
 
 /*
- * "HOST:PORT" (HOST an IPv4 address) or "PORT" (all IPv4 addresses). The HTTP
- * server is Debian's civetweb, built without IPv6 (mg_check_feature(8) is 0):
- * an IPv6 address is refused here, by --check-config, not left to fail when
- * the exporter starts listening.
+ * "HOST:PORT" (HOST an IPv4 address), "[HOST]:PORT" (an IPv6 address) or
+ * "PORT" (all IPv4 addresses). An IPv6 address without brackets is refused:
+ * "::1:8000" reads as an address or as an address and a port.
  */
 int confsyntax_listen(const char *v, char **host, unsigned *port, char *why, size_t whylen)
 {
     const char *colon = strrchr(v, ':');
     char tmp[64];
-    unsigned char a[4];
+    unsigned char a[16];
     size_t hl;
 
-    if (*v == '[' || (colon && memchr(v, ':', (size_t)(colon - v)))) {
-        snprintf(why, whylen,
-                 "IPv6 is not supported: the HTTP server (Debian's civetweb) is built "
-                 "without it; use an IPv4 \"HOST:PORT\" or \"PORT\"");
+    if (*v == '[') {
+        const char *close = strchr(v, ']');
+        hl = close ? (size_t)(close - v - 1) : 0;
+        if (!close || close[1] != ':' || hl == 0 || hl >= sizeof(tmp)) {
+            snprintf(why, whylen, "expected \"[IPV6]:PORT\"");
+            return -1;
+        }
+        memcpy(tmp, v + 1, hl);
+        tmp[hl] = '\0';
+        if (inet_pton(AF_INET6, tmp, a) != 1) {
+            snprintf(why, whylen, "host in brackets must be an IPv6 address");
+            return -1;
+        }
+        colon = close + 1;
+    } else if (colon && memchr(v, ':', (size_t)(colon - v))) {
+        snprintf(why, whylen, "an IPv6 address needs brackets: \"[ADDRESS]:PORT\"");
         return -1;
-    }
-    if (!colon) {
+    } else if (!colon) {
         if (!valid_port(v, strlen(v), port)) {
             snprintf(why, whylen, "expected \"HOST:PORT\" or PORT 1..65535");
             return -1;
         }
         *host = strdup("");
         return *host ? 0 : -2;
-    }
-    hl = (size_t)(colon - v);
-    if (hl == 0 || hl >= sizeof(tmp)) {
-        snprintf(why, whylen, "invalid host");
-        return -1;
-    }
-    memcpy(tmp, v, hl);
-    tmp[hl] = '\0';
-    if (inet_pton(AF_INET, tmp, a) != 1) {
-        snprintf(why, whylen, "host must be an IPv4 address");
-        return -1;
+    } else {
+        hl = (size_t)(colon - v);
+        if (hl == 0 || hl >= sizeof(tmp)) {
+            snprintf(why, whylen, "invalid host");
+            return -1;
+        }
+        memcpy(tmp, v, hl);
+        tmp[hl] = '\0';
+        if (inet_pton(AF_INET, tmp, a) != 1) {
+            snprintf(why, whylen, "host must be an IPv4 address (or an IPv6 one in brackets)");
+            return -1;
+        }
     }
     if (!valid_port(colon + 1, strlen(colon + 1), port)) {
         snprintf(why, whylen, "port must be 1..65535");

@@ -17,9 +17,10 @@
 int confsyntax_url(const char *in, char **out, char *why, size_t whylen);
 
 /*
- * "HOST:PORT" (HOST an IPv4 address) or "PORT": *host (malloc'd, "" for all
- * addresses) and *port. Returns 0, -1 with the reason in why (IPv6 is refused:
- * Debian's civetweb has no IPv6), or -2 when memory is short.
+ * "HOST:PORT" (HOST an IPv4 address), "[HOST]:PORT" (an IPv6 address) or
+ * "PORT": *host (malloc'd, the address without brackets, "" for all IPv4
+ * addresses) and *port. Returns 0, -1 with the reason in why, or -2 when
+ * memory is short.
  */
 int confsyntax_listen(const char *v, char **host, unsigned *port, char *why, size_t whylen);
 

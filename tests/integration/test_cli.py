@@ -81,20 +81,26 @@ with open(bad, "w") as f:
 r = run("--config", bad, "--check-config")
 check(r.returncode == 78 and bad.encode() in r.stderr, "--check-config error: exit 78, names the file (%s)"
       % r.stderr.decode().strip())
-# IPv6 listen addresses: Debian's civetweb has no IPv6, so they are refused up
-# front (file, line, key), both by --check-config and at start-up, instead of
-# passing the check and then failing to listen.
+# IPv6 listen addresses: "[ADDRESS]:PORT" passes the check and is served;
+# without brackets it is refused up front (file, line, key).
+v6port = tbe.free_port()
 v6 = os.path.join(d, "v6.conf")
 with open(v6, "w") as f:
-    f.write('listen = "[::1]:18999";\ncoordinators = ( { name = "a"; url = "http://127.0.0.1:1"; } );\n')
-want = ('%s:1: listen: invalid address "[::1]:18999": IPv6 is not supported: the HTTP server '
-        '(Debian\'s civetweb) is built without it; use an IPv4 "HOST:PORT" or "PORT"' % v6)
+    f.write('listen = "[::1]:%d";\ncoordinators = ( { name = "a"; url = "http://127.0.0.1:1"; } );\n'
+            % v6port)
+r = run("--config", v6, "--check-config")
+check(r.returncode == 0, "--check-config accepts [::1]:%d (%s)" % (v6port, r.stderr.decode().strip()))
+v6p = tbe.spawn([tbe.EXPORTER, "--config", v6], stderr=subprocess.DEVNULL)
+tbe.wait_for(lambda: tbe.http_get("http://[::1]:%d/healthz" % v6port, timeout=2)[0] == 200,
+             timeout=20, what="/healthz on [::1]:%d" % v6port)
+check(tbe.stop(v6p) == 0, "served on [::1]:%d, stops with exit 0" % v6port)
+with open(v6, "w") as f:
+    f.write('listen = "::1:18999";\ncoordinators = ( { name = "a"; url = "http://127.0.0.1:1"; } );\n')
+want = ('%s:1: listen: invalid address "::1:18999": an IPv6 address needs brackets: '
+        '"[ADDRESS]:PORT"' % v6)
 r = run("--config", v6, "--check-config")
 check(r.returncode == 78 and r.stderr.decode().strip() == want,
-      "--check-config refuses [::1]:18999 naming file, line and key (%s)" % r.stderr.decode().strip())
-r = run("--config", v6)
-check(r.returncode == 78 and "IPv6 is not supported" in r.stderr.decode(),
-      "start-up refuses [::1]:18999 with exit 78, before listening (%d)" % r.returncode)
+      "--check-config refuses ::1:18999 naming file, line and key (%s)" % r.stderr.decode().strip())
 r = run("--config", os.path.join(d, "nope.conf"), "--check-config")
 check(r.returncode == 78 and b"nope.conf" in r.stderr, "missing config file: exit 78, named")
 
