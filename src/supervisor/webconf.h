@@ -21,10 +21,10 @@
 
 /* exporter toolkit's client_auth_type values */
 enum webconf_client_auth {
-    WEBCONF_NO_CLIENT_CERT = 0,         /* NoClientCert (default) */
-    WEBCONF_REQUEST_CLIENT_CERT,        /* RequestClientCert */
-    WEBCONF_REQUIRE_ANY_CLIENT_CERT,    /* RequireAnyClientCert */
-    WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN, /* VerifyClientCertIfGiven */
+    WEBCONF_NO_CLIENT_CERT = 0,             /* NoClientCert (default) */
+    WEBCONF_REQUEST_CLIENT_CERT,            /* RequestClientCert */
+    WEBCONF_REQUIRE_ANY_CLIENT_CERT,        /* RequireAnyClientCert */
+    WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN,    /* VerifyClientCertIfGiven */
     WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT, /* RequireAndVerifyClientCert */
 };
 
@@ -40,7 +40,7 @@ enum webconf_tls_version {
 struct webconf_tls {
     int enabled; /* 0: plain HTTP (no tls_server_config, or one without cert/key/CA/auth) */
     char *cert_file, *key_file, *client_ca_file; /* as resolved (relative to the file's folder) */
-    char *cert_pem, *key_pem, *client_ca_pem;    /* their contents, NUL-terminated; ca NULL if none */
+    char *cert_pem, *key_pem, *client_ca_pem; /* their contents, NUL-terminated; ca NULL if none */
     size_t cert_len, key_len, client_ca_len;
     enum webconf_client_auth client_auth;
     enum webconf_tls_version min_version, max_version;
