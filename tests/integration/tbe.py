@@ -27,6 +27,7 @@ WORKER_FAMILIES = [
     ("trino_worker_active_output_buffers", "active_buffers"),
     ("trino_worker_output_pages_sent", "pages_sent"),
     ("trino_worker_running_tasks", "running_tasks"),
+    ("trino_worker_spooling_tasks", "spooling_tasks"),
 ]
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -150,7 +151,7 @@ def parse_tsv(text):
     lines = [l for l in text.splitlines() if l]
     header = lines[0].split("\t")
     assert header == ["node_id", "address", "buffered_bytes", "buffered_pages",
-                      "active_buffers", "pages_sent", "running_tasks"], header
+                      "active_buffers", "pages_sent", "running_tasks", "spooling_tasks"], header
     rows = {}
     for l in lines[1:]:
         f = l.split("\t")

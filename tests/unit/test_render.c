@@ -66,7 +66,7 @@ static void cycle(struct store *s, const char *c, double now, size_t n, const st
         (char *)(node), (char *)(addr),                                                            \
         {                                                                                          \
             {                                                                                      \
-                (b), (b) / 10, 2, 5, 1                                                             \
+                (b), (b) / 10, 2, 5, 1, (b) % 2                                                    \
             }                                                                                      \
         }                                                                                          \
     }
