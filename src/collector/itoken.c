@@ -674,6 +674,9 @@ int itoken_read_secret_file(const char *path, char *buf, size_t cap, size_t *ret
     if (ret_len)
         *ret_len = len;
     if (ret_flags)
-        *ret_flags = (st.st_mode & S_IROTH) ? ITOKEN_FILE_WORLD_READABLE : 0;
+        *ret_flags = ((st.st_mode & S_IROTH) ? ITOKEN_FILE_WORLD_READABLE : 0) |
+                     ((unsigned char)buf[0] <= 0x20 || (unsigned char)buf[len - 1] <= 0x20
+                          ? ITOKEN_FILE_EDGE_SPACE
+                          : 0);
     return ITOKEN_OK;
 }

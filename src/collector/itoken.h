@@ -9,6 +9,10 @@
  *   - The secret is internal-communication.shared-secret (node.environment when
  *     unset, which Trino allows only with insecure authentication and no
  *     internal HTTPS), taken as the UTF-8 bytes of the property's string value.
+ *     Airlift reads config.properties as UTF-8 with java.util.Properties
+ *     (backslash escapes interpreted) and trims each value (String.trim: bytes
+ *     <= 0x20 at either end); a value substituted from ${ENV:...} is not
+ *     trimmed. The secret file holds the resulting value itself.
  *   - Key, up to 479: SHA-256 of those bytes (Guava Hashing.sha256().hashString(
  *     secret, UTF_8)). From 480: HKDF-SHA256 (RFC 5869) with those bytes as the
  *     IKM, no salt (HKDFParameterSpec.ofExtract() without addSalt: HashLen zero
@@ -171,6 +175,7 @@ void itoken_wipe(void *p, size_t len);
 
 /* Bits of *ret_flags from itoken_read_secret_file. */
 #define ITOKEN_FILE_WORLD_READABLE 1u
+#define ITOKEN_FILE_EDGE_SPACE 2u /* begins or ends with a byte <= 0x20 */
 
 /*
  * NOT PURE: the one function of this module that makes system calls (open,
@@ -184,10 +189,12 @@ void itoken_wipe(void *p, size_t len);
  * Permissions are not refused: a Kubernetes Secret volume is 0644 by default
  * (0640 with fsGroup) and a systemd credential 0400; instead *ret_flags gets
  * ITOKEN_FILE_WORLD_READABLE when others may read the file, so that the
- * caller can warn once. buf is wiped on failure and every copy made here is
- * wiped; the caller wipes buf after deriving the key. ret_len, ret_flags and
- * err may be NULL (errcap 0). Returns ITOKEN_OK, ITOKEN_EINVAL (bad
- * arguments) or ITOKEN_EFILE.
+ * caller can warn once. Spaces, tabs and other control bytes at either end
+ * are kept (the bytes are the secret) and flagged ITOKEN_FILE_EDGE_SPACE:
+ * Trino trims the values of config.properties, so such a secret matches
+ * Trino only if Trino took it from elsewhere (${ENV:...}). buf is wiped on failure and every copy
+ * made here is wiped; the caller wipes buf after deriving the key. ret_len, ret_flags and err may
+ * be NULL (errcap 0). Returns ITOKEN_OK, ITOKEN_EINVAL (bad arguments) or ITOKEN_EFILE.
  */
 int itoken_read_secret_file(const char *path, char *buf, size_t cap, size_t *ret_len,
                             unsigned *ret_flags, char *err, size_t errcap);

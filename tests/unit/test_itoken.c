@@ -526,7 +526,11 @@ static void test_secret_file(void)
     CHECK_EQ(itoken_read_secret_file(p, buf, sizeof(buf), &len, &flags, err, sizeof(err)),
              ITOKEN_OK);
     CHECK_STR(buf, " spaces kept \t");
-    CHECK_EQ(flags, ITOKEN_FILE_WORLD_READABLE);
+    CHECK_EQ(flags, ITOKEN_FILE_WORLD_READABLE | ITOKEN_FILE_EDGE_SPACE);
+    p = put("edge", "s3cret \n", 8, 0600);
+    CHECK_EQ(itoken_read_secret_file(p, buf, sizeof(buf), &len, &flags, err, sizeof(err)),
+             ITOKEN_OK);
+    CHECK(strcmp(buf, "s3cret ") == 0 && flags == ITOKEN_FILE_EDGE_SPACE);
     /* the largest secret, with and without its newline; NULL outputs fine */
     static char big[ITOKEN_SECRET_MAX + 2];
     memset(big, 'k', sizeof(big));
