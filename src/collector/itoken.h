@@ -4,8 +4,10 @@
  * Trino does, with OpenSSL's libcrypto for every cryptographic step.
  *
  * What Trino does (core/trino-main/src/main/java/io/trino/server/
- * InternalAuthenticationManager.java, read at releases 476, 477, 479, 480 and
- * 483-SNAPSHOT; jjwt 0.13 DefaultJwtBuilder and DefaultJwtHeaderBuilder):
+ * InternalAuthenticationManager.java at releases 476 and 479 and at
+ * 483-SNAPSHOT, and the commits that changed it in 477 and 480; jjwt's
+ * DefaultJwtBuilder and DefaultJwtHeaderBuilder of the 0.12 line (Trino's pom
+ * has 0.13.0); airlift's ConfigurationLoader):
  *   - The secret is internal-communication.shared-secret (node.environment when
  *     unset, which Trino allows only with insecure authentication and no
  *     internal HTTPS), taken as the UTF-8 bytes of the property's string value.
