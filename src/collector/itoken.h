@@ -31,8 +31,9 @@
  *     valid HS256 signature that has not expired; it does not check sub and does
  *     not bound the lifetime. ITOKEN_TTL_S and ITOKEN_REUSE_S follow 477+; such
  *     tokens are accepted by every release.
- *   - Worker answers: no header 403, bad signature or expired 401 (the
- *     simulator maps every itoken_verify failure to 401), node starting 503.
+ *   - Worker answers: no header 403, bad signature or expired 401 (so a
+ *     simulated worker answers 401 to every refusal of itoken_verify), node
+ *     starting 503.
  *
  * The secret is cluster-internal authority (whoever holds it can create and
  * cancel tasks on every node): callers read it with itoken_read_secret_file,
@@ -41,7 +42,10 @@
  * keys up front and switch with itoken_cache_init.
  *
  * Everything here is pure (no system call, no log, no global) except
- * itoken_read_secret_file, at the end of itoken.c. All functions are
+ * itoken_read_secret_file, at the end of itoken.c (and OpenSSL's own
+ * initialisation, which may read its configuration file on the first call
+ * into libcrypto; a program may call OPENSSL_init_crypto at start-up to have
+ * that done before it confines itself). All functions are
  * thread-safe on distinct objects. Times are wall-clock Unix seconds (exp is an
  * absolute time shared with other machines): pass CLOCK_REALTIME, not the
  * monotonic clock.
