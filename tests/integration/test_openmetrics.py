@@ -106,8 +106,11 @@ prom = tbe.Prometheus(d, jobs)
 
 
 def scraped(job):
+    """The target was scraped, and its series are queryable (but for the failing control)."""
     t = prom.target(job)
-    return t and t["health"] != "unknown" and (job == "om-no-eof" or prom.query('up{job="%s"}' % job))
+    if not t or t["health"] == "unknown":
+        return None
+    return job == "om-no-eof" or prom.query('up{job="%s"}' % job)
 
 
 for job in ("om", "text", "om-no-eof"):
