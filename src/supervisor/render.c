@@ -346,7 +346,8 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
     }
     render_unmapped(out, s, j, om);
 
-    /* a gauge in both formats: OpenMetrics' info type would rename the samples */
+    /* a gauge in both formats: OpenMetrics' info type would call the family
+     * trino_buffer_exporter_build and type it unlike the text form */
     family(out, "trino_buffer_exporter_build_info", "gauge",
            "Build information of trino-buffer-exporter; the value is always 1.", om);
     put(out, "trino_buffer_exporter_build_info{version=\"");
