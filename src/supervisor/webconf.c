@@ -190,7 +190,7 @@ static const char *scalar(const yaml_node_t *n)
 /* A scalar without NUL bytes (libyaml keeps "\0" escapes in the value). */
 static int want_string(struct ld *L, const char *kp, const yaml_node_t *n, const char **ret)
 {
-    if (is_null(n)) {
+    if (!n || is_null(n)) { /* absent or null: Go's zero value */
         *ret = "";
         return 0;
     }
@@ -209,7 +209,7 @@ static int want_bool(struct ld *L, const char *kp, const yaml_node_t *n, int *re
                                     "True", "TRUE", "on",  "On",  "ON",  NULL};
     static const char *const f[] = {"n",     "N",     "no",  "No",  "NO",  "false",
                                     "False", "FALSE", "off", "Off", "OFF", NULL};
-    if (is_null(n))
+    if (!n || is_null(n))
         return 0;
     if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
         for (size_t i = 0; t[i]; i++) {
@@ -751,9 +751,9 @@ static int load(const char *path, const char *yaml, size_t len,
     if (!yaml_parser_load(&parser, &doc)) {
         if (err && errlen)
             snprintf(err, errlen, "%s:%zu: YAML syntax: %s%s%s", path,
-                     (parser.problem_mark.line + 1),
-                     parser.problem ? parser.problem : "invalid document",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
+                     (parser.problem_mark.line + 1), parser.context ? parser.context : "",
+                     parser.context ? ": " : "",
+                     parser.problem ? parser.problem : "invalid document");
         yaml_parser_delete(&parser);
         webconf_free(w);
         return -1;
