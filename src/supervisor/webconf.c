@@ -386,6 +386,15 @@ static int read_pem(struct ld *L, const char *name, const char *file, int idx, c
     return 0;
 }
 
+/* "FILE: holds no PEM WHAT", or, when there is one that GnuTLS refuses, its reason */
+static int pem_fail(struct ld *L, const char *kp, const char *file, const char *what, int r)
+{
+    if (r >= 0 || r == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+        r == GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR || r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+        return fail(L, kp, "%s: holds no PEM %s", file, what);
+    return fail(L, kp, "%s: not a valid PEM %s: %s", file, what, gnutls_strerror(r));
+}
+
 /*
  * The certificate chain parses, the key parses, and they match (GnuTLS's
  * key_mem2 into a scratch credentials object checks the pair); the client CA
@@ -404,8 +413,7 @@ static int check_material(struct ld *L)
 
     r = gnutls_x509_crt_list_import2(&crts, &ncrt, &cd, GNUTLS_X509_FMT_PEM, 0);
     if (r < 0 || ncrt == 0)
-        return fail(L, "tls_server_config.cert_file", "%s: no PEM certificate: %s", t->cert_file,
-                    r < 0 ? gnutls_strerror(r) : "the file holds none");
+        return pem_fail(L, "tls_server_config.cert_file", t->cert_file, "certificate", r);
     for (unsigned i = 0; i < ncrt; i++)
         gnutls_x509_crt_deinit(crts[i]);
     gnutls_free(crts);
@@ -415,8 +423,7 @@ static int check_material(struct ld *L)
     r = gnutls_x509_privkey_import2(pk, &kd, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN);
     gnutls_x509_privkey_deinit(pk);
     if (r < 0)
-        return fail(L, "tls_server_config.key_file", "%s: not an unencrypted PEM private key: %s",
-                    t->key_file, gnutls_strerror(r));
+        return pem_fail(L, "tls_server_config.key_file", t->key_file, "unencrypted private key", r);
 
     if (gnutls_certificate_allocate_credentials(&cred) < 0)
         return fail(L, "tls_server_config.key_file", "out of memory");
@@ -435,8 +442,8 @@ static int check_material(struct ld *L)
         ncrt = 0;
         r = gnutls_x509_crt_list_import2(&crts, &ncrt, &ad, GNUTLS_X509_FMT_PEM, 0);
         if (r < 0 || ncrt == 0)
-            return fail(L, "tls_server_config.client_ca_file", "%s: no PEM certificate: %s",
-                        t->client_ca_file, r < 0 ? gnutls_strerror(r) : "the file holds none");
+            return pem_fail(L, "tls_server_config.client_ca_file", t->client_ca_file, "certificate",
+                            r);
         for (unsigned i = 0; i < ncrt; i++)
             gnutls_x509_crt_deinit(crts[i]);
         gnutls_free(crts);
