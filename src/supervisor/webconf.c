@@ -52,7 +52,7 @@ struct ld {
 static int fail(struct ld *L, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "FILE: KEY: why" (or "FILE: why" without a key); returns -1. */
+/* "FILE: KEY: why" (or "FILE: why" without a key), one line; returns -1. */
 static int fail(struct ld *L, const char *key, const char *fmt, ...)
 {
     va_list ap;
@@ -67,6 +67,10 @@ static int fail(struct ld *L, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
     va_end(ap);
+    /* values from the file are quoted: the message stays one line */
+    for (char *c = L->err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return -1;
 }
 
