@@ -18,12 +18,18 @@ checked against Prometheus itself:
                  promtool rejects it as unknown, the exporter names it as not
                  supported;
   and for each, --check-config exits 78 with one line naming the web
-  configuration file and the key.
+  configuration file and the key;
+- the running supervisor: a web configuration file changed on disk is re-read
+  within the poll interval (a broken one logged once and the running one
+  kept; one that only got touched is not re-applied), and SIGHUP with a broken
+  one keeps the running configuration.
 """
 import glob
 import os
 import shutil
+import signal
 import subprocess
+import time
 
 import tbe
 from tbe import check
@@ -160,6 +166,58 @@ for i, (category, yaml, key) in enumerate(cases):
           % (category, i, want, rc, err))
     counts[category] = counts.get(category, 0) + 1
 tbe.log("cases per category: %s" % counts)
+
+# The running supervisor. The web configuration sets a header only, so that the
+# exporter serves plain HTTP whatever its HTTP server does with the file.
+web = os.path.join(d, "live.yml")
+GOOD1 = "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
+GOOD2 = "http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n"
+with open(web, "w") as f:
+    f.write(GOOD1)
+live = tbe.write_config(os.path.join(d, "live.conf"),
+                        [("a", "http://127.0.0.1:%d" % tbe.free_port(), "a")],
+                        "127.0.0.1:%d" % tbe.free_port(), 'web_config_file = "live.yml";\n')
+logpath = os.path.join(d, "live.log")
+with open(logpath, "wb") as lf:
+    ex = tbe.Exporter(live, stderr=lf)
+
+
+def log_count(what):
+    with open(logpath, errors="replace") as f:
+        return f.read().count(what)
+
+
+def rewrite(text):
+    # a new inode: the same size and mtime second must not hide the change
+    tmp = web + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, web)
+
+
+FAILED = "web configuration re-read failed"
+APPLIED = "web configuration changed on disk"
+rewrite(GOOD1 + "junk: 1\n")
+tbe.wait_for(lambda: log_count(FAILED) >= 1, timeout=15, what="the broken file is noticed")
+check(log_count(FAILED) == 1 and "live.yml: junk: unknown key" in open(logpath).read(),
+      "a broken web configuration file is logged with its key")
+time.sleep(6)
+check(log_count(FAILED) == 1, "... once, not at every poll")
+rewrite(GOOD2)
+tbe.wait_for(lambda: log_count(APPLIED) >= 1, timeout=15, what="the fixed file is applied")
+check(log_count(APPLIED) == 1, "a changed web configuration file is applied without a signal")
+rewrite(GOOD2)
+time.sleep(6)
+check(log_count(APPLIED) == 1, "a rewritten file with the same content is not re-applied")
+rewrite("tls_server_config:\n  cert_file: nothere.crt\n  key_file: tls.key\n")
+ex.proc.send_signal(signal.SIGHUP)
+tbe.wait_for(lambda: log_count("reload failed; keeping the running configuration") >= 1,
+             timeout=15, what="the reload with a broken web configuration file fails")
+check("nothere.crt: cannot open" in open(logpath).read(),
+      "SIGHUP with a broken web configuration file: the error names the file")
+check(ex.proc.poll() is None and tbe.http_get(ex.url + "/healthz")[0] == 200,
+      "... and the exporter keeps serving")
+ex.stop()
 
 shutil.rmtree(d, ignore_errors=True)
 tbe.finish()
