@@ -34,7 +34,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
-/* golang.org/x/crypto/bcrypt of "fakepassword": the toolkit's hash for unknown users */
+/* golang.org/x/crypto/bcrypt of "fakepassword": the toolkit's hash for unknown users (its cost
+   digits, [4] and [5], are replaced by the first user's) */
 #define DUMMY_HASH "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
 #define BCRYPT_LEN 60
 #define KEYPATH_MAX 256
@@ -575,22 +576,28 @@ static int load_http(struct ld *L, yaml_node_t *root)
         return -1;
     if (!h)
         return 0;
-    if (check_keys(L, h, "http_server_config.headers", NULL))
-        return -1;
     L->w->headers = calloc(NALLOWED, sizeof(*L->w->headers));
     if (!L->w->headers)
         return fail(L, "http_server_config.headers", "out of memory");
+    /* not check_keys: the allow-list ends the loop first, so the duplicate search stays short */
     for (yaml_node_pair_t *p = h->data.mapping.pairs.start; p < h->data.mapping.pairs.top; p++) {
-        const char *name = scalar(node(L, p->key)), *v;
+        yaml_node_t *k = node(L, p->key);
+        const char *name, *v;
         size_t a;
+        if (!k || k->type != YAML_SCALAR_NODE)
+            return fail(L, "http_server_config.headers", "a key must be a string");
+        name = scalar(k);
         keypath(kp, "http_server_config.headers", name);
         for (a = 0; a < NALLOWED && strcmp(allowed_headers[a].name, name) != 0; a++)
             ;
-        if (a == NALLOWED)
+        if (a == NALLOWED || strlen(name) != k->data.scalar.length)
             return fail(L, kp,
                         "this header cannot be configured (the toolkit allows "
                         "Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, "
                         "X-XSS-Protection and Content-Security-Policy)");
+        for (yaml_node_pair_t *q = h->data.mapping.pairs.start; q < p; q++)
+            if (strcmp(scalar(node(L, q->key)), name) == 0)
+                return fail(L, kp, "duplicate key");
         if (want_string(L, kp, node(L, p->value), &v))
             return -1;
         if (allowed_headers[a].values[0]) {
@@ -1062,6 +1069,7 @@ int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, c
 {
     const struct webconf_user *u;
     const char *hash;
+    char dummy[sizeof(DUMMY_HASH)];
     uint8_t d[DIGEST_LEN];
     char *z;
     int ok, cached = 0;
@@ -1070,7 +1078,15 @@ int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, c
         pass_len > WEBCONF_MAX_CRED)
         return 0;
     u = find_user(w, user, user_len);
-    hash = u ? u->hash : DUMMY_HASH;
+    /*
+     * An unknown user is checked against the toolkit's dummy hash, at the
+     * cost of the first user's hash: its answer takes as long as a known
+     * user's (with equal costs), so timing does not tell which users exist.
+     */
+    memcpy(dummy, DUMMY_HASH, sizeof(dummy));
+    dummy[4] = w->users[0].hash[4];
+    dummy[5] = w->users[0].hash[5];
+    hash = u ? u->hash : dummy;
 
     if (c && cache_digest(c, hash, user, user_len, pass, pass_len, d) == 0) {
         cached = 1;

@@ -355,6 +355,14 @@ static const struct {
      "basic_auth_users.b:ob: a user name with ':' can never log in (basic auth ends the user "
      "name at the first ':')"},
     {"basic_auth_users: [carol]\n", "basic_auth_users: expected a mapping"},
+    {"http_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Frame-Options: deny\n",
+     "http_server_config.headers.X-Frame-Options: duplicate key"},
+    {"http_server_config:\n  headers:\n    [a]: deny\n",
+     "http_server_config.headers: a key must be a string"},
+    {"http_server_config:\n  headers:\n    \"X-Frame-Options\\0\": deny\n",
+     "http_server_config.headers.X-Frame-Options: this header cannot be configured (the toolkit "
+     "allows Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, "
+     "X-XSS-Protection and Content-Security-Policy)"},
 };
 
 static void test_refusals(void)
@@ -491,7 +499,7 @@ static void test_basic_auth(void)
     /* an unknown user runs bcrypt (the dummy hash), and fails */
     webconf_auth_cache_stats(c, &st);
     unsigned long long runs = st.bcrypt_runs, hits = st.hits;
-    CHECK(OK("nobody", "fakepassword") == 0); /* the dummy hash's own password */
+    CHECK(OK("nobody", "fakepassword") == 0); /* the toolkit's dummy hash's password */
     webconf_auth_cache_stats(c, &st);
     CHECK_EQ(st.bcrypt_runs, runs + 1);
 
