@@ -10,13 +10,14 @@ set -euo pipefail
 mode=${1:---all}
 here=$(cd "$(dirname "$0")" && pwd)
 
-runtime_pkgs=(libcurl4 libyajl2 libconfig9 libmicrohttpd12 libgnutls30 libcrypt1 libsystemd0 zlib1g ca-certificates)
+runtime_pkgs=(libcurl4 libyajl2 libconfig9 libmicrohttpd12 libsystemd0 zlib1g libssl3 libyaml-0-2 libgnutls30
+              libcrypt1 ca-certificates)
 build_pkgs=(build-essential cmake pkg-config git libyajl-dev yajl-tools libcurl4-openssl-dev
-            libconfig-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev libsystemd-dev zlib1g-dev
-            ca-certificates
+            libconfig-dev libmicrohttpd-dev libsystemd-dev zlib1g-dev libssl-dev libyaml-dev libgnutls28-dev
+            libcrypt-dev ca-certificates
             libcivetweb-dev) # the last only for the simulator (tests/sim), not in any image
 demo_pkgs=(python3 curl)
-test_pkgs=(python3 openssl clang-format libclang-rt-14-dev python3-yaml curl procps prometheus wrk clang systemd unzip iproute2 time groff-base man-db bsdextrautils valgrind)
+test_pkgs=(python3 python3-jwt python3-cryptography openssl clang-format libclang-rt-14-dev python3-yaml curl procps prometheus wrk clang systemd unzip iproute2 time groff-base man-db bsdextrautils valgrind)
 
 case "$mode" in
 --runtime) pkgs=("${runtime_pkgs[@]}") ;;

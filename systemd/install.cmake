@@ -28,6 +28,8 @@ install(FILES ${CMAKE_BINARY_DIR}/systemd/trino-buffer-exporter.service
 install(FILES ${CMAKE_SOURCE_DIR}/docs/trino-buffer-exporter.8
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT deploy)
 install(FILES ${CMAKE_SOURCE_DIR}/examples/exporter.conf
+              ${CMAKE_SOURCE_DIR}/examples/web-config.yml
+              ${CMAKE_SOURCE_DIR}/examples/web-config-mtls.yml
               ${CMAKE_CURRENT_LIST_DIR}/credentials.conf.example
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT deploy)
 

@@ -30,6 +30,30 @@ The test suite runs `trino-buffer-exporter --check-config` on this output.
 {{- if and (eq $v.podMap.source "prometheus") (not $v.prometheus.url) -}}
 {{- fail "podMap.source=prometheus needs prometheus.url" -}}
 {{- end -}}
+{{- $w := $v.web -}}
+{{- if not (has $w.tls.clientAuthType (list "NoClientCert" "RequestClientCert" "RequireAnyClientCert" "VerifyClientCertIfGiven" "RequireAndVerifyClientCert")) -}}
+{{- fail (printf "web.tls.clientAuthType must be NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert (got %q)" (toString $w.tls.clientAuthType)) -}}
+{{- end -}}
+{{- if not (has $w.tls.minVersion (list "TLS12" "TLS13")) -}}
+{{- fail (printf "web.tls.minVersion must be TLS12 or TLS13 (got %q)" (toString $w.tls.minVersion)) -}}
+{{- end -}}
+{{- if and $w.tls.enabled (not $w.tls.existingSecret) -}}
+{{- fail "web.tls.enabled needs web.tls.existingSecret (a kubernetes.io/tls Secret: tls.crt, tls.key, and ca.crt to verify clients)" -}}
+{{- end -}}
+{{- if and (ne $w.tls.clientAuthType "NoClientCert") (not $w.tls.enabled) -}}
+{{- fail "web.tls.clientAuthType needs web.tls.enabled" -}}
+{{- end -}}
+{{- range $user, $hash := $w.basicAuth.users -}}
+{{- if not (regexMatch "^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$" (toString $hash)) -}}
+{{- fail (printf "web.basicAuth.users.%s: not a bcrypt hash ($2y$...): put the hash here (htpasswd -nBC 10 %s), never the password" $user $user) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $w.existingSecret $w.basicAuth.users -}}
+{{- fail "web.basicAuth.users and web.existingSecret exclude each other: the existing Secret's web-config.yml carries its own basic_auth_users" -}}
+{{- end -}}
+{{- if and $v.serviceMonitor.basicAuth.existingSecret (not (or $w.basicAuth.users $w.existingSecret)) -}}
+{{- fail "serviceMonitor.basicAuth.existingSecret is set but /metrics has no basic auth (web.basicAuth.users)" -}}
+{{- end -}}
 {{- if not $v.coordinators -}}
 {{- fail "coordinators: at least one coordinator is required" -}}
 {{- end -}}
@@ -84,6 +108,9 @@ restart_backoff_max_seconds = {{ int $v.restartBackoffMaxSeconds }};
 collector_memory_limit_mb = {{ int $v.collectorMemoryLimitMb }};
 log_level = {{ include "tbe.str" $v.logging.level }};
 log_format = {{ include "tbe.str" $v.logging.format }};
+{{- if include "tbe.webEnabled" . }}
+web_config_file = {{ include "tbe.str" (printf "%s/web/web-config.yml" $root) }};
+{{- end }}
 
 trino_auth = {
     type = {{ include "tbe.str" $v.trinoAuth.type }};

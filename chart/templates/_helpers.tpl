@@ -59,3 +59,40 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Where secrets and TLS material are mounted (never in the ConfigMap or env). */}}
 {{- define "tbe.secretRoot" -}}/run/secrets/trino-buffer-exporter{{- end -}}
+
+{{/* "true" when /metrics is secured by a web configuration file. */}}
+{{- define "tbe.webEnabled" -}}
+{{- $w := .Values.web -}}
+{{- if or $w.existingSecret $w.tls.enabled $w.basicAuth.users -}}true{{- end -}}
+{{- end -}}
+
+{{/* The web configuration file (exporter toolkit format) the chart renders. */}}
+{{- define "tbe.webConfig" -}}
+{{- $w := .Values.web -}}
+{{- $dir := printf "%s/web-tls" (include "tbe.secretRoot" .) -}}
+# Web configuration (Prometheus exporter toolkit format), rendered by the
+# Helm chart {{ include "tbe.chart" . }}. Do not edit: change the values.
+{{- if $w.tls.enabled }}
+tls_server_config:
+  cert_file: {{ printf "%s/tls.crt" $dir | quote }}
+  key_file: {{ printf "%s/tls.key" $dir | quote }}
+  min_version: {{ $w.tls.minVersion | quote }}
+{{- if ne $w.tls.clientAuthType "NoClientCert" }}
+  client_auth_type: {{ $w.tls.clientAuthType | quote }}
+{{- if ne $w.tls.clientAuthType "RequestClientCert" }}{{ if ne $w.tls.clientAuthType "RequireAnyClientCert" }}
+  client_ca_file: {{ printf "%s/ca.crt" $dir | quote }}
+{{- end }}{{ end }}
+{{- end }}
+{{- end }}
+{{- if $w.basicAuth.users }}
+basic_auth_users:
+{{- range $user, $hash := $w.basicAuth.users }}
+  {{ $user | quote }}: {{ $hash | quote }}
+{{- end }}
+{{- end }}
+{{ end -}}
+
+{{/* 1 when client certificates are verified (the Secret must carry ca.crt). */}}
+{{- define "tbe.webClientCA" -}}
+{{- if has .Values.web.tls.clientAuthType (list "VerifyClientCertIfGiven" "RequireAndVerifyClientCert") -}}true{{- end -}}
+{{- end -}}

@@ -164,8 +164,9 @@ int agg_add_task(struct agg *a, const struct agg_task *t)
     if (!w->address[0] && t->address[0])
         memcpy(w->address, t->address, strlen(t->address) + 1);
     struct wcount c = {{0}};
+    int spooling = t->has_buffers && t->spooling;
     if (t->has_buffers) {
-        if (!t->buffer_terminal) {
+        if (!spooling && !t->buffer_terminal) {
             c.v[WC_BUFFERED_BYTES] = t->buffered_bytes;
             c.v[WC_BUFFERED_PAGES] = t->buffered_pages;
             c.v[WC_ACTIVE_BUFFERS] = 1;
@@ -173,6 +174,7 @@ int agg_add_task(struct agg *a, const struct agg_task *t)
         c.v[WC_PAGES_SENT] = t->pages_sent;
     }
     c.v[WC_RUNNING_TASKS] = !t->task_terminal;
+    c.v[WC_SPOOLING_TASKS] = spooling && !t->task_terminal;
     wcount_add(&w->c, &c);
     return AGG_OK;
 }

@@ -7,13 +7,25 @@
  * is refused with AGG_EFULL and the caller decides (the query is counted as an
  * error). Sums saturate at UINT64_MAX instead of wrapping.
  *
- * Semantics per worker (the counters of wcount.h):
+ * Semantics per worker (the counters of wcount.h). A task's buffer is
+ * *spooling* when outputBuffers.type is EXTERNAL (fault-tolerant execution,
+ * retry-policy=TASK: the task writes to the exchange manager and finishes
+ * without waiting for a consumer; a lost worker costs a task retry, not the
+ * query) and *pipelined* otherwise: PARTITIONED, BROADCAST, ARBITRARY,
+ * UNINITIALIZED, any other value, or no type at all (fail safe: a buffer we
+ * cannot classify is reported as holding data rather than hidden).
  *   buffered_bytes/pages  sum of outputBuffers.totalBufferedBytes/Pages over tasks
- *                         whose buffer state is not terminal (FINISHED, ABORTED, FAILED)
- *   active_buffers        tasks with outputBuffers whose state is not terminal
- *   pages_sent            sum of outputBuffers.totalPagesSent over all tasks
+ *                         whose buffer is pipelined and whose buffer state is not
+ *                         terminal (FINISHED, ABORTED, FAILED). Spooling buffers add
+ *                         nothing: their totalBufferedPages is the cumulative pages
+ *                         added (a Trino quirk), their bytes sink memory only
+ *   active_buffers        tasks with a pipelined outputBuffers whose state is not
+ *                         terminal
+ *   pages_sent            sum of outputBuffers.totalPagesSent (pages added) over all
+ *                         tasks, pipelined and spooling, terminal or not
  *   running_tasks         tasks whose taskStatus.state is not terminal
- *                         (FINISHED, CANCELED, ABORTED, FAILED)
+ *                         (FINISHED, CANCELED, ABORTED, FAILED), spooling ones included
+ *   spooling_tasks        those of running_tasks whose buffer is spooling
  * An absent state counts as not terminal: unknown is never reported as idle.
  *
  * Not thread-safe; one agg per thread of use.
@@ -37,6 +49,7 @@ struct agg_task {
     const char *node_id; /* taskStatus.nodeId, or "" */
     const char *address; /* host:port of taskStatus.self, or "" */
     int has_buffers;     /* an outputBuffers object was present */
+    int spooling;        /* outputBuffers.type is EXTERNAL (only with has_buffers) */
     int buffer_terminal; /* outputBuffers.state is FINISHED/ABORTED/FAILED */
     int task_terminal;   /* taskStatus.state is FINISHED/CANCELED/ABORTED/FAILED */
     uint64_t buffered_bytes;

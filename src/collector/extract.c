@@ -47,6 +47,7 @@ enum key {
     KEY_SELF,
     KEY_TSTATE,
     KEY_BSTATE,
+    KEY_BTYPE,
     KEY_BYTES,
     KEY_PAGES,
     KEY_SENT,
@@ -60,6 +61,8 @@ enum {
     F_SENT = 1 << 4,
     F_TTERM = 1 << 5,
     F_BTERM = 1 << 6,
+    F_BTYPE = 1 << 7,    /* outputBuffers.type was seen */
+    F_EXTERNAL = 1 << 8, /* ... and is "EXTERNAL": a spooling buffer (agg.h) */
 };
 
 struct task {
@@ -106,6 +109,7 @@ static const struct jscan_key task_keys[] = {JSCAN_KEY("taskStatus", N_TSTATUS),
 static const struct jscan_key tstatus_keys[] = {
     JSCAN_KEY("nodeId", JSCAN_PASS), JSCAN_KEY("self", JSCAN_PASS), JSCAN_KEY("state", JSCAN_PASS)};
 static const struct jscan_key obuf_keys[] = {
+    JSCAN_KEY("type", JSCAN_PASS),
     JSCAN_KEY("state", JSCAN_PASS),
     JSCAN_KEY("totalBufferedBytes", JSCAN_PASS),
     JSCAN_KEY("totalBufferedPages", JSCAN_PASS),
@@ -203,6 +207,7 @@ static int finish_task(struct extract *x)
         .node_id = t->node_id,
         .address = t->address,
         .has_buffers = (t->flags & F_BUFFERS) != 0,
+        .spooling = (t->flags & F_EXTERNAL) != 0,
         .buffer_terminal = (t->flags & F_BTERM) != 0,
         .task_terminal = (t->flags & F_TTERM) != 0,
         .buffered_bytes = t->bytes,
@@ -404,7 +409,9 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
             k = KEY_TSTATE;
         break;
     case K_OBUF:
-        if (jscan_eq(s, n, "state"))
+        if (jscan_eq(s, n, "type"))
+            k = KEY_BTYPE;
+        else if (jscan_eq(s, n, "state"))
             k = KEY_BSTATE;
         else if (jscan_eq(s, n, "totalBufferedBytes"))
             k = KEY_BYTES;
@@ -551,6 +558,17 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
     if (kind == K_OBUF && key == KEY_BSTATE) {
         if (is_buffer_terminal(s, n))
             x->t.flags |= F_BTERM;
+        return 1;
+    }
+    if (kind == K_OBUF && key == KEY_BTYPE) {
+        /* The type may come after the totals (key order is no contract): the task's
+         * values are held until its object closes, so a late type still decides. A
+         * second type would leave the buffer's kind ambiguous: refused, not guessed. */
+        if (x->t.flags & F_BTYPE)
+            return fail(x, PARSE_EINVAL, "duplicate outputBuffers.type");
+        x->t.flags |= F_BTYPE;
+        if (!truncated && jscan_eq(s, n, "EXTERNAL"))
+            x->t.flags |= F_EXTERNAL;
         return 1;
     }
     return scalar_at_container_key(x, 0);

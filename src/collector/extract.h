@@ -9,11 +9,14 @@
  * tokens are an error). Only task-level fields are read:
  *   stage container  outputStage{...subStages:[StageInfo...]} (<= 476, nested)
  *                    stages{outputStageId, stages:[StageInfo...]} (>= 477, flat)
- *   StageInfo.tasks[] -> taskStatus.{nodeId,self,state}, outputBuffers.{state,
- *                    totalBufferedBytes,totalBufferedPages,totalPagesSent}
+ *   StageInfo.tasks[] -> taskStatus.{nodeId,self,state}, outputBuffers.{type,
+ *                    state,totalBufferedBytes,totalBufferedPages,totalPagesSent}
  * matched by name at their exact depth, in any key order; every other key
- * (per-buffer and exchange bufferedBytes decoys included) is skipped.
- * Tasks go into the agg given at creation when each task object closes.
+ * (per-buffer and exchange bufferedBytes decoys included, and the many other
+ * "type" keys of plans and stats) is skipped. A task's fields are held until
+ * its object closes and then go into the agg given at creation, so a buffer
+ * type written after the totals still decides how they count (agg.h:
+ * EXTERNAL = spooling; a second type in one outputBuffers is PARSE_EINVAL).
  * By default only those members ever reach yajl (extract_set_full_scan).
  *
  * Not thread-safe; one extractor per document in flight.

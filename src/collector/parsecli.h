@@ -13,7 +13,9 @@
 /*
  * Read in (64 KiB chunks) to EOF, extract, and print to out the header line
  *   node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\trunning_tasks
- * then one row per worker sorted by node_id (integers in decimal). Returns 0;
+ *   \tspooling_tasks
+ * (one column per counter of wcount.h, in its order), then one row per worker
+ * sorted by node_id (integers in decimal). Returns 0;
  * or prints "<name>: <error>" to err and returns 65 (EX_DATAERR) when the
  * document cannot be used (parse error, unsupported layout, caps), 74 (EX_IOERR)
  * on a read error, 71 (EX_OSERR) when out of memory. name is the file name

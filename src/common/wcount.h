@@ -16,15 +16,21 @@
 
 #define WCOUNT_TABLE(X)                                                                            \
     X(BUFFERED_BYTES, "buffered_bytes", "trino_worker_output_buffered_bytes",                      \
-      "Bytes in the worker's output buffers waiting to be consumed by running queries.")           \
+      "Bytes in the worker's pipelined output buffers waiting to be consumed by running "          \
+      "queries (spooling EXTERNAL buffers of fault-tolerant execution not counted).")              \
     X(BUFFERED_PAGES, "buffered_pages", "trino_worker_output_buffered_pages",                      \
-      "Pages in the worker's output buffers.")                                                     \
+      "Pages in the worker's pipelined output buffers (spooling EXTERNAL buffers not counted).")   \
     X(ACTIVE_BUFFERS, "active_buffers", "trino_worker_active_output_buffers",                      \
-      "Output buffers of the worker not in state FINISHED.")                                       \
+      "Pipelined output buffers of the worker not in a terminal state (FINISHED, ABORTED, "        \
+      "FAILED); spooling EXTERNAL buffers not counted.")                                           \
     X(PAGES_SENT, "pages_sent", "trino_worker_output_pages_sent",                                  \
-      "Pages already sent from the worker's output buffers.")                                      \
+      "Pages added to the worker's output buffers, pipelined and spooling (Trino's "               \
+      "totalPagesSent).")                                                                          \
     X(RUNNING_TASKS, "running_tasks", "trino_worker_running_tasks",                                \
-      "Tasks of running queries on the worker.")
+      "Tasks of running queries on the worker, spooling ones included.")                           \
+    X(SPOOLING_TASKS, "spooling_tasks", "trino_worker_spooling_tasks",                             \
+      "Running tasks on the worker whose output goes to the exchange manager (fault-tolerant "     \
+      "execution, EXTERNAL buffers); losing the worker costs a task retry, not the query.")
 
 enum wcount_index {
 #define WCOUNT_ENUM(idx, col, family, help) WC_##idx,

@@ -26,6 +26,7 @@
 #include "confsyntax.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "webconf.h"
 
 /* ---------------------------------------------------------------- schema */
 
@@ -50,6 +51,7 @@ static const char *const keys_top[] = {
     "tls",
     "coordinators",
     "pod_map",
+    "web_config_file",
     NULL,
 };
 static const char *const keys_trino_auth[] = {
@@ -451,6 +453,12 @@ static int load_root(struct confread *L, const config_setting_t *root, struct co
     }
     free(v);
 
+    /* loaded by config_load_web, after the command line had its say */
+    if ((rc = confread_str(L, root, "", "web_config_file", "", MSG_MAX_TEXT, &c->web_config_file,
+                           &s)) ||
+        (rc = confread_resolve_file(L, s, "web_config_file", &c->web_config_file)))
+        return rc;
+
     if ((rc = confread_group(L, root, "", "trino_auth", &sub)) ||
         (rc = load_auth(L, sub, "trino_auth", &c->trino_auth, 1)))
         return rc;
@@ -570,7 +578,30 @@ void config_free(struct config *c)
     free(c->pod_map.instance_label);
     auth_clear(&c->pod_map.auth);
     tls_clear(&c->pod_map.tls);
+    free(c->web_config_file);
+    webconf_free(c->web);
     free(c);
+}
+
+int config_load_web(struct config *c, const char *override, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (override) {
+        char *p = strdup(override);
+        if (!p) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s: out of memory", override);
+            return EXIT_CONFIG;
+        }
+        free(c->web_config_file);
+        c->web_config_file = p;
+    }
+    webconf_free(c->web);
+    c->web = NULL;
+    if (!c->web_config_file || !*c->web_config_file)
+        return 0;
+    return webconf_load(c->web_config_file, &c->web, err, errlen) ? EXIT_CONFIG : 0;
 }
 
 int config_find_coordinator(const struct config *c, const char *name)

@@ -24,6 +24,8 @@
 
 #include "msg.h"
 
+struct webconf;
+
 #define CONFIG_MAX_COORDINATORS 64
 #define CONFIG_MAX_NAME 64 /* coordinator name: [A-Za-z0-9_.-]{1,64} */
 #define CONFIG_MAX_SECRET 8192
@@ -105,6 +107,16 @@ struct config {
     size_t ncoordinators;
 
     struct config_podmap pod_map;
+
+    /*
+     * web_config_file, resolved ("" when unset), or the --web.config.file
+     * path once config_load_web applied it; web is that file loaded (NULL:
+     * none), owned here and freed with the configuration. The HTTP server
+     * serves with it (TLS, basic auth, headers): sup_run passes it to
+     * http_start; a reload hands the new one over with http_set_webconf.
+     */
+    char *web_config_file;
+    struct webconf *web;
 };
 
 /*
@@ -120,6 +132,15 @@ struct config {
  * quoted. On failure *ret is untouched. err may be NULL when errlen is 0.
  */
 int config_load(const char *path, struct config **ret, char *err, size_t errlen);
+
+/*
+ * Load the web configuration file into c->web: override (the command line's
+ * --web.config.file; NULL: none) replaces c->web_config_file, then, when a
+ * file is named, webconf_load reads it. Returns 0, or EXIT_CONFIG with ONE
+ * line in err naming the web configuration file and its key
+ * ("FILE: KEY: PROBLEM", see webconf.h); c->web stays NULL on failure.
+ */
+int config_load_web(struct config *c, const char *override, char *err, size_t errlen);
 
 /* Release a loaded configuration (secrets are wiped first). NULL is fine. */
 void config_free(struct config *c);

@@ -45,10 +45,13 @@ struct pages {
     size_t gz_len;
 };
 
-/* One web configuration in use: handlers hold a reference for a request. */
+/*
+ * One web configuration in use (borrowed from the loop) and its auth cache:
+ * a handler holds a reference while it answers one request.
+ */
 struct webref {
-    _Atomic int refs;
-    struct webconf *w; /* owned; NULL: plain HTTP, no auth */
+    int refs;                /* handlers using it, under http.lock */
+    const struct webconf *w; /* NULL: plain HTTP, no auth */
     struct webconf_auth_cache *cache;
 };
 
@@ -57,7 +60,6 @@ struct server {
     struct MHD_Daemon *d;
     int tls;
     enum webconf_client_auth client_auth;
-    struct webref *web;  /* keeps the PEM text the server was given alive */
     _Atomic int capture; /* libmicrohttpd's messages go to why while starting */
     char why[200];
 };
@@ -74,7 +76,8 @@ struct http {
     int lfd, epfd, wakefd;
     pthread_t door;
     int door_running;
-    pthread_mutex_t lock; /* cur, web, srv */
+    pthread_mutex_t lock;    /* cur, web, web->refs, srv */
+    pthread_cond_t web_idle; /* a replaced webref's last handler is done */
     struct pages *cur;
     struct webref *web;
     struct server *srv;
@@ -261,18 +264,24 @@ static void pages_put(struct pages *p)
         pages_free(p);
 }
 
-static struct webref *webref_new(struct webconf *w)
+static struct webref *webref_new(const struct webconf *w)
 {
     struct webref *r = calloc(1, sizeof(*r));
 
     if (!r || (w && w->nusers > 0 && !(r->cache = webconf_auth_cache_new()))) {
         free(r);
-        webconf_free(w);
         return NULL;
     }
-    atomic_store(&r->refs, 1);
     r->w = w;
     return r;
+}
+
+static void webref_free(struct webref *r)
+{
+    if (r) {
+        webconf_auth_cache_free(r->cache);
+        free(r);
+    }
 }
 
 static struct webref *webref_get(struct http *h)
@@ -281,18 +290,17 @@ static struct webref *webref_get(struct http *h)
 
     pthread_mutex_lock(&h->lock);
     r = h->web;
-    atomic_fetch_add(&r->refs, 1);
+    r->refs++;
     pthread_mutex_unlock(&h->lock);
     return r;
 }
 
-static void webref_put(struct webref *r)
+static void webref_put(struct http *h, struct webref *r)
 {
-    if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
-        webconf_auth_cache_free(r->cache);
-        webconf_free(r->w);
-        free(r);
-    }
+    pthread_mutex_lock(&h->lock);
+    if (--r->refs == 0 && r != h->web)
+        pthread_cond_broadcast(&h->web_idle);
+    pthread_mutex_unlock(&h->lock);
 }
 
 static int tls_on(const struct webconf *w)
@@ -487,7 +495,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     pages_put(p);
 out:
-    webref_put(web);
+    webref_put(h, web);
     return st;
 }
 
@@ -587,18 +595,19 @@ static void server_stop(struct server *s)
         return;
     if (s->d)
         MHD_stop_daemon(s->d);
-    webref_put(s->web);
     free(s);
 }
 
 /*
- * Start a server for the connections the front door hands over, configured
- * from web (a reference is taken). Returns it, or NULL with a reason in err.
+ * Start a server for the connections the front door hands over, with w's TLS
+ * settings (NULL or TLS off: plain HTTP). libmicrohttpd reads the PEM text
+ * only while it starts (into GnuTLS credentials of its own), so the server
+ * keeps no pointer into w. Returns it, or NULL with a reason in err.
  */
-static struct server *server_start(struct http *h, struct webref *web, char *err, size_t errlen)
+static struct server *server_start(struct http *h, const struct webconf *w, char *err,
+                                   size_t errlen)
 {
     struct server *s = calloc(1, sizeof(*s));
-    const struct webconf *w = web->w;
     struct MHD_OptionItem tls[6];
     char prio[128];
     size_t nt = 0;
@@ -609,8 +618,6 @@ static struct server *server_start(struct http *h, struct webref *web, char *err
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    atomic_fetch_add(&web->refs, 1);
-    s->web = web;
     if (tls_on(w)) {
         s->tls = 1;
         s->client_auth = w->tls.client_auth;
@@ -847,7 +854,7 @@ static void http_free(struct http *h)
         if (h->pend[i].fd >= 0)
             close(h->pend[i].fd);
     server_stop(h->srv); /* closes every connection it was handed */
-    webref_put(h->web);
+    webref_free(h->web);
     pages_put(h->cur);
     if (h->lfd >= 0)
         close(h->lfd);
@@ -855,11 +862,12 @@ static void http_free(struct http *h)
         close(h->epfd);
     if (h->wakefd >= 0)
         close(h->wakefd);
+    pthread_cond_destroy(&h->web_idle);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
 
-struct http *http_start(const char *host, unsigned port, struct webconf *web, char *err,
+struct http *http_start(const char *host, unsigned port, const struct webconf *web, char *err,
                         size_t errlen)
 {
     struct http *h = calloc(1, sizeof(*h));
@@ -869,7 +877,6 @@ struct http *http_start(const char *host, unsigned port, struct webconf *web, ch
     if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
         snprintf(addr, sizeof(addr), "port %u", port);
     if (!h) {
-        webconf_free(web);
         snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
         return NULL;
     }
@@ -877,6 +884,7 @@ struct http *http_start(const char *host, unsigned port, struct webconf *web, ch
     for (size_t i = 0; i < HTTP_PENDING_MAX; i++)
         h->pend[i].fd = -1;
     pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->web_idle, NULL);
     atomic_store(&h->heartbeat_ms, clock_mono_ms());
     h->web = webref_new(web);
     if (!h->web)
@@ -884,7 +892,7 @@ struct http *http_start(const char *host, unsigned port, struct webconf *web, ch
     h->lfd = listen_on(host, port, why, sizeof(why));
     if (h->lfd < 0)
         goto fail;
-    h->srv = server_start(h, h->web, why, sizeof(why));
+    h->srv = server_start(h, web, why, sizeof(why));
     if (!h->srv)
         goto fail;
     h->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -909,26 +917,24 @@ fail:
     return NULL;
 }
 
-int http_set_webconf(struct http *h, struct webconf *w, char *err, size_t errlen)
+int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t errlen)
 {
     const struct webconf *old = h->web->w; /* only this thread replaces h->web */
+    int same = old == w || (old && w && webconf_equal(old, w));
     struct server *ns = NULL, *os = NULL;
     struct webref *nw, *ow;
-    int restart;
+    int rc = same ? 0 : 1;
 
-    if ((!old && !w) || (old && w && webconf_equal(old, w))) {
-        webconf_free(w);
-        return 0;
-    }
-    restart = tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w));
-    nw = webref_new(w);
+    nw = same ? calloc(1, sizeof(*nw)) : webref_new(w); /* same: the cache moves over */
     if (!nw) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (restart && !(ns = server_start(h, nw, err, errlen))) {
-        webref_put(nw);
-        return -1;
+    nw->w = w;
+    if (!same && (tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w)))) {
+        ns = server_start(h, w, err, errlen);
+        if (!ns)
+            rc = -1; /* users and headers change; the running TLS server stays */
     }
     pthread_mutex_lock(&h->lock);
     ow = h->web;
@@ -937,10 +943,17 @@ int http_set_webconf(struct http *h, struct webconf *w, char *err, size_t errlen
         os = h->srv;
         h->srv = ns;
     }
+    /* the caller frees old once this returns: wait for the requests reading it */
+    while (ow->refs > 0)
+        pthread_cond_wait(&h->web_idle, &h->lock);
+    if (same) {
+        nw->cache = ow->cache;
+        ow->cache = NULL;
+    }
     pthread_mutex_unlock(&h->lock);
-    webref_put(ow);
+    webref_free(ow);
     server_stop(os);
-    return 1;
+    return rc;
 }
 
 void http_stop(struct http *h)

@@ -62,27 +62,31 @@ int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap);
 /*
  * Listen on host/port (host "" = all IPv4 addresses, else an IPv4 or IPv6
  * literal, without brackets) and serve. web is the web configuration (TLS,
- * basic auth, response headers); NULL or TLS disabled means plain HTTP, no
- * users means no authentication. Takes ownership of web whatever the outcome.
- * Returns the server, or NULL with a one-line reason naming the address in
- * err. Call with the signals the loop handles already blocked (the server's
- * threads inherit the mask).
+ * basic auth, response headers), borrowed: it must stay valid until
+ * http_stop, or until the http_set_webconf that replaces it returns. NULL or
+ * TLS disabled means plain HTTP, no users means no authentication. Returns
+ * the server, or NULL with a one-line reason naming the address in err. Call
+ * with the signals the loop handles already blocked (the server's threads
+ * inherit the mask).
  */
-struct http *http_start(const char *host, unsigned port, struct webconf *web, char *err,
+struct http *http_start(const char *host, unsigned port, const struct webconf *web, char *err,
                         size_t errlen);
 
 /*
- * Serve with web configuration w from now on; takes ownership of w (NULL:
- * plain HTTP, no auth). Users and headers are swapped atomically: a request
- * in progress finishes with the configuration it started with. Changed TLS
- * settings or material (or TLS turned on or off) start a new server for the
- * connections accepted from now on, on the same listening socket, and stop
- * the old one (its connections are closed; clients reconnect). Returns 1 when
- * applied, 0 when w serves exactly as the current one (w is freed), -1 with a
- * reason in err when the new TLS server cannot start (w is freed, the current
- * configuration stays). Call from the thread that calls http_publish.
+ * Serve with web configuration w (borrowed, as in http_start; NULL: plain
+ * HTTP, no auth, no headers) from now on. Users and headers are swapped
+ * atomically: a request in progress finishes with the configuration it
+ * started with, and this returns only once no request reads the previous one
+ * any more, so the caller may free it then. Changed TLS settings or material
+ * (or TLS turned on or off) start a new TLS server for the connections
+ * accepted from now on, on the same listening socket, and stop the old one
+ * (its connections are closed; clients reconnect). Returns 1 when applied, 0
+ * when w serves exactly as the previous one (the auth cache is kept), -1 with
+ * a reason in err when the new TLS server cannot start: then users and
+ * headers are applied all the same and the running TLS server stays. Call
+ * from the thread that calls http_publish.
  */
-int http_set_webconf(struct http *h, struct webconf *w, char *err, size_t errlen);
+int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t errlen);
 
 /*
  * Swap in new content. Takes ownership of c's strings whatever the outcome

@@ -32,6 +32,7 @@
 #include "render.h"
 #include "roles.h"
 #include "store.h"
+#include "webconf.h"
 
 #define SUP_PAGE_MAX (1u << 20)
 /* Ages (data_age_seconds, pod_map_age_seconds) are re-rendered at least this often. */
@@ -142,6 +143,9 @@ struct sup {
     struct join join;
     int join_valid;
     struct join_seen seen; /* unmapped workers already logged */
+    /* the web configuration file: next stat() poll, and the last re-read error logged */
+    uint64_t next_web_ms;
+    char web_err[CONFIG_ERR_MAX];
 };
 
 static void fmt_u64(char *buf, size_t cap, uint64_t v)
@@ -649,6 +653,8 @@ static uint64_t next_deadline(struct sup *s, uint64_t now)
         double dt = (s->next_expiry - clock_wall()) * 1000.0;
         EARLIER(now + (dt > 0 ? (uint64_t)dt + 1 : 0));
     }
+    if (s->cfg->web && !s->opts->once)
+        EARLIER(s->next_web_ms);
     if (!s->last_ready && s->start_ms + SUP_READY_AFTER_MS > now)
         EARLIER(s->start_ms + SUP_READY_AFTER_MS);
 #undef EARLIER
@@ -788,6 +794,77 @@ static void slot_stop(struct sup *s, struct slot *c, uint64_t now, int respawn)
     c->restart_at_ms = now;
 }
 
+/*
+ * The HTTP server serves with w from now on (NULL: no TLS, no auth, no
+ * headers); once this returns it reads the previous one no more.
+ */
+static void web_apply(struct sup *s, const struct webconf *w)
+{
+    char err[512];
+
+    if (s->http && http_set_webconf(s->http, w, err, sizeof(err)) < 0)
+        log_write(LOG_ERROR,
+                  "the new TLS settings cannot be served; keeping the running TLS server", "error",
+                  err, NULL);
+}
+
+/*
+ * A reload's web configuration: when it is the same as the running one, the
+ * running snapshot moves into the new configuration (the HTTP server's
+ * pointer stays valid, nothing to tell it); otherwise the HTTP server gets
+ * the new one before old (and its webconf) is freed by the caller.
+ */
+static void web_handover(struct sup *s, struct config *old, struct config *nc)
+{
+    s->web_err[0] = '\0';
+    if (old->web && nc->web && webconf_equal(old->web, nc->web)) {
+        struct webconf *same = old->web;
+        webconf_adopt_stamps(same, nc->web);
+        old->web = nc->web;
+        nc->web = same;
+        return;
+    }
+    if (!old->web && !nc->web)
+        return;
+    log_write(LOG_INFO, "web configuration changed", "path", nc->web ? nc->web->path : "(none)",
+              "tls_changed", webconf_tls_changed(old->web, nc->web) ? "yes" : "no", NULL);
+    web_apply(s, nc->web);
+}
+
+/*
+ * Every SUP_WEBCONF_POLL_MS: re-read the web configuration file when it or a
+ * file it names changed on disk (a rotated certificate applies without a
+ * SIGHUP). A failed re-read logs one line (once per distinct error) and keeps
+ * the running one; an equal one only refreshes the stamps.
+ */
+static void web_poll(struct sup *s)
+{
+    struct webconf *old = s->cfg->web, *nw = NULL;
+    char err[CONFIG_ERR_MAX];
+
+    if (!old || !webconf_stat_changed(old))
+        return;
+    if (webconf_load(old->path, &nw, err, sizeof(err)) != 0) {
+        if (strcmp(err, s->web_err) != 0) {
+            log_write(LOG_ERROR, "web configuration re-read failed; keeping the running one",
+                      "error", err, NULL);
+            set_text(s->web_err, sizeof(s->web_err), err);
+        }
+        return;
+    }
+    s->web_err[0] = '\0';
+    if (webconf_equal(old, nw)) {
+        webconf_adopt_stamps(old, nw);
+        webconf_free(nw);
+        return;
+    }
+    log_write(LOG_INFO, "web configuration changed on disk; applying it", "path", nw->path,
+              "tls_changed", webconf_tls_changed(old, nw) ? "yes" : "no", NULL);
+    web_apply(s, nw);
+    s->cfg->web = nw;
+    webconf_free(old);
+}
+
 static void reload(struct sup *s, uint64_t now)
 {
     struct config *nc = NULL, *old = s->cfg;
@@ -796,9 +873,11 @@ static void reload(struct sup *s, uint64_t now)
 
     notify_reloading(&s->notify);
     log_write(LOG_INFO, "reloading configuration", "path", s->opts->config_path, NULL);
-    if (config_load(s->opts->config_path, &nc, err, sizeof(err)) != 0) {
+    if (config_load(s->opts->config_path, &nc, err, sizeof(err)) != 0 ||
+        config_load_web(nc, s->opts->web_config_file, err, sizeof(err)) != 0) {
         log_write(LOG_ERROR, "reload failed; keeping the running configuration", "error", err,
                   NULL);
+        config_free(nc);
         notify_send(&s->notify, "READY=1");
         return;
     }
@@ -831,6 +910,7 @@ static void reload(struct sup *s, uint64_t now)
         else if (c->state == SLOT_WAIT_RELOAD)
             action[k] = RELOAD_START;
     }
+    web_handover(s, old, nc);
     s->cfg = nc;
     snprintf(s->collector_path, sizeof(s->collector_path), "%s", path);
     if (s->opts->log_level < 0)
@@ -957,6 +1037,10 @@ static int loop(struct sup *s)
             return 0;
 
         run_deadlines(s, now);
+        if (!s->opts->once && s->cfg->web && now >= s->next_web_ms) {
+            web_poll(s);
+            s->next_web_ms = now + SUP_WEBCONF_POLL_MS;
+        }
         if (!s->opts->once)
             publish(s, now, 0);
         if (s->http)
@@ -1054,6 +1138,7 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
     s->opts = opts;
     s->sfd = -1;
     s->start_ms = clock_mono_ms();
+    s->next_web_ms = s->start_ms + SUP_WEBCONF_POLL_MS;
     s->seed = (uint64_t)getpid() ^ (s->start_ms << 20);
     notify_init(&s->notify);
 
@@ -1083,7 +1168,7 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
             rc = EXIT_CONFIG;
             goto out;
         }
-        s->http = http_start(cfg->listen_host, cfg->listen_port, NULL, err, sizeof(err));
+        s->http = http_start(cfg->listen_host, cfg->listen_port, cfg->web, err, sizeof(err));
         if (!s->http) {
             log_write(LOG_ERROR, err, "listen", cfg->listen, NULL);
             rc = EXIT_OSERR;

@@ -19,12 +19,14 @@ struct config;
 #define SUP_STABLE_MS 60000      /* backoff reset after this uptime (or 4 poll intervals) */
 #define SUP_MAX_WAIT_MS 1000     /* the loop wakes at least this often (heartbeat) */
 #define SUP_PACKETS_PER_WAKE 512 /* fairness between collectors */
+#define SUP_WEBCONF_POLL_MS 5000 /* how often the web configuration files are stat()ed */
 
 struct sup_opts {
-    const char *config_path; /* for reloads */
-    int once;                /* --once: one cycle of every collector, exposition to stdout */
-    int log_level;           /* from the command line, or -1: take the configuration's */
-    int log_format;          /* idem */
+    const char *config_path;     /* for reloads */
+    const char *web_config_file; /* --web.config.file, or NULL: the configuration's */
+    int once;                    /* --once: one cycle of every collector, exposition to stdout */
+    int log_level;               /* from the command line, or -1: take the configuration's */
+    int log_format;              /* idem */
 };
 
 /*

@@ -27,8 +27,12 @@ static void usage(FILE *f)
             "as Prometheus metrics on /metrics.\n"
             "\n"
             "  -c, --config FILE      configuration file (default " DEFAULT_CONFIG ")\n"
-            "      --check-config     validate the configuration, print \"configuration OK\"\n"
-            "                         and exit 0, or print the error and exit 78\n"
+            "      --web.config.file=FILE\n"
+            "                         web configuration file (exporter toolkit format: TLS,\n"
+            "                         basic auth, headers); overrides web_config_file\n"
+            "      --check-config     validate the configuration and the web configuration\n"
+            "                         file, print \"configuration OK\" and exit 0, or print\n"
+            "                         the error and exit 78\n"
             "      --once             run one cycle of every collector, print the exposition\n"
             "                         on stdout and exit: 0 if every cycle succeeded, else 69\n"
             "      --parse FILE|-     parse one QueryInfo document (\"-\": stdin) and print its\n"
@@ -38,7 +42,8 @@ static void usage(FILE *f)
             "  -V, --version          print the version and exit\n"
             "  -h, --help             print this help and exit\n"
             "\n"
-            "Signals: SIGHUP reloads the configuration; SIGTERM or SIGINT stops.\n"
+            "Signals: SIGHUP reloads the configuration and the web configuration file\n"
+            "(also re-read when it or a file it names changes); SIGTERM or SIGINT stops.\n"
             "HTTP: /metrics, /healthz, /readyz and / on the configured listen address.\n"
             "Exit status: 0 ok, 64 usage, 69 --once cycle failed, 71 cannot listen or\n"
             "start, 78 configuration error.\n");
@@ -74,7 +79,7 @@ static int run_parse(const char *file)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_ONCE, OPT_PARSE, OPT_LEVEL, OPT_FORMAT };
+    enum { OPT_CHECK = 256, OPT_ONCE, OPT_PARSE, OPT_LEVEL, OPT_FORMAT, OPT_WEB };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, OPT_CHECK},
@@ -82,11 +87,12 @@ int main(int argc, char **argv)
         {"parse", required_argument, NULL, OPT_PARSE},
         {"log-level", required_argument, NULL, OPT_LEVEL},
         {"log-format", required_argument, NULL, OPT_FORMAT},
+        {"web.config.file", required_argument, NULL, OPT_WEB},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config_path = DEFAULT_CONFIG, *parse_file = NULL;
+    const char *config_path = DEFAULT_CONFIG, *parse_file = NULL, *web_path = NULL;
     int check = 0, once = 0, level = -1, format = -1, opt;
     struct sup_opts so;
     struct config *cfg = NULL;
@@ -106,6 +112,9 @@ int main(int argc, char **argv)
             break;
         case OPT_PARSE:
             parse_file = optarg;
+            break;
+        case OPT_WEB:
+            web_path = optarg;
             break;
         case OPT_LEVEL:
             level = log_level_parse(optarg);
@@ -140,7 +149,9 @@ int main(int argc, char **argv)
     if (parse_file)
         return run_parse(parse_file);
 
-    if (config_load(config_path, &cfg, err, sizeof(err)) != 0) {
+    if (config_load(config_path, &cfg, err, sizeof(err)) != 0 ||
+        config_load_web(cfg, web_path, err, sizeof(err)) != 0) {
+        config_free(cfg);
         if (check)
             fprintf(stderr, "%s\n", err);
         else
@@ -159,6 +170,7 @@ int main(int argc, char **argv)
 
     memset(&so, 0, sizeof(so));
     so.config_path = config_path;
+    so.web_config_file = web_path;
     so.once = once;
     so.log_level = level;
     so.log_format = format;

@@ -1,11 +1,15 @@
 /*
- * render: Prometheus text exposition (0.0.4) of the store. Pure; see
- * render.h for the contract.
+ * render: the exposition of the store, Prometheus text 0.0.4 or OpenMetrics
+ * 1.0.0. Pure; see render.h for the contract.
  *
  * Worker series are built once per render: every worker of a fresh snapshot
  * is mapped to (pod, namespace, release), the list is sorted by those labels
  * and equal keys are summed, and the escaped label text of each series is
  * formatted once and reused by every family of wcount.h.
+ *
+ * The two formats share every table and every sample line: only family()
+ * (a counter's name in # HELP / # TYPE, HELP escaping) and the closing
+ * "# EOF" look at the format.
  */
 #include "render.h"
 
@@ -63,14 +67,43 @@ static void put_esc(struct rbuf *b, const char *s)
     rbuf_append_label(b, s);
 }
 
-static void family(struct rbuf *b, const char *name, const char *type, const char *help)
+/*
+ * HELP text: backslash and newline escaped; in OpenMetrics the double quote
+ * too (its ABNF has no bare dquote there, while text 0.0.4 would keep a
+ * backslash-quote literally).
+ */
+static void put_help(struct rbuf *b, const char *s, int om)
 {
+    const char *run = s;
+    for (; *s; s++) {
+        const char *esc = *s == '\\'        ? "\\\\"
+                          : *s == '\n'      ? "\\n"
+                          : om && *s == '"' ? "\\\""
+                                            : NULL;
+        if (!esc)
+            continue;
+        rbuf_append(b, run, (size_t)(s - run));
+        put(b, esc);
+        run = s + 1;
+    }
+    rbuf_append(b, run, (size_t)(s - run));
+}
+
+/*
+ * # HELP and # TYPE of a family whose samples are called name. OpenMetrics
+ * names a counter family without the "_total" of its samples.
+ */
+static void family(struct rbuf *b, const char *name, const char *type, const char *help, int om)
+{
+    size_t nl = strlen(name);
+    if (om && strcmp(type, "counter") == 0 && nl > 6 && strcmp(name + nl - 6, "_total") == 0)
+        nl -= 6;
     put(b, "# HELP ");
-    put(b, name);
+    rbuf_append(b, name, nl);
     put(b, " ");
-    put(b, help);
+    put_help(b, help, om);
     put(b, "\n# TYPE ");
-    put(b, name);
+    rbuf_append(b, name, nl);
     put(b, " ");
     put(b, type);
     put(b, "\n");
@@ -238,14 +271,14 @@ static int health_value(const struct store *s, const struct store_src *c, int wh
 
 /* The health families of n sources of one role (cs sorted), or of the pod map. */
 static void render_health(struct rbuf *b, const struct store *s, const struct store_src *const *cs,
-                          size_t n, int pm, double now)
+                          size_t n, int pm, double now, int om)
 {
     for (size_t f = 0; f < sizeof(health_families) / sizeof(health_families[0]); f++) {
         const char *name = pm ? health_families[f].pm : health_families[f].coord;
         if (!name)
             continue;
         family(b, name, health_families[f].type,
-               pm ? health_families[f].pm_help : health_families[f].coord_help);
+               pm ? health_families[f].pm_help : health_families[f].coord_help, om);
         for (size_t i = 0; i < n; i++)
             if (health_value(s, cs[i], health_families[f].which, now, b, name))
                 put(b, "\n");
@@ -257,12 +290,12 @@ static int str_ptr_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void render_unmapped(struct rbuf *b, const struct store *s, const struct join *j)
+static void render_unmapped(struct rbuf *b, const struct store *s, const struct join *j, int om)
 {
     const char *rels[STORE_MAX_COORDINATORS];
     size_t nr = 0;
     family(b, "trino_buffer_exporter_unmapped_workers", "gauge",
-           "Workers whose address is not in the pod map (pod label = the address).");
+           "Workers whose address is not in the pod map (pod label = the address).", om);
     for (size_t i = 0; i < s->ncoords && nr < STORE_MAX_COORDINATORS; i++)
         rels[nr++] = s->coords[i].release;
     if (nr > 1)
@@ -284,6 +317,7 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
                            double now, struct rbuf *out)
 {
     const struct store_src *cs[STORE_MAX_COORDINATORS];
+    int om = o && o->format == RENDER_OPENMETRICS;
 
     rbuf_reset(out);
     if (out->max == 0)
@@ -291,7 +325,7 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
     for (int f = 0; f < WCOUNT_N; f++) {
         const char *name = wcount_desc[f].family;
         size_t nl = strlen(name);
-        family(out, name, "gauge", wcount_desc[f].help);
+        family(out, name, "gauge", wcount_desc[f].help, om);
         for (size_t i = 0; i < j->n; i++) {
             rbuf_append(out, name, nl);
             rbuf_append(out, j->labels.data + j->v[i].loff, j->v[i].llen);
@@ -305,18 +339,22 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
         cs[i] = &s->coords[i];
     if (nc > 1)
         qsort(cs, nc, sizeof(cs[0]), coord_cmp);
-    render_health(out, s, cs, nc, 0, now);
+    render_health(out, s, cs, nc, 0, now, om);
     if (s->params.pod_map_source == CONFIG_PM_PROMETHEUS) {
         const struct store_src *pm = &s->pm;
-        render_health(out, s, &pm, 1, 1, now);
+        render_health(out, s, &pm, 1, 1, now, om);
     }
-    render_unmapped(out, s, j);
+    render_unmapped(out, s, j, om);
 
+    /* a gauge in both formats: OpenMetrics' info type would call the family
+     * trino_buffer_exporter_build and type it unlike the text form */
     family(out, "trino_buffer_exporter_build_info", "gauge",
-           "Build information of trino-buffer-exporter; the value is always 1.");
+           "Build information of trino-buffer-exporter; the value is always 1.", om);
     put(out, "trino_buffer_exporter_build_info{version=\"");
     put_esc(out, o && o->version ? o->version : TBE_VERSION);
     put(out, "\"} 1\n");
+    if (om)
+        put(out, "# EOF\n");
     return out->err;
 }
 

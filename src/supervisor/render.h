@@ -1,5 +1,6 @@
 /*
- * render: the Prometheus text exposition (format 0.0.4) of a store.
+ * render: the exposition of a store, in the Prometheus text format 0.0.4 or
+ * in OpenMetrics text 1.0.0 (one family table drives both).
  *
  * Pure: no syscalls, no logging, no globals. The supervisor renders once per
  * change (store version or store_next_expiry), not per scrape, into a
@@ -11,6 +12,12 @@
  * HELP/TYPE once per family, every series of a family together, series
  * sorted by their labels, label values escaped, numbers locale-free
  * (integers as integers, seconds with "%.3f"), the body ends with a newline.
+ *
+ * OpenMetrics differs only where the format says so: a counter family is
+ * named without the "_total" its samples carry (# TYPE x counter, then
+ * x_total{..} v), HELP escapes the double quote too, and the body ends with
+ * "# EOF". Gauges (build_info included) and sample lines are the same bytes;
+ * no # UNIT, no timestamps, no _created samples.
  */
 #ifndef TBE_RENDER_H
 #define TBE_RENDER_H
@@ -30,14 +37,21 @@ enum render_status {
     RENDER_ECAP = RBUF_ECAP, /* the exposition would exceed the buffer's hard cap */
 };
 
+enum render_format {
+    RENDER_TEXT = 0,        /* Prometheus text 0.0.4: RENDER_CONTENT_TYPE */
+    RENDER_OPENMETRICS = 1, /* OpenMetrics 1.0.0: RENDER_CONTENT_TYPE_OPENMETRICS */
+};
+
 struct render_opts {
     const char *version; /* build_info{version}; NULL: TBE_VERSION or "unknown" */
+    int format;          /* enum render_format; 0 (and o == NULL): text */
 };
 
 /*
  * Render the exposition of s at time now (Unix seconds, the clock of the
- * store) into out, which is reset first. Returns RENDER_OK, RENDER_ENOMEM or
- * RENDER_ECAP (then out's contents are unusable). o may be NULL.
+ * store) into out, which is reset first, in the format o->format. Returns
+ * RENDER_OK, RENDER_ENOMEM or RENDER_ECAP (then out's contents are
+ * unusable). o may be NULL (text).
  */
 int render_exposition(const struct store *s, const struct render_opts *o, double now,
                       struct rbuf *out);
@@ -51,7 +65,8 @@ struct join;
 int render_exposition_join(const struct store *s, const struct join *j, const struct render_opts *o,
                            double now, struct rbuf *out);
 
-/* The exposition's Content-Type. */
+/* The Content-Type of each format (negotiate.h chooses one per request). */
 #define RENDER_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define RENDER_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 #endif

@@ -18,13 +18,22 @@
 #define TBE_WEBCONF_H
 
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define WEBCONF_MAX_YAML (1024 * 1024) /* the web configuration file */
+#define WEBCONF_MAX_PEM (1024 * 1024)  /* each of cert_file, key_file, client_ca_file */
+#define WEBCONF_MAX_USERS 1000         /* basic_auth_users: "a few users" (toolkit docs) */
+#define WEBCONF_MAX_CRED 1024          /* a user name or password longer than this never matches */
+#define WEBCONF_CACHE_OK_MAX 100       /* cached successful checks (the toolkit's cache size) */
+#define WEBCONF_CACHE_FAIL_MAX 100     /* cached failed checks, in a table of their own */
 
 /* exporter toolkit's client_auth_type values */
 enum webconf_client_auth {
-    WEBCONF_NO_CLIENT_CERT = 0,         /* NoClientCert (default) */
-    WEBCONF_REQUEST_CLIENT_CERT,        /* RequestClientCert */
-    WEBCONF_REQUIRE_ANY_CLIENT_CERT,    /* RequireAnyClientCert */
-    WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN, /* VerifyClientCertIfGiven */
+    WEBCONF_NO_CLIENT_CERT = 0,             /* NoClientCert (default) */
+    WEBCONF_REQUEST_CLIENT_CERT,            /* RequestClientCert */
+    WEBCONF_REQUIRE_ANY_CLIENT_CERT,        /* RequireAnyClientCert */
+    WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN,    /* VerifyClientCertIfGiven */
     WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT, /* RequireAndVerifyClientCert */
 };
 
@@ -40,7 +49,7 @@ enum webconf_tls_version {
 struct webconf_tls {
     int enabled; /* 0: plain HTTP (no tls_server_config, or one without cert/key/CA/auth) */
     char *cert_file, *key_file, *client_ca_file; /* as resolved (relative to the file's folder) */
-    char *cert_pem, *key_pem, *client_ca_pem;    /* their contents, NUL-terminated; ca NULL if none */
+    char *cert_pem, *key_pem, *client_ca_pem; /* their contents, NUL-terminated; ca NULL if none */
     size_t cert_len, key_len, client_ca_len;
     enum webconf_client_auth client_auth;
     enum webconf_tls_version min_version, max_version;
@@ -55,13 +64,32 @@ struct webconf_header {
     char *name, *value; /* http_server_config.headers, sent on every response */
 };
 
+/* identity of one file read at load: what webconf_stat_changed compares */
+struct webconf_stamp {
+    int present; /* 0: no such file in this configuration */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+};
+
+enum {
+    WEBCONF_FILE_YAML = 0,
+    WEBCONF_FILE_CERT,
+    WEBCONF_FILE_KEY,
+    WEBCONF_FILE_CA,
+    WEBCONF_NFILES
+};
+
 struct webconf {
     char *path;
     struct webconf_tls tls;
+    int http2; /* http_server_config.http2 (default 1); informational: the server speaks HTTP/1.1 */
     struct webconf_user *users; /* sorted by name; nusers 0: no basic auth */
     size_t nusers;
-    struct webconf_header *headers;
+    struct webconf_header *headers; /* in the order of the file; blank values are left out */
     size_t nheaders;
+    struct webconf_stamp stamps[WEBCONF_NFILES]; /* read only by the loop's thread */
 };
 
 /*
@@ -70,23 +98,75 @@ struct webconf {
  */
 int webconf_load(const char *path, struct webconf **ret, char *err, size_t errlen);
 
-void webconf_free(struct webconf *w); /* NULL ok */
+/*
+ * The same from memory: yaml[0..len) is the file's content, path names it in
+ * errors and its folder resolves relative paths (the files it names are read
+ * from disk). The YAML stamp stays absent. For the fuzzer and tests.
+ */
+int webconf_load_mem(const char *path, const char *yaml, size_t len, struct webconf **ret,
+                     char *err, size_t errlen);
 
-/* 1 if a and b would serve the same way (TLS material, versions, users, headers). */
+void webconf_free(struct webconf *w); /* NULL ok; the key material is wiped */
+
+/*
+ * 1 if the web configuration file or a file it names (certificate, key,
+ * client CA) is no longer what w was loaded from: device, inode, size, mtime
+ * or ctime differ, or it vanished. A few stat() calls: cheap enough to poll
+ * every few seconds. Then re-load; the new snapshot decides (webconf_equal).
+ */
+int webconf_stat_changed(const struct webconf *w);
+
+/*
+ * Take from's file stamps into w: for a re-read that came out
+ * webconf_equal(w, from), so that w stays the served snapshot and the poll
+ * stops reporting the change. Only the loop's thread may call it (the HTTP
+ * server's threads never read the stamps).
+ */
+void webconf_adopt_stamps(struct webconf *w, const struct webconf *from);
+
+/*
+ * 1 if a and b would serve the same way (TLS material, versions, users,
+ * headers, http2) and name the same files; NULL equals only NULL. File
+ * contents are compared, so a rotated certificate at the same path differs.
+ */
 int webconf_equal(const struct webconf *a, const struct webconf *b);
 
-/* 1 if TLS settings or material differ (the server must restart its TLS side). */
+/*
+ * 1 if TLS settings or material differ (the server must restart its TLS
+ * side): enabled, client auth, versions, certificate, key, client CA
+ * contents. Paths alone do not count. NULL counts as TLS off.
+ */
 int webconf_tls_changed(const struct webconf *a, const struct webconf *b);
 
-/* A bounded, thread-safe cache of recent successful and failed checks. */
+/*
+ * A bounded, thread-safe cache of recent successful and failed checks. Its
+ * keys are HMAC-SHA256(per-cache random key, hash || user || password): no
+ * password, not even an unkeyed digest of one, is kept. Successes and
+ * failures have separate tables (each least-recently-used), so a brute force,
+ * which only makes failures, cannot evict the scrapers' good entries.
+ * Misses run bcrypt one at a time (as the toolkit's bcryptMtx), which also
+ * bounds what a brute force costs the host to one core. NULL on failure.
+ */
 struct webconf_auth_cache;
 struct webconf_auth_cache *webconf_auth_cache_new(void);
 void webconf_auth_cache_free(struct webconf_auth_cache *c); /* NULL ok */
+
+struct webconf_auth_stats {
+    unsigned long long hits;        /* checks answered from the cache */
+    unsigned long long bcrypt_runs; /* checks that ran bcrypt */
+    size_t ok_entries, fail_entries;
+};
+
+/* Counters of c (for tests and metrics). Thread-safe. */
+void webconf_auth_cache_stats(struct webconf_auth_cache *c, struct webconf_auth_stats *ret);
 
 /*
  * 1 if user/password (not NUL-terminated; lengths given) match w's users, 0
  * otherwise. An unknown user costs a bcrypt check too (no user enumeration
  * by timing). c may be NULL (no cache). Thread-safe.
+ * 0 too when w has no users: the caller asks only when w->nusers > 0. A
+ * password with a NUL byte, or a user or password longer than
+ * WEBCONF_MAX_CRED, never matches. bcrypt reads at most 72 bytes of a password.
  */
 int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, const char *user,
                         size_t user_len, const char *pass, size_t pass_len);

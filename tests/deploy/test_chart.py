@@ -227,7 +227,39 @@ def check_objects(label, objs, v, exporter, tmp):
     if pdb:
         check(pdb["spec"]["selector"]["matchLabels"] == sel, "%s: PDB selects the pods" % label)
 
-    check_config(label, conf, exporter, tmp)
+    # Securing /metrics: the web configuration file, probes, ServiceMonitor.
+    w = v["web"]
+    web_on = bool(w["existingSecret"] or w["tls"]["enabled"] or w["basicAuth"]["users"])
+    wline = 'web_config_file = "%sweb/web-config.yml";' % SECRET_ROOT
+    check((wline in conf) == web_on, "%s: web_config_file iff web security is on" % label)
+    web_config = None
+    wsec = [o for (k, n), o in objs.items() if k == "Secret" and n.endswith("-web")]
+    check(len(wsec) == (1 if web_on and not w["existingSecret"] else 0), "%s: the chart's web Secret" % label)
+    if wsec:
+        web_config = wsec[0]["stringData"]["web-config.yml"]
+        wc = yaml.safe_load(web_config) or {}
+        check(wc.get("basic_auth_users", {}) == w["basicAuth"]["users"], "%s: basic_auth_users = values" % label)
+        check(("tls_server_config" in wc) == bool(w["tls"]["enabled"]), "%s: tls_server_config iff TLS" % label)
+        for h in w["basicAuth"]["users"].values():
+            check(h not in conf, "%s: no bcrypt hash in the ConfigMap" % label)
+    if web_on:
+        vol = vols.get(mounts.get(SECRET_ROOT + "web", ""), {})
+        check(vol.get("secret", {}).get("secretName") in ([wsec[0]["metadata"]["name"]] if wsec else
+                                                          [w["existingSecret"]]),
+              "%s: web config mounted from its Secret" % label)
+    for probe in ("livenessProbe", "readinessProbe"):
+        scheme = c[probe]["httpGet"].get("scheme", "HTTP")
+        check(scheme == ("HTTPS" if w["tls"]["enabled"] else "HTTP"), "%s: %s scheme %s" % (label, probe, scheme))
+    if sm:
+        ep = sm["spec"]["endpoints"][0]
+        check(ep.get("scheme", "http") == ("https" if w["tls"]["enabled"] else "http"),
+              "%s: ServiceMonitor scheme" % label)
+        ba = v["serviceMonitor"]["basicAuth"]["existingSecret"]
+        check((ep.get("basicAuth") == {"username": {"name": ba, "key": "username"},
+                                        "password": {"name": ba, "key": "password"}}) if ba
+              else "basicAuth" not in ep, "%s: ServiceMonitor basicAuth" % label)
+
+    check_config(label, conf, exporter, tmp, web_config=web_config)
 
 
 def promtool_rules(label, doc, tmp):
@@ -242,12 +274,37 @@ def promtool_rules(label, doc, tmp):
     check(p.returncode == 0, "%s: promtool check rules: %s" % (label, (p.stdout + p.stderr).strip()))
 
 
-def check_config(label, conf, exporter, tmp, expect_ok=True):
-    """Run the real binary's --check-config on the rendered file."""
+def make_certs(d):
+    """A CA and a server certificate/key made by openssl, as tls.crt/tls.key/ca.crt."""
+    os.makedirs(d, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run(["openssl", "req", "-x509", *ec, "-keyout", os.path.join(d, "ca.key"), "-out",
+         os.path.join(d, "ca.crt"), "-days", "2", "-subj", "/CN=test-ca"])
+    run(["openssl", "req", *ec, "-keyout", os.path.join(d, "tls.key"), "-out", os.path.join(d, "tls.csr"),
+         "-subj", "/CN=tbe"])
+    run(["openssl", "x509", "-req", "-in", os.path.join(d, "tls.csr"), "-CA", os.path.join(d, "ca.crt"),
+         "-CAkey", os.path.join(d, "ca.key"), "-CAcreateserial", "-days", "2", "-out", os.path.join(d, "tls.crt")])
+
+
+def check_config(label, conf, exporter, tmp, expect_ok=True, web_config=None):
+    """Run the real binary's --check-config on the rendered file (and on the
+    rendered web configuration file, with real certificates in place)."""
     d = tempfile.mkdtemp(dir=tmp)
     root = os.path.join(d, "secrets") + "/"
     conf2 = conf.replace(SECRET_ROOT, root)
+    if web_config is not None:
+        make_certs(os.path.join(root, "web-tls"))
+        wpath = os.path.join(root, "web", "web-config.yml")
+        os.makedirs(os.path.dirname(wpath), exist_ok=True)
+        with open(wpath, "w") as fh:
+            fh.write(web_config.replace(SECRET_ROOT, root))
+        promtool = shutil.which("promtool")
+        p = run([promtool, "check", "web-config", wpath], ok=False)
+        check(p.returncode == 0, "%s: promtool check web-config accepts the chart's web config: %s" %
+              (label, (p.stdout + p.stderr).strip()))
     for path in re.findall(r'_file = "([^"]*)"', conf2):
+        if path.startswith(os.path.join(root, "web")):
+            continue
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as fh:
             if path.endswith((".crt", ".key")):
@@ -305,6 +362,12 @@ def check_negative(exporter, tmp):
         ("schema: port", [("metricsPort", 0)], "metricsPort"),
         ("schema: pod map source", [("podMap.source", "dns")], "podMap"),
         ("bad coordinator name", [("coordinators", {"a b": {"url": "http://x:8080"}})], "coordinators"),
+        ("a password where a bcrypt hash belongs", [("web.basicAuth.users", {"prom": "hunter2"})],
+         "not a bcrypt hash"),
+        ("web TLS without its Secret", [("web.tls.enabled", True)], "web.tls.existingSecret"),
+        ("client auth without TLS", [("web.tls.clientAuthType", "RequireAndVerifyClientCert")], "web.tls.enabled"),
+        ("schema: client auth type", [("web.tls.enabled", True), ("web.tls.existingSecret", "t"),
+                                      ("web.tls.clientAuthType", "Maybe")], "clientAuthType"),
     ]
     for what, sets, needle in bad:
         p = render([], sets, ok=False)
@@ -393,6 +456,16 @@ def main():
                 ("tls.clientCert", True), ("prometheus.tls.existingSecret", "prom-ca"),
                 ("staleAfterSeconds", 90), ("logging.format", "json")]
         check_objects("all-options", render([], full), values_of([], full), args.exporter, tmp)
+        # /metrics secured: TLS with client certificates and basic auth.
+        hash_ = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
+        secured = [("serviceMonitor.enabled", True), ("web.tls.enabled", True),
+                   ("web.tls.existingSecret", "tbe-web-tls"), ("web.tls.clientAuthType", "RequireAndVerifyClientCert"),
+                   ("web.basicAuth.users", {"prometheus": hash_}),
+                   ("serviceMonitor.tlsConfig", {"ca": {"secret": {"name": "tbe-web-tls", "key": "ca.crt"}}}),
+                   ("serviceMonitor.basicAuth.existingSecret", "tbe-scrape")]
+        check_objects("secured", render([], secured), values_of([], secured), args.exporter, tmp)
+        tls_only = [("web.tls.enabled", True), ("web.tls.existingSecret", "tbe-web-tls")]
+        check_objects("tls-only", render([], tls_only), values_of([], tls_only), args.exporter, tmp)
         check_negative(args.exporter, tmp)
         check_examples(tmp)
     finally:

@@ -30,12 +30,23 @@ def extract_docs():
                 {"stageId": "q.1", "tasks": [t2, t1], "subStages": []}]}, "pruned": False}
     nested = {"outputStage": {"stageId": "q.0", "subStages": [{"tasks": [t2], "subStages": []}],
                               "tasks": [t1]}, "state": "RUNNING"}
+    # fault-tolerant: EXTERNAL (spooling) buffers, one type after the totals, one pipelined task
+    t3 = task("w-0", "10.0.0.1:8080", "RUNNING", "OPEN", 4096, 700, 700, extra=False)
+    t3["outputBuffers"]["type"] = "EXTERNAL"
+    t4 = task("w-1", "10.0.0.2:8080", "RUNNING", "FLUSHING", 512, 90, 90, extra=False)
+    del t4["outputBuffers"]["type"]
+    t4["outputBuffers"]["type"] = "EXTERNAL"
+    fte = {"queryId": "q", "state": "RUNNING", "retryPolicy": "TASK",
+           "stages": {"outputStageId": "q.0", "stages": [
+               {"stageId": "q.0", "tasks": [t3, t1], "subStages": ["q.1"]},
+               {"stageId": "q.1", "tasks": [t4], "subStages": []}]}}
     pruned = {"queryId": "q", "pruned": True, "outputStage": {"tasks": [], "subStages": []}}
     prestodb = {"outputStage": {"stageId": "q.0", "latestAttemptExecutionInfo": {"tasks": []}}}
     old = {"outputStage": {"tasks": [{"taskId": "q.0.0", "state": "FINISHED",
                                       "outputBuffers": {"state": "FINISHED"}}]}}
     docs = {"flat.json": json.dumps(flat), "flat-pretty.json": json.dumps(flat, indent=2),
-            "nested.json": json.dumps(nested), "pruned.json": json.dumps(pruned),
+            "nested.json": json.dumps(nested), "fte.json": json.dumps(fte),
+            "pruned.json": json.dumps(pruned),
             "prestodb.json": json.dumps(prestodb), "old.json": json.dumps(old),
             "queued.json": '{"queryId":"q","state":"QUEUED"}',
             "long-string.json": json.dumps({"query": "x\\\"\u00e9\ud83d\ude00" * 60, "stages": flat["stages"]}),

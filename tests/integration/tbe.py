@@ -27,6 +27,7 @@ WORKER_FAMILIES = [
     ("trino_worker_active_output_buffers", "active_buffers"),
     ("trino_worker_output_pages_sent", "pages_sent"),
     ("trino_worker_running_tasks", "running_tasks"),
+    ("trino_worker_spooling_tasks", "spooling_tasks"),
 ]
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -150,7 +151,7 @@ def parse_tsv(text):
     lines = [l for l in text.splitlines() if l]
     header = lines[0].split("\t")
     assert header == ["node_id", "address", "buffered_bytes", "buffered_pages",
-                      "active_buffers", "pages_sent", "running_tasks"], header
+                      "active_buffers", "pages_sent", "running_tasks", "spooling_tasks"], header
     rows = {}
     for l in lines[1:]:
         f = l.split("\t")
@@ -236,3 +237,49 @@ def worker_truth_matches(metrics, truth, release, namespace="trino", pod_of=None
                 (dict(k)["pod"], v) for k, v in want.items())))
             ok = False
     return ok
+
+
+class Prometheus:
+    """Debian's prometheus server on a free loopback port, its data in a fresh
+    folder under d, scraping every second with the scrape jobs given as YAML
+    lines under scrape_configs (each starting "  - job_name: ...")."""
+
+    def __init__(self, d, jobs, name="prometheus"):
+        self.listen = "127.0.0.1:%d" % free_port()
+        self.url = "http://" + self.listen
+        cfg = os.path.join(d, name + ".yml")
+        with open(cfg, "w") as f:
+            f.write("\n".join(["global:", "  scrape_interval: 1s", "  evaluation_interval: 1s",
+                               "scrape_configs:"] + list(jobs)) + "\n")
+        data = os.path.join(d, name + "-data")
+        self.log = os.path.join(d, name + ".log")
+        self.proc = spawn(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + data,
+                           "--web.listen-address=" + self.listen, "--log.level=warn"],
+                          stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        wait_for(lambda: http_get(self.url + "/-/ready", timeout=2)[0] == 200,
+                 timeout=60, what="prometheus ready on %s" % self.url)
+
+    def api(self, path, **params):
+        """GET /api/v1/<path>?params -> its "data" (asserts status success)."""
+        import json
+        q = "&".join("%s=%s" % (k, urllib.request.quote(str(v), safe=""))
+                     for k, v in params.items())
+        st, body, _ = http_get(self.url + "/api/v1/" + path + ("?" + q if q else ""))
+        assert st == 200, "%s: HTTP %d %s" % (path, st, body[:200])
+        doc = json.loads(body)
+        assert doc.get("status") == "success", doc
+        return doc["data"]
+
+    def query(self, q):
+        """An instant PromQL query -> its result list."""
+        return self.api("query", query=q)["result"]
+
+    def target(self, job):
+        """The active target of job (dict of /api/v1/targets), or None."""
+        for t in self.api("targets", state="active")["activeTargets"]:
+            if t["labels"].get("job") == job:
+                return t
+        return None
+
+    def stop(self):
+        return stop(self.proc)

@@ -32,17 +32,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 COLLECTOR, MSGTOOL, DOCS, GOLDENS = (os.path.abspath(a) for a in sys.argv[1:5])
 FLAT, NESTED, PRESTODB = sys.argv[5:8]
 ONLY = sys.argv[8:]
+# The counters of a WORKER record (wcount.h's columns, as tbe-msgtool names
+# them), in the order of the --parse table after node_id and address.
+COUNTERS = ("buffered_bytes", "buffered_pages", "active_buffers", "pages_sent", "running_tasks",
+            "spooling_tasks")
+
+
+def counters(w):
+    return tuple(w[c] for c in COUNTERS)
 
 
 def golden(name):
-    """node -> ((bytes, pages, active, sent, unfinished tasks), address) from the
-    document's golden `--parse` table."""
+    """node -> ((bytes, pages, active, sent, unfinished tasks, spooling tasks), address)
+    from the document's golden `--parse` table."""
     stem = name[:-5] if name.endswith(".json") else name
     truth = {}
     with open(os.path.join(GOLDENS, stem + ".tsv")) as f:
         rows = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+    assert tuple(rows[0][2:]) == COUNTERS, rows[0]
     for r in rows[1:]:
-        truth[r[0]] = (tuple(int(v) for v in r[2:7]), r[1])
+        truth[r[0]] = (tuple(int(v) for v in r[2:]), r[1])
     return truth
 
 
@@ -244,8 +253,7 @@ def expect_workers(workers, files, what):
     for f in files:
         for node, (nums, addr) in TRUTH[f].items():
             want[node] = (nums, addr)
-    got = {w["node_id"]: ((w["buffered_bytes"], w["buffered_pages"], w["active_buffers"],
-                           w["pages_sent"], w["running_tasks"]), w["address"]) for w in workers}
+    got = {w["node_id"]: (counters(w), w["address"]) for w in workers}
     ok = check(got == want, "%s: worker records equal the golden truth" % what)
     if not ok:
         print("   got ", got, "\n   want", want)
@@ -642,12 +650,12 @@ def sim_run(sim_args, running, errors, what):
         url = "http://127.0.0.1:%s" % open(portfile).read().strip()
         tsv = urllib.request.urlopen(url + "/sim/expected", timeout=10).read().decode()
         rows = [line.split("\t") for line in tsv.strip().splitlines()[1:]]
-        want = {r[0]: (r[1], tuple(int(x) for x in r[2:7])) for r in rows}
+        assert tuple(tsv.splitlines()[0].split("\t")[2:]) == COUNTERS
+        want = {r[0]: (r[1], tuple(int(x) for x in r[2:])) for r in rows}
         r = Run(["--url", url, "--auth", "header", "--once", "--concurrency", "4"])
         _, workers, end = r.cycle(30)
         rc = r.wait(30)
-        got = {w["node_id"]: (w["address"], (w["buffered_bytes"], w["buffered_pages"], w["active_buffers"],
-                                             w["pages_sent"], w["running_tasks"])) for w in workers}
+        got = {w["node_id"]: (w["address"], counters(w)) for w in workers}
         check(rc == 0, "%s: exit 0 (%r)" % (what, rc))
         check(len(want) > 0 and got == want, "%s: WORKER records equal /sim/expected (%d workers)" % (what, len(got)))
         if got != want:

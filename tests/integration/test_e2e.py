@@ -35,8 +35,7 @@ def blue_truth():
     for t in (a, b):
         for node, row in t.items():
             if node in out:
-                for k in ("buffered_bytes", "buffered_pages", "active_buffers", "pages_sent",
-                          "running_tasks"):
+                for _, k in tbe.WORKER_FAMILIES:
                     out[node][k] += row[k]
             else:
                 out[node] = dict(row)

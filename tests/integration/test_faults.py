@@ -174,7 +174,7 @@ stop_scraper = threading.Event()
 
 
 def worker_table(m, release):
-    """{pod: (bytes, pages, active, sent, tasks)} of one release, or {} if absent."""
+    """{pod: (bytes, pages, active, sent, tasks, spooling tasks)} of one release, or {} if absent."""
     out = {}
     for fam, col in tbe.WORKER_FAMILIES:
         for labels, v in tbe.series(m, fam, release=release).items():
@@ -187,7 +187,7 @@ def truth_table(truth):
     return {n: tuple(r[c] for _, c in tbe.WORKER_FAMILIES) for n, r in truth.items()}
 
 
-FAKE_TABLE = {"fake-w%d" % i: (1000 * (i + 1), 10 * (i + 1), i + 1, 100 * (i + 1), i + 1)
+FAKE_TABLE = {"fake-w%d" % i: (1000 * (i + 1), 10 * (i + 1), i + 1, 100 * (i + 1), i + 1, i)
               for i in range(3)}
 
 

@@ -83,7 +83,8 @@ def check_expect(sim):
     check(a == b, "--expect is deterministic")
     check(a != c and a != d, "--expect changes with generation and seed")
     lines = a.decode().splitlines()
-    check(lines[0] == "node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\trunning_tasks",
+    check(lines[0] == "node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\t"
+          "running_tasks\tspooling_tasks",
           "--expect header: " + lines[0])
     ids = [l.split("\t")[0] for l in lines[1:]]
     check(ids == sorted(ids, key=lambda s: s.encode()) and len(ids) == 6,
@@ -96,8 +97,8 @@ def check_expect(sim):
     for q in range(5):
         for l in run(base + ["--query", str(q)]).decode().splitlines()[1:]:
             f = l.split("\t")
-            acc = tot.setdefault(f[0], [f[1], 0, 0, 0, 0, 0])
-            for i in range(5):
+            acc = tot.setdefault(f[0], [f[1]] + [0] * (len(f) - 2))
+            for i in range(len(f) - 2):
                 acc[1 + i] += int(f[2 + i])
     for l in lines[1:]:
         f = l.split("\t")

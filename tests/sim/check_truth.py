@@ -44,16 +44,22 @@ def truth(doc):
             ts, ob = t["taskStatus"], t["outputBuffers"]
             node = ts["nodeId"]
             addr = ts["self"].split("/")[2]
-            r = rows.setdefault(node, [addr, 0, 0, 0, 0, 0])
+            r = rows.setdefault(node, [addr, 0, 0, 0, 0, 0, 0])
             assert r[0] == addr
-            if ob["state"] not in TERMINAL_BUF:
+            # EXTERNAL = spooling (fault-tolerant execution): holds nothing a query
+            # waits for; its totalBufferedPages is the pages added. Any other type,
+            # or none, is pipelined.
+            spooling = ob.get("type") == "EXTERNAL"
+            if not spooling and ob["state"] not in TERMINAL_BUF:
                 r[1] += ob["totalBufferedBytes"]
                 r[2] += ob["totalBufferedPages"]
                 r[3] += 1
             r[4] += ob["totalPagesSent"]
             if ts["state"] not in TERMINAL_TASK:
                 r[5] += 1
-    lines = ["node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\trunning_tasks"]
+                r[6] += spooling
+    lines = ["node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\t"
+             "running_tasks\tspooling_tasks"]
     for node in sorted(rows, key=lambda n: n.encode()):
         lines.append("\t".join([node] + [str(x) for x in rows[node]]))
     return "\n".join(lines) + "\n"
@@ -70,6 +76,9 @@ def decoys(doc, text):
         for op in st["stageStats"].get("operatorSummaries", []):
             if "bufferedBytes" in op.get("info", {}):
                 found.add("exchange-bufferedBytes")
+        types = {t["outputBuffers"]["type"] for t in st["tasks"]}
+        if "EXTERNAL" in types and types - {"EXTERNAL", "UNINITIALIZED"}:
+            found.add("mixed")
         for t in st["tasks"]:
             ob = t["outputBuffers"]
             per = [b["bufferedBytes"] for b in ob.get("pipelinedBufferStates", [])]
@@ -83,6 +92,12 @@ def decoys(doc, text):
                     assert sum(vals) != ob["totalBufferedBytes"], "per-buffer sum equals the total"
             if ob["type"] == "UNINITIALIZED":
                 found.add("uninitialized")
+            if ob["type"] == "EXTERNAL":
+                found.add("external")
+                if ob["totalBufferedPages"] > 0 and ob["state"] not in TERMINAL_BUF:
+                    found.add("external-open-pages")
+                if list(ob).index("type") > list(ob).index("totalPagesSent"):
+                    found.add("type-after-totals")
             v = t["taskStatus"]["version"]
             if v == 9223372036854775807:
                 found.add("maxversion")
@@ -107,6 +122,9 @@ def main():
             print("python:\n" + got + "trino-sim --expect:\n" + want)
         allfound |= decoys(doc, text)
     print("decoys:", ",".join(sorted(allfound)))
+    # spooling buffers with pages that must not count, in FTE and in mixed queries
+    for want in ("external", "external-open-pages", "mixed", "type-after-totals"):
+        check(want in allfound, "the documents have %s tasks" % want)
     finish()
 
 

@@ -44,6 +44,7 @@ struct sim_truth_row {
     int64_t active_buffers;
     int64_t pages_sent;
     int64_t running_tasks;
+    int64_t spooling_tasks; /* running tasks with EXTERNAL (spooling) buffers */
     int seen;
 };
 

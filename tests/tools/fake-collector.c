@@ -26,7 +26,8 @@
  *
  * The good cycles report workers fake-w0..fake-w{FAKE_WORKERS-1}, worker i
  * with buffered_bytes 1000*(i+1), buffered_pages 10*(i+1), active_buffers
- * i+1, pages_sent 100*(i+1), running_tasks i+1, address 127.0.0.(10+i):8080.
+ * i+1, pages_sent 100*(i+1), running_tasks i+1, spooling_tasks i, address
+ * 127.0.0.(10+i):8080.
  */
 #include <errno.h>
 #include <poll.h>
@@ -108,7 +109,8 @@ static void worker(int i)
                                   [WC_BUFFERED_PAGES] = 10 * k,
                                   [WC_ACTIVE_BUFFERS] = k,
                                   [WC_PAGES_SENT] = 100 * k,
-                                  [WC_RUNNING_TASKS] = k}}};
+                                  [WC_RUNNING_TASKS] = k,
+                                  [WC_SPOOLING_TASKS] = k - 1}}};
 
     snprintf(node, sizeof(node), "fake-w%d", i);
     snprintf(addr, sizeof(addr), "127.0.0.%d:8080", 10 + i);

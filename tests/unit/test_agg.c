@@ -1,6 +1,7 @@
 /*
  * test_agg: the per-worker aggregator: semantics of each sum, saturation,
- * the key fallback, the cap (EFULL leaves the table unchanged), merge,
+ * spooling (EXTERNAL) buffers, the key fallback, the cap (EFULL leaves the
+ * table unchanged), merge,
  * bytewise order, growth, and no leak under a counting allocator.
  */
 #include <inttypes.h>
@@ -13,7 +14,23 @@
 static struct agg_task task(const char *id, const char *addr, int bterm, int tterm, uint64_t b,
                             uint64_t p, uint64_t s)
 {
-    struct agg_task t = {id, addr, 1, bterm, tterm, b, p, s};
+    struct agg_task t = {.node_id = id,
+                         .address = addr,
+                         .has_buffers = 1,
+                         .buffer_terminal = bterm,
+                         .task_terminal = tterm,
+                         .buffered_bytes = b,
+                         .buffered_pages = p,
+                         .pages_sent = s};
+    return t;
+}
+
+/* A task with a spooling (EXTERNAL) buffer: see agg.h. */
+static struct agg_task spool(const char *id, int bterm, int tterm, uint64_t b, uint64_t p,
+                             uint64_t s)
+{
+    struct agg_task t = task(id, "", bterm, tterm, b, p, s);
+    t.spooling = 1;
     return t;
 }
 
@@ -30,16 +47,45 @@ int main(void)
     CHECK(agg_add_task(a, &t) == AGG_OK, "add 2");
     t = task("w1", "10.9.9.9:8080", 0, 1, UINT64_MAX, UINT64_MAX, UINT64_MAX);
     CHECK(agg_add_task(a, &t) == AGG_OK, "add 3");
-    t = (struct agg_task){"w1", "", 0, 0, 0, 99, 99, 99}; /* no outputBuffers */
+    t = task("w1", "", 0, 0, 99, 99, 99);
+    t.has_buffers = 0; /* no outputBuffers: a running task, nothing else */
     CHECK(agg_add_task(a, &t) == AGG_OK, "add 4");
     const struct agg_worker *w = agg_find(a, "w1");
     CHECK(w && w->c.v[WC_BUFFERED_BYTES] == UINT64_MAX && w->c.v[WC_BUFFERED_PAGES] == UINT64_MAX &&
               w->c.v[WC_ACTIVE_BUFFERS] == 2 && w->c.v[WC_PAGES_SENT] == UINT64_MAX &&
-              w->c.v[WC_RUNNING_TASKS] == 2,
+              w->c.v[WC_RUNNING_TASKS] == 2 && w->c.v[WC_SPOOLING_TASKS] == 0,
           "sums %" PRIu64 " %" PRIu64 " %" PRIu64, w ? w->c.v[WC_ACTIVE_BUFFERS] : 0,
           w ? w->c.v[WC_RUNNING_TASKS] : 0, w ? w->c.v[WC_PAGES_SENT] : 0);
     CHECK(w && strcmp(w->address, "10.0.0.1:8080") == 0, "first non-empty address kept: %s",
           w ? w->address : "");
+
+    /*
+     * Spooling (EXTERNAL) buffers: no bytes, no pages (cumulative pages added for
+     * EXTERNAL), not active; pages_sent and running_tasks as for any task;
+     * spooling_tasks counts the running ones. A spooling flag without an
+     * outputBuffers object means nothing.
+     */
+    struct agg *sp = agg_new_alloc(4, &f);
+    t = spool("s1", 0, 0, 4096, 500, 500); /* running, buffer open */
+    CHECK(agg_add_task(sp, &t) == AGG_OK, "spool 1");
+    t = spool("s1", 1, 1, 8192, 70, 70); /* done attempt, buffer finished */
+    CHECK(agg_add_task(sp, &t) == AGG_OK, "spool 2");
+    t = spool("s1", 0, 1, 100, 9, 9); /* failed attempt, stale open buffer */
+    CHECK(agg_add_task(sp, &t) == AGG_OK, "spool 3");
+    t = task("s1", "", 0, 0, 300, 3, 11); /* a pipelined task beside them */
+    CHECK(agg_add_task(sp, &t) == AGG_OK, "spool 4");
+    t = spool("s1", 0, 0, 1, 1, 1);
+    t.has_buffers = 0;
+    CHECK(agg_add_task(sp, &t) == AGG_OK, "spool 5");
+    w = agg_find(sp, "s1");
+    CHECK(w && w->c.v[WC_BUFFERED_BYTES] == 300 && w->c.v[WC_BUFFERED_PAGES] == 3 &&
+              w->c.v[WC_ACTIVE_BUFFERS] == 1 && w->c.v[WC_PAGES_SENT] == 590 &&
+              w->c.v[WC_RUNNING_TASKS] == 3 && w->c.v[WC_SPOOLING_TASKS] == 1,
+          "spooling sums %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+          w ? w->c.v[WC_BUFFERED_BYTES] : 0, w ? w->c.v[WC_BUFFERED_PAGES] : 0,
+          w ? w->c.v[WC_ACTIVE_BUFFERS] : 0, w ? w->c.v[WC_PAGES_SENT] : 0,
+          w ? w->c.v[WC_RUNNING_TASKS] : 0, w ? w->c.v[WC_SPOOLING_TASKS] : 0);
+    agg_free(sp);
 
     /* keyless: address is the key; neither -> EINVAL */
     t = task("", "10.0.0.2:8080", 0, 0, 1, 1, 1);

@@ -20,6 +20,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "msg.h"
+#include "webconf.h"
 
 #include "check.h"
 
@@ -246,6 +247,22 @@ static void test_full(void)
     CHECK(collconf_same_coordinator(c, 0, m, 0) == 0);
     CHECK(collconf_same_coordinator(c, 0, c2, 5) == 0);
     CHECK(collconf_same_podmap(c, c2) == 0); /* no pod-map collector with source ip */
+
+    /* web_config_file: resolved at load, read by config_load_web (the flag overrides it) */
+    char err[CONFIG_ERR_MAX], want[1100];
+    path_of(path, sizeof(path), "web/web.yml");
+    CHECK_STR(c->web_config_file, path);
+    CHECK(c->web == NULL);
+    CHECK(config_load_web(c, NULL, err, sizeof(err)) == 0, "%s", err);
+    CHECK(c->web && c->web->nusers == 1 && c->web->nheaders == 1 && !c->web->tls.enabled);
+    CHECK(m->web_config_file && m->web_config_file[0] == '\0');
+    CHECK(config_load_web(m, NULL, err, sizeof(err)) == 0 && m->web == NULL);
+    path_of(path, sizeof(path), "web/bad.yml");
+    CHECK(config_load_web(c2, path, err, sizeof(err)) == EXIT_CONFIG);
+    CHECK(c2->web == NULL);
+    CHECK_STR(c2->web_config_file, path);
+    snprintf(want, sizeof(want), "%s: http_server_config.http3: unknown key", path);
+    CHECK_STR(err, want);
 out:
     config_free(c);
     config_free(c2);

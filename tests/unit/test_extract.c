@@ -225,11 +225,11 @@ static void check_golden(const struct golden *g, struct agg *a, const struct res
         const struct gw *e = &g->w[i];
         CHECK(strcmp(w[i].node_id, e->node_id) == 0 && strcmp(w[i].address, e->address) == 0 &&
                   memcmp(&w[i].c, &e->c, sizeof(e->c)) == 0,
-              "%s %s: worker %zu got %s %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+              "%s %s: worker %zu got %s %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
               " %" PRIu64,
               g->file, what, i, w[i].node_id, w[i].address, w[i].c.v[WC_BUFFERED_BYTES],
               w[i].c.v[WC_BUFFERED_PAGES], w[i].c.v[WC_ACTIVE_BUFFERS], w[i].c.v[WC_PAGES_SENT],
-              w[i].c.v[WC_RUNNING_TASKS]);
+              w[i].c.v[WC_RUNNING_TASKS], w[i].c.v[WC_SPOOLING_TASKS]);
     }
 }
 
@@ -456,6 +456,34 @@ static void test_small_layouts(void)
                       "\"totalPagesSent\":3}}]}]}}",
                       a, NULL, &r) == PARSE_EINVAL,
           "string total: %d %s", r.rc, r.err);
+    /* outputBuffers.type: only a second one, or one that is not a string, is refused */
+    CHECK(
+        extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
+                    "\"outputBuffers\":{\"type\":\"EXTERNAL\",\"totalBufferedBytes\":5,"
+                    "\"totalBufferedPages\":1,\"totalPagesSent\":3,\"type\":\"PARTITIONED\"}}]}]}}",
+                    a, NULL, &r) == PARSE_EINVAL &&
+            strncmp(r.err, "duplicate outputBuffers.type", 28) == 0,
+        "duplicate type: %d %s", r.rc, r.err);
+    CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
+                      "\"outputBuffers\":{\"type\":3,\"totalBufferedBytes\":5,"
+                      "\"totalBufferedPages\":1,\"totalPagesSent\":3}}]}]}}",
+                      a, NULL, &r) == PARSE_EINVAL,
+          "number type: %d %s", r.rc, r.err);
+    CHECK(
+        extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
+                    "\"outputBuffers\":{\"type\":{\"name\":\"EXTERNAL\"},\"totalBufferedBytes\":5,"
+                    "\"totalBufferedPages\":1,\"totalPagesSent\":3}}]}]}}",
+                    a, NULL, &r) == PARSE_EINVAL,
+        "object type: %d %s", r.rc, r.err);
+    /* a "type" anywhere else (task, taskStatus, a nested object) does not make a spooling task */
+    CHECK(extract_str("{\"stages\":{\"stages\":[{\"type\":\"EXTERNAL\",\"tasks\":[{\"type\":"
+                      "\"EXTERNAL\",\"taskStatus\":{\"nodeId\":\"z\",\"type\":\"EXTERNAL\"},"
+                      "\"outputBuffers\":{\"m\":{\"type\":\"EXTERNAL\"},\"totalBufferedBytes\":5,"
+                      "\"totalBufferedPages\":1,\"totalPagesSent\":3}}]}]}}",
+                      a, NULL, &r) == PARSE_OK &&
+              worker(a, "z")->c.v[WC_BUFFERED_BYTES] == 5 &&
+              worker(a, "z")->c.v[WC_SPOOLING_TASKS] == 0,
+          "type decoys: %s", r.err);
     /* outputBuffers without totals (pre-0.151) -> unsupported, not zero */
     CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"z\"},"
                       "\"outputBuffers\":{\"state\":\"OPEN\"}}]}]}}",

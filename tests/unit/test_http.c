@@ -22,6 +22,7 @@
 #include "webconf.h"
 
 static char dir[] = "/tmp/tbe-test-http-XXXXXX";
+static struct webconf *served; /* the configuration the server borrows (test's to free) */
 static char *hashes[2]; /* of the two passwords: made once, so equal configurations compare equal */
 
 struct req {
@@ -176,6 +177,16 @@ static void publish(struct http *h)
     CHECK(http_publish(h, &c) == 0);
 }
 
+/* http_set_webconf, then free the configuration it no longer reads. */
+static int swap(struct http *h, struct webconf *w, char *err, size_t errlen)
+{
+    int rc = http_set_webconf(h, w, err, errlen);
+
+    webconf_free(served);
+    served = w;
+    return rc;
+}
+
 static void test_parse_basic(void)
 {
     char buf[64];
@@ -262,9 +273,8 @@ int main(int argc, char **argv)
     CHECK(strcmp(line, "HTTP/1.1 405 Method Not Allowed") == 0, "%s", line);
 
     /* the same port, TLS on (NoClientCert) with a user: nothing restarts but the TLS side */
-    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 1, 0), err, sizeof(err)) == 1,
-          "%s", err);
-    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 1, 0), err, sizeof(err)) == 0,
+    CHECK(swap(h, make("server", WEBCONF_NO_CLIENT_CERT, 1, 0), err, sizeof(err)) == 1, "%s", err);
+    CHECK(swap(h, make("server", WEBCONF_NO_CLIENT_CERT, 1, 0), err, sizeof(err)) == 0,
           "an equal configuration changes nothing");
     snprintf(base, sizeof(base), "https://127.0.0.1:%u", port);
     snprintf(url, sizeof(url), "%s/metrics", base);
@@ -298,7 +308,7 @@ int main(int argc, char **argv)
     CHECK(strcmp(line, "HTTP/1.0 400 Bad Request") == 0, "plain HTTP to the TLS port: %s", line);
 
     /* the user's password changes: the old one no longer works */
-    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 2, 0), err, sizeof(err)) == 1);
+    CHECK(swap(h, make("server", WEBCONF_NO_CLIENT_CERT, 2, 0), err, sizeof(err)) == 1);
     snprintf(url, sizeof(url), "%s/metrics", base);
     r.user = "prom";
     r.pass = "s3cret:pw";
@@ -309,8 +319,8 @@ int main(int argc, char **argv)
     CHECK(r.status == 200, "new password after the swap: %ld", r.status);
 
     /* RequireAndVerifyClientCert: a missing or foreign certificate fails the handshake */
-    CHECK(http_set_webconf(h, make("server2", WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT, 0, 0), err,
-                           sizeof(err)) == 1,
+    CHECK(swap(h, make("server2", WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT, 0, 0), err,
+               sizeof(err)) == 1,
           "%s", err);
     memset(&r, 0, sizeof(r));
     get(url, &r);
@@ -330,8 +340,8 @@ int main(int argc, char **argv)
           r.rc);
 
     /* VerifyClientCertIfGiven: none is fine, a foreign one is not */
-    CHECK(http_set_webconf(h, make("server", WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN, 0, 0), err,
-                           sizeof(err)) == 1);
+    CHECK(swap(h, make("server", WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN, 0, 0), err, sizeof(err)) ==
+          1);
     memset(&r, 0, sizeof(r));
     get(url, &r);
     CHECK(r.status == 200, "VerifyClientCertIfGiven, none: %ld %d", r.status, r.rc);
@@ -341,8 +351,7 @@ int main(int argc, char **argv)
     CHECK(r.status == 0, "VerifyClientCertIfGiven, foreign: %ld %d", r.status, r.rc);
 
     /* RequireAnyClientCert: any certificate, verified or not */
-    CHECK(http_set_webconf(h, make("server", WEBCONF_REQUIRE_ANY_CLIENT_CERT, 0, 0), err,
-                           sizeof(err)) == 1);
+    CHECK(swap(h, make("server", WEBCONF_REQUIRE_ANY_CLIENT_CERT, 0, 0), err, sizeof(err)) == 1);
     get(url, &r);
     CHECK(r.status == 200, "RequireAnyClientCert, foreign: %ld %d", r.status, r.rc);
     r.cert = NULL;
@@ -350,13 +359,12 @@ int main(int argc, char **argv)
     CHECK(r.status == 0, "RequireAnyClientCert, none: %ld %d", r.status, r.rc);
 
     /* min_version TLS13: a TLS 1.2 client is refused; the default (TLS 1.2) takes it */
-    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 0, WEBCONF_TLS13), err,
-                           sizeof(err)) == 1);
+    CHECK(swap(h, make("server", WEBCONF_NO_CLIENT_CERT, 0, WEBCONF_TLS13), err, sizeof(err)) == 1);
     memset(&r, 0, sizeof(r));
     r.tls12_max = 1;
     get(url, &r);
     CHECK(r.status == 0, "TLS 1.2 client, min_version TLS13: %ld %d", r.status, r.rc);
-    CHECK(http_set_webconf(h, make("server", WEBCONF_NO_CLIENT_CERT, 0, 0), err, sizeof(err)) == 1);
+    CHECK(swap(h, make("server", WEBCONF_NO_CLIENT_CERT, 0, 0), err, sizeof(err)) == 1);
     get(url, &r);
     CHECK(r.status == 200, "TLS 1.2 client, default min_version: %ld %d", r.status, r.rc);
 
@@ -365,21 +373,22 @@ int main(int argc, char **argv)
         struct webconf *bad = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
         bad->tls.key_pem[40] ^= 0x55;
         bad->tls.cert_pem[60] ^= 0x55;
-        CHECK(http_set_webconf(h, bad, err, sizeof(err)) == -1, "a broken key is refused");
+        CHECK(swap(h, bad, err, sizeof(err)) == -1, "a broken key is refused");
         memset(&r, 0, sizeof(r));
         get(url, &r);
         CHECK(r.status == 200, "still served after a refused change: %ld %d", r.status, r.rc);
     }
 
     /* TLS off again */
-    CHECK(http_set_webconf(h, NULL, err, sizeof(err)) == 1);
+    CHECK(swap(h, NULL, err, sizeof(err)) == 1);
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
     get(url, &r);
     CHECK(r.status == 200, "plain again: %ld %d", r.status, r.rc);
     http_stop(h);
 
     /* a web configuration at start, IPv6 loopback */
-    h = http_start("::1", port, make("server", WEBCONF_NO_CLIENT_CERT, 0, 0), err, sizeof(err));
+    served = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
+    h = http_start("::1", port, served, err, sizeof(err));
     CHECK(h != NULL, "%s", err);
     publish(h);
     snprintf(url, sizeof(url), "https://[::1]:%u/metrics", port);
@@ -387,6 +396,7 @@ int main(int argc, char **argv)
     get(url, &r);
     CHECK(r.status == 200, "TLS on [::1]: %ld %d", r.status, r.rc);
     http_stop(h);
+    webconf_free(served);
 
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -311,7 +311,8 @@ static void test_small_roundtrips(void)
                                   [WC_BUFFERED_PAGES] = 2,
                                   [WC_ACTIVE_BUFFERS] = 3,
                                   [WC_PAGES_SENT] = UINT64_MAX,
-                                  [WC_RUNNING_TASKS] = 5}}};
+                                  [WC_RUNNING_TASKS] = 5,
+                                  [WC_SPOOLING_TASKS] = 4}}};
     n = msg_encode_worker(buf, sizeof(buf), &w);
     CHECK(n > 0);
     CHECK_EQ(msg_decode(buf, (size_t)n, &m), MSG_OK);
@@ -320,7 +321,8 @@ static void test_small_roundtrips(void)
     CHECK_STR(m.u.worker.address, "10.0.0.1:8080");
     CHECK(m.u.worker.c.v[WC_BUFFERED_BYTES] == 1ull << 40 &&
           m.u.worker.c.v[WC_BUFFERED_PAGES] == 2 && m.u.worker.c.v[WC_ACTIVE_BUFFERS] == 3 &&
-          m.u.worker.c.v[WC_PAGES_SENT] == UINT64_MAX && m.u.worker.c.v[WC_RUNNING_TASKS] == 5);
+          m.u.worker.c.v[WC_PAGES_SENT] == UINT64_MAX && m.u.worker.c.v[WC_RUNNING_TASKS] == 5 &&
+          m.u.worker.c.v[WC_SPOOLING_TASKS] == 4);
     msg_clear(&m);
     every_prefix((size_t)n, "worker");
 

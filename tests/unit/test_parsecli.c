@@ -55,7 +55,7 @@ int main(int argc, char **argv)
     char path[4096], out[4096], err[1024], want[4096];
     const char *hdr =
         "node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\t"
-        "running_tasks\n";
+        "running_tasks\tspooling_tasks\n";
 
     snprintf(path, sizeof(path), "%s/extract/flat-running.json", dir);
     int rc = run(path, "flat.json", out, sizeof(out), err, sizeof(err));

@@ -1,9 +1,17 @@
 /*
  * test_render: the exposition renderer. Golden texts for small stores
- * (tests/data/render/golden-*.prom, compared byte for byte; TBE_UPDATE_GOLDEN=1
- * rewrites them), label escaping, sums across coordinators of one release,
- * separate releases, each pod-map source, staleness dropping series, the
- * buffer cap, promtool's verdict and the render time of 2,000 workers.
+ * (tests/data/render/golden-*.prom for text 0.0.4, golden-*.om for
+ * OpenMetrics 1.0.0, compared byte for byte; TBE_UPDATE_GOLDEN=1 rewrites
+ * them), label escaping, sums across coordinators of one release, separate
+ * releases, each pod-map source, staleness dropping series, the buffer cap,
+ * promtool's verdict and the render time of 2,000 workers.
+ *
+ * promtool 2.42's `check metrics` reads only text 0.0.4: given OpenMetrics it
+ * takes a counter's samples (x_total) for untyped families without HELP and
+ * fails its lint. So the OpenMetrics form is checked here by its relation to
+ * the text form (om_matches_text: the same bytes but for the counter family
+ * names and "# EOF", which promtool checks), and its syntax by a real
+ * Prometheus ingesting it (tests/integration/test_openmetrics.py).
  *
  * Usage: test_render GOLDEN_DIR PROMTOOL
  */
@@ -19,93 +27,9 @@
 
 #include "check.h"
 
-#include "test_store_util.h"
+#include "test_render_scenario.h"
 
 static const char *golden_dir, *promtool;
-
-static struct store *mk(int source)
-{
-    struct store_params p = {.max_workers = 10000,
-                             .max_pods = 10000,
-                             .stale_after = 45,
-                             .pod_map_stale_after = 300,
-                             .pod_map_source = source,
-                             .namespace_ = "trino"};
-    struct store *s = store_new(&p);
-    const char *names[] = {"a", "b", "c", "d", "e"};
-    const char *rels[] = {"r1", "r1", "r2", "r1", "r1"};
-    CHECK(store_set_coordinators(s, names, rels, 5) == STORE_OK);
-    return s;
-}
-
-static void cycle(struct store *s, const char *c, double now, size_t n, const struct msg_worker *w,
-                  uint64_t status)
-{
-    struct msg_cycle_end e = {.seq = 1,
-                              .status = status,
-                              .records = n,
-                              .running_queries = 3,
-                              .query_errors = 1,
-                              .parsed_bytes = 123456,
-                              .duration_us = 250500,
-                              .error = ""};
-    CHECK(store_cycle_begin(s, C(s, c), 1) == STORE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct msg m = {.type = MSG_WORKER};
-        m.u.worker.node_id = strdup(w[i].node_id);
-        m.u.worker.address = strdup(w[i].address);
-        m.u.worker.c = w[i].c;
-        CHECK(store_cycle_record(s, C(s, c), &m) == STORE_OK);
-        msg_clear(&m);
-    }
-    CHECK(store_cycle_end(s, C(s, c), &e, now) == STORE_OK);
-}
-
-#define W(node, addr, b)                                                                           \
-    {                                                                                              \
-        (char *)(node), (char *)(addr),                                                            \
-        {                                                                                          \
-            {                                                                                      \
-                (b), (b) / 10, 2, 5, 1                                                             \
-            }                                                                                      \
-        }                                                                                          \
-    }
-
-/*
- * a and b (release r1) both see worker-1: summed. c (release r2) sees it
- * too: a separate series. d failed after a good cycle (up 0, values kept).
- * e's last good cycle is stale: nothing rendered for its workers.
- */
-static struct store *scenario(int source)
-{
-    struct store *s = mk(source);
-    struct msg_worker wa[] = {W("worker-1", "10.0.0.1:8080", 1000),
-                              W("worker-2", "10.0.0.2:8080", 0), W("we\"ird\\node\nid", "", 7)};
-    struct msg_worker wb[] = {W("worker-1", "10.0.0.1:8080", 500)};
-    struct msg_worker wc[] = {W("worker-1", "10.0.0.1:8080", 30)};
-    struct msg_worker wd[] = {W("worker-3", "[fd00::3]:8080", 40)};
-    struct msg_worker we[] = {W("worker-old", "10.0.0.99:8080", 99)};
-    cycle(s, "e", 900.0, 1, we, 0);
-    cycle(s, "a", 1000.0, 3, wa, 0);
-    cycle(s, "b", 1000.0, 1, wb, 0);
-    cycle(s, "c", 1000.0, 1, wc, 0);
-    cycle(s, "d", 990.0, 1, wd, 0);
-    cycle(s, "d", 1000.0, 0, NULL, 69);
-    store_note_restart(s, C(s, "d"));
-    store_note_exit(s, C(s, "d"), -1, 9, "killed");
-    store_note_hang(s, C(s, "d"));
-    store_note_backoff(s, C(s, "d"), 2.0);
-    if (source == CONFIG_PM_PROMETHEUS) {
-        struct msg_pod p1 = {"10.0.0.1", "trino-worker-abc", "prod"};
-        struct msg_pod p3 = {"fd00::3", "trino-worker-v6", ""};
-        struct msg_cycle_end e = {.seq = 1, .records = 2, .duration_us = 20000, .error = ""};
-        CHECK(store_cycle_begin(s, PM(s), 1) == STORE_OK);
-        CHECK(pod_record(s, &p1) == STORE_OK);
-        CHECK(pod_record(s, &p3) == STORE_OK);
-        CHECK(store_cycle_end(s, PM(s), &e, 995.0) == STORE_OK);
-    }
-    return s;
-}
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -149,7 +73,78 @@ static void check_promtool(const struct rbuf *b, const char *what)
     unlink(path);
 }
 
-static void golden(const char *name, int source)
+static int has_line(const struct rbuf *b, const char *line);
+
+/*
+ * OpenMetrics against text of the same store and time: identical but for
+ * `# HELP x` / `# TYPE x counter` where text says x_total, and the closing
+ * "# EOF" (once, last). The sample lines being the very bytes of the text,
+ * a counter's samples are x_total in both.
+ */
+static int om_matches_text(const struct rbuf *om, const struct rbuf *text)
+{
+    static const char eof[] = "# EOF\n";
+    struct rbuf conv = {0};
+    const char *p = om->data, *end = om->data + om->len;
+    int ok = 1;
+
+    if (om->len < sizeof(eof) - 1 || memcmp(end - (sizeof(eof) - 1), eof, sizeof(eof) - 1) != 0) {
+        fprintf(stderr, "OpenMetrics does not end with # EOF\n");
+        return 0;
+    }
+    end -= sizeof(eof) - 1;
+    rbuf_init(&conv, 0);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        int help = n > 7 && memcmp(p, "# HELP ", 7) == 0;
+        int type = n > 7 && memcmp(p, "# TYPE ", 7) == 0;
+        if (memcmp(p, "# EOF", 5) == 0)
+            ok = 0; /* a second EOF */
+        if (help || type) {
+            const char *name = p + 7, *sp = memchr(name, ' ', n - 7);
+            size_t nn = sp ? (size_t)(sp - name) : 0;
+            char typeline[512];
+            /* the family's TYPE line: this one, or the one after its HELP */
+            snprintf(typeline, sizeof(typeline), "# TYPE %.*s counter", (int)nn, name);
+            if (nn && has_line(om, typeline)) {
+                if (nn > 6 && memcmp(name + nn - 6, "_total", 6) == 0)
+                    ok = 0; /* OpenMetrics family named with _total */
+                rbuf_append(&conv, p, 7 + nn);
+                rbuf_append(&conv, "_total", 6);
+                rbuf_append(&conv, name + nn, n - 7 - nn);
+                p += n;
+                continue;
+            }
+        }
+        rbuf_append(&conv, p, n);
+        p += n;
+    }
+    if (conv.len != text->len || memcmp(conv.data, text->data, conv.len) != 0) {
+        fprintf(stderr, "OpenMetrics, counter families renamed back, differs from the text:\n%s\n",
+                conv.data ? conv.data : "");
+        ok = 0;
+    }
+    rbuf_free(&conv);
+    return ok;
+}
+
+/* Render s at now in both formats and check their relation; promtool on the text. */
+static void check_both(const struct store *s, double now, const char *what)
+{
+    struct rbuf t = {0}, om = {0};
+    rbuf_init(&t, 0);
+    rbuf_init(&om, 0);
+    CHECK(render_exposition(s, NULL, now, &t) == RENDER_OK);
+    CHECK(render_exposition(s, &(struct render_opts){.format = RENDER_OPENMETRICS}, now, &om) ==
+          RENDER_OK);
+    CHECK(om_matches_text(&om, &t), "%s", what);
+    check_promtool(&t, what);
+    rbuf_free(&t);
+    rbuf_free(&om);
+}
+
+static void golden(const char *name, int source, int format)
 {
     struct store *s = scenario(source);
     struct rbuf b = {0};
@@ -158,7 +153,8 @@ static void golden(const char *name, int source)
     char *g;
 
     rbuf_init(&b, 0);
-    CHECK(render_exposition(s, &(struct render_opts){.version = "1.2.3"}, 1010.0, &b) == RENDER_OK);
+    CHECK(render_exposition(s, &(struct render_opts){.version = "1.2.3", .format = format}, 1010.0,
+                            &b) == RENDER_OK);
     CHECK(b.len > 0 && b.data[b.len - 1] == '\n');
     snprintf(path, sizeof(path), "%s/%s", golden_dir, name);
     if (getenv("TBE_UPDATE_GOLDEN")) {
@@ -174,7 +170,10 @@ static void golden(const char *name, int source)
         check_failures++;
     }
     free(g);
-    check_promtool(&b, name);
+    if (format == RENDER_TEXT)
+        check_promtool(&b, name);
+    else
+        check_both(s, 1010.0, name);
     rbuf_free(&b);
     store_free(s);
 }
@@ -222,7 +221,7 @@ static void test_lines(void)
     CHECK(strstr(b.data, "trino_worker_output_buffered_bytes{") == NULL);
     CHECK(strstr(b.data, "# TYPE trino_worker_output_buffered_bytes gauge\n") != NULL);
     CHECK(has_line(&b, "trino_buffer_exporter_workers{coordinator=\"a\",release=\"r1\"} 3"));
-    check_promtool(&b, "all-stale");
+    check_both(s, 1045.0, "all-stale");
     store_free(s);
 
     /* ip: pod = the host part of the address; node id without one. */
@@ -254,6 +253,7 @@ static void test_lines(void)
     CHECK(render_exposition(s, NULL, 1295.0, &b) == RENDER_OK);
     CHECK(strstr(b.data, "trino-worker-abc") == NULL);
     CHECK(has_line(&b, "trino_buffer_exporter_pod_map_entries 0"));
+    check_both(s, 1295.0, "pod-map-stale");
     store_free(s);
 
     /* The hard cap. */
@@ -264,6 +264,62 @@ static void test_lines(void)
     rbuf_free(&small);
     store_free(s);
     rbuf_free(&b);
+}
+
+/* OpenMetrics: counters named without _total in # TYPE, samples with it, # EOF last. */
+static void test_openmetrics(void)
+{
+    struct store *s = scenario(CONFIG_PM_PROMETHEUS);
+    struct rbuf b = {0};
+    static const char *const counters[] = {
+        "trino_buffer_exporter_query_errors",       "trino_buffer_exporter_parsed_bytes",
+        "trino_buffer_exporter_collector_restarts", "trino_buffer_exporter_collector_hangs",
+        "trino_buffer_exporter_pod_map_restarts",   "trino_buffer_exporter_pod_map_hangs",
+        "trino_buffer_exporter_pod_map_errors",
+    };
+    char line[256];
+    size_t ncounter = 0;
+
+    rbuf_init(&b, 0);
+    CHECK(render_exposition(s, &(struct render_opts){.format = RENDER_OPENMETRICS}, 1010.0, &b) ==
+          RENDER_OK);
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+        snprintf(line, sizeof(line), "# TYPE %s counter", counters[i]);
+        CHECK(has_line(&b, line), "%s", line);
+        snprintf(line, sizeof(line), "# TYPE %s_total counter", counters[i]);
+        CHECK(!has_line(&b, line), "%s", line);
+    }
+    /* every counter family of the renderer is in the list above */
+    for (const char *p = b.data; p && (p = strstr(p, " counter\n")); p++)
+        ncounter++;
+    CHECK_EQ(ncounter, sizeof(counters) / sizeof(counters[0]));
+    CHECK(has_line(&b,
+                   "trino_buffer_exporter_query_errors_total{coordinator=\"a\",release=\"r1\"} 1"));
+    CHECK(has_line(&b, "trino_buffer_exporter_collector_restarts_total{coordinator=\"d\","
+                       "release=\"r1\"} 1"));
+    CHECK(has_line(&b, "trino_buffer_exporter_pod_map_errors_total 0"));
+    /* gauges unchanged, build_info stays a gauge */
+    CHECK(has_line(&b, "# TYPE trino_worker_output_buffered_bytes gauge"));
+    CHECK(has_line(&b, "trino_worker_output_buffered_bytes{pod=\"trino-worker-abc\","
+                       "namespace=\"prod\",release=\"r1\"} 1500"));
+    CHECK(has_line(&b, "# TYPE trino_buffer_exporter_build_info gauge"));
+    CHECK(b.len > 6 && memcmp(b.data + b.len - 7, "\n# EOF\n", 7) == 0);
+    CHECK(strstr(b.data, "# EOF") == b.data + b.len - 6);
+    CHECK(strstr(b.data, "# UNIT") == NULL);
+
+    /* text: no EOF, counters keep _total in # TYPE */
+    CHECK(render_exposition(s, NULL, 1010.0, &b) == RENDER_OK);
+    CHECK(strstr(b.data, "# EOF") == NULL);
+    CHECK(has_line(&b, "# TYPE trino_buffer_exporter_query_errors_total counter"));
+
+    /* the cap holds for OpenMetrics too */
+    struct rbuf small = {0};
+    rbuf_init(&small, 100);
+    CHECK(render_exposition(s, &(struct render_opts){.format = RENDER_OPENMETRICS}, 1010.0,
+                            &small) == RENDER_ECAP);
+    rbuf_free(&small);
+    rbuf_free(&b);
+    store_free(s);
 }
 
 static double now_ms(void)
@@ -311,7 +367,7 @@ static void test_large(void)
     /* exact size: HELP/TYPE of every family plus one line per worker and family;
      * the time is printed for information only (bench/ measures performance) */
     CHECK(lines > 2000 * WCOUNT_N);
-    check_promtool(&b, "2000-workers");
+    check_both(s, 1001.0, "2000-workers");
     rbuf_free(&b);
     free(w);
     free(names);
@@ -326,9 +382,12 @@ int main(int argc, char **argv)
     }
     golden_dir = argv[1];
     promtool = argv[2];
-    golden("golden-node_id.prom", CONFIG_PM_NODE_ID);
-    golden("golden-prometheus.prom", CONFIG_PM_PROMETHEUS);
+    golden("golden-node_id.prom", CONFIG_PM_NODE_ID, RENDER_TEXT);
+    golden("golden-prometheus.prom", CONFIG_PM_PROMETHEUS, RENDER_TEXT);
+    golden("golden-node_id.om", CONFIG_PM_NODE_ID, RENDER_OPENMETRICS);
+    golden("golden-prometheus.om", CONFIG_PM_PROMETHEUS, RENDER_OPENMETRICS);
     test_lines();
+    test_openmetrics();
     test_large();
     return check_report("test_render");
 }

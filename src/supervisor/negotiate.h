@@ -1,0 +1,46 @@
+/*
+ * negotiate: which exposition format a scrape gets, from its Accept header.
+ *
+ * Two formats are served: the Prometheus text format 0.0.4 and OpenMetrics
+ * text 1.0.0, both rendered once per change by the loop (render.h). The rules
+ * mirror client_golang's promhttp (expfmt.NegotiateIncludingOpenMetrics) as
+ * every Prometheus exporter applies them, with HTTP's q=0 honoured:
+ *   - OpenMetrics only when a clause names application/openmetrics-text with
+ *     version=1.0.0, version=0.0.1 or no version (expfmt reads no version as
+ *     0.0.1; our OpenMetrics body is valid for both); wildcards ("star/star",
+ *     application/star) never select it, so curl and browsers get text;
+ *   - text/plain with version=0.0.4 or no version selects text; other
+ *     versions (Prometheus 3's text/plain;version=1.0.0) match nothing;
+ *   - of the two, the higher q wins, a tie goes to the clause written first;
+ *     q=0 makes a clause "not acceptable"; an explicit
+ *     application/openmetrics-text;version=1.0.0;q=0 refuses OpenMetrics even
+ *     if another OpenMetrics clause accepts it (our body is labelled 1.0.0);
+ *   - anything else, nothing acceptable, garbage, an empty or absent header:
+ *     text 0.0.4 (a scraper always gets a body, never a 406).
+ * Media types, parameter names and values compare case-insensitively; spaces
+ * and tabs around separators are tolerated, quoted parameter values
+ * (version="1.0.0") too, and a malformed clause is skipped up to the next
+ * comma outside quotes. Extra parameters (charset, escaping=allow-utf-8 of
+ * Prometheus 3) are ignored.
+ *
+ * Pure: no syscalls, no allocation, no globals; linear in the header length.
+ */
+#ifndef TBE_NEGOTIATE_H
+#define TBE_NEGOTIATE_H
+
+enum negotiate_format {
+    NEGOTIATE_TEXT = 0,        /* Prometheus text 0.0.4: RENDER_CONTENT_TYPE */
+    NEGOTIATE_OPENMETRICS = 1, /* OpenMetrics 1.0.0: RENDER_CONTENT_TYPE_OPENMETRICS */
+};
+
+/*
+ * The format for a request whose Accept header is accept (NULL: no header).
+ * Returns NEGOTIATE_TEXT or NEGOTIATE_OPENMETRICS. Thread-safe (reads only
+ * accept).
+ */
+int negotiate_format(const char *accept);
+
+/* The Content-Type of a format returned by negotiate_format (a static string). */
+const char *negotiate_content_type(int format);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * fuzz_itoken: libFuzzer target for itoken_verify (src/collector/itoken.c),
+ * the check the simulated workers run on every X-Trino-Internal-Bearer.
+ * The first byte picks how the rest is used:
+ *   'r'  the rest is the token as received (framing, base64url, the header,
+ *        the signature check);
+ *   else the rest is a header and a payload separated by a NUL byte, signed
+ *        here with the key, so the fuzzer reaches the claims behind the
+ *        signature (which it could never forge).
+ * Every answer must be one of itoken_verify's statuses; an accepted token
+ * gives a NUL-terminated sub of at most ITOKEN_SUB_MAX bytes and an exp after
+ * now, and the token signed with another key is never accepted.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "itoken.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const unsigned char key[ITOKEN_KEY_LEN] = "0123456789abcdef0123456789abcdef";
+static const unsigned char other[ITOKEN_KEY_LEN] = "fedcba9876543210fedcba9876543210";
+static const int64_t now = 1700000000;
+
+static size_t b64url(const uint8_t *in, size_t n, char *out)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = a[v >> 18 & 63];
+        out[o++] = a[v >> 12 & 63];
+        if (i + 1 < n)
+            out[o++] = a[v >> 6 & 63];
+        if (i + 2 < n)
+            out[o++] = a[v & 63];
+    }
+    return o;
+}
+
+static void check(const char *tok, size_t len)
+{
+    char sub[ITOKEN_SUB_MAX + 1];
+    int64_t exp = 0;
+    int rc = itoken_verify(key, tok, len, now, sub, &exp);
+    if (rc > ITOKEN_OK || rc < ITOKEN_ENOTYET || rc == ITOKEN_EINVAL || rc == ITOKEN_ESPACE)
+        abort();
+    if (rc == ITOKEN_OK) {
+        if (strnlen(sub, sizeof(sub)) > ITOKEN_SUB_MAX || exp <= now)
+            abort();
+        if (itoken_verify(other, tok, len, now, NULL, NULL) == ITOKEN_OK)
+            abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static char tok[4 * ITOKEN_MAX];
+    if (size == 0)
+        return 0;
+    if (data[0] == 'r') {
+        check((const char *)data + 1, size - 1);
+        return 0;
+    }
+    const uint8_t *h = data + 1, *end = data + size;
+    const uint8_t *nul = memchr(h, 0, (size_t)(end - h));
+    if (!nul || (size_t)(end - h) > ITOKEN_MAX)
+        return 0;
+    size_t o = b64url(h, (size_t)(nul - h), tok);
+    tok[o++] = '.';
+    o += b64url(nul + 1, (size_t)(end - nul - 1), tok + o);
+    unsigned char mac[32];
+    unsigned mlen = 0;
+    if (!HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)tok, o, mac, &mlen))
+        abort();
+    tok[o++] = '.';
+    o += b64url(mac, sizeof(mac), tok + o);
+    check(tok, o);
+    return 0;
+}
