@@ -15,6 +15,9 @@ moves both sides alike. Sections:
   metrics  wrk against /metrics with many workers (baseline: /healthz on the
            same server), response size with and without gzip
   idle     supervisor CPU and RSS with 8 coordinators between cycles
+  tls      wrk against /metrics over TLS with keep-alive, without and with
+           basic auth (cached after the first request), vs plain HTTP with
+           keep-alive: three exporters on one simulator, runs interleaved
 
 Python 3 standard library only. Generated files live in one temporary
 directory that is removed at exit; every process started is stopped.
@@ -43,19 +46,22 @@ PROFILES = {
         mem_parse_mb=[1, 100, 1000], mem_coll_mb=[1, 100], mem_coll_q=4,
         scale_q=[1, 10, 100], scale_q_mb=1, scale_mb=[1, 10, 100],
         scale_c=[1, 2, 4], scale_c_q=10, scale_c_mb=1,
-        wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=10, idle_coord=8, idle_s=10),
+        wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=10, idle_coord=8, idle_s=10,
+        tls_workers=200),
     "quick": dict(
         runs=3, parse_mb=20, padded_mb=5, icount_mb=2, http_q=5, http_mb=2,
         mem_parse_mb=[1, 10, 100], mem_coll_mb=[1, 10], mem_coll_q=4,
         scale_q=[1, 10, 30], scale_q_mb=0.5, scale_mb=[1, 5, 20],
         scale_c=[1, 2, 4], scale_c_q=5, scale_c_mb=0.5,
-        wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=3, idle_coord=8, idle_s=3),
+        wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=3, idle_coord=8, idle_s=3,
+        tls_workers=200),
     "smoke": dict(
         runs=1, parse_mb=1, padded_mb=1, icount_mb=0.2, http_q=2, http_mb=0.5,
         mem_parse_mb=[0.2, 1, 2], mem_coll_mb=[0.2, 1], mem_coll_q=2,
         scale_q=[1, 2, 4], scale_q_mb=0.1, scale_mb=[0.1, 0.5, 1],
         scale_c=[1, 2], scale_c_q=2, scale_c_mb=0.1,
-        wide_workers=300, wrk_t=1, wrk_c=2, wrk_d=1, idle_coord=8, idle_s=1),
+        wide_workers=300, wrk_t=1, wrk_c=2, wrk_d=1, idle_coord=8, idle_s=1,
+        tls_workers=10),
 }
 
 # Every row the report prints, in order (the smoke test checks each one).
@@ -66,6 +72,8 @@ RATIO_ROWS = [
     "extract.padded_wall_vs_json_verify",
     "http.cycle_vs_curl_json_verify",
     "metrics.rps_vs_healthz",
+    "tls.plain_rps_vs_tls",
+    "tls.tls_rps_vs_tls_auth",
     "mem.parse_growth_vs_1MB",
     "mem.collector_growth_vs_1MB",
 ]
@@ -206,19 +214,22 @@ class Bench:
             f.write(text)
         return path
 
-    def start_exporter(self, name, urls, poll=15):
-        """Starts the daemon; returns (process, base URL, seconds until every coordinator is up)."""
+    def start_exporter(self, name, urls, poll=15, web=None, client=None):
+        """Starts the daemon (with web config file web: its https URL, fetched with
+        client, an urllib opener); returns (process, base URL, seconds until every
+        coordinator is up)."""
         port = free_port()
         conf = self.write_config(name, urls, listen="127.0.0.1:%d" % port, poll=poll)
         t0 = time.monotonic()
-        ex = self.spawn([self.exporter, "--config", conf], stderr=open(self.path("exporter.log"), "ab"))
-        murl = "http://127.0.0.1:%d" % port
+        argv = [self.exporter, "--config", conf] + (["--web.config.file", web] if web else [])
+        ex = self.spawn(argv, stderr=open(self.path("exporter.log"), "ab"))
+        murl = "%s://127.0.0.1:%d" % ("https" if web else "http", port)
         deadline = t0 + 600
         while True:
             if ex.poll() is not None:
                 raise RuntimeError("exporter exited %d (see %s)" % (ex.returncode, self.path("exporter.log")))
             try:
-                _, body, _ = http_get(murl + "/metrics", timeout=5)
+                _, body, _ = http_get(murl + "/metrics", timeout=5, opener=client)
                 ups = re.findall(rb'^trino_buffer_exporter_up\{coordinator=[^}]*\} 1$', body, re.M)
                 if len(ups) >= len(urls):
                     return ex, murl, time.monotonic() - t0
@@ -498,6 +509,66 @@ class Bench:
 
     # ------------------------------------------------------------ report
 
+    def bench_tls(self):
+        """TLS and basic auth cost on a scrape, with keep-alive (as Prometheus scrapes)."""
+        import base64
+        import warnings
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        import crypt  # noqa: deprecated in 3.11, present in Debian 12's 3.11
+        import ssl
+        p = self.p
+        d = self.path("tls")
+        os.mkdir(d)
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.must(self.timed([os.path.join(here, "..", "tests", "lib", "gencerts.sh"), d]), "gencerts.sh")
+        user, pw = "prom", "bench-pw"
+        h = crypt.crypt(pw, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10))  # cost 10
+        tls = "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
+        webs = {"tls": tls, "auth": tls + "basic_auth_users:\n  %s: %s\n" % (user, h)}
+        for k, text in webs.items():
+            with open(os.path.join(d, k + ".yml"), "w") as f:
+                f.write(text)
+        ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
+        auth = "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx))
+        opener.addheaders = [("Authorization", auth)]
+        sim, url = self.start_sim("--queries", 2, "--workers", p["tls_workers"])
+        ex0, u0, _ = self.start_exporter("plain.conf", [url], poll=5)
+        ex1, u1, _ = self.start_exporter("tls.conf", [url], poll=5, web=os.path.join(d, "tls.yml"),
+                                         client=opener)
+        ex2, u2, _ = self.start_exporter("auth.conf", [url], poll=5, web=os.path.join(d, "auth.yml"),
+                                         client=opener)
+        size = len(http_get(u0 + "/metrics")[1])
+        wrk = ["wrk", "-t%d" % p["wrk_t"], "-c%d" % p["wrk_c"], "-d%ds" % p["wrk_d"], "--latency"]
+        res = {"plain": [], "tls": [], "auth": []}
+        for _ in range(p["runs"]):
+            res["plain"].append(parse_wrk(run_text(wrk + [u0 + "/metrics"])))
+            res["tls"].append(parse_wrk(run_text(wrk + [u1 + "/metrics"])))
+            res["auth"].append(parse_wrk(run_text(wrk + ["-H", "Authorization: " + auth, u2 + "/metrics"])))
+        stats = self.exporter_threads(ex2)
+        for e in (ex0, ex1, ex2):
+            self.stop(e)
+        self.stop(sim, sig=signal.SIGKILL)
+        m = {k: (med(v, "rps"), med(v, "p99_ms")) for k, v in res.items()}
+        cfg = "wrk -t%d -c%d -d%ds, %d runs interleaved, %d B /metrics" % (
+            p["wrk_t"], p["wrk_c"], p["wrk_d"], p["runs"], size)
+        self.ratio("tls.plain_rps_vs_tls", m["plain"][0] / m["tls"][0], 2.0,
+                   "plain %.0f req/s (p99 %.2f ms), TLS %.0f req/s (p99 %.2f ms); TLS >= 0.5x plain; %s"
+                   % (m["plain"][0], m["plain"][1], m["tls"][0], m["tls"][1], cfg))
+        self.ratio("tls.tls_rps_vs_tls_auth", m["tls"][0] / m["auth"][0], 1.05,
+                   "TLS %.0f req/s, TLS + basic auth (bcrypt cost 10, cached) %.0f req/s (p99 %.2f ms)"
+                   % (m["tls"][0], m["auth"][0], m["auth"][1]))
+        self.figure("tls.rps_plain", m["plain"][0], "req/s")
+        self.figure("tls.rps_tls", m["tls"][0], "req/s")
+        self.figure("tls.rps_tls_auth", m["auth"][0], "req/s")
+        self.figure("tls.p99_ms_tls", m["tls"][1], "ms", 20)
+        self.figure("tls.p99_ms_tls_auth", m["auth"][1], "ms", 20)
+        self.figure("tls.threads", stats, "threads", 4, detail="the TLS + auth exporter after the runs")
+        shutil.rmtree(d)
+
+    def exporter_threads(self, p):
+        return proc_status(p.pid, "Threads")
+
     def report(self, out):
         w = out.write
         w("\n== Ratios (exporter / baseline, same invocation, same input) ==\n")
@@ -576,10 +647,10 @@ def top_functions(text, n):
     return "\n".join(out) + "\n"
 
 
-def http_get(url, timeout=30, headers=None):
+def http_get(url, timeout=30, headers=None, opener=None):
     req = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with (opener.open if opener else urllib.request.urlopen)(req, timeout=timeout) as r:
             return r.status, r.read(), r.headers
     except urllib.error.HTTPError as e:
         return e.code, e.read(), e.headers
@@ -639,7 +710,7 @@ def children(pid):
         return []
 
 
-SECTIONS = ["extract", "http", "memory", "scale", "metrics", "idle"]
+SECTIONS = ["extract", "http", "memory", "scale", "metrics", "idle", "tls"]
 
 
 def main():
