@@ -6,7 +6,7 @@ each collector's process title names its role and coordinator, a collector
 that breaks the framing protocol is killed and restarted, a collector exiting
 with EX_CONFIG waits for a reload, and SIGTERM ends everything quickly with
 exit 0 and no collector left behind, also with scrapers connected (kept alive,
-idle, half a request): civetweb's threads are woken, not waited for."""
+idle, half a request): the HTTP server's threads are woken, not waited for."""
 import os
 import re
 import signal
@@ -87,7 +87,7 @@ def metric(ex, name, **labels):
 
 
 def kept_alive(port, path):
-    """A connection that has had two GETs answered on it: civetweb keeps it."""
+    """A connection that has had two GETs answered on it: the server keeps it."""
     c = socket.create_connection(("127.0.0.1", port), timeout=10)
     statuses = []
     for _ in range(2):
@@ -262,13 +262,11 @@ got = tbe.wait_for(lambda: titles(ex5.proc.pid) == want and titles(ex5.proc.pid)
 check(got == want, "pod-map and coordinator titles (%r)" % got)
 check(ex5.stop() == 0, "pod-map exporter stops: exit 0")
 
-# SIGTERM with scrapers connected. civetweb's threads wait in 2 s polls (the
-# master on the listening socket, a worker on a kept-alive or idle connection)
-# and see a stop only between two; the exporter wakes them, so it neither waits
-# for them nor gives up on them ("did not stop in time"). The 4 workers are
-# held by an idle connection, a half-sent request and two kept-alive
-# connections (made last: civetweb keeps one only 500 ms after a response); a
-# second idle connection waits in civetweb's queue.
+# SIGTERM with scrapers connected: an idle connection, a half-sent request and
+# two kept-alive connections, and one more idle connection. libmicrohttpd's
+# threads are woken through a pipe and the front door through an eventfd, so
+# the exporter neither waits for them nor gives up on them ("did not stop in
+# time").
 port4 = tbe.free_port()
 conf4 = os.path.join(d, "scrapers.conf")
 tbe.write_config(conf4, [("default", sim.url, "trino")], "127.0.0.1:%d" % port4,
@@ -296,7 +294,7 @@ check(rc == 0 and elapsed < 5,
       % (rc, elapsed))
 with open(log4) as f:
     text = f.read()
-check("did not stop in time" not in text, "civetweb's threads stopped, none left running")
+check("did not stop in time" not in text, "the HTTP server's threads stopped, none left running")
 check(not any(exists(p) for p in kids), "no collector left after SIGTERM (scrapers)")
 for c in held:
     c.close()
