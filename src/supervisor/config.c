@@ -32,6 +32,7 @@
 
 static const char *const keys_top[] = {
     "listen",
+    "health_listen",
     "poll_interval_seconds",
     "request_timeout_seconds",
     "connect_timeout_seconds",
@@ -385,6 +386,22 @@ static int load_root(struct confread *L, const config_setting_t *root, struct co
     if (rc < 0)
         return confread_fail(L, s, "listen", "invalid address \"%s\": %s", c->listen, why);
 
+    if ((rc = confread_str(L, root, "", "health_listen", "", 128, &c->health_listen, &s)))
+        return rc;
+    if (*c->health_listen) {
+        rc =
+            confsyntax_listen(c->health_listen, &c->health_host, &c->health_port, why, sizeof(why));
+        if (rc == -2)
+            return confread_oom(L, s, "health_listen");
+        if (rc < 0)
+            return confread_fail(L, s, "health_listen", "invalid address \"%s\": %s",
+                                 c->health_listen, why);
+        if (c->health_port == c->listen_port &&
+            (strcmp(c->health_host, c->listen_host) == 0 || !*c->health_host || !*c->listen_host))
+            return confread_fail(L, s, "health_listen", "\"%s\" is the listen address's port",
+                                 c->health_listen);
+    }
+
     if ((rc = confread_uint(L, root, "", "poll_interval_seconds", 15, 1, 3600,
                             &c->poll_interval_seconds, NULL)) ||
         (rc = confread_uint(L, root, "", "request_timeout_seconds", 60, 1, 3600,
@@ -561,6 +578,8 @@ void config_free(struct config *c)
     free(c->path);
     free(c->listen);
     free(c->listen_host);
+    free(c->health_listen);
+    free(c->health_host);
     free(c->namespace_);
     free(c->collector_path);
     auth_clear(&c->trino_auth);

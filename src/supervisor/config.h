@@ -83,6 +83,9 @@ struct config {
     char *listen;         /* as written: "HOST:PORT" (IPv4), "[HOST]:PORT" (IPv6) or "PORT" */
     char *listen_host;    /* an IP address (no brackets), or "" for "PORT" (all IPv4 addresses) */
     unsigned listen_port; /* 1..65535 */
+    char *health_listen;  /* health_listen as written, "" when unset: no probe listener */
+    char *health_host;    /* as listen_host; NULL when unset */
+    unsigned health_port;
 
     unsigned poll_interval_seconds;       /* 1..3600, default 15 */
     unsigned request_timeout_seconds;     /* 1..3600, default 60 */

@@ -38,6 +38,7 @@
 /* epoll tags: pending slots are 1..HTTP_PENDING_MAX */
 #define HTTP_TAG_LISTEN 0
 #define HTTP_TAG_WAKE (HTTP_PENDING_MAX + 1)
+#define HTTP_TAG_PROBE (HTTP_PENDING_MAX + 2)
 
 struct pages {
     _Atomic int refs;
@@ -75,6 +76,8 @@ struct pending {
 
 struct http {
     int lfd, epfd, wakefd;
+    int probe_lfd;            /* the probe listener's socket, -1: none */
+    struct MHD_Daemon *probe; /* and its plain server */
     pthread_t door;
     int door_running;
     pthread_mutex_t lock;    /* cur, web, web->refs, srv */
@@ -405,19 +408,20 @@ static int authorized(struct MHD_Connection *conn, struct webref *web)
     return ok;
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **con_cls)
+/*
+ * One request on the main listener (probes 0), or on the probe listener
+ * (probes 1: plain HTTP, /healthz and /readyz only, no web configuration).
+ */
+static enum MHD_Result answer(struct http *h, int probes, struct MHD_Connection *conn,
+                              const char *url, const char *method, size_t *upload_data_size,
+                              void **con_cls)
 {
-    struct http *h = cls;
     int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    struct webref *web;
-    const struct webconf *w;
+    struct webref *web = NULL;
+    const struct webconf *w = NULL;
     struct pages *p;
     enum MHD_Result st;
 
-    (void)version;
-    (void)upload_data;
     /*
      * The first call comes with the headers. A response queued then counts as
      * an early answer before the body and libmicrohttpd closes the connection
@@ -432,8 +436,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_data_size = 0;
         return MHD_YES;
     }
-    web = webref_get(h);
-    w = web->w;
+    if (!probes) {
+        web = webref_get(h);
+        w = web->w;
+    }
     if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
         static const char msg[] = "method not allowed\n";
         st = reply(conn, w, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT, msg, sizeof(msg) - 1, NULL, 0,
@@ -455,6 +461,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                      (unsigned long long)(last ? now - last : 0));
         st = reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, body, (size_t)n, NULL, 1, NULL,
                    NULL, NULL, NULL);
+        goto out;
+    }
+    if (probes && strcmp(url, "/readyz") != 0) {
+        static const char msg[] = "not found (this listener serves /healthz and /readyz)\n";
+        st = reply(conn, w, MHD_HTTP_NOT_FOUND, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL, NULL,
+                   NULL, NULL);
         goto out;
     }
     if (w && w->nusers > 0 && strcmp(url, "/readyz") != 0 && !authorized(conn, web)) {
@@ -496,8 +508,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     pages_put(p);
 out:
-    webref_put(h, web);
+    if (web)
+        webref_put(h, web);
     return st;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    return answer(cls, 0, conn, url, method, upload_data_size, con_cls);
+}
+
+static enum MHD_Result handle_probe(void *cls, struct MHD_Connection *conn, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    return answer(cls, 1, conn, url, method, upload_data_size, con_cls);
 }
 
 /* ---- the libmicrohttpd server ---- */
@@ -768,6 +800,23 @@ static void door_accept(struct http *h, uint64_t now)
     }
 }
 
+/* A connection on the probe listener: straight to its plain server. */
+static void door_accept_probe(struct http *h)
+{
+    for (;;) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof(addr);
+        int one = 1;
+        int fd =
+            accept4(h->probe_lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0)
+            return; /* out of descriptors too: the probe retries, the main port goes on */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        MHD_add_connection(h->probe, fd, (struct sockaddr *)&addr, len);
+    }
+}
+
 static void *door_main(void *arg)
 {
     struct http *h = arg;
@@ -804,6 +853,8 @@ static void *door_main(void *arg)
                 return NULL;
             if (tag == HTTP_TAG_LISTEN)
                 door_accept(h, now);
+            else if (tag == HTTP_TAG_PROBE)
+                door_accept_probe(h);
             else if (h->pend[tag - 1].fd >= 0)
                 door_sort(h, &h->pend[tag - 1]);
         }
@@ -861,6 +912,10 @@ static void http_free(struct http *h)
         if (h->pend[i].fd >= 0)
             close(h->pend[i].fd);
     server_stop(h->srv); /* closes every connection it was handed */
+    if (h->probe)
+        MHD_stop_daemon(h->probe);
+    if (h->probe_lfd >= 0)
+        close(h->probe_lfd);
     webref_free(h->web);
     pages_put(h->cur);
     if (h->lfd >= 0)
@@ -887,7 +942,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
         snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
         return NULL;
     }
-    h->lfd = h->epfd = h->wakefd = -1;
+    h->lfd = h->epfd = h->wakefd = h->probe_lfd = -1;
     for (size_t i = 0; i < HTTP_PENDING_MAX; i++)
         h->pend[i].fd = -1;
     pthread_mutex_init(&h->lock, NULL);
@@ -922,6 +977,42 @@ fail:
     snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
     http_free(h);
     return NULL;
+}
+
+int http_listen_probes(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
+{
+    char addr[128], why[256];
+    struct epoll_event ev = {EPOLLIN, {.u64 = HTTP_TAG_PROBE}};
+
+    if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
+        snprintf(addr, sizeof(addr), "port %u", port);
+    if (h->probe_lfd >= 0) {
+        snprintf(err, errlen, "cannot listen on %s: a probe listener is already open", addr);
+        return -1;
+    }
+    h->probe = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+        handle_probe, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_PROBE_CONN_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PROBE_PER_IP_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_PROBE_CONN_MEMORY, MHD_OPTION_END);
+    if (!h->probe) {
+        snprintf(err, errlen, "cannot listen on %s: the probe server did not start", addr);
+        return -1;
+    }
+    h->probe_lfd = listen_on(host, port, why, sizeof(why));
+    if (h->probe_lfd < 0 || epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->probe_lfd, &ev) < 0) {
+        if (h->probe_lfd >= 0)
+            snprintf(why, sizeof(why), "%s", strerror(errno));
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+        MHD_stop_daemon(h->probe);
+        h->probe = NULL;
+        if (h->probe_lfd >= 0)
+            close(h->probe_lfd);
+        h->probe_lfd = -1;
+        return -1;
+    }
+    return 0;
 }
 
 int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t errlen)

@@ -39,6 +39,10 @@ struct webconf;
 #define HTTP_PENDING_TIMEOUT_MS 10000
 #define HTTP_HEALTH_STALE_MS 30000 /* /healthz fails when the loop is silent this long */
 #define HTTP_AUTH_REALM "trino-buffer-exporter"
+/* the probe listener (http_listen_probes): one more thread, small limits */
+#define HTTP_PROBE_CONN_LIMIT 64
+#define HTTP_PROBE_PER_IP_LIMIT 16
+#define HTTP_PROBE_CONN_MEMORY (8 * 1024)
 
 struct http;
 
@@ -87,6 +91,19 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
  * from the thread that calls http_publish.
  */
 int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t errlen);
+
+/*
+ * Also listen on host/port (as in http_start) for the kubelet's probes: plain
+ * HTTP whatever the web configuration, /healthz and /readyz only (404 for
+ * anything else), no credentials, no response headers from the web
+ * configuration. For deployments whose main port requires client
+ * certificates, which a kubelet cannot present. Served by the same front
+ * door and one more libmicrohttpd thread (HTTP_PROBE_CONN_LIMIT connections,
+ * HTTP_PROBE_PER_IP_LIMIT per address). Call once, from the loop's thread,
+ * right after http_start. Returns 0, or -1 with a one-line reason naming the
+ * address in err (nothing changed).
+ */
+int http_listen_probes(struct http *h, const char *host, unsigned port, char *err, size_t errlen);
 
 /*
  * Swap in new content. Takes ownership of c's strings whatever the outcome

@@ -890,6 +890,9 @@ static void reload(struct sup *s, uint64_t now)
         notify_send(&s->notify, "READY=1");
         return;
     }
+    if (strcmp(nc->health_listen, old->health_listen) != 0)
+        log_write(LOG_WARN, "health_listen cannot change on reload; restart to apply it", "running",
+                  old->health_listen, "configured", nc->health_listen, NULL);
     if (strcmp(nc->listen, old->listen) != 0)
         log_write(LOG_WARN, "the listen address cannot change on reload; restart to apply it",
                   "running", old->listen, "configured", nc->listen, NULL);
@@ -1174,7 +1177,19 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
             rc = EXIT_OSERR;
             goto out;
         }
-        log_write(LOG_INFO, "listening", "address", addr, "collector", s->collector_path, NULL);
+        log_write(LOG_INFO, "listening", "address", addr, "tls",
+                  cfg->web && cfg->web->tls.enabled ? "yes" : "no", "collector", s->collector_path,
+                  NULL);
+        if (*cfg->health_listen) {
+            if (http_listen_probes(s->http, cfg->health_host, cfg->health_port, err, sizeof(err)) <
+                0) {
+                log_write(LOG_ERROR, err, "health_listen", cfg->health_listen, NULL);
+                rc = EXIT_OSERR;
+                goto out;
+            }
+            log_write(LOG_INFO, "listening for probes (plain HTTP: /healthz, /readyz)", "address",
+                      cfg->health_listen, NULL);
+        }
         publish(s, clock_mono_ms(), 1);
     }
     spawn_missing(s, clock_mono_ms(), 0);

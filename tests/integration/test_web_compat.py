@@ -111,11 +111,11 @@ def start_prometheus(web):
     return p, port
 
 
-def start_exporter(web, name):
+def start_exporter(web, name, extra=""):
     port = tbe.free_port()
     conf = os.path.join(d, name + ".conf")
     tbe.write_config(conf, [("default", sim.url, "trino")], "127.0.0.1:%d" % port,
-                     extra='poll_interval_seconds = 1;\nweb_config_file = "%s";\n' % web)
+                     extra='poll_interval_seconds = 1;\nweb_config_file = "%s";\n%s' % (web, extra))
     p = tbe.spawn([tbe.EXPORTER, "--config", conf],
                   stderr=open(os.path.join(d, name + ".log"), "wb"))
     wait_tls(port, "exporter with " + os.path.basename(web), p)
@@ -152,12 +152,21 @@ for web, cases in CASES.items():
     check(tbe.stop(ex) == 0, "exporter with %s stops: exit 0" % web)
     tbe.stop(prom)
 
-# A real Prometheus scrapes the exporter over mutual TLS with basic auth.
+# A real Prometheus scrapes the exporter over mutual TLS with basic auth; the
+# kubelet's probes use the plain probe listener (health_listen).
 both = os.path.join(d, "web-both.yml")
-ex, eport = start_exporter(both, "secure")
+hport = tbe.free_port()
+ex, eport = start_exporter(both, "secure", 'health_listen = "127.0.0.1:%d";\n' % hport)
 check(ask(eport, user=USER, password=PASSWORD) == "handshake",
       "the secured exporter refuses a client without a certificate at the handshake")
 check(ask(eport, cert="client") == "4xx", "... and a certificate without credentials with 401")
+hurl = "http://127.0.0.1:%d" % hport
+check(tbe.http_get(hurl + "/healthz")[0] == 200,
+      "health_listen: /healthz over plain HTTP, no certificate, no credentials")
+tbe.wait_for(lambda: tbe.http_get(hurl + "/readyz")[0] == 200, timeout=20,
+             what="health_listen: /readyz 200")
+check(tbe.http_get(hurl + "/metrics")[0] == 404 and tbe.http_get(hurl + "/")[0] == 404,
+      "health_listen serves nothing else (404 for /metrics and /)")
 prom = tbe.Prometheus(d, [
     "  - job_name: secure",
     "    scheme: https",
