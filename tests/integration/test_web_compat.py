@@ -122,6 +122,32 @@ def start_exporter(web, name, extra=""):
     return p, port
 
 
+def served_cn(port):
+    s = tls_ctx().wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                              server_hostname="127.0.0.1")
+    try:
+        return dict(x[0] for x in s.getpeercert()["subject"])["commonName"]
+    finally:
+        s.close()
+
+
+def rotate(ex, port):
+    """A certificate rotated on disk is served without a restart (the file poll)."""
+    check(served_cn(port) == "server", "before the rotation the exporter serves CN=server")
+    for ext in ("pem", "key"):
+        tmp = os.path.join(d, "server.%s.new" % ext)
+        with open(os.path.join(d, "server2." + ext), "rb") as f, open(tmp, "wb") as g:
+            g.write(f.read())
+        os.rename(tmp, os.path.join(d, "server." + ext))
+    t = time.monotonic()
+    tbe.wait_for(lambda: served_cn(port) == "server2", timeout=20,
+                 what="the rotated certificate (CN=server2) served")
+    check(ex.poll() is None, "rotated in %.1f s by the running process (pid %d), no restart"
+          % (time.monotonic() - t, ex.pid))
+    st = ask(port, user=USER, password=PASSWORD)
+    check(st == "2xx", "users still apply after the rotation (%s)" % st)
+
+
 CASES = {
     "web-auth.yml": [
         ("no credentials", {}, "4xx"),
@@ -149,6 +175,8 @@ for web, cases in CASES.items():
         a, b = ask(pport, **kw), ask(eport, **kw)
         check(a == b == want, "%s, %s: prometheus %s, exporter %s (expected %s)"
               % (web, what, a, b, want))
+    if web == "web-auth.yml":
+        rotate(ex, eport)
     check(tbe.stop(ex) == 0, "exporter with %s stops: exit 0" % web)
     tbe.stop(prom)
 

@@ -11,10 +11,12 @@
 #include <crypt.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -32,6 +34,7 @@ struct req {
     long status;                 /* out: 0 when there was no HTTP answer */
     CURLcode rc;                 /* out */
     char body[8192], hdrs[4096]; /* out */
+    char cn[64];                 /* out: the server certificate's subject, when TLS */
 };
 
 struct sink {
@@ -83,10 +86,18 @@ static void get(const char *url, struct req *r)
     if (r->tls12_max)
         curl_easy_setopt(c, CURLOPT_SSLVERSION,
                          (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+    curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
     r->status = 0;
+    r->cn[0] = '\0';
     r->rc = curl_easy_perform(c);
-    if (r->rc == CURLE_OK)
+    if (r->rc == CURLE_OK) {
+        struct curl_certinfo *ci = NULL;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci && ci->num_of_certs > 0)
+            for (struct curl_slist *l = ci->certinfo[0]; l; l = l->next)
+                if (strncmp(l->data, "Subject:", 8) == 0)
+                    snprintf(r->cn, sizeof(r->cn), "%s", l->data + 8);
+    }
     curl_easy_cleanup(c);
 }
 
@@ -234,6 +245,64 @@ static void raw(unsigned port, const char *req, char *line, size_t cap)
     CHECK(!*buf || strstr(buf, "\r\n\r\n"), "a whole answer: %s", buf);
 }
 
+struct hammer {
+    unsigned port;
+    int stop;   /* set by main */
+    int n, bad; /* requests made, answers neither 200 nor 401 */
+};
+
+static void *hammer_main(void *arg)
+{
+    struct hammer *hm = arg;
+    char url[64];
+    struct req *r = calloc(1, sizeof(*r));
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", hm->port);
+    r->user = "prom";
+    r->pass = "s3cret:pw";
+    while (!__atomic_load_n(&hm->stop, __ATOMIC_RELAXED)) {
+        get(url, r);
+        hm->n++;
+        if (r->status != 200 && r->status != 401)
+            hm->bad++;
+    }
+    free(r);
+    return NULL;
+}
+
+/*
+ * Users swapped back and forth while requests run: http_set_webconf returns
+ * only when no request reads the previous configuration, which the test then
+ * frees (AddressSanitizer would see a request reading it).
+ */
+static void test_swap_under_load(unsigned port)
+{
+    char err[256];
+    struct hammer hm = {port, 0, 0, 0};
+    pthread_t t;
+    struct http *h;
+
+    served = make(NULL, WEBCONF_NO_CLIENT_CERT, 1, 0);
+    h = http_start("127.0.0.1", port, served, err, sizeof(err));
+    CHECK(h != NULL, "%s", err);
+    if (!h)
+        return;
+    publish(h);
+    pthread_create(&t, NULL, hammer_main, &hm);
+    for (int i = 0; i < 40; i++) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        CHECK(swap(h, make(NULL, WEBCONF_NO_CLIENT_CERT, 2 - (i & 1), 0), err, sizeof(err)) == 1);
+        nanosleep(&ts, NULL);
+    }
+    __atomic_store_n(&hm.stop, 1, __ATOMIC_RELAXED);
+    pthread_join(t, NULL);
+    CHECK(hm.n > 0 && hm.bad == 0, "%d requests during 40 swaps, %d neither 200 nor 401", hm.n,
+          hm.bad);
+    http_stop(h);
+    webconf_free(served);
+    served = NULL;
+}
+
 int main(int argc, char **argv)
 {
     char cmd[512], url[128], base[64], line[256], err[256];
@@ -253,6 +322,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_ALL);
     hashes[0] = hash_of("s3cret:pw");
     hashes[1] = hash_of("n3w");
+    test_swap_under_load(port);
     test_parse_basic();
 
     /* plain HTTP, no web configuration */
@@ -338,6 +408,7 @@ int main(int argc, char **argv)
     get(url, &r);
     CHECK(r.status == 200, "good client certificate (rotated server certificate): %ld %d", r.status,
           r.rc);
+    CHECK(strstr(r.cn, "server2") != NULL, "the rotated certificate is served: %s", r.cn);
 
     /* VerifyClientCertIfGiven: none is fine, a foreign one is not */
     CHECK(swap(h, make("server", WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN, 0, 0), err, sizeof(err)) ==
