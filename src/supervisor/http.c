@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "clock.h"
+#include "negotiate.h"
 #include "render.h"
 #include "webconf.h"
 
@@ -43,8 +44,8 @@
 struct pages {
     _Atomic int refs;
     struct http_content c;
-    char *gz;
-    size_t gz_len;
+    char *gz, *om_gz; /* the two expositions gzipped */
+    size_t gz_len, om_gz_len;
 };
 
 /*
@@ -246,7 +247,9 @@ static void pages_free(struct pages *p)
     free(p->c.metrics);
     free(p->c.index_html);
     free(p->c.readyz);
+    free(p->c.openmetrics);
     free(p->gz);
+    free(p->om_gz);
     free(p);
 }
 
@@ -321,7 +324,9 @@ int http_publish(struct http *h, struct http_content *c)
     atomic_store(&p->refs, 1); /* the server's own reference */
     p->c = *c;
     memset(c, 0, sizeof(*c));
-    if (p->c.metrics && http_gzip(p->c.metrics, p->c.metrics_len, &p->gz, &p->gz_len) < 0) {
+    if ((p->c.metrics && http_gzip(p->c.metrics, p->c.metrics_len, &p->gz, &p->gz_len) < 0) ||
+        (p->c.openmetrics &&
+         http_gzip(p->c.openmetrics, p->c.openmetrics_len, &p->om_gz, &p->om_gz_len) < 0)) {
         pages_free(p);
         return -1;
     }
@@ -333,6 +338,7 @@ int http_publish(struct http *h, struct http_content *c)
     return 0;
 fail:
     free(c->metrics);
+    free(c->openmetrics);
     free(c->index_html);
     free(c->readyz);
     memset(c, 0, sizeof(*c));
@@ -487,13 +493,22 @@ static enum MHD_Result answer(struct http *h, int probes, struct MHD_Connection 
     if (strcmp(url, "/metrics") == 0) {
         const char *ae =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        if (p->gz && http_accepts_gzip(ae))
-            st = reply(conn, w, MHD_HTTP_OK, RENDER_CONTENT_TYPE, p->gz, p->gz_len, p, 0,
+        const char *acc =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+        int om = p->c.openmetrics && negotiate_format(acc) == NEGOTIATE_OPENMETRICS;
+        const char *body = om ? p->c.openmetrics : p->c.metrics;
+        size_t len = om ? p->c.openmetrics_len : p->c.metrics_len;
+        const char *gz = om ? p->om_gz : p->gz;
+        size_t gz_len = om ? p->om_gz_len : p->gz_len;
+        const char *ctype = negotiate_content_type(om ? NEGOTIATE_OPENMETRICS : NEGOTIATE_TEXT);
+
+        if (gz && http_accepts_gzip(ae))
+            st = reply(conn, w, MHD_HTTP_OK, ctype, gz, gz_len, p, 0,
                        MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip", MHD_HTTP_HEADER_VARY,
-                       "Accept-Encoding");
+                       "Accept, Accept-Encoding");
         else
-            st = reply(conn, w, MHD_HTTP_OK, RENDER_CONTENT_TYPE, p->c.metrics ? p->c.metrics : "",
-                       p->c.metrics_len, p, 0, MHD_HTTP_HEADER_VARY, "Accept-Encoding", NULL, NULL);
+            st = reply(conn, w, MHD_HTTP_OK, ctype, body ? body : "", len, p, 0,
+                       MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding", NULL, NULL);
     } else if (strcmp(url, "/readyz") == 0) {
         st = reply(conn, w, p->c.ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT,
                    p->c.readyz ? p->c.readyz : "", p->c.readyz_len, p, 0, NULL, NULL, NULL, NULL);

@@ -10,6 +10,7 @@
  * holds it until its last byte is sent, so a slow client never holds the lock
  * or a copy. /healthz answers from a heartbeat timestamp the loop refreshes.
  * Only GET and HEAD are allowed (405 otherwise); unknown paths are 404.
+ * /metrics is text 0.0.4 or OpenMetrics 1.0.0 by the Accept header (negotiate.h).
  *
  * Threads and bounds: one front-door thread owns the listening socket (accept,
  * and with TLS a peek at the first byte: a TLS handshake goes on to the TLS
@@ -48,8 +49,10 @@ struct http;
 
 /* What the loop publishes; every string is malloc'd and handed over. */
 struct http_content {
-    char *metrics; /* exposition text */
+    char *metrics; /* exposition, text 0.0.4 */
     size_t metrics_len;
+    char *openmetrics; /* the same in OpenMetrics 1.0.0; NULL: text only */
+    size_t openmetrics_len;
     char *index_html; /* landing page */
     size_t index_len;
     int ready;    /* /readyz: 1 -> 200, 0 -> 503 */
@@ -107,7 +110,10 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
 
 /*
  * Swap in new content. Takes ownership of c's strings whatever the outcome
- * and zeroes *c. Compresses the exposition with gzip (best speed) once.
+ * and zeroes *c. Compresses each exposition with gzip (best speed) once;
+ * /metrics then hands out the format negotiate_format picks from the
+ * request's Accept header (OpenMetrics only when published), gzipped when
+ * Accept-Encoding allows.
  * Returns 0, or -1 when out of memory (the previous content stays served).
  * Thread-safety: call from one thread (the loop); handlers run concurrently.
  */

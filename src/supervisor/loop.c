@@ -698,7 +698,8 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
         now - s->rendered_at < SUP_AGE_REFRESH_S)
         return;
 
-    struct rbuf m = {0}, page = {0}, rz = {0};
+    struct rbuf m = {0}, om = {0}, page = {0}, rz = {0};
+    struct render_opts om_opts = {NULL, RENDER_OPENMETRICS};
     struct http_content hc;
     int r;
 
@@ -709,13 +710,17 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
         s->join_valid = join_build(s->store, now, &s->join) == 0;
     }
     rbuf_init(&m, 0);
+    rbuf_init(&om, 0);
     r = s->join_valid ? render_exposition_join(s->store, &s->join, NULL, now, &m) : RENDER_ENOMEM;
+    if (r == RENDER_OK)
+        r = render_exposition_join(s->store, &s->join, &om_opts, now, &om);
     if (r != RENDER_OK) {
         if (!s->render_failed)
             log_write(LOG_ERROR, "cannot render the exposition; serving the previous one", "error",
                       r == RENDER_ECAP ? "over the size cap" : "out of memory", NULL);
         s->render_failed = 1;
         rbuf_free(&m);
+        rbuf_free(&om);
         s->rendered_version = s->store->version;
         s->next_expiry = store_next_expiry(s->store, now);
         return;
@@ -728,12 +733,14 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
 
     memset(&hc, 0, sizeof(hc));
     hc.metrics = take_rbuf(&m, &hc.metrics_len);
+    hc.openmetrics = take_rbuf(&om, &hc.openmetrics_len);
     hc.index_html = take_rbuf(&page, &hc.index_len);
     hc.readyz = take_rbuf(&rz, &hc.readyz_len);
     hc.ready = ready;
     if (s->http && http_publish(s->http, &hc) < 0)
         log_write(LOG_ERROR, "cannot publish the exposition: out of memory", NULL);
     free(hc.metrics);
+    free(hc.openmetrics);
     free(hc.index_html);
     free(hc.readyz);
     s->rendered = 1;

@@ -221,6 +221,25 @@ check(bool(got), "PromQL: trino_buffer_exporter_up{job=\"secure\"} == 1 over htt
 workers = prom.query('count(trino_worker_running_tasks{job="secure"})')
 check(workers and int(workers[0]["value"][1]) == 3,
       "PromQL: the 3 simulated workers' series arrived (%r)" % workers)
+# What that Prometheus was served: OpenMetrics for its Accept header.
+s = tls_ctx("client").wrap_socket(socket.create_connection(("127.0.0.1", eport), timeout=5),
+                                  server_hostname="127.0.0.1")
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Basic "
+          + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode())
+          + b"\r\nAccept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+          b"version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n\r\n")
+resp = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    resp += chunk
+s.close()
+head, _, body = resp.partition(b"\r\n\r\n")
+check(b"content-type: application/openmetrics-text; version=1.0.0" in head.lower()
+      and body.endswith(b"# EOF\n"),
+      "Prometheus' Accept header gets OpenMetrics 1.0.0 ending in # EOF (%s)"
+      % head.split(b"\r\n")[0].decode())
 t = prom.target("secure")
 check(t and t["health"] == "up" and t["scrapeUrl"].startswith("https://"),
       "the target is up over https (%s)" % (t and t.get("lastError")))

@@ -28,6 +28,7 @@ static struct webconf *served; /* the configuration the server borrows (test's t
 static char *hashes[2]; /* of the two passwords: made once, so equal configurations compare equal */
 
 struct req {
+    const char *accept;          /* Accept header, if set */
     const char *user, *pass;     /* basic auth, if user */
     const char *cert, *key;      /* client certificate (file names in dir) */
     int tls12_max;               /* client offers TLS 1.2 at most */
@@ -65,7 +66,8 @@ static void get(const char *url, struct req *r)
 {
     CURL *c = curl_easy_init();
     struct sink b = {r->body, 0, sizeof(r->body)}, h = {r->hdrs, 0, sizeof(r->hdrs)};
-    char ca[256], cert[256], key[256], up[256];
+    char ca[256], cert[256], key[256], up[256], acc[256];
+    struct curl_slist *hl = NULL;
 
     r->body[0] = r->hdrs[0] = '\0';
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -83,6 +85,11 @@ static void get(const char *url, struct req *r)
         snprintf(up, sizeof(up), "%s:%s", r->user, r->pass);
         curl_easy_setopt(c, CURLOPT_USERPWD, up);
     }
+    if (r->accept) {
+        snprintf(acc, sizeof(acc), "Accept: %s", r->accept);
+        hl = curl_slist_append(NULL, acc);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    }
     if (r->tls12_max)
         curl_easy_setopt(c, CURLOPT_SSLVERSION,
                          (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
@@ -99,6 +106,7 @@ static void get(const char *url, struct req *r)
                     snprintf(r->cn, sizeof(r->cn), "%s", l->data + 8);
     }
     curl_easy_cleanup(c);
+    curl_slist_free_all(hl);
 }
 
 static char *slurp(const char *name, size_t *len)
@@ -180,6 +188,8 @@ static void publish(struct http *h)
     memset(&c, 0, sizeof(c));
     c.metrics = strdup("m 1\n");
     c.metrics_len = 4;
+    c.openmetrics = strdup("m 1\n# EOF\n");
+    c.openmetrics_len = 10;
     c.index_html = strdup("<html></html>");
     c.index_len = 13;
     c.readyz = strdup("ready\n");
@@ -336,6 +346,19 @@ int main(int argc, char **argv)
     publish(h);
     get(url, &r);
     CHECK(r.status == 200 && strcmp(r.body, "m 1\n") == 0, "%ld %s", r.status, r.body);
+    /* the format from Accept: Prometheus' header gets OpenMetrics, curl's text */
+    r.accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+               "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "m 1\n# EOF\n") == 0 &&
+              strstr(r.hdrs, "Content-Type: application/openmetrics-text; version=1.0.0"),
+          "OpenMetrics: %s %s", r.hdrs, r.body);
+    r.accept = "*/*";
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "m 1\n") == 0 &&
+              strstr(r.hdrs, "Content-Type: text/plain; version=0.0.4"),
+          "text for */*: %s %s", r.hdrs, r.body);
+    r.accept = NULL;
     snprintf(url, sizeof(url), "%s/nope", base);
     get(url, &r);
     CHECK(r.status == 404);
