@@ -423,8 +423,8 @@ def check_examples(tmp):
     promtool_rules("examples", {"groups": [{"name": "examples", "rules": [
         {"record": "example:%s" % k, "expr": x} for k, x in exprs.items()]}]}, tmp)
     for f in ("prometheus-adapter-values.yaml", "hpa-trino-worker.yaml", "keda-trino-worker.yaml"):
-        check(re.search(r"trino_worker_output_buffered_bytes", open(os.path.join(EXAMPLES, f)).read()) or
-              f.startswith("hpa"), "%s: uses the exporter's metrics" % f)
+        check(re.search(r"trino_workers_holding_data", open(os.path.join(EXAMPLES, f)).read()),
+              "%s: uses the exporter's trino_workers_holding_data" % f)
 
 
 def main():
