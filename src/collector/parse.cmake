@@ -1,5 +1,5 @@
 # Pure parsers (no I/O): the extractor, the query-list parser, the aggregator,
-# the worker task-list parser (wtask),
+# the worker task-list and node-info parsers (wtask, nodeinfo),
 # the Prometheus pod-map parser, their shared pre-scanner; plus parsecli (the
 # `--parse` table printer, stdio only).
 # Linked by the collector and the tests.
@@ -7,6 +7,7 @@ add_library(tbe_parse STATIC
   ${CMAKE_CURRENT_LIST_DIR}/agg.c
   ${CMAKE_CURRENT_LIST_DIR}/extract.c
   ${CMAKE_CURRENT_LIST_DIR}/jscan.c
+  ${CMAKE_CURRENT_LIST_DIR}/nodeinfo.c
   ${CMAKE_CURRENT_LIST_DIR}/parsecli.c
   ${CMAKE_CURRENT_LIST_DIR}/promvec.c
   ${CMAKE_CURRENT_LIST_DIR}/qlist.c
