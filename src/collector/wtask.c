@@ -484,6 +484,11 @@ int wtask_set_full_scan(struct wtask *w, int on)
     return jscan_set_schema(&w->js, on ? NULL : &schema);
 }
 
+uint64_t wtask_skipped_bytes(const struct wtask *w)
+{
+    return w->js.dropped;
+}
+
 int wtask_feed(struct wtask *w, const void *buf, size_t len)
 {
     w->r.bytes += len;

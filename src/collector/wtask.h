@@ -90,6 +90,8 @@ struct wtask *wtask_new(const struct wtask_limits *lim, const yajl_alloc_funcs *
  * PARSE_ENOMEM, or PARSE_EINVAL once bytes were fed.
  */
 int wtask_set_full_scan(struct wtask *w, int on);
+/* Bytes of dropped members' values that yajl never saw (0 with the full scan). */
+uint64_t wtask_skipped_bytes(const struct wtask *w);
 /* Feed the next chunk. Returns PARSE_OK or the first error (sticky). */
 int wtask_feed(struct wtask *w, const void *buf, size_t len);
 /* End of the response: PARSE_OK if it was exactly one complete array. */
