@@ -1145,6 +1145,16 @@ static int worker_of(const struct server *s, struct mg_connection *c)
     return (int)d - 2;
 }
 
+/* 1 when the query string has a parameter named name, with or without a value. */
+static int has_param(const char *qs, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = qs; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == '=' || p[n] == '&'))
+            return 1;
+    return 0;
+}
+
 /* Every request to a worker's Trino API. */
 static int on_worker(struct mg_connection *c, void *arg)
 {
@@ -1183,9 +1193,7 @@ static int on_worker(struct mg_connection *c, void *arg)
             sent = send_text(s, c, 405, hdr, "text/plain", "method not allowed\n");
         } else if (check_internal(s, c, hdr, 1, &code, &sent) == 0) {
             /* summarize is tested for presence only, as Trino does */
-            const char *qs = ri->query_string;
-            char v[8];
-            int summarize = qs && mg_get_var(qs, strlen(qs), "summarize", v, sizeof(v)) >= 0;
+            int summarize = has_param(ri->query_string, "summarize");
             int *qv = malloc(sizeof(int) * (size_t)(sim_query_total(&sn.p) + 1));
             struct hsink h;
             int rc = -1;
@@ -1674,6 +1682,25 @@ static int load_samples(struct server *s, const char *dir)
     return 0;
 }
 
+/* Starts the workers' Trino API: one listener per worker address at port. */
+static struct mg_context *start_workers(struct server *s, const struct mg_callbacks *cbs, int port,
+                                        const char *nthreads)
+{
+    static char lp[SIM_MAX_WORKERS * 24];
+    size_t o = 0;
+    for (int w = 0; w < s->p.workers; w++) {
+        char ip[16];
+        sim_worker_ip(w, ip);
+        o += (size_t)snprintf(lp + o, sizeof(lp) - o, "%s%s:%d", w ? "," : "", ip, port);
+    }
+    const char *topts[] = {"listening_ports",   lp,   "num_threads", nthreads,
+                           "enable_keep_alive", "no", NULL};
+    struct mg_context *t = mg_start(cbs, s, topts);
+    if (t)
+        mg_set_request_handler(t, "/", on_worker, s);
+    return t;
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 static void usage(FILE *out)
@@ -2079,16 +2106,40 @@ int main(int argc, char **argv)
     struct mg_callbacks cbs;
     memset(&cbs, 0, sizeof(cbs));
     mg_init_library(0);
-    struct mg_context *ctx = mg_start(&cbs, s, copts);
-    if (ctx == NULL) {
-        fprintf(stderr, "trino-sim: cannot listen on %s\n", listen);
-        return 1;
+    /* The workers listen on 127.0.0.(2+i) at the coordinator's port unless
+     * --worker-http-port says otherwise; when the coordinator's port was picked
+     * (port 0) and another process holds it on a worker address, pick again. */
+    struct mg_context *ctx = NULL, *tctx = NULL;
+    int port = 0;
+    size_t ll = strlen(listen);
+    int auto_port = ll >= 2 && strcmp(listen + ll - 2, ":0") == 0;
+    for (int attempt = 0;; attempt++) {
+        ctx = mg_start(&cbs, s, copts);
+        if (ctx == NULL) {
+            fprintf(stderr, "trino-sim: cannot listen on %s\n", listen);
+            return 1;
+        }
+        mg_set_request_handler(ctx, "/", on_request, s);
+        struct mg_server_port ports[4];
+        int np = mg_get_server_ports(ctx, 4, ports);
+        port = np > 0 ? ports[0].port : 0;
+        if (!s->worker_api)
+            break;
+        int wport = whttp_set ? s->p.worker_http_port : port;
+        tctx = start_workers(s, &cbs, wport, nthreads);
+        if (tctx) {
+            pthread_mutex_lock(&s->mu);
+            s->p.worker_http_port = wport; /* task URIs and truth addresses name the served port */
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        mg_stop(ctx);
+        if (!auto_port || whttp_set || attempt >= 20) {
+            fprintf(stderr, "trino-sim: cannot listen on the workers' addresses (port %d)\n",
+                    wport);
+            return 1;
+        }
     }
-    mg_set_request_handler(ctx, "/", on_request, s);
-
-    struct mg_server_port ports[4];
-    int np = mg_get_server_ports(ctx, 4, ports);
-    int port = np > 0 ? ports[0].port : 0;
     char host[64];
     const char *colon = strrchr(listen, ':');
     snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - listen) : 0, listen);
@@ -2117,36 +2168,10 @@ int main(int argc, char **argv)
         mg_set_request_handler(wctx, "/metrics", on_metrics, s);
     }
 
-    struct mg_context *tctx = NULL;
     pthread_t tick;
     int ticking = 0;
-    if (s->worker_api) {
-        static char lp[SIM_MAX_WORKERS * 24];
-        size_t o = 0;
-        int wport = whttp_set ? s->p.worker_http_port : port;
-        pthread_mutex_lock(&s->mu);
-        s->p.worker_http_port = wport; /* task URIs and truth addresses name the served port */
-        pthread_mutex_unlock(&s->mu);
-        for (int w = 0; w < s->p.workers; w++) {
-            char ip[16];
-            sim_worker_ip(w, ip);
-            o += (size_t)snprintf(lp + o, sizeof(lp) - o, "%s%s:%d", w ? "," : "", ip, wport);
-        }
-        const char *topts[] = {"listening_ports",   lp,   "num_threads", nthreads,
-                               "enable_keep_alive", "no", NULL};
-        tctx = mg_start(&cbs, s, topts);
-        if (tctx == NULL) {
-            fprintf(stderr, "trino-sim: cannot listen on the workers' addresses (port %d)\n",
-                    wport);
-            if (wctx)
-                mg_stop(wctx);
-            mg_stop(ctx);
-            return 1;
-        }
-        mg_set_request_handler(tctx, "/", on_worker, s);
-        if (s->step_ms > 0 && pthread_create(&tick, NULL, ticker, s) == 0)
-            ticking = 1;
-    }
+    if (s->worker_api && s->step_ms > 0 && pthread_create(&tick, NULL, ticker, s) == 0)
+        ticking = 1;
 
     char num[32];
     if (port_file) {
