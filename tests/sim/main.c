@@ -3,6 +3,10 @@
  * gen.c, with authentication checks, runtime control and fault injection
  * (/sim/control), the exact per-worker truth (/sim/expected), counters
  * (/sim/stats) and optional per-worker Prometheus /metrics listeners.
+ * Optionally a whole cluster: each worker's own Trino API on its loopback
+ * address (task list behind the internal token, node info and states with
+ * Trino's drain rules), a dynamic workload advanced in discrete steps, and a
+ * bounded history of the truth at every step (/sim/truth/history).
  * Also a CLI: --generate, --expect, --print-pods. */
 #include "itoken.h"
 #include "sim.h"
@@ -1733,6 +1737,21 @@ static void usage(FILE *out)
           "  --query N                 query index for --generate/--expect (0 / all)\n"
           "  --worker-metrics-port P   serve /metrics on 127.0.0.(2+i):P per worker (off)\n"
           "  --threads N               civetweb worker threads (16)\n"
+          "  --worker-api              serve each worker's Trino API (/v1/task, /v1/info,\n"
+          "                            /v1/info/state) on 127.0.0.(2+i) at the coordinator's\n"
+          "                            port, or at --worker-http-port when given (off)\n"
+          "  --dynamic SEED            a moving workload (implies --worker-api): queries\n"
+          "                            arrive and finish, workers drain and come back (off)\n"
+          "  --step-ms MS              one step of the cluster every MS ms; 0: only\n"
+          "                            /sim/control?advance=N (250)\n"
+          "  --history N               steps kept for /sim/truth/history (240)\n"
+          "  --grace-steps N           Trino's shutdown.grace-period, in steps (2)\n"
+          "  --drain-every N           dynamic: a seeded worker drains every N steps; 0 off (40)\n"
+          "  --shared-secret-file F    internal-communication.shared-secret (default: the\n"
+          "                            environment name, as Trino without a secret)\n"
+          "  --trino-version N         same as --version-string N; <= 479 SHA-256 token key,\n"
+          "                            >= 480 HKDF\n"
+          "  --environment NAME        node.environment (production)\n"
           "  --pid-file FILE, --port-file FILE\n",
           out);
 }
