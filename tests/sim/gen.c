@@ -442,7 +442,7 @@ void sim_dyn_step(const struct sim_params *p, struct sim_dyn *dyn, const uint64_
         d->serial = dyn->next_serial;
         dyn->next_serial = dyn->next_serial >= 999999999 ? 0 : dyn->next_serial + 1;
         d->arrival = step;
-        d->duration = SIM_DYN_MIN_DUR + (int)(hs(p, (uint64_t)d->serial, 0xd0) %
+        d->duration = SIM_DYN_MIN_DUR + (int)(hv(p, (uint64_t)d->serial, 0, 0, 0xd0) %
                                               (SIM_DYN_MAX_DUR - SIM_DYN_MIN_DUR + 1));
         memcpy(d->eligible, active, sizeof(d->eligible));
         d->neligible = nact;

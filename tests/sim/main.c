@@ -895,6 +895,11 @@ static void cluster_step(struct server *s, struct sim_truth *t, int64_t *active)
     memset(active, 0, sizeof(int64_t) * SIM_MAX_WORKERS);
     for (int w = 0; w < s->p.workers; w++)
         active[w] = t->w[w].running_tasks;
+    /* a query admitted this step (QUEUED) has its tasks placed already: they
+     * start on the next step, so they keep a drain waiting too */
+    for (int q = 0; s->dyn && q < s->dyn->n; q++)
+        if (strcmp(sim_query_state(&sn.p, q), "QUEUED") == 0)
+            sim_count_tasks(&sn.p, q, active, NULL);
     settle_nodes(s, active);
     hist_record(s, t);
 }
