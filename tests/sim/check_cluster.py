@@ -276,6 +276,25 @@ def test_shapes(sim):
                   "%s: per-worker stats" % label)
         finally:
             s.stop()
+    # beyond 127.0.0.254: worker 253 is 127.0.1.1, worker 299 127.0.1.47
+    s = Sim(sim, "--worker-api", "--step-ms", "0", "--queries", "30", "--workers", "300")
+    try:
+        for w, host in ((252, "127.0.0.254"), (253, "127.0.1.1"), (299, "127.0.1.47")):
+            st, body, _ = s.req(host, "/v1/info")
+            check(st == 200 and json.loads(body)["nodeId"].startswith("node-%d-" % w),
+                  "worker %d answers on %s" % (w, host))
+        st, body, _ = s.req("127.0.1.47", "/v1/task?summarize",
+                            headers={"X-Trino-Internal-Bearer": token_for(480, "production")})
+        tasks = json.loads(body)
+        check(st == 200 and all(t["taskStatus"]["self"].startswith(
+            "http://127.0.1.47:%d/" % s.port) for t in tasks), "worker 299's own task URIs")
+        try:
+            st = s.req("127.0.1.48", "/v1/info")[0]
+        except OSError:
+            st = "refused"
+        check(st == "refused", "nothing listens for a worker 300 (%s)" % st)
+    finally:
+        s.stop()
     # dynamic, stepped by hand: still the same tasks at the same step
     s = Sim(sim, "--dynamic", "5", "--step-ms", "0", "--queries", "6", "--workers", "4")
     try:

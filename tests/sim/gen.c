@@ -183,7 +183,27 @@ int sim_query_find(const struct sim_params *p, const char *id)
 
 void sim_worker_ip(int w, char out[16])
 {
-    snprintf(out, 16, "127.0.0.%u", (unsigned)(2 + w) % 256u);
+    if (w < 253) {
+        snprintf(out, 16, "127.0.0.%u", (unsigned)(2 + w) % 256u);
+        return;
+    }
+    unsigned j = (unsigned)(w - 253);
+    snprintf(out, 16, "127.0.%u.%u", (1 + j / 254) % 256u, 1 + j % 254);
+}
+
+int sim_worker_index(const char *host)
+{
+    unsigned a, b, c, d;
+    char tail;
+    if (host == NULL || sscanf(host, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) < 4 || a != 127 ||
+        b != 0 || c > 255 || d > 255)
+        return -1;
+    if (c == 0)
+        return d >= 2 && d <= 254 ? (int)d - 2 : -1;
+    if (d < 1 || d > 254)
+        return -1;
+    int w = 253 + (int)(c - 1) * 254 + (int)d - 1;
+    return w < SIM_MAX_WORKERS ? w : -1;
 }
 
 void sim_node_id(const struct sim_params *p, int w, char out[32])
@@ -333,11 +353,15 @@ static int nth_worker(const uint64_t *bits, int count, int n)
     if (count <= 0)
         return 0;
     n %= count;
-    for (int w = 0; w < SIM_MAX_WORKERS; w++) {
-        if (bits[w / 64] >> (w % 64) & 1) {
-            if (n-- == 0)
-                return w;
+    for (int i = 0; i < SIM_WORDS; i++) {
+        int c = __builtin_popcountll(bits[i]);
+        if (n >= c) {
+            n -= c;
+            continue;
         }
+        for (int w = i * 64; w < i * 64 + 64; w++)
+            if (bits[i] >> (w % 64) & 1 && n-- == 0)
+                return w;
     }
     return 0;
 }

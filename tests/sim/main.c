@@ -1146,12 +1146,8 @@ static uint64_t handle_node_list(struct server *s, struct mg_connection *c, cons
 /* The worker a request is for: its listener address, from the Host header. */
 static int worker_of(const struct server *s, struct mg_connection *c)
 {
-    const char *host = mg_get_header(c, "Host");
-    unsigned a, b, cc, d;
-    if (host == NULL || sscanf(host, "%u.%u.%u.%u", &a, &b, &cc, &d) != 4 || a != 127 || b != 0 ||
-        cc != 0 || d < 2 || (int)d - 2 >= s->p.workers)
-        return -1;
-    return (int)d - 2;
+    int w = sim_worker_index(mg_get_header(c, "Host"));
+    return w < s->p.workers ? w : -1;
 }
 
 /* 1 when the query string has a parameter named name, with or without a value. */
@@ -1723,7 +1719,8 @@ static void usage(FILE *out)
           "  --seed N                  (1)\n"
           "  --queries N               RUNNING queries, 0..10000 (4); a third more are listed\n"
           "                            as QUEUED/FINISHED/FAILED\n"
-          "  --workers N               1..253 (4); worker i is 127.0.0.(2+i)\n"
+          "  --workers N               1..1000 (4); worker i is 127.0.0.(2+i), from 253 on\n"
+          "                            127.0.(1+j/254).(1+j%254) with j = i-253\n"
           "  --stages N                1..256 (3); stage tree: children of s are 2s+1, 2s+2\n"
           "  --tasks-per-stage N       1..1024 (4); the root stage has one task\n"
           "  --layout nested|flat      (flat)\n"

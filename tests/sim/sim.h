@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_MAX_WORKERS 253 /* worker i is 127.0.0.(2+i) */
+/* Worker i is 127.0.0.(2+i) for i < 253, then 127.0.(1+j/254).(1+j%254) for
+ * j = i - 253 (any 127/8 address is loopback on Linux). */
+#define SIM_MAX_WORKERS 1000
 #define SIM_MAX_STAGES 256
 #define SIM_MAX_TASKS 1024 /* per stage */
 #define SIM_MAX_QUERIES 10000
@@ -102,6 +104,10 @@ int sim_query_find(const struct sim_params *p, const char *id);
 
 /* Worker identity: dotted IP, Trino node id, Kubernetes pod name. */
 void sim_worker_ip(int w, char out[16]);
+
+/* The worker whose address is the dotted IP at the start of host (a Host
+ * header: "127.0.0.2:8080"), or -1. */
+int sim_worker_index(const char *host);
 void sim_node_id(const struct sim_params *p, int w, char out[32]);
 void sim_pod_name(const struct sim_params *p, int w, char out[48]);
 
