@@ -930,8 +930,20 @@ static void *ticker(void *arg)
             next.tv_nsec -= 1000000000L;
             next.tv_sec++;
         }
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-            ;
+        /* sleep in slices of at most 50 ms so that a shutdown never waits a step */
+        for (;;) {
+            struct timespec now, slice;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            int64_t left =
+                (int64_t)(next.tv_sec - now.tv_sec) * 1000000000 + (next.tv_nsec - now.tv_nsec);
+            if (left <= 0 || __atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
+                break;
+            if (left > 50000000)
+                left = 50000000;
+            slice.tv_sec = 0;
+            slice.tv_nsec = (long)left;
+            nanosleep(&slice, NULL);
+        }
         if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
             break;
         cluster_advance(s, 1);
