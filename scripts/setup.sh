@@ -10,8 +10,7 @@ set -euo pipefail
 mode=${1:---all}
 here=$(cd "$(dirname "$0")" && pwd)
 
-runtime_pkgs=(libcurl4 libyajl2 libconfig9 libmicrohttpd12 libsystemd0 zlib1g libssl3 libyaml-0-2 libgnutls30
-              libcrypt1 ca-certificates)
+runtime_pkgs=(libcurl4 libyajl2 libconfig9 libmicrohttpd12 libsystemd0 zlib1g libssl3 libyaml-0-2 libgnutls30 libcrypt1 ca-certificates)
 build_pkgs=(build-essential cmake pkg-config git libyajl-dev yajl-tools libcurl4-openssl-dev
             libconfig-dev libmicrohttpd-dev libsystemd-dev zlib1g-dev libssl-dev libyaml-dev libgnutls28-dev
             libcrypt-dev ca-certificates

@@ -40,6 +40,9 @@ The test suite runs `trino-buffer-exporter --check-config` on this output.
 {{- if and $w.tls.enabled (not $w.tls.existingSecret) -}}
 {{- fail "web.tls.enabled needs web.tls.existingSecret (a kubernetes.io/tls Secret: tls.crt, tls.key, and ca.crt to verify clients)" -}}
 {{- end -}}
+{{- if eq (int $w.healthPort) (int $v.metricsPort) -}}
+{{- fail "web.healthPort must differ from metricsPort" -}}
+{{- end -}}
 {{- if and (ne $w.tls.clientAuthType "NoClientCert") (not $w.tls.enabled) -}}
 {{- fail "web.tls.clientAuthType needs web.tls.enabled" -}}
 {{- end -}}
@@ -110,6 +113,9 @@ log_level = {{ include "tbe.str" $v.logging.level }};
 log_format = {{ include "tbe.str" $v.logging.format }};
 {{- if include "tbe.webEnabled" . }}
 web_config_file = {{ include "tbe.str" (printf "%s/web/web-config.yml" $root) }};
+{{- end }}
+{{- if include "tbe.probesOnHealthPort" . }}
+health_listen = {{ include "tbe.str" (printf "0.0.0.0:%d" (int $v.web.healthPort)) }};
 {{- end }}
 
 trino_auth = {

@@ -96,3 +96,8 @@ basic_auth_users:
 {{- define "tbe.webClientCA" -}}
 {{- if has .Values.web.tls.clientAuthType (list "VerifyClientCertIfGiven" "RequireAndVerifyClientCert") -}}true{{- end -}}
 {{- end -}}
+
+{{/* "true" when the main port demands client certificates: probes use the health port. */}}
+{{- define "tbe.probesOnHealthPort" -}}
+{{- if and .Values.web.tls.enabled (has .Values.web.tls.clientAuthType (list "RequireAnyClientCert" "RequireAndVerifyClientCert")) -}}true{{- end -}}
+{{- end -}}

@@ -150,6 +150,39 @@ static int fits(const char *s)
     return s && memchr(s, 0, AGG_ID_MAX) != NULL;
 }
 
+void agg_task_count(const struct agg_task *t, struct wcount *ret)
+{
+    struct wcount c = {{0}};
+    int spooling = t->has_buffers && t->spooling;
+    if (t->has_buffers) {
+        if (!spooling && !t->buffer_terminal) {
+            c.v[WC_BUFFERED_BYTES] = t->buffered_bytes;
+            c.v[WC_BUFFERED_PAGES] = t->buffered_pages;
+            c.v[WC_ACTIVE_BUFFERS] = 1;
+        }
+        c.v[WC_PAGES_SENT] = t->pages_sent;
+    }
+    c.v[WC_RUNNING_TASKS] = !t->task_terminal;
+    c.v[WC_SPOOLING_TASKS] = spooling && !t->task_terminal;
+    *ret = c;
+}
+
+int agg_task_state_done(const unsigned char *s, size_t n)
+{
+    return jscan_eq(s, n, "FINISHED") || jscan_eq(s, n, "CANCELED") || jscan_eq(s, n, "ABORTED") ||
+           jscan_eq(s, n, "FAILED");
+}
+
+int agg_buffer_state_terminal(const unsigned char *s, size_t n)
+{
+    return jscan_eq(s, n, "FINISHED") || jscan_eq(s, n, "ABORTED") || jscan_eq(s, n, "FAILED");
+}
+
+int agg_buffer_type_spooling(const unsigned char *s, size_t n)
+{
+    return jscan_eq(s, n, "EXTERNAL");
+}
+
 int agg_add_task(struct agg *a, const struct agg_task *t)
 {
     if (!fits(t->node_id) || !fits(t->address))
@@ -163,18 +196,8 @@ int agg_add_task(struct agg *a, const struct agg_task *t)
         return rc;
     if (!w->address[0] && t->address[0])
         memcpy(w->address, t->address, strlen(t->address) + 1);
-    struct wcount c = {{0}};
-    int spooling = t->has_buffers && t->spooling;
-    if (t->has_buffers) {
-        if (!spooling && !t->buffer_terminal) {
-            c.v[WC_BUFFERED_BYTES] = t->buffered_bytes;
-            c.v[WC_BUFFERED_PAGES] = t->buffered_pages;
-            c.v[WC_ACTIVE_BUFFERS] = 1;
-        }
-        c.v[WC_PAGES_SENT] = t->pages_sent;
-    }
-    c.v[WC_RUNNING_TASKS] = !t->task_terminal;
-    c.v[WC_SPOOLING_TASKS] = spooling && !t->task_terminal;
+    struct wcount c;
+    agg_task_count(t, &c);
     wcount_add(&w->c, &c);
     return AGG_OK;
 }

@@ -77,6 +77,23 @@ void agg_free(struct agg *a);  /* NULL ok */
 void agg_clear(struct agg *a); /* empty it, keep its memory */
 
 /*
+ * The rule above for one task alone: its contribution to its worker's
+ * counters, written to *ret. Pure; the only place the rule lives, used by
+ * agg_add_task (coordinator mode) and by wtask (a worker's own task list).
+ */
+void agg_task_count(const struct agg_task *t, struct wcount *ret);
+/*
+ * The string classifiers both modes apply to the raw (not NUL-terminated)
+ * JSON string (s, n), compared exactly (Trino writes enum name()s):
+ * a taskStatus.state that is done (FINISHED, CANCELED, ABORTED, FAILED), an
+ * outputBuffers.state that is terminal (FINISHED, ABORTED, FAILED), an
+ * outputBuffers.type that is spooling (EXTERNAL). 1 or 0.
+ */
+int agg_task_state_done(const unsigned char *s, size_t n);
+int agg_buffer_state_terminal(const unsigned char *s, size_t n);
+int agg_buffer_type_spooling(const unsigned char *s, size_t n);
+
+/*
  * Add one task. AGG_EINVAL when it has neither node id nor address, or a
  * string does not fit AGG_ID_MAX (never truncated: that could merge workers).
  * AGG_EFULL for a new worker past the cap; the table is then unchanged.

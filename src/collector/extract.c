@@ -128,17 +128,6 @@ static int fail(struct extract *x, int status, const char *reason)
     return jscan_fail(&x->js, status, reason);
 }
 
-static int is_task_terminal(const unsigned char *s, size_t n)
-{
-    return jscan_eq(s, n, "FINISHED") || jscan_eq(s, n, "CANCELED") || jscan_eq(s, n, "ABORTED") ||
-           jscan_eq(s, n, "FAILED");
-}
-
-static int is_buffer_terminal(const unsigned char *s, size_t n)
-{
-    return jscan_eq(s, n, "FINISHED") || jscan_eq(s, n, "ABORTED") || jscan_eq(s, n, "FAILED");
-}
-
 /*
  * host:port of a task URI: scheme, userinfo and path stripped, IPv6 brackets
  * kept, the scheme's default port added when there is none. 0 if it does not
@@ -550,13 +539,13 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
         } else if (key == KEY_SELF) {
             if (memchr(s, 0, n) || !uri_address(x->t.address, sizeof(x->t.address), s, n))
                 return fail(x, PARSE_EINVAL, "taskStatus.self address too long");
-        } else if (is_task_terminal(s, n)) {
+        } else if (agg_task_state_done(s, n)) {
             x->t.flags |= F_TTERM;
         }
         return 1;
     }
     if (kind == K_OBUF && key == KEY_BSTATE) {
-        if (is_buffer_terminal(s, n))
+        if (agg_buffer_state_terminal(s, n))
             x->t.flags |= F_BTERM;
         return 1;
     }
@@ -567,7 +556,7 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
         if (x->t.flags & F_BTYPE)
             return fail(x, PARSE_EINVAL, "duplicate outputBuffers.type");
         x->t.flags |= F_BTYPE;
-        if (!truncated && jscan_eq(s, n, "EXTERNAL"))
+        if (!truncated && agg_buffer_type_spooling(s, n))
             x->t.flags |= F_EXTERNAL;
         return 1;
     }

@@ -11,6 +11,7 @@
 #include "agg.h"
 #include "exitcodes.h"
 #include "extract.h"
+#include "wtask.h"
 
 #define PARSECLI_CHUNK 65536
 #define PARSECLI_MAX_WORKERS 10000
@@ -71,16 +72,81 @@ out:
     return rc;
 }
 
-int parsecli_file(const char *prog, const char *path)
+static int run_file(const char *prog, const char *path,
+                    int (*run)(FILE *, FILE *, FILE *, const char *))
 {
     if (strcmp(path, "-") == 0)
-        return parsecli_run(stdin, stdout, stderr, "-");
+        return run(stdin, stdout, stderr, "-");
     FILE *in = fopen(path, "rb");
     if (!in) {
         fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
         return EXIT_NOINPUT;
     }
-    int rc = parsecli_run(in, stdout, stderr, path);
+    int rc = run(in, stdout, stderr, path);
     fclose(in);
     return rc;
+}
+
+int parsecli_file(const char *prog, const char *path)
+{
+    return run_file(prog, path, parsecli_run);
+}
+
+int parsecli_worker_run(FILE *in, FILE *out, FILE *err, const char *name)
+{
+    int rc = 0, st = PARSE_OK;
+    struct wtask *w = wtask_new(NULL, NULL);
+    unsigned char *buf = malloc(PARSECLI_CHUNK);
+    if (!w || !buf) {
+        fprintf(err, "%s: out of memory\n", name);
+        rc = EXIT_OSERR;
+        goto out;
+    }
+    for (;;) {
+        size_t n = fread(buf, 1, PARSECLI_CHUNK, in);
+        if (n && (st = wtask_feed(w, buf, n)) != PARSE_OK)
+            break;
+        if (n < PARSECLI_CHUNK) {
+            if (ferror(in)) {
+                fprintf(err, "%s: read error: %s\n", name, strerror(errno));
+                rc = EXIT_IOERR;
+                goto out;
+            }
+            if (feof(in))
+                break;
+        }
+    }
+    if (st == PARSE_OK)
+        st = wtask_finish(w);
+    if (st != PARSE_OK) {
+        fprintf(err, "%s: %s\n", name, wtask_error(w));
+        rc = st == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR;
+        goto out;
+    }
+    struct wtask_result r;
+    wtask_get_result(w, &r);
+    fputs("node_id\ttasks\trunning_queries", out);
+    for (int k = 0; k < WCOUNT_N; k++)
+        fprintf(out, "\t%s", wcount_desc[k].column);
+    fprintf(out, "\n%s\t%" PRIu64 "\t", r.node_id, r.tasks);
+    if (r.queries_known)
+        fprintf(out, "%" PRIu64, r.running_queries);
+    else
+        fputc('-', out);
+    for (int k = 0; k < WCOUNT_N; k++)
+        fprintf(out, "\t%" PRIu64, r.c.v[k]);
+    fputc('\n', out);
+    if (fflush(out) != 0) {
+        fprintf(err, "%s: write error: %s\n", name, strerror(errno));
+        rc = EXIT_IOERR;
+    }
+out:
+    free(buf);
+    wtask_free(w);
+    return rc;
+}
+
+int parsecli_worker_file(const char *prog, const char *path)
+{
+    return run_file(prog, path, parsecli_worker_run);
 }

@@ -1,6 +1,8 @@
 /*
  * parsecli: the `--parse FILE|-` operator tool. Runs the extractor over one
- * QueryInfo document read from a stream and prints the per-worker table.
+ * QueryInfo document read from a stream and prints the per-worker table;
+ * and `trino-buffer-parse --worker-tasks FILE|-`, the same for one worker's
+ * own task list (GET /v1/task?summarize, wtask.h), a developer aid.
  * Not pure (stdio), but does no logging. It runs in its own small program,
  * trino-buffer-parse (parsetool.c), which the supervisor's --parse execs, so
  * that the supervisor never links a JSON parser.
@@ -29,5 +31,17 @@ int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name);
  * cannot be opened.
  */
 int parsecli_file(const char *prog, const char *path);
+
+/*
+ * The worker row of one GET /v1/task?summarize document read from in: the
+ * header line
+ *   node_id\ttasks\trunning_queries\tbuffered_bytes\t...\tspooling_tasks
+ * (node id, TaskInfo count, distinct running queries or "-" when unknown, then
+ * one column per counter of wcount.h), then one row (the node id may be
+ * empty: no task had one). Statuses and messages as parsecli_run.
+ */
+int parsecli_worker_run(FILE *in, FILE *out, FILE *err, const char *name);
+/* parsecli_worker_run on a file path ("-": stdin), as parsecli_file. */
+int parsecli_worker_file(const char *prog, const char *path);
 
 #endif

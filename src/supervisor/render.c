@@ -311,6 +311,80 @@ static void render_unmapped(struct rbuf *b, const struct store *s, const struct 
     }
 }
 
+/* 1 if a series holds pipelined output data (what a scale-down must not lose). */
+static int holds_data(const struct join_series *x)
+{
+    return x->c.v[WC_BUFFERED_BYTES] > 0 || x->c.v[WC_BUFFERED_PAGES] > 0 ||
+           x->c.v[WC_ACTIVE_BUFFERS] > 0;
+}
+
+/* 1 if every coordinator of release is up and its snapshot fresh at now. */
+static int release_fresh(const struct store *s, const char *release, double now)
+{
+    for (size_t i = 0; i < s->ncoords; i++) {
+        const struct store_src *c = &s->coords[i];
+        if (strcmp(c->release, release) == 0 && (!c->up || !store_src_fresh(s, c, now)))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * trino_workers_holding_data{namespace,release}: per release whose every
+ * coordinator is up and fresh, the workers holding pipelined data, per
+ * namespace of their series, and an explicit 0 for the default namespace.
+ * Absent for a release with any coordinator down or stale: an autoscaler
+ * reading it then has no value and cannot scale down on missing data.
+ */
+static void render_holding(struct rbuf *b, const struct store *s, const struct join *j, double now,
+                           int om)
+{
+    const char *rels[STORE_MAX_COORDINATORS];
+    size_t nr = 0;
+    family(b, "trino_workers_holding_data", "gauge",
+           "Workers holding pipelined output data, per release; present only while every "
+           "coordinator of the release is up and fresh (absent = unknown, never 0).",
+           om);
+    for (size_t i = 0; i < s->ncoords && nr < STORE_MAX_COORDINATORS; i++)
+        rels[nr++] = s->coords[i].release;
+    if (nr > 1)
+        qsort(rels, nr, sizeof(rels[0]), str_ptr_cmp);
+    for (size_t r = 0; r < nr; r++) {
+        if ((r > 0 && strcmp(rels[r - 1], rels[r]) == 0) || !release_fresh(s, rels[r], now))
+            continue;
+        /* namespaces in label order: the default one, then those of the series */
+        const char *def = s->namespace_ ? s->namespace_ : "";
+        const char *done[64];
+        size_t nd = 0;
+        for (size_t k = 0; k <= j->n; k++) {
+            const char *ns = k == 0 ? def : j->v[k - 1].ns;
+            if (k > 0 && strcmp(j->v[k - 1].rel, rels[r]) != 0)
+                continue;
+            int seen = 0;
+            for (size_t d = 0; d < nd && !seen; d++)
+                seen = strcmp(done[d], ns) == 0;
+            if (seen || nd == sizeof(done) / sizeof(done[0]))
+                continue;
+            done[nd++] = ns;
+        }
+        qsort(done, nd, sizeof(done[0]), str_ptr_cmp);
+        for (size_t d = 0; d < nd; d++) {
+            uint64_t n = 0;
+            for (size_t k = 0; k < j->n; k++)
+                if (strcmp(j->v[k].rel, rels[r]) == 0 && strcmp(j->v[k].ns, done[d]) == 0 &&
+                    holds_data(&j->v[k]))
+                    n++;
+            put(b, "trino_workers_holding_data{namespace=\"");
+            put_esc(b, done[d]);
+            put(b, "\",release=\"");
+            put_esc(b, rels[r]);
+            put(b, "\"} ");
+            put_u64(b, n);
+            put(b, "\n");
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- API */
 
 int render_exposition_join(const struct store *s, const struct join *j, const struct render_opts *o,
@@ -345,6 +419,7 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
         render_health(out, s, &pm, 1, 1, now, om);
     }
     render_unmapped(out, s, j, om);
+    render_holding(out, s, j, now, om);
 
     /* a gauge in both formats: OpenMetrics' info type would call the family
      * trino_buffer_exporter_build and type it unlike the text form */

@@ -32,6 +32,14 @@ foreach(_doc ${_samples})
     add_test(NAME conformance_extract_fast_${_n}
              COMMAND test_extract_fast sample ${TBE_SAMPLES_DIR} ${_doc})
     list(APPEND _tests conformance_extract_${_n} conformance_extract_fast_${_n})
+    # the same tasks regrouped into each worker's own task list (wtask) give
+    # coordinator mode's counters (documents the extractor reads)
+    file(STRINGS ${_cd}/extract/${_n}.tsv _first LIMIT_COUNT 1)
+    if(NOT _first MATCHES "^# error")
+      add_test(NAME conformance_wtask_cross_${_n}
+               COMMAND test_wtask cross ${TBE_SAMPLES_DIR}/${_doc})
+      list(APPEND _tests conformance_wtask_cross_${_n})
+    endif()
   else()
     message(FATAL_ERROR "Conformance suite: ${TBE_SAMPLES_DIR}/${_doc} has no golden "
                         "tests/conformance/extract/${_n}.tsv or qlist/${_n}.tsv")

@@ -133,10 +133,10 @@ def check_objects(label, objs, v, exporter, tmp):
     check(podspec.get("automountServiceAccountToken") is False, "%s: no API token mounted" % label)
 
     # Probes.
-    port_name = c["ports"][0]["name"]
+    port_names = [p_["name"] for p_ in c["ports"]]
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         hg = c.get(probe, {}).get("httpGet", {})
-        check(hg.get("path") == path and hg.get("port") in (port_name, v["metricsPort"]),
+        check(hg.get("path") == path and hg.get("port") in port_names + [v["metricsPort"]],
               "%s: %s on %s" % (label, probe, path))
 
     # Resources, scheduling.
@@ -247,9 +247,19 @@ def check_objects(label, objs, v, exporter, tmp):
         check(vol.get("secret", {}).get("secretName") in ([wsec[0]["metadata"]["name"]] if wsec else
                                                           [w["existingSecret"]]),
               "%s: web config mounted from its Secret" % label)
+    need_cert = w["tls"]["enabled"] and w["tls"]["clientAuthType"] in ("RequireAnyClientCert",
+                                                                      "RequireAndVerifyClientCert")
+    hline = 'health_listen = "0.0.0.0:%d";' % w["healthPort"]
+    check((hline in conf) == need_cert, "%s: health_listen iff client certificates are required" % label)
     for probe in ("livenessProbe", "readinessProbe"):
-        scheme = c[probe]["httpGet"].get("scheme", "HTTP")
-        check(scheme == ("HTTPS" if w["tls"]["enabled"] else "HTTP"), "%s: %s scheme %s" % (label, probe, scheme))
+        hg = c[probe]["httpGet"]
+        scheme = hg.get("scheme", "HTTP")
+        if need_cert:
+            ports = {p_["name"]: p_["containerPort"] for p_ in c["ports"]}
+            check(ports.get(hg["port"]) == w["healthPort"] and scheme == "HTTP",
+                  "%s: %s on the plain health port %d" % (label, probe, w["healthPort"]))
+        else:
+            check(scheme == ("HTTPS" if w["tls"]["enabled"] else "HTTP"), "%s: %s scheme %s" % (label, probe, scheme))
     if sm:
         ep = sm["spec"]["endpoints"][0]
         check(ep.get("scheme", "http") == ("https" if w["tls"]["enabled"] else "http"),
@@ -423,8 +433,8 @@ def check_examples(tmp):
     promtool_rules("examples", {"groups": [{"name": "examples", "rules": [
         {"record": "example:%s" % k, "expr": x} for k, x in exprs.items()]}]}, tmp)
     for f in ("prometheus-adapter-values.yaml", "hpa-trino-worker.yaml", "keda-trino-worker.yaml"):
-        check(re.search(r"trino_worker_output_buffered_bytes", open(os.path.join(EXAMPLES, f)).read()) or
-              f.startswith("hpa"), "%s: uses the exporter's metrics" % f)
+        check(re.search(r"trino_workers_holding_data", open(os.path.join(EXAMPLES, f)).read()),
+              "%s: uses the exporter's trino_workers_holding_data" % f)
 
 
 def main():

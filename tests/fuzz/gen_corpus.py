@@ -75,8 +75,48 @@ def promvec_docs():
             "last.json": '{"data":{"result":[{"metric":{"instance":"a:1"}}]},"status":"success"}'}
 
 
+def wtask_docs():
+    # one worker's GET /v1/task?summarize: pipelined and EXTERNAL tasks, a type after
+    # the totals, null and missing types, a done task, two queries, decoys
+    t1 = task("w-0", "10.0.0.1:8080", "RUNNING", "OPEN", 1024, 2, 3)
+    t2 = task("w-0", "10.0.0.1:8080", "FINISHED", "FINISHED", 0, 0, 9, extra=False)
+    t2["taskStatus"]["taskId"] = "r.2.0.0"
+    t3 = task("w-0", "10.0.0.1:8080", "FLUSHING", "FLUSHING", 4096, 700, 700, extra=False)
+    del t3["outputBuffers"]["type"]
+    t3["outputBuffers"]["type"] = "EXTERNAL"
+    t4 = task("w-0", "10.0.0.1:8080", "PLANNED", "OPEN", 0, 0, 0, extra=False)
+    t4["outputBuffers"]["type"] = None
+    t4["taskStatus"]["taskId"] = "r.3.0.0"
+    tasks = [t1, t2, t3, t4]
+    return {"list.json": json.dumps(tasks), "pretty.json": json.dumps(tasks, indent=1),
+            "empty.json": "[]", "null.json": "[null]", "object.json": '{"tasks":[]}',
+            "escaped.json": '[{"taskStatus":{"taskId":"q\\u0031.1.0.0","nodeId":"w\\u00e9",'
+                            '"state":"RUNNING"},"outputBuffers":{"totalBufferedBytes":1,'
+                            '"totalBufferedPages":1,"totalPagesSent":1,"type":"EXTERNAL"}}]',
+            "two-nodes.json": json.dumps([t1, task("w-1", "10.0.0.2:8080", "RUNNING", "OPEN", 1, 1, 1)]),
+            "numbers.json": '[{"taskStatus":{"nodeId":"n","version":9223372036854775807},'
+                            '"outputBuffers":{"totalBufferedBytes":-1,"totalBufferedPages":'
+                            '99999999999999999999,"totalPagesSent":1.5e3}}]'}
+
+
+def nodeinfo_docs():
+    # first byte: bit 0 picks /v1/info/state (1) or /v1/info (0), bit 1 a larger max_string
+    info = {"nodeId": "worker-1", "state": "DRAINING", "nodeVersion": {"version": "483"},
+            "environment": "production", "coordinator": False, "starting": False, "uptime": "3.21h"}
+    old = {"nodeVersion": {"version": "351"}, "environment": "prod", "coordinator": True,
+           "starting": False, "uptime": "2.00d"}
+    return {"info.json": "0" + json.dumps(info), "info-long.json": "2" + json.dumps(info, indent=2),
+            "info-old.json": "0" + json.dumps(old),
+            "info-decoys.json": '2{"x":{"state":"ACTIVE"},"nodeVersion":{"a":[1],"version":"4\\u0038"},'
+                                '"state":null,"nodeId":"w\\u00e9"}',
+            "state-active.json": '1"ACTIVE"', "state-drained.json": '3"DRAINED"',
+            "state-shutting.json": '1"SHUTTING_DOWN"', "state-unknown.json": '3"draining"',
+            "state-object.json": '1{"state":"ACTIVE"}'}
+
+
 for target, docs in (("fuzz_extract", extract_docs()), ("fuzz_qlist", qlist_docs()),
-                     ("fuzz_promvec", promvec_docs())):
+                     ("fuzz_promvec", promvec_docs()), ("fuzz_wtask", wtask_docs()),
+                     ("fuzz_nodeinfo", nodeinfo_docs())):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
     for name, text in docs.items():

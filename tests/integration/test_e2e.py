@@ -64,6 +64,17 @@ for c, rel in (("blue-1", "blue"), ("blue-2", "blue"), ("green", "green")):
           "%s: parsed bytes counted" % c)
 check(len(tbe.series(m, "trino_buffer_exporter_build_info")) == 1, "build_info present")
 
+
+def holding(t):
+    return sum(1 for r in t.values()
+               if r["buffered_bytes"] > 0 or r["buffered_pages"] > 0 or r["active_buffers"] > 0)
+
+
+# The per-release autoscaling signal, counted from the truth independently.
+for rel, t in (("blue", bt), ("green", gt)):
+    got = tbe.value(m, "trino_workers_holding_data", release=rel)
+    check(got == holding(t), "trino_workers_holding_data{release=%s} = %r, truth %d" % (rel, got, holding(t)))
+
 # Freshness: new values upstream show up within a couple of cycles.
 green.control(generation=7)
 gt7 = green.expected()
@@ -84,6 +95,19 @@ def scraper():
             errors.append(st)
         time.sleep(0.05)
 
+
+# A coordinator that fails makes its release's holding count unknown (absent),
+# never 0, while the other release keeps its own.
+blue2.control(fault="status:500")
+m = tbe.wait_for(lambda: (lambda m: m if tbe.series(m, "trino_buffer_exporter_up", coordinator="blue-2") and
+                          tbe.value(m, "trino_buffer_exporter_up", coordinator="blue-2") == 0 else None)(
+    exp.scrape()), timeout=20, what="blue-2 down")
+check(not tbe.series(m, "trino_workers_holding_data", release="blue"),
+      "blue-2 down: trino_workers_holding_data{release=blue} absent")
+check(tbe.value(m, "trino_workers_holding_data", release="green") == holding(green.expected()),
+      "blue-2 down: green's holding count still published")
+blue2.control(fault="none")
+tbe.wait_for(lambda: all_up(exp.scrape()), timeout=20, what="blue-2 up again")
 
 t = threading.Thread(target=scraper)
 t.start()

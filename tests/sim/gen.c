@@ -94,18 +94,47 @@ void sim_params_default(struct sim_params *p)
 
 int sim_query_total(const struct sim_params *p)
 {
+    if (p->dyn)
+        return p->dyn->n;
     return p->queries + (p->queries + 2) / 3;
+}
+
+/* The hash key and id index of query q: its index, or its serial when dynamic. */
+static int query_serial(const struct sim_params *p, int q)
+{
+    return p->dyn ? p->dyn->q[q].serial : q;
+}
+
+static const struct sim_dquery *query_dq(const struct sim_params *p, int q)
+{
+    return p->dyn ? &p->dyn->q[q] : NULL;
 }
 
 const char *sim_query_state(const struct sim_params *p, int q)
 {
     static const char *const others[] = {"QUEUED", "FINISHED", "FAILED"};
+    if (p->dyn) {
+        const struct sim_dquery *d = &p->dyn->q[q];
+        int64_t age = p->dyn->step - d->arrival;
+        if (age <= 0)
+            return "QUEUED";
+        if (age <= d->duration)
+            return "RUNNING";
+        return d->serial % 7 == 5 ? "FAILED" : "FINISHED";
+    }
     if (q < p->queries)
         return "RUNNING";
     return others[(q - p->queries) % 3];
 }
 
-static void coord_suffix(const struct sim_params *p, char out[6])
+int sim_query_running(const struct sim_params *p, int q)
+{
+    if (p->dyn)
+        return q >= 0 && q < p->dyn->n && strcmp(sim_query_state(p, q), "RUNNING") == 0;
+    return q >= 0 && q < p->queries;
+}
+
+void sim_coordinator_id(const struct sim_params *p, char out[6])
 {
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     uint64_t h = hs(p, 0xc00d, 1);
@@ -119,7 +148,8 @@ static void coord_suffix(const struct sim_params *p, char out[6])
 void sim_query_id(const struct sim_params *p, int q, char out[SIM_ID_MAX])
 {
     char sfx[6];
-    coord_suffix(p, sfx);
+    sim_coordinator_id(p, sfx);
+    q = query_serial(p, q);
     unsigned t = (unsigned)(9 * 3600 + 30 * 60 + q * 7) % 86400u;
     snprintf(out, SIM_ID_MAX, "20261124_%02u%02u%02u_%05d_%s", t / 3600, t / 60 % 60, t % 60,
              q % 100000, sfx);
@@ -134,7 +164,15 @@ int sim_query_find(const struct sim_params *p, const char *id)
     if (u && (u = strchr(u + 1, '_')) != NULL) {
         char *end;
         long q = strtol(u + 1, &end, 10);
-        if (end != u + 1 && q >= 0 && q < n) {
+        if (end != u + 1 && p->dyn) {
+            for (int i = 0; i < n; i++) {
+                if (p->dyn->q[i].serial % 100000 != q)
+                    continue;
+                sim_query_id(p, i, buf);
+                if (strcmp(buf, id) == 0)
+                    return i;
+            }
+        } else if (end != u + 1 && q >= 0 && q < n) {
             sim_query_id(p, (int)q, buf);
             if (strcmp(buf, id) == 0)
                 return (int)q;
@@ -145,7 +183,27 @@ int sim_query_find(const struct sim_params *p, const char *id)
 
 void sim_worker_ip(int w, char out[16])
 {
-    snprintf(out, 16, "127.0.0.%u", (unsigned)(2 + w) % 256u);
+    if (w < 253) {
+        snprintf(out, 16, "127.0.0.%u", (unsigned)(2 + w) % 256u);
+        return;
+    }
+    unsigned j = (unsigned)(w - 253);
+    snprintf(out, 16, "127.0.%u.%u", (1 + j / 254) % 256u, 1 + j % 254);
+}
+
+int sim_worker_index(const char *host)
+{
+    unsigned a, b, c, d;
+    char tail;
+    if (host == NULL || sscanf(host, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) < 4 || a != 127 ||
+        b != 0 || c > 255 || d > 255)
+        return -1;
+    if (c == 0)
+        return d >= 2 && d <= 254 ? (int)d - 2 : -1;
+    if (d < 1 || d > 254)
+        return -1;
+    int w = 253 + (int)(c - 1) * 254 + (int)d - 1;
+    return w < SIM_MAX_WORKERS ? w : -1;
 }
 
 void sim_node_id(const struct sim_params *p, int w, char out[32])
@@ -204,8 +262,16 @@ static int query_mixed(int q)
     return q % 4 == 2;
 }
 
-static void task_model(const struct sim_params *p, int q, int s, int t, struct task *k)
+static void task_dyn(const struct sim_params *p, const struct sim_dquery *dq, int q, int s, int t,
+                     struct task *k);
+
+static void task_model(const struct sim_params *p, const struct sim_dquery *dq, int q, int s, int t,
+                       struct task *k)
 {
+    if (dq != NULL) {
+        task_dyn(p, dq, q, s, t, k);
+        return;
+    }
     memset(k, 0, sizeof(*k));
     k->stage = s;
     k->part = t;
@@ -281,6 +347,132 @@ static void task_model(const struct sim_params *p, int q, int s, int t, struct t
     k->speculative = query_retry_task(q) && (r2 >> 52) % 8 == 0;
 }
 
+/* The n-th (0-based, modulo the count) set bit of a worker bitmap. */
+static int nth_worker(const uint64_t *bits, int count, int n)
+{
+    if (count <= 0)
+        return 0;
+    n %= count;
+    for (int i = 0; i < SIM_WORDS; i++) {
+        int c = __builtin_popcountll(bits[i]);
+        if (n >= c) {
+            n -= c;
+            continue;
+        }
+        for (int w = i * 64; w < i * 64 + 64; w++)
+            if (bits[i] >> (w % 64) & 1 && n-- == 0)
+                return w;
+    }
+    return 0;
+}
+
+/*
+ * A task of the dynamic workload at p->dyn->step: a timeline within the
+ * query's duration, from values fixed per task (hashes that ignore the step):
+ * PLANNED until its start, RUNNING (the buffer fills in a saw-tooth, pages are
+ * added every step), FLUSHING while its buffer drains (pipelined buffers only;
+ * an EXTERNAL one finishes once its data is stored), then FINISHED with an
+ * empty buffer; about 3 % fail instead (a FAILED buffer, not counted). Every
+ * task is done by the query's last RUNNING step.
+ */
+static void task_dyn(const struct sim_params *p, const struct sim_dquery *dq, int q, int s, int t,
+                     struct task *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->stage = s;
+    k->part = t;
+    k->worker = nth_worker(dq->eligible, dq->neligible, q * 7 + s * 3 + t);
+    int d = dq->duration;
+    int64_t age = p->dyn->step - dq->arrival - 1; /* 0 on the first RUNNING step */
+    if (age > d)
+        age = d;
+    uint64_t r = hv(p, (uint64_t)q, (uint64_t)s, (uint64_t)t, 101);
+    uint64_t r2 = hv(p, (uint64_t)q, (uint64_t)s, (uint64_t)t, 2);
+    if (s == 0)
+        k->bt = BT_PARTITIONED;
+    else
+        k->bt = (enum btype)((hs(p, (uint64_t)q * 1000 + (uint64_t)s, 3)) % 3);
+    if (query_retry_task(q) ||
+        (query_mixed(q) && hv(p, (uint64_t)q, (uint64_t)s, (uint64_t)t, 5) % 2 == 0))
+        k->bt = BT_EXTERNAL;
+    int spool = k->bt == BT_EXTERNAL;
+    int quarter = d / 4; /* >= 2 */
+    int start = (int)(r % (uint64_t)quarter);
+    int flush = spool ? 0 : 1 + (int)((r >> 8) % (uint64_t)quarter);
+    int slack = (int)((r >> 16) % (uint64_t)quarter);
+    int run = d - 1 - start - flush - slack;
+    if (run < 1)
+        run = 1;
+    int failed = (r >> 24) % 100 < 3;
+    int64_t peak = (int64_t)(r2 % (48ULL << 20)) + 65536;
+    int64_t rate = 1 + (int64_t)((r2 >> 24) % 200); /* pages added per step */
+    int64_t ran = age < start ? 0 : (age < start + run ? age - start + 1 : run);
+    int64_t sent = rate * ran;
+    int64_t bytes = 0;
+    if (age < start) {
+        k->ts = T_PLANNED;
+        k->bs = B_OPEN;
+        k->bt = BT_UNINITIALIZED;
+        sent = 0;
+    } else if (age < start + run) {
+        k->ts = T_RUNNING;
+        bytes = peak * (1 + (age - start) % 4) / 4;
+        k->bs = age + 1 == start + run ? B_NO_MORE_PAGES
+                                       : (age - start < 2 ? B_OPEN : B_NO_MORE_BUFFERS);
+    } else if (failed) {
+        k->ts = T_FAILED;
+        k->bs = B_FAILED;
+        bytes = peak / 3;
+    } else if (age < start + run + flush) {
+        k->ts = T_FLUSHING;
+        k->bs = B_FLUSHING;
+        bytes = peak * (start + run + flush - age) / (flush + 1);
+    } else {
+        k->ts = T_FINISHED;
+        k->bs = B_FINISHED;
+    }
+    k->bytes = bytes;
+    k->pages_sent = sent;
+    k->pages = spool ? sent : (bytes ? bytes / 917504 + 1 : 0);
+    k->rows_sent = sent * 8192 + (sent ? (int64_t)(r2 % 8192) : 0);
+    k->version = k->ts == T_PLANNED ? 0 : 1 + age * 3 + (int64_t)(r2 % 3);
+    k->instance_id =
+        k->ts == T_PLANNED ? 0 : (int64_t)hv(p, (uint64_t)q, (uint64_t)s, (uint64_t)t, 4);
+    k->attempt = query_retry_task(q) && (r2 >> 50) % 4 == 0 ? 1 : 0;
+    k->speculative = query_retry_task(q) && (r2 >> 52) % 8 == 0;
+}
+
+void sim_dyn_step(const struct sim_params *p, struct sim_dyn *dyn, const uint64_t *active)
+{
+    int64_t step = ++dyn->step;
+    int o = 0;
+    /* retire: FINISHED/FAILED queries stay listed (and their done tasks on the
+     * workers) for SIM_DYN_RETAIN steps */
+    for (int i = 0; i < dyn->n; i++) {
+        const struct sim_dquery *d = &dyn->q[i];
+        if (step - d->arrival <= d->duration + SIM_DYN_RETAIN)
+            dyn->q[o++] = *d;
+    }
+    dyn->n = o;
+    /* admit: an even spread of p->queries / mean duration queries per step */
+    int64_t mean = (SIM_DYN_MIN_DUR + SIM_DYN_MAX_DUR) / 2;
+    int64_t due = (step + 1) * p->queries / mean - step * p->queries / mean;
+    int nact = 0;
+    for (int w = 0; w < p->workers && w < SIM_MAX_WORKERS; w++)
+        nact += (int)(active[w / 64] >> (w % 64) & 1);
+    for (int64_t i = 0; i < due && nact > 0 && dyn->n < SIM_DYN_MAX_QUERIES; i++) {
+        struct sim_dquery *d = &dyn->q[dyn->n++];
+        memset(d, 0, sizeof(*d));
+        d->serial = dyn->next_serial;
+        dyn->next_serial = dyn->next_serial >= 999999999 ? 0 : dyn->next_serial + 1;
+        d->arrival = step;
+        d->duration = SIM_DYN_MIN_DUR + (int)(hv(p, (uint64_t)d->serial, 0, 0, 0xd0) %
+                                              (SIM_DYN_MAX_DUR - SIM_DYN_MIN_DUR + 1));
+        memcpy(d->eligible, active, sizeof(d->eligible));
+        d->neligible = nact;
+    }
+}
+
 static int bstate_terminal(enum bstate b)
 {
     return b == B_FINISHED || b == B_ABORTED || b == B_FAILED;
@@ -293,12 +485,14 @@ static int tstate_terminal(enum tstate t)
 
 void sim_truth_add_query(const struct sim_params *p, int q, struct sim_truth *t)
 {
-    if (q < 0 || q >= p->queries)
+    if (!sim_query_running(p, q))
         return;
+    const struct sim_dquery *dq = query_dq(p, q);
+    int serial = query_serial(p, q);
     for (int s = 0; s < p->stages; s++) {
         for (int i = 0; i < stage_tasks(p, s); i++) {
             struct task k;
-            task_model(p, q, s, i, &k);
+            task_model(p, dq, serial, s, i, &k);
             struct sim_truth_row *r = &t->w[k.worker];
             int spooling = k.bt == BT_EXTERNAL;
             r->seen = 1;
@@ -314,6 +508,21 @@ void sim_truth_add_query(const struct sim_params *p, int q, struct sim_truth *t)
                 r->running_tasks++;
                 r->spooling_tasks += spooling;
             }
+        }
+    }
+}
+
+void sim_count_tasks(const struct sim_params *p, int q, int64_t *counts, int64_t *active)
+{
+    const struct sim_dquery *dq = query_dq(p, q);
+    int serial = query_serial(p, q);
+    for (int s = 0; s < p->stages; s++) {
+        for (int i = 0; i < stage_tasks(p, s); i++) {
+            struct task k;
+            task_model(p, dq, serial, s, i, &k);
+            counts[k.worker]++;
+            if (active)
+                active[k.worker] += !tstate_terminal(k.ts);
         }
     }
 }
@@ -622,6 +831,10 @@ struct gen {
     uint64_t pad_first; /* extra padding on stage 0 */
     const struct task *task;
     int stage;
+    int slot;                    /* the query's index in the list (q is its serial) */
+    const struct sim_dquery *dq; /* dynamic workload: the query's entry */
+    int worker;                  /* 1: a worker's own TaskInfo (GET /v1/task) */
+    int summarize;               /* with worker: ?summarize */
 };
 
 enum fkind { F_INT, F_STR, F_DSIZE, F_BOOL, F_JDBL, F_EARR, F_EOBJ, F_RAW, F_CB };
@@ -1130,7 +1343,7 @@ static void cb_stage_stats(struct gen *g, const struct field *f)
     int nt = stage_tasks(g->p, g->stage);
     for (int t = 0; t < nt; t++) {
         struct task k;
-        task_model(g->p, g->q, g->stage, t, &k);
+        task_model(g->p, g->dq, g->q, g->stage, t, &k);
         buffered += k.bytes; /* a per-stage DataSize over every task: a decoy */
         running += !tstate_terminal(k.ts);
         done += k.ts == T_FINISHED;
@@ -1301,7 +1514,9 @@ static void cb_output_buffers(struct gen *g, const struct field *f)
 {
     (void)f;
     const struct task *k = g->task;
-    int full = query_explain(g->q) || k->ts == T_PLANNED; /* not summarized / initial info */
+    /* not summarized / the coordinator's initial info; a worker answers ?summarize
+     * without them and the full lists otherwise */
+    int full = g->worker ? !g->summarize : query_explain(g->q) || k->ts == T_PLANNED;
     struct field a[12];
     int n = 0;
     /* Key order is no contract (getter order varies by JVM): in mixed queries the
@@ -1322,7 +1537,8 @@ static void cb_output_buffers(struct gen *g, const struct field *f)
         a[n++] = FC("buffers", cb_buffers_old, full);
     else if (full && k->bt != BT_EXTERNAL)
         a[n++] = FC("pipelinedBufferStates", cb_pipelined, 0);
-    if (g->p->version_num >= 395 && (k->ts == T_FINISHED || query_explain(g->q)))
+    if (g->p->version_num >= 395 &&
+        (k->ts == T_FINISHED || (g->worker ? !g->summarize : query_explain(g->q))))
         a[n++] = FC("utilization", cb_utilization, k->part);
     emit_obj(g, a, n);
 }
@@ -1333,7 +1549,7 @@ static void cb_pipelines(struct gen *g, const struct field *f)
     const struct task *k = g->task;
     int kids[2];
     jw_arr_begin(g->w);
-    if (query_explain(g->q) && k->ts != T_PLANNED) {
+    if ((g->worker ? !g->summarize : query_explain(g->q)) && k->ts != T_PLANNED) {
         char st[40];
         fmt_time(g->p, g->q, 200 + k->part, st);
         struct field a[] = {
@@ -1411,6 +1627,12 @@ static void emit_task(struct gen *g, const struct task *k)
                         FC("stats", cb_task_stats, 0),
                         FD("estimatedMemory", 1048576 * (k->part + 1)),
                         FB("needsPlan", k->ts == T_PLANNED)};
+    if (g->worker) {
+        /* estimatedMemory is set by the coordinator only */
+        a[5] = a[6];
+        emit_obj(g, a, g->p->version_num >= 379 ? NF(a) - 1 : NF(a) - 2);
+        return;
+    }
     emit_obj(g, a, g->p->version_num >= 379 ? NF(a) : NF(a) - 2);
 }
 
@@ -1423,7 +1645,7 @@ static void cb_tasks(struct gen *g, const struct field *f)
     jw_arr_begin(g->w);
     for (int i = 0; i < nt && !g->w->err; i++) {
         struct task k;
-        task_model(g->p, g->q, g->stage, (i + rot) % nt, &k);
+        task_model(g->p, g->dq, g->q, g->stage, (i + rot) % nt, &k);
         emit_task(g, &k);
     }
     jw_arr_end(g->w);
@@ -1468,7 +1690,7 @@ static void emit_stage(struct gen *g, int s)
     g->stage = s;
     for (int t = 0; t < stage_tasks(g->p, s); t++) {
         struct task k;
-        task_model(g->p, g->q, s, t, &k);
+        task_model(g->p, g->dq, g->q, s, t, &k);
         running |= !tstate_terminal(k.ts);
     }
     struct field a[] = {FS("stageId", sid),
@@ -1526,8 +1748,8 @@ static void cb_error_code(struct gen *g, const struct field *f)
 static void emit_query_doc(struct gen *g)
 {
     const struct sim_params *p = g->p;
-    const char *state = sim_query_state(p, g->q);
-    int running = g->q < p->queries;
+    const char *state = sim_query_state(p, g->slot);
+    int running = sim_query_running(p, g->slot);
     char self[200];
     snprintf(self, sizeof(self), "http://%s/v1/query/%s", p->coordinator, g->qid);
     struct field a[40];
@@ -1590,6 +1812,9 @@ static int run_doc(const struct sim_params *p, int q, struct jw *w, uint64_t pad
     g.q = q;
     g.pad_each = pad_each;
     g.pad_first = pad_first;
+    g.slot = q;
+    g.q = query_serial(p, q);
+    g.dq = query_dq(p, q);
     sim_query_id(p, q, g.qid);
     emit_query_doc(&g);
     jw_flush(w);
@@ -1604,7 +1829,7 @@ int sim_generate_query(const struct sim_params *p, int q, sim_sink_fn sink, void
     int rc;
     if (w == NULL)
         return -1;
-    if (p->doc_bytes > 0 && q < p->queries && p->stages > 0) {
+    if (p->doc_bytes > 0 && sim_query_running(p, q) && p->stages > 0) {
         /* Pass 1 measures the unpadded document; padding then adds exactly the rest. */
         memset(w, 0, offsetof(struct jw, buf));
         w->sink = count_sink;
@@ -1634,7 +1859,7 @@ static void cb_basic_stats(struct gen *g, const struct field *f)
     (void)f;
     char ct[40], et[40], d1[24];
     uint64_t r = hv(g->p, (uint64_t)g->q, 0, 0, 31);
-    const char *state = sim_query_state(g->p, g->q);
+    const char *state = sim_query_state(g->p, g->slot);
     int queued = strcmp(state, "QUEUED") == 0;
     fmt_time(g->p, g->q, 2, ct);
     fmt_time(g->p, g->q, 34000, et);
@@ -1670,7 +1895,7 @@ static void cb_basic_stats(struct gen *g, const struct field *f)
 static void emit_basic(struct gen *g, const char *extra_id)
 {
     const struct sim_params *p = g->p;
-    const char *state = extra_id ? "RUNNING" : sim_query_state(p, g->q);
+    const char *state = extra_id ? "RUNNING" : sim_query_state(p, g->slot);
     char self[200];
     snprintf(self, sizeof(self), "http://%s/v1/query/%s", p->coordinator, g->qid);
     struct field a[20];
@@ -1714,13 +1939,16 @@ int sim_generate_list(const struct sim_params *p, unsigned state_mask, const cha
         int si = sim_state_index(st, strlen(st));
         if (!(state_mask & (1u << si)))
             continue;
-        g.q = q;
+        g.slot = q;
+        g.q = query_serial(p, q);
+        g.dq = query_dq(p, q);
         sim_query_id(p, q, g.qid);
         emit_basic(&g, NULL);
     }
     if (state_mask & (1u << sim_state_index("RUNNING", 7))) {
         for (int i = 0; i < n_extra && !w->err; i++) {
-            g.q = 0;
+            g.q = g.slot = 0;
+            g.dq = NULL;
             snprintf(g.qid, sizeof(g.qid), "%s", extra_ids[i]);
             emit_basic(&g, extra_ids[i]);
         }
@@ -1729,5 +1957,47 @@ int sim_generate_list(const struct sim_params *p, unsigned state_mask, const cha
     jw_flush(w);
     rc = w->err ? -1 : 0;
     free(w);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- worker task list */
+
+int sim_generate_worker_tasks(const struct sim_params *p, int w, const int *qs, int nq,
+                              int summarize, sim_sink_fn sink, void *arg)
+{
+    struct jw *jw = malloc(sizeof(*jw));
+    struct gen g;
+    int rc;
+    if (jw == NULL)
+        return -1;
+    memset(jw, 0, offsetof(struct jw, buf));
+    jw->sink = sink;
+    jw->arg = arg;
+    jw->pretty = p->pretty;
+    memset(&g, 0, sizeof(g));
+    g.p = p;
+    g.w = jw;
+    g.worker = 1;
+    g.summarize = summarize;
+    jw_arr_begin(jw);
+    for (int i = 0; i < nq && !jw->err; i++) {
+        g.slot = qs[i];
+        g.q = query_serial(p, qs[i]);
+        g.dq = query_dq(p, qs[i]);
+        sim_query_id(p, qs[i], g.qid);
+        for (int s = 0; s < p->stages && !jw->err; s++) {
+            g.stage = s;
+            for (int t = 0; t < stage_tasks(p, s) && !jw->err; t++) {
+                struct task k;
+                task_model(p, g.dq, g.q, s, t, &k);
+                if (k.worker == w)
+                    emit_task(&g, &k);
+            }
+        }
+    }
+    jw_arr_end(jw);
+    jw_flush(jw);
+    rc = jw->err ? -1 : 0;
+    free(jw);
     return rc;
 }

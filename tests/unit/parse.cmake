@@ -1,11 +1,12 @@
-# Unit tests of the pure parsers (extract, qlist, promvec, agg, parsecli), on
+# Unit tests of the pure parsers (extract, qlist, promvec, agg, parsecli, wtask,
+# nodeinfo), on
 # the fixtures in tests/data: every tests/data/extract/NAME.json is replayed
 # against its golden NAME.tsv (the `--parse` table), found by glob, so adding a
 # case is adding two files. The reference samples are replayed by the
 # conformance suite (tests/conformance).
 set(_tp ${CMAKE_CURRENT_LIST_DIR})
 
-foreach(_t agg extract qlist promvec parsecli extract_fast qlist_fast)
+foreach(_t agg extract qlist promvec parsecli extract_fast qlist_fast wtask nodeinfo)
   add_executable(test_${_t} ${_tp}/test_${_t}.c)
   target_link_libraries(test_${_t} PRIVATE tbe_parse)
   target_include_directories(test_${_t} PRIVATE ${_tp})
@@ -38,6 +39,15 @@ add_test(NAME unit_extract_fast_sim COMMAND test_extract_fast sim $<TARGET_FILE:
 # its full path.
 add_test(NAME unit_qlist_fast_synthetic COMMAND test_qlist_fast synthetic)
 add_test(NAME unit_qlist_fast_list COMMAND test_qlist_fast sample ${TBE_FIXTURES_DIR}/qlist list.json)
+
+# The worker-side parsers: a worker task list (every tests/data/wtask/NAME.json
+# against its NAME.tsv; synthetic cases; and the cross-check with coordinator
+# mode on the QueryInfo fixtures), and /v1/info, /v1/info/state.
+add_test(NAME unit_wtask COMMAND test_wtask golden ${TBE_FIXTURES_DIR}/wtask)
+add_test(NAME unit_wtask_synthetic COMMAND test_wtask synthetic)
+file(GLOB _xdocs CONFIGURE_DEPENDS ${TBE_FIXTURES_DIR}/extract/*.json)
+add_test(NAME unit_wtask_cross COMMAND test_wtask cross ${_xdocs})
+add_test(NAME unit_nodeinfo COMMAND test_nodeinfo)
 
 get_property(_parse_tests DIRECTORY PROPERTY TESTS)
 set_tests_properties(${_parse_tests} PROPERTIES TIMEOUT 600)
