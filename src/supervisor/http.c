@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "clock.h"
+#include "log.h"
 #include "negotiate.h"
 #include "render.h"
 #include "webconf.h"
@@ -36,6 +37,11 @@
 #define HTTP_ACCEPT_PAUSE_MS 100
 #define HTTP_AUTH_MAX 1024 /* decoded "user:password" */
 #define HTTP_TLS_RECORD_HANDSHAKE 0x16
+#define HTTP_LIMIT_LOG_MS 60000 /* at most one "connection limit" line a minute */
+#define HTTP_STR(x) #x
+#define HTTP_XSTR(x) HTTP_STR(x)
+#define HTTP_LIMIT_TEXT                                                                            \
+    HTTP_XSTR(HTTP_CONN_LIMIT) " connections, " HTTP_XSTR(HTTP_PER_IP_LIMIT) " per address"
 /* epoll tags: pending slots are 1..HTTP_PENDING_MAX */
 #define HTTP_TAG_LISTEN 0
 #define HTTP_TAG_WAKE (HTTP_PENDING_MAX + 1)
@@ -65,6 +71,7 @@ struct server {
     enum webconf_client_auth client_auth;
     _Atomic int capture; /* libmicrohttpd's messages go to why while starting */
     char why[200];
+    _Atomic uint64_t limit_logged_ms; /* the last "connection limit" warning */
 };
 
 /* A connection the front door holds until its first byte says TLS or not. */
@@ -549,14 +556,26 @@ static enum MHD_Result handle_probe(void *cls, struct MHD_Connection *conn, cons
 
 /* ---- the libmicrohttpd server ---- */
 
-/* Only while starting: the reason a start failed (afterwards, per-connection noise). */
+/*
+ * While starting: the reason a start failed. Afterwards libmicrohttpd's
+ * messages are per-connection noise (a client that left mid-handshake), but
+ * for one: a connection refused at a limit, logged at most once a minute.
+ */
 static void mhd_log(void *cls, const char *fm, va_list ap)
 {
+    static const char limit[] = "Server reached connection limit";
     struct server *s = cls;
     size_t n;
 
-    if (!atomic_load(&s->capture))
+    if (!atomic_load(&s->capture)) {
+        uint64_t now = clock_mono_ms(), last = atomic_load(&s->limit_logged_ms);
+        if (strncmp(fm, limit, sizeof(limit) - 1) == 0 &&
+            (!last || now - last >= HTTP_LIMIT_LOG_MS) &&
+            atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
+            log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
+                      "limit", HTTP_LIMIT_TEXT, NULL);
         return;
+    }
     vsnprintf(s->why, sizeof(s->why), fm, ap);
     n = strlen(s->why);
     while (n > 0 && (s->why[n - 1] == '\n' || s->why[n - 1] == '.'))

@@ -14,7 +14,9 @@ address is still served.
 
 Loopback addresses other than 127.0.0.1 (127.0.0.2 ...) are local on Linux.
 """
+import atexit
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -33,6 +35,7 @@ PER_IP_LIMIT = 128
 LATENCY_MAX_S = 1.0
 
 d = tbe.tmpdir()
+atexit.register(shutil.rmtree, d, True)
 sim = tbe.Sim("--seed", "3", "--workers", "3", "--queries", "2")
 
 
@@ -184,6 +187,9 @@ wait_up(port, None)
 pressure("plain", ex, port, None)
 per_ip_limit(port)
 check(ex.stop() == 0, "plain: SIGTERM after the pressure: exit 0")
+with open(os.path.join(d, "plain.log")) as f:
+    n = f.read().count("HTTP connection limit reached")
+check(n == 1, "the refusal at the limit is logged, once (%d lines)" % n)
 
 # TLS, from a web configuration file
 subprocess.run([os.path.join(tbe.SOURCE_DIR, "tests", "lib", "gencerts.sh"), d], check=True)

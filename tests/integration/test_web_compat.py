@@ -16,18 +16,24 @@ tls_config with CA and client certificate, basic_auth with password_file,
 the exporter requiring both) and the exporter's series are read back through
 PromQL. Certificates come from tests/lib/gencerts.sh.
 """
+import atexit
 import base64
-import crypt
 import os
+import shutil
 import socket
 import ssl
 import subprocess
 import time
+import warnings
 
 import tbe
 from tbe import check
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # crypt: deprecated in 3.11, there in 3.11
+    import crypt
 d = tbe.tmpdir()
+atexit.register(shutil.rmtree, d, True)
 subprocess.run([os.path.join(tbe.SOURCE_DIR, "tests", "lib", "gencerts.sh"), d], check=True)
 USER, PASSWORD = "prom", "s3cret-horse:battery"
 HASH = crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 5))
