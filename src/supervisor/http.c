@@ -561,6 +561,8 @@ static enum MHD_Result handle_probe(void *cls, struct MHD_Connection *conn, cons
  * messages are per-connection noise (a client that left mid-handshake), but
  * for one: a connection refused at a limit, logged at most once a minute.
  */
+static void mhd_log(void *cls, const char *fm, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void mhd_log(void *cls, const char *fm, va_list ap)
 {
     static const char limit[] = "Server reached connection limit";
