@@ -42,6 +42,11 @@
 #define HTTP_XSTR(x) HTTP_STR(x)
 #define HTTP_LIMIT_TEXT                                                                            \
     HTTP_XSTR(HTTP_CONN_LIMIT) " connections, " HTTP_XSTR(HTTP_PER_IP_LIMIT) " per address"
+#define HTTP_PROBE_LIMIT_TEXT                                                                      \
+    "probe listener: " HTTP_XSTR(HTTP_PROBE_CONN_LIMIT) " connections, " HTTP_XSTR(                \
+        HTTP_PROBE_PER_IP_LIMIT) " per address"
+/* libmicrohttpd's own limit per thread is this far above the door's (see struct server) */
+#define HTTP_MHD_LIMIT_ROOM 64
 /* epoll tags: pending slots are 1..HTTP_PENDING_MAX */
 #define HTTP_TAG_LISTEN 0
 #define HTTP_TAG_WAKE (HTTP_PENDING_MAX + 1)
@@ -64,9 +69,23 @@ struct webref {
     struct webconf_auth_cache *cache;
 };
 
-/* One libmicrohttpd server and the settings it was started with. */
+/*
+ * One libmicrohttpd server and the settings it was started with.
+ *
+ * Its connection limit is kept by the front door (live, limit), not by
+ * libmicrohttpd: 0.9.75 (Debian 12's) leaves a mutex locked when a connection
+ * handed over with MHD_add_connection meets a full server in the server's own
+ * thread ("process new connection: fixed missing mutex unlock in error
+ * handling path", upstream 67061d5c, June 2023, in 1.0.0): that thread then
+ * hangs for good. So libmicrohttpd is given room for more than the door ever
+ * hands over and never reaches its limit. (A connection libmicrohttpd drops
+ * before it starts, out of memory, stays counted.)
+ */
 struct server {
     struct MHD_Daemon *d;
+    _Atomic int live; /* handed over and not yet closed (may dip below 0 briefly) */
+    int limit;        /* the door hands over no more than this */
+    int probe;        /* the probe listener's server */
     int tls;
     enum webconf_client_auth client_auth;
     _Atomic int capture; /* libmicrohttpd's messages go to why while starting */
@@ -84,8 +103,8 @@ struct pending {
 
 struct http {
     int lfd, epfd, wakefd;
-    int probe_lfd;            /* the probe listener's socket, -1: none */
-    struct MHD_Daemon *probe; /* and its plain server */
+    int probe_lfd;        /* the probe listener's socket, -1: none */
+    struct server *probe; /* and its plain server */
     pthread_t door;
     int door_running;
     pthread_mutex_t lock;    /* cur, web, web->refs, srv */
@@ -575,7 +594,7 @@ static void mhd_log(void *cls, const char *fm, va_list ap)
             (!last || now - last >= HTTP_LIMIT_LOG_MS) &&
             atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
             log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
-                      "limit", HTTP_LIMIT_TEXT, NULL);
+                      "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
         return;
     }
     vsnprintf(s->why, sizeof(s->why), fm, ap);
@@ -620,6 +639,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     gnutls_certificate_request_t req = GNUTLS_CERT_IGNORE;
 
     (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&s->live, 1);
     if (toe != MHD_CONNECTION_NOTIFY_STARTED || !s->tls)
         return;
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -673,10 +694,11 @@ static void server_stop(struct server *s)
  * only while it starts (into GnuTLS credentials of its own), so the server
  * keeps no pointer into w. Returns it, or NULL with a reason in err.
  */
-static struct server *server_start(struct http *h, const struct webconf *w, char *err,
+static struct server *server_start(struct http *h, const struct webconf *w, int probe, char *err,
                                    size_t errlen)
 {
     struct server *s = calloc(1, sizeof(*s));
+    unsigned limit = probe ? HTTP_PROBE_CONN_LIMIT : HTTP_CONN_LIMIT;
     struct MHD_OptionItem tls[6];
     char prio[128];
     size_t nt = 0;
@@ -687,7 +709,9 @@ static struct server *server_start(struct http *h, const struct webconf *w, char
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (tls_on(w)) {
+    s->limit = (int)limit;
+    s->probe = probe;
+    if (!probe && tls_on(w)) {
         s->tls = 1;
         s->client_auth = w->tls.client_auth;
         flags |= MHD_USE_TLS;
@@ -701,14 +725,21 @@ static struct server *server_start(struct http *h, const struct webconf *w, char
     }
     tls[nt] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     atomic_store(&s->capture, 1);
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_POOL_THREADS,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-                            MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    /*
+     * libmicrohttpd splits its limit between the pool's threads and a thread
+     * may get every connection: each share is above what the door hands over.
+     */
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, probe ? handle_probe : handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(probe ? 1 : HTTP_POOL_THREADS), MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)((probe ? 1 : HTTP_POOL_THREADS) * (limit + HTTP_MHD_LIMIT_ROOM)),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)(probe ? HTTP_PROBE_PER_IP_LIMIT : HTTP_PER_IP_LIMIT),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(probe ? HTTP_PROBE_CONN_MEMORY : HTTP_CONN_MEMORY), MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_END);
     atomic_store(&s->capture, 0);
     if (!s->d) {
         snprintf(err, errlen, "%s", s->why[0] ? s->why : "the HTTP server did not start");
@@ -727,12 +758,32 @@ static void door_close(struct http *h, struct pending *p)
     p->fd = -1;
 }
 
-/* Hand a connection to the current server (which closes it if over a limit). */
+/*
+ * Hand a connection to server s, or close it when s has its limit of
+ * connections (libmicrohttpd closes it too when its address has its own).
+ */
+static void hand_to(struct server *s, int fd, const struct sockaddr_storage *addr,
+                    socklen_t addrlen)
+{
+    if (atomic_load(&s->live) >= s->limit) {
+        uint64_t now = clock_mono_ms(), last = atomic_load(&s->limit_logged_ms);
+        close(fd);
+        if ((!last || now - last >= HTTP_LIMIT_LOG_MS) &&
+            atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
+            log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
+                      "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
+        return;
+    }
+    if (MHD_add_connection(s->d, fd, (const struct sockaddr *)addr, addrlen) == MHD_YES)
+        atomic_fetch_add(&s->live, 1);
+}
+
+/* Hand a connection to the current server. */
 static void hand_over(struct http *h, int fd, const struct sockaddr_storage *addr,
                       socklen_t addrlen)
 {
     pthread_mutex_lock(&h->lock);
-    MHD_add_connection(h->srv->d, fd, (const struct sockaddr *)addr, addrlen);
+    hand_to(h->srv, fd, addr, addrlen);
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -849,7 +900,7 @@ static void door_accept_probe(struct http *h)
         if (fd < 0)
             return; /* out of descriptors too: the probe retries, the main port goes on */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        MHD_add_connection(h->probe, fd, (struct sockaddr *)&addr, len);
+        hand_to(h->probe, fd, &addr, len);
     }
 }
 
@@ -948,8 +999,7 @@ static void http_free(struct http *h)
         if (h->pend[i].fd >= 0)
             close(h->pend[i].fd);
     server_stop(h->srv); /* closes every connection it was handed */
-    if (h->probe)
-        MHD_stop_daemon(h->probe);
+    server_stop(h->probe);
     if (h->probe_lfd >= 0)
         close(h->probe_lfd);
     webref_free(h->web);
@@ -990,7 +1040,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
     h->lfd = listen_on(host, port, why, sizeof(why));
     if (h->lfd < 0)
         goto fail;
-    h->srv = server_start(h, web, why, sizeof(why));
+    h->srv = server_start(h, web, 0, why, sizeof(why));
     if (!h->srv)
         goto fail;
     h->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1026,14 +1076,9 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
         snprintf(err, errlen, "cannot listen on %s: a probe listener is already open", addr);
         return -1;
     }
-    h->probe = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
-        handle_probe, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_PROBE_CONN_LIMIT,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PROBE_PER_IP_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_PROBE_CONN_MEMORY, MHD_OPTION_END);
+    h->probe = server_start(h, NULL, 1, why, sizeof(why));
     if (!h->probe) {
-        snprintf(err, errlen, "cannot listen on %s: the probe server did not start", addr);
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         return -1;
     }
     h->probe_lfd = listen_on(host, port, why, sizeof(why));
@@ -1041,7 +1086,7 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
         if (h->probe_lfd >= 0)
             snprintf(why, sizeof(why), "%s", strerror(errno));
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
-        MHD_stop_daemon(h->probe);
+        server_stop(h->probe);
         h->probe = NULL;
         if (h->probe_lfd >= 0)
             close(h->probe_lfd);
@@ -1066,7 +1111,7 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
     }
     nw->w = w;
     if (!same && (tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w)))) {
-        ns = server_start(h, w, err, errlen);
+        ns = server_start(h, w, 0, err, errlen);
         if (!ns)
             rc = -1; /* users and headers change; the running TLS server stays */
     }

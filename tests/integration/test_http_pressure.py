@@ -8,9 +8,10 @@ GET /metrics and GET /healthz from 127.0.0.1 must each be answered in under
 must grow by at most RSS_GROWTH_MAX_KIB (the bounds the README states). The
 stalled connections must still be open afterwards (held, not dropped).
 
-Then the per-IP limit (plain): from one address the 129th connection is
-closed by the server at once while the first 128 stay open, and another
-address is still served.
+Then the limits (plain): from one address the 129th connection is closed
+by the server at once while the first 128 stay open, and another address is
+still served; with 768 held (from 8 addresses) the 769th is closed at once,
+and once one of them ends a new connection is served again.
 
 Loopback addresses other than 127.0.0.1 (127.0.0.2 ...) are local on Linux.
 """
@@ -32,6 +33,7 @@ SILENT = 20
 THREADS_MAX = 4  # the loop, the front door, 2 libmicrohttpd workers
 RSS_GROWTH_MAX_KIB = 16 * 1024
 PER_IP_LIMIT = 128
+CONN_LIMIT = 768
 LATENCY_MAX_S = 1.0
 
 d = tbe.tmpdir()
@@ -166,6 +168,40 @@ def per_ip_limit(port):
         s.close()
 
 
+def total_limit(port):
+    """At CONN_LIMIT held connections (from addresses under the per-IP limit)
+    the next one is closed at once, a scrape too; one closed, a scrape works."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = CONN_LIMIT + 64
+    if soft < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
+        except (ValueError, OSError):
+            pass
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < need:
+        log("total limit: skipped, %d descriptors allowed (need %d)" % (soft, need))
+        return
+    conns = []
+    t = time.monotonic()
+    for i in range(CONN_LIMIT):
+        s = connect(port, "127.0.1.%d" % (1 + i // 100))
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        conns.append(s)
+    extra = connect(port, "127.0.2.1")
+    extra.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.5)
+    check(not still_open(extra) and all(still_open(s) for s in conns),
+          "total limit: %d connections held, the %dth closed at once (%.1f s)"
+          % (CONN_LIMIT, CONN_LIMIT + 1, time.monotonic() - t))
+    conns.pop().close()
+    time.sleep(0.2)
+    st, dt = timed_get(port, "/healthz", None)
+    check(st == 200, "one closed: a new connection is served again (%d in %.3f s)" % (st, dt))
+    for s in conns:
+        s.close()
+
+
 def exporter(name, extra_args=()):
     port = tbe.free_port()
     conf = os.path.join(d, name + ".conf")
@@ -192,7 +228,17 @@ ex, port = exporter("plain")
 wait_up(port, None)
 pressure("plain", ex, port, None)
 per_ip_limit(port)
-check(ex.stop() == 0, "plain: SIGTERM after the pressure: exit 0")
+total_limit(port)
+# libmicrohttpd 0.9.75 hangs a thread when it meets its own connection limit
+# on a connection handed over to it (see struct server in http.c); the stop
+# would then wait for that thread forever.
+t0 = time.monotonic()
+rc = ex.stop()
+if rc != 0:
+    with open(os.path.join(d, "plain.log")) as f:
+        log(f.read()[-2000:])
+check(rc == 0 and time.monotonic() - t0 < 2,
+      "plain: SIGTERM after the limits: exit %r in %.2f s" % (rc, time.monotonic() - t0))
 with open(os.path.join(d, "plain.log")) as f:
     n = f.read().count("HTTP connection limit reached")
 check(n == 1, "the refusal at the limit is logged, once (%d lines)" % n)
