@@ -563,7 +563,7 @@ class Bench:
         self.figure("tls.rps_tls_auth", m["auth"][0], "req/s")
         self.figure("tls.p99_ms_tls", m["tls"][1], "ms", 20)
         self.figure("tls.p99_ms_tls_auth", m["auth"][1], "ms", 20)
-        self.figure("tls.threads", stats, "threads", 4, detail="the TLS + auth exporter after the runs")
+        self.figure("tls.threads", stats, "threads", 5, detail="the TLS + auth exporter after the runs")
         shutil.rmtree(d)
 
     def exporter_threads(self, p):

@@ -81,7 +81,10 @@ struct webref {
  * hands over and never reaches its limit. (A connection libmicrohttpd drops
  * before it starts, out of memory, stays counted.)
  */
+struct authjob;
+
 struct server {
+    struct http *h;
     struct MHD_Daemon *d;
     _Atomic int live; /* handed over and not yet closed (may dip below 0 briefly) */
     int limit;        /* the door hands over no more than this */
@@ -91,6 +94,27 @@ struct server {
     _Atomic int capture; /* libmicrohttpd's messages go to why while starting */
     char why[200];
     _Atomic uint64_t limit_logged_ms; /* the last "connection limit" warning */
+    /* basic auth checks that need bcrypt: a queue and the thread that runs them */
+    pthread_mutex_t auth_lock;
+    pthread_cond_t auth_cond;
+    struct authjob *auth_head, *auth_tail;
+    int auth_queued, auth_stop, auth_running;
+    pthread_t auth_thread;
+};
+
+/*
+ * One request whose credentials are not in the auth cache: its connection
+ * is suspended while the server's auth thread runs bcrypt, then resumed; the
+ * request's con_cls points here meanwhile.
+ */
+struct authjob {
+    struct authjob *next;
+    struct server *srv;
+    struct MHD_Connection *conn;
+    struct webref *web; /* the request's reference */
+    char cred[HTTP_AUTH_MAX];
+    size_t ulen, plen; /* user at cred, password at cred + ulen + 1 */
+    int result;        /* 1 accepted, 0 refused */
 };
 
 /* A connection the front door holds until its first byte says TLS or not. */
@@ -423,32 +447,124 @@ static enum MHD_Result reply(struct MHD_Connection *conn, const struct webconf *
 
 static const char TEXT[] = "text/plain; charset=utf-8";
 
-/* 1 if the request carries credentials w accepts. */
-static int authorized(struct MHD_Connection *conn, struct webref *web)
+enum { AUTH_REFUSED = 0, AUTH_OK = 1, AUTH_QUEUED = 2, AUTH_BUSY = 3 };
+
+static void authjob_free(struct authjob *j)
+{
+    explicit_bzero(j->cred, sizeof(j->cred));
+    free(j);
+}
+
+/*
+ * The request's credentials against web: from the auth cache at once, else
+ * queued for the server's auth thread with the connection suspended
+ * (AUTH_QUEUED: the job, which now holds the request's reference to web, is
+ * in *con_cls; the handler is called again when it is done). bcrypt never
+ * runs on a thread that serves connections, so guessed passwords cannot
+ * delay a scrape or a probe; they only wait for each other.
+ */
+static int check_auth(struct server *s, struct MHD_Connection *conn, struct webref *web,
+                      void **con_cls)
 {
     char buf[HTTP_AUTH_MAX];
     const char *user, *pass;
     size_t ulen, plen;
     const char *v =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    struct authjob *j;
     int ok;
 
     if (http_parse_basic(v, buf, sizeof(buf), &user, &ulen, &pass, &plen) < 0)
-        return 0;
-    ok = webconf_check_basic(web->w, web->cache, user, ulen, pass, plen);
+        return AUTH_REFUSED;
+    ok = webconf_check_basic_cached(web->w, web->cache, user, ulen, pass, plen);
+    if (ok >= 0 || !(j = calloc(1, sizeof(*j)))) {
+        explicit_bzero(buf, sizeof(buf));
+        return ok > 0 ? AUTH_OK : ok == 0 ? AUTH_REFUSED : AUTH_BUSY;
+    }
+    memcpy(j->cred, buf, ulen + 1 + plen);
     explicit_bzero(buf, sizeof(buf));
-    return ok;
+    j->ulen = ulen;
+    j->plen = plen;
+    j->srv = s;
+    j->conn = conn;
+    j->web = web;
+    pthread_mutex_lock(&s->auth_lock);
+    if (s->auth_queued >= HTTP_AUTH_QUEUE_MAX || s->auth_stop) {
+        pthread_mutex_unlock(&s->auth_lock);
+        authjob_free(j);
+        return AUTH_BUSY;
+    }
+    /* suspended, and known to the request, before the auth thread can resume it */
+    *con_cls = j;
+    MHD_suspend_connection(conn);
+    if (s->auth_tail)
+        s->auth_tail->next = j;
+    else
+        s->auth_head = j;
+    s->auth_tail = j;
+    s->auth_queued++;
+    pthread_cond_signal(&s->auth_cond);
+    pthread_mutex_unlock(&s->auth_lock);
+    return AUTH_QUEUED;
+}
+
+/* The server's auth thread: bcrypt for queued requests, then resume them. */
+static void *auth_main(void *arg)
+{
+    struct server *s = arg;
+
+    pthread_mutex_lock(&s->auth_lock);
+    for (;;) {
+        struct authjob *j;
+
+        while (!s->auth_head && !s->auth_stop)
+            pthread_cond_wait(&s->auth_cond, &s->auth_lock);
+        if (!s->auth_head)
+            break;
+        j = s->auth_head;
+        s->auth_head = j->next;
+        if (!s->auth_head)
+            s->auth_tail = NULL;
+        s->auth_queued--;
+        j->next = NULL;
+        /* stopping: the rest are refused without bcrypt */
+        if (!s->auth_stop) {
+            pthread_mutex_unlock(&s->auth_lock);
+            j->result = webconf_check_basic(j->web->w, j->web->cache, j->cred, j->ulen,
+                                            j->cred + j->ulen + 1, j->plen);
+            pthread_mutex_lock(&s->auth_lock);
+        }
+        MHD_resume_connection(j->conn);
+    }
+    pthread_mutex_unlock(&s->auth_lock);
+    return NULL;
+}
+
+/* A request ends: a job it still points to (its connection closed) goes. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct server *s = cls;
+    struct authjob *j = *con_cls;
+
+    (void)conn;
+    (void)toe;
+    if (j && (void *)j != (void *)s->h) {
+        webref_put(s->h, j->web);
+        authjob_free(j);
+    }
+    *con_cls = NULL;
 }
 
 /*
  * One request on the main listener (probes 0), or on the probe listener
  * (probes 1: plain HTTP, /healthz and /readyz only, no web configuration).
  */
-static enum MHD_Result answer(struct http *h, int probes, struct MHD_Connection *conn,
-                              const char *url, const char *method, size_t *upload_data_size,
-                              void **con_cls)
+static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, const char *url,
+                              const char *method, size_t *upload_data_size, void **con_cls)
 {
-    int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    struct http *h = s->h;
+    int probes = s->probe, head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0, auth = -1;
     struct webref *web = NULL;
     const struct webconf *w = NULL;
     struct pages *p;
@@ -468,10 +584,16 @@ static enum MHD_Result answer(struct http *h, int probes, struct MHD_Connection 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (!probes) {
+    if (*con_cls != h) { /* back from the auth thread */
+        struct authjob *j = *con_cls;
+        web = j->web;
+        auth = j->result;
+        authjob_free(j);
+        *con_cls = h;
+    } else if (!probes) {
         web = webref_get(h);
-        w = web->w;
     }
+    w = web ? web->w : NULL;
     if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
         static const char msg[] = "method not allowed\n";
         st = reply(conn, w, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT, msg, sizeof(msg) - 1, NULL, 0,
@@ -501,7 +623,17 @@ static enum MHD_Result answer(struct http *h, int probes, struct MHD_Connection 
                    NULL, NULL);
         goto out;
     }
-    if (w && w->nusers > 0 && strcmp(url, "/readyz") != 0 && !authorized(conn, web)) {
+    if (w && w->nusers > 0 && strcmp(url, "/readyz") != 0 && auth < 0)
+        auth = check_auth(s, conn, web, con_cls);
+    if (auth == AUTH_QUEUED)
+        return MHD_YES; /* the job holds web now */
+    if (auth == AUTH_BUSY) {
+        static const char msg[] = "too many credentials being checked; retry\n";
+        st = reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, msg, sizeof(msg) - 1, NULL, 0,
+                   MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL, NULL);
+        goto out;
+    }
+    if (auth == AUTH_REFUSED) {
         static const char msg[] = "Unauthorized\n";
         st = reply(conn, w, MHD_HTTP_UNAUTHORIZED, TEXT, msg, sizeof(msg) - 1, NULL, 0,
                    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"" HTTP_AUTH_REALM "\"", NULL,
@@ -560,17 +692,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
     (void)version;
     (void)upload_data;
-    return answer(cls, 0, conn, url, method, upload_data_size, con_cls);
-}
-
-static enum MHD_Result handle_probe(void *cls, struct MHD_Connection *conn, const char *url,
-                                    const char *method, const char *version,
-                                    const char *upload_data, size_t *upload_data_size,
-                                    void **con_cls)
-{
-    (void)version;
-    (void)upload_data;
-    return answer(cls, 1, conn, url, method, upload_data_size, con_cls);
+    return answer(cls, conn, url, method, upload_data_size, con_cls);
 }
 
 /* ---- the libmicrohttpd server ---- */
@@ -679,12 +801,26 @@ static void tls_priorities(const struct webconf_tls *t, char *buf, size_t cap)
         n += (size_t)snprintf(buf + n, cap - n, ":+%s", names[v]);
 }
 
+/*
+ * Stop s: its auth thread first (the requests still queued are refused and
+ * resumed, so that none stays suspended), then libmicrohttpd, which closes
+ * every connection.
+ */
 static void server_stop(struct server *s)
 {
     if (!s)
         return;
+    if (s->auth_running) {
+        pthread_mutex_lock(&s->auth_lock);
+        s->auth_stop = 1;
+        pthread_cond_signal(&s->auth_cond);
+        pthread_mutex_unlock(&s->auth_lock);
+        pthread_join(s->auth_thread, NULL);
+    }
     if (s->d)
         MHD_stop_daemon(s->d);
+    pthread_cond_destroy(&s->auth_cond);
+    pthread_mutex_destroy(&s->auth_lock);
     free(s);
 }
 
@@ -702,13 +838,16 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
     struct MHD_OptionItem tls[6];
     char prio[128];
     size_t nt = 0;
-    unsigned flags =
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    pthread_mutex_init(&s->auth_lock, NULL);
+    pthread_cond_init(&s->auth_cond, NULL);
+    s->h = h;
     s->limit = (int)limit;
     s->probe = probe;
     if (!probe && tls_on(w)) {
@@ -730,9 +869,10 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
      * may get every connection: each share is above what the door hands over.
      */
     s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, probe ? handle_probe : handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(probe ? 1 : HTTP_POOL_THREADS), MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(probe ? 1 : HTTP_POOL_THREADS),
+        MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)((probe ? 1 : HTTP_POOL_THREADS) * (limit + HTTP_MHD_LIMIT_ROOM)),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)(probe ? HTTP_PROBE_PER_IP_LIMIT : HTTP_PER_IP_LIMIT),
@@ -745,6 +885,14 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         snprintf(err, errlen, "%s", s->why[0] ? s->why : "the HTTP server did not start");
         server_stop(s);
         return NULL;
+    }
+    if (!probe) {
+        if (pthread_create(&s->auth_thread, NULL, auth_main, s) != 0) {
+            snprintf(err, errlen, "cannot start a thread");
+            server_stop(s);
+            return NULL;
+        }
+        s->auth_running = 1;
     }
     return s;
 }

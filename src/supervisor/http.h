@@ -21,7 +21,11 @@
  * (HTTP_POOL_THREADS epoll threads, HTTP_CONN_LIMIT connections, at most
  * HTTP_PER_IP_LIMIT from one address, HTTP_CONN_MEMORY bytes of buffers each,
  * closed after HTTP_IDLE_TIMEOUT_S without traffic); beyond a limit a new
- * connection is closed at once, the others go on being served.
+ * connection is closed at once, the others go on being served. Basic auth
+ * answers from the auth cache on those threads; credentials it does not know
+ * wait, their connection suspended, for one auth thread that runs bcrypt
+ * (at most HTTP_AUTH_QUEUE_MAX, then 503), so guessed passwords never delay
+ * a probe or a scrape.
  */
 #ifndef TBE_HTTP_H
 #define TBE_HTTP_H
@@ -40,6 +44,7 @@ struct webconf;
 #define HTTP_PENDING_TIMEOUT_MS 10000
 #define HTTP_HEALTH_STALE_MS 30000 /* /healthz fails when the loop is silent this long */
 #define HTTP_AUTH_REALM "trino-buffer-exporter"
+#define HTTP_AUTH_QUEUE_MAX 32 /* credentials waiting for bcrypt; beyond: 503 at once */
 /* the probe listener (http_listen_probes): one more thread, small limits */
 #define HTTP_PROBE_CONN_LIMIT 64
 #define HTTP_PROBE_PER_IP_LIMIT 16

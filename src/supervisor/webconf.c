@@ -1064,6 +1064,50 @@ static const struct webconf_user *find_user(const struct webconf *w, const char 
     return NULL;
 }
 
+/*
+ * The hash user is checked against (*ret_u its entry, NULL if unknown). An
+ * unknown user is checked against the toolkit's dummy hash, at the cost of
+ * the first user's hash (written into dummy): its answer takes as long as a
+ * known user's (with equal costs), so timing does not tell which users exist.
+ */
+static const char *hash_for(const struct webconf *w, const char *user, size_t user_len, char *dummy,
+                            const struct webconf_user **ret_u)
+{
+    const struct webconf_user *u = find_user(w, user, user_len);
+
+    memcpy(dummy, DUMMY_HASH, sizeof(DUMMY_HASH));
+    dummy[4] = w->users[0].hash[4];
+    dummy[5] = w->users[0].hash[5];
+    *ret_u = u;
+    return u ? u->hash : dummy;
+}
+
+int webconf_check_basic_cached(const struct webconf *w, struct webconf_auth_cache *c,
+                               const char *user, size_t user_len, const char *pass, size_t pass_len)
+{
+    const struct webconf_user *u;
+    const char *hash;
+    char dummy[sizeof(DUMMY_HASH)];
+    uint8_t d[DIGEST_LEN];
+    int ok;
+
+    if (!w || w->nusers == 0 || !user || !pass || user_len > WEBCONF_MAX_CRED ||
+        pass_len > WEBCONF_MAX_CRED)
+        return 0;
+    if (!c)
+        return -1;
+    hash = hash_for(w, user, user_len, dummy, &u);
+    if (cache_digest(c, hash, user, user_len, pass, pass_len, d) != 0)
+        return -1;
+    pthread_mutex_lock(&c->mu);
+    ok = cache_find(c, d);
+    if (ok >= 0)
+        c->hits++;
+    pthread_mutex_unlock(&c->mu);
+    explicit_bzero(d, sizeof(d));
+    return ok < 0 ? -1 : ok && u;
+}
+
 int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, const char *user,
                         size_t user_len, const char *pass, size_t pass_len)
 {
@@ -1077,16 +1121,7 @@ int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, c
     if (!w || w->nusers == 0 || !user || !pass || user_len > WEBCONF_MAX_CRED ||
         pass_len > WEBCONF_MAX_CRED)
         return 0;
-    u = find_user(w, user, user_len);
-    /*
-     * An unknown user is checked against the toolkit's dummy hash, at the
-     * cost of the first user's hash: its answer takes as long as a known
-     * user's (with equal costs), so timing does not tell which users exist.
-     */
-    memcpy(dummy, DUMMY_HASH, sizeof(dummy));
-    dummy[4] = w->users[0].hash[4];
-    dummy[5] = w->users[0].hash[5];
-    hash = u ? u->hash : dummy;
+    hash = hash_for(w, user, user_len, dummy, &u);
 
     if (c && cache_digest(c, hash, user, user_len, pass, pass_len, d) == 0) {
         cached = 1;

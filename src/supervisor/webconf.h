@@ -171,4 +171,15 @@ void webconf_auth_cache_stats(struct webconf_auth_cache *c, struct webconf_auth_
 int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, const char *user,
                         size_t user_len, const char *pass, size_t pass_len);
 
+/*
+ * The same from c alone, never running bcrypt: 1 or 0 as webconf_check_basic
+ * would answer, or -1 when c has no answer (c NULL, or not checked recently):
+ * then webconf_check_basic decides, at bcrypt's cost. Lets a server answer
+ * cached credentials at once and send the rest to a thread of their own.
+ * Thread-safe.
+ */
+int webconf_check_basic_cached(const struct webconf *w, struct webconf_auth_cache *c,
+                               const char *user, size_t user_len, const char *pass,
+                               size_t pass_len);
+
 #endif

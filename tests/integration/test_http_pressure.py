@@ -16,6 +16,7 @@ and once one of them ends a new connection is served again.
 Loopback addresses other than 127.0.0.1 (127.0.0.2 ...) are local on Linux.
 """
 import atexit
+import base64
 import os
 import shutil
 import socket
@@ -23,6 +24,7 @@ import ssl
 import subprocess
 import threading
 import time
+import warnings
 
 import tbe
 from tbe import check, log
@@ -30,7 +32,7 @@ from tbe import check, log
 STALLED_PER_ADDR = 50
 STALL_ADDRS = ["127.0.0.%d" % i for i in range(2, 6)]
 SILENT = 20
-THREADS_MAX = 4  # the loop, the front door, 2 libmicrohttpd workers
+THREADS_MAX = 5  # the loop, the front door, 2 libmicrohttpd workers, the auth thread
 RSS_GROWTH_MAX_KIB = 16 * 1024
 PER_IP_LIMIT = 128
 CONN_LIMIT = 768
@@ -61,11 +63,13 @@ def connect(port, src, tls_ctx=None, timeout=5):
     return s
 
 
-def timed_get(port, path, tls_ctx):
+def timed_get(port, path, tls_ctx, auth=None):
     """A fresh connection from 127.0.0.1; returns (status, seconds)."""
     t = time.monotonic()
     s = connect(port, "127.0.0.1", tls_ctx)
-    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path.encode())
+    extra = b"Authorization: Basic %s\r\n" % base64.b64encode(auth.encode()) if auth else b""
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n"
+              % (path.encode(), extra))
     buf = b""
     while True:
         chunk = s.recv(65536)
@@ -252,5 +256,51 @@ ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
 ex, port = exporter("tls", ["--web.config.file", web])
 wait_up(port, ctx)
 pressure("TLS", ex, port, ctx, stop_held=True)
+
+# Basic auth under a password-guessing flood: 16 clients sending random
+# passwords (each a bcrypt, cost 10, on the auth thread) while a probe and a
+# scrape with the right (cached) password are timed.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # crypt: deprecated in 3.11, there in 3.11
+    import crypt
+web = os.path.join(d, "auth.yml")
+with open(web, "w") as f:
+    f.write("basic_auth_users:\n  prom: %s\n"
+            % crypt.crypt("right", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10)))
+ex, port = exporter("auth", ["--web.config.file", web])
+wait_up(port, None)
+check(timed_get(port, "/metrics", None, "prom:right")[0] == 200, "auth: the right password (now cached)")
+stop_flood = threading.Event()
+answers = {}
+
+
+def guesser():
+    while not stop_flood.is_set():
+        try:
+            st, _ = timed_get(port, "/metrics", None, "prom:" + os.urandom(6).hex())
+            answers[st] = answers.get(st, 0) + 1
+        except OSError:
+            pass
+
+
+flood = [threading.Thread(target=guesser) for _ in range(16)]
+for t in flood:
+    t.start()
+time.sleep(1)
+worst = {}
+for path, auth in [("/healthz", None), ("/metrics", "prom:right")] * 3:
+    st, dt = timed_get(port, path, None, auth)
+    check(st == 200, "auth flood: GET %s: %d" % (path, st))
+    worst[path] = max(worst.get(path, 0), dt)
+stop_flood.set()
+for t in flood:
+    t.join()
+for path, dt in sorted(worst.items()):
+    check(dt < 0.1, "auth flood: GET %s answered in %.3f s (< 0.1 s) while 16 clients guess passwords"
+          % (path, dt))
+check(set(answers) <= {401, 503} and answers.get(401, 0) > 0,
+      "the guesses were refused: %r" % answers)
+check(proc_status(ex.proc.pid)[0] <= THREADS_MAX, "auth: threads %d" % proc_status(ex.proc.pid)[0])
+check(ex.stop() == 0, "auth: SIGTERM after the flood: exit 0")
 
 tbe.finish()
