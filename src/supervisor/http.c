@@ -114,7 +114,7 @@ struct authjob {
     struct webref *web; /* the request's reference */
     char cred[HTTP_AUTH_MAX];
     size_t ulen, plen; /* user at cred, password at cred + ulen + 1 */
-    int result;        /* 1 accepted, 0 refused */
+    int result;        /* AUTH_OK, AUTH_REFUSED (also when stopping), AUTH_BUSY */
 };
 
 /* A connection the front door holds until its first byte says TLS or not. */
@@ -527,11 +527,22 @@ static void *auth_main(void *arg)
             s->auth_tail = NULL;
         s->auth_queued--;
         j->next = NULL;
-        /* stopping: the rest are refused without bcrypt */
+        /*
+         * Stopping: the rest are refused without bcrypt. A request whose web
+         * configuration has been replaced meanwhile is told to retry, without
+         * bcrypt either: http_set_webconf waits for it.
+         */
         if (!s->auth_stop) {
+            int replaced;
             pthread_mutex_unlock(&s->auth_lock);
-            j->result = webconf_check_basic(j->web->w, j->web->cache, j->cred, j->ulen,
-                                            j->cred + j->ulen + 1, j->plen);
+            pthread_mutex_lock(&s->h->lock);
+            replaced = j->web != s->h->web;
+            pthread_mutex_unlock(&s->h->lock);
+            if (replaced)
+                j->result = AUTH_BUSY;
+            else
+                j->result = webconf_check_basic(j->web->w, j->web->cache, j->cred, j->ulen,
+                                                j->cred + j->ulen + 1, j->plen);
             pthread_mutex_lock(&s->auth_lock);
         }
         MHD_resume_connection(j->conn);

@@ -25,7 +25,7 @@
  * answers from the auth cache on those threads; credentials it does not know
  * wait, their connection suspended, for one auth thread that runs bcrypt
  * (at most HTTP_AUTH_QUEUE_MAX, then 503), so guessed passwords never delay
- * a probe or a scrape.
+ * a probe or a scrape whose credentials are cached.
  */
 #ifndef TBE_HTTP_H
 #define TBE_HTTP_H

@@ -258,7 +258,7 @@ static void raw(unsigned port, const char *req, char *line, size_t cap)
 struct hammer {
     unsigned port;
     int stop;   /* set by main */
-    int n, bad; /* requests made, answers neither 200 nor 401 */
+    int n, bad; /* requests made, answers neither 200, 401 nor 503 */
 };
 
 static void *hammer_main(void *arg)
@@ -273,7 +273,8 @@ static void *hammer_main(void *arg)
     while (!__atomic_load_n(&hm->stop, __ATOMIC_RELAXED)) {
         get(url, r);
         hm->n++;
-        if (r->status != 200 && r->status != 401)
+        /* 503: a check queued for bcrypt when its configuration was replaced */
+        if (r->status != 200 && r->status != 401 && r->status != 503)
             hm->bad++;
     }
     free(r);
@@ -306,7 +307,7 @@ static void test_swap_under_load(unsigned port)
     }
     __atomic_store_n(&hm.stop, 1, __ATOMIC_RELAXED);
     pthread_join(t, NULL);
-    CHECK(hm.n > 0 && hm.bad == 0, "%d requests during 40 swaps, %d neither 200 nor 401", hm.n,
+    CHECK(hm.n > 0 && hm.bad == 0, "%d requests during 40 swaps, %d neither 200, 401 nor 503", hm.n,
           hm.bad);
     http_stop(h);
     webconf_free(served);
