@@ -557,21 +557,23 @@ class Bench:
         if len(kids) != 1:
             raise RuntimeError("%s: %d collectors" % (label, len(kids)))
         hz = os.sysconf("SC_CLK_TCK")
-        s0, c0 = self.sim_stats(url), proc_cpu(kids[0])
-        durations = []
-        while True:
-            time.sleep(0.2)
-            s1 = self.sim_stats(url)
-            if s1["list_requests"] - s0["list_requests"] >= cycles + 1:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("%s: too slow" % label)
-        # cycles that began after s0 and ended: every list request but the one in flight
-        c1 = proc_cpu(kids[0])
-        s1 = self.sim_stats(url)
+
+        def next_cycle(after):
+            # the moment a cycle starts: its list request was just served
+            while True:
+                st = self.sim_stats(url)
+                if st["list_requests"] > after:
+                    return st, proc_cpu(kids[0])
+                if time.monotonic() > deadline:
+                    raise RuntimeError("%s: too slow" % label)
+                time.sleep(0.01)
+
+        # from the start of one cycle to the start of the cycle `cycles` later: whole cycles
+        s0, c0 = next_cycle(self.sim_stats(url)["list_requests"])
+        s1, c1 = next_cycle(s0["list_requests"] + cycles - 1)
         body = http_get(murl + "/metrics", timeout=30)[1].decode()
         m = re.search(r'^trino_buffer_exporter_cycle_duration_seconds\{[^}]*\} (\S+)$', body, re.M)
-        durations.append(float(m.group(1)) if m else float("nan"))
+        durations = [float(m.group(1)) if m else float("nan")]
         self.stop(ex)
         n = s1["list_requests"] - s0["list_requests"]
 
