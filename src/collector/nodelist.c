@@ -29,6 +29,7 @@ int nodelist_split_uri(const char *uri, size_t n, char *host, size_t cap, unsign
 {
     const char *p = uri, *e = uri + n, *hs, *he;
     unsigned long port = 0;
+    int v6 = 0;
 
     if (n >= 7 && strncasecmp(p, "http://", 7) == 0)
         p += 7;
@@ -46,6 +47,7 @@ int nodelist_split_uri(const char *uri, size_t n, char *host, size_t cap, unsign
         hs = p + 1;
         he = rb;
         p = rb + 1;
+        v6 = 1;
         if (p < e && *p != ':')
             return -1;
     } else {
@@ -66,8 +68,17 @@ int nodelist_split_uri(const char *uri, size_t n, char *host, size_t cap, unsign
                 return -1;
         }
     }
-    if (he <= hs || (size_t)(he - hs) >= cap || memchr(hs, '@', (size_t)(he - hs)))
+    if (he <= hs || (size_t)(he - hs) >= cap)
         return -1;
+    for (const char *c = hs; c < he; c++) { /* a name or IPv4 address, or an IPv6 one */
+        int ok =
+            (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') || (*c >= 'A' && *c <= 'F') ||
+            *c == '.' ||
+            (v6 ? *c == ':'
+                : (*c >= 'g' && *c <= 'z') || (*c >= 'G' && *c <= 'Z') || *c == '-' || *c == '_');
+        if (!ok)
+            return -1;
+    }
     memcpy(host, hs, (size_t)(he - hs));
     host[he - hs] = '\0';
     *ret_port = (unsigned)port;

@@ -7,7 +7,8 @@
  * port (0 when the URI has none) and handed to a callback; every other
  * member is skipped at any depth (parse.h caps). An entry without a usable
  * uri (absent, not http(s), no host, a host over NODELIST_HOST_MAX - 1
- * bytes) is counted in skipped, not reported.
+ * bytes or with a byte no host name or IP address has, userinfo) is counted
+ * in skipped, not reported.
  *
  * Statuses (parse.h): PARSE_EUNSUPPORTED when the document is not an array
  * of objects; PARSE_EINVAL for a uri that is not a string or appears twice in

@@ -177,7 +177,19 @@ for name, data in msg_packets().items():
     with open(os.path.join(d, name), "wb") as f:
         f.write(data)
 
-for target, docs in (("fuzz_extract", extract_docs()), ("fuzz_qlist", qlist_docs()),
+def nodelist_docs():
+    entry = {"uri": "http://10.0.0.7:8080/v1/status", "age": "1.00s", "recentRequests": 12.0,
+             "recentFailures": 0.0, "recentSuccesses": 12.0, "recentFailureRatio": 0.0,
+             "lastRequestTime": "2026-01-01T00:00:00Z", "recentFailuresByType": {}}
+    v6 = dict(entry, uri="https://[fd00::8]:8443/v1/status",
+              lastFailureInfo={"uri": "http://decoy:1", "type": "java.io.IOException"})
+    return {"nodes.json": json.dumps([entry, v6]), "empty.json": "[]",
+            "pretty.json": json.dumps([entry], indent=2),
+            "unusable.json": '[{"uri":null},{"uri":"ftp://w:21/"},{"uri":"http://:80/"},{"x":[]}]',
+            "refused.json": '[{"uri":1}]', "object.json": '{"uri":"http://w:1"}'}
+
+
+for target, docs in (("fuzz_nodelist", nodelist_docs()), ("fuzz_extract", extract_docs()), ("fuzz_qlist", qlist_docs()),
                      ("fuzz_promvec", promvec_docs()), ("fuzz_wtask", wtask_docs()),
                      ("fuzz_nodeinfo", nodeinfo_docs())):
     d = os.path.join(HERE, "corpus", target)
