@@ -29,7 +29,9 @@
  * nothing gets an explicit zero record when the cycle is complete (no
  * skipped query, no cap hit); otherwise its record says MSG_WORKER_INCOMPLETE
  * (idle cannot be observed). A discovered node whose /v1/info says
- * coordinator: true is left out.
+ * coordinator: true is left out. In workers collection a cycle that found
+ * no worker at all says counters_incomplete (a wrong DNS name or metric must
+ * not read as "no worker holds data").
  *
  * Key scheme auto: HKDF (Trino >= 480) first; a 401 switches to SHA-256
  * (<= 479) and retries that worker once; the scheme that gets a 200 is kept
@@ -781,6 +783,12 @@ static void worker_done(struct workers *w)
     build_records(w);
     if (w->run.phase == SOURCE_DONE)
         return;
+    if (w->run.cfg->collection == COLL_COLLECT_WORKERS && w->nrecs == 0) {
+        /* an empty discovery (a wrong name or metric) must not read as "nobody holds data" */
+        w->incomplete = 1;
+        log_write(LOG_WARN, "discovery found no worker: the release's holding count stays absent",
+                  NULL);
+    }
     free_running(w);
     w->run.phase = SOURCE_DONE;
     w->run.status = 0;
