@@ -261,6 +261,8 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
              !curl_slist_append(x->headers, f->headers->next->data)) ||
             (req->header_name && add_header(&x->headers, req->header_name,
                                             req->header_value ? req->header_value : "") < 0)) {
+            for (struct curl_slist *l = x->headers; l; l = l->next)
+                explicit_bzero(l->data, strlen(l->data));
             curl_slist_free_all(x->headers);
             free(x);
             return -1;
@@ -268,6 +270,8 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
     }
     h = x->easy = curl_easy_init();
     if (!h) {
+        for (struct curl_slist *l = x->headers; l; l = l->next)
+            explicit_bzero(l->data, strlen(l->data));
         curl_slist_free_all(x->headers);
         free(x);
         return -1;

@@ -518,6 +518,7 @@ static void pump(struct workers *w)
         }
         if (start_req(w, wi, r) < 0) {
             w->wks[wi].info = r == REQ_INFO ? -1 : w->wks[wi].info;
+            w->wks[wi].state = r == REQ_INFO ? MSG_NODE_UNKNOWN : w->wks[wi].state;
             w->wks[wi].tasks = r == REQ_TASKS ? -1 : w->wks[wi].tasks;
             w->worker_errors++;
             w->pending--;
