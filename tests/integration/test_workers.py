@@ -16,7 +16,11 @@ list at one step and the tasks at the next, in either mode (TRINO-API.md
 gives no consistent cut), so a moving clock could not be held to one step
 exactly. Each round advances 1..5 steps, waits until every collector has
 finished a cycle that began after the advance, and then requires the
-truth of the steps in effect during the last poll interval + cycle time. Also: auto falls back to SHA-256 on the 479 cluster after a 401 and
+truth of the steps in effect during the last poll interval + cycle time.
+A third cluster keeps a moving clock (100 ms steps, both modes): there the
+test asserts what holds whatever the timing: every state, drained and
+idle_observed=1 is one a step of the last poll interval + cycle time had (no
+false idle, no false drained), and reports how many values matched a step. Also: auto falls back to SHA-256 on the 479 cluster after a 401 and
 logs the scheme that works once; no /v1/task/{id} call is ever made; the
 secret is in no log line, no argv and no environment of any process.
 """
@@ -42,6 +46,11 @@ for ver in (480, 479):
                         "--drain-every", "12", "--grace-steps", "1", "--step-ms", "0")
 
 
+moving = tbe.Sim("--dynamic", "77", "--workers", str(WORKERS), "--queries", "8",
+                 "--shared-secret-file", secret_file, "--drain-every", "20", "--grace-steps", "1",
+                 "--step-ms", "100")
+
+
 def addrs(sim):
     return ", ".join('"127.0.0.%d:%d"' % (2 + i, sim.port) for i in range(WORKERS))
 
@@ -56,6 +65,13 @@ for ver, sim in sims.items():
                    '    workers = { discovery = "static"; addresses = [ %s ];\n'
                    '                shared_secret_file = "%s"; key_scheme = "auto"; }; }'
                    % (ver, sim.url, ver, addrs(sim), secret_file))
+entries.append('  { name = "cm"; url = "%s"; release = "coordmoving";\n'
+               '    workers = { discovery = "static"; addresses = [ %s ]; }; }'
+               % (moving.url, addrs(moving)))
+entries.append('  { name = "wm"; url = "%s"; release = "workmoving"; collection = "workers";\n'
+               '    workers = { discovery = "static"; addresses = [ %s ];\n'
+               '                shared_secret_file = "%s"; }; }'
+               % (moving.url, addrs(moving), secret_file))
 conf = os.path.join(d, "workers.conf")
 with open(conf, "w") as f:
     f.write('listen = "%s";\npoll_interval_seconds = 1;\nrequest_timeout_seconds = 5;\n'
@@ -67,10 +83,10 @@ RELEASES = {"coord480": 480, "work480": 480, "coord479": 479, "work479": 479}
 
 def all_up(m):
     up = tbe.series(m, "trino_buffer_exporter_up")
-    return len(up) == 4 and all(v == "1" for v in up.values())
+    return len(up) == 6 and all(v == "1" for v in up.values())
 
 
-tbe.wait_for(lambda: all_up(exp.scrape()), timeout=30, what="the four collectors up")
+tbe.wait_for(lambda: all_up(exp.scrape()), timeout=30, what="the six collectors up")
 
 ZERO = {k: 0 for _, k in tbe.WORKER_FAMILIES}
 
@@ -144,10 +160,53 @@ def check_scrape():
 
 def cycles_after(t):
     last = tbe.series(exp.scrape(), "trino_buffer_exporter_last_success_timestamp_seconds")
-    return len(last) == 4 and all(float(v) > t for v in last.values())
+    return len(last) == 6 and all(float(v) > t for v in last.values())
 
 
-good = 0
+mstats = {"checked": 0, "matched": 0, "idle1": 0, "drained1": 0, "bad": 0}
+
+
+def check_moving():
+    t0 = time.time() * 1000
+    m = exp.scrape()
+    t1 = time.time() * 1000
+    hist = tbe.truth_history(moving.url)
+    ok = True
+    for rel in ("coordmoving", "workmoving"):
+        cyc = tbe.value(m, "trino_buffer_exporter_cycle_duration_seconds", release=rel)
+        window = (POLL_S + cyc) * 1000 + (t1 - t0) + 300  # + the scrape and render
+        steps = recent(hist, t1, window)
+        got = tbe.worker_values(m, rel)
+        for k, v in tbe.series(m, "trino_worker_node_state", release=rel).items():
+            lab = dict(k)
+            if v != "1":
+                continue
+            pod = lab["pod"]
+            rows = [s[2].get(pod) for s in steps if s[2].get(pod)]
+            vals = got.get(pod)
+            mstats["checked"] += 1
+            want = [{c: r[c] for c in ZERO} if r["seen"] else dict(ZERO) for r in rows]
+            mstats["matched"] += vals in want
+            if lab["state"] not in {r["state"] for r in rows}:
+                ok = False
+                log("  moving %s %s: state %s not in recent steps" % (rel, pod, lab["state"]))
+            if tbe.series(m, "trino_worker_drained", release=rel, pod=pod) == {
+                    frozenset({"pod": pod, "namespace": "trino", "release": rel}.items()): "1"}:
+                mstats["drained1"] += 1
+                if not any(r["state"] == "DRAINED" for r in rows):
+                    ok = False
+                    log("  moving %s %s: drained 1 but no recent step DRAINED" % (rel, pod))
+            idle1 = tbe.series(m, "trino_worker_idle_observed", release=rel, pod=pod)
+            if list(idle1.values()) == ["1"]:
+                mstats["idle1"] += 1
+                if not any(not r["seen"] or idle(r) for r in rows):
+                    ok = False
+                    mstats["bad"] += 1
+                    log("  moving %s %s: idle_observed 1 but no recent step idle" % (rel, pod))
+    return ok
+
+
+good = mgood = 0
 deadline = time.monotonic() + 35
 rounds = 0
 while rounds < 12 and time.monotonic() < deadline:
@@ -159,11 +218,19 @@ while rounds < 12 and time.monotonic() < deadline:
                  what="round %d: every collector cycled after the advance" % rounds)
     if check_scrape():
         good += 1
+    if check_moving():
+        mgood += 1
 check(good == rounds and rounds >= 8,
       "%d of %d scrapes: every per-worker value of both modes equals a recent truth "
       "(%d worker checks, %d mismatches, %d all-zero workers, %d idle_observed=1, states seen %s)"
       % (good, rounds, stats["checked"], stats["bad"], stats["zeros"], stats["idle1"],
          sorted(s for s in stats["states"] if s)))
+check(mgood == rounds,
+      "moving clock, %d of %d scrapes: every state, drained=1 and idle_observed=1 is one a recent "
+      "step had (%d worker checks, %d idle_observed=1, %d drained=1, %d false idle; %d of them "
+      "equal to one step in every counter)" % (mgood, rounds, mstats["checked"], mstats["idle1"],
+                                               mstats["drained1"], mstats["bad"],
+                                               mstats["matched"]))
 check("DRAINED" in stats["states"] or "DRAINING" in stats["states"],
       "the clusters drained a worker during the run (states seen: %s)" % sorted(
           s for s in stats["states"] if s))
@@ -188,7 +255,7 @@ for ver, sim in sims.items():
 
 kids = [int(p) for p in open("/proc/%d/task/%d/children" % (exp.proc.pid, exp.proc.pid)).read()
         .split()]
-check(len(kids) == 4, "four collector processes")
+check(len(kids) == 6, "six collector processes")
 logf.flush()
 logf.seek(0)
 text = logf.read()
@@ -198,7 +265,7 @@ for ver, scheme in ((480, "hkdf"), (479, "sha256")):
     check(len(lines) == 1 and ("key_scheme=\"%s" % scheme) in lines[0],
           "w%d: the working key scheme (%s) logged once: %r" % (ver, scheme, lines))
 leaks = []
-procs = [exp.proc.pid] + kids + [s.proc.pid for s in sims.values()]
+procs = [exp.proc.pid] + kids + [s.proc.pid for s in sims.values()] + [moving.proc.pid]
 for pid in procs:
     for what in ("cmdline", "environ"):
         with open("/proc/%d/%s" % (pid, what), "rb") as f:
