@@ -159,6 +159,12 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     if (check) {
+        for (size_t i = 0; i < cfg->ncoordinators; i++)
+            if (cfg->coordinators[i].workers.secret_world_readable)
+                fprintf(stderr,
+                        "warning: coordinators.[%zu].workers.shared_secret_file \"%s\" is "
+                        "readable by every user (make it 0400/0440)\n",
+                        i, cfg->coordinators[i].workers.shared_secret_file);
         config_free(cfg);
         printf("configuration OK\n");
         return 0;
