@@ -18,6 +18,9 @@ moves both sides alike. Sections:
   tls      wrk against /metrics over TLS with keep-alive, without and with
            basic auth (cached after the first request), vs plain HTTP with
            keep-alive: three exporters on one simulator, runs interleaved
+  workers  one simulated cluster polled in coordinator mode, then in worker mode
+           (issue 12): bytes and requests the coordinator serves per cycle, total
+           bytes, collector CPU per cycle, cycle time; worker mode vs 10..500 workers
 
 Python 3 standard library only. Generated files live in one temporary
 directory that is removed at exit; every process started is stopped.
@@ -47,21 +50,24 @@ PROFILES = {
         scale_q=[1, 10, 100], scale_q_mb=1, scale_mb=[1, 10, 100],
         scale_c=[1, 2, 4], scale_c_q=10, scale_c_mb=1,
         wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=10, idle_coord=8, idle_s=10,
-        tls_workers=200),
+        tls_workers=200,
+        wk_workers=50, wk_queries=100, wk_mb=10, wk_cycles=3, wk_scale=[10, 50, 100, 500], wk_scale_q=20),
     "quick": dict(
         runs=3, parse_mb=20, padded_mb=5, icount_mb=2, http_q=5, http_mb=2,
         mem_parse_mb=[1, 10, 100], mem_coll_mb=[1, 10], mem_coll_q=4,
         scale_q=[1, 10, 30], scale_q_mb=0.5, scale_mb=[1, 5, 20],
         scale_c=[1, 2, 4], scale_c_q=5, scale_c_mb=0.5,
         wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=3, idle_coord=8, idle_s=3,
-        tls_workers=200),
+        tls_workers=200,
+        wk_workers=50, wk_queries=20, wk_mb=2, wk_cycles=3, wk_scale=[10, 100, 500], wk_scale_q=10),
     "smoke": dict(
         runs=1, parse_mb=1, padded_mb=1, icount_mb=0.2, http_q=2, http_mb=0.5,
         mem_parse_mb=[0.2, 1, 2], mem_coll_mb=[0.2, 1], mem_coll_q=2,
         scale_q=[1, 2, 4], scale_q_mb=0.1, scale_mb=[0.1, 0.5, 1],
         scale_c=[1, 2], scale_c_q=2, scale_c_mb=0.1,
         wide_workers=300, wrk_t=1, wrk_c=2, wrk_d=1, idle_coord=8, idle_s=1,
-        tls_workers=10),
+        tls_workers=10,
+        wk_workers=8, wk_queries=4, wk_mb=0.2, wk_cycles=2, wk_scale=[4, 16], wk_scale_q=2),
 }
 
 # Every row the report prints, in order (the smoke test checks each one).
@@ -187,7 +193,9 @@ class Bench:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if p.poll() is not None:
-                raise RuntimeError("trino-sim exited %d (see %s)" % (p.returncode, self.path("sim.log")))
+                with open(self.path("sim.log"), errors="replace") as f:
+                    tail = f.read()[-300:]
+                raise RuntimeError("trino-sim exited %d: %s" % (p.returncode, tail.strip()))
             try:
                 with open(pf) as f:
                     port = int(f.read().strip())
@@ -507,6 +515,151 @@ class Bench:
         self.figure("idle.collector_rss_mib_max", max(kid_rss) if kid_rss else float("nan"), "MiB",
                     detail="%d children" % len(kids))
 
+    # ------------------------------------------------------------ workers (issue 12)
+
+    def worker_addrs(self, n, port):
+        """The simulated workers' addresses (trino-sim: 127.0.0.(2+i), from 253 on
+        127.0.(1+j/254).(1+j%254))."""
+        out = []
+        for i in range(n):
+            if i < 253:
+                out.append("127.0.0.%d:%d" % (2 + i, port))
+            else:
+                j = i - 253
+                out.append("127.0.%d.%d:%d" % (1 + j // 254, 1 + j % 254, port))
+        return out
+
+    def sim_stats(self, url):
+        _, body, _ = http_get(url + "/sim/stats", timeout=30)
+        return {ln.split()[0]: int(ln.split()[1]) for ln in body.decode().splitlines() if ln.strip()}
+
+    def worker_mode_run(self, label, url, wport, nworkers, mode, cycles):
+        """Poll the cluster at url with one coordinator in `mode` for `cycles` cycles;
+        returns per-cycle figures from /sim/stats and /proc."""
+        secret = self.path("shared-secret")
+        port = free_port()
+        entry = '{ name = "c"; url = "%s"; release = "r"; ' % url
+        if mode == "workers":
+            addrs = ", ".join('"%s"' % a for a in self.worker_addrs(nworkers, wport))
+            entry += ('collection = "workers"; workers = { discovery = "static"; addresses = [ %s ]; '
+                      'shared_secret_file = "%s"; node_states = false; }; ' % (addrs, secret))
+        entry += "}"
+        conf = self.path("workers-%s.conf" % label)
+        with open(conf, "w") as f:
+            f.write('listen = "127.0.0.1:%d";\npoll_interval_seconds = 1;\nrequest_timeout_seconds = 900;\n'
+                    'max_queries = 10000;\nmax_concurrent_requests = 8;\nlog_level = "warn";\n'
+                    'coordinators = ( %s );\n' % (port, entry))
+        ex = self.spawn([self.exporter, "--config", conf], stderr=open(self.path("exporter.log"), "ab"))
+        murl = "http://127.0.0.1:%d" % port
+
+        def up():
+            try:
+                body = http_get(murl + "/metrics", timeout=30)[1]
+                return re.search(rb'^trino_buffer_exporter_up\{[^}]*\} 1$', body, re.M) is not None
+            except OSError:
+                return False
+
+        deadline = time.monotonic() + 600
+        while not up():
+            if ex.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("%s: the exporter did not come up (see %s)" % (label, self.path("exporter.log")))
+            time.sleep(0.05)
+        kids = children(ex.pid)
+        if len(kids) != 1:
+            raise RuntimeError("%s: %d collectors" % (label, len(kids)))
+        hz = os.sysconf("SC_CLK_TCK")
+
+        def next_cycle(after):
+            # the moment a cycle starts: its list request was just served
+            while True:
+                st = self.sim_stats(url)
+                if st["list_requests"] > after:
+                    return st, proc_cpu(kids[0])
+                if time.monotonic() > deadline:
+                    raise RuntimeError("%s: too slow" % label)
+                time.sleep(0.01)
+
+        # from the start of one cycle to the start of the cycle `cycles` later: whole cycles
+        s0, c0 = next_cycle(self.sim_stats(url)["list_requests"])
+        s1, c1 = next_cycle(s0["list_requests"] + cycles - 1)
+        body = http_get(murl + "/metrics", timeout=30)[1].decode()
+        m = re.search(r'^trino_buffer_exporter_cycle_duration_seconds\{[^}]*\} (\S+)$', body, re.M)
+        durations = [float(m.group(1)) if m else float("nan")]
+        self.stop(ex)
+        n = s1["list_requests"] - s0["list_requests"]
+
+        def d(k):
+            return (s1[k] - s0[k]) / n
+
+        coord_req = d("list_requests") + d("detail_requests") + d("info_requests") + d("node_requests")
+        return dict(coord_bytes=d("v1_bytes"), coord_req=coord_req, total_bytes=d("bytes_sent"),
+                    worker_req=d("worker_requests"), cpu_ms=1000.0 * (c1 - c0) / hz / n,
+                    cycle_s=durations[-1], cycles=n, task_id=s1["worker_task_id_requests"])
+
+    def start_cluster(self, workers, queries, mb, tries=3):
+        for t in range(tries):  # the workers' port is picked free on 127.0.0.1 only
+            try:
+                return self.start_cluster_once(workers, queries, mb)
+            except RuntimeError as e:
+                if t == tries - 1:
+                    raise
+                self.log("cluster start failed, again:", e)
+
+    def start_cluster_once(self, workers, queries, mb):
+        wport = free_port()
+        secret = self.path("shared-secret")
+        with open(secret, "w") as f:
+            f.write("bench-shared-secret\n")
+        os.chmod(secret, 0o600)
+        stages = 4
+        tasks = max(1, min(1024, workers * 2 // stages))  # every worker holds tasks of every query
+        sim, url = self.start_sim("--worker-api", "--worker-http-port", wport, "--workers", workers,
+                                  "--queries", queries, "--stages", stages, "--tasks-per-stage", tasks,
+                                  *(["--doc-bytes", int(mb * MB)] if mb else []),
+                                  "--shared-secret-file", secret)
+        return sim, url, wport
+
+    def bench_workers(self):
+        p = self.p
+        w, q, mb = p["wk_workers"], p["wk_queries"], p["wk_mb"]
+        sim, url, wport = self.start_cluster(w, q, mb)
+        try:
+            co = self.worker_mode_run("coordinator", url, wport, w, "coordinator", p["wk_cycles"])
+            wo = self.worker_mode_run("workers", url, wport, w, "workers", p["wk_cycles"])
+        finally:
+            self.stop(sim, sig=signal.SIGKILL)
+        where = "%d workers, %d queries x %g MB QueryInfo" % (w, q, mb)
+        smoke = self.args.profile == "smoke"  # documents too small for the targets
+        self.figure("workers.coord_bytes_x", co["coord_bytes"] / max(wo["coord_bytes"], 1), "x", None if smoke else 100, ">=",
+                    "bytes the coordinator serves per cycle, coordinator / worker mode: %.0f / %.0f; %s"
+                    % (co["coord_bytes"], wo["coord_bytes"], where))
+        self.figure("workers.total_bytes_x", co["total_bytes"] / max(wo["total_bytes"], 1), "x", None if smoke else 10, ">=",
+                    "all bytes served per cycle: %.0f / %.0f" % (co["total_bytes"], wo["total_bytes"]))
+        self.figure("workers.collector_cpu_x", co["cpu_ms"] / max(wo["cpu_ms"], 0.01), "x",
+                    detail="collector utime+stime per cycle: %.1f / %.1f ms" % (co["cpu_ms"], wo["cpu_ms"]))
+        for tag, r in (("coordinator_mode", co), ("worker_mode", wo)):
+            self.figure("workers.%s.coord_mb_per_cycle" % tag, r["coord_bytes"] / MB, "MB",
+                        detail="%.1f coordinator requests per cycle" % r["coord_req"])
+            self.figure("workers.%s.total_mb_per_cycle" % tag, r["total_bytes"] / MB, "MB",
+                        detail="%.1f worker requests per cycle" % r["worker_req"])
+            self.figure("workers.%s.cpu_ms_per_cycle" % tag, r["cpu_ms"], "ms",
+                        detail="collector utime+stime over %d cycles" % r["cycles"])
+            self.figure("workers.%s.cycle_s" % tag, r["cycle_s"], "s",
+                        detail="data age at most poll interval (1 s) + this")
+        self.figure("workers.task_id_requests", wo["task_id"], "req", 0, "<=",
+                    "/v1/task/{id} or /status calls (must be none)")
+        for n in p["wk_scale"]:
+            sim, url, wport = self.start_cluster(n, p["wk_scale_q"], 0)
+            try:
+                r = self.worker_mode_run("scale%d" % n, url, wport, n, "workers", 2)
+            finally:
+                self.stop(sim, sig=signal.SIGKILL)
+            self.figure("workers.scale_%d" % n, r["cycle_s"], "s",
+                        detail="worker mode, %d workers x %d queries: %.2f MB/cycle, %.0f requests, "
+                               "collector %.1f ms CPU/cycle, coordinator %.3f MB/cycle"
+                               % (n, p["wk_scale_q"], r["total_bytes"] / MB, r["worker_req"] + r["coord_req"],
+                                  r["cpu_ms"], r["coord_bytes"] / MB))
+
     # ------------------------------------------------------------ report
 
     def bench_tls(self):
@@ -710,7 +863,7 @@ def children(pid):
         return []
 
 
-SECTIONS = ["extract", "http", "memory", "scale", "metrics", "idle", "tls"]
+SECTIONS = ["extract", "http", "memory", "scale", "metrics", "idle", "tls", "workers"]
 
 
 def main():

@@ -60,6 +60,32 @@ The test suite runs `trino-buffer-exporter --check-config` on this output.
 {{- if not $v.coordinators -}}
 {{- fail "coordinators: at least one coordinator is required" -}}
 {{- end -}}
+{{- if not (has $v.workers.discovery (list "none" "dns" "static" "pod_map" "coordinator")) -}}
+{{- fail (printf "workers.discovery must be none, dns, static, pod_map or coordinator (got %q)" (toString $v.workers.discovery)) -}}
+{{- end -}}
+{{- range $name, $c := $v.coordinators -}}
+{{- if $c -}}
+{{- $coll := default $v.collection $c.collection -}}
+{{- if not (has $coll (list "coordinator" "workers")) -}}
+{{- fail (printf "coordinators.%s: collection must be coordinator or workers (got %q)" $name (toString $coll)) -}}
+{{- end -}}
+{{- if and (eq $coll "workers") (eq $v.workers.discovery "none") -}}
+{{- fail (printf "coordinators.%s: collection=workers needs workers.discovery (dns, static, pod_map or coordinator)" $name) -}}
+{{- end -}}
+{{- if and (eq $coll "workers") (not $v.workers.sharedSecret.existingSecret) -}}
+{{- fail (printf "coordinators.%s: collection=workers needs workers.sharedSecret.existingSecret (a Secret with a shared-secret key)" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $v.workers.discovery "dns") (not $v.workers.dnsName) -}}
+{{- fail "workers.discovery=dns needs workers.dnsName (the workers' headless Service)" -}}
+{{- end -}}
+{{- if and (eq $v.workers.discovery "static") (not $v.workers.addresses) -}}
+{{- fail "workers.discovery=static needs workers.addresses" -}}
+{{- end -}}
+{{- if and (eq $v.workers.discovery "pod_map") (ne $v.podMap.source "prometheus") -}}
+{{- fail "workers.discovery=pod_map needs podMap.source=prometheus" -}}
+{{- end -}}
 {{- range $name, $c := $v.coordinators -}}
 {{- if $c -}}
 {{- if not (regexMatch "^[A-Za-z0-9_.-]{1,64}$" $name) -}}
@@ -141,7 +167,36 @@ coordinators = (
 {{- if $c }}
 {{- if not $first }},{{ end }}
 {{- $first = false }}
-    { name = {{ include "tbe.str" $name }}; url = {{ include "tbe.str" $c.url }}; release = {{ include "tbe.str" (default $name $c.release) }}; }
+    { name = {{ include "tbe.str" $name }}; url = {{ include "tbe.str" $c.url }}; release = {{ include "tbe.str" (default $name $c.release) }};
+{{- $coll := default $v.collection $c.collection }}
+{{- $w := $v.workers }}
+{{- if or (eq $coll "workers") (ne $w.discovery "none") }}
+      collection = {{ include "tbe.str" $coll }};
+      workers = {
+        discovery = {{ include "tbe.str" $w.discovery }};
+        {{- if $w.dnsName }}
+        dns_name = {{ include "tbe.str" $w.dnsName }};
+        {{- end }}
+        {{- if $w.addresses }}
+        addresses = [ {{ range $i, $a := $w.addresses }}{{ if $i }}, {{ end }}{{ include "tbe.str" $a }}{{ end }} ];
+        {{- end }}
+        port = {{ int (default $v.workerHttpPort $w.port) }};
+        scheme = {{ include "tbe.str" $w.scheme }};
+        tls = {
+          {{- if $w.tls.existingSecret }}
+          ca_file = {{ include "tbe.str" (printf "%s/tls/workers/ca.crt" (include "tbe.secretRoot" $)) }};
+          {{- end }}
+          insecure_skip_verify = {{ $w.tls.insecureSkipVerify }};
+        };
+        {{- if $w.sharedSecret.existingSecret }}
+        shared_secret_file = {{ include "tbe.str" (printf "%s/internal/shared-secret" (include "tbe.secretRoot" $)) }};
+        {{- end }}
+        key_scheme = {{ include "tbe.str" $w.keyScheme }};
+        {{- if not (kindIs "invalid" $w.nodeStates) }}
+        node_states = {{ $w.nodeStates }};
+        {{- end }}
+      };
+{{- end }} }
 {{- end }}
 {{- end }}
 );

@@ -446,6 +446,15 @@ static int encode(struct source *src, size_t i, uint8_t *buf, size_t cap)
     return msg_encode_worker(buf, cap, &mw); /* AGG_ID_MAX <= MSG_MAX_ID: fits */
 }
 
+const struct agg_worker *coordinator_workers(struct source *src, size_t *ret_n)
+{
+    struct coordinator *c = (struct coordinator *)src;
+    *ret_n = 0;
+    if (c->run.phase != SOURCE_DONE || c->run.status != 0)
+        return NULL;
+    return agg_sorted(c->total, ret_n);
+}
+
 const struct source_ops coordinator_source = {
     .role = "coordinator",
     .create = create,

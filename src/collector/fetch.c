@@ -27,6 +27,7 @@ struct xfer {
     uint64_t discarded;
     int sink_failed;
     int discard_cut;
+    struct curl_slist *headers; /* fetch_start_req's own list, NULL otherwise */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -169,6 +170,9 @@ static void xfer_release(struct fetch *f, struct xfer *x)
         curl_multi_remove_handle(f->multi, x->easy);
         curl_easy_cleanup(x->easy);
     }
+    for (struct curl_slist *l = x->headers; l; l = l->next)
+        explicit_bzero(l->data, strlen(l->data)); /* an internal token is a secret */
+    curl_slist_free_all(x->headers);
     free(x);
 }
 
@@ -234,13 +238,41 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 
 int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink)
 {
-    struct xfer *x = calloc(1, sizeof(*x));
+    return fetch_start_req(f, url, sink, NULL);
+}
+
+int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *sink,
+                    const struct fetch_req *req)
+{
+    struct xfer *x;
     CURL *h;
 
+    if (req && req->header_name &&
+        (has_crlf(req->header_name) || has_crlf(req->header_value) ||
+         strpbrk(req->header_name, ": ")))
+        return -1;
+    x = calloc(1, sizeof(*x));
     if (!x)
         return -1;
+    if (req && (req->no_auth || req->header_name)) {
+        /* the client's list minus its auth header when asked, plus the extra one */
+        if (add_header(&x->headers, "Accept", "application/json") < 0 ||
+            (!req->no_auth && f->headers && f->headers->next &&
+             !curl_slist_append(x->headers, f->headers->next->data)) ||
+            (req->header_name && add_header(&x->headers, req->header_name,
+                                            req->header_value ? req->header_value : "") < 0)) {
+            for (struct curl_slist *l = x->headers; l; l = l->next)
+                explicit_bzero(l->data, strlen(l->data));
+            curl_slist_free_all(x->headers);
+            free(x);
+            return -1;
+        }
+    }
     h = x->easy = curl_easy_init();
     if (!h) {
+        for (struct curl_slist *l = x->headers; l; l = l->next)
+            explicit_bzero(l->data, strlen(l->data));
+        curl_slist_free_all(x->headers);
         free(x);
         return -1;
     }
@@ -252,7 +284,7 @@ int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink)
     SETOPT(h, CURLOPT_TIMEOUT_MS, f->o.timeout_ms);
     SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, f->o.connect_timeout_ms);
     SETOPT(h, CURLOPT_USERAGENT, "trino-buffer-exporter/" TBE_VERSION);
-    SETOPT(h, CURLOPT_HTTPHEADER, f->headers);
+    SETOPT(h, CURLOPT_HTTPHEADER, x->headers ? x->headers : f->headers);
     SETOPT(h, CURLOPT_WRITEFUNCTION, on_write);
     SETOPT(h, CURLOPT_WRITEDATA, x);
     SETOPT(h, CURLOPT_PRIVATE, x);
@@ -260,18 +292,27 @@ int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink)
     SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
     if (f->o.compression)
         SETOPT(h, CURLOPT_ACCEPT_ENCODING, "");
-    if (f->username) {
+    if (f->username && !(req && req->no_auth)) {
         SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         SETOPT(h, CURLOPT_USERNAME, f->username);
         SETOPT(h, CURLOPT_PASSWORD, f->password);
     }
-    if (f->ca_file)
-        SETOPT(h, CURLOPT_CAINFO, f->ca_file);
-    if (f->cert_file)
-        SETOPT(h, CURLOPT_SSLCERT, f->cert_file);
-    if (f->key_file)
-        SETOPT(h, CURLOPT_SSLKEY, f->key_file);
-    if (f->o.tls_insecure) {
+    if (req && req->tls_override) {
+        if (req->tls_ca_file && *req->tls_ca_file)
+            SETOPT(h, CURLOPT_CAINFO, req->tls_ca_file);
+        if (req->tls_insecure) {
+            SETOPT(h, CURLOPT_SSL_VERIFYPEER, 0L);
+            SETOPT(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
+    } else {
+        if (f->ca_file)
+            SETOPT(h, CURLOPT_CAINFO, f->ca_file);
+        if (f->cert_file)
+            SETOPT(h, CURLOPT_SSLCERT, f->cert_file);
+        if (f->key_file)
+            SETOPT(h, CURLOPT_SSLKEY, f->key_file);
+    }
+    if (f->o.tls_insecure && !(req && req->tls_override)) {
         SETOPT(h, CURLOPT_SSL_VERIFYPEER, 0L);
         SETOPT(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
@@ -284,6 +325,9 @@ int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink)
     return 0;
 fail:
     curl_easy_cleanup(h);
+    for (struct curl_slist *l = x->headers; l; l = l->next)
+        explicit_bzero(l->data, strlen(l->data));
+    curl_slist_free_all(x->headers);
     free(x);
     return -1;
 }

@@ -54,6 +54,20 @@ struct fetch_sink {
     void *ctx;
 };
 
+/*
+ * Per-request settings of fetch_start_req, for requests to another kind of
+ * server than the client's (the workers of a coordinator): strings borrowed
+ * for the call only (copied).
+ */
+struct fetch_req {
+    const char *header_name;  /* one extra header (NULL: none), e.g. X-Trino-Internal-Bearer; */
+    const char *header_value; /* its value may be a secret: wiped when the transfer ends */
+    int no_auth;              /* send none of the client's auth (header, basic, bearer) */
+    int tls_override;         /* use tls_ca_file and tls_insecure below instead of the client's */
+    const char *tls_ca_file;  /* "" or NULL: system default */
+    int tls_insecure;
+};
+
 /* The outcome of one finished transfer. */
 struct fetch_result {
     void *ctx;           /* the sink's ctx, to find the caller's state */
@@ -81,6 +95,13 @@ void fetch_free(struct fetch *f); /* NULL ok; cancels transfers in flight */
  * or curl failure (nothing started).
  */
 int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink);
+
+/*
+ * fetch_start with per-request settings (req NULL: as fetch_start). A header
+ * value with CR or LF is refused (-1, nothing started).
+ */
+int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *sink,
+                    const struct fetch_req *req);
 
 /*
  * Wait up to timeout_ms for network activity or for extra_fd (>= 0) to be

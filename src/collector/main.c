@@ -154,6 +154,12 @@ static void check_config(const struct coll_config *c)
         die(EXIT_CONFIG, "basic authentication over plain http is refused", c->url);
     if (c->role == COLL_ROLE_PODMAP && !*c->pm_metric)
         die(EXIT_CONFIG, "the pod map needs a metric", NULL);
+    if (c->role == COLL_ROLE_WORKERS && c->disc == COLL_DISC_PODMAP &&
+        (!*c->pm_url || !*c->pm_metric))
+        die(EXIT_CONFIG, "pod_map discovery needs the pod map's Prometheus URL and metric", NULL);
+    if (c->role == COLL_ROLE_WORKERS && c->collection == COLL_COLLECT_WORKERS &&
+        c->disc == COLL_DISC_NONE)
+        die(EXIT_CONFIG, "collection \"workers\" needs a workers.discovery", NULL);
 }
 
 static void begin_cycle(struct collector *co)
@@ -179,6 +185,8 @@ static int end_cycle(struct collector *co)
 
     memset(&e, 0, sizeof(e));
     source_summary(co->src, &e);
+    if (co->ops->summary)
+        co->ops->summary(co->src, &e);
     e.seq = co->seq;
     size_t nrec = co->ops->nrecords(co->src);
     for (size_t i = 0; i < nrec; i++) {

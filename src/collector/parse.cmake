@@ -8,6 +8,7 @@ add_library(tbe_parse STATIC
   ${CMAKE_CURRENT_LIST_DIR}/extract.c
   ${CMAKE_CURRENT_LIST_DIR}/jscan.c
   ${CMAKE_CURRENT_LIST_DIR}/nodeinfo.c
+  ${CMAKE_CURRENT_LIST_DIR}/nodelist.c
   ${CMAKE_CURRENT_LIST_DIR}/parsecli.c
   ${CMAKE_CURRENT_LIST_DIR}/promvec.c
   ${CMAKE_CURRENT_LIST_DIR}/qlist.c

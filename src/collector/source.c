@@ -10,7 +10,7 @@
 #include "exitcodes.h"
 #include "log.h"
 
-extern const struct source_ops coordinator_source, podmap_source;
+extern const struct source_ops coordinator_source, podmap_source, workers_source;
 
 const struct source_ops *source_for_role(uint64_t role)
 {
@@ -19,6 +19,8 @@ const struct source_ops *source_for_role(uint64_t role)
         return &coordinator_source;
     case COLL_ROLE_PODMAP:
         return &podmap_source;
+    case COLL_ROLE_WORKERS:
+        return &workers_source;
     default:
         return NULL;
     }

@@ -9,6 +9,9 @@
  *
  *   coordinator.c  COLL_ROLE_TRINO   running queries and their QueryInfo
  *   podmap.c       COLL_ROLE_PODMAP  the Prometheus vector that names pods
+ *   workers.c      COLL_ROLE_WORKERS a coordinator's discovered workers: node
+ *                                    states, and their own task lists (collection
+ *                                    "workers") or the coordinator source inside
  *
  * struct source_run is the state every source shares (base URL, phase, the
  * outcome); the helpers below keep the common behaviour in one place: an
@@ -58,6 +61,9 @@ struct source_ops {
     size_t (*nrecords)(struct source *s);
     /* Encode record i (< nrecords) into buf; the packet length, or < 0 (msg.h status). */
     int (*encode)(struct source *s, size_t i, uint8_t *buf, size_t cap);
+    /* NULL ok: fill the CYCLE_END fields of the role beyond source_summary's
+     * (workers_discovered, worker_errors, counters_incomplete), once done. */
+    void (*summary)(struct source *s, struct msg_cycle_end *ret);
 };
 
 /* The source of a role (enum coll_role), or NULL. */
@@ -78,6 +84,15 @@ int source_done(struct source *s);
  * and duration_us are the caller's.
  */
 void source_summary(struct source *s, struct msg_cycle_end *ret);
+
+/*
+ * The per-worker table of a finished, good cycle of the coordinator source
+ * (sorted by node id; *ret_n workers), or NULL with *ret_n = 0. Borrowed,
+ * valid until its next start. For the workers source, which runs the
+ * coordinator source inside its own cycle in collection "coordinator".
+ */
+struct agg_worker;
+const struct agg_worker *coordinator_workers(struct source *s, size_t *ret_n);
 
 /* ---- helpers for the sources ---- */
 

@@ -60,6 +60,8 @@ struct wtask {
     size_t maxq, nq, capq, hcap;
     char (*ids)[WTASK_QUERY_ID_MAX];
     uint32_t *idx;
+    int (*keep)(void *ctx, const char *query_id); /* wtask_set_query_filter */
+    void *keep_ctx;
 };
 
 /* The members read (jscan's structural mode); every other member is dropped unseen. */
@@ -172,6 +174,10 @@ static int finish_task(struct wtask *w)
         return fail(w, PARSE_EUNSUPPORTED,
                     "unsupported layout: outputBuffers without totalBufferedBytes, "
                     "totalBufferedPages or totalPagesSent");
+    if (w->keep && !((t->flags & F_QID) && w->keep(w->keep_ctx, t->qid))) {
+        w->r.filtered++; /* a task of a query that is not running: not counted */
+        return 1;
+    }
     /* the counting rule of coordinator mode; the worker key is not needed here */
     struct agg_task at = {
         .node_id = "",
@@ -477,6 +483,13 @@ struct wtask *wtask_new(const struct wtask_limits *lim, const yajl_alloc_funcs *
         return NULL;
     }
     return w;
+}
+
+void wtask_set_query_filter(struct wtask *w, int (*keep)(void *ctx, const char *query_id),
+                            void *ctx)
+{
+    w->keep = keep;
+    w->keep_ctx = ctx;
 }
 
 int wtask_set_full_scan(struct wtask *w, int on)

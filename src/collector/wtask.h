@@ -62,6 +62,7 @@ struct wtask_limits {
 struct wtask_result {
     struct wcount c;          /* the worker's counters, as agg.h defines them */
     uint64_t tasks;           /* TaskInfo objects counted */
+    uint64_t filtered;        /* TaskInfo objects left out by the query filter */
     uint64_t running_queries; /* distinct query ids of tasks not done; see queries_known */
     /* 1 if running_queries is exact; 0 when a task not done had no usable
      * taskId (absent, no '.', a query id of WTASK_QUERY_ID_MAX bytes or more)
@@ -90,6 +91,18 @@ struct wtask *wtask_new(const struct wtask_limits *lim, const yajl_alloc_funcs *
  * PARSE_ENOMEM, or PARSE_EINVAL once bytes were fed.
  */
 int wtask_set_full_scan(struct wtask *w, int on);
+/*
+ * Count only the tasks whose query id (taskStatus.taskId up to its first
+ * '.') keep(ctx, id) accepts (returns 1); every other task, and a task
+ * without a usable query id, is left out (counted in filtered). Set before
+ * the first feed; keep NULL (the default) counts every task. The worker
+ * source passes the coordinator's running queries, so that the done tasks of
+ * finished queries a worker keeps listing for task.info.max-age add nothing,
+ * exactly as in coordinator mode, which reads running queries only.
+ */
+void wtask_set_query_filter(struct wtask *w, int (*keep)(void *ctx, const char *query_id),
+                            void *ctx);
+
 /* Bytes of dropped members' values that yajl never saw (0 with the full scan). */
 uint64_t wtask_skipped_bytes(const struct wtask *w);
 /* Feed the next chunk. Returns PARSE_OK or the first error (sticky). */

@@ -115,6 +115,8 @@ int msg_encode_worker(uint8_t *buf, size_t cap, const struct msg_worker *m)
     put_str(&w, m->address, MSG_MAX_ID);
     for (int i = 0; i < WCOUNT_N; i++)
         put_u64(&w, m->c.v[i]);
+    put_u64(&w, m->node_state);
+    put_u64(&w, m->flags);
     return finish(&w);
 }
 
@@ -131,6 +133,9 @@ int msg_encode_end(uint8_t *buf, size_t cap, const struct msg_cycle_end *e)
     put_u64(&w, e->parsed_bytes);
     put_u64(&w, e->duration_us);
     put_str(&w, e->error, MSG_MAX_TEXT);
+    put_u64(&w, e->workers_discovered);
+    put_u64(&w, e->worker_errors);
+    put_u64(&w, e->counters_incomplete);
     return finish(&w);
 }
 
@@ -250,8 +255,13 @@ int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
         m.u.worker.address = get_str(&r, MSG_MAX_ID);
         for (int i = 0; i < WCOUNT_N; i++)
             m.u.worker.c.v[i] = get_u64(&r);
+        m.u.worker.node_state = get_u64(&r);
+        m.u.worker.flags = get_u64(&r);
         if (!r.err && m.u.worker.node_id[0] == '\0')
             r.err = MSG_ECAP; /* a worker must have a key */
+        if (!r.err && (m.u.worker.node_state >= MSG_NODE_N ||
+                       (m.u.worker.flags & ~(uint64_t)MSG_WORKER_FLAGS_ALL)))
+            r.err = MSG_ECAP;
         break;
     case MSG_CYCLE_END:
         m.u.end.seq = get_u64(&r);
@@ -262,6 +272,11 @@ int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
         m.u.end.parsed_bytes = get_u64(&r);
         m.u.end.duration_us = get_u64(&r);
         m.u.end.error = get_str(&r, MSG_MAX_TEXT);
+        m.u.end.workers_discovered = get_u64(&r);
+        m.u.end.worker_errors = get_u64(&r);
+        m.u.end.counters_incomplete = get_u64(&r);
+        if (!r.err && m.u.end.counters_incomplete > 1)
+            r.err = MSG_ECAP;
         if (!r.err && m.u.end.status > 255)
             r.err = MSG_ECAP;
         break;
@@ -358,4 +373,13 @@ const char *msg_strerror(int status)
     default:
         return "unknown error";
     }
+}
+
+const char *msg_node_state_name(uint64_t state)
+{
+    static const char *const names[MSG_NODE_N] = {
+        "unknown", "unknown",       "ACTIVE",  "INACTIVE", "DRAINING",
+        "DRAINED", "SHUTTING_DOWN", "INVALID", "GONE",
+    };
+    return state < MSG_NODE_N ? names[state] : "unknown";
 }

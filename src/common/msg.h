@@ -29,7 +29,7 @@
 
 #include "wcount.h"
 
-#define MSG_VERSION 1
+#define MSG_VERSION 2 /* 2: WORKER node_state and flags, CYCLE_END worker fields */
 #define MSG_HEADER_SIZE 8
 #define MSG_MAX_FRAME 65536 /* bytes in one packet, header included */
 #define MSG_MAX_ID 256      /* node ids, addresses, names, labels */
@@ -61,8 +61,31 @@ enum msg_status {
 
 /* What a collector does. */
 enum coll_role {
-    COLL_ROLE_TRINO = 1,  /* poll a Trino coordinator */
-    COLL_ROLE_PODMAP = 2, /* query Prometheus for the IP -> pod map */
+    COLL_ROLE_TRINO = 1,   /* poll a Trino coordinator */
+    COLL_ROLE_PODMAP = 2,  /* query Prometheus for the IP -> pod map */
+    COLL_ROLE_WORKERS = 3, /* a coordinator's workers: discovery, node states, task lists */
+};
+
+/* collection (COLL_ROLE_WORKERS): where the per-worker counters come from */
+enum coll_collection {
+    COLL_COLLECT_COORDINATOR = 0, /* the coordinator's QueryInfo documents */
+    COLL_COLLECT_WORKERS = 1,     /* every worker's GET /v1/task?summarize (internal token) */
+};
+
+/* workers.discovery: how the list of workers is found */
+enum coll_discovery {
+    COLL_DISC_NONE = 0,
+    COLL_DISC_DNS = 1,         /* every A/AAAA record of disc_dns_name, each cycle */
+    COLL_DISC_STATIC = 2,      /* disc_addresses: "HOST:PORT,HOST:PORT" */
+    COLL_DISC_PODMAP = 3,      /* the pod map's Prometheus vector (pm_* rows, pm_url) */
+    COLL_DISC_COORDINATOR = 4, /* the coordinator's GET /v1/node (<= 476, airlift discovery) */
+};
+
+/* workers.key_scheme */
+enum coll_key_scheme {
+    COLL_KEY_AUTO = 0, /* HKDF, then SHA-256 after a 401, remembered */
+    COLL_KEY_HKDF = 1,
+    COLL_KEY_SHA256 = 2,
 };
 
 enum coll_auth {
@@ -74,6 +97,7 @@ enum coll_auth {
 
 #define COLL_MAX_CONCURRENCY 64     /* max_concurrent_requests is 1..COLL_MAX_CONCURRENCY */
 #define COLL_MAX_MS (3600u * 1000u) /* poll interval and timeouts: 1 ms .. 1 h */
+#define COLL_MAX_ADDRESSES 1000     /* workers.addresses entries */
 
 /*
  * A collector's slice of the configuration, the CONFIG message. Secrets are
@@ -89,9 +113,9 @@ enum coll_auth {
  * All strings are non-NULL after a successful decode ("" when unset).
  */
 #define COLL_CONFIG_FIELDS(U, S)                                                                   \
-    U(role, COLL_ROLE_TRINO, COLL_ROLE_PODMAP) /* enum coll_role */                                \
-    S(name, MSG_MAX_ID, 0)                     /* coordinator name, or "pod_map" */                \
-    S(url, MSG_MAX_TEXT, 0)                    /* coordinator or Prometheus base URL */            \
+    U(role, COLL_ROLE_TRINO, COLL_ROLE_WORKERS) /* enum coll_role */                               \
+    S(name, MSG_MAX_ID, 0)                      /* coordinator name, or "pod_map" */               \
+    S(url, MSG_MAX_TEXT, 0)                     /* coordinator or Prometheus base URL */           \
     S(release, MSG_MAX_ID, 0)                                                                      \
     U(auth_type, COLL_AUTH_NONE, COLL_AUTH_BEARER) /* enum coll_auth */                            \
     S(header_name, MSG_MAX_ID, 0)                                                                  \
@@ -117,7 +141,26 @@ enum coll_auth {
     S(pm_namespace_label, MSG_MAX_ID, 0)                                                           \
     S(pm_instance_label, MSG_MAX_ID, 0)                                                            \
     U(log_level, 0, 3)  /* enum log_level */                                                       \
-    U(log_format, 0, 1) /* enum log_format */
+    U(log_format, 0, 1) /* enum log_format */                                                      \
+    /* COLL_ROLE_WORKERS only (a coordinator with a workers group or collection workers) */        \
+    U(collection, COLL_COLLECT_COORDINATOR, COLL_COLLECT_WORKERS) /* enum coll_collection */       \
+    U(disc, COLL_DISC_NONE, COLL_DISC_COORDINATOR)                /* enum coll_discovery */        \
+    S(disc_dns_name, MSG_MAX_ID, 0)                                                                \
+    S(disc_addresses, 16 * MSG_MAX_TEXT, 0) /* HOST:PORT,HOST:PORT,... */                          \
+    U(disc_port, 0, 65535)                  /* port of discovered addresses without one */         \
+    U(worker_https, 0, 1)                   /* scheme https to workers */                          \
+    S(worker_tls_ca_file, MSG_MAX_TEXT, 0)                                                         \
+    U(worker_tls_insecure, 0, 1)                                                                   \
+    S(shared_secret, MSG_MAX_SECRET, 1)           /* contents of workers.shared_secret_file */     \
+    U(key_scheme, COLL_KEY_AUTO, COLL_KEY_SHA256) /* enum coll_key_scheme */                       \
+    U(node_states, 0, 1)                          /* read each worker's GET /v1/info */            \
+    S(pm_url, MSG_MAX_TEXT, 0) /* discovery pod_map: the pod map's Prometheus */                   \
+    U(pm_auth_type, COLL_AUTH_NONE, COLL_AUTH_BEARER)                                              \
+    S(pm_username, MSG_MAX_ID, 0)                                                                  \
+    S(pm_password, MSG_MAX_SECRET, 1)                                                              \
+    S(pm_token, MSG_MAX_SECRET, 1)                                                                 \
+    S(pm_tls_ca_file, MSG_MAX_TEXT, 0)                                                             \
+    U(pm_tls_insecure, 0, 1)
 
 struct coll_config {
 #define COLL_CONFIG_U64(field, lo, hi) uint64_t field;
@@ -132,10 +175,38 @@ struct msg_cycle_begin {
     uint64_t start_unix_ms;
 };
 
+/*
+ * A worker's node state on the wire (WORKER.node_state): not read, could not
+ * be read or recognised, or one of Trino's NodeState names (nodeinfo.h's
+ * enum + 1, in the same order).
+ */
+enum msg_node_state {
+    MSG_NODE_NONE = 0,    /* not attempted (no discovery, node_states off) */
+    MSG_NODE_UNKNOWN = 1, /* attempted: unreadable or not a known name */
+    MSG_NODE_ACTIVE,
+    MSG_NODE_INACTIVE,
+    MSG_NODE_DRAINING,
+    MSG_NODE_DRAINED,
+    MSG_NODE_SHUTTING_DOWN,
+    MSG_NODE_INVALID,
+    MSG_NODE_GONE,
+    MSG_NODE_N
+};
+
+/* The exposition name of a state ("ACTIVE" ..., "unknown" for NONE/UNKNOWN/out of range). */
+const char *msg_node_state_name(uint64_t state);
+
+/* WORKER.flags; 0 is a record of coordinator mode as before (counters known, cycle complete) */
+#define MSG_WORKER_NO_COUNTERS 1u /* its counters are unknown: absent, never zero */
+#define MSG_WORKER_INCOMPLETE 2u  /* the cycle skipped something: idle cannot be observed */
+#define MSG_WORKER_FLAGS_ALL 3u
+
 struct msg_worker {
     char *node_id;
-    char *address;   /* host:port from taskStatus.self, "" when unknown */
-    struct wcount c; /* WCOUNT_N u64 fields on the wire, in wcount.h's order */
+    char *address;       /* host:port from taskStatus.self, "" when unknown */
+    struct wcount c;     /* WCOUNT_N u64 fields on the wire, in wcount.h's order */
+    uint64_t node_state; /* enum msg_node_state */
+    uint64_t flags;      /* MSG_WORKER_* */
 };
 
 struct msg_cycle_end {
@@ -147,7 +218,10 @@ struct msg_cycle_end {
     uint64_t query_errors;    /* queries skipped (410, 403, parse error, over cap) */
     uint64_t parsed_bytes;    /* body bytes fed to the parsers in this cycle */
     uint64_t duration_us;
-    char *error; /* why the cycle failed, or the last per-query error; "" if none */
+    char *error;                 /* why the cycle failed, or the last per-query error; "" if none */
+    uint64_t workers_discovered; /* COLL_ROLE_WORKERS: addresses discovered, 0 otherwise */
+    uint64_t worker_errors;      /* workers whose /v1/info or task list could not be read */
+    uint64_t counters_incomplete; /* 1: some worker's counters are unknown (worker mode) */
 };
 
 struct msg_pod {

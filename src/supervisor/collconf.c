@@ -43,6 +43,37 @@ static void fill_common(const struct config *c, const struct config_auth *a,
     r->log_format = (uint64_t)c->log_format;
 }
 
+/*
+ * The workers rows: a coordinator's workers group (w), or "" and 0 for the
+ * other collectors (w NULL). Discovery pod_map copies the pod map's
+ * Prometheus settings, so that the collector runs the same query itself.
+ */
+static void fill_workers(const struct config *c, const struct config_workers *w,
+                         struct coll_config *r, int *bad)
+{
+    int pm = w && w->discovery == COLL_DISC_PODMAP;
+    const struct config_podmap *p = &c->pod_map;
+
+    r->collection = w ? (uint64_t)w->collection : 0;
+    r->disc = w ? (uint64_t)w->discovery : 0;
+    r->disc_dns_name = dup0(w ? w->dns_name : "", bad);
+    r->disc_addresses = dup0(w ? w->addresses : "", bad);
+    r->disc_port = w ? w->port : c->worker_http_port;
+    r->worker_https = w ? (uint64_t)w->https : 0;
+    r->worker_tls_ca_file = dup0(w ? w->tls.ca_file : "", bad);
+    r->worker_tls_insecure = w ? (uint64_t)w->tls.insecure_skip_verify : 0;
+    r->shared_secret = dup0(w ? w->shared_secret : "", bad);
+    r->key_scheme = w ? (uint64_t)w->key_scheme : 0;
+    r->node_states = w ? (uint64_t)w->node_states : 0;
+    r->pm_url = dup0(pm ? p->prometheus_url : "", bad);
+    r->pm_auth_type = pm ? (uint64_t)p->auth.type : COLL_AUTH_NONE;
+    r->pm_username = dup0(pm && p->auth.type == COLL_AUTH_BASIC ? p->auth.username : "", bad);
+    r->pm_password = dup0(pm && p->auth.type == COLL_AUTH_BASIC ? p->auth.password : "", bad);
+    r->pm_token = dup0(pm && p->auth.type == COLL_AUTH_BEARER ? p->auth.token : "", bad);
+    r->pm_tls_ca_file = dup0(pm ? p->tls.ca_file : "", bad);
+    r->pm_tls_insecure = pm ? (uint64_t)p->tls.insecure_skip_verify : 0;
+}
+
 int collconf_coordinator(const struct config *c, size_t i, struct coll_config *ret)
 {
     struct coll_config r;
@@ -50,16 +81,22 @@ int collconf_coordinator(const struct config *c, size_t i, struct coll_config *r
     if (!c || i >= c->ncoordinators)
         return -1;
     memset(&r, 0, sizeof(r));
-    r.role = COLL_ROLE_TRINO;
+    const struct config_workers *w = &c->coordinators[i].workers;
+    int pm = w->discovery == COLL_DISC_PODMAP;
+    /* a coordinator whose workers are discovered or asked is the workers role (workers.c) */
+    r.role = w->collection == COLL_COLLECT_WORKERS || w->discovery != COLL_DISC_NONE
+                 ? COLL_ROLE_WORKERS
+                 : COLL_ROLE_TRINO;
     r.name = dup0(c->coordinators[i].name, &bad);
     r.url = dup0(c->coordinators[i].url, &bad);
     r.release = dup0(c->coordinators[i].release, &bad);
     fill_common(c, &c->trino_auth, &c->tls, &r, &bad);
     r.poll_interval_ms = (uint64_t)c->poll_interval_seconds * 1000;
-    r.pm_metric = dup0("", &bad);
-    r.pm_pod_label = dup0("", &bad);
-    r.pm_namespace_label = dup0("", &bad);
-    r.pm_instance_label = dup0("", &bad);
+    r.pm_metric = dup0(pm ? c->pod_map.metric : "", &bad);
+    r.pm_pod_label = dup0(pm ? c->pod_map.pod_label : "", &bad);
+    r.pm_namespace_label = dup0(pm ? c->pod_map.namespace_label : "", &bad);
+    r.pm_instance_label = dup0(pm ? c->pod_map.instance_label : "", &bad);
+    fill_workers(c, w, &r, &bad);
     if (bad) {
         coll_config_clear(&r);
         memset(ret, 0, sizeof(*ret));
@@ -88,6 +125,7 @@ int collconf_podmap(const struct config *c, struct coll_config *ret)
     r.pm_pod_label = dup0(p->pod_label, &bad);
     r.pm_namespace_label = dup0(p->namespace_label, &bad);
     r.pm_instance_label = dup0(p->instance_label, &bad);
+    fill_workers(c, NULL, &r, &bad);
     if (bad) {
         coll_config_clear(&r);
         memset(ret, 0, sizeof(*ret));

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "confread.h"
@@ -64,7 +65,12 @@ static const char *const keys_pm_auth[] = {
 static const char *const keys_tls[] = {
     "ca_file", "cert_file", "key_file", "insecure_skip_verify", NULL,
 };
-static const char *const keys_coord[] = {"name", "url", "release", NULL};
+static const char *const keys_coord[] = {"name", "url", "release", "collection", "workers", NULL};
+static const char *const keys_workers[] = {
+    "discovery", "dns_name",           "addresses",  "port",        "scheme",
+    "tls",       "shared_secret_file", "key_scheme", "node_states", NULL,
+};
+static const char *const keys_workers_tls[] = {"ca_file", "insecure_skip_verify", NULL};
 static const char *const keys_pod_map[] = {
     "source",
     "prometheus_url",
@@ -88,6 +94,186 @@ static const struct confread_nested nested_groups[] = {
 };
 
 /* ------------------------------------------------------------ sections */
+
+/* One of names[] (NULL-terminated) as its index; def when absent. */
+static int load_enum(struct confread *L, const config_setting_t *grp, const char *prefix,
+                     const char *key, const char *const *names, int def, const char *expected,
+                     int *out, const config_setting_t **ret_s)
+{
+    char *v = NULL, kp[CONFREAD_KEYPATH_MAX];
+    int rc = confread_str(L, grp, prefix, key, names[def], 32, &v, ret_s);
+    if (rc)
+        return rc;
+    for (int i = 0; names[i]; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            free(v);
+            return 0;
+        }
+    confread_keypath(kp, prefix, key);
+    rc = confread_fail(L, *ret_s, kp, "invalid value \"%s\": expected %s", v, expected);
+    free(v);
+    return rc;
+}
+
+/*
+ * A coordinator's collection mode and workers group (e = its entry).
+ * Addresses are joined with ',' for the CONFIG message.
+ */
+static int load_workers(struct confread *L, const config_setting_t *e, const char *prefix,
+                        const struct config *c, struct config_workers *w)
+{
+    static const char *const collections[] = {"coordinator", "workers", NULL};
+    static const char *const discoveries[] = {"none",    "static",      "dns",
+                                              "pod_map", "coordinator", NULL};
+    static const int disc_of[] = {COLL_DISC_NONE, COLL_DISC_STATIC, COLL_DISC_DNS, COLL_DISC_PODMAP,
+                                  COLL_DISC_COORDINATOR};
+    static const char *const schemes[] = {"http", "https", NULL};
+    static const char *const keyschemes[] = {"auto", "hkdf", "sha256", NULL};
+    const config_setting_t *wg, *cs, *ds, *s, *tg, *list;
+    char wp[CONFREAD_KEYPATH_MAX], kp[CONFREAD_KEYPATH_MAX];
+    int rc, d, present;
+
+    if ((rc = load_enum(L, e, prefix, "collection", collections, 0, "coordinator or workers",
+                        &w->collection, &cs)))
+        return rc;
+    if ((rc = confread_group(L, e, prefix, "workers", &wg)))
+        return rc;
+    confread_keypath(wp, prefix, "workers");
+    if (wg && (rc = confread_check_keys(L, wg, wp, keys_workers, NULL)))
+        return rc;
+    if ((rc = load_enum(L, wg, wp, "discovery", discoveries, 0,
+                        "none, static, dns, pod_map or coordinator", &d, &ds)))
+        return rc;
+    w->discovery = disc_of[d];
+    if (w->collection == COLL_COLLECT_WORKERS && w->discovery == COLL_DISC_NONE) {
+        confread_keypath(kp, wp, "discovery");
+        return confread_fail(L,
+                             ds   ? ds
+                             : wg ? wg
+                                  : cs,
+                             kp, "collection \"workers\" needs a discovery other than \"none\"");
+    }
+    if ((rc = confread_str(L, wg, wp, "dns_name", "", MSG_MAX_ID, &w->dns_name, &s)))
+        return rc;
+    if (w->discovery == COLL_DISC_DNS && !*w->dns_name) {
+        confread_keypath(kp, wp, "dns_name");
+        return confread_fail(L, s ? s : wg, kp, "required with discovery \"dns\"");
+    }
+    if (*w->dns_name && w->discovery != COLL_DISC_DNS) {
+        confread_keypath(kp, wp, "dns_name");
+        return confread_fail(L, s, kp, "only used with discovery \"dns\"");
+    }
+    list = wg ? config_setting_get_member(wg, "addresses") : NULL;
+    confread_keypath(kp, wp, "addresses");
+    if (list) {
+        size_t cap = 16 * MSG_MAX_TEXT, len = 0;
+        int n;
+        if (config_setting_type(list) != CONFIG_TYPE_ARRAY &&
+            config_setting_type(list) != CONFIG_TYPE_LIST)
+            return confread_fail(L, list, kp, "expected a list of \"HOST:PORT\" strings, got %s",
+                                 confread_type_name(config_setting_type(list)));
+        n = config_setting_length(list);
+        if (n == 0 || n > COLL_MAX_ADDRESSES)
+            return confread_fail(L, list, kp, "%d addresses: 1..%d expected", n,
+                                 COLL_MAX_ADDRESSES);
+        if (w->discovery != COLL_DISC_STATIC)
+            return confread_fail(L, list, kp, "only used with discovery \"static\"");
+        w->addresses = calloc(1, cap);
+        if (!w->addresses)
+            return confread_oom(L, list, kp);
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *a = config_setting_get_elem(list, (unsigned)i);
+            const char *v = config_setting_get_string(a);
+            size_t vl = v ? strlen(v) : 0;
+            char ep[CONFREAD_KEYPATH_MAX + 16];
+            snprintf(ep, sizeof(ep), "%s.[%d]", kp, i);
+            if (!v)
+                return confread_fail(L, a, ep, "expected a string \"HOST:PORT\"");
+            const char *colon = strrchr(v, ':');
+            char *end = NULL;
+            unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+            if (!colon || colon == v || !colon[1] || *end || port == 0 || port > 65535 ||
+                strchr(v, ',') || strchr(v, '/') || strchr(v, ' ') ||
+                (v[0] == '[' && colon[-1] != ']') || (v[0] != '[' && strchr(v, ':') != colon))
+                return confread_fail(
+                    L, a, ep, "invalid address \"%s\": expected HOST:PORT or [IPV6]:PORT", v);
+            if (len + vl + 2 > cap)
+                return confread_fail(L, a, ep, "the addresses pass %zu bytes in all", cap);
+            if (len)
+                w->addresses[len++] = ',';
+            memcpy(w->addresses + len, v, vl + 1);
+            len += vl;
+        }
+    } else {
+        if (w->discovery == COLL_DISC_STATIC)
+            return confread_fail(L, wg, kp, "required with discovery \"static\"");
+        w->addresses = strdup("");
+        if (!w->addresses)
+            return confread_oom(L, wg, kp);
+    }
+    if (w->discovery == COLL_DISC_PODMAP && c->pod_map.source != CONFIG_PM_PROMETHEUS) {
+        confread_keypath(kp, wp, "discovery");
+        return confread_fail(L, ds, kp,
+                             "\"pod_map\" needs pod_map.source = \"prometheus\" (the workers "
+                             "are the instances of its metric)");
+    }
+    if ((rc = confread_uint(L, wg, wp, "port", c->worker_http_port, 1, 65535, &w->port, NULL)))
+        return rc;
+    if ((rc = load_enum(L, wg, wp, "scheme", schemes, 0, "http or https", &w->https, &s)))
+        return rc;
+    if ((rc = confread_group(L, wg, wp, "tls", &tg)))
+        return rc;
+    confread_keypath(kp, wp, "tls");
+    if (tg && (rc = confread_check_keys(L, tg, kp, keys_workers_tls, NULL)))
+        return rc;
+    {
+        const config_setting_t *fs;
+        char fk[CONFREAD_KEYPATH_MAX];
+        if ((rc = confread_str(L, tg, kp, "ca_file", "", MSG_MAX_TEXT, &w->tls.ca_file, &fs)))
+            return rc;
+        confread_keypath(fk, kp, "ca_file");
+        if ((rc = confread_resolve_file(L, fs, fk, &w->tls.ca_file)) ||
+            (*w->tls.ca_file && (rc = confread_check_readable(L, fs, fk, w->tls.ca_file))))
+            return rc;
+        if ((rc =
+                 confread_bool(L, tg, kp, "insecure_skip_verify", 0, &w->tls.insecure_skip_verify)))
+            return rc;
+        w->tls.cert_file = strdup("");
+        w->tls.key_file = strdup("");
+        if (!w->tls.cert_file || !w->tls.key_file)
+            return confread_oom(L, tg, kp);
+    }
+    if ((rc = confread_str(L, wg, wp, "shared_secret_file", "", MSG_MAX_TEXT,
+                           &w->shared_secret_file, &s)))
+        return rc;
+    confread_keypath(kp, wp, "shared_secret_file");
+    if (w->collection == COLL_COLLECT_WORKERS && !*w->shared_secret_file)
+        return confread_fail(L, s ? s : wg, kp, "required with collection \"workers\"");
+    if (*w->shared_secret_file) {
+        struct stat st;
+        if ((rc = confread_resolve_file(L, s, kp, &w->shared_secret_file)) ||
+            (rc = confread_secret(L, s, kp, w->shared_secret_file, &w->shared_secret)))
+            return rc;
+        w->secret_world_readable =
+            stat(w->shared_secret_file, &st) == 0 && (st.st_mode & S_IROTH) != 0;
+    } else if (!(w->shared_secret = strdup(""))) {
+        return confread_oom(L, wg, kp);
+    }
+    if ((rc = load_enum(L, wg, wp, "key_scheme", keyschemes, 0, "auto, hkdf or sha256",
+                        &w->key_scheme, &s)))
+        return rc;
+    if ((rc = confread_bool(L, wg, wp, "node_states", w->discovery != COLL_DISC_NONE,
+                            &w->node_states)))
+        return rc;
+    present = wg && config_setting_get_member(wg, "node_states");
+    if (w->node_states && w->discovery == COLL_DISC_NONE) {
+        confread_keypath(kp, wp, "node_states");
+        return confread_fail(L, present ? config_setting_get_member(wg, "node_states") : wg, kp,
+                             "needs a discovery other than \"none\"");
+    }
+    return 0;
+}
 
 static int load_tls(struct confread *L, const config_setting_t *grp, const char *prefix,
                     struct config_tls *t)
@@ -287,6 +473,8 @@ static int load_coordinators(struct confread *L, const config_setting_t *root, s
             confread_keypath(kp, prefix, "release");
             return confread_fail(L, rs, kp, "must not be empty");
         }
+        if ((rc = load_workers(L, e, prefix, c, &co->workers)))
+            return rc;
     }
     return 0;
 }
@@ -481,7 +669,7 @@ static int load_root(struct confread *L, const config_setting_t *root, struct co
         return rc;
     if ((rc = confread_group(L, root, "", "tls", &sub)) || (rc = load_tls(L, sub, "tls", &c->tls)))
         return rc;
-    if ((rc = load_coordinators(L, root, c)))
+    if ((rc = load_pod_map(L, root, c)) || (rc = load_coordinators(L, root, c)))
         return rc;
     if (c->trino_auth.type == COLL_AUTH_BASIC) {
         for (size_t i = 0; i < c->ncoordinators; i++) {
@@ -498,7 +686,7 @@ static int load_root(struct confread *L, const config_setting_t *root, struct co
             }
         }
     }
-    return load_pod_map(L, root, c);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- API */
@@ -585,9 +773,15 @@ void config_free(struct config *c)
     auth_clear(&c->trino_auth);
     tls_clear(&c->tls);
     for (size_t i = 0; i < c->ncoordinators; i++) {
+        struct config_workers *w = &c->coordinators[i].workers;
         free(c->coordinators[i].name);
         free(c->coordinators[i].url);
         free(c->coordinators[i].release);
+        free(w->dns_name);
+        free(w->addresses);
+        tls_clear(&w->tls);
+        free(w->shared_secret_file);
+        confread_free_secret(w->shared_secret);
     }
     free(c->coordinators);
     free(c->pod_map.prometheus_url);

@@ -57,11 +57,32 @@ struct config_tls {
     int insecure_skip_verify;
 };
 
+/*
+ * A coordinator's workers (issue 12): how they are found, whether their own
+ * task lists replace the coordinator's QueryInfo (collection "workers"), and
+ * whether their node states are read. Strings "" when unset, never NULL.
+ */
+struct config_workers {
+    int collection;            /* enum coll_collection, default coordinator */
+    int discovery;             /* enum coll_discovery, default none */
+    char *dns_name;            /* discovery dns */
+    char *addresses;           /* discovery static: "HOST:PORT,HOST:PORT" */
+    unsigned port;             /* default worker_http_port */
+    int https;                 /* scheme "https" (default "http") */
+    struct config_tls tls;     /* ca_file and insecure_skip_verify only */
+    char *shared_secret_file;  /* resolved */
+    char *shared_secret;       /* its contents (wiped on free) */
+    int secret_world_readable; /* the file is readable by others: warn once */
+    int key_scheme;            /* enum coll_key_scheme, default auto */
+    int node_states;           /* default 1 when discovery is set */
+};
+
 struct config_coordinator {
     char *name;    /* unique, [A-Za-z0-9_.-]{1,64}; the `coordinator` label */
     char *url;     /* normalised: scheme://host[:port][/path], no trailing slash */
     char *release; /* the `release` label; default: name */
     int line;      /* line of the entry in the file, for messages */
+    struct config_workers workers;
 };
 
 struct config_podmap {

@@ -75,8 +75,19 @@ int join_build(const struct store *s, double now, struct join *ret)
         free(r);
         return -1;
     }
-    for (long i = 0; i < n; i++)
-        v[i] = (struct join_series){r[i].pod, r[i].ns, r[i].rel, r[i].w->c, r[i].unmapped, 0, 0};
+    for (long i = 0; i < n; i++) {
+        const struct store_worker *w = r[i].w;
+        v[i] = (struct join_series){.pod = r[i].pod,
+                                    .ns = r[i].ns,
+                                    .rel = r[i].rel,
+                                    .c = w->c,
+                                    .unmapped = r[i].unmapped,
+                                    .counters = !(w->flags & MSG_WORKER_NO_COUNTERS),
+                                    .incomplete = (w->flags & MSG_WORKER_INCOMPLETE) != 0,
+                                    .state = w->node_state};
+        if (!v[i].counters)
+            memset(&v[i].c, 0, sizeof(v[i].c));
+    }
     free(r);
     if (n > 1)
         qsort(v, (size_t)n, sizeof(*v), series_cmp);
@@ -85,6 +96,10 @@ int join_build(const struct store *s, double now, struct join *ret)
         if (k > 0 && series_cmp(&v[k - 1], &v[i]) == 0) {
             wcount_add(&v[k - 1].c, &v[i].c);
             v[k - 1].unmapped |= v[i].unmapped;
+            v[k - 1].counters &= v[i].counters;
+            v[k - 1].incomplete |= v[i].incomplete;
+            if (v[k - 1].state == MSG_NODE_NONE)
+                v[k - 1].state = v[i].state;
             continue;
         }
         v[k++] = v[i];

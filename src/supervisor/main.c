@@ -159,6 +159,12 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     if (check) {
+        for (size_t i = 0; i < cfg->ncoordinators; i++)
+            if (cfg->coordinators[i].workers.secret_world_readable)
+                fprintf(stderr,
+                        "warning: coordinators.[%zu].workers.shared_secret_file \"%s\" is "
+                        "readable by every user (make it 0400/0440)\n",
+                        i, cfg->coordinators[i].workers.shared_secret_file);
         config_free(cfg);
         printf("configuration OK\n");
         return 0;
@@ -167,6 +173,14 @@ int main(int argc, char **argv)
         log_set_level((enum log_level)cfg->log_level);
     if (format < 0)
         log_set_format((enum log_format)cfg->log_format);
+    /* once, at start: a Kubernetes Secret volume is 0644 unless defaultMode says otherwise */
+    for (size_t i = 0; i < cfg->ncoordinators; i++)
+        if (cfg->coordinators[i].workers.secret_world_readable)
+            log_write(LOG_WARN,
+                      "the shared secret file is readable by every user of this host; it is "
+                      "cluster-internal authority (make it 0400/0440)",
+                      "coordinator", cfg->coordinators[i].name, "file",
+                      cfg->coordinators[i].workers.shared_secret_file, NULL);
 
     memset(&so, 0, sizeof(so));
     so.config_path = config_path;

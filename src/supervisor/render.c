@@ -111,6 +111,78 @@ static void family(struct rbuf *b, const char *name, const char *type, const cha
 
 /* ------------------------------------------------------- worker series */
 
+/* The series' labels with one more: {pod="..",namespace="..",release="..",NAME="VALUE"} */
+static void labels_plus(struct rbuf *b, const struct join *j, const struct join_series *x,
+                        const char *name, const char *value)
+{
+    rbuf_append(b, j->labels.data + x->loff, x->llen - 2); /* without the closing "} " */
+    put(b, ",");
+    put(b, name);
+    put(b, "=\"");
+    put_esc(b, value);
+    put(b, "\"} ");
+}
+
+/* 1 if the counters of x show no running task and no held buffer. */
+static int looks_idle(const struct join_series *x)
+{
+    return x->c.v[WC_RUNNING_TASKS] == 0 && x->c.v[WC_BUFFERED_BYTES] == 0 &&
+           x->c.v[WC_BUFFERED_PAGES] == 0 && x->c.v[WC_ACTIVE_BUFFERS] == 0;
+}
+
+/*
+ * The node-state families (issue 12): trino_worker_node_state (enum style,
+ * workers whose state was attempted), trino_worker_drained (readable states)
+ * and trino_worker_idle_observed (known counters).
+ */
+static void render_states(struct rbuf *b, const struct join *j, int om)
+{
+    static const uint64_t order[] = {MSG_NODE_ACTIVE,  MSG_NODE_INACTIVE,      MSG_NODE_DRAINING,
+                                     MSG_NODE_DRAINED, MSG_NODE_SHUTTING_DOWN, MSG_NODE_INVALID,
+                                     MSG_NODE_GONE,    MSG_NODE_UNKNOWN};
+    family(b, "trino_worker_node_state", "gauge",
+           "The worker's Trino node state (GET /v1/info), one series per state, 1 for the current "
+           "one; the state unknown is 1 when the exporter could not read or recognise it.",
+           om);
+    for (size_t i = 0; i < j->n; i++) {
+        const struct join_series *x = &j->v[i];
+        if (x->state == MSG_NODE_NONE)
+            continue;
+        for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+            put(b, "trino_worker_node_state");
+            labels_plus(b, j, x, "state", msg_node_state_name(order[k]));
+            put(b, x->state == order[k] ? "1\n" : "0\n");
+        }
+    }
+    family(b, "trino_worker_drained", "gauge",
+           "1 when the worker's node state is DRAINED (guaranteed: Trino says it holds no "
+           "pipelined output and may be shut down), 0 for any other readable state; absent when "
+           "the state is unknown.",
+           om);
+    for (size_t i = 0; i < j->n; i++) {
+        const struct join_series *x = &j->v[i];
+        if (x->state < MSG_NODE_ACTIVE)
+            continue;
+        put(b, "trino_worker_drained");
+        rbuf_append(b, j->labels.data + x->loff, x->llen);
+        put(b, x->state == MSG_NODE_DRAINED ? "1\n" : "0\n");
+    }
+    family(b, "trino_worker_idle_observed", "gauge",
+           "1 when, in a fresh and complete cycle, the worker had no running task and no held "
+           "output buffer (bytes, pages and active buffers 0); 0 otherwise; absent when its "
+           "counters are unknown. Observed, not guaranteed: a task scheduled a second later "
+           "changes it (see trino_worker_drained).",
+           om);
+    for (size_t i = 0; i < j->n; i++) {
+        const struct join_series *x = &j->v[i];
+        if (!x->counters)
+            continue;
+        put(b, "trino_worker_idle_observed");
+        rbuf_append(b, j->labels.data + x->loff, x->llen);
+        put(b, !x->incomplete && looks_idle(x) ? "1\n" : "0\n");
+    }
+}
+
 /* ------------------------------------------------------- health series */
 
 static int coord_cmp(const void *a, const void *b)
@@ -150,6 +222,8 @@ enum hval {
     H_BACKOFF,
     H_RECORDS,
     H_FAILED,
+    H_WDISC,
+    H_WERR,
 };
 
 /*
@@ -209,6 +283,14 @@ static const struct {
      "IP addresses in the pod map (0 when it is stale)."},
     {H_FAILED, "counter", NULL, NULL, "trino_buffer_exporter_pod_map_errors_total",
      "Failed or aborted pod map refreshes."},
+    {H_WDISC, "gauge", "trino_buffer_exporter_workers_discovered",
+     "Workers found by the coordinator's worker discovery in the last cycle (0 without "
+     "discovery).",
+     NULL, NULL},
+    {H_WERR, "counter", "trino_buffer_exporter_worker_errors_total",
+     "Workers whose /v1/info or task list could not be read (their data is absent for that "
+     "cycle).",
+     NULL, NULL},
 };
 
 /* One health value of a source; 0 when the source has none yet (not rendered). */
@@ -230,13 +312,14 @@ static int health_value(const struct store *s, const struct store_src *c, int wh
         return 1;
     case H_DUR:
     case H_RUNQ:
+    case H_WDISC:
         if (!c->has_cycle)
             return 0;
         src_labels(b, name, c);
         if (which == H_DUR)
             put_sec(b, c->cycle_duration);
         else
-            put_u64(b, c->running_queries);
+            put_u64(b, which == H_RUNQ ? c->running_queries : c->workers_discovered);
         return 1;
     case H_EXIT:
         if (c->last_exit_code < 0 && c->last_signal <= 0)
@@ -261,6 +344,7 @@ static int health_value(const struct store *s, const struct store_src *c, int wh
                      : which == H_PARSED   ? c->parsed_bytes_total
                      : which == H_RESTARTS ? c->restarts_total
                      : which == H_HANGS    ? c->hangs_total
+                     : which == H_WERR     ? c->worker_errors_total
                                            : c->failed_total;
         src_labels(b, name, c);
         put_u64(b, v);
@@ -318,12 +402,17 @@ static int holds_data(const struct join_series *x)
            x->c.v[WC_ACTIVE_BUFFERS] > 0;
 }
 
-/* 1 if every coordinator of release is up and its snapshot fresh at now. */
+/*
+ * 1 if every coordinator of release is up, its snapshot fresh at now and
+ * complete (in worker collection, no worker whose counters are unknown: a 0
+ * could be false).
+ */
 static int release_fresh(const struct store *s, const char *release, double now)
 {
     for (size_t i = 0; i < s->ncoords; i++) {
         const struct store_src *c = &s->coords[i];
-        if (strcmp(c->release, release) == 0 && (!c->up || !store_src_fresh(s, c, now)))
+        if (strcmp(c->release, release) == 0 &&
+            (!c->up || !store_src_fresh(s, c, now) || c->snap_counters_incomplete))
             return 0;
     }
     return 1;
@@ -401,12 +490,15 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
         size_t nl = strlen(name);
         family(out, name, "gauge", wcount_desc[f].help, om);
         for (size_t i = 0; i < j->n; i++) {
+            if (!j->v[i].counters)
+                continue; /* unknown: absent, never zero */
             rbuf_append(out, name, nl);
             rbuf_append(out, j->labels.data + j->v[i].loff, j->v[i].llen);
             put_u64(out, j->v[i].c.v[f]);
             rbuf_append(out, "\n", 1);
         }
     }
+    render_states(out, j, om);
 
     size_t nc = s->ncoords < STORE_MAX_COORDINATORS ? s->ncoords : STORE_MAX_COORDINATORS;
     for (size_t i = 0; i < nc; i++)

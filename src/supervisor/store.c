@@ -322,6 +322,8 @@ static int add_worker(struct store_batch *b, struct msg_worker *w)
         return STORE_ENOMEM;
     }
     nw.c = w->c;
+    nw.node_state = w->node_state;
+    nw.flags = w->flags;
     b->workers[b->n++] = nw;
     return STORE_OK;
 }
@@ -394,6 +396,8 @@ int store_cycle_end(struct store *s, struct store_src *c, const struct msg_cycle
     c->running_queries = e->running_queries;
     c->query_errors_total += e->query_errors;
     c->parsed_bytes_total += e->parsed_bytes;
+    c->worker_errors_total += e->worker_errors;
+    c->workers_discovered = e->workers_discovered;
     c->has_cycle = 1;
     c->cycles_total++;
     proto = !c->pending || e->seq != c->pending_seq || e->records != c->next.n;
@@ -414,6 +418,7 @@ int store_cycle_end(struct store *s, struct store_src *c, const struct msg_cycle
     c->has_snap = 1;
     c->snap_time = now;
     c->up = 1;
+    c->snap_counters_incomplete = e->counters_incomplete != 0;
     set_str(&c->last_error, e->error);
     s->version++;
     return STORE_OK;

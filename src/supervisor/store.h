@@ -61,6 +61,8 @@ struct store_worker {
     char *address; /* host:port, "" when unknown */
     char *host;    /* host part of address (no brackets, no port), "" when unknown */
     struct wcount c;
+    uint64_t node_state; /* enum msg_node_state */
+    uint64_t flags;      /* MSG_WORKER_*: counters unknown, cycle incomplete */
 };
 
 struct store_pod {
@@ -88,17 +90,20 @@ struct store_src {
 
     /* last good batch */
     struct store_batch snap;
-    int has_snap;     /* a good cycle was applied at least once */
-    double snap_time; /* now at the good END */
-    int up;           /* 1 after a good END, 0 after a failed END / abort / exit */
+    int has_snap;                 /* a good cycle was applied at least once */
+    double snap_time;             /* now at the good END */
+    int up;                       /* 1 after a good END, 0 after a failed END / abort / exit */
+    int snap_counters_incomplete; /* the snapshot's END said a worker's counters are unknown */
 
     /* last cycle (good or failed) */
     double cycle_duration; /* seconds */
     uint64_t running_queries;
-    int has_cycle; /* an END was seen at least once */
+    uint64_t workers_discovered; /* last END's (workers role; 0 otherwise) */
+    int has_cycle;               /* an END was seen at least once */
 
     /* counters: only grow, kept across reloads */
     uint64_t query_errors_total;
+    uint64_t worker_errors_total; /* workers whose /v1/info or task list could not be read */
     uint64_t parsed_bytes_total;
     uint64_t restarts_total;
     uint64_t hangs_total; /* collectors killed by the hang watchdog */

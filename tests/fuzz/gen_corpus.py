@@ -114,7 +114,82 @@ def nodeinfo_docs():
             "state-object.json": '1{"state":"ACTIVE"}'}
 
 
-for target, docs in (("fuzz_extract", extract_docs()), ("fuzz_qlist", qlist_docs()),
+def msg_packets():
+    """Seeds of fuzz_msg (corpus/msg): one packet each, encoded as src/common/msg.h says; the
+    CONFIG fields are read from COLL_CONFIG_FIELDS, so the seeds follow the header."""
+    import re
+    import struct
+    hdr = open(os.path.join(HERE, "..", "..", "src", "common", "msg.h")).read()
+    version = int(re.search(r"#define MSG_VERSION (\d+)", hdr).group(1))
+    body = hdr[hdr.index("#define COLL_CONFIG_FIELDS"):hdr.index("struct coll_config {")]
+    fields = re.findall(r"\b([US])\((\w+),", body)
+
+    def u(v):
+        return struct.pack("<Q", v)
+
+    def st(v):
+        b = v.encode()
+        return struct.pack("<I", len(b)) + b
+
+    def pkt(t, payload, ver=version):
+        return struct.pack("<HHI", t, ver, len(payload)) + payload
+
+    def config(**kw):
+        dflt = {"role": 1, "poll_interval_ms": 1000, "request_timeout_ms": 5000,
+                "connect_timeout_ms": 1000, "max_concurrent_requests": 4, "max_queries": 100,
+                "max_workers": 100, "worker_http_port": 8080, "disc_port": 8080,
+                "name": "blue", "url": "http://127.0.0.1:8080"}
+        dflt.update(kw)
+        return pkt(1, b"".join(u(dflt.get(f, 0)) if k == "U" else st(dflt.get(f, ""))
+                               for k, f in fields))
+
+    counters = b"".join(u(v) for v in (1024, 2, 1, 7, 3, 2))
+    worker = pkt(3, st("worker-1") + st("127.0.0.2:8080") + counters + u(2) + u(0))
+    end = u(1) + u(0) + u(1) + u(3) + u(0) + u(4096) + u(1500) + st("")
+    return {
+        "config": config(),
+        "config-podmap": config(role=2, name="pod_map", url="http://127.0.0.1:9090",
+                                pm_metric="trino_execution_executor_TaskExecutor_Tasks",
+                                pm_pod_label="pod", pm_namespace_label="namespace",
+                                pm_instance_label="instance"),
+        "config-workers": config(role=3, collection=1, disc=2,
+                                 disc_addresses="127.0.0.2:8080,[::1]:8080",
+                                 shared_secret="not-a-real-secret", node_states=1),
+        "begin": pkt(2, u(1) + u(1700000000000)),
+        "worker": worker,
+        "worker-noaddr": pkt(3, st("worker-2") + st("") + counters + u(0) + u(0)),
+        "worker-unknown": pkt(3, st("10.0.0.9:8080") + st("10.0.0.9:8080") + bytes(48) + u(1) +
+                              u(3)),
+        "end-ok": pkt(4, end + u(4) + u(1) + u(1)),
+        "end-failed": pkt(4, u(2) + u(69) + u(0) + u(0) + u(0) + u(0) + u(10) +
+                          st("GET http://127.0.0.1:8080/v1/query?state=RUNNING: HTTP 500") +
+                          u(0) + u(0) + u(0)),
+        "pod": pkt(5, st("10.0.0.1") + st("trino-worker-0") + st("trino")),
+        "bad-version": pkt(3, worker[8:], ver=version + 1),
+        "bad-type": pkt(9, u(0)),
+        "short": worker[:3],
+    }
+
+
+d = os.path.join(HERE, "corpus", "msg")
+os.makedirs(d, exist_ok=True)
+for name, data in msg_packets().items():
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+def nodelist_docs():
+    entry = {"uri": "http://10.0.0.7:8080/v1/status", "age": "1.00s", "recentRequests": 12.0,
+             "recentFailures": 0.0, "recentSuccesses": 12.0, "recentFailureRatio": 0.0,
+             "lastRequestTime": "2026-01-01T00:00:00Z", "recentFailuresByType": {}}
+    v6 = dict(entry, uri="https://[fd00::8]:8443/v1/status",
+              lastFailureInfo={"uri": "http://decoy:1", "type": "java.io.IOException"})
+    return {"nodes.json": json.dumps([entry, v6]), "empty.json": "[]",
+            "pretty.json": json.dumps([entry], indent=2),
+            "unusable.json": '[{"uri":null},{"uri":"ftp://w:21/"},{"uri":"http://:80/"},{"x":[]}]',
+            "refused.json": '[{"uri":1}]', "object.json": '{"uri":"http://w:1"}'}
+
+
+for target, docs in (("fuzz_nodelist", nodelist_docs()), ("fuzz_extract", extract_docs()), ("fuzz_qlist", qlist_docs()),
                      ("fuzz_promvec", promvec_docs()), ("fuzz_wtask", wtask_docs()),
                      ("fuzz_nodeinfo", nodeinfo_docs())):
     d = os.path.join(HERE, "corpus", target)

@@ -283,3 +283,35 @@ class Prometheus:
 
     def stop(self):
         return stop(self.proc)
+
+
+def truth_history(sim_url):
+    """/sim/truth/history of a simulated cluster -> [(step, time_ms, {node_id: row})], oldest
+    first; every worker of every kept step (seen or not), counters as ints, its node state."""
+    status, body, _ = http_get(sim_url.rstrip("/") + "/sim/truth/history", timeout=5)
+    assert status == 200, "truth/history: HTTP %d" % status
+    lines = body.decode().splitlines()
+    head = lines[0].split("\t")
+    steps = {}
+    for line in lines[1:]:
+        row = dict(zip(head, line.split("\t")))
+        for _, k in WORKER_FAMILIES:
+            row[k] = int(row[k])
+        row["seen"] = row["seen"] == "1"
+        steps.setdefault(int(row["step"]), (int(row["time_ms"]), {}))[1][row["node_id"]] = row
+    return [(s, t, rows) for s, (t, rows) in sorted(steps.items())]
+
+
+def worker_values(metrics, release):
+    """{pod: {column: int}} of the worker gauges of release (workers with known counters)."""
+    out = {}
+    for fam, col in WORKER_FAMILIES:
+        for labels, v in series(metrics, fam, release=release).items():
+            out.setdefault(dict(labels)["pod"], {})[col] = int(float(v))
+    return out
+
+
+def sim_stats(sim_url):
+    status, body, _ = http_get(sim_url.rstrip("/") + "/sim/stats", timeout=5)
+    assert status == 200, "sim/stats: HTTP %d" % status
+    return {l.split()[0]: int(l.split()[1]) for l in body.decode().splitlines() if l.strip()}

@@ -50,6 +50,11 @@ def main():
     expected += ["scale.queries_%d" % q for q in p["scale_q"]]
     expected += ["scale.doc_%gMB" % mb for mb in p["scale_mb"]]
     expected += ["scale.coordinators_%d" % c for c in p["scale_c"]]
+    expected += ["workers.coord_bytes_x", "workers.total_bytes_x", "workers.collector_cpu_x",
+                 "workers.task_id_requests"]
+    expected += ["workers.%s.%s" % (m, k) for m in ("coordinator_mode", "worker_mode")
+                 for k in ("coord_mb_per_cycle", "total_mb_per_cycle", "cpu_ms_per_cycle", "cycle_s")]
+    expected += ["workers.scale_%d" % n for n in p["wk_scale"]]
     for name in expected:
         v = rows.get(name)
         try:

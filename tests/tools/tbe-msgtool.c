@@ -214,6 +214,8 @@ static int decode_loop(void)
             json_str("address", m.u.worker.address);
             for (int i = 0; i < WCOUNT_N; i++)
                 json_u64(wcount_desc[i].column, m.u.worker.c.v[i]);
+            json_u64("node_state", m.u.worker.node_state);
+            json_u64("flags", m.u.worker.flags);
             break;
         case MSG_CYCLE_END:
             printf("{\"type\":\"end\"");
@@ -225,6 +227,9 @@ static int decode_loop(void)
             json_u64("parsed_bytes", m.u.end.parsed_bytes);
             json_u64("duration_us", m.u.end.duration_us);
             json_str("error", m.u.end.error);
+            json_u64("workers_discovered", m.u.end.workers_discovered);
+            json_u64("worker_errors", m.u.end.worker_errors);
+            json_u64("counters_incomplete", m.u.end.counters_incomplete);
             break;
         case MSG_POD:
             printf("{\"type\":\"pod\"");

@@ -6,7 +6,7 @@
 # conformance suite (tests/conformance).
 set(_tp ${CMAKE_CURRENT_LIST_DIR})
 
-foreach(_t agg extract qlist promvec parsecli extract_fast qlist_fast wtask nodeinfo)
+foreach(_t agg extract qlist promvec parsecli extract_fast qlist_fast wtask nodeinfo nodelist)
   add_executable(test_${_t} ${_tp}/test_${_t}.c)
   target_link_libraries(test_${_t} PRIVATE tbe_parse)
   target_include_directories(test_${_t} PRIVATE ${_tp})
@@ -48,6 +48,7 @@ add_test(NAME unit_wtask_synthetic COMMAND test_wtask synthetic)
 file(GLOB _xdocs CONFIGURE_DEPENDS ${TBE_FIXTURES_DIR}/extract/*.json)
 add_test(NAME unit_wtask_cross COMMAND test_wtask cross ${_xdocs})
 add_test(NAME unit_nodeinfo COMMAND test_nodeinfo)
+add_test(NAME unit_nodelist COMMAND test_nodelist)
 
 get_property(_parse_tests DIRECTORY PROPERTY TESTS)
 set_tests_properties(${_parse_tests} PROPERTIES TIMEOUT 600)

@@ -269,6 +269,61 @@ out:
     config_free(m);
 }
 
+/* Issue 12: a coordinator's collection and workers keys, and their CONFIG projection. */
+static void test_workers(void)
+{
+    struct config *c = load_good("good-workers.conf");
+    char path[1024];
+    struct coll_config r;
+    if (!c)
+        return;
+    CHECK(c->ncoordinators == 3);
+    if (c->ncoordinators != 3) {
+        config_free(c);
+        return;
+    }
+    const struct config_workers *w = &c->coordinators[0].workers;
+    CHECK(w->collection == COLL_COLLECT_WORKERS);
+    CHECK(w->discovery == COLL_DISC_STATIC);
+    CHECK_STR(w->addresses, "10.0.0.1:8080,[fd00::2]:8443,worker-3.example:8080");
+    CHECK(w->port == 8443 && w->https == 1 && w->key_scheme == COLL_KEY_SHA256);
+    CHECK(w->node_states == 0 && w->tls.insecure_skip_verify == 0);
+    path_of(path, sizeof(path), "tls/ca.pem");
+    CHECK_STR(w->tls.ca_file, path);
+    path_of(path, sizeof(path), "secrets/shared-secret");
+    CHECK_STR(w->shared_secret_file, path);
+    CHECK_STR(w->shared_secret, "internal-secret-value");
+    struct stat st;
+    CHECK(stat(path, &st) == 0); /* the checkout's umask decides: follow the file */
+    CHECK(w->secret_world_readable == ((st.st_mode & S_IROTH) != 0));
+    w = &c->coordinators[1].workers;
+    CHECK(w->collection == COLL_COLLECT_COORDINATOR && w->discovery == COLL_DISC_PODMAP);
+    CHECK(w->node_states == 1 && w->port == 8081 && w->https == 0);
+    CHECK_STR(w->shared_secret, "");
+    w = &c->coordinators[2].workers;
+    CHECK(w->collection == COLL_COLLECT_COORDINATOR && w->discovery == COLL_DISC_NONE);
+    CHECK(w->node_states == 0);
+
+    /* the CONFIG messages: role, secret by value, the pod map's query copied */
+    CHECK(collconf_coordinator(c, 0, &r) == 0);
+    CHECK(r.role == COLL_ROLE_WORKERS && r.collection == COLL_COLLECT_WORKERS);
+    CHECK(r.disc == COLL_DISC_STATIC && r.disc_port == 8443 && r.worker_https == 1);
+    CHECK_STR(r.shared_secret, "internal-secret-value");
+    CHECK_STR(r.pm_url, "");
+    coll_config_clear(&r);
+    CHECK(collconf_coordinator(c, 1, &r) == 0);
+    CHECK(r.role == COLL_ROLE_WORKERS && r.collection == COLL_COLLECT_COORDINATOR);
+    CHECK(r.disc == COLL_DISC_PODMAP && r.node_states == 1);
+    CHECK_STR(r.pm_url, "http://127.0.0.1:9090");
+    CHECK_STR(r.pm_metric, "trino_execution_executor_TaskExecutor_Tasks");
+    CHECK_STR(r.shared_secret, "");
+    coll_config_clear(&r);
+    CHECK(collconf_coordinator(c, 2, &r) == 0);
+    CHECK(r.role == COLL_ROLE_TRINO && r.disc == COLL_DISC_NONE);
+    coll_config_clear(&r);
+    config_free(c);
+}
+
 static void test_secrets(void)
 {
     struct config *c = load_good("good-basic.conf");
@@ -418,6 +473,7 @@ int main(int argc, char **argv)
     test_bad_files();
     test_minimal();
     test_full();
+    test_workers();
     test_secrets();
     test_generated();
     test_example(argv[2]);

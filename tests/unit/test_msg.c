@@ -262,8 +262,21 @@ static void test_config_roundtrip(void)
 static void test_config_ranges(void)
 {
     RANGE(role, 0, MSG_ECAP);
-    RANGE(role, 3, MSG_ECAP);
+    RANGE(role, 4, MSG_ECAP);
     RANGE(role, COLL_ROLE_PODMAP, MSG_OK);
+    RANGE(role, COLL_ROLE_WORKERS, MSG_OK);
+    RANGE(collection, COLL_COLLECT_WORKERS, MSG_OK);
+    RANGE(collection, 2, MSG_ECAP);
+    RANGE(disc, COLL_DISC_COORDINATOR, MSG_OK);
+    RANGE(disc, 5, MSG_ECAP);
+    RANGE(disc_port, 65536, MSG_ECAP);
+    RANGE(worker_https, 2, MSG_ECAP);
+    RANGE(worker_tls_insecure, 2, MSG_ECAP);
+    RANGE(key_scheme, COLL_KEY_SHA256, MSG_OK);
+    RANGE(key_scheme, 3, MSG_ECAP);
+    RANGE(node_states, 2, MSG_ECAP);
+    RANGE(pm_auth_type, 4, MSG_ECAP);
+    RANGE(pm_tls_insecure, 2, MSG_ECAP);
     RANGE(auth_type, 4, MSG_ECAP);
     RANGE(auth_type, COLL_AUTH_NONE, MSG_OK);
     RANGE(auth_type, COLL_AUTH_BEARER, MSG_OK);
@@ -312,9 +325,12 @@ static void test_small_roundtrips(void)
                                   [WC_ACTIVE_BUFFERS] = 3,
                                   [WC_PAGES_SENT] = UINT64_MAX,
                                   [WC_RUNNING_TASKS] = 5,
-                                  [WC_SPOOLING_TASKS] = 4}}};
+                                  [WC_SPOOLING_TASKS] = 4}},
+                           .node_state = MSG_NODE_DRAINED,
+                           .flags = MSG_WORKER_NO_COUNTERS | MSG_WORKER_INCOMPLETE};
     n = msg_encode_worker(buf, sizeof(buf), &w);
     CHECK(n > 0);
+    CHECK_EQ(n, MSG_HEADER_SIZE + 4 + 8 + 4 + 13 + 8 * (WCOUNT_N + 2));
     CHECK_EQ(msg_decode(buf, (size_t)n, &m), MSG_OK);
     CHECK_EQ(m.type, MSG_WORKER);
     CHECK_STR(m.u.worker.node_id, "worker-1");
@@ -323,8 +339,23 @@ static void test_small_roundtrips(void)
           m.u.worker.c.v[WC_BUFFERED_PAGES] == 2 && m.u.worker.c.v[WC_ACTIVE_BUFFERS] == 3 &&
           m.u.worker.c.v[WC_PAGES_SENT] == UINT64_MAX && m.u.worker.c.v[WC_RUNNING_TASKS] == 5 &&
           m.u.worker.c.v[WC_SPOOLING_TASKS] == 4);
+    CHECK_EQ(m.u.worker.node_state, MSG_NODE_DRAINED);
+    CHECK_EQ(m.u.worker.flags, MSG_WORKER_NO_COUNTERS | MSG_WORKER_INCOMPLETE);
     msg_clear(&m);
     every_prefix((size_t)n, "worker");
+    /* the node state and the flags are checked against their ranges */
+    w.node_state = MSG_NODE_N;
+    n = msg_encode_worker(buf, sizeof(buf), &w);
+    expect((size_t)n, MSG_ECAP, "worker node state out of range");
+    w.node_state = MSG_NODE_GONE;
+    w.flags = 4;
+    n = msg_encode_worker(buf, sizeof(buf), &w);
+    expect((size_t)n, MSG_ECAP, "worker flag unknown");
+    w.flags = 0;
+    CHECK_STR(msg_node_state_name(MSG_NODE_NONE), "unknown");
+    CHECK_STR(msg_node_state_name(MSG_NODE_UNKNOWN), "unknown");
+    CHECK_STR(msg_node_state_name(MSG_NODE_SHUTTING_DOWN), "SHUTTING_DOWN");
+    CHECK_STR(msg_node_state_name(MSG_NODE_N), "unknown");
 
     w.address = NULL; /* "" is allowed for the address */
     n = msg_encode_worker(buf, sizeof(buf), &w);
@@ -350,13 +381,18 @@ static void test_small_roundtrips(void)
                               .query_errors = 5,
                               .parsed_bytes = 6,
                               .duration_us = 8,
-                              .error = "GET http://x/v1/query: HTTP 500"};
+                              .error = "GET http://x/v1/query: HTTP 500",
+                              .workers_discovered = 9,
+                              .worker_errors = 10,
+                              .counters_incomplete = 1};
     n = msg_encode_end(buf, sizeof(buf), &e);
     CHECK_EQ(msg_decode(buf, (size_t)n, &m), MSG_OK);
     CHECK_EQ(m.type, MSG_CYCLE_END);
     CHECK(m.u.end.seq == 7 && m.u.end.status == 69 && m.u.end.records == 3 &&
           m.u.end.running_queries == 4 && m.u.end.query_errors == 5 && m.u.end.parsed_bytes == 6 &&
           m.u.end.duration_us == 8);
+    CHECK(m.u.end.workers_discovered == 9 && m.u.end.worker_errors == 10 &&
+          m.u.end.counters_incomplete == 1);
     CHECK_STR(m.u.end.error, e.error);
     msg_clear(&m);
     every_prefix((size_t)n, "end");
@@ -366,6 +402,11 @@ static void test_small_roundtrips(void)
     e.status = 256;
     n = msg_encode_end(buf, sizeof(buf), &e);
     expect((size_t)n, MSG_ECAP, "end status 256");
+    e.status = 0;
+    e.counters_incomplete = 2;
+    n = msg_encode_end(buf, sizeof(buf), &e);
+    expect((size_t)n, MSG_ECAP, "end counters_incomplete 2");
+    e.counters_incomplete = 0;
     e.status = 0;
     e.error = rep(0, 'e', MSG_MAX_TEXT + 1);
     CHECK_EQ(msg_encode_end(buf, sizeof(buf), &e), MSG_ECAP);

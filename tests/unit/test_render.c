@@ -275,7 +275,7 @@ static void test_openmetrics(void)
         "trino_buffer_exporter_query_errors",       "trino_buffer_exporter_parsed_bytes",
         "trino_buffer_exporter_collector_restarts", "trino_buffer_exporter_collector_hangs",
         "trino_buffer_exporter_pod_map_restarts",   "trino_buffer_exporter_pod_map_hangs",
-        "trino_buffer_exporter_pod_map_errors",
+        "trino_buffer_exporter_pod_map_errors",     "trino_buffer_exporter_worker_errors",
     };
     char line[256];
     size_t ncounter = 0;
@@ -374,6 +374,112 @@ static void test_large(void)
     store_free(s);
 }
 
+/* One good cycle of coordinator c with worker-mode records and END fields. */
+static void wcycle(struct store *s, const char *c, double now, size_t n, const struct msg_worker *w,
+                   uint64_t incomplete)
+{
+    struct msg_cycle_end e = {.seq = 1,
+                              .records = n,
+                              .error = "",
+                              .workers_discovered = n + 1,
+                              .worker_errors = 2,
+                              .counters_incomplete = incomplete};
+    CHECK(store_cycle_begin(s, C(s, c), 1) == STORE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct msg m = {.type = MSG_WORKER};
+        m.u.worker = w[i];
+        m.u.worker.node_id = strdup(w[i].node_id);
+        m.u.worker.address = strdup(w[i].address);
+        CHECK(store_cycle_record(s, C(s, c), &m) == STORE_OK);
+        msg_clear(&m);
+    }
+    CHECK(store_cycle_end(s, C(s, c), &e, now) == STORE_OK);
+}
+
+/*
+ * Worker states (issue 12): the enum-style state, drained, idle_observed,
+ * counters absent when unknown, the worker health families, and
+ * trino_workers_holding_data absent for a release whose worker-mode
+ * snapshot has unknown counters.
+ */
+static void test_node_states(void)
+{
+    struct store *s = mk(CONFIG_PM_NODE_ID);
+    struct rbuf b = {0};
+    struct msg_worker wa[] = {
+        /* drained, idle, complete */
+        {.node_id = "w-drained", .address = "10.0.0.1:8080", .node_state = MSG_NODE_DRAINED},
+        /* active, busy */
+        {.node_id = "w-busy",
+         .address = "10.0.0.2:8080",
+         .c = {{[WC_RUNNING_TASKS] = 3, [WC_BUFFERED_BYTES] = 10}},
+         .node_state = MSG_NODE_ACTIVE},
+        /* unreadable: state unknown, no counters */
+        {.node_id = "10.0.0.3:8080",
+         .address = "10.0.0.3:8080",
+         .node_state = MSG_NODE_UNKNOWN,
+         .flags = MSG_WORKER_NO_COUNTERS},
+        /* idle but from an incomplete cycle: not observed idle */
+        {.node_id = "w-incomplete",
+         .address = "10.0.0.4:8080",
+         .node_state = MSG_NODE_DRAINING,
+         .flags = MSG_WORKER_INCOMPLETE},
+        /* in a query, not discovered: no state series */
+        {.node_id = "w-nostate", .address = "10.0.0.5:8080"},
+    };
+    const char *lab = "{pod=\"w-drained\",namespace=\"trino\",release=\"r1\"";
+
+    rbuf_init(&b, 0);
+    wcycle(s, "a", 1000.0, sizeof(wa) / sizeof(wa[0]), wa, 0);
+    CHECK(render_exposition(s, NULL, 1001.0, &b) == RENDER_OK);
+    char line[512];
+    static const char *const states[] = {"ACTIVE",        "INACTIVE", "DRAINING", "DRAINED",
+                                         "SHUTTING_DOWN", "INVALID",  "GONE",     "unknown"};
+    for (size_t k = 0; k < 8; k++) {
+        snprintf(line, sizeof(line), "trino_worker_node_state%s,state=\"%s\"} %d", lab, states[k],
+                 k == 3);
+        CHECK(has_line(&b, line), "%s", line);
+    }
+    CHECK(has_line(&b, "trino_worker_node_state{pod=\"10.0.0.3:8080\",namespace=\"trino\","
+                       "release=\"r1\",state=\"unknown\"} 1"));
+    CHECK(has_line(&b, "trino_worker_node_state{pod=\"10.0.0.3:8080\",namespace=\"trino\","
+                       "release=\"r1\",state=\"ACTIVE\"} 0"));
+    CHECK(has_line(&b, "trino_worker_drained{pod=\"w-drained\",namespace=\"trino\","
+                       "release=\"r1\"} 1"));
+    CHECK(has_line(&b, "trino_worker_drained{pod=\"w-busy\",namespace=\"trino\","
+                       "release=\"r1\"} 0"));
+    CHECK(strstr(b.data, "trino_worker_drained{pod=\"10.0.0.3:8080\"") == NULL);
+    CHECK(strstr(b.data, "trino_worker_drained{pod=\"w-nostate\"") == NULL);
+    CHECK(strstr(b.data, "trino_worker_node_state{pod=\"w-nostate\"") == NULL);
+    CHECK(has_line(&b, "trino_worker_idle_observed{pod=\"w-drained\",namespace=\"trino\","
+                       "release=\"r1\"} 1"));
+    CHECK(has_line(&b, "trino_worker_idle_observed{pod=\"w-busy\",namespace=\"trino\","
+                       "release=\"r1\"} 0"));
+    CHECK(has_line(&b, "trino_worker_idle_observed{pod=\"w-incomplete\",namespace=\"trino\","
+                       "release=\"r1\"} 0"));
+    CHECK(has_line(&b, "trino_worker_idle_observed{pod=\"w-nostate\",namespace=\"trino\","
+                       "release=\"r1\"} 1"));
+    /* unknown counters: absent from every family, never 0 */
+    CHECK(strstr(b.data, "{pod=\"10.0.0.3:8080\",namespace=\"trino\",release=\"r1\"} ") == NULL);
+    CHECK(has_line(&b, "trino_worker_output_buffered_bytes{pod=\"w-drained\",namespace=\"trino\","
+                       "release=\"r1\"} 0"));
+    CHECK(has_line(&b, "trino_buffer_exporter_workers_discovered{coordinator=\"a\","
+                       "release=\"r1\"} 6"));
+    CHECK(has_line(&b, "trino_buffer_exporter_worker_errors_total{coordinator=\"a\","
+                       "release=\"r1\"} 2"));
+    /* r1 has coordinators that never ran: holding_data absent; r2's c complete: present */
+    wcycle(s, "c", 1000.0, 2, wa, 0);
+    CHECK(render_exposition(s, NULL, 1001.0, &b) == RENDER_OK);
+    CHECK(has_line(&b, "trino_workers_holding_data{namespace=\"trino\",release=\"r2\"} 1"));
+    /* the same in worker collection with an unreadable worker: a 0 could be false */
+    wcycle(s, "c", 1002.0, 2, wa, 1);
+    CHECK(render_exposition(s, NULL, 1003.0, &b) == RENDER_OK);
+    CHECK(strstr(b.data, "trino_workers_holding_data{namespace=\"trino\",release=\"r2\"}") == NULL);
+    check_both(s, 1003.0, "node-states");
+    store_free(s);
+    rbuf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -389,5 +495,6 @@ int main(int argc, char **argv)
     test_lines();
     test_openmetrics();
     test_large();
+    test_node_states();
     return check_report("test_render");
 }

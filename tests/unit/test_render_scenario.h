@@ -57,12 +57,7 @@ static void __attribute__((unused)) cycle(struct store *s, const char *c, double
 
 #define W(node, addr, b)                                                                           \
     {                                                                                              \
-        (char *)(node), (char *)(addr),                                                            \
-        {                                                                                          \
-            {                                                                                      \
-                (b), (b) / 10, 2, 5, 1, (b) % 2                                                    \
-            }                                                                                      \
-        }                                                                                          \
+        (char *)(node), (char *)(addr), {{(b), (b) / 10, 2, 5, 1, (b) % 2}}, 0, 0                  \
     }
 
 /*

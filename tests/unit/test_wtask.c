@@ -871,6 +871,40 @@ static void test_alloc_failures(void)
     }
 }
 
+/* The query filter of the worker source: tasks of queries not running add nothing. */
+static int keep_q1(void *ctx, const char *qid)
+{
+    ++*(int *)ctx;
+    return strcmp(qid, "q1") == 0;
+}
+
+static void test_query_filter(void)
+{
+    char t1[512], t2[512], t3[512], doc[2048];
+    snprintf(t1, sizeof(t1), task_fmt, "q1", 0, "w", "RUNNING", "PARTITIONED", "OPEN", "100");
+    snprintf(t2, sizeof(t2), task_fmt, "q1", 1, "w", "FINISHED", "PARTITIONED", "FINISHED", "0");
+    snprintf(t3, sizeof(t3), task_fmt, "q2", 0, "w", "FINISHED", "PARTITIONED", "FINISHED", "0");
+    snprintf(doc, sizeof(doc), "[%s,%s,%s,{\"taskStatus\":{\"state\":\"RUNNING\"}}]", t1, t3, t2);
+    for (size_t chunk = 1; chunk <= strlen(doc); chunk += 7) {
+        struct wtask *w = wtask_new(NULL, NULL);
+        struct wtask_result r;
+        int calls = 0, rc = PARSE_OK;
+        wtask_set_query_filter(w, keep_q1, &calls);
+        for (size_t off = 0; off < strlen(doc) && rc == PARSE_OK; off += chunk)
+            rc = wtask_feed(w, doc + off, strlen(doc) - off < chunk ? strlen(doc) - off : chunk);
+        CHECK(rc == PARSE_OK && wtask_finish(w) == PARSE_OK);
+        wtask_get_result(w, &r);
+        /* q1's two tasks count (pages_sent of the finished one too); q2's finished task and
+         * the task without a taskId are left out */
+        CHECK(r.tasks == 2 && r.filtered == 2, "tasks %llu filtered %llu",
+              (unsigned long long)r.tasks, (unsigned long long)r.filtered);
+        CHECK(r.c.v[WC_PAGES_SENT] == 6 && r.c.v[WC_RUNNING_TASKS] == 1 &&
+              r.c.v[WC_BUFFERED_BYTES] == 100 && r.c.v[WC_ACTIVE_BUFFERS] == 1);
+        CHECK(calls == 3, "the filter is asked once per task with a query id (%d)", calls);
+        wtask_free(w);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "golden") == 0)
@@ -883,6 +917,7 @@ int main(int argc, char **argv)
         test_truncation();
         test_alloc_failures();
         test_streams();
+        test_query_filter();
         return check_report("synthetic");
     }
     fprintf(stderr, "usage: test_wtask golden DIR | cross QUERYINFO.json... | synthetic\n");

@@ -1,0 +1,1160 @@
+/*
+ * workers: the source of role COLL_ROLE_WORKERS (see source.h): a
+ * coordinator whose workers are discovered and asked directly. One cycle:
+ *
+ *   1. counters' base:
+ *      collection "coordinator": the coordinator source's whole cycle, run
+ *        inside this one (coordinator.c, unchanged); its failure fails ours;
+ *      collection "workers": the coordinator's running-query list (GET
+ *        /v1/query?state=RUNNING, qlist), the cheap list that names which
+ *        tasks count (see 3);
+ *   2. discovery (enum coll_discovery): dns (every A/AAAA record of a name,
+ *      resolved again each cycle), static (a list), pod_map (the pod map's
+ *      Prometheus vector: instance IPs at disc_port), coordinator (GET
+ *      /v1/node, served up to Trino 476 or with airlift discovery). A failed
+ *      discovery fails the cycle (up 0, the last good snapshot kept);
+ *   3. per worker (at most max_workers, max_concurrent_requests in flight):
+ *      GET /v1/info (public: node id, state, coordinator flag; node_states)
+ *      and, in workers collection, GET /v1/task?summarize with
+ *      X-Trino-Internal-Bearer (itoken cache, about a minute per token). The
+ *      task list counts only the tasks of queries the list of step 1 named
+ *      RUNNING (wtask_set_query_filter), so a worker's done tasks of
+ *      finished queries (kept 5 minutes by Trino) add nothing, exactly as in
+ *      coordinator mode. Never /v1/task/{id} or /status.
+ *
+ * Fail-safe: a worker that cannot be read makes only its own data unknown
+ * (record flag MSG_WORKER_NO_COUNTERS: absent, never zero) and counts in
+ * worker_errors; the others are published. A worker known to exist (it
+ * answered /v1/info, or its task list in workers collection) that holds
+ * nothing gets an explicit zero record when the cycle is complete (no
+ * skipped query, no cap hit); otherwise its record says MSG_WORKER_INCOMPLETE
+ * (idle cannot be observed). A discovered node whose /v1/info says
+ * coordinator: true is left out. In workers collection a cycle that found
+ * no worker at all says counters_incomplete (a wrong DNS name or metric must
+ * not read as "no worker holds data").
+ *
+ * Key scheme auto: HKDF (Trino >= 480) first; a 401 switches to SHA-256
+ * (<= 479) and retries that worker once; the scheme that gets a 200 is kept
+ * for the life of the process and logged once. The shared secret is wiped
+ * from the configuration as soon as the keys are derived; the token is a
+ * per-request header wiped by fetch when the transfer ends.
+ *
+ * Program code (logs once per cycle and kind, at debug per worker). Memory:
+ * max_workers entries, one parser per concurrency slot. Not thread-safe.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "agg.h"
+#include "exitcodes.h"
+#include "itoken.h"
+#include "log.h"
+#include "nodeinfo.h"
+#include "nodelist.h"
+#include "promvec.h"
+#include "qlist.h"
+#include "source.h"
+#include "wtask.h"
+
+#define WORKERS_SUBJECT "trino-buffer-exporter" /* the token's sub (not checked by Trino) */
+
+extern const struct source_ops coordinator_source;
+
+enum ctx_kind { CTX_LIST = 11, CTX_DISC = 12, CTX_WORKER = 13 }; /* coordinator.c: 1, 2 */
+
+enum wphase { WP_INNER, WP_LIST, WP_DISC, WP_WORKERS };
+
+enum req { REQ_INFO, REQ_TASKS };
+
+/* One discovered worker. */
+struct wk {
+    char addr[MSG_MAX_ID]; /* host:port as dialled ([v6]:port) */
+    char node_id[AGG_ID_MAX];
+    uint64_t state; /* enum msg_node_state */
+    int info;       /* 1 read, -1 failed, 0 not asked */
+    int tasks;      /* 1 read, -1 failed, 0 not asked */
+    int coordinator;
+    int retried; /* the task list was asked again with the other key */
+    struct wcount c;
+};
+
+struct wslot {
+    int kind; /* CTX_WORKER; first member, see on_result */
+    struct workers *w;
+    int busy;
+    size_t wi;
+    enum req req;
+    int scheme; /* enum itoken_scheme of the token sent */
+    int feed_rc;
+    struct nodeinfo *ni;
+    struct wtask *wt;
+};
+
+struct simple_ctx {
+    int kind; /* CTX_LIST or CTX_DISC */
+    struct workers *w;
+};
+
+struct rec {
+    char node_id[AGG_ID_MAX];
+    char address[AGG_ID_MAX];
+    struct wcount c;
+    uint64_t state, flags;
+};
+
+struct workers {
+    struct source_run run; /* first: a struct source */
+    struct source *inner;  /* collection coordinator: the coordinator source */
+    enum wphase wp;
+
+    struct simple_ctx list, disc;
+    struct qlist *ql;
+    int list_rc;
+    char **running; /* sorted ids of the RUNNING queries (workers collection) */
+    size_t nrunning;
+
+    struct promvec *pv;
+    struct nodelist *nl;
+    int disc_rc;
+
+    struct wk *wks;
+    size_t nwk, capwk;
+    uint64_t discovered; /* before the cap */
+    size_t next_wi;      /* next worker to start */
+    size_t pending;      /* workers not finished */
+
+    struct wslot *slots;
+    size_t nslots, busy;
+
+    int incomplete; /* a skipped query or a cap: no zeros, no observed idle */
+    uint64_t worker_errors;
+    unsigned logged; /* bit per kind of log line in this cycle */
+
+    /* internal token */
+    unsigned char key_hkdf[ITOKEN_KEY_LEN], key_sha[ITOKEN_KEY_LEN];
+    int scheme;       /* current enum itoken_scheme */
+    int scheme_fixed; /* a 200 came with it (or the configuration names one) */
+    struct itoken_cache tok;
+
+    struct rec *recs;
+    size_t nrecs;
+};
+
+enum { LOG_INFO_ERR = 1, LOG_TASK_ERR = 2, LOG_SCHEME = 4, LOG_COORD_SKIP = 8, LOG_CAP = 16 };
+
+static void reset(struct workers *w);
+
+/* ------------------------------------------------------------ setup */
+
+static void destroy(struct source *s)
+{
+    struct workers *w = (struct workers *)s;
+    if (!w)
+        return;
+    reset(w);
+    if (w->inner)
+        coordinator_source.destroy(w->inner);
+    free(w->slots);
+    free(w->wks);
+    free(w->recs);
+    itoken_wipe(w->key_hkdf, sizeof(w->key_hkdf));
+    itoken_wipe(w->key_sha, sizeof(w->key_sha));
+    itoken_cache_clear(&w->tok);
+    free(w);
+}
+
+static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
+                             size_t errlen)
+{
+    struct workers *w = calloc(1, sizeof(*w));
+
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (source_run_init(&w->run, cfg, f, err, errlen) < 0) {
+        free(w);
+        return NULL;
+    }
+    w->list.kind = CTX_LIST;
+    w->list.w = w;
+    w->disc.kind = CTX_DISC;
+    w->disc.w = w;
+    w->nslots = cfg->max_concurrent_requests < COLL_MAX_CONCURRENCY
+                    ? (size_t)cfg->max_concurrent_requests
+                    : COLL_MAX_CONCURRENCY;
+    w->slots = calloc(w->nslots, sizeof(*w->slots));
+    if (!w->slots)
+        goto nomem;
+    for (size_t i = 0; i < w->nslots; i++) {
+        w->slots[i].kind = CTX_WORKER;
+        w->slots[i].w = w;
+    }
+    if (cfg->collection == COLL_COLLECT_COORDINATOR) {
+        w->inner = coordinator_source.create(cfg, f, err, errlen);
+        if (!w->inner) {
+            destroy((struct source *)w);
+            return NULL;
+        }
+    } else {
+        size_t n = strlen(cfg->shared_secret);
+        if (n == 0) {
+            snprintf(err, errlen, "collection \"workers\" needs workers.shared_secret_file");
+            destroy((struct source *)w);
+            return NULL;
+        }
+        if (itoken_derive_key(cfg->shared_secret, n, ITOKEN_HKDF, w->key_hkdf) != ITOKEN_OK ||
+            itoken_derive_key(cfg->shared_secret, n, ITOKEN_SHA256, w->key_sha) != ITOKEN_OK) {
+            snprintf(err, errlen, "cannot derive the internal token keys");
+            destroy((struct source *)w);
+            return NULL;
+        }
+        /* the keys are all we need: the secret leaves this process' memory */
+        itoken_wipe(cfg->shared_secret, n);
+        w->scheme = cfg->key_scheme == COLL_KEY_SHA256 ? ITOKEN_SHA256 : ITOKEN_HKDF;
+        w->scheme_fixed = cfg->key_scheme != COLL_KEY_AUTO;
+        if (itoken_cache_init(&w->tok, w->scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
+                              WORKERS_SUBJECT) != ITOKEN_OK) {
+            snprintf(err, errlen, "cannot set up the internal token");
+            destroy((struct source *)w);
+            return NULL;
+        }
+    }
+    return (struct source *)w;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    destroy((struct source *)w);
+    return NULL;
+}
+
+static void free_running(struct workers *w)
+{
+    for (size_t i = 0; i < w->nrunning; i++)
+        free(w->running[i]);
+    free(w->running);
+    w->running = NULL;
+    w->nrunning = 0;
+}
+
+/* Cancel the transfers and free the parsers of the cycle. */
+static void reset(struct workers *w)
+{
+    fetch_cancel_all(w->run.f);
+    for (size_t i = 0; i < w->nslots; i++) {
+        nodeinfo_free(w->slots[i].ni);
+        wtask_free(w->slots[i].wt);
+        w->slots[i].ni = NULL;
+        w->slots[i].wt = NULL;
+        w->slots[i].busy = 0;
+    }
+    w->busy = 0;
+    qlist_free(w->ql);
+    w->ql = NULL;
+    promvec_free(w->pv);
+    w->pv = NULL;
+    nodelist_free(w->nl);
+    w->nl = NULL;
+    free_running(w);
+}
+
+static void fail(struct workers *w, uint64_t status)
+{
+    source_fail(&w->run, status);
+    reset(w);
+}
+
+/* ------------------------------------------------------------ workers */
+
+static int in_list(struct workers *w, const char *addr)
+{
+    for (size_t i = 0; i < w->nwk; i++)
+        if (strcmp(w->wks[i].addr, addr) == 0)
+            return 1;
+    return 0;
+}
+
+/* Add host (an IP or a name, no brackets) at port; 0, or -1 when memory is short. */
+static int add_worker(struct workers *w, const char *host, unsigned port)
+{
+    char addr[MSG_MAX_ID];
+    int n = strchr(host, ':') ? snprintf(addr, sizeof(addr), "[%s]:%u", host, port)
+                              : snprintf(addr, sizeof(addr), "%s:%u", host, port);
+    if (n <= 0 || (size_t)n >= sizeof(addr) || in_list(w, addr))
+        return 0;
+    w->discovered++;
+    if (w->nwk >= w->run.cfg->max_workers) {
+        w->incomplete = 1;
+        return 0;
+    }
+    if (w->nwk == w->capwk) {
+        size_t cap = w->capwk ? 2 * w->capwk : 64;
+        if (cap > w->run.cfg->max_workers)
+            cap = (size_t)w->run.cfg->max_workers;
+        struct wk *v = realloc(w->wks, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        w->wks = v;
+        w->capwk = cap;
+    }
+    struct wk *k = &w->wks[w->nwk++];
+    memset(k, 0, sizeof(*k));
+    memcpy(k->addr, addr, (size_t)n + 1);
+    k->state = MSG_NODE_NONE;
+    return 0;
+}
+
+/* "HOST:PORT" (or "[V6]:PORT", or a HOST alone at disc_port); 0, -1 no memory, -2 malformed. */
+static int add_address(struct workers *w, const char *a, size_t len)
+{
+    char host[MSG_MAX_ID];
+    unsigned long port = w->run.cfg->disc_port;
+    const char *colon;
+
+    if (len == 0 || len >= sizeof(host))
+        return -2;
+    if (a[0] == '[') {
+        const char *end = memchr(a, ']', len);
+        if (!end || end - a < 2)
+            return -2;
+        memcpy(host, a + 1, (size_t)(end - a - 1));
+        host[end - a - 1] = '\0';
+        colon = end + 1 < a + len && end[1] == ':' ? end + 1 : NULL;
+        if (!colon && end + 1 != a + len)
+            return -2;
+    } else {
+        colon = memchr(a, ':', len);
+        size_t hl = colon ? (size_t)(colon - a) : len;
+        if (hl == 0)
+            return -2;
+        memcpy(host, a, hl);
+        host[hl] = '\0';
+    }
+    if (colon) {
+        char digits[8];
+        size_t dl = (size_t)(a + len - colon - 1);
+        char *end;
+        if (dl == 0 || dl >= sizeof(digits))
+            return -2;
+        memcpy(digits, colon + 1, dl);
+        digits[dl] = '\0';
+        port = strtoul(digits, &end, 10);
+        if (*end || port == 0 || port > 65535)
+            return -2;
+    }
+    return add_worker(w, host, (unsigned)port);
+}
+
+static int disc_static(struct workers *w)
+{
+    const char *p = w->run.cfg->disc_addresses;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        int rc = add_address(w, p, len);
+        if (rc == -1)
+            return -1;
+        if (rc == -2) {
+            source_set_error(&w->run, "workers.addresses: malformed entry \"%.*s\"", (int)len, p);
+            return -2;
+        }
+        p += len + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct wk *)a)->addr, ((const struct wk *)b)->addr);
+}
+
+/* Every A and AAAA record of the name, as Prometheus' DNS discovery reads a headless Service. */
+static int disc_dns(struct workers *w)
+{
+    struct addrinfo hints, *res = NULL;
+    int rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(w->run.cfg->disc_dns_name, NULL, &hints, &res);
+    if (rc != 0) {
+        source_set_error(&w->run, "workers.dns_name \"%s\": %s", w->run.cfg->disc_dns_name,
+                         gai_strerror(rc));
+        return -2;
+    }
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        char ip[INET6_ADDRSTRLEN];
+        const void *src = ai->ai_family == AF_INET
+                              ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                          : ai->ai_family == AF_INET6
+                              ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+                              : NULL;
+        if (!src || !inet_ntop(ai->ai_family, src, ip, sizeof(ip)))
+            continue;
+        if (add_worker(w, ip, (unsigned)w->run.cfg->disc_port) < 0) {
+            freeaddrinfo(res);
+            return -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (w->nwk > 1)
+        qsort(w->wks, w->nwk, sizeof(*w->wks), addr_cmp);
+    return 0;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void worker_url(const struct workers *w, const struct wk *k, enum req r, char *url,
+                       size_t cap)
+{
+    snprintf(url, cap, "%s://%s%s", w->run.cfg->worker_https ? "https" : "http", k->addr,
+             r == REQ_INFO ? "/v1/info" : "/v1/task?summarize");
+}
+
+static void log_kind(struct workers *w, unsigned bit, int level, const char *msg, const char *url,
+                     const char *why)
+{
+    if (!(w->logged & bit)) {
+        w->logged |= bit;
+        log_write(level, msg, "url", url, "error", why, "note", "logged once per cycle", NULL);
+    } else if (log_enabled(LOG_DEBUG)) {
+        log_write(LOG_DEBUG, msg, "url", url, "error", why, NULL);
+    }
+}
+
+static int running_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int keep_running(void *ctx, const char *qid)
+{
+    struct workers *w = ctx;
+    return w->nrunning &&
+           bsearch(&qid, w->running, w->nrunning, sizeof(*w->running), running_cmp) != NULL;
+}
+
+static int slot_write(void *ctx, const void *buf, size_t len)
+{
+    struct wslot *s = ctx;
+    int rc = s->req == REQ_INFO ? nodeinfo_feed(s->ni, buf, len) : wtask_feed(s->wt, buf, len);
+    s->w->run.parsed += len;
+    if (rc != PARSE_OK) {
+        s->feed_rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+static void worker_done(struct workers *w);
+
+/* Start request r of worker wi in a free slot; 0, or -1 (the worker is then failed). */
+static int start_req(struct workers *w, size_t wi, enum req r)
+{
+    struct wslot *s = NULL;
+    char url[SOURCE_URL_MAX];
+    struct fetch_req fr = {.no_auth = 1,
+                           .tls_override = 1,
+                           .tls_ca_file = w->run.cfg->worker_tls_ca_file,
+                           .tls_insecure = (int)w->run.cfg->worker_tls_insecure};
+    const char *tok = NULL;
+
+    for (size_t i = 0; i < w->nslots && !s; i++)
+        if (!w->slots[i].busy)
+            s = &w->slots[i];
+    if (!s)
+        return -1;
+    s->wi = wi;
+    s->req = r;
+    s->feed_rc = 0;
+    s->scheme = w->scheme;
+    if (r == REQ_INFO) {
+        s->ni = nodeinfo_new(NODEINFO_DOC_INFO, NULL, NULL);
+        if (!s->ni)
+            return -1;
+    } else {
+        s->wt = wtask_new(NULL, NULL);
+        if (!s->wt)
+            return -1;
+        wtask_set_query_filter(s->wt, keep_running, w);
+        if (itoken_cache_get(&w->tok, (int64_t)time(NULL), &tok) != ITOKEN_OK) {
+            wtask_free(s->wt);
+            s->wt = NULL;
+            return -1;
+        }
+        fr.header_name = "X-Trino-Internal-Bearer";
+        fr.header_value = tok;
+    }
+    worker_url(w, &w->wks[wi], r, url, sizeof(url));
+    if (fetch_start_req(w->run.f, url, &(struct fetch_sink){slot_write, s}, &fr) < 0) {
+        nodeinfo_free(s->ni);
+        wtask_free(s->wt);
+        s->ni = NULL;
+        s->wt = NULL;
+        return -1;
+    }
+    s->busy = 1;
+    w->busy++;
+    return 0;
+}
+
+/* The first request of a worker: its node info, or its task list without node_states. */
+static void pump(struct workers *w)
+{
+    int tasks = w->run.cfg->collection == COLL_COLLECT_WORKERS;
+    while (w->busy < w->nslots && w->next_wi < w->nwk) {
+        size_t wi = w->next_wi++;
+        enum req r = w->run.cfg->node_states ? REQ_INFO : REQ_TASKS;
+        if (!w->run.cfg->node_states && !tasks) {
+            w->pending--;
+            continue;
+        }
+        if (start_req(w, wi, r) < 0) {
+            w->wks[wi].info = r == REQ_INFO ? -1 : w->wks[wi].info;
+            w->wks[wi].state = r == REQ_INFO ? MSG_NODE_UNKNOWN : w->wks[wi].state;
+            w->wks[wi].tasks = r == REQ_TASKS ? -1 : w->wks[wi].tasks;
+            w->worker_errors++;
+            w->pending--;
+        }
+    }
+    worker_done(w);
+}
+
+static const char *why_failed(const struct fetch_result *r, char *buf, size_t cap)
+{
+    if (r->transport_error)
+        snprintf(buf, cap, "%s", r->error);
+    else
+        snprintf(buf, cap, "HTTP %ld", r->http_status);
+    return buf;
+}
+
+static void on_info(struct workers *w, struct wslot *s, const struct fetch_result *r)
+{
+    struct wk *k = &w->wks[s->wi];
+    char url[SOURCE_URL_MAX], why[FETCH_ERROR_MAX + 32];
+    int rc;
+
+    worker_url(w, k, REQ_INFO, url, sizeof(url));
+    if (!r->ok && (r->transport_error || r->http_status != 200)) {
+        k->info = -1;
+        k->state = MSG_NODE_UNKNOWN;
+        log_kind(w, LOG_INFO_ERR, LOG_WARN, "worker node info unreadable", url,
+                 why_failed(r, why, sizeof(why)));
+    } else if ((rc = s->feed_rc ? s->feed_rc : nodeinfo_finish(s->ni)) != PARSE_OK) {
+        k->info = -1;
+        k->state = MSG_NODE_UNKNOWN;
+        log_kind(w, LOG_INFO_ERR, LOG_WARN, "worker node info unreadable", url,
+                 nodeinfo_error(s->ni));
+    } else {
+        struct nodeinfo_result ni;
+        nodeinfo_get(s->ni, &ni);
+        k->info = 1;
+        k->coordinator = ni.coordinator == 1;
+        k->state = (uint64_t)ni.state + 1; /* msg.h: nodeinfo's order, shifted by one */
+        if (k->state >= MSG_NODE_N)
+            k->state = MSG_NODE_UNKNOWN;
+        snprintf(k->node_id, sizeof(k->node_id), "%s", ni.node_id);
+        if (k->coordinator && !(w->logged & LOG_COORD_SKIP)) {
+            w->logged |= LOG_COORD_SKIP;
+            log_write(LOG_DEBUG, "discovered node is a coordinator, skipped", "url", url, NULL);
+        }
+    }
+    if (k->info < 0)
+        w->worker_errors++;
+}
+
+/* 1 when the task list is to be asked again with the other key (auto scheme, first 401). */
+static int switch_key(struct workers *w, struct wslot *s)
+{
+    struct wk *k = &w->wks[s->wi];
+    if (w->scheme_fixed || k->retried)
+        return 0;
+    if (s->scheme == w->scheme) { /* nobody switched since: this 401 says the key is wrong */
+        w->scheme = w->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF;
+        itoken_cache_init(&w->tok, w->scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
+                          WORKERS_SUBJECT);
+    }
+    k->retried = 1;
+    return 1;
+}
+
+/* Returns 1 when the request was started again (the worker stays pending). */
+static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_result *r)
+{
+    struct wk *k = &w->wks[s->wi];
+    char url[SOURCE_URL_MAX], why[FETCH_ERROR_MAX + 64];
+    int rc;
+
+    worker_url(w, k, REQ_TASKS, url, sizeof(url));
+    if (!r->transport_error && r->http_status == 401 && switch_key(w, s)) {
+        wtask_free(s->wt);
+        s->wt = NULL;
+        s->busy = 0;
+        w->busy--;
+        if (start_req(w, s->wi, REQ_TASKS) == 0)
+            return 1;
+        k->tasks = -1;
+        w->worker_errors++;
+        return 0;
+    }
+    if (!r->ok && (r->transport_error || r->http_status != 200)) {
+        k->tasks = -1;
+        if (r->http_status == 401 || r->http_status == 403)
+            snprintf(why, sizeof(why),
+                     "HTTP %ld: internal token refused (check workers.shared_secret_file and "
+                     "key_scheme)",
+                     r->http_status);
+        else
+            why_failed(r, why, sizeof(why));
+        log_kind(w, LOG_TASK_ERR, LOG_WARN, "worker task list unreadable", url, why);
+    } else if ((rc = s->feed_rc ? s->feed_rc : wtask_finish(s->wt)) != PARSE_OK) {
+        k->tasks = -1;
+        log_kind(w, LOG_TASK_ERR, LOG_WARN, "worker task list unreadable", url, wtask_error(s->wt));
+    } else {
+        struct wtask_result res;
+        wtask_get_result(s->wt, &res);
+        k->tasks = 1;
+        k->c = res.c;
+        if (!k->node_id[0])
+            snprintf(k->node_id, sizeof(k->node_id), "%s", res.node_id);
+        if (!w->scheme_fixed) {
+            w->scheme_fixed = 1;
+            w->scheme = s->scheme;
+        }
+        if (!(w->logged & LOG_SCHEME) && s->scheme == w->scheme) {
+            /* once per process: the flag is never cleared for this bit */
+            w->logged |= LOG_SCHEME;
+            log_write(LOG_INFO, "internal token accepted by the workers", "key_scheme",
+                      s->scheme == ITOKEN_HKDF ? "hkdf (Trino >= 480)" : "sha256 (Trino <= 479)",
+                      NULL);
+        }
+    }
+    if (k->tasks < 0)
+        w->worker_errors++;
+    return 0;
+}
+
+static void on_worker(struct workers *w, struct wslot *s, const struct fetch_result *r)
+{
+    size_t wi = s->wi;
+    int again = 0;
+
+    if (s->req == REQ_INFO)
+        on_info(w, s, r);
+    else
+        again = on_tasks(w, s, r);
+    if (again)
+        return;
+    nodeinfo_free(s->ni);
+    wtask_free(s->wt);
+    s->ni = NULL;
+    s->wt = NULL;
+    s->busy = 0;
+    w->busy--;
+    /* the task list follows a readable info (a coordinator has none to give) */
+    if (s->req == REQ_INFO && w->run.cfg->collection == COLL_COLLECT_WORKERS &&
+        w->wks[wi].info >= 0 && !w->wks[wi].coordinator) {
+        if (start_req(w, wi, REQ_TASKS) == 0)
+            return;
+        w->wks[wi].tasks = -1;
+        w->worker_errors++;
+    }
+    w->pending--;
+    pump(w);
+}
+
+/* ------------------------------------------------------------ records */
+
+static int rec_cmp(const void *a, const void *b)
+{
+    const struct rec *x = a, *y = b;
+    int r = strcmp(x->node_id, y->node_id);
+    return r ? r : strcmp(x->address, y->address);
+}
+
+static struct rec *new_rec(struct workers *w, size_t cap)
+{
+    if (w->nrecs >= cap)
+        return NULL;
+    struct rec *r = &w->recs[w->nrecs++];
+    memset(r, 0, sizeof(*r));
+    return r;
+}
+
+/* The coordinator's worker of discovered k: same node id, else same host:port. */
+static const struct agg_worker *match(const struct agg_worker *aw, size_t n, const struct wk *k)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((k->node_id[0] && strcmp(aw[i].node_id, k->node_id) == 0) ||
+            strcmp(aw[i].address, k->addr) == 0)
+            return &aw[i];
+    return NULL;
+}
+
+static void build_records(struct workers *w)
+{
+    const struct agg_worker *aw = NULL;
+    size_t naw = 0, cap;
+    unsigned char *used = NULL;
+    uint64_t incomplete = w->incomplete ? MSG_WORKER_INCOMPLETE : 0;
+
+    if (w->inner)
+        aw = coordinator_workers(w->inner, &naw);
+    cap = naw + w->nwk;
+    free(w->recs);
+    w->recs = cap ? calloc(cap, sizeof(*w->recs)) : NULL;
+    used = naw ? calloc(naw, 1) : NULL;
+    w->nrecs = 0;
+    if (cap && (!w->recs || (naw && !used))) {
+        free(used);
+        source_set_error(&w->run, "out of memory");
+        fail(w, EXIT_OSERR);
+        return;
+    }
+    for (size_t i = 0; i < w->nwk; i++) {
+        const struct wk *k = &w->wks[i];
+        struct rec *r;
+        if (k->coordinator)
+            continue;
+        if (!(r = new_rec(w, cap)))
+            break;
+        snprintf(r->address, sizeof(r->address), "%s", k->addr);
+        snprintf(r->node_id, sizeof(r->node_id), "%s", k->node_id[0] ? k->node_id : k->addr);
+        r->state = k->state;
+        if (w->inner) {
+            const struct agg_worker *a = match(aw, naw, k);
+            if (a) {
+                used[a - aw] = 1;
+                r->c = a->c;
+                snprintf(r->node_id, sizeof(r->node_id), "%s", a->node_id);
+                r->flags = incomplete;
+            } else if (k->info > 0) {
+                r->flags = incomplete; /* known to exist, in no running query: zeros */
+                if (incomplete)
+                    r->flags |= MSG_WORKER_NO_COUNTERS;
+            } else {
+                r->flags = MSG_WORKER_NO_COUNTERS | incomplete;
+            }
+        } else if (k->tasks > 0) {
+            r->c = k->c;
+            r->flags = incomplete;
+        } else {
+            r->flags = MSG_WORKER_NO_COUNTERS | incomplete;
+        }
+    }
+    for (size_t i = 0; i < naw; i++) {
+        if (used[i])
+            continue;
+        struct rec *r = new_rec(w, cap);
+        if (!r)
+            break;
+        snprintf(r->node_id, sizeof(r->node_id), "%s", aw[i].node_id);
+        snprintf(r->address, sizeof(r->address), "%s", aw[i].address);
+        r->c = aw[i].c;
+        r->state = MSG_NODE_NONE; /* in a query, not discovered */
+        r->flags = incomplete;
+    }
+    free(used);
+    if (w->nrecs > 1)
+        qsort(w->recs, w->nrecs, sizeof(*w->recs), rec_cmp);
+    /* one record per key: two addresses of one node id keep the first */
+    size_t n = 0;
+    for (size_t i = 0; i < w->nrecs; i++)
+        if (n == 0 || strcmp(w->recs[n - 1].node_id, w->recs[i].node_id) != 0)
+            w->recs[n++] = w->recs[i];
+    w->nrecs = n;
+}
+
+static void worker_done(struct workers *w)
+{
+    if (w->run.phase != SOURCE_DETAILS || w->wp != WP_WORKERS || w->pending || w->busy)
+        return;
+    if (w->discovered > w->nwk && !(w->logged & LOG_CAP)) {
+        w->logged |= LOG_CAP;
+        log_write(LOG_WARN, "more workers than max_workers: the rest are not read", NULL);
+    }
+    build_records(w);
+    if (w->run.phase == SOURCE_DONE)
+        return;
+    if (w->run.cfg->collection == COLL_COLLECT_WORKERS && w->nrecs == 0) {
+        /* an empty discovery (a wrong name or metric) must not read as "nobody holds data" */
+        w->incomplete = 1;
+        log_write(LOG_WARN, "discovery found no worker: the release's holding count stays absent",
+                  NULL);
+    }
+    free_running(w);
+    w->run.phase = SOURCE_DONE;
+    w->run.status = 0;
+}
+
+/* ------------------------------------------------------------ discovery */
+
+static void disc_url(const struct workers *w, char *url, size_t cap)
+{
+    if (w->run.cfg->disc == COLL_DISC_PODMAP) {
+        char q[3 * MSG_MAX_TEXT + 1];
+        if (fetch_urlencode(w->run.cfg->pm_metric, q, sizeof(q)) < 0)
+            q[0] = '\0';
+        size_t n = strlen(w->run.cfg->pm_url);
+        while (n > 0 && w->run.cfg->pm_url[n - 1] == '/')
+            n--;
+        snprintf(url, cap, "%.*s/api/v1/query?query=%s", (int)n, w->run.cfg->pm_url, q);
+    } else {
+        snprintf(url, cap, "%s/v1/node", w->run.base);
+    }
+}
+
+static void start_workers(struct workers *w)
+{
+    w->wp = WP_WORKERS;
+    w->run.phase = SOURCE_DETAILS;
+    w->pending = w->nwk;
+    w->next_wi = 0;
+    pump(w);
+}
+
+static int pv_series(void *ctx, const struct promvec_series *ps)
+{
+    struct workers *w = ctx;
+    if (!ps->ip[0])
+        return 0;
+    return add_worker(w, ps->ip, (unsigned)w->run.cfg->disc_port) < 0 ? PARSE_ENOMEM : 0;
+}
+
+static int nl_uri(void *ctx, const char *host, unsigned port)
+{
+    struct workers *w = ctx;
+    return add_worker(w, host, port ? port : (unsigned)w->run.cfg->disc_port) < 0 ? PARSE_ENOMEM
+                                                                                  : 0;
+}
+
+static int disc_write(void *ctx, const void *buf, size_t len)
+{
+    struct simple_ctx *d = ctx;
+    struct workers *w = d->w;
+    int rc = w->pv ? promvec_feed(w->pv, buf, len) : nodelist_feed(w->nl, buf, len);
+    w->run.parsed += len;
+    if (rc != PARSE_OK) {
+        w->disc_rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+/* Basic credentials for the pod map's Prometheus: "Basic base64(user:password)". */
+static int basic_value(const char *user, const char *pass, char *out, size_t cap)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t ul = strlen(user), pl = strlen(pass), n = ul + 1 + pl, o = 6;
+    if (cap < 7 + 4 * ((n + 2) / 3) + 1)
+        return -1;
+    memcpy(out, "Basic ", 6);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = 0;
+        for (size_t j = 0; j < 3; j++) {
+            size_t p = i + j;
+            unsigned char c = p < ul    ? (unsigned char)user[p]
+                              : p == ul ? ':'
+                              : p < n   ? (unsigned char)pass[p - ul - 1]
+                                        : 0;
+            v = v << 8 | c;
+        }
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static void start_discovery(struct workers *w)
+{
+    const struct coll_config *cfg = w->run.cfg;
+    char url[SOURCE_URL_MAX];
+    int rc = 0;
+
+    w->wp = WP_DISC;
+    w->run.phase = SOURCE_DETAILS;
+    if (cfg->disc == COLL_DISC_STATIC)
+        rc = disc_static(w);
+    else if (cfg->disc == COLL_DISC_DNS)
+        rc = disc_dns(w);
+    if (rc == -1) {
+        source_set_error(&w->run, "out of memory");
+        fail(w, EXIT_OSERR);
+        return;
+    }
+    if (rc < 0) {
+        fail(w, EXIT_UNAVAILABLE);
+        return;
+    }
+    if (cfg->disc == COLL_DISC_STATIC || cfg->disc == COLL_DISC_DNS) {
+        start_workers(w);
+        return;
+    }
+    /* pod_map or coordinator: one request */
+    struct fetch_req fr = {0};
+    char auth[2 * MSG_MAX_SECRET + 16];
+    w->disc_rc = 0;
+    if (cfg->disc == COLL_DISC_PODMAP) {
+        w->pv = promvec_new(cfg->pm_instance_label, cfg->pm_pod_label, cfg->pm_namespace_label,
+                            NULL, NULL, pv_series, w);
+        fr.no_auth = 1;
+        fr.tls_override = 1;
+        fr.tls_ca_file = cfg->pm_tls_ca_file;
+        fr.tls_insecure = (int)cfg->pm_tls_insecure;
+        auth[0] = '\0';
+        if (cfg->pm_auth_type == COLL_AUTH_BEARER)
+            snprintf(auth, sizeof(auth), "Bearer %s", cfg->pm_token);
+        else if (cfg->pm_auth_type == COLL_AUTH_BASIC &&
+                 basic_value(cfg->pm_username, cfg->pm_password, auth, sizeof(auth)) < 0)
+            auth[0] = '\0';
+        if (auth[0]) {
+            fr.header_name = "Authorization";
+            fr.header_value = auth;
+        }
+    } else {
+        w->nl = nodelist_new(NULL, NULL, nl_uri, w);
+    }
+    disc_url(w, url, sizeof(url));
+    if (!w->pv && !w->nl) {
+        source_set_error(&w->run, "out of memory");
+        fail(w, EXIT_OSERR);
+    } else if (fetch_start_req(w->run.f, url, &(struct fetch_sink){disc_write, &w->disc},
+                               cfg->disc == COLL_DISC_PODMAP ? &fr : NULL) < 0) {
+        source_set_error(&w->run, "GET %s: cannot start the request", url);
+        fail(w, EXIT_SOFTWARE);
+    }
+    itoken_wipe(auth, sizeof(auth));
+}
+
+static void on_disc(struct workers *w, const struct fetch_result *r)
+{
+    char url[SOURCE_URL_MAX];
+    int rc;
+
+    disc_url(w, url, sizeof(url));
+    if (w->run.cfg->disc == COLL_DISC_COORDINATOR && !r->transport_error && r->http_status == 404) {
+        source_set_error(&w->run,
+                         "GET %s: HTTP 404: this coordinator serves no node list (Trino >= 477 "
+                         "with the default ANNOUNCE discovery); use workers.discovery dns, "
+                         "static or pod_map",
+                         url);
+        fail(w, EXIT_UNAVAILABLE);
+        return;
+    }
+    if (source_request_failed(&w->run, r, url)) {
+        reset(w);
+        return;
+    }
+    rc = r->sink_failed ? w->disc_rc : w->pv ? promvec_finish(w->pv) : nodelist_finish(w->nl);
+    if (rc != PARSE_OK) {
+        source_set_error(&w->run, "GET %s: unusable response: %s", url,
+                         w->pv ? promvec_error(w->pv) : nodelist_error(w->nl));
+        fail(w, rc == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR);
+        return;
+    }
+    promvec_free(w->pv);
+    w->pv = NULL;
+    nodelist_free(w->nl);
+    w->nl = NULL;
+    if (w->nwk > 1)
+        qsort(w->wks, w->nwk, sizeof(*w->wks), addr_cmp);
+    start_workers(w);
+}
+
+/* ------------------------------------------------------------ list */
+
+static int list_write(void *ctx, const void *buf, size_t len)
+{
+    struct simple_ctx *l = ctx;
+    struct workers *w = l->w;
+    int rc = qlist_feed(w->ql, buf, len);
+    w->run.parsed += len;
+    if (rc != PARSE_OK) {
+        w->list_rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+static void on_list(struct workers *w, const struct fetch_result *r)
+{
+    char url[SOURCE_URL_MAX];
+    int rc;
+    size_t n;
+
+    snprintf(url, sizeof(url), "%s/v1/query?state=RUNNING", w->run.base);
+    if (source_request_failed(&w->run, r, url)) {
+        reset(w);
+        return;
+    }
+    rc = r->sink_failed ? w->list_rc : qlist_finish(w->ql);
+    if (rc != PARSE_OK || qlist_overflow(w->ql) || qlist_malformed(w->ql)) {
+        /* which tasks count is unknown: every worker's numbers would be */
+        if (rc != PARSE_OK)
+            source_set_error(&w->run, "GET %s: unusable query list: %s", url, qlist_error(w->ql));
+        else
+            source_set_error(&w->run, "GET %s: %llu queries over max_queries or malformed", url,
+                             (unsigned long long)(qlist_overflow(w->ql) + qlist_malformed(w->ql)));
+        fail(w, rc == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR);
+        return;
+    }
+    n = qlist_count(w->ql);
+    w->running = n ? calloc(n, sizeof(*w->running)) : NULL;
+    if (n && !w->running) {
+        source_set_error(&w->run, "out of memory");
+        fail(w, EXIT_OSERR);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(qlist_state(w->ql, i), "RUNNING") != 0)
+            continue;
+        w->run.running++;
+        if (!(w->running[w->nrunning] = strdup(qlist_id(w->ql, i)))) {
+            source_set_error(&w->run, "out of memory");
+            fail(w, EXIT_OSERR);
+            return;
+        }
+        w->nrunning++;
+    }
+    if (w->nrunning > 1)
+        qsort(w->running, w->nrunning, sizeof(*w->running), running_cmp);
+    qlist_free(w->ql);
+    w->ql = NULL;
+    start_discovery(w);
+}
+
+/* ------------------------------------------------------------ the cycle */
+
+static void start(struct source *s)
+{
+    struct workers *w = (struct workers *)s;
+    char url[SOURCE_URL_MAX];
+
+    reset(w);
+    source_run_reset(&w->run);
+    w->nwk = 0;
+    w->discovered = 0;
+    w->incomplete = 0;
+    w->worker_errors = 0;
+    w->logged &= LOG_SCHEME; /* the scheme is logged once per process */
+    w->nrecs = 0;
+    w->list_rc = 0;
+    if (w->inner) {
+        w->wp = WP_INNER;
+        coordinator_source.start(w->inner);
+        if (source_done(w->inner)) {
+            struct msg_cycle_end e;
+            source_summary(w->inner, &e);
+            source_set_error(&w->run, "%s", e.error);
+            fail(w, e.status ? e.status : EXIT_SOFTWARE);
+        }
+        return;
+    }
+    w->wp = WP_LIST;
+    snprintf(url, sizeof(url), "%s/v1/query?state=RUNNING", w->run.base);
+    w->ql = qlist_new((size_t)w->run.cfg->max_queries, NULL, NULL);
+    if (!w->ql) {
+        source_set_error(&w->run, "out of memory");
+        fail(w, EXIT_OSERR);
+        return;
+    }
+    if (fetch_start(w->run.f, url, &(struct fetch_sink){list_write, &w->list}) < 0) {
+        source_set_error(&w->run, "GET %s: cannot start the request", url);
+        fail(w, EXIT_SOFTWARE);
+    }
+}
+
+static void on_inner_result(struct workers *w, const struct fetch_result *r)
+{
+    struct msg_cycle_end e;
+
+    coordinator_source.on_result(w->inner, r);
+    if (!source_done(w->inner))
+        return;
+    source_summary(w->inner, &e);
+    w->run.running = e.running_queries;
+    w->run.errors = e.query_errors;
+    w->run.parsed += e.parsed_bytes;
+    if (e.status) {
+        source_set_error(&w->run, "%s", e.error);
+        w->run.status = e.status; /* the inner source logged it */
+        w->run.phase = SOURCE_DONE;
+        reset(w);
+        return;
+    }
+    if (e.query_errors)
+        w->incomplete = 1; /* a skipped query may have tasks on any worker */
+    if (e.error && *e.error)
+        source_set_error(&w->run, "%s", e.error);
+    start_discovery(w);
+}
+
+static void on_result(struct source *src, const struct fetch_result *r)
+{
+    struct workers *w = (struct workers *)src;
+    int kind = *(const int *)r->ctx;
+
+    if (w->run.phase == SOURCE_DONE)
+        return;
+    if (w->wp == WP_INNER && kind != CTX_LIST && kind != CTX_DISC && kind != CTX_WORKER)
+        on_inner_result(w, r);
+    else if (kind == CTX_LIST && w->wp == WP_LIST)
+        on_list(w, r);
+    else if (kind == CTX_DISC && w->wp == WP_DISC)
+        on_disc(w, r);
+    else if (kind == CTX_WORKER && w->wp == WP_WORKERS)
+        on_worker(w, r->ctx, r);
+}
+
+static size_t nrecords(struct source *src)
+{
+    struct workers *w = (struct workers *)src;
+    return w->run.phase == SOURCE_DONE && w->run.status == 0 ? w->nrecs : 0;
+}
+
+static int encode(struct source *src, size_t i, uint8_t *buf, size_t cap)
+{
+    struct workers *w = (struct workers *)src;
+    const struct rec *r = &w->recs[i];
+    struct msg_worker mw = {.node_id = (char *)r->node_id,
+                            .address = (char *)r->address,
+                            .c = r->c,
+                            .node_state = r->state,
+                            .flags = r->flags};
+    return msg_encode_worker(buf, cap, &mw);
+}
+
+static void summary(struct source *src, struct msg_cycle_end *ret)
+{
+    struct workers *w = (struct workers *)src;
+    int counters_missing = 0;
+    for (size_t i = 0; i < w->nrecs; i++)
+        counters_missing |= (w->recs[i].flags & MSG_WORKER_NO_COUNTERS) != 0;
+    ret->workers_discovered = w->discovered;
+    ret->worker_errors = w->worker_errors;
+    /* worker mode: an unreadable worker may hold data; coordinator mode knows every query */
+    ret->counters_incomplete =
+        w->run.cfg->collection == COLL_COLLECT_WORKERS && (counters_missing || w->incomplete);
+}
+
+const struct source_ops workers_source = {
+    .role = "workers",
+    .create = create,
+    .destroy = destroy,
+    .start = start,
+    .on_result = on_result,
+    .nrecords = nrecords,
+    .encode = encode,
+    .summary = summary,
+};

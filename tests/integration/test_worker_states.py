@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Worker node states, unreadable workers, explicit zeros and discovery
+(issue 12 parts 2 and 3), against simulated clusters.
+
+Cluster A (Trino 480, dynamic, no automatic drain, a 100 ms clock) is polled
+in coordinator mode and in workers mode with static discovery that also
+names an address where nothing listens:
+  - the dead address: state "unknown" 1, no counters, no drained, no idle,
+    worker_errors counted, the other workers published; in workers mode the
+    release's holding count is absent (a 0 could be false), in coordinator
+    mode it stays;
+  - a drain driven through the worker's own PUT /v1/info/state (as an
+    operator would; the exporter never writes it): DRAINING, then DRAINED
+    with drained 1, idle_observed 1 and explicit zero counters in both
+    modes, then ACTIVE again with drained 0;
+  - a query that vanishes between the list and its details (fault gone:0)
+    makes the coordinator-mode cycle incomplete: the drained worker's zeros
+    become absent (its state stays).
+Cluster B (Trino 476) serves GET /v1/node: discovery "coordinator" finds its
+three workers; against cluster A (480, no /v1/node) the cycle fails with an
+error naming the URL. DNS discovery: a name with three A records of
+127.0.0.(2..4) in a private /etc/hosts (unshare -rm and a bind mount, when
+user namespaces are available), else "localhost", whose 127.0.0.1 is the
+coordinator itself and must be skipped (its /v1/info says coordinator).
+"""
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import tbe
+from tbe import check, log
+
+d = tbe.tmpdir()
+secret_file = os.path.join(d, "secret")
+with open(secret_file, "w") as f:
+    f.write("another-shared-secret\n")
+os.chmod(secret_file, 0o600)
+
+A = tbe.Sim("--dynamic", "5", "--workers", "3", "--queries", "4", "--step-ms", "100",
+            "--drain-every", "0", "--grace-steps", "2", "--shared-secret-file", secret_file)
+B = tbe.Sim("--worker-api", "--workers", "3", "--queries", "2", "--trino-version", "476")
+dead = "127.0.0.9:%d" % tbe.free_port()
+static = ", ".join(['"127.0.0.%d:%d"' % (2 + i, A.port) for i in range(3)] + ['"%s"' % dead])
+
+listen = "127.0.0.1:%d" % tbe.free_port()
+conf = os.path.join(d, "states.conf")
+with open(conf, "w") as f:
+    f.write('''listen = "%s";
+poll_interval_seconds = 1;
+request_timeout_seconds = 3;
+connect_timeout_seconds = 1;
+coordinators = (
+  { name = "c"; url = "%s"; release = "rc";
+    workers = { discovery = "static"; addresses = [ %s ]; }; },
+  { name = "w"; url = "%s"; release = "rw"; collection = "workers";
+    workers = { discovery = "static"; addresses = [ %s ]; shared_secret_file = "%s"; }; },
+  { name = "n"; url = "%s"; release = "rn"; workers = { discovery = "coordinator"; }; },
+  { name = "n480"; url = "%s"; release = "rn480"; workers = { discovery = "coordinator"; }; }
+);
+''' % (listen, A.url, static, A.url, static, secret_file, B.url, A.url))
+logf = open(os.path.join(d, "exporter.log"), "w+")
+exp = tbe.Exporter(conf, stderr=logf)
+
+
+def one(m, name, **labels):
+    s = tbe.series(m, name, **labels)
+    return next(iter(s.values())) if len(s) == 1 else None
+
+
+def state_of(m, rel, pod):
+    on = [dict(k)["state"] for k, v in tbe.series(m, "trino_worker_node_state", release=rel,
+                                                   pod=pod).items() if v == "1"]
+    return on[0] if len(on) == 1 else None
+
+
+m = tbe.wait_for(lambda: (lambda m: m if one(m, "trino_buffer_exporter_up", coordinator="c") == "1"
+                          and one(m, "trino_buffer_exporter_up", coordinator="w") == "1"
+                          and one(m, "trino_buffer_exporter_up", coordinator="n") == "1" else None)(
+    exp.scrape()), timeout=20, what="coordinators c, w and n up")
+
+# --- the unreadable worker
+for rel in ("rc", "rw"):
+    check(state_of(m, rel, dead) == "unknown", "%s: the dead address has state unknown = 1" % rel)
+    check(all(not tbe.series(m, fam, release=rel, pod=dead) for fam, _ in tbe.WORKER_FAMILIES),
+          "%s: the dead address has no counter series (absent, never 0)" % rel)
+    check(not tbe.series(m, "trino_worker_drained", release=rel, pod=dead) and
+          not tbe.series(m, "trino_worker_idle_observed", release=rel, pod=dead),
+          "%s: the dead address has neither drained nor idle_observed" % rel)
+    check(len(tbe.worker_values(m, rel)) == 3, "%s: the three live workers are published" % rel)
+    check(tbe.value(m, "trino_buffer_exporter_workers_discovered", release=rel) == 4,
+          "%s: four workers discovered" % rel)
+    check(tbe.value(m, "trino_buffer_exporter_worker_errors_total", release=rel) >= 1,
+          "%s: worker errors counted" % rel)
+check(not tbe.series(m, "trino_workers_holding_data", release="rw"),
+      "workers mode with an unreadable worker: holding_data{release=rw} absent")
+check(tbe.series(m, "trino_workers_holding_data", release="rc"),
+      "coordinator mode with an unreadable worker: holding_data{release=rc} published")
+
+# --- a drain, through the worker's own API
+info = json.loads(tbe.http_get("http://127.0.0.2:%d/v1/info" % A.port)[1])
+w0 = info["nodeId"]
+
+
+def put_state(state):
+    req = urllib.request.Request("http://127.0.0.2:%d/v1/info/state" % A.port, method="PUT",
+                                 data=json.dumps(state).encode(),
+                                 headers={"Content-Type": "application/json",
+                                          "X-Trino-User": "operator"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.status
+
+
+check(put_state("DRAINING") == 200, "PUT /v1/info/state DRAINING on worker 0 (%s)" % w0)
+tbe.wait_for(lambda: all(state_of(exp.scrape(), rel, w0) == "DRAINING" for rel in ("rc", "rw")),
+             timeout=10, what="both modes show DRAINING")
+m = tbe.wait_for(lambda: (lambda m: m if all(state_of(m, rel, w0) == "DRAINED" for rel in (
+    "rc", "rw")) else None)(exp.scrape()), timeout=40, what="both modes show DRAINED")
+for rel in ("rc", "rw"):
+    check(one(m, "trino_worker_drained", release=rel, pod=w0) == "1", "%s: drained = 1" % rel)
+    check(one(m, "trino_worker_idle_observed", release=rel, pod=w0) == "1",
+          "%s: idle_observed = 1" % rel)
+    check(tbe.worker_values(m, rel).get(w0) == {k: 0 for _, k in tbe.WORKER_FAMILIES},
+          "%s: the drained worker has explicit zero counters" % rel)
+    others = [p for p in tbe.worker_values(m, rel) if p != w0]
+    check(all(one(m, "trino_worker_drained", release=rel, pod=p) == "0" for p in others),
+          "%s: drained = 0 for the active workers" % rel)
+
+# --- an incomplete coordinator-mode cycle: zeros become absent
+A.control(fault="gone:0")
+m = tbe.wait_for(lambda: (lambda m: m if tbe.value(
+    m, "trino_buffer_exporter_query_errors_total", coordinator="c") >= 1 and not tbe.series(
+    m, "trino_worker_output_buffered_bytes", release="rc", pod=w0) else None)(exp.scrape()),
+    timeout=10, what="a vanished query: the drained worker's counters absent in coordinator mode")
+check(state_of(m, "rc", w0) == "DRAINED" and one(m, "trino_worker_drained", release="rc",
+                                                 pod=w0) == "1",
+      "its state and drained stay (read from the worker itself)")
+check(not tbe.series(m, "trino_worker_idle_observed", release="rc", pod=w0),
+      "its idle_observed is absent with its counters")
+A.control(fault="none")
+
+check(put_state("ACTIVE") == 200, "PUT /v1/info/state ACTIVE takes worker 0 back")
+m = tbe.wait_for(lambda: (lambda m: m if all(state_of(m, rel, w0) == "ACTIVE" for rel in (
+    "rc", "rw")) else None)(exp.scrape()), timeout=10, what="both modes show ACTIVE again")
+check(all(one(m, "trino_worker_drained", release=rel, pod=w0) == "0" for rel in ("rc", "rw")),
+      "drained = 0 again")
+check(tbe.sim_stats(A.url)["worker_put_requests"] == 2 and
+      tbe.sim_stats(A.url)["worker_task_id_requests"] == 0,
+      "the only state writes are the test's two PUTs; no /v1/task/{id}")
+
+# --- discovery "coordinator"
+m = exp.scrape()
+check(tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rn") == 3,
+      "Trino 476: GET /v1/node discovers 3 workers")
+states = {dict(k)["pod"] for k, v in tbe.series(m, "trino_worker_node_state", release="rn",
+                                                 state="ACTIVE").items() if v == "1"}
+check(len(states) == 3, "Trino 476: three ACTIVE workers (%s)" % sorted(states))
+truth = B.expected()
+for node in states - set(truth):  # a discovered worker in no running query: explicit zeros
+    truth[node] = dict({k: 0 for _, k in tbe.WORKER_FAMILIES}, node_id=node)
+check(tbe.worker_truth_matches(m, truth, "rn"),
+      "Trino 476: every worker's counters equal the truth (%d of them in no query: zeros)"
+      % (len(states) - len(B.expected())))
+check(one(m, "trino_buffer_exporter_up", coordinator="n480") == "0",
+      "Trino 480: discovery coordinator fails the cycle (up 0)")
+logf.flush()
+logf.seek(0)
+text = logf.read()
+check("serves no node list" in text and "%s/v1/node" % A.url in text,
+      "the error names the URL and why (no /v1/node from 477 on)")
+exp.stop()
+
+# --- DNS discovery
+hosts = os.path.join(d, "hosts")
+with open(hosts, "w") as f:
+    f.write("127.0.0.1 localhost\n" + "".join(
+        "127.0.0.%d trino-workers.test\n" % (2 + i) for i in range(3)))
+userns = shutil.which("unshare") and subprocess.run(
+    ["unshare", "-rm", "sh", "-c", "mount --bind %s /etc/hosts && getent hosts "
+     "trino-workers.test" % hosts], capture_output=True).returncode == 0
+name = "trino-workers.test" if userns else "localhost"
+listen = "127.0.0.1:%d" % tbe.free_port()
+conf = os.path.join(d, "dns.conf")
+with open(conf, "w") as f:
+    f.write('listen = "%s";\npoll_interval_seconds = 1;\nconnect_timeout_seconds = 1;\n'
+            'coordinators = ( { name = "d"; url = "%s"; release = "rd"; collection = "workers";\n'
+            '  workers = { discovery = "dns"; dns_name = "%s"; port = %d;\n'
+            '              shared_secret_file = "%s"; }; } );\n'
+            % (listen, A.url, name, A.port, secret_file))
+argv = [tbe.EXPORTER, "--config", conf]
+if userns:
+    argv = ["unshare", "-rm", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"',
+            hosts] + argv
+proc = tbe.spawn(argv)
+url = "http://" + listen
+tbe.wait_for(lambda: tbe.http_get(url + "/healthz", timeout=2)[0] == 200, timeout=20,
+             what="exporter with dns discovery")
+
+
+def scrape():
+    return tbe.parse_metrics(tbe.http_get(url + "/metrics")[1].decode())
+
+
+m = tbe.wait_for(lambda: (lambda m: m if one(m, "trino_buffer_exporter_up", coordinator="d") == "1"
+                          else None)(scrape()), timeout=15, what="dns discovery cycle up")
+disc = tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rd")
+if userns:
+    check(disc == 3 and len(tbe.worker_values(m, "rd")) == 3,
+          "dns: all three A records of %s discovered and read (%d)" % (name, disc))
+else:
+    log("     no user namespaces here: dns discovery checked with localhost only")
+    check(disc >= 1 and not tbe.worker_values(m, "rd"),
+          "dns: localhost resolves (%d addresses) and the coordinator at 127.0.0.1 is skipped"
+          % disc)
+tbe.stop(proc)
+tbe.finish()
