@@ -694,10 +694,20 @@ class Bench:
         size = len(http_get(u0 + "/metrics")[1])
         wrk = ["wrk", "-t%d" % p["wrk_t"], "-c%d" % p["wrk_c"], "-d%ds" % p["wrk_d"], "--latency"]
         res = {"plain": [], "tls": [], "auth": []}
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def one(key, ex, args):
+            # the exporter's own CPU per request: what a scrape costs the
+            # exporter, without the client's side of TLS on the same cores
+            c0 = proc_cpu(ex.pid)
+            r = parse_wrk(run_text(wrk + args))
+            r["cpu_us"] = (proc_cpu(ex.pid) - c0) * 1e6 / tick / max(1, r["rps"] * p["wrk_d"])
+            res[key].append(r)
+
         for _ in range(p["runs"]):
-            res["plain"].append(parse_wrk(run_text(wrk + [u0 + "/metrics"])))
-            res["tls"].append(parse_wrk(run_text(wrk + [u1 + "/metrics"])))
-            res["auth"].append(parse_wrk(run_text(wrk + ["-H", "Authorization: " + auth, u2 + "/metrics"])))
+            one("plain", ex0, [u0 + "/metrics"])
+            one("tls", ex1, [u1 + "/metrics"])
+            one("auth", ex2, ["-H", "Authorization: " + auth, u2 + "/metrics"])
         stats = self.exporter_threads(ex2)
         for e in (ex0, ex1, ex2):
             self.stop(e)
@@ -711,6 +721,13 @@ class Bench:
         self.ratio("tls.tls_rps_vs_tls_auth", m["tls"][0] / m["auth"][0], 1.05,
                    "TLS %.0f req/s, TLS + basic auth (bcrypt cost 10, cached) %.0f req/s (p99 %.2f ms)"
                    % (m["tls"][0], m["auth"][0], m["auth"][1]))
+        cpu = {k: med(v, "cpu_us") for k, v in res.items()}
+        self.ratio("tls.exporter_cpu_tls_vs_plain", cpu["tls"] / cpu["plain"], 2.0,
+                   "the exporter's CPU per request: plain %.1f us, TLS %.1f us (utime+stime of the "
+                   "process over each run / requests served)" % (cpu["plain"], cpu["tls"]))
+        self.ratio("tls.exporter_cpu_auth_vs_tls", cpu["auth"] / cpu["tls"], 1.05,
+                   "the exporter's CPU per request: TLS %.1f us, TLS + cached basic auth %.1f us"
+                   % (cpu["tls"], cpu["auth"]))
         self.figure("tls.rps_plain", m["plain"][0], "req/s")
         self.figure("tls.rps_tls", m["tls"][0], "req/s")
         self.figure("tls.rps_tls_auth", m["auth"][0], "req/s")

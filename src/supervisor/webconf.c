@@ -364,7 +364,7 @@ static int parse_version(struct ld *L, const yaml_node_t *m, const char *name,
                          enum webconf_tls_version *ret)
 {
     char kp[KEYPATH_MAX];
-    const char *v;
+    const char *v = NULL;
     yaml_node_t *n = member(L, m, name);
 
     keypath(kp, "tls_server_config", name);
