@@ -67,6 +67,21 @@ struct webref {
     int refs;                /* handlers using it, under http.lock */
     const struct webconf *w; /* NULL: plain HTTP, no auth */
     struct webconf_auth_cache *cache;
+    uint64_t gen; /* changes whenever the users may have (connmemo) */
+};
+
+/*
+ * A connection's last accepted Authorization header: a kept-alive scraper's
+ * next requests with the same bytes under the same users (gen) are accepted
+ * without decoding, hashing or the cache's lock. Its socket_context; the
+ * header is wiped when the connection closes. Headers longer than the memo
+ * are checked every time.
+ */
+#define HTTP_MEMO_MAX 512
+struct connmemo {
+    uint64_t gen; /* 0: nothing accepted yet */
+    size_t len;
+    char hdr[HTTP_MEMO_MAX];
 };
 
 /*
@@ -135,6 +150,7 @@ struct http {
     pthread_cond_t web_idle; /* a replaced webref's last handler is done */
     struct pages *cur;
     struct webref *web;
+    uint64_t web_gen; /* the last webref generation handed out; the loop's thread only */
     struct server *srv;
     _Atomic uint64_t heartbeat_ms;
     /* the front door thread's own */
@@ -463,6 +479,39 @@ static void authjob_free(struct authjob *j)
  * runs on a thread that serves connections, so guessed passwords cannot
  * delay a scrape or a probe; they only wait for each other.
  */
+static struct connmemo *conn_memo(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* 1 if a and b (n bytes each) are equal, in time independent of where they differ. */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+    unsigned char d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+/* The memo's answer for header v: 1 when this connection had v accepted under web's users. */
+static int memo_accepts(const struct connmemo *m, const struct webref *web, const char *v,
+                        size_t vlen)
+{
+    return m && v && m->gen != 0 && m->gen == web->gen && m->len == vlen &&
+           same_bytes(m->hdr, v, vlen);
+}
+
+static void memo_remember(struct connmemo *m, const struct webref *web, const char *v, size_t vlen)
+{
+    if (!m || !v || vlen > sizeof(m->hdr))
+        return;
+    memcpy(m->hdr, v, vlen);
+    m->len = vlen;
+    m->gen = web->gen;
+}
+
 static int check_auth(struct server *s, struct MHD_Connection *conn, struct webref *web,
                       void **con_cls)
 {
@@ -471,12 +520,18 @@ static int check_auth(struct server *s, struct MHD_Connection *conn, struct webr
     size_t ulen, plen;
     const char *v =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    size_t vlen = v ? strlen(v) : 0;
+    struct connmemo *m = conn_memo(conn);
     struct authjob *j;
     int ok;
 
+    if (memo_accepts(m, web, v, vlen))
+        return AUTH_OK;
     if (http_parse_basic(v, buf, sizeof(buf), &user, &ulen, &pass, &plen) < 0)
         return AUTH_REFUSED;
     ok = webconf_check_basic_cached(web->w, web->cache, user, ulen, pass, plen);
+    if (ok > 0)
+        memo_remember(m, web, v, vlen);
     if (ok >= 0 || !(j = calloc(1, sizeof(*j)))) {
         explicit_bzero(buf, sizeof(buf));
         return ok > 0 ? AUTH_OK : ok == 0 ? AUTH_REFUSED : AUTH_BUSY;
@@ -771,10 +826,21 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     gnutls_session_t ss;
     gnutls_certificate_request_t req = GNUTLS_CERT_IGNORE;
 
-    (void)socket_context;
-    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct connmemo *m = *socket_context;
         atomic_fetch_sub(&s->live, 1);
-    if (toe != MHD_CONNECTION_NOTIFY_STARTED || !s->tls)
+        if (m) {
+            explicit_bzero(m, sizeof(*m));
+            free(m);
+            *socket_context = NULL;
+        }
+        return;
+    }
+    if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    if (!s->probe)
+        *socket_context = calloc(1, sizeof(struct connmemo)); /* NULL: checked every time */
+    if (!s->tls)
         return;
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (!ci || !ci->tls_session)
@@ -798,8 +864,15 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         gnutls_session_set_verify_function(ss, verify_client);
 }
 
-/* GnuTLS priorities for min_version..max_version (the toolkit's default: TLS 1.2 and up). */
-static void tls_priorities(const struct webconf_tls *t, char *buf, size_t cap)
+/*
+ * GnuTLS priorities for min_version..max_version (the toolkit's default: TLS
+ * 1.2 and up), in the server's order and AES-128-GCM first, as Go's
+ * crypto/tls picks its TLS 1.3 suite (its list, AES-128-GCM first, against
+ * the client's); GnuTLS' NORMAL would follow the client, usually to
+ * AES-256-GCM with SHA-384, which costs more per scrape. ret_* untouched:
+ * returns -1 if cap is too small.
+ */
+static int tls_priorities(const struct webconf_tls *t, char *buf, size_t cap)
 {
     static const char *const names[] = {"", "VERS-TLS1.0", "VERS-TLS1.1", "VERS-TLS1.2",
                                         "VERS-TLS1.3"};
@@ -807,9 +880,13 @@ static void tls_priorities(const struct webconf_tls *t, char *buf, size_t cap)
     int hi = t->max_version ? (int)t->max_version : WEBCONF_TLS13;
     size_t n;
 
-    n = (size_t)snprintf(buf, cap, "NORMAL:-VERS-ALL");
+    n = (size_t)snprintf(buf, cap,
+                         "NORMAL:%%SERVER_PRECEDENCE:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
+                         "+CHACHA20-POLY1305:+AES-128-CCM:+AES-256-CCM:+AES-128-CBC:+AES-256-CBC:"
+                         "-VERS-ALL");
     for (int v = hi; v >= lo && n < cap; v--)
         n += (size_t)snprintf(buf + n, cap - n, ":+%s", names[v]);
+    return n < cap ? 0 : -1;
 }
 
 /*
@@ -847,13 +924,18 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
     struct server *s = calloc(1, sizeof(*s));
     unsigned limit = probe ? HTTP_PROBE_CONN_LIMIT : HTTP_CONN_LIMIT;
     struct MHD_OptionItem tls[6];
-    char prio[128];
+    char prio[256];
     size_t nt = 0;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
     if (!s) {
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!probe && tls_on(w) && tls_priorities(&w->tls, prio, sizeof(prio)) < 0) {
+        snprintf(err, errlen, "internal error: the TLS priority string does not fit");
+        free(s);
         return NULL;
     }
     pthread_mutex_init(&s->auth_lock, NULL);
@@ -865,7 +947,6 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         s->tls = 1;
         s->client_auth = w->tls.client_auth;
         flags |= MHD_USE_TLS;
-        tls_priorities(&w->tls, prio, sizeof(prio));
         tls[nt++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->tls.cert_pem};
         tls[nt++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->tls.key_pem};
         tls[nt++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, prio};
@@ -1196,6 +1277,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
     h->web = webref_new(web);
     if (!h->web)
         goto fail;
+    h->web->gen = ++h->web_gen;
     h->lfd = listen_on(host, port, why, sizeof(why));
     if (h->lfd < 0)
         goto fail;
@@ -1269,6 +1351,8 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
         return -1;
     }
     nw->w = w;
+    /* equal users keep their generation, so connections keep their memo */
+    nw->gen = same ? h->web->gen : ++h->web_gen;
     if (!same && (tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w)))) {
         ns = server_start(h, w, 0, err, errlen);
         if (!ns)

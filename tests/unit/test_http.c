@@ -109,6 +109,32 @@ static void get(const char *url, struct req *r)
     curl_slist_free_all(hl);
 }
 
+static size_t discard(char *p, size_t sz, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return sz * n;
+}
+
+/* GET url on c (one kept-alive connection) as user:pass; the status, *ret_new: connections opened. */
+static long get_on(CURL *c, const char *url, const char *userpwd, long *ret_new)
+{
+    char ca[256];
+    long status = 0;
+
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_CAINFO, path_of("ca.pem", ca, sizeof(ca)));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    *ret_new = -1;
+    if (curl_easy_perform(c) == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, ret_new);
+    }
+    return status;
+}
+
 static char *slurp(const char *name, size_t *len)
 {
     char p[256];
@@ -411,6 +437,38 @@ int main(int argc, char **argv)
     r.pass = "n3w";
     get(url, &r);
     CHECK(r.status == 200, "new password after the swap: %ld", r.status);
+
+    /*
+     * One kept-alive connection: after it was accepted, its next requests
+     * with the same header skip the check (the connection's memo), but only
+     * under the same users: a password change applies to it at once.
+     */
+    {
+        CURL *c = curl_easy_init();
+        long st, opened;
+
+        st = get_on(c, url, "prom:n3w", &opened);
+        CHECK(st == 200 && opened == 1, "kept-alive: first request %ld (%ld connections)", st,
+              opened);
+        st = get_on(c, url, "prom:n3w", &opened);
+        CHECK(st == 200 && opened == 0, "kept-alive: same credentials again %ld (%ld new)", st,
+              opened);
+        st = get_on(c, url, "prom:wrong", &opened);
+        CHECK(st == 401 && opened == 0, "kept-alive: other credentials checked anew %ld (%ld new)",
+              st, opened);
+        st = get_on(c, url, "prom:n3w", &opened);
+        CHECK(st == 200, "kept-alive: accepted again %ld", st);
+        CHECK(swap(h, make("server", WEBCONF_NO_CLIENT_CERT, 1, 0), err, sizeof(err)) == 1);
+        st = get_on(c, url, "prom:n3w", &opened);
+        CHECK(st == 401 && opened == 0,
+              "kept-alive: the remembered password after the users changed: %ld (%ld new)", st,
+              opened);
+        st = get_on(c, url, "prom:s3cret:pw", &opened);
+        CHECK(st == 200 && opened == 0, "kept-alive: the new users' password %ld (%ld new)", st,
+              opened);
+        curl_easy_cleanup(c);
+        CHECK(swap(h, make("server", WEBCONF_NO_CLIENT_CERT, 2, 0), err, sizeof(err)) == 1);
+    }
 
     /* RequireAndVerifyClientCert: a missing or foreign certificate fails the handshake */
     CHECK(swap(h, make("server2", WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT, 0, 0), err,
