@@ -116,7 +116,7 @@ static size_t discard(char *p, size_t sz, size_t n, void *arg)
     return sz * n;
 }
 
-/* GET url on c (one kept-alive connection) as user:pass; the status, *ret_new: connections opened. */
+/* GET url on c (one kept-alive connection) as userpwd: the status; *ret_new: connections opened. */
 static long get_on(CURL *c, const char *url, const char *userpwd, long *ret_new)
 {
     char ca[256];
