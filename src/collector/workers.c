@@ -571,13 +571,22 @@ static void on_info(struct workers *w, struct wslot *s, const struct fetch_resul
         w->worker_errors++;
 }
 
-/* 1 when the task list is to be asked again with the other key (auto scheme, first 401). */
+/*
+ * 1 when the task list is to be asked again after a 401 (auto scheme): once
+ * per worker and cycle, with the other key if nobody switched since this
+ * request started, or with the current key if the request still carried the
+ * one replaced meanwhile (in flight while another worker's 401 switched, or
+ * even after the new key was proven on a third worker: such a 401 says
+ * nothing about the current key).
+ */
 static int switch_key(struct workers *w, struct wslot *s)
 {
     struct wk *k = &w->wks[s->wi];
-    if (w->scheme_fixed || k->retried)
+    if (k->retried)
         return 0;
     if (s->scheme == w->scheme) { /* nobody switched since: this 401 says the key is wrong */
+        if (w->scheme_fixed)
+            return 0;
         w->scheme = w->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF;
         itoken_cache_init(&w->tok, w->scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
                           WORKERS_SUBJECT);

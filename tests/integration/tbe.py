@@ -125,11 +125,30 @@ class Sim:
     """One simulated coordinator (tests/sim/trino-sim) on a free loopback port."""
 
     def __init__(self, *args, port=None):
-        self.port = port or free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.proc = spawn([SIM, "--listen", "127.0.0.1:%d" % self.port] + list(args))
-        wait_for(lambda: http_get(self.url + "/sim/expected", timeout=2)[0] == 200,
-                 timeout=20, what="simulator on %s" % self.url)
+        # A free port on 127.0.0.1 may be taken on the workers' addresses
+        # (127.0.0.2..) by another simulator's workers: such a start exits at
+        # once, and is retried on another port unless the port was given.
+        for attempt in range(8):
+            self.port = port or free_port()
+            self.url = "http://127.0.0.1:%d" % self.port
+            self.proc = spawn([SIM, "--listen", "127.0.0.1:%d" % self.port] + list(args))
+
+            def up():
+                if self.proc.poll() is not None:
+                    return "exited"
+                try:
+                    return http_get(self.url + "/sim/expected", timeout=2)[0] == 200
+                except OSError:
+                    return False
+
+            r = wait_for(up, timeout=20, what="simulator on %s" % self.url)
+            if r is True:
+                return
+            if port:
+                break
+            log("simulator on port %d exited at start (taken on a worker address?); another port"
+                % self.port)
+        raise SystemExit("simulator did not start (exit %r)" % self.proc.poll())
 
     def expected(self, query=None):
         url = self.url + "/sim/expected" + ("?query=" + query if query else "")
