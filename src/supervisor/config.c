@@ -116,6 +116,9 @@ static int load_enum(struct confread *L, const config_setting_t *grp, const char
     return rc;
 }
 
+static int load_tls(struct confread *L, const config_setting_t *grp, const char *prefix,
+                    const char *const *keys, struct config_tls *t);
+
 /*
  * A coordinator's collection mode and workers group (e = its entry).
  * Addresses are joined with ',' for the CONFIG message.
@@ -225,25 +228,8 @@ static int load_workers(struct confread *L, const config_setting_t *e, const cha
     if ((rc = confread_group(L, wg, wp, "tls", &tg)))
         return rc;
     confread_keypath(kp, wp, "tls");
-    if (tg && (rc = confread_check_keys(L, tg, kp, keys_workers_tls, NULL)))
+    if ((rc = load_tls(L, tg, kp, keys_workers_tls, &w->tls))) /* no client certificate */
         return rc;
-    {
-        const config_setting_t *fs;
-        char fk[CONFREAD_KEYPATH_MAX];
-        if ((rc = confread_str(L, tg, kp, "ca_file", "", MSG_MAX_TEXT, &w->tls.ca_file, &fs)))
-            return rc;
-        confread_keypath(fk, kp, "ca_file");
-        if ((rc = confread_resolve_file(L, fs, fk, &w->tls.ca_file)) ||
-            (*w->tls.ca_file && (rc = confread_check_readable(L, fs, fk, w->tls.ca_file))))
-            return rc;
-        if ((rc =
-                 confread_bool(L, tg, kp, "insecure_skip_verify", 0, &w->tls.insecure_skip_verify)))
-            return rc;
-        w->tls.cert_file = strdup("");
-        w->tls.key_file = strdup("");
-        if (!w->tls.cert_file || !w->tls.key_file)
-            return confread_oom(L, tg, kp);
-    }
     if ((rc = confread_str(L, wg, wp, "shared_secret_file", "", MSG_MAX_TEXT,
                            &w->shared_secret_file, &s)))
         return rc;
@@ -275,8 +261,9 @@ static int load_workers(struct confread *L, const config_setting_t *e, const cha
     return 0;
 }
 
+/* A tls group whose keys are among keys (keys_tls, or fewer: an absent file reads ""). */
 static int load_tls(struct confread *L, const config_setting_t *grp, const char *prefix,
-                    struct config_tls *t)
+                    const char *const *keys, struct config_tls *t)
 {
     static const char *const names[] = {"ca_file", "cert_file", "key_file"};
     char **fields[] = {&t->ca_file, &t->cert_file, &t->key_file};
@@ -284,7 +271,7 @@ static int load_tls(struct confread *L, const config_setting_t *grp, const char 
     char kp[CONFREAD_KEYPATH_MAX];
     int rc;
 
-    if (grp && (rc = confread_check_keys(L, grp, prefix, keys_tls, NULL)))
+    if (grp && (rc = confread_check_keys(L, grp, prefix, keys, NULL)))
         return rc;
     for (int i = 0; i < 3; i++) {
         if ((rc = confread_str(L, grp, prefix, names[i], "", MSG_MAX_TEXT, fields[i], &ss[i])))
@@ -554,7 +541,7 @@ static int load_pod_map(struct confread *L, const config_setting_t *root, struct
         return rc;
     if ((rc = confread_group(L, pm, pre, "tls", &sub)))
         return rc;
-    return load_tls(L, sub, "pod_map.tls", &p->tls);
+    return load_tls(L, sub, "pod_map.tls", keys_tls, &p->tls);
 }
 
 static int load_root(struct confread *L, const config_setting_t *root, struct config *c)
@@ -667,7 +654,8 @@ static int load_root(struct confread *L, const config_setting_t *root, struct co
     if ((rc = confread_group(L, root, "", "trino_auth", &sub)) ||
         (rc = load_auth(L, sub, "trino_auth", &c->trino_auth, 1)))
         return rc;
-    if ((rc = confread_group(L, root, "", "tls", &sub)) || (rc = load_tls(L, sub, "tls", &c->tls)))
+    if ((rc = confread_group(L, root, "", "tls", &sub)) ||
+        (rc = load_tls(L, sub, "tls", keys_tls, &c->tls)))
         return rc;
     if ((rc = load_pod_map(L, root, c)) || (rc = load_coordinators(L, root, c)))
         return rc;
