@@ -193,12 +193,7 @@ static int load_workers(struct confread *L, const config_setting_t *e, const cha
             snprintf(ep, sizeof(ep), "%s.[%d]", kp, i);
             if (!v)
                 return confread_fail(L, a, ep, "expected a string \"HOST:PORT\"");
-            const char *colon = strrchr(v, ':');
-            char *end = NULL;
-            unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-            if (!colon || colon == v || !colon[1] || *end || port == 0 || port > 65535 ||
-                strchr(v, ',') || strchr(v, '/') || strchr(v, ' ') ||
-                (v[0] == '[' && colon[-1] != ']') || (v[0] != '[' && strchr(v, ':') != colon))
+            if (!confsyntax_hostport(v))
                 return confread_fail(
                     L, a, ep, "invalid address \"%s\": expected HOST:PORT or [IPV6]:PORT", v);
             if (len + vl + 2 > cap)

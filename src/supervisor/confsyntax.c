@@ -202,6 +202,25 @@ int confsyntax_prom_name(const char *s, int colon)
     return 1;
 }
 
+int confsyntax_hostport(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    char tmp[64];
+    unsigned port;
+
+    if (!colon || !valid_port(colon + 1, strlen(colon + 1), &port))
+        return 0;
+    if (*v == '[')
+        return colon[-1] == ']' &&
+               ip_literal(AF_INET6, v + 1, (size_t)(colon - v - 2), tmp, sizeof(tmp));
+    if (colon == v)
+        return 0;
+    for (const char *p = v; p < colon; p++)
+        if (!confsyntax_name_char((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
 /* HTTP header field name: an RFC 9110 token. */
 int confsyntax_token(const char *s)
 {
