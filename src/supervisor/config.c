@@ -539,38 +539,47 @@ static int load_pod_map(struct confread *L, const config_setting_t *root, struct
     return load_tls(L, sub, "pod_map.tls", keys_tls, &p->tls);
 }
 
+/*
+ * A listen address key into *str, *host and *port (confsyntax_listen). An
+ * optional key (def "") left empty is not parsed: host stays NULL, port 0.
+ */
+static int load_listen(struct confread *L, const config_setting_t *root, const char *key,
+                       const char *def, char **str, char **host, unsigned *port,
+                       const config_setting_t **ret_s)
+{
+    char why[128];
+    int rc;
+
+    if ((rc = confread_str(L, root, "", key, def, 128, str, ret_s)))
+        return rc;
+    if (!**str && !*def)
+        return 0;
+    rc = confsyntax_listen(*str, host, port, why, sizeof(why));
+    if (rc == -2)
+        return confread_oom(L, *ret_s, key);
+    if (rc < 0)
+        return confread_fail(L, *ret_s, key, "invalid address \"%s\": %s", *str, why);
+    return 0;
+}
+
 static int load_root(struct confread *L, const config_setting_t *root, struct config *c)
 {
     const config_setting_t *s, *sub;
-    char *v = NULL, why[128];
+    char *v = NULL;
     int rc, present;
 
     if ((rc = confread_check_keys(L, root, "", keys_top, nested_groups)))
         return rc;
 
-    if ((rc = confread_str(L, root, "", "listen", "0.0.0.0:8000", 128, &c->listen, &s)))
+    if ((rc = load_listen(L, root, "listen", "0.0.0.0:8000", &c->listen, &c->listen_host,
+                          &c->listen_port, &s)) ||
+        (rc = load_listen(L, root, "health_listen", "", &c->health_listen, &c->health_host,
+                          &c->health_port, &s)))
         return rc;
-    rc = confsyntax_listen(c->listen, &c->listen_host, &c->listen_port, why, sizeof(why));
-    if (rc == -2)
-        return confread_oom(L, s, "listen");
-    if (rc < 0)
-        return confread_fail(L, s, "listen", "invalid address \"%s\": %s", c->listen, why);
-
-    if ((rc = confread_str(L, root, "", "health_listen", "", 128, &c->health_listen, &s)))
-        return rc;
-    if (*c->health_listen) {
-        rc =
-            confsyntax_listen(c->health_listen, &c->health_host, &c->health_port, why, sizeof(why));
-        if (rc == -2)
-            return confread_oom(L, s, "health_listen");
-        if (rc < 0)
-            return confread_fail(L, s, "health_listen", "invalid address \"%s\": %s",
-                                 c->health_listen, why);
-        if (c->health_port == c->listen_port &&
-            (strcmp(c->health_host, c->listen_host) == 0 || !*c->health_host || !*c->listen_host))
-            return confread_fail(L, s, "health_listen", "\"%s\" is the listen address's port",
-                                 c->health_listen);
-    }
+    if (*c->health_listen && c->health_port == c->listen_port &&
+        (strcmp(c->health_host, c->listen_host) == 0 || !*c->health_host || !*c->listen_host))
+        return confread_fail(L, s, "health_listen", "\"%s\" is the listen address's port",
+                             c->health_listen);
 
     if ((rc = confread_uint(L, root, "", "poll_interval_seconds", 15, 1, 3600,
                             &c->poll_interval_seconds, NULL)) ||
