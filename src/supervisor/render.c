@@ -132,6 +132,34 @@ static int looks_idle(const struct join_series *x)
            x->c.v[WC_BUFFERED_PAGES] == 0 && x->c.v[WC_ACTIVE_BUFFERS] == 0;
 }
 
+/* trino_worker_drained of x: 1 DRAINED, 0 another readable state, -1 (absent) unknown. */
+static int drained(const struct join_series *x)
+{
+    return x->state < MSG_NODE_ACTIVE ? -1 : x->state == MSG_NODE_DRAINED;
+}
+
+/* trino_worker_idle_observed of x: -1 (absent) when its counters are unknown. */
+static int idle_observed(const struct join_series *x)
+{
+    return !x->counters ? -1 : !x->incomplete && looks_idle(x);
+}
+
+/* A 0/1 gauge family with one sample per series of j, absent where value() is -1. */
+static void flag_family(struct rbuf *b, const struct join *j, const char *name, const char *help,
+                        int om, int (*value)(const struct join_series *))
+{
+    family(b, name, "gauge", help, om);
+    for (size_t i = 0; i < j->n; i++) {
+        const struct join_series *x = &j->v[i];
+        int v = value(x);
+        if (v < 0)
+            continue;
+        put(b, name);
+        rbuf_append(b, j->labels.data + x->loff, x->llen);
+        put(b, v ? "1\n" : "0\n");
+    }
+}
+
 /*
  * The node-state families (issue 12): trino_worker_node_state (enum style,
  * workers whose state was attempted), trino_worker_drained (readable states)
@@ -156,33 +184,17 @@ static void render_states(struct rbuf *b, const struct join *j, int om)
             put(b, x->state == order[k] ? "1\n" : "0\n");
         }
     }
-    family(b, "trino_worker_drained", "gauge",
-           "1 when the worker's node state is DRAINED (guaranteed: Trino says it holds no "
-           "pipelined output and may be shut down), 0 for any other readable state; absent when "
-           "the state is unknown.",
-           om);
-    for (size_t i = 0; i < j->n; i++) {
-        const struct join_series *x = &j->v[i];
-        if (x->state < MSG_NODE_ACTIVE)
-            continue;
-        put(b, "trino_worker_drained");
-        rbuf_append(b, j->labels.data + x->loff, x->llen);
-        put(b, x->state == MSG_NODE_DRAINED ? "1\n" : "0\n");
-    }
-    family(b, "trino_worker_idle_observed", "gauge",
-           "1 when, in a fresh and complete cycle, the worker had no running task and no held "
-           "output buffer (bytes, pages and active buffers 0); 0 otherwise; absent when its "
-           "counters are unknown. Observed, not guaranteed: a task scheduled a second later "
-           "changes it (see trino_worker_drained).",
-           om);
-    for (size_t i = 0; i < j->n; i++) {
-        const struct join_series *x = &j->v[i];
-        if (!x->counters)
-            continue;
-        put(b, "trino_worker_idle_observed");
-        rbuf_append(b, j->labels.data + x->loff, x->llen);
-        put(b, !x->incomplete && looks_idle(x) ? "1\n" : "0\n");
-    }
+    flag_family(b, j, "trino_worker_drained",
+                "1 when the worker's node state is DRAINED (guaranteed: Trino says it holds no "
+                "pipelined output and may be shut down), 0 for any other readable state; absent "
+                "when the state is unknown.",
+                om, drained);
+    flag_family(b, j, "trino_worker_idle_observed",
+                "1 when, in a fresh and complete cycle, the worker had no running task and no held "
+                "output buffer (bytes, pages and active buffers 0); 0 otherwise; absent when its "
+                "counters are unknown. Observed, not guaranteed: a task scheduled a second later "
+                "changes it (see trino_worker_drained).",
+                om, idle_observed);
 }
 
 /* ------------------------------------------------------- health series */
