@@ -116,6 +116,9 @@ static int load_enum(struct confread *L, const config_setting_t *grp, const char
     return rc;
 }
 
+static int load_tls(struct confread *L, const config_setting_t *grp, const char *prefix,
+                    const char *const *keys, struct config_tls *t);
+
 /*
  * A coordinator's collection mode and workers group (e = its entry).
  * Addresses are joined with ',' for the CONFIG message.
@@ -190,12 +193,7 @@ static int load_workers(struct confread *L, const config_setting_t *e, const cha
             snprintf(ep, sizeof(ep), "%s.[%d]", kp, i);
             if (!v)
                 return confread_fail(L, a, ep, "expected a string \"HOST:PORT\"");
-            const char *colon = strrchr(v, ':');
-            char *end = NULL;
-            unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-            if (!colon || colon == v || !colon[1] || *end || port == 0 || port > 65535 ||
-                strchr(v, ',') || strchr(v, '/') || strchr(v, ' ') ||
-                (v[0] == '[' && colon[-1] != ']') || (v[0] != '[' && strchr(v, ':') != colon))
+            if (!confsyntax_hostport(v))
                 return confread_fail(
                     L, a, ep, "invalid address \"%s\": expected HOST:PORT or [IPV6]:PORT", v);
             if (len + vl + 2 > cap)
@@ -225,25 +223,8 @@ static int load_workers(struct confread *L, const config_setting_t *e, const cha
     if ((rc = confread_group(L, wg, wp, "tls", &tg)))
         return rc;
     confread_keypath(kp, wp, "tls");
-    if (tg && (rc = confread_check_keys(L, tg, kp, keys_workers_tls, NULL)))
+    if ((rc = load_tls(L, tg, kp, keys_workers_tls, &w->tls))) /* no client certificate */
         return rc;
-    {
-        const config_setting_t *fs;
-        char fk[CONFREAD_KEYPATH_MAX];
-        if ((rc = confread_str(L, tg, kp, "ca_file", "", MSG_MAX_TEXT, &w->tls.ca_file, &fs)))
-            return rc;
-        confread_keypath(fk, kp, "ca_file");
-        if ((rc = confread_resolve_file(L, fs, fk, &w->tls.ca_file)) ||
-            (*w->tls.ca_file && (rc = confread_check_readable(L, fs, fk, w->tls.ca_file))))
-            return rc;
-        if ((rc =
-                 confread_bool(L, tg, kp, "insecure_skip_verify", 0, &w->tls.insecure_skip_verify)))
-            return rc;
-        w->tls.cert_file = strdup("");
-        w->tls.key_file = strdup("");
-        if (!w->tls.cert_file || !w->tls.key_file)
-            return confread_oom(L, tg, kp);
-    }
     if ((rc = confread_str(L, wg, wp, "shared_secret_file", "", MSG_MAX_TEXT,
                            &w->shared_secret_file, &s)))
         return rc;
@@ -275,8 +256,9 @@ static int load_workers(struct confread *L, const config_setting_t *e, const cha
     return 0;
 }
 
+/* A tls group whose keys are among keys (keys_tls, or fewer: an absent file reads ""). */
 static int load_tls(struct confread *L, const config_setting_t *grp, const char *prefix,
-                    struct config_tls *t)
+                    const char *const *keys, struct config_tls *t)
 {
     static const char *const names[] = {"ca_file", "cert_file", "key_file"};
     char **fields[] = {&t->ca_file, &t->cert_file, &t->key_file};
@@ -284,7 +266,7 @@ static int load_tls(struct confread *L, const config_setting_t *grp, const char 
     char kp[CONFREAD_KEYPATH_MAX];
     int rc;
 
-    if (grp && (rc = confread_check_keys(L, grp, prefix, keys_tls, NULL)))
+    if (grp && (rc = confread_check_keys(L, grp, prefix, keys, NULL)))
         return rc;
     for (int i = 0; i < 3; i++) {
         if ((rc = confread_str(L, grp, prefix, names[i], "", MSG_MAX_TEXT, fields[i], &ss[i])))
@@ -554,41 +536,50 @@ static int load_pod_map(struct confread *L, const config_setting_t *root, struct
         return rc;
     if ((rc = confread_group(L, pm, pre, "tls", &sub)))
         return rc;
-    return load_tls(L, sub, "pod_map.tls", &p->tls);
+    return load_tls(L, sub, "pod_map.tls", keys_tls, &p->tls);
+}
+
+/*
+ * A listen address key into *str, *host and *port (confsyntax_listen). An
+ * optional key (def "") left empty is not parsed: host stays NULL, port 0.
+ */
+static int load_listen(struct confread *L, const config_setting_t *root, const char *key,
+                       const char *def, char **str, char **host, unsigned *port,
+                       const config_setting_t **ret_s)
+{
+    char why[128];
+    int rc;
+
+    if ((rc = confread_str(L, root, "", key, def, 128, str, ret_s)))
+        return rc;
+    if (!**str && !*def)
+        return 0;
+    rc = confsyntax_listen(*str, host, port, why, sizeof(why));
+    if (rc == -2)
+        return confread_oom(L, *ret_s, key);
+    if (rc < 0)
+        return confread_fail(L, *ret_s, key, "invalid address \"%s\": %s", *str, why);
+    return 0;
 }
 
 static int load_root(struct confread *L, const config_setting_t *root, struct config *c)
 {
     const config_setting_t *s, *sub;
-    char *v = NULL, why[128];
+    char *v = NULL;
     int rc, present;
 
     if ((rc = confread_check_keys(L, root, "", keys_top, nested_groups)))
         return rc;
 
-    if ((rc = confread_str(L, root, "", "listen", "0.0.0.0:8000", 128, &c->listen, &s)))
+    if ((rc = load_listen(L, root, "listen", "0.0.0.0:8000", &c->listen, &c->listen_host,
+                          &c->listen_port, &s)) ||
+        (rc = load_listen(L, root, "health_listen", "", &c->health_listen, &c->health_host,
+                          &c->health_port, &s)))
         return rc;
-    rc = confsyntax_listen(c->listen, &c->listen_host, &c->listen_port, why, sizeof(why));
-    if (rc == -2)
-        return confread_oom(L, s, "listen");
-    if (rc < 0)
-        return confread_fail(L, s, "listen", "invalid address \"%s\": %s", c->listen, why);
-
-    if ((rc = confread_str(L, root, "", "health_listen", "", 128, &c->health_listen, &s)))
-        return rc;
-    if (*c->health_listen) {
-        rc =
-            confsyntax_listen(c->health_listen, &c->health_host, &c->health_port, why, sizeof(why));
-        if (rc == -2)
-            return confread_oom(L, s, "health_listen");
-        if (rc < 0)
-            return confread_fail(L, s, "health_listen", "invalid address \"%s\": %s",
-                                 c->health_listen, why);
-        if (c->health_port == c->listen_port &&
-            (strcmp(c->health_host, c->listen_host) == 0 || !*c->health_host || !*c->listen_host))
-            return confread_fail(L, s, "health_listen", "\"%s\" is the listen address's port",
-                                 c->health_listen);
-    }
+    if (*c->health_listen && c->health_port == c->listen_port &&
+        (strcmp(c->health_host, c->listen_host) == 0 || !*c->health_host || !*c->listen_host))
+        return confread_fail(L, s, "health_listen", "\"%s\" is the listen address's port",
+                             c->health_listen);
 
     if ((rc = confread_uint(L, root, "", "poll_interval_seconds", 15, 1, 3600,
                             &c->poll_interval_seconds, NULL)) ||
@@ -667,7 +658,8 @@ static int load_root(struct confread *L, const config_setting_t *root, struct co
     if ((rc = confread_group(L, root, "", "trino_auth", &sub)) ||
         (rc = load_auth(L, sub, "trino_auth", &c->trino_auth, 1)))
         return rc;
-    if ((rc = confread_group(L, root, "", "tls", &sub)) || (rc = load_tls(L, sub, "tls", &c->tls)))
+    if ((rc = confread_group(L, root, "", "tls", &sub)) ||
+        (rc = load_tls(L, sub, "tls", keys_tls, &c->tls)))
         return rc;
     if ((rc = load_pod_map(L, root, c)) || (rc = load_coordinators(L, root, c)))
         return rc;

@@ -33,6 +33,17 @@ static int valid_port(const char *p, size_t n, unsigned *out)
     return 1;
 }
 
+/* 1 if the n bytes at p are an address of family af; copied NUL-terminated into buf (cap bytes). */
+static int ip_literal(int af, const char *p, size_t n, char *buf, size_t cap)
+{
+    unsigned char a[16];
+    if (n == 0 || n >= cap)
+        return 0;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return inet_pton(af, buf, a) == 1;
+}
+
 /*
  * Check a base URL and return its normalised copy (scheme lower-cased,
  * trailing slashes removed) in *out. On failure returns -1 with the reason
@@ -82,15 +93,7 @@ int confsyntax_url(const char *in, char **out, char *why, size_t whylen)
             snprintf(why, whylen, "unterminated [IPv6] host");
             return -1;
         }
-        size_t hl = (size_t)(hend - host - 1);
-        unsigned char a6[16];
-        if (hl == 0 || hl >= sizeof(tmp)) {
-            snprintf(why, whylen, "invalid IPv6 address");
-            return -1;
-        }
-        memcpy(tmp, host + 1, hl);
-        tmp[hl] = '\0';
-        if (inet_pton(AF_INET6, tmp, a6) != 1) {
+        if (!ip_literal(AF_INET6, host + 1, (size_t)(hend - host - 1), tmp, sizeof(tmp))) {
             snprintf(why, whylen, "invalid IPv6 address");
             return -1;
         }
@@ -148,19 +151,14 @@ int confsyntax_listen(const char *v, char **host, unsigned *port, char *why, siz
 {
     const char *colon = strrchr(v, ':');
     char tmp[64];
-    unsigned char a[16];
-    size_t hl;
 
     if (*v == '[') {
         const char *close = strchr(v, ']');
-        hl = close ? (size_t)(close - v - 1) : 0;
-        if (!close || close[1] != ':' || hl == 0 || hl >= sizeof(tmp)) {
+        if (!close || close[1] != ':' || close == v + 1) {
             snprintf(why, whylen, "expected \"[IPV6]:PORT\"");
             return -1;
         }
-        memcpy(tmp, v + 1, hl);
-        tmp[hl] = '\0';
-        if (inet_pton(AF_INET6, tmp, a) != 1) {
+        if (!ip_literal(AF_INET6, v + 1, (size_t)(close - v - 1), tmp, sizeof(tmp))) {
             snprintf(why, whylen, "host in brackets must be an IPv6 address");
             return -1;
         }
@@ -176,14 +174,11 @@ int confsyntax_listen(const char *v, char **host, unsigned *port, char *why, siz
         *host = strdup("");
         return *host ? 0 : -2;
     } else {
-        hl = (size_t)(colon - v);
-        if (hl == 0 || hl >= sizeof(tmp)) {
+        if (colon == v) {
             snprintf(why, whylen, "invalid host");
             return -1;
         }
-        memcpy(tmp, v, hl);
-        tmp[hl] = '\0';
-        if (inet_pton(AF_INET, tmp, a) != 1) {
+        if (!ip_literal(AF_INET, v, (size_t)(colon - v), tmp, sizeof(tmp))) {
             snprintf(why, whylen, "host must be an IPv4 address (or an IPv6 one in brackets)");
             return -1;
         }
@@ -203,6 +198,25 @@ int confsyntax_prom_name(const char *s, int colon)
         return 0;
     for (; *s; s++)
         if (!(isalnum((unsigned char)*s) || *s == '_' || (colon && *s == ':')))
+            return 0;
+    return 1;
+}
+
+int confsyntax_hostport(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    char tmp[64];
+    unsigned port;
+
+    if (!colon || !valid_port(colon + 1, strlen(colon + 1), &port))
+        return 0;
+    if (*v == '[')
+        return colon[-1] == ']' &&
+               ip_literal(AF_INET6, v + 1, (size_t)(colon - v - 2), tmp, sizeof(tmp));
+    if (colon == v)
+        return 0;
+    for (const char *p = v; p < colon; p++)
+        if (!confsyntax_name_char((unsigned char)*p))
             return 0;
     return 1;
 }

@@ -24,6 +24,12 @@ int confsyntax_url(const char *in, char **out, char *why, size_t whylen);
  */
 int confsyntax_listen(const char *v, char **host, unsigned *port, char *why, size_t whylen);
 
+/*
+ * 1 if v is "HOST:PORT" (HOST a name or an IPv4 address, of name characters)
+ * or "[IPV6]:PORT", PORT 1..65535: a worker address, as a URL would hold it.
+ */
+int confsyntax_hostport(const char *v);
+
 /* 1 if s is a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*; colon: metric names allow ':'). */
 int confsyntax_prom_name(const char *s, int colon);
 

@@ -62,14 +62,14 @@ static int series_cmp(const void *a, const void *b)
     return r;
 }
 
-int join_build(const struct store *s, double now, struct join *ret)
+/* The summed series of the fresh snapshots into j->v, j->n. 0, or -1. */
+static int series(const struct store *s, double now, struct join *j)
 {
     struct row *r;
     long n = rows(s, now, &r);
 
-    memset(ret, 0, sizeof(*ret));
     if (n <= 0)
-        return (int)(n < 0 ? -1 : 0);
+        return (int)n;
     struct join_series *v = malloc((size_t)n * sizeof(*v));
     if (!v) {
         free(r);
@@ -104,22 +104,86 @@ int join_build(const struct store *s, double now, struct join *ret)
         }
         v[k++] = v[i];
     }
-    ret->v = v;
-    ret->n = k;
-    rbuf_init(&ret->labels, 0);
-    for (size_t i = 0; i < k; i++) {
-        struct rbuf *l = &ret->labels;
-        v[i].loff = l->len;
+    j->v = v;
+    j->n = k;
+    return 0;
+}
+
+/* The label text of every series of j into j->labels. 0, or -1. */
+static int labels(struct join *j)
+{
+    struct rbuf *l = &j->labels;
+    for (size_t i = 0; i < j->n; i++) {
+        struct join_series *x = &j->v[i];
+        x->loff = l->len;
         rbuf_append(l, "{pod=\"", strlen("{pod=\""));
-        rbuf_append_label(l, v[i].pod);
+        rbuf_append_label(l, x->pod);
         rbuf_append(l, "\",namespace=\"", strlen("\",namespace=\""));
-        rbuf_append_label(l, v[i].ns);
+        rbuf_append_label(l, x->ns);
         rbuf_append(l, "\",release=\"", strlen("\",release=\""));
-        rbuf_append_label(l, v[i].rel);
+        rbuf_append_label(l, x->rel);
         rbuf_append(l, "\"} ", strlen("\"} "));
-        v[i].llen = l->len - v[i].loff;
+        x->llen = l->len - x->loff;
     }
-    if (ret->labels.err) {
+    return l->err ? -1 : 0;
+}
+
+/* 1 if a series holds pipelined output data (what a scale-down must not lose). */
+static int holds_data(const struct join_series *x)
+{
+    return x->c.v[WC_BUFFERED_BYTES] > 0 || x->c.v[WC_BUFFERED_PAGES] > 0 ||
+           x->c.v[WC_ACTIVE_BUFFERS] > 0;
+}
+
+/* Equal pointers first: the series of a coordinator share its release string. */
+static int group_cmp(const void *a, const void *b)
+{
+    const struct join_group *x = a, *y = b;
+    int r = x->rel == y->rel ? 0 : strcmp(x->rel, y->rel);
+    return r ? r : x->ns == y->ns ? 0 : strcmp(x->ns, y->ns);
+}
+
+/*
+ * The groups of j into j->g, j->ng: one entry per series and one per
+ * coordinator (its release, the default namespace), sorted and summed. 0, or -1.
+ */
+static int groups(const struct store *s, struct join *j)
+{
+    const char *def = s->namespace_ ? s->namespace_ : "";
+    size_t n = 0, k = 0;
+
+    if (j->n + s->ncoords == 0)
+        return 0;
+    struct join_group *g = malloc((j->n + s->ncoords) * sizeof(*g));
+    if (!g)
+        return -1;
+    for (size_t i = 0; i < s->ncoords; i++)
+        g[n++] = (struct join_group){.rel = s->coords[i].release, .ns = def};
+    for (size_t i = 0; i < j->n; i++)
+        g[n++] = (struct join_group){.rel = j->v[i].rel,
+                                     .ns = j->v[i].ns,
+                                     .holding = (size_t)holds_data(&j->v[i]),
+                                     .unmapped = (size_t)(j->v[i].unmapped != 0)};
+    if (n > 1)
+        qsort(g, n, sizeof(*g), group_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && group_cmp(&g[k - 1], &g[i]) == 0) {
+            g[k - 1].holding += g[i].holding;
+            g[k - 1].unmapped += g[i].unmapped;
+            continue;
+        }
+        g[k++] = g[i];
+    }
+    j->g = g;
+    j->ng = k;
+    return 0;
+}
+
+int join_build(const struct store *s, double now, struct join *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    rbuf_init(&ret->labels, 0);
+    if (series(s, now, ret) < 0 || labels(ret) < 0 || groups(s, ret) < 0) {
         join_free(ret);
         return -1;
     }
@@ -132,6 +196,9 @@ void join_free(struct join *j)
     j->v = NULL;
     j->n = 0;
     rbuf_free(&j->labels);
+    free(j->g);
+    j->g = NULL;
+    j->ng = 0;
 }
 
 /* ------------------------------------------------------------ unmapped */
@@ -168,8 +235,8 @@ static long unmapped_rows(const struct store *s, double now, struct row **ret)
 size_t join_unmapped(const struct join *j, const char *release)
 {
     size_t n = 0;
-    for (size_t k = 0; k < j->n; k++)
-        n += j->v[k].unmapped && strcmp(j->v[k].rel, release) == 0;
+    for (size_t k = 0; k < j->ng; k++)
+        n += strcmp(j->g[k].rel, release) == 0 ? j->g[k].unmapped : 0;
     return n;
 }
 

@@ -28,15 +28,29 @@ struct join_series {
     size_t loff, llen; /* its `{pod="..",namespace="..",release=".."} ` text in labels */
 };
 
+/*
+ * The series of one (release, namespace), counted once per join for the
+ * per-release families: one group for every namespace of a release's series,
+ * and one for the store's default namespace of every coordinator's release
+ * (counts 0 when it has no series there).
+ */
+struct join_group {
+    const char *rel, *ns;
+    size_t holding;  /* series holding pipelined output data (buffered bytes or pages, buffers) */
+    size_t unmapped; /* series whose pod the pod map could not name */
+};
+
 struct join {
     struct join_series *v; /* sorted by (pod, namespace, release), unique */
     size_t n;
-    struct rbuf labels; /* every series' label text, escaped once for all families */
+    struct rbuf labels;   /* every series' label text, escaped once for all families */
+    struct join_group *g; /* sorted by (release, namespace), unique; at most n + coordinators */
+    size_t ng;
 };
 
 /*
- * Build the series of s at now into *ret (join_free it). 0, or -1 when memory
- * is short or the label text would pass RBUF_DEFAULT_MAX.
+ * Build the series and groups of s at now into *ret (join_free it). 0, or -1
+ * when memory is short or the label text would pass RBUF_DEFAULT_MAX.
  */
 int join_build(const struct store *s, double now, struct join *ret);
 void join_free(struct join *j); /* zeroes it; NULL-safe members */
@@ -72,7 +86,7 @@ int join_take_new_unmapped(struct join_seen *seen, const struct store *s, double
 void join_unmapped_free(struct join_unmapped *u, size_t n);
 void join_seen_clear(struct join_seen *seen);
 
-/* The series of release whose pod the pod map could not name (the unmapped_workers gauge). */
+/* The series of release whose pod the pod map could not name (sum of its groups). */
 size_t join_unmapped(const struct join *j, const char *release);
 
 #endif

@@ -2,10 +2,12 @@
  * render: the exposition of the store, Prometheus text 0.0.4 or OpenMetrics
  * 1.0.0. Pure; see render.h for the contract.
  *
- * Worker series are built once per render: every worker of a fresh snapshot
- * is mapped to (pod, namespace, release), the list is sorted by those labels
- * and equal keys are summed, and the escaped label text of each series is
- * formatted once and reused by every family of wcount.h.
+ * Worker series come from a join (join.h), built when the store changes, not
+ * per render: every worker of a fresh snapshot mapped to (pod, namespace,
+ * release), sorted by those labels, equal keys summed, the escaped label text
+ * of each series formatted once for every family, and the per-release counts
+ * (unmapped workers, workers holding data) summed once per (release,
+ * namespace). A render between two changes only walks them.
  *
  * The two formats share every table and every sample line: only family()
  * (a counter's name in # HELP / # TYPE, HELP escaping) and the closing
@@ -130,6 +132,34 @@ static int looks_idle(const struct join_series *x)
            x->c.v[WC_BUFFERED_PAGES] == 0 && x->c.v[WC_ACTIVE_BUFFERS] == 0;
 }
 
+/* trino_worker_drained of x: 1 DRAINED, 0 another readable state, -1 (absent) unknown. */
+static int drained(const struct join_series *x)
+{
+    return x->state < MSG_NODE_ACTIVE ? -1 : x->state == MSG_NODE_DRAINED;
+}
+
+/* trino_worker_idle_observed of x: -1 (absent) when its counters are unknown. */
+static int idle_observed(const struct join_series *x)
+{
+    return !x->counters ? -1 : !x->incomplete && looks_idle(x);
+}
+
+/* A 0/1 gauge family with one sample per series of j, absent where value() is -1. */
+static void flag_family(struct rbuf *b, const struct join *j, const char *name, const char *help,
+                        int om, int (*value)(const struct join_series *))
+{
+    family(b, name, "gauge", help, om);
+    for (size_t i = 0; i < j->n; i++) {
+        const struct join_series *x = &j->v[i];
+        int v = value(x);
+        if (v < 0)
+            continue;
+        put(b, name);
+        rbuf_append(b, j->labels.data + x->loff, x->llen);
+        put(b, v ? "1\n" : "0\n");
+    }
+}
+
 /*
  * The node-state families (issue 12): trino_worker_node_state (enum style,
  * workers whose state was attempted), trino_worker_drained (readable states)
@@ -154,33 +184,17 @@ static void render_states(struct rbuf *b, const struct join *j, int om)
             put(b, x->state == order[k] ? "1\n" : "0\n");
         }
     }
-    family(b, "trino_worker_drained", "gauge",
-           "1 when the worker's node state is DRAINED (guaranteed: Trino says it holds no "
-           "pipelined output and may be shut down), 0 for any other readable state; absent when "
-           "the state is unknown.",
-           om);
-    for (size_t i = 0; i < j->n; i++) {
-        const struct join_series *x = &j->v[i];
-        if (x->state < MSG_NODE_ACTIVE)
-            continue;
-        put(b, "trino_worker_drained");
-        rbuf_append(b, j->labels.data + x->loff, x->llen);
-        put(b, x->state == MSG_NODE_DRAINED ? "1\n" : "0\n");
-    }
-    family(b, "trino_worker_idle_observed", "gauge",
-           "1 when, in a fresh and complete cycle, the worker had no running task and no held "
-           "output buffer (bytes, pages and active buffers 0); 0 otherwise; absent when its "
-           "counters are unknown. Observed, not guaranteed: a task scheduled a second later "
-           "changes it (see trino_worker_drained).",
-           om);
-    for (size_t i = 0; i < j->n; i++) {
-        const struct join_series *x = &j->v[i];
-        if (!x->counters)
-            continue;
-        put(b, "trino_worker_idle_observed");
-        rbuf_append(b, j->labels.data + x->loff, x->llen);
-        put(b, !x->incomplete && looks_idle(x) ? "1\n" : "0\n");
-    }
+    flag_family(b, j, "trino_worker_drained",
+                "1 when the worker's node state is DRAINED (guaranteed: Trino says it holds no "
+                "pipelined output and may be shut down), 0 for any other readable state; absent "
+                "when the state is unknown.",
+                om, drained);
+    flag_family(b, j, "trino_worker_idle_observed",
+                "1 when, in a fresh and complete cycle, the worker had no running task and no held "
+                "output buffer (bytes, pages and active buffers 0); 0 otherwise; absent when its "
+                "counters are unknown. Observed, not guaranteed: a task scheduled a second later "
+                "changes it (see trino_worker_drained).",
+                om, idle_observed);
 }
 
 /* ------------------------------------------------------- health series */
@@ -369,37 +383,31 @@ static void render_health(struct rbuf *b, const struct store *s, const struct st
     }
 }
 
-static int str_ptr_cmp(const void *a, const void *b)
+/* The groups of j's release at j->g[i] and after: the index past them. */
+static size_t release_end(const struct join *j, size_t i)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    size_t e = i + 1;
+    while (e < j->ng && strcmp(j->g[e].rel, j->g[i].rel) == 0)
+        e++;
+    return e;
 }
 
-static void render_unmapped(struct rbuf *b, const struct store *s, const struct join *j, int om)
+/* trino_buffer_exporter_unmapped_workers{release}: every coordinator's release. */
+static void render_unmapped(struct rbuf *b, const struct join *j, int om)
 {
-    const char *rels[STORE_MAX_COORDINATORS];
-    size_t nr = 0;
     family(b, "trino_buffer_exporter_unmapped_workers", "gauge",
            "Workers whose address is not in the pod map (pod label = the address).", om);
-    for (size_t i = 0; i < s->ncoords && nr < STORE_MAX_COORDINATORS; i++)
-        rels[nr++] = s->coords[i].release;
-    if (nr > 1)
-        qsort(rels, nr, sizeof(rels[0]), str_ptr_cmp);
-    for (size_t i = 0; i < nr; i++) {
-        if (i > 0 && strcmp(rels[i - 1], rels[i]) == 0)
-            continue;
+    for (size_t i = 0, e; i < j->ng; i = e) {
+        uint64_t n = 0;
+        e = release_end(j, i);
+        for (size_t k = i; k < e; k++)
+            n += j->g[k].unmapped;
         put(b, "trino_buffer_exporter_unmapped_workers{release=\"");
-        put_esc(b, rels[i]);
+        put_esc(b, j->g[i].rel);
         put(b, "\"} ");
-        put_u64(b, join_unmapped(j, rels[i]));
+        put_u64(b, n);
         put(b, "\n");
     }
-}
-
-/* 1 if a series holds pipelined output data (what a scale-down must not lose). */
-static int holds_data(const struct join_series *x)
-{
-    return x->c.v[WC_BUFFERED_BYTES] > 0 || x->c.v[WC_BUFFERED_PAGES] > 0 ||
-           x->c.v[WC_ACTIVE_BUFFERS] > 0;
 }
 
 /*
@@ -421,54 +429,29 @@ static int release_fresh(const struct store *s, const char *release, double now)
 /*
  * trino_workers_holding_data{namespace,release}: per release whose every
  * coordinator is up and fresh, the workers holding pipelined data, per
- * namespace of their series, and an explicit 0 for the default namespace.
- * Absent for a release with any coordinator down or stale: an autoscaler
- * reading it then has no value and cannot scale down on missing data.
+ * namespace of their series, and an explicit 0 for the default namespace
+ * (the join's groups). Absent for a release with any coordinator down or
+ * stale: an autoscaler reading it then has no value and cannot scale down on
+ * missing data.
  */
 static void render_holding(struct rbuf *b, const struct store *s, const struct join *j, double now,
                            int om)
 {
-    const char *rels[STORE_MAX_COORDINATORS];
-    size_t nr = 0;
     family(b, "trino_workers_holding_data", "gauge",
            "Workers holding pipelined output data, per release; present only while every "
            "coordinator of the release is up and fresh (absent = unknown, never 0).",
            om);
-    for (size_t i = 0; i < s->ncoords && nr < STORE_MAX_COORDINATORS; i++)
-        rels[nr++] = s->coords[i].release;
-    if (nr > 1)
-        qsort(rels, nr, sizeof(rels[0]), str_ptr_cmp);
-    for (size_t r = 0; r < nr; r++) {
-        if ((r > 0 && strcmp(rels[r - 1], rels[r]) == 0) || !release_fresh(s, rels[r], now))
+    for (size_t i = 0, e; i < j->ng; i = e) {
+        e = release_end(j, i);
+        if (!release_fresh(s, j->g[i].rel, now))
             continue;
-        /* namespaces in label order: the default one, then those of the series */
-        const char *def = s->namespace_ ? s->namespace_ : "";
-        const char *done[64];
-        size_t nd = 0;
-        for (size_t k = 0; k <= j->n; k++) {
-            const char *ns = k == 0 ? def : j->v[k - 1].ns;
-            if (k > 0 && strcmp(j->v[k - 1].rel, rels[r]) != 0)
-                continue;
-            int seen = 0;
-            for (size_t d = 0; d < nd && !seen; d++)
-                seen = strcmp(done[d], ns) == 0;
-            if (seen || nd == sizeof(done) / sizeof(done[0]))
-                continue;
-            done[nd++] = ns;
-        }
-        qsort(done, nd, sizeof(done[0]), str_ptr_cmp);
-        for (size_t d = 0; d < nd; d++) {
-            uint64_t n = 0;
-            for (size_t k = 0; k < j->n; k++)
-                if (strcmp(j->v[k].rel, rels[r]) == 0 && strcmp(j->v[k].ns, done[d]) == 0 &&
-                    holds_data(&j->v[k]))
-                    n++;
+        for (size_t k = i; k < e; k++) {
             put(b, "trino_workers_holding_data{namespace=\"");
-            put_esc(b, done[d]);
+            put_esc(b, j->g[k].ns);
             put(b, "\",release=\"");
-            put_esc(b, rels[r]);
+            put_esc(b, j->g[k].rel);
             put(b, "\"} ");
-            put_u64(b, n);
+            put_u64(b, j->g[k].holding);
             put(b, "\n");
         }
     }
@@ -510,7 +493,7 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
         const struct store_src *pm = &s->pm;
         render_health(out, s, &pm, 1, 1, now, om);
     }
-    render_unmapped(out, s, j, om);
+    render_unmapped(out, j, om);
     render_holding(out, s, j, now, om);
 
     /* a gauge in both formats: OpenMetrics' info type would call the family

@@ -6,9 +6,11 @@
  * change (store version or store_next_expiry), not per scrape, into a
  * growable buffer with a hard cap, and swaps the result under its mutex.
  *
- * Families: the worker gauges (labels pod, namespace, release), then the
- * exporter's health per coordinator (labels coordinator, release), the pod
- * map (source prometheus only), unmapped workers per release, build info.
+ * Families: the worker gauges (labels pod, namespace, release), the worker
+ * states (node_state, drained, idle_observed), then the exporter's health
+ * per coordinator (labels coordinator, release), the pod map (source
+ * prometheus only), unmapped workers per release, workers holding data per
+ * (namespace, release), build info.
  * HELP/TYPE once per family, every series of a family together, series
  * sorted by their labels, label values escaped, numbers locale-free
  * (integers as integers, seconds with "%.3f"), the body ends with a newline.

@@ -394,9 +394,11 @@ int store_cycle_end(struct store *s, struct store_src *c, const struct msg_cycle
     int proto;
     c->cycle_duration = (double)e->duration_us / 1e6;
     c->running_queries = e->running_queries;
-    c->query_errors_total += e->query_errors;
-    c->parsed_bytes_total += e->parsed_bytes;
-    c->worker_errors_total += e->worker_errors;
+    /* the collector's per-cycle figures are any u64 on the wire: a counter saturates, never wraps
+     * (a wrapped counter reads as a reset) */
+    c->query_errors_total = wcount_sat_add(c->query_errors_total, e->query_errors);
+    c->parsed_bytes_total = wcount_sat_add(c->parsed_bytes_total, e->parsed_bytes);
+    c->worker_errors_total = wcount_sat_add(c->worker_errors_total, e->worker_errors);
     c->workers_discovered = e->workers_discovered;
     c->has_cycle = 1;
     c->cycles_total++;

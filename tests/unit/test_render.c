@@ -480,6 +480,57 @@ static void test_node_states(void)
     rbuf_free(&b);
 }
 
+/*
+ * trino_workers_holding_data has a series for every namespace of a release,
+ * however many: 100 namespaces of one worker each (the renderer once kept
+ * only the first 64 namespaces of a release, the default one included).
+ */
+static void test_holding_namespaces(void)
+{
+    enum { N = 100 };
+    struct store *s = mk(CONFIG_PM_PROMETHEUS);
+    struct msg_worker w[N];
+    char names[N][2][64];
+    struct rbuf b = {0};
+    char line[256];
+
+    CHECK(store_cycle_begin(s, PM(s), 1) == STORE_OK);
+    for (int i = 0; i < N; i++) {
+        char ip[32], ns[32];
+        snprintf(names[i][0], 64, "pod-%03d", i);
+        snprintf(names[i][1], 64, "10.1.0.%d:8080", i);
+        snprintf(ip, sizeof(ip), "10.1.0.%d", i);
+        snprintf(ns, sizeof(ns), "ns-%03d", i);
+        /* odd workers hold data */
+        w[i] = (struct msg_worker){.node_id = names[i][0],
+                                   .address = names[i][1],
+                                   .c = {{[WC_BUFFERED_BYTES] = (uint64_t)(i % 2)}}};
+        struct msg_pod p = {ip, names[i][0], ns};
+        CHECK(pod_record(s, &p) == STORE_OK);
+    }
+    struct msg_cycle_end e = {.seq = 1, .records = N, .error = ""};
+    CHECK(store_cycle_end(s, PM(s), &e, 1000.0) == STORE_OK);
+    /* release r1 = a, b, d, e: all up and fresh; c (r2) has never run */
+    cycle(s, "a", 1000.0, N / 2, w, 0);
+    cycle(s, "b", 1000.0, N - N / 2, w + N / 2, 0);
+    cycle(s, "d", 1000.0, 0, NULL, 0);
+    cycle(s, "e", 1000.0, 0, NULL, 0);
+    rbuf_init(&b, 0);
+    CHECK(render_exposition(s, NULL, 1001.0, &b) == RENDER_OK);
+    for (int i = 0; i < N; i++) {
+        snprintf(line, sizeof(line),
+                 "trino_workers_holding_data{namespace=\"ns-%03d\",release=\"r1\"} %d", i, i % 2);
+        CHECK(has_line(&b, line), "%s", line);
+    }
+    CHECK(has_line(&b, "trino_workers_holding_data{namespace=\"trino\",release=\"r1\"} 0"));
+    CHECK(strstr(b.data, "trino_workers_holding_data{namespace=\"trino\",release=\"r2\"}") == NULL);
+    CHECK(has_line(&b, "trino_buffer_exporter_unmapped_workers{release=\"r1\"} 0"));
+    CHECK(has_line(&b, "trino_buffer_exporter_unmapped_workers{release=\"r2\"} 0"));
+    check_both(s, 1001.0, "100-namespaces");
+    rbuf_free(&b);
+    store_free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -496,5 +547,6 @@ int main(int argc, char **argv)
     test_openmetrics();
     test_large();
     test_node_states();
+    test_holding_namespaces();
     return check_report("test_render");
 }

@@ -136,6 +136,22 @@ static void test_cycles(void)
     CHECK(a->restarts_total == 2);
     CHECK(a->snap.n == 1);
 
+    /* The collector's per-cycle figures are any u64: the counters saturate, never wrap. */
+    struct msg_cycle_end huge = {.seq = 6,
+                                 .status = EXIT_UNAVAILABLE,
+                                 .query_errors = UINT64_MAX - 1,
+                                 .parsed_bytes = UINT64_MAX,
+                                 .worker_errors = UINT64_MAX - 1,
+                                 .error = "x"};
+    CHECK(store_cycle_begin(s, C(s, "a"), 6) == STORE_OK);
+    CHECK(store_cycle_end(s, C(s, "a"), &huge, 1040.0) == STORE_OK);
+    CHECK(a->query_errors_total == UINT64_MAX && a->parsed_bytes_total == UINT64_MAX);
+    CHECK(a->worker_errors_total == UINT64_MAX - 1);
+    huge.seq = 7;
+    CHECK(store_cycle_begin(s, C(s, "a"), 7) == STORE_OK);
+    CHECK(store_cycle_end(s, C(s, "a"), &huge, 1041.0) == STORE_OK);
+    CHECK(a->query_errors_total == UINT64_MAX && a->worker_errors_total == UINT64_MAX);
+
     /* Unknown names have no source (the supervisor treats that as a violation). */
     CHECK(C(s, "zz") == NULL && store_coord(s, "zz") == NULL);
     CHECK(C(s, "a") == a && store_src(s, COLL_ROLE_PODMAP, "a") == PM(s));
