@@ -62,6 +62,25 @@ static int series_cmp(const void *a, const void *b)
     return r;
 }
 
+/*
+ * The node state of a pod read by two coordinators of one release: a read
+ * beats none, a readable state beats unknown, and two readable states that
+ * differ are unknown, so that DRAINED (safe to remove) is never claimed when
+ * another read of the same worker contradicts it. Independent of order.
+ */
+static uint64_t merge_state(uint64_t a, uint64_t b)
+{
+    if (a == b || b == MSG_NODE_NONE)
+        return a;
+    if (a == MSG_NODE_NONE)
+        return b;
+    if (a == MSG_NODE_UNKNOWN)
+        return b;
+    if (b == MSG_NODE_UNKNOWN)
+        return a;
+    return MSG_NODE_UNKNOWN;
+}
+
 /* The summed series of the fresh snapshots into j->v, j->n. 0, or -1. */
 static int series(const struct store *s, double now, struct join *j)
 {
@@ -98,8 +117,7 @@ static int series(const struct store *s, double now, struct join *j)
             v[k - 1].unmapped |= v[i].unmapped;
             v[k - 1].counters &= v[i].counters;
             v[k - 1].incomplete |= v[i].incomplete;
-            if (v[k - 1].state == MSG_NODE_NONE)
-                v[k - 1].state = v[i].state;
+            v[k - 1].state = merge_state(v[k - 1].state, v[i].state);
             continue;
         }
         v[k++] = v[i];

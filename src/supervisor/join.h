@@ -21,10 +21,10 @@ struct store;
 struct join_series {
     const char *pod, *ns, *rel;
     struct wcount c;
-    int unmapped;      /* at least one of the summed workers is not in the pod map */
-    int counters;      /* 1: every summed worker's counters are known (else they are absent) */
-    int incomplete;    /* one of them comes from an incomplete cycle: idle not observable */
-    uint64_t state;    /* enum msg_node_state: the first summed worker's that was read */
+    int unmapped;   /* at least one of the summed workers is not in the pod map */
+    int counters;   /* 1: every summed worker's counters are known (else they are absent) */
+    int incomplete; /* one of them comes from an incomplete cycle: idle not observable */
+    uint64_t state; /* enum msg_node_state, merged over the summed workers (join.c merge_state) */
     size_t loff, llen; /* its `{pod="..",namespace="..",release=".."} ` text in labels */
 };
 

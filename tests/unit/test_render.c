@@ -481,6 +481,54 @@ static void test_node_states(void)
 }
 
 /*
+ * A pod read by two coordinators of one release (a and b): a read beats
+ * none, a readable state beats unknown, two readable states that differ are
+ * unknown (DRAINED never claimed against another read); whichever comes first.
+ */
+static void test_state_merge(void)
+{
+    static const struct {
+        uint64_t a, b, want; /* want: index into states[] below */
+    } cases[] = {
+        {MSG_NODE_DRAINED, MSG_NODE_NONE, MSG_NODE_DRAINED},
+        {MSG_NODE_NONE, MSG_NODE_DRAINED, MSG_NODE_DRAINED},
+        {MSG_NODE_UNKNOWN, MSG_NODE_DRAINED, MSG_NODE_DRAINED},
+        {MSG_NODE_DRAINED, MSG_NODE_UNKNOWN, MSG_NODE_DRAINED},
+        {MSG_NODE_DRAINED, MSG_NODE_ACTIVE, MSG_NODE_UNKNOWN},
+        {MSG_NODE_ACTIVE, MSG_NODE_DRAINED, MSG_NODE_UNKNOWN},
+        {MSG_NODE_DRAINING, MSG_NODE_DRAINING, MSG_NODE_DRAINING},
+    };
+    static const char *const names[] = {"",         "unknown", "ACTIVE",        "INACTIVE",
+                                        "DRAINING", "DRAINED", "SHUTTING_DOWN", "INVALID",
+                                        "GONE"};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct store *s = mk(CONFIG_PM_NODE_ID);
+        struct rbuf b = {0};
+        char line[256];
+        struct msg_worker wa = {
+            .node_id = "w", .address = "10.0.0.1:8080", .node_state = cases[i].a};
+        struct msg_worker wb = {
+            .node_id = "w", .address = "10.0.0.1:8080", .node_state = cases[i].b};
+
+        rbuf_init(&b, 0);
+        wcycle(s, "a", 1000.0, 1, &wa, 0);
+        wcycle(s, "b", 1000.0, 1, &wb, 0);
+        CHECK(render_exposition(s, NULL, 1001.0, &b) == RENDER_OK);
+        snprintf(line, sizeof(line),
+                 "trino_worker_node_state{pod=\"w\",namespace=\"trino\",release=\"r1\","
+                 "state=\"%s\"} 1",
+                 names[cases[i].want]);
+        CHECK(has_line(&b, line), "case %zu (%s + %s): %s", i, names[cases[i].a], names[cases[i].b],
+              line);
+        if (cases[i].want == MSG_NODE_UNKNOWN)
+            CHECK(strstr(b.data, "trino_worker_drained{pod=\"w\"") == NULL,
+                  "case %zu: drained absent when the reads disagree", i);
+        store_free(s);
+        rbuf_free(&b);
+    }
+}
+
+/*
  * trino_workers_holding_data has a series for every namespace of a release,
  * however many: 100 namespaces of one worker each (the renderer once kept
  * only the first 64 namespaces of a release, the default one included).
@@ -547,6 +595,7 @@ int main(int argc, char **argv)
     test_openmetrics();
     test_large();
     test_node_states();
+    test_state_merge();
     test_holding_namespaces();
     return check_report("test_render");
 }
