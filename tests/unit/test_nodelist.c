@@ -137,9 +137,32 @@ static void test_split_and_callback(void)
     nodelist_free(NULL);
 }
 
+/*
+ * A key cut at max_string neither counts as "uri" (cut down to it) nor
+ * leaves its cut to the next string: the entry's uri stays usable.
+ */
+static void test_cut_key(void)
+{
+    struct parse_limits lim = {.max_string = 16};
+    struct got g;
+    memset(&g, 0, sizeof(g));
+    struct nodelist *p = nodelist_new(&lim, NULL, on_node, &g);
+    const char *doc = "[{\"xxxxxxxxxxxxxxxxxxxxxxxx\":1,\"uri\":\"http://a:1\"},"
+                      "{\"uriuriuriuriuriuriuriuriuri\":\"x\",\"uri\":\"http://b:2\"}]";
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    CHECK(nodelist_feed(p, doc, strlen(doc)) == PARSE_OK);
+    CHECK(nodelist_finish(p) == PARSE_OK, "%s", nodelist_error(p));
+    CHECK_STR(g.text, "a:1 b:2 ");
+    CHECK(nodelist_skipped(p) == 0);
+    nodelist_free(p);
+}
+
 int main(void)
 {
     test_cases();
+    test_cut_key();
     test_split_and_callback();
     return check_report("test_nodelist");
 }
