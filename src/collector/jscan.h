@@ -1,6 +1,7 @@
 /*
  * jscan: the byte-level pre-scanner in front of yajl shared by the pure
- * parsers (extract, qlist, promvec). Internal to tbe_parse.
+ * parsers (extract, qlist, promvec, wtask, nodeinfo, nodelist). Internal to
+ * tbe_parse.
  *
  * yajl buffers a whole token that spans chunks, so one 100 MB string would
  * make it allocate 100 MB. jscan tracks whether each byte is inside a string
