@@ -79,7 +79,8 @@ void agg_clear(struct agg *a); /* empty it, keep its memory */
 /*
  * The rule above for one task alone: its contribution to its worker's
  * counters, written to *ret. Pure; the only place the rule lives, used by
- * agg_add_task (coordinator mode) and by wtask (a worker's own task list).
+ * agg_add_task (coordinator mode) and by wtask (a worker's own task list),
+ * both fed by taskread.h.
  */
 void agg_task_count(const struct agg_task *t, struct wcount *ret);
 /*

@@ -5,9 +5,10 @@
  * container that matters (root, stage container, StageInfo, tasks, TaskInfo,
  * taskStatus, outputBuffers); anything else is skipped by counting its depth
  * only. Fields of the current task collect in one fixed struct (tasks never
- * nest) and go to the agg when the task object closes, so key order does not
- * matter. Unknown is never reported as idle: a layout we cannot read exactly
- * is PARSE_EUNSUPPORTED, never a number.
+ * nest; taskread.h holds the rules wtask shares) and go to the agg when the
+ * task object closes, so key order does not matter. Unknown is never
+ * reported as idle: a layout we cannot read exactly is PARSE_EUNSUPPORTED,
+ * never a number.
  */
 #include "extract.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "jscan.h"
+#include "taskread.h"
 
 enum kind {
     K_ROOT = 1,
@@ -30,9 +32,10 @@ enum kind {
     K_OBUF,
 };
 
+/* Keys a task reads are taskread's (TASKREAD_TSTATUS ...); the extractor's own follow. */
 enum key {
-    KEY_OTHER = 0,
-    KEY_QUERYID,
+    KEY_OTHER = TASKREAD_OTHER,
+    KEY_QUERYID = TASKREAD_NKEYS,
     KEY_QSTATE,
     KEY_PRUNED,
     KEY_OUTPUTSTAGE,
@@ -41,33 +44,12 @@ enum key {
     KEY_TASKS,
     KEY_SUBSTAGES,
     KEY_PRESTODB,
-    KEY_TSTATUS,
-    KEY_OBUF,
-    KEY_NODEID,
-    KEY_SELF,
-    KEY_TSTATE,
-    KEY_BSTATE,
-    KEY_BTYPE,
-    KEY_BYTES,
-    KEY_PAGES,
-    KEY_SENT,
-};
-
-enum {
-    F_STATUS = 1 << 0,
-    F_BUFFERS = 1 << 1,
-    F_BYTES = 1 << 2,
-    F_PAGES = 1 << 3,
-    F_SENT = 1 << 4,
-    F_TTERM = 1 << 5,
-    F_BTERM = 1 << 6,
-    F_BTYPE = 1 << 7,    /* outputBuffers.type was seen */
-    F_EXTERNAL = 1 << 8, /* ... and is "EXTERNAL": a spooling buffer (agg.h) */
+    KEY_NODEID, /* taskStatus.nodeId */
+    KEY_SELF,   /* taskStatus.self */
 };
 
 struct task {
-    unsigned flags;
-    uint64_t bytes, pages, sent;
+    struct taskread r;
     char node_id[AGG_ID_MAX];
     char address[AGG_ID_MAX];
 };
@@ -183,26 +165,12 @@ static int uri_address(char *dst, size_t cap, const unsigned char *s, size_t n)
 
 static int finish_task(struct extract *x)
 {
-    struct task *t = &x->t;
-    if (!(t->flags & F_STATUS))
-        return fail(x, PARSE_EUNSUPPORTED,
-                    "unsupported layout: task without taskStatus (Presto before 0.146)");
-    if ((t->flags & F_BUFFERS) &&
-        (t->flags & (F_BYTES | F_PAGES | F_SENT)) != (F_BYTES | F_PAGES | F_SENT))
-        return fail(x, PARSE_EUNSUPPORTED,
-                    "unsupported layout: outputBuffers without totalBufferedBytes, "
-                    "totalBufferedPages or totalPagesSent");
-    struct agg_task at = {
-        .node_id = t->node_id,
-        .address = t->address,
-        .has_buffers = (t->flags & F_BUFFERS) != 0,
-        .spooling = (t->flags & F_EXTERNAL) != 0,
-        .buffer_terminal = (t->flags & F_BTERM) != 0,
-        .task_terminal = (t->flags & F_TTERM) != 0,
-        .buffered_bytes = t->bytes,
-        .buffered_pages = t->pages,
-        .pages_sent = t->sent,
-    };
+    struct agg_task at;
+    const char *why = taskread_finish(&x->t.r, &at);
+    if (why)
+        return fail(x, PARSE_EUNSUPPORTED, why);
+    at.node_id = x->t.node_id;
+    at.address = x->t.address;
     switch (agg_add_task(x->out, &at)) {
     case AGG_OK:
         x->st.tasks++;
@@ -291,25 +259,20 @@ static int start_container(struct extract *x, int is_map)
     case K_TASKS:
         if (!is_map)
             return fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
-        memset(&x->t, 0, offsetof(struct task, node_id));
+        taskread_begin(&x->t.r);
         x->t.node_id[0] = 0;
         x->t.address[0] = 0;
         next = K_TASK;
         break;
     case K_TASK:
-        if (key == KEY_TSTATUS || key == KEY_OBUF) {
-            if (!is_map)
-                return fail(x, PARSE_EINVAL, "taskStatus or outputBuffers is not an object");
-            if (x->t.flags & (key == KEY_TSTATUS ? F_STATUS : F_BUFFERS))
-                return fail(x, PARSE_EINVAL, "duplicate taskStatus or outputBuffers");
-            x->t.flags |= key == KEY_TSTATUS ? F_STATUS : F_BUFFERS;
-            next = key == KEY_TSTATUS ? K_TSTATUS : K_OBUF;
-        }
-        break;
     case K_TSTATUS:
     case K_OBUF:
-        if (key != KEY_OTHER)
-            return fail(x, PARSE_EINVAL, "task field is not a scalar");
+        if (key != KEY_OTHER) {
+            const char *why = taskread_open(&x->t.r, key, is_map);
+            if (why)
+                return fail(x, PARSE_EINVAL, why);
+            next = key == TASKREAD_TSTATUS ? K_TSTATUS : K_OBUF;
+        }
         break;
     }
     return push(x, next);
@@ -384,30 +347,18 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
                         "unsupported layout: prestodb StageInfo (latestAttemptExecutionInfo)");
         break;
     case K_TASK:
-        if (jscan_eq(s, n, "taskStatus"))
-            k = KEY_TSTATUS;
-        else if (jscan_eq(s, n, "outputBuffers"))
-            k = KEY_OBUF;
+        k = taskread_key(TASKREAD_IN_TASK, s, n);
         break;
     case K_TSTATUS:
         if (jscan_eq(s, n, "nodeId"))
             k = KEY_NODEID;
         else if (jscan_eq(s, n, "self"))
             k = KEY_SELF;
-        else if (jscan_eq(s, n, "state"))
-            k = KEY_TSTATE;
+        else
+            k = taskread_key(TASKREAD_IN_STATUS, s, n);
         break;
     case K_OBUF:
-        if (jscan_eq(s, n, "type"))
-            k = KEY_BTYPE;
-        else if (jscan_eq(s, n, "state"))
-            k = KEY_BSTATE;
-        else if (jscan_eq(s, n, "totalBufferedBytes"))
-            k = KEY_BYTES;
-        else if (jscan_eq(s, n, "totalBufferedPages"))
-            k = KEY_PAGES;
-        else if (jscan_eq(s, n, "totalPagesSent"))
-            k = KEY_SENT;
+        k = taskread_key(TASKREAD_IN_BUFFERS, s, n);
         break;
     }
     x->key = k;
@@ -442,13 +393,10 @@ static int scalar_at_container_key(struct extract *x, int is_null)
     case K_TASKS:
         return fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
     case K_TASK:
-        if (key == KEY_TSTATUS || key == KEY_OBUF)
-            return fail(x, PARSE_EINVAL, "taskStatus or outputBuffers is not an object");
-        break;
     case K_TSTATUS:
     case K_OBUF:
         if (key != KEY_OTHER)
-            return fail(x, PARSE_EINVAL, "task field of the wrong type");
+            return fail(x, PARSE_EINVAL, taskread_scalar(key));
         break;
     }
     return 1;
@@ -487,22 +435,9 @@ static int cb_number(void *ctx, const char *s, size_t n)
         return 1;
     if (!x->top)
         return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
-    if (x->stack[x->top] == K_OBUF &&
-        (x->key == KEY_BYTES || x->key == KEY_PAGES || x->key == KEY_SENT)) {
-        uint64_t v;
-        if (!jscan_uint(s, n, &v))
-            return fail(x, PARSE_EINVAL, "outputBuffers total is not an integer");
-        unsigned f = x->key == KEY_BYTES ? F_BYTES : x->key == KEY_PAGES ? F_PAGES : F_SENT;
-        if (x->t.flags & f)
-            return fail(x, PARSE_EINVAL, "duplicate outputBuffers total");
-        x->t.flags |= f;
-        if (x->key == KEY_BYTES)
-            x->t.bytes = v;
-        else if (x->key == KEY_PAGES)
-            x->t.pages = v;
-        else
-            x->t.sent = v;
-        return 1;
+    if (x->stack[x->top] == K_OBUF && x->key != KEY_OTHER) {
+        const char *why = taskread_number(&x->t.r, x->key, s, n);
+        return why ? fail(x, PARSE_EINVAL, why) : 1;
     }
     return scalar_at_container_key(x, 0);
 }
@@ -528,7 +463,7 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
         x->st.state[m] = 0;
         return 1;
     }
-    if (kind == K_TSTATUS && key != KEY_OTHER) {
+    if (key == KEY_NODEID || key == KEY_SELF) { /* in taskStatus: only there are they keys */
         if (truncated)
             return fail(x, PARSE_EINVAL, "taskStatus field longer than max_string");
         if (key == KEY_NODEID) {
@@ -536,29 +471,14 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
                 return fail(x, PARSE_EINVAL, "taskStatus.nodeId too long");
             if (memchr(s, 0, n))
                 return fail(x, PARSE_EINVAL, "taskStatus.nodeId contains NUL");
-        } else if (key == KEY_SELF) {
-            if (memchr(s, 0, n) || !uri_address(x->t.address, sizeof(x->t.address), s, n))
-                return fail(x, PARSE_EINVAL, "taskStatus.self address too long");
-        } else if (agg_task_state_done(s, n)) {
-            x->t.flags |= F_TTERM;
+        } else if (memchr(s, 0, n) || !uri_address(x->t.address, sizeof(x->t.address), s, n)) {
+            return fail(x, PARSE_EINVAL, "taskStatus.self address too long");
         }
         return 1;
     }
-    if (kind == K_OBUF && key == KEY_BSTATE) {
-        if (agg_buffer_state_terminal(s, n))
-            x->t.flags |= F_BTERM;
-        return 1;
-    }
-    if (kind == K_OBUF && key == KEY_BTYPE) {
-        /* The type may come after the totals (key order is no contract): the task's
-         * values are held until its object closes, so a late type still decides. A
-         * second type would leave the buffer's kind ambiguous: refused, not guessed. */
-        if (x->t.flags & F_BTYPE)
-            return fail(x, PARSE_EINVAL, "duplicate outputBuffers.type");
-        x->t.flags |= F_BTYPE;
-        if (!truncated && agg_buffer_type_spooling(s, n))
-            x->t.flags |= F_EXTERNAL;
-        return 1;
+    if ((kind == K_TSTATUS || kind == K_OBUF) && key != KEY_OTHER) {
+        const char *why = taskread_string(&x->t.r, key, s, n, truncated);
+        return why ? fail(x, PARSE_EINVAL, why) : 1;
     }
     return scalar_at_container_key(x, 0);
 }

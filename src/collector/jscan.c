@@ -1362,12 +1362,6 @@ int jscan_finish(struct jscan *s)
     return PARSE_OK;
 }
 
-int jscan_eq(const unsigned char *p, size_t n, const char *lit)
-{
-    size_t l = strlen(lit);
-    return n == l && memcmp(p, lit, l) == 0;
-}
-
 int jscan_copy(char *dst, size_t cap, const unsigned char *p, size_t n)
 {
     if (n >= cap) {

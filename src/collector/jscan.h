@@ -1,6 +1,7 @@
 /*
  * jscan: the byte-level pre-scanner in front of yajl shared by the pure
- * parsers (extract, qlist, promvec). Internal to tbe_parse.
+ * parsers (extract, qlist, promvec, wtask, nodeinfo, nodelist). Internal to
+ * tbe_parse.
  *
  * yajl buffers a whole token that spans chunks, so one 100 MB string would
  * make it allocate 100 MB. jscan tracks whether each byte is inside a string
@@ -32,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <yajl/yajl_parse.h>
 
@@ -207,8 +209,14 @@ int jscan_take_truncated(struct jscan *s);
 int jscan_token_ok(struct jscan *s, size_t n);
 
 /* Bounded helpers shared by the parsers. */
-/* 1 if the yajl string (p,n) equals the NUL-terminated lit. */
-int jscan_eq(const unsigned char *p, size_t n, const char *lit);
+/* 1 if the yajl string (p,n) equals the NUL-terminated lit. Inline: the
+ * parsers pass literals, whose length then folds to a constant, so most keys
+ * are told apart by their length alone (the key callbacks are hot). */
+static inline int jscan_eq(const unsigned char *p, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    return n == l && memcmp(p, lit, l) == 0;
+}
 /* Copy (p,n) into dst[cap] NUL-terminated; 0 if it does not fit (dst then ""). */
 int jscan_copy(char *dst, size_t cap, const unsigned char *p, size_t n);
 /*

@@ -152,8 +152,10 @@ static int cb_end(void *ctx)
 static int cb_key(void *ctx, const unsigned char *s, size_t n)
 {
     struct nodelist *p = ctx;
+    /* taken here, or a key cut at max_string would mark the next string (the uri) cut */
+    int truncated = jscan_take_truncated(&p->js);
     if (!p->skip && p->level == L_ENTRY)
-        p->key_uri = jscan_eq(s, n, "uri");
+        p->key_uri = !truncated && jscan_eq(s, n, "uri");
     return 1;
 }
 

@@ -1,7 +1,8 @@
 /*
  * parse: the vocabulary every streaming parser of the collector shares (the
- * extractor, the query list, the Prometheus vector and their pre-scanner
- * jscan): status codes and input limits. No code.
+ * extractor, the query list, the Prometheus vector, the worker task list,
+ * node info and node list, and their pre-scanner jscan): status codes and
+ * input limits. No code.
  */
 #ifndef TBE_PARSE_H
 #define TBE_PARSE_H

@@ -16,6 +16,35 @@
 #define PARSECLI_CHUNK 65536
 #define PARSECLI_MAX_WORKERS 10000
 
+/* The next chunk of in: its length, 0 at the end, or -1 after a read error (reported). */
+static long read_chunk(FILE *in, FILE *err, const char *name, unsigned char *buf)
+{
+    size_t n = fread(buf, 1, PARSECLI_CHUNK, in);
+    if (n < PARSECLI_CHUNK && ferror(in)) {
+        fprintf(err, "%s: read error: %s\n", name, strerror(errno));
+        return -1;
+    }
+    return (long)n;
+}
+
+/* The exit status of a parse that ended with st (message msg), 0 if it succeeded. */
+static int parse_failed(FILE *err, const char *name, int st, const char *msg)
+{
+    if (st == PARSE_OK)
+        return 0;
+    fprintf(err, "%s: %s\n", name, msg);
+    return st == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR;
+}
+
+/* The exit status once the table is written: 0, or EX_IOERR (reported). */
+static int flush_out(FILE *out, FILE *err, const char *name)
+{
+    if (fflush(out) == 0)
+        return 0;
+    fprintf(err, "%s: write error: %s\n", name, strerror(errno));
+    return EXIT_IOERR;
+}
+
 int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name)
 {
     int rc = 0;
@@ -27,28 +56,18 @@ int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name)
         rc = EXIT_OSERR;
         goto out;
     }
-    int st = 0;
-    for (;;) {
-        size_t n = fread(buf, 1, PARSECLI_CHUNK, in);
-        if (n && (st = extract_feed(x, buf, n)) != PARSE_OK)
-            break;
-        if (n < PARSECLI_CHUNK) {
-            if (ferror(in)) {
-                fprintf(err, "%s: read error: %s\n", name, strerror(errno));
-                rc = EXIT_IOERR;
-                goto out;
-            }
-            if (feof(in))
-                break;
-        }
+    int st = PARSE_OK;
+    long n = 0;
+    while (st == PARSE_OK && (n = read_chunk(in, err, name, buf)) > 0)
+        st = extract_feed(x, buf, (size_t)n);
+    if (st == PARSE_OK && n < 0) {
+        rc = EXIT_IOERR;
+        goto out;
     }
     if (st == PARSE_OK)
         st = extract_finish(x);
-    if (st != PARSE_OK) {
-        fprintf(err, "%s: %s\n", name, extract_error(x));
-        rc = st == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR;
+    if ((rc = parse_failed(err, name, st, extract_error(x))) != 0)
         goto out;
-    }
     size_t nw;
     const struct agg_worker *w = agg_sorted(a, &nw);
     fputs("node_id\taddress", out);
@@ -61,10 +80,7 @@ int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name)
             fprintf(out, "\t%" PRIu64, w[i].c.v[k]);
         fputc('\n', out);
     }
-    if (fflush(out) != 0) {
-        fprintf(err, "%s: write error: %s\n", name, strerror(errno));
-        rc = EXIT_IOERR;
-    }
+    rc = flush_out(out, err, name);
 out:
     free(buf);
     extract_free(x);
@@ -102,27 +118,17 @@ int parsecli_worker_run(FILE *in, FILE *out, FILE *err, const char *name)
         rc = EXIT_OSERR;
         goto out;
     }
-    for (;;) {
-        size_t n = fread(buf, 1, PARSECLI_CHUNK, in);
-        if (n && (st = wtask_feed(w, buf, n)) != PARSE_OK)
-            break;
-        if (n < PARSECLI_CHUNK) {
-            if (ferror(in)) {
-                fprintf(err, "%s: read error: %s\n", name, strerror(errno));
-                rc = EXIT_IOERR;
-                goto out;
-            }
-            if (feof(in))
-                break;
-        }
+    long n = 0;
+    while (st == PARSE_OK && (n = read_chunk(in, err, name, buf)) > 0)
+        st = wtask_feed(w, buf, (size_t)n);
+    if (st == PARSE_OK && n < 0) {
+        rc = EXIT_IOERR;
+        goto out;
     }
     if (st == PARSE_OK)
         st = wtask_finish(w);
-    if (st != PARSE_OK) {
-        fprintf(err, "%s: %s\n", name, wtask_error(w));
-        rc = st == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR;
+    if ((rc = parse_failed(err, name, st, wtask_error(w))) != 0)
         goto out;
-    }
     struct wtask_result r;
     wtask_get_result(w, &r);
     fputs("node_id\ttasks\trunning_queries", out);
@@ -136,10 +142,7 @@ int parsecli_worker_run(FILE *in, FILE *out, FILE *err, const char *name)
     for (int k = 0; k < WCOUNT_N; k++)
         fprintf(out, "\t%" PRIu64, r.c.v[k]);
     fputc('\n', out);
-    if (fflush(out) != 0) {
-        fprintf(err, "%s: write error: %s\n", name, strerror(errno));
-        rc = EXIT_IOERR;
-    }
+    rc = flush_out(out, err, name);
 out:
     free(buf);
     wtask_free(w);

@@ -2,8 +2,9 @@
  * wtask: streaming GET /v1/task?summarize -> one worker's counters (see
  * wtask.h). Three levels matter: the root array, its TaskInfo objects, and
  * their taskStatus and outputBuffers objects; anything else is skipped by
- * counting its depth. A task's fields collect in one fixed struct and are
- * counted by agg_task_count when its object closes. Running query ids go to
+ * counting its depth. A task's fields collect in one fixed struct (by the
+ * rules of taskread.h, which the extractor shares) and are counted by
+ * agg_task_count when its object closes. Running query ids go to
  * a small open-addressing set that grows on demand up to max_queries.
  */
 #include "wtask.h"
@@ -12,40 +13,21 @@
 #include <string.h>
 
 #include "jscan.h"
+#include "taskread.h"
 
 enum level { L_NONE = 0, L_LIST, L_TASK, L_TSTATUS, L_OBUF, L_DONE };
 
+/* Keys a task reads are taskread's (TASKREAD_TSTATUS ...); wtask's own follow. */
 enum key {
-    KEY_OTHER = 0,
-    KEY_TSTATUS,
-    KEY_OBUF,
-    KEY_TASKID,
-    KEY_NODEID,
-    KEY_TSTATE,
-    KEY_BTYPE,
-    KEY_BSTATE,
-    KEY_BYTES,
-    KEY_PAGES,
-    KEY_SENT,
-};
-
-enum {
-    F_STATUS = 1 << 0,
-    F_BUFFERS = 1 << 1,
-    F_BYTES = 1 << 2,
-    F_PAGES = 1 << 3,
-    F_SENT = 1 << 4,
-    F_TTERM = 1 << 5,
-    F_BTERM = 1 << 6,
-    F_BTYPE = 1 << 7,
-    F_EXTERNAL = 1 << 8,
-    F_TASKID = 1 << 9, /* taskStatus.taskId was seen */
-    F_QID = 1 << 10,   /* ... and gave a usable query id in qid */
+    KEY_OTHER = TASKREAD_OTHER,
+    KEY_TASKID = TASKREAD_NKEYS, /* taskStatus.taskId */
+    KEY_NODEID,                  /* taskStatus.nodeId */
 };
 
 struct task {
-    unsigned flags;
-    uint64_t bytes, pages, sent;
+    struct taskread r;
+    int has_taskid; /* taskStatus.taskId was seen */
+    int has_qid;    /* ... and gave a usable query id in qid */
     char qid[WTASK_QUERY_ID_MAX];
 };
 
@@ -167,35 +149,21 @@ static int add_query(struct wtask *w, const char *id)
 static int finish_task(struct wtask *w)
 {
     struct task *t = &w->t;
-    if (!(t->flags & F_STATUS))
-        return fail(w, PARSE_EUNSUPPORTED, "unsupported layout: task without taskStatus");
-    if ((t->flags & F_BUFFERS) &&
-        (t->flags & (F_BYTES | F_PAGES | F_SENT)) != (F_BYTES | F_PAGES | F_SENT))
-        return fail(w, PARSE_EUNSUPPORTED,
-                    "unsupported layout: outputBuffers without totalBufferedBytes, "
-                    "totalBufferedPages or totalPagesSent");
-    if (w->keep && !((t->flags & F_QID) && w->keep(w->keep_ctx, t->qid))) {
+    struct agg_task at; /* the worker key (node_id, address) is not needed here */
+    const char *why = taskread_finish(&t->r, &at);
+    if (why)
+        return fail(w, PARSE_EUNSUPPORTED, why);
+    if (w->keep && !(t->has_qid && w->keep(w->keep_ctx, t->qid))) {
         w->r.filtered++; /* a task of a query that is not running: not counted */
         return 1;
     }
-    /* the counting rule of coordinator mode; the worker key is not needed here */
-    struct agg_task at = {
-        .node_id = "",
-        .address = "",
-        .has_buffers = (t->flags & F_BUFFERS) != 0,
-        .spooling = (t->flags & F_EXTERNAL) != 0,
-        .buffer_terminal = (t->flags & F_BTERM) != 0,
-        .task_terminal = (t->flags & F_TTERM) != 0,
-        .buffered_bytes = t->bytes,
-        .buffered_pages = t->pages,
-        .pages_sent = t->sent,
-    };
+    /* the counting rule of coordinator mode */
     struct wcount c;
     agg_task_count(&at, &c);
     wcount_add(&w->r.c, &c);
     w->r.tasks++;
     if (!at.task_terminal) {
-        if (!(t->flags & F_QID))
+        if (!t->has_qid)
             w->r.queries_known = 0;
         else if (!add_query(w, t->qid))
             return 0;
@@ -228,23 +196,18 @@ static int start_container(struct wtask *w, int is_map)
     case L_LIST:
         if (!is_map)
             return fail(w, PARSE_EUNSUPPORTED, "a task list element is not an object");
-        memset(&w->t, 0, sizeof(w->t));
+        taskread_begin(&w->t.r);
+        w->t.has_taskid = w->t.has_qid = 0;
         return push(w, L_TASK);
     case L_TASK:
-        if (w->key == KEY_TSTATUS || w->key == KEY_OBUF) {
-            unsigned f = w->key == KEY_TSTATUS ? F_STATUS : F_BUFFERS;
-            if (!is_map)
-                return fail(w, PARSE_EINVAL, "taskStatus or outputBuffers is not an object");
-            if (w->t.flags & f)
-                return fail(w, PARSE_EINVAL, "duplicate taskStatus or outputBuffers");
-            w->t.flags |= f;
-            return push(w, f == F_STATUS ? L_TSTATUS : L_OBUF);
-        }
-        return push(w, L_NONE);
     case L_TSTATUS:
     case L_OBUF:
-        if (w->key != KEY_OTHER)
-            return fail(w, PARSE_EINVAL, "task field is not a scalar");
+        if (w->key != KEY_OTHER) {
+            const char *why = taskread_open(&w->t.r, w->key, is_map);
+            if (why)
+                return fail(w, PARSE_EINVAL, why);
+            return push(w, w->key == TASKREAD_TSTATUS ? L_TSTATUS : L_OBUF);
+        }
         return push(w, L_NONE);
     default: /* L_DONE */
         return fail(w, PARSE_ESYNTAX, "more than one JSON value");
@@ -300,30 +263,18 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
     }
     switch (w->level) {
     case L_TASK:
-        if (jscan_eq(s, n, "taskStatus"))
-            k = KEY_TSTATUS;
-        else if (jscan_eq(s, n, "outputBuffers"))
-            k = KEY_OBUF;
+        k = taskread_key(TASKREAD_IN_TASK, s, n);
         break;
     case L_TSTATUS:
         if (jscan_eq(s, n, "taskId"))
             k = KEY_TASKID;
         else if (jscan_eq(s, n, "nodeId"))
             k = KEY_NODEID;
-        else if (jscan_eq(s, n, "state"))
-            k = KEY_TSTATE;
+        else
+            k = taskread_key(TASKREAD_IN_STATUS, s, n);
         break;
     case L_OBUF:
-        if (jscan_eq(s, n, "type"))
-            k = KEY_BTYPE;
-        else if (jscan_eq(s, n, "state"))
-            k = KEY_BSTATE;
-        else if (jscan_eq(s, n, "totalBufferedBytes"))
-            k = KEY_BYTES;
-        else if (jscan_eq(s, n, "totalBufferedPages"))
-            k = KEY_PAGES;
-        else if (jscan_eq(s, n, "totalPagesSent"))
-            k = KEY_SENT;
+        k = taskread_key(TASKREAD_IN_BUFFERS, s, n);
         break;
     }
     w->key = k;
@@ -341,13 +292,10 @@ static int scalar(struct wtask *w, int is_null)
             return 1; /* as the extractor: a null element is an absent task */
         return fail(w, PARSE_EUNSUPPORTED, "a task list element is not an object");
     case L_TASK:
-        if (!is_null && (w->key == KEY_TSTATUS || w->key == KEY_OBUF))
-            return fail(w, PARSE_EINVAL, "taskStatus or outputBuffers is not an object");
-        return 1;
     case L_TSTATUS:
     case L_OBUF:
         if (!is_null && w->key != KEY_OTHER)
-            return fail(w, PARSE_EINVAL, "task field of the wrong type");
+            return fail(w, PARSE_EINVAL, taskread_scalar(w->key));
         return 1; /* null = absent (pre-0.172 empty Optionals) */
     default:
         return fail(w, PARSE_ESYNTAX, "more than one JSON value");
@@ -374,21 +322,9 @@ static int cb_number(void *ctx, const char *s, size_t n)
         return 0;
     if (w->skip)
         return 1;
-    if (w->level == L_OBUF && (w->key == KEY_BYTES || w->key == KEY_PAGES || w->key == KEY_SENT)) {
-        uint64_t v;
-        if (!jscan_uint(s, n, &v))
-            return fail(w, PARSE_EINVAL, "outputBuffers total is not an integer");
-        unsigned f = w->key == KEY_BYTES ? F_BYTES : w->key == KEY_PAGES ? F_PAGES : F_SENT;
-        if (w->t.flags & f)
-            return fail(w, PARSE_EINVAL, "duplicate outputBuffers total");
-        w->t.flags |= f;
-        if (f == F_BYTES)
-            w->t.bytes = v;
-        else if (f == F_PAGES)
-            w->t.pages = v;
-        else
-            w->t.sent = v;
-        return 1;
+    if (w->level == L_OBUF && w->key != KEY_OTHER) {
+        const char *why = taskread_number(&w->t.r, w->key, s, n);
+        return why ? fail(w, PARSE_EINVAL, why) : 1;
     }
     return scalar(w, 0);
 }
@@ -406,7 +342,7 @@ static void take_query_id(struct task *t, const unsigned char *s, size_t n)
         return;
     memcpy(t->qid, s, m);
     t->qid[m] = 0;
-    t->flags |= F_QID;
+    t->has_qid = 1;
 }
 
 static int cb_string(void *ctx, const unsigned char *s, size_t n)
@@ -415,22 +351,15 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
     int truncated = jscan_take_truncated(&w->js);
     if (w->skip)
         return 1;
-    if (w->level == L_TSTATUS && w->key != KEY_OTHER) {
-        if (w->key == KEY_TSTATE) {
-            if (truncated) /* as the extractor */
-                return fail(w, PARSE_EINVAL, "taskStatus.state longer than max_string");
-            if (agg_task_state_done(s, n))
-                w->t.flags |= F_TTERM;
-            return 1;
-        }
-        if (w->key == KEY_TASKID) {
-            if (w->t.flags & F_TASKID)
-                return fail(w, PARSE_EINVAL, "duplicate taskStatus.taskId");
-            w->t.flags |= F_TASKID;
-            take_query_id(&w->t, s, n);
-            return 1;
-        }
-        /* nodeId: one worker's tasks all carry its node.id; never truncated */
+    if (w->key == KEY_TASKID) { /* in taskStatus: only there is it a key */
+        if (w->t.has_taskid)
+            return fail(w, PARSE_EINVAL, "duplicate taskStatus.taskId");
+        w->t.has_taskid = 1;
+        take_query_id(&w->t, s, n);
+        return 1;
+    }
+    if (w->key == KEY_NODEID) {
+        /* one worker's tasks all carry its node.id; never truncated */
         char id[AGG_ID_MAX];
         if (truncated || !jscan_copy(id, sizeof(id), s, n) || memchr(s, 0, n))
             return fail(w, PARSE_EINVAL, "taskStatus.nodeId too long or with a NUL");
@@ -440,19 +369,9 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
             return fail(w, PARSE_EINVAL, "tasks of more than one taskStatus.nodeId");
         return 1;
     }
-    if (w->level == L_OBUF && w->key == KEY_BSTATE) {
-        if (agg_buffer_state_terminal(s, n))
-            w->t.flags |= F_BTERM;
-        return 1;
-    }
-    if (w->level == L_OBUF && w->key == KEY_BTYPE) {
-        /* as the extractor: a late type still decides; a second one is ambiguous */
-        if (w->t.flags & F_BTYPE)
-            return fail(w, PARSE_EINVAL, "duplicate outputBuffers.type");
-        w->t.flags |= F_BTYPE;
-        if (!truncated && agg_buffer_type_spooling(s, n))
-            w->t.flags |= F_EXTERNAL;
-        return 1;
+    if ((w->level == L_TSTATUS || w->level == L_OBUF) && w->key != KEY_OTHER) {
+        const char *why = taskread_string(&w->t.r, w->key, s, n, truncated);
+        return why ? fail(w, PARSE_EINVAL, why) : 1;
     }
     return scalar(w, 0);
 }

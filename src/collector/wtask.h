@@ -5,8 +5,8 @@
  *
  * Each TaskInfo counts exactly as the coordinator-mode extractor counts it:
  * the same fields (taskStatus.state, outputBuffers.{type,state,
- * totalBufferedBytes,totalBufferedPages,totalPagesSent}), the same string
- * classifiers and the same per-task rule (agg_task_count, agg.h), so both
+ * totalBufferedBytes,totalBufferedPages,totalPagesSent}) read by the same
+ * code (taskread.h) and the same per-task rule (agg_task_count, agg.h), so both
  * modes report the same numbers for the same tasks. Fields are matched by
  * name at their exact depth in any key order and held until the task object
  * closes, so a buffer type after the totals still decides; every other key,

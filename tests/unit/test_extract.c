@@ -180,13 +180,7 @@ static void run(const char *doc, size_t len, size_t chunk, uint64_t *rng, struct
     size_t off = 0;
     int rc = PARSE_OK;
     while (off < len && rc == PARSE_OK) {
-        size_t n = chunk;
-        if (!n) {
-            uint64_t v = tp_rand(rng);
-            n = 1 + (size_t)(v % ((size_t)1 << (1 + (v >> 40) % 17)));
-        }
-        if (n > len - off)
-            n = len - off;
+        size_t n = tp_chunk(chunk, rng, 17, len - off);
         rc = extract_feed(x, doc + off, n);
         off += n;
     }
@@ -233,25 +227,6 @@ static void check_golden(const struct golden *g, struct agg *a, const struct res
     }
 }
 
-/* ---- re-serialization with shuffled keys ---- */
-
-static char *reserialize(yajl_val tree, int pretty, uint64_t seed, size_t *ret_len)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    yajl_gen_config(g, yajl_gen_beautify, pretty);
-    uint64_t rng = seed;
-    tp_gen_shuffled(g, tree, &rng);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    char *out = malloc(len + 1);
-    memcpy(out, buf, len);
-    out[len] = 0;
-    yajl_gen_free(g);
-    *ret_len = len;
-    return out;
-}
-
 static int test_golden(const char *path, const char *golden_path)
 {
     const char *file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -295,7 +270,7 @@ static int test_golden(const char *path, const char *golden_path)
     if (tree) {
         for (int v = 0; v < 6; v++) {
             size_t vlen;
-            char *var = reserialize(tree, v & 1, 1000 + (uint64_t)v, &vlen);
+            char *var = tp_reserialize(tree, v & 1, 1000 + (uint64_t)v, &vlen);
             size_t sizes[3] = {vlen, 4093, 1 + (size_t)v * 7};
             for (int k = 0; k < 3; k++) {
                 run(var, vlen, sizes[k], NULL, a, NULL, &xc, &r);

@@ -50,13 +50,7 @@ static void run(const char *doc, size_t len, int full, size_t chunk, uint64_t *r
     size_t off = 0;
     int rc = PARSE_OK;
     while (off < len && rc == PARSE_OK) {
-        size_t n = chunk;
-        if (!n) {
-            uint64_t v = tp_rand(rng);
-            n = 1 + (size_t)(v % ((size_t)1 << (1 + (v >> 40) % 14)));
-        }
-        if (n > len - off)
-            n = len - off;
+        size_t n = tp_chunk(chunk, rng, 14, len - off);
         rc = extract_feed(x, doc + off, n);
         off += n;
     }

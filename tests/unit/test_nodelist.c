@@ -137,9 +137,100 @@ static void test_split_and_callback(void)
     nodelist_free(NULL);
 }
 
+/*
+ * A key cut at max_string neither counts as "uri" (cut down to it) nor
+ * leaves its cut to the next string: the entry's uri stays usable.
+ */
+static void test_cut_key(void)
+{
+    struct parse_limits lim = {.max_string = 16};
+    struct got g;
+    memset(&g, 0, sizeof(g));
+    struct nodelist *p = nodelist_new(&lim, NULL, on_node, &g);
+    const char *doc = "[{\"xxxxxxxxxxxxxxxxxxxxxxxx\":1,\"uri\":\"http://a:1\"},"
+                      "{\"uriuriuriuriuriuriuriuriuri\":\"x\",\"uri\":\"http://b:2\"}]";
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    CHECK(nodelist_feed(p, doc, strlen(doc)) == PARSE_OK);
+    CHECK(nodelist_finish(p) == PARSE_OK, "%s", nodelist_error(p));
+    CHECK_STR(g.text, "a:1 b:2 ");
+    CHECK(nodelist_skipped(p) == 0);
+    nodelist_free(p);
+}
+
+static int count_node(void *ctx, const char *host, unsigned port)
+{
+    (void)host;
+    (void)port;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* head, count copies of unit, tail, in prime-size chunks, then finish; the parser is freed. */
+static int feed_stream(struct tp_counter *c, uint64_t *nodes, const char *head, const char *unit,
+                       size_t count, const char *tail)
+{
+    static char buf[65521];
+    yajl_alloc_funcs af = tp_funcs(c);
+    struct nodelist *p = nodelist_new(NULL, &af, count_node, nodes);
+    size_t ul = strlen(unit), fill = 0;
+    int rc = p ? nodelist_feed(p, head, strlen(head)) : PARSE_ENOMEM;
+    for (size_t i = 0; i < count && rc == PARSE_OK; i++) {
+        if (fill + ul > sizeof(buf)) {
+            rc = nodelist_feed(p, buf, fill);
+            fill = 0;
+        }
+        memcpy(buf + fill, unit, ul);
+        fill += ul;
+    }
+    if (rc == PARSE_OK && fill)
+        rc = nodelist_feed(p, buf, fill);
+    if (rc == PARSE_OK)
+        rc = nodelist_feed(p, tail, strlen(tail));
+    if (rc == PARSE_OK)
+        rc = nodelist_finish(p);
+    nodelist_free(p);
+    return rc;
+}
+
+/*
+ * What a coordinator controls is bounded: the parser holds nothing per
+ * entry (a million entries in the memory of one), a 100 MB uri is cut and
+ * skipped, 1e6-deep nesting is PARSE_EDEPTH and a 10 MB number PARSE_ETOKEN,
+ * all in small memory. (The count of nodes is the caller's to cap: it
+ * refuses or ignores them in its callback.)
+ */
+static void test_caps(void)
+{
+    struct tp_counter c = {0};
+    uint64_t nodes = 0;
+    int rc = feed_stream(&c, &nodes, "[{\"uri\":\"http://a:1\"}", ",{\"uri\":\"http://b:2\"}",
+                         1000000, "]");
+    CHECK(rc == PARSE_OK && nodes == 1000001, "a million entries: %d, %llu nodes", rc,
+          (unsigned long long)nodes);
+    CHECK(c.cur == 0 && c.peak < 256 * 1024, "a million entries: peak %zu", c.peak);
+    c.peak = 0;
+    nodes = 0;
+    rc = feed_stream(&c, &nodes, "[{\"uri\":\"http://", "a", (size_t)100 << 20, ":1\"}]");
+    CHECK(rc == PARSE_OK && nodes == 0, "100 MB uri: %d, %llu nodes", rc,
+          (unsigned long long)nodes);
+    CHECK(c.cur == 0 && c.peak < 1024 * 1024, "100 MB uri: peak %zu", c.peak);
+    c.peak = 0;
+    rc = feed_stream(&c, &nodes, "[{\"x\":", "[", 1000000, "");
+    CHECK(rc == PARSE_EDEPTH, "deep: %d", rc);
+    CHECK(c.cur == 0 && c.peak < 64 * 1024, "deep: peak %zu", c.peak);
+    c.peak = 0;
+    rc = feed_stream(&c, &nodes, "[{\"x\":", "7", (size_t)10 << 20, "");
+    CHECK(rc == PARSE_ETOKEN, "huge number: %d", rc);
+    CHECK(c.cur == 0 && c.peak < 64 * 1024, "huge number: peak %zu", c.peak);
+}
+
 int main(void)
 {
     test_cases();
+    test_cut_key();
+    test_caps();
     test_split_and_callback();
     return check_report("test_nodelist");
 }

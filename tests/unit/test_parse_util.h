@@ -1,7 +1,7 @@
 /*
  * test_parse_util: helpers shared by the parser unit tests (header-only):
- * a counting allocator for yajl_alloc_funcs, a seeded PRNG,
- * a whole-file reader for the read-only samples, a key-shuffling
+ * a counting allocator for yajl_alloc_funcs, a seeded PRNG, the chunk sizes
+ * of a replay, a whole-file reader for the read-only samples, a key-shuffling
  * re-serializer and a feeder of long generated streams.
  */
 #ifndef TBE_TEST_PARSE_UTIL_H
@@ -95,6 +95,21 @@ static inline uint64_t tp_rand(uint64_t *s)
     return x * 2685821657736338717ULL;
 }
 
+/*
+ * The size of the next chunk of a replay, at most left: chunk when it is not
+ * 0, else a random size from *rng between 1 and 2^bits, small sizes as
+ * likely as large ones in order of magnitude.
+ */
+static inline size_t tp_chunk(size_t chunk, uint64_t *rng, unsigned bits, size_t left)
+{
+    size_t n = chunk;
+    if (!n) {
+        uint64_t v = tp_rand(rng);
+        n = 1 + (size_t)(v % ((size_t)1 << (1 + (v >> 40) % bits)));
+    }
+    return n < left ? n : left;
+}
+
 /* The whole file, NUL-terminated (exits on failure). */
 static inline char *tp_read_file(const char *path, size_t *ret_len)
 {
@@ -156,6 +171,30 @@ static inline void tp_gen_shuffled(yajl_gen g, yajl_val v, uint64_t *rng)
     } else {
         yajl_gen_null(g);
     }
+}
+
+/* The text g generated, malloc'd and NUL-terminated; g is freed. */
+static inline char *tp_gen_text(yajl_gen g, size_t *ret_len)
+{
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    char *out = malloc(len + 1);
+    memcpy(out, buf, len);
+    out[len] = 0;
+    yajl_gen_free(g);
+    *ret_len = len;
+    return out;
+}
+
+/* tree as JSON text with every object's keys shuffled by seed, compact or pretty (malloc'd). */
+static inline char *tp_reserialize(yajl_val tree, int pretty, uint64_t seed, size_t *ret_len)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    yajl_gen_config(g, yajl_gen_beautify, pretty);
+    uint64_t rng = seed;
+    tp_gen_shuffled(g, tree, &rng);
+    return tp_gen_text(g, ret_len);
 }
 
 /*

@@ -63,13 +63,7 @@ static void run(const char *doc, size_t len, size_t chunk, uint64_t *rng, int fu
     int rc = wtask_set_full_scan(w, full);
     size_t off = 0;
     while (off < len && rc == PARSE_OK) {
-        size_t n = chunk;
-        if (!n) {
-            uint64_t v = tp_rand(rng);
-            n = 1 + (size_t)(v % ((size_t)1 << (1 + (v >> 40) % 14)));
-        }
-        if (n > len - off)
-            n = len - off;
+        size_t n = tp_chunk(chunk, rng, 14, len - off);
         rc = wtask_feed(w, doc + off, n);
         off += n;
     }
@@ -181,23 +175,6 @@ static void check_result(const struct golden *g, const struct result *res, const
           r->c.v[WC_PAGES_SENT], r->c.v[WC_RUNNING_TASKS], r->c.v[WC_SPOOLING_TASKS]);
 }
 
-static char *reserialize(yajl_val tree, int pretty, uint64_t seed, size_t *ret_len)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    yajl_gen_config(g, yajl_gen_beautify, pretty);
-    uint64_t rng = seed;
-    tp_gen_shuffled(g, tree, &rng);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    char *out = malloc(len + 1);
-    memcpy(out, buf, len);
-    out[len] = 0;
-    yajl_gen_free(g);
-    *ret_len = len;
-    return out;
-}
-
 static void golden_one(const char *dir, const char *name)
 {
     char path[4096], gpath[4096], what[96];
@@ -239,7 +216,7 @@ static void golden_one(const char *dir, const char *name)
     if (tree) {
         for (int v = 0; v < 6; v++) {
             size_t vlen;
-            char *var = reserialize(tree, v & 1, 2000 + (uint64_t)v, &vlen);
+            char *var = tp_reserialize(tree, v & 1, 2000 + (uint64_t)v, &vlen);
             size_t sizes[3] = {vlen, 4093, 1 + (size_t)v * 7};
             for (int k = 0; k < 6; k++) {
                 run(var, vlen, sizes[k % 3], NULL, k / 3, NULL, &c, &res);
@@ -324,15 +301,7 @@ static char *gen_array(yajl_val *vals, size_t n, uint64_t seed, size_t *ret_len)
     for (size_t i = 0; i < n; i++)
         tp_gen_shuffled(g, vals[i], &rng);
     yajl_gen_array_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    char *out = malloc(len + 1);
-    memcpy(out, buf, len);
-    out[len] = 0;
-    yajl_gen_free(g);
-    *ret_len = len;
-    return out;
+    return tp_gen_text(g, ret_len);
 }
 
 /* The extractor's agg of doc (len bytes); rc, and the number of tasks. */
@@ -655,13 +624,20 @@ static void test_queries_and_ids(void)
           "cut state: %d %s", r.rc, r.err);
 }
 
-/* A long generated stream: head, count copies of unit, tail; fed in prime-size chunks. */
-static int feed_stream(struct wtask *w, const char *head, const char *unit, const char *sep,
-                       size_t count, const char *tail)
+/*
+ * A long generated stream: head, count copies of unit (sep between), tail;
+ * fed in prime-size chunks to a new parser (fast or full scan) with
+ * allocator f. Its status, result and message go to *res.
+ */
+static int feed_stream(int full, const yajl_alloc_funcs *f, const char *head, const char *unit,
+                       const char *sep, size_t count, const char *tail, struct result *res)
 {
     static char buf[65521];
     size_t ul = strlen(unit), sl = strlen(sep), fill = 0;
-    int rc = wtask_feed(w, head, strlen(head));
+    struct wtask *w = wtask_new(NULL, f);
+    int rc = wtask_set_full_scan(w, full);
+    if (rc == PARSE_OK)
+        rc = wtask_feed(w, head, strlen(head));
     for (size_t i = 0; i < count && rc == PARSE_OK; i++) {
         if (fill + ul + sl > sizeof(buf)) {
             rc = wtask_feed(w, buf, fill);
@@ -680,6 +656,10 @@ static int feed_stream(struct wtask *w, const char *head, const char *unit, cons
         rc = wtask_feed(w, tail, strlen(tail));
     if (rc == PARSE_OK)
         rc = wtask_finish(w);
+    res->rc = rc;
+    wtask_get_result(w, &res->r);
+    snprintf(res->err, sizeof(res->err), "%s", wtask_error(w));
+    wtask_free(w);
     return rc;
 }
 
@@ -689,6 +669,7 @@ static void test_streams(void)
     yajl_alloc_funcs f = tp_funcs(&c);
     char t[1024];
     size_t peaks[2];
+    struct result res;
     /* 10 and 200 000 tasks: the same peak (memory does not grow with the list) */
     snprintf(t, sizeof(t), task_fmt, "20261129_090000_00001_aaaaa", 1, "w1", "RUNNING",
              "PARTITIONED", "OPEN", "1000");
@@ -696,16 +677,12 @@ static void test_streams(void)
     for (int k = 0; k < 2; k++) {
         for (int full = 0; full < 2; full++) {
             c.peak = 0;
-            struct wtask *w = wtask_new(NULL, &f);
-            wtask_set_full_scan(w, full);
-            int rc = feed_stream(w, "[", t, ",", counts[k], "]");
-            struct wtask_result r;
-            wtask_get_result(w, &r);
-            CHECK(rc == PARSE_OK && r.tasks == counts[k] &&
-                      r.c.v[WC_BUFFERED_BYTES] == 1000 * counts[k] &&
-                      r.c.v[WC_RUNNING_TASKS] == counts[k] && r.running_queries == 1,
-                  "%zu tasks: %d %s", counts[k], rc, wtask_error(w));
-            wtask_free(w);
+            int rc = feed_stream(full, &f, "[", t, ",", counts[k], "]", &res);
+            const struct wtask_result *r = &res.r;
+            CHECK(rc == PARSE_OK && r->tasks == counts[k] &&
+                      r->c.v[WC_BUFFERED_BYTES] == 1000 * counts[k] &&
+                      r->c.v[WC_RUNNING_TASKS] == counts[k] && r->running_queries == 1,
+                  "%zu tasks: %d %s", counts[k], rc, res.err);
             CHECK(c.cur == 0, "stream leak");
             if (!full)
                 peaks[k] = c.peak;
@@ -719,45 +696,33 @@ static void test_streams(void)
     static const char pat[] = "at io.trino.\\\"X\\\"\\n\\u00e9\xc3\xa9\\ud83d\\ude00 ";
     for (int full = 0; full < 2; full++) {
         c.peak = 0;
-        struct wtask *w = wtask_new(NULL, &f);
-        wtask_set_full_scan(w, full);
         char head[2048];
         snprintf(head, sizeof(head),
                  "[%s,{\"taskStatus\":{\"nodeId\":\"w1\",\"failures\":[{"
                  "\"stack\":\"",
                  t);
         size_t reps = ((size_t)100 << 20) / (sizeof(pat) - 1);
-        int rc = feed_stream(w, head, pat, "", reps, "\"}],\"state\":\"FAILED\"}}]");
-        struct wtask_result r;
-        wtask_get_result(w, &r);
-        CHECK(rc == PARSE_OK && r.tasks == 2 && r.c.v[WC_RUNNING_TASKS] == 1 &&
-                  r.bytes > ((uint64_t)100 << 20),
-              "100 MB string (full %d): %d %s", full, rc, wtask_error(w));
-        wtask_free(w);
+        int rc = feed_stream(full, &f, head, pat, "", reps, "\"}],\"state\":\"FAILED\"}}]", &res);
+        CHECK(rc == PARSE_OK && res.r.tasks == 2 && res.r.c.v[WC_RUNNING_TASKS] == 1 &&
+                  res.r.bytes > ((uint64_t)100 << 20),
+              "100 MB string (full %d): %d %s", full, rc, res.err);
         CHECK(c.cur == 0 && c.peak < 1024 * 1024, "100 MB string: peak %zu", c.peak);
     }
 
     /* 1e6-deep nesting inside a task: PARSE_EDEPTH in small memory */
     for (int full = 0; full < 2; full++) {
         c.peak = 0;
-        struct wtask *w = wtask_new(NULL, &f);
-        wtask_set_full_scan(w, full);
-        int rc = feed_stream(w, "[{\"stats\":", "[", "", 1000000, "");
-        CHECK(rc == PARSE_EDEPTH && strstr(wtask_error(w), "at byte"), "deep: %d %s", rc,
-              wtask_error(w));
-        wtask_free(w);
+        int rc = feed_stream(full, &f, "[{\"stats\":", "[", "", 1000000, "", &res);
+        CHECK(rc == PARSE_EDEPTH && strstr(res.err, "at byte"), "deep: %d %s", rc, res.err);
         CHECK(c.cur == 0 && c.peak < 64 * 1024, "deep: peak %zu", c.peak);
     }
     /* a 10 MB number: PARSE_ETOKEN */
     for (int full = 0; full < 2; full++) {
         c.peak = 0;
-        struct wtask *w = wtask_new(NULL, &f);
-        wtask_set_full_scan(w, full);
-        int rc =
-            feed_stream(w, "[{\"taskStatus\":{},\"outputBuffers\":{\"totalBufferedBytes\":", "7",
-                        "", (size_t)10 << 20, "");
-        CHECK(rc == PARSE_ETOKEN, "huge token: %d %s", rc, wtask_error(w));
-        wtask_free(w);
+        int rc = feed_stream(full, &f,
+                             "[{\"taskStatus\":{},\"outputBuffers\":{\"totalBufferedBytes\":", "7",
+                             "", (size_t)10 << 20, "", &res);
+        CHECK(rc == PARSE_ETOKEN, "huge token: %d %s", rc, res.err);
         CHECK(c.cur == 0 && c.peak < 64 * 1024, "huge token: peak %zu", c.peak);
     }
     /* the query-id set stays within its cap however many queries come */
