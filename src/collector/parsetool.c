@@ -15,12 +15,12 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--worker-tasks") == 0)
         return parsecli_worker_file("trino-buffer-parse", argv[2]);
-    if (argc != 2 || strcmp(argv[1], "--help") == 0) {
+    if (argc != 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--worker-tasks") == 0) {
         fprintf(stderr, "usage: trino-buffer-parse FILE|-\n"
                         "       trino-buffer-parse --worker-tasks FILE|-\n"
                         "Print the per-worker table of a saved Trino QueryInfo document, or the\n"
                         "row of one worker's saved task list (GET /v1/task?summarize).\n");
-        return argc == 2 ? 0 : EXIT_USAGE;
+        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : EXIT_USAGE;
     }
     return parsecli_file("trino-buffer-exporter", argv[1]);
 }

@@ -58,6 +58,11 @@ needed = subprocess.run(["objdump", "-p", parse_tool], capture_output=True, chec
                         timeout=60).stdout.decode()
 check("libyajl" in needed and "libcurl" not in needed,
       "trino-buffer-parse links yajl and not libcurl (a small program to start)")
+for argv, rc in ((["--worker-tasks"], 64), (["--help"], 0), ([], 64)):
+    r = subprocess.run([parse_tool] + argv, capture_output=True, timeout=30)
+    check(r.returncode == rc and b"usage: trino-buffer-parse" in r.stderr,
+          "trino-buffer-parse %s: usage, exit %d (%d)" % (" ".join(argv) or "(no argument)", rc,
+                                                         r.returncode))
 
 # --once against a live simulator.
 sim = tbe.Sim("--seed", "5", "--workers", "3", "--queries", "2")
