@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "jscan.h"
 
 struct agg {
@@ -22,20 +23,10 @@ struct agg {
     int sorted;
 };
 
-static size_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return (size_t)h;
-}
-
 /* Slot of key: its worker's slot, or the empty slot where it would go. */
 static size_t find_slot(const struct agg *a, const char *key)
 {
-    size_t m = a->hcap - 1, i = hash(key) & m;
+    size_t m = a->hcap - 1, i = fnv1a(key) & m;
     while (a->idx[i] && strcmp(a->w[a->idx[i] - 1].node_id, key) != 0)
         i = (i + 1) & m;
     return i;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "jscan.h"
 #include "taskread.h"
 
@@ -75,19 +76,9 @@ static int fail(struct wtask *w, int status, const char *reason)
 
 /* ---- the set of running query ids ---- */
 
-static size_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return (size_t)h;
-}
-
 static size_t find_slot(const struct wtask *w, const char *id)
 {
-    size_t m = w->hcap - 1, i = hash(id) & m;
+    size_t m = w->hcap - 1, i = fnv1a(id) & m;
     while (w->idx[i] && strcmp(w->ids[w->idx[i] - 1], id) != 0)
         i = (i + 1) & m;
     return i;
