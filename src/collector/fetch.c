@@ -61,6 +61,14 @@ static char *dup_or_null(const char *s)
     return strdup(s);
 }
 
+/* Free a header list whose lines may hold secrets (auth, internal token): wiped first. */
+static void headers_free(struct curl_slist *list)
+{
+    for (struct curl_slist *l = list; l; l = l->next)
+        explicit_bzero(l->data, strlen(l->data));
+    curl_slist_free_all(list);
+}
+
 /* Append "name: value" to the list; 0 or -1. The line may hold a secret, so
  * it is wiped before release. */
 static int add_header(struct curl_slist **list, const char *name, const char *value)
@@ -170,9 +178,7 @@ static void xfer_release(struct fetch *f, struct xfer *x)
         curl_multi_remove_handle(f->multi, x->easy);
         curl_easy_cleanup(x->easy);
     }
-    for (struct curl_slist *l = x->headers; l; l = l->next)
-        explicit_bzero(l->data, strlen(l->data)); /* an internal token is a secret */
-    curl_slist_free_all(x->headers);
+    headers_free(x->headers);
     free(x);
 }
 
@@ -191,9 +197,7 @@ void fetch_free(struct fetch *f)
     fetch_cancel_all(f);
     if (f->multi)
         curl_multi_cleanup(f->multi);
-    for (struct curl_slist *l = f->headers; l; l = l->next)
-        explicit_bzero(l->data, strlen(l->data)); /* auth headers are secrets */
-    curl_slist_free_all(f->headers);
+    headers_free(f->headers);
     if (f->password) {
         explicit_bzero(f->password, strlen(f->password));
         free(f->password);
@@ -245,37 +249,26 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
                     const struct fetch_req *req)
 {
     struct xfer *x;
-    CURL *h;
+    CURL *h = NULL;
+    const char *value = req && req->header_value ? req->header_value : "";
 
-    if (req && req->header_name &&
-        (has_crlf(req->header_name) || has_crlf(req->header_value) ||
-         strpbrk(req->header_name, ": ")))
+    if (req && ((req->header_name && (has_crlf(req->header_name) || has_crlf(req->header_value) ||
+                                      strpbrk(req->header_name, ": "))) ||
+                has_crlf(req->username)))
         return -1;
     x = calloc(1, sizeof(*x));
     if (!x)
         return -1;
-    if (req && (req->no_auth || req->header_name)) {
-        /* the client's list minus its auth header when asked, plus the extra one */
-        if (add_header(&x->headers, "Accept", "application/json") < 0 ||
-            (!req->no_auth && f->headers && f->headers->next &&
-             !curl_slist_append(x->headers, f->headers->next->data)) ||
-            (req->header_name && add_header(&x->headers, req->header_name,
-                                            req->header_value ? req->header_value : "") < 0)) {
-            for (struct curl_slist *l = x->headers; l; l = l->next)
-                explicit_bzero(l->data, strlen(l->data));
-            curl_slist_free_all(x->headers);
-            free(x);
-            return -1;
-        }
-    }
+    /* the client's list minus its auth header when asked, plus the extra one */
+    if (req && (req->no_auth || req->header_name) &&
+        (add_header(&x->headers, "Accept", "application/json") < 0 ||
+         (!req->no_auth && f->headers && f->headers->next &&
+          !curl_slist_append(x->headers, f->headers->next->data)) ||
+         (req->header_name && add_header(&x->headers, req->header_name, value) < 0)))
+        goto fail;
     h = x->easy = curl_easy_init();
-    if (!h) {
-        for (struct curl_slist *l = x->headers; l; l = l->next)
-            explicit_bzero(l->data, strlen(l->data));
-        curl_slist_free_all(x->headers);
-        free(x);
-        return -1;
-    }
+    if (!h)
+        goto fail;
     x->sink = *sink;
     SETOPT(h, CURLOPT_URL, url);
     SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -292,7 +285,11 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
     SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
     if (f->o.compression)
         SETOPT(h, CURLOPT_ACCEPT_ENCODING, "");
-    if (f->username && !(req && req->no_auth)) {
+    if (req && req->username) {
+        SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        SETOPT(h, CURLOPT_USERNAME, req->username);
+        SETOPT(h, CURLOPT_PASSWORD, req->password ? req->password : "");
+    } else if (f->username && !(req && req->no_auth)) {
         SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         SETOPT(h, CURLOPT_USERNAME, f->username);
         SETOPT(h, CURLOPT_PASSWORD, f->password);
@@ -325,9 +322,7 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
     return 0;
 fail:
     curl_easy_cleanup(h);
-    for (struct curl_slist *l = x->headers; l; l = l->next)
-        explicit_bzero(l->data, strlen(l->data));
-    curl_slist_free_all(x->headers);
+    headers_free(x->headers);
     free(x);
     return -1;
 }

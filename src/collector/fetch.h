@@ -66,6 +66,8 @@ struct fetch_req {
     int tls_override;         /* use tls_ca_file and tls_insecure below instead of the client's */
     const char *tls_ca_file;  /* "" or NULL: system default */
     int tls_insecure;
+    const char *username; /* basic auth of this request (NULL: the client's, unless no_auth) */
+    const char *password;
 };
 
 /* The outcome of one finished transfer. */
@@ -98,7 +100,7 @@ int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink)
 
 /*
  * fetch_start with per-request settings (req NULL: as fetch_start). A header
- * value with CR or LF is refused (-1, nothing started).
+ * value or username with CR or LF is refused (-1, nothing started).
  */
 int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *sink,
                     const struct fetch_req *req);

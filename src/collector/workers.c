@@ -858,33 +858,6 @@ static int disc_write(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
-/* Basic credentials for the pod map's Prometheus: "Basic base64(user:password)". */
-static int basic_value(const char *user, const char *pass, char *out, size_t cap)
-{
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t ul = strlen(user), pl = strlen(pass), n = ul + 1 + pl, o = 6;
-    if (cap < 7 + 4 * ((n + 2) / 3) + 1)
-        return -1;
-    memcpy(out, "Basic ", 6);
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = 0;
-        for (size_t j = 0; j < 3; j++) {
-            size_t p = i + j;
-            unsigned char c = p < ul    ? (unsigned char)user[p]
-                              : p == ul ? ':'
-                              : p < n   ? (unsigned char)pass[p - ul - 1]
-                                        : 0;
-            v = v << 8 | c;
-        }
-        out[o++] = b64[v >> 18 & 63];
-        out[o++] = b64[v >> 12 & 63];
-        out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? b64[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 static void start_discovery(struct workers *w)
 {
     const struct coll_config *cfg = w->run.cfg;
@@ -912,8 +885,9 @@ static void start_discovery(struct workers *w)
     }
     /* pod_map or coordinator: one request */
     struct fetch_req fr = {0};
-    char auth[2 * MSG_MAX_SECRET + 16];
+    char auth[MSG_MAX_SECRET + 8];
     w->disc_rc = 0;
+    auth[0] = '\0';
     if (cfg->disc == COLL_DISC_PODMAP) {
         w->pv = promvec_new(cfg->pm_instance_label, cfg->pm_pod_label, cfg->pm_namespace_label,
                             NULL, NULL, pv_series, w);
@@ -921,15 +895,13 @@ static void start_discovery(struct workers *w)
         fr.tls_override = 1;
         fr.tls_ca_file = cfg->pm_tls_ca_file;
         fr.tls_insecure = (int)cfg->pm_tls_insecure;
-        auth[0] = '\0';
-        if (cfg->pm_auth_type == COLL_AUTH_BEARER)
+        if (cfg->pm_auth_type == COLL_AUTH_BEARER) {
             snprintf(auth, sizeof(auth), "Bearer %s", cfg->pm_token);
-        else if (cfg->pm_auth_type == COLL_AUTH_BASIC &&
-                 basic_value(cfg->pm_username, cfg->pm_password, auth, sizeof(auth)) < 0)
-            auth[0] = '\0';
-        if (auth[0]) {
             fr.header_name = "Authorization";
             fr.header_value = auth;
+        } else if (cfg->pm_auth_type == COLL_AUTH_BASIC) {
+            fr.username = cfg->pm_username; /* curl's basic auth, as the pod-map role's */
+            fr.password = cfg->pm_password;
         }
     } else {
         w->nl = nodelist_new(NULL, NULL, nl_uri, w);
@@ -938,8 +910,8 @@ static void start_discovery(struct workers *w)
     if (!w->pv && !w->nl) {
         source_set_error(&w->run, "out of memory");
         fail(w, EXIT_OSERR);
-    } else if (fetch_start_req(w->run.f, url, &(struct fetch_sink){disc_write, &w->disc},
-                               cfg->disc == COLL_DISC_PODMAP ? &fr : NULL) < 0) {
+    } else if (fetch_start_req(w->run.f, url, &(struct fetch_sink){disc_write, &w->disc}, &fr) <
+               0) {
         source_set_error(&w->run, "GET %s: cannot start the request", url);
         fail(w, EXIT_SOFTWARE);
     }
