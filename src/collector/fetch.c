@@ -27,6 +27,8 @@ struct xfer {
     uint64_t discarded;
     int sink_failed;
     int discard_cut;
+    uint64_t max_body; /* fetch_req's cap on a 200 body, 0 none */
+    int body_cut;
     struct curl_slist *headers; /* fetch_start_req's own list, NULL otherwise */
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -226,6 +228,10 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     }
     if (len == 0)
         return 0;
+    if (x->max_body && len > x->max_body - x->bytes) {
+        x->body_cut = 1;
+        return 0; /* CURLE_WRITE_ERROR: an endless body ends here, not at the timeout */
+    }
     if (x->sink.write(x->sink.ctx, p, len) != 0) {
         x->sink_failed = 1;
         return 0; /* CURLE_WRITE_ERROR: stop reading a body we cannot use */
@@ -270,6 +276,7 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
     if (!h)
         goto fail;
     x->sink = *sink;
+    x->max_body = req ? req->max_body : 0;
     SETOPT(h, CURLOPT_URL, url);
     SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -363,7 +370,11 @@ int fetch_next(struct fetch *f, struct fetch_result *ret)
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &ret->http_status);
         ret->body_bytes = x->bytes;
         ret->sink_failed = x->sink_failed;
-        if (code != CURLE_OK && !x->sink_failed && !x->discard_cut) {
+        if (x->body_cut) {
+            ret->transport_error = 1;
+            snprintf(ret->error, sizeof(ret->error), "response body over %llu bytes",
+                     (unsigned long long)x->max_body);
+        } else if (code != CURLE_OK && !x->sink_failed && !x->discard_cut) {
             ret->transport_error = 1;
             snprintf(ret->error, sizeof(ret->error), "%s",
                      x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));

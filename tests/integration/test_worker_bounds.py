@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""What a worker or the pod map's Prometheus controls, against fakes.
+
+  - a worker whose /v1/info never ends (coordinator mode) and one whose task
+    list never ends (workers mode): each response is cut at its byte cap
+    (64 KiB for /v1/info, 64 MiB for a task list), long before the request
+    timeout (60 s here); the worker counts in worker_errors, the log names
+    the cap, the cycle ends (up 1) and the simulated workers are published;
+  - discovery "pod_map" with basic auth: the collector sends the pod map's
+    credentials (curl's basic auth, as the pod-map collector) and discovers
+    the instances of the vector.
+"""
+import base64
+import http.server
+import json
+import os
+import threading
+import time
+
+import tbe
+from tbe import check
+
+d = tbe.tmpdir()
+secret_file = os.path.join(d, "secret")
+with open(secret_file, "w") as f:
+    f.write("bounds-shared-secret\n")
+os.chmod(secret_file, 0o600)
+W = 2
+sim = tbe.Sim("--seed", "7", "--workers", str(W), "--queries", "2", "--worker-api",
+              "--shared-secret-file", secret_file)
+INFO = json.dumps({"nodeId": "endless", "nodeVersion": {"version": "480"}, "environment": "t",
+                   "coordinator": False, "starting": False, "uptime": "1.00m",
+                   "state": "ACTIVE"}).encode()
+sent = {"info": 0, "task": 0}
+
+
+class Endless(http.server.BaseHTTPRequestHandler):
+    """endless_info: /v1/info never ends; otherwise the task list never ends."""
+    endless_info = True
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self):
+        endless = self.path.startswith("/v1/info") == self.endless_info
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        if not endless:
+            self.wfile.write(INFO if self.path.startswith("/v1/info") else b"[]")
+            return
+        kind = "info" if self.path.startswith("/v1/info") else "task"
+        chunk = b" " * 65536
+        try:
+            self.wfile.write(b"{" if kind == "info" else b"[")
+            for _ in range(60 * 1000):  # ~4 GB, or until the exporter cuts it
+                self.wfile.write(chunk)
+                sent[kind] += len(chunk)
+        except OSError:
+            pass
+
+    def log_message(self, *a):
+        pass
+
+
+class EndlessTasks(Endless):
+    endless_info = False
+
+
+servers = []
+for cls in (Endless, EndlessTasks):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", tbe.free_port()), cls)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    servers.append(srv)
+info_addr = "127.0.0.1:%d" % servers[0].server_address[1]
+task_addr = "127.0.0.1:%d" % servers[1].server_address[1]
+sims = ", ".join('"127.0.0.%d:%d"' % (2 + i, sim.port) for i in range(W))
+
+# The pod map's Prometheus: basic auth u:p, a vector naming the simulated workers.
+USER, PASSWORD = "prom-user", "prom-p4ss:word"
+password_file = os.path.join(d, "prom-password")
+with open(password_file, "w") as f:
+    f.write(PASSWORD + "\n")
+os.chmod(password_file, 0o600)
+want_auth = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
+auth_seen = {"good": 0, "bad": 0}
+
+
+class Prom(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Authorization") != want_auth:
+            auth_seen["bad"] += 1
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="prom"')
+            self.end_headers()
+            return
+        auth_seen["good"] += 1
+        result = [{"metric": {"__name__": "m", "instance": "127.0.0.%d:9000" % (2 + i),
+                              "pod": "pod-%d" % i, "namespace": "ns"}, "value": [0, "1"]}
+                  for i in range(W)]
+        body = json.dumps({"status": "success",
+                           "data": {"resultType": "vector", "result": result}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+prom = http.server.ThreadingHTTPServer(("127.0.0.1", tbe.free_port()), Prom)
+threading.Thread(target=prom.serve_forever, daemon=True).start()
+prom_url = "http://127.0.0.1:%d" % prom.server_address[1]
+
+listen = "127.0.0.1:%d" % tbe.free_port()
+conf = os.path.join(d, "bounds.conf")
+with open(conf, "w") as f:
+    f.write('''listen = "%s";
+poll_interval_seconds = 1;
+request_timeout_seconds = 60;
+pod_map = { source = "prometheus"; prometheus_url = "%s"; refresh_interval_seconds = 1;
+            auth = { type = "basic"; username = "%s"; password_file = "%s"; }; };
+coordinators = (
+  { name = "c"; url = "%s"; release = "rc";
+    workers = { discovery = "static"; addresses = [ %s, "%s" ]; }; },
+  { name = "w"; url = "%s"; release = "rw"; collection = "workers";
+    workers = { discovery = "static"; addresses = [ %s, "%s" ]; shared_secret_file = "%s"; }; },
+  { name = "p"; url = "%s"; release = "rp";
+    workers = { discovery = "pod_map"; port = %d; }; }
+);
+''' % (listen, prom_url, USER, password_file, sim.url, sims, info_addr, sim.url, sims, task_addr,
+       secret_file, sim.url, sim.port))
+logpath = os.path.join(d, "exporter.log")
+t0 = time.monotonic()
+exp = tbe.Exporter(conf, stderr=open(logpath, "w"))
+
+
+def ready(m):
+    up = tbe.series(m, "trino_buffer_exporter_up")
+    return m if len(up) == 3 and all(v == "1" for v in up.values()) else None
+
+
+m = tbe.wait_for(lambda: ready(exp.scrape()), timeout=30, what="the three coordinators up")
+took = time.monotonic() - t0
+check(took < 30, "the cycles with an endless body end in %.1f s (request timeout 60 s)" % took)
+for rel in ("rc", "rw"):
+    check(tbe.value(m, "trino_buffer_exporter_worker_errors_total", release=rel) >= 1,
+          "%s: the endless worker counts in worker_errors" % rel)
+    check(len(tbe.worker_values(m, rel)) >= W, "%s: the simulated workers are published" % rel)
+check(sent["info"] < 16 * 1024 * 1024, "/v1/info cut near 64 KiB (socket buffers aside) (%d bytes sent)" % sent["info"])
+check(sent["task"] < 256 * 1024 * 1024,
+      "the task list cut near 64 MiB (%d bytes sent)" % sent["task"])
+text = open(logpath).read()
+check("response body over 65536 bytes" in text, "the log names the /v1/info cap")
+check("response body over 67108864 bytes" in text, "the log names the task list's cap")
+
+# discovery pod_map with basic auth
+check(tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rp") == W,
+      "pod_map discovery with basic auth: the %d instances discovered" % W)
+check(auth_seen["good"] >= 1, "the pod map's Prometheus got the credentials (%r)" % auth_seen)
+check(auth_seen["bad"] == 0, "never a request without them (%r)" % auth_seen)
+check(PASSWORD not in text, "the password is in no log line")
+check(exp.stop() == 0, "SIGTERM: exporter exits 0")
+for srv in servers + [prom]:
+    srv.shutdown()
+tbe.finish()
