@@ -132,6 +132,12 @@ struct workers {
 
     struct wk *wks;
     size_t nwk, capwk;
+    /* the discovery's set of addresses: wks index + 1 (0: empty slot), open
+     * addressing over seen_cap >= 2 x capwk slots, so a duplicate or an
+     * address past max_workers costs O(1), not a scan of every kept one;
+     * valid until wks is sorted at the end of the discovery */
+    size_t *seen;
+    size_t seen_cap;
     uint64_t discovered; /* before the cap */
     size_t next_wi;      /* next worker to start */
     size_t pending;      /* workers not finished */
@@ -169,6 +175,7 @@ static void destroy(struct source *s)
         coordinator_source.destroy(w->inner);
     free(w->slots);
     free(w->wks);
+    free(w->seen);
     free(w->recs);
     itoken_wipe(w->key_hkdf, sizeof(w->key_hkdf));
     itoken_wipe(w->key_sha, sizeof(w->key_sha));
@@ -278,11 +285,37 @@ static void fail(struct workers *w, uint64_t status)
 
 /* ------------------------------------------------------------ workers */
 
-static int in_list(struct workers *w, const char *addr)
+static size_t addr_hash(const char *addr)
 {
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *addr; addr++)
+        h = (h ^ (unsigned char)*addr) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The slot of addr in the seen set: its entry, or the empty slot where it goes. */
+static size_t *seen_slot(struct workers *w, const char *addr)
+{
+    size_t mask = w->seen_cap - 1, i = addr_hash(addr) & mask;
+    while (w->seen[i] && strcmp(w->wks[w->seen[i] - 1].addr, addr) != 0)
+        i = (i + 1) & mask;
+    return &w->seen[i];
+}
+
+/* The seen set sized for cap workers (at most half full), rebuilt from wks; 0 or -1. */
+static int seen_grow(struct workers *w, size_t cap)
+{
+    size_t n = 64;
+    while (n < 2 * cap)
+        n *= 2;
+    size_t *v = calloc(n, sizeof(*v));
+    if (!v)
+        return -1;
+    free(w->seen);
+    w->seen = v;
+    w->seen_cap = n;
     for (size_t i = 0; i < w->nwk; i++)
-        if (strcmp(w->wks[i].addr, addr) == 0)
-            return 1;
+        *seen_slot(w, w->wks[i].addr) = i + 1;
     return 0;
 }
 
@@ -292,7 +325,7 @@ static int add_worker(struct workers *w, const char *host, unsigned port)
     char addr[MSG_MAX_ID];
     int n = strchr(host, ':') ? snprintf(addr, sizeof(addr), "[%s]:%u", host, port)
                               : snprintf(addr, sizeof(addr), "%s:%u", host, port);
-    if (n <= 0 || (size_t)n >= sizeof(addr) || in_list(w, addr))
+    if (n <= 0 || (size_t)n >= sizeof(addr) || (w->seen_cap && *seen_slot(w, addr)))
         return 0;
     w->discovered++;
     if (w->nwk >= w->run.cfg->max_workers) {
@@ -309,10 +342,13 @@ static int add_worker(struct workers *w, const char *host, unsigned port)
         w->wks = v;
         w->capwk = cap;
     }
+    if (w->seen_cap < 2 * w->capwk && seen_grow(w, w->capwk) < 0)
+        return -1;
     struct wk *k = &w->wks[w->nwk++];
     memset(k, 0, sizeof(*k));
     memcpy(k->addr, addr, (size_t)n + 1);
     k->state = MSG_NODE_NONE;
+    *seen_slot(w, addr) = w->nwk;
     return 0;
 }
 
@@ -1032,6 +1068,8 @@ static void start(struct source *s)
     reset(w);
     source_run_reset(&w->run);
     w->nwk = 0;
+    if (w->seen)
+        memset(w->seen, 0, w->seen_cap * sizeof(*w->seen));
     w->discovered = 0;
     w->incomplete = 0;
     w->worker_errors = 0;

@@ -6,6 +6,7 @@
     (64 KiB for /v1/info, 64 MiB for a task list), long before the request
     timeout (60 s here); the worker counts in worker_errors, the log names
     the cap, the cycle ends (up 1) and the simulated workers are published;
+  - /v1/node naming every worker three times: each discovered once;
   - discovery "pod_map" with basic auth: the collector sends the pod map's
     credentials (curl's basic auth, as the pod-map collector) and discovers
     the instances of the vector.
@@ -108,6 +109,28 @@ class Prom(http.server.BaseHTTPRequestHandler):
         pass
 
 
+# A coordinator whose /v1/node names each simulated worker three times (and
+# one unusable uri): one worker per address (the discovery's set of addresses).
+NODES = json.dumps([{"uri": "http://127.0.0.%d:%d/" % (2 + i % W, sim.port), "recentRequests": 1.0}
+                    for i in range(3 * W)] + [{"uri": "ftp://x"}]).encode()
+
+
+class Coord(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = NODES if self.path.startswith("/v1/node") else b"[]"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+coord = http.server.ThreadingHTTPServer(("127.0.0.1", tbe.free_port()), Coord)
+threading.Thread(target=coord.serve_forever, daemon=True).start()
+
 prom = http.server.ThreadingHTTPServer(("127.0.0.1", tbe.free_port()), Prom)
 threading.Thread(target=prom.serve_forever, daemon=True).start()
 prom_url = "http://127.0.0.1:%d" % prom.server_address[1]
@@ -126,10 +149,12 @@ coordinators = (
   { name = "w"; url = "%s"; release = "rw"; collection = "workers";
     workers = { discovery = "static"; addresses = [ %s, "%s" ]; shared_secret_file = "%s"; }; },
   { name = "p"; url = "%s"; release = "rp";
-    workers = { discovery = "pod_map"; port = %d; }; }
+    workers = { discovery = "pod_map"; port = %d; }; },
+  { name = "n"; url = "http://127.0.0.1:%d"; release = "rn";
+    workers = { discovery = "coordinator"; }; }
 );
 ''' % (listen, prom_url, USER, password_file, sim.url, sims, info_addr, sim.url, sims, task_addr,
-       secret_file, sim.url, sim.port))
+       secret_file, sim.url, sim.port, coord.server_address[1]))
 logpath = os.path.join(d, "exporter.log")
 t0 = time.monotonic()
 exp = tbe.Exporter(conf, stderr=open(logpath, "w"))
@@ -137,10 +162,10 @@ exp = tbe.Exporter(conf, stderr=open(logpath, "w"))
 
 def ready(m):
     up = tbe.series(m, "trino_buffer_exporter_up")
-    return m if len(up) == 3 and all(v == "1" for v in up.values()) else None
+    return m if len(up) == 4 and all(v == "1" for v in up.values()) else None
 
 
-m = tbe.wait_for(lambda: ready(exp.scrape()), timeout=30, what="the three coordinators up")
+m = tbe.wait_for(lambda: ready(exp.scrape()), timeout=30, what="the four coordinators up")
 took = time.monotonic() - t0
 check(took < 30, "the cycles with an endless body end in %.1f s (request timeout 60 s)" % took)
 for rel in ("rc", "rw"):
@@ -159,8 +184,13 @@ check(tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rp") == 
       "pod_map discovery with basic auth: the %d instances discovered" % W)
 check(auth_seen["good"] >= 1, "the pod map's Prometheus got the credentials (%r)" % auth_seen)
 check(auth_seen["bad"] == 0, "never a request without them (%r)" % auth_seen)
+# /v1/node with each address three times
+check(tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rn") == W,
+      "/v1/node naming each of %d workers three times: %d discovered" % (W, W))
+check(len(tbe.series(m, "trino_worker_node_state", release="rn", state="ACTIVE")) == W,
+      "each discovered once, with its state")
 check(PASSWORD not in text, "the password is in no log line")
 check(exp.stop() == 0, "SIGTERM: exporter exits 0")
-for srv in servers + [prom]:
+for srv in servers + [prom, coord]:
     srv.shutdown()
 tbe.finish()
