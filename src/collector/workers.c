@@ -183,6 +183,15 @@ static void destroy(struct source *s)
     free(w);
 }
 
+/* The scheme of the tokens sent from now on: w->scheme and the cache's key
+ * change together, never one without the other. ITOKEN_OK or its error. */
+static int set_scheme(struct workers *w, int scheme)
+{
+    w->scheme = scheme;
+    return itoken_cache_init(&w->tok, scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
+                             WORKERS_SUBJECT);
+}
+
 static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
                              size_t errlen)
 {
@@ -231,10 +240,9 @@ static struct source *create(const struct coll_config *cfg, struct fetch *f, cha
         }
         /* the keys are all we need: the secret leaves this process' memory */
         itoken_wipe(cfg->shared_secret, n);
-        w->scheme = cfg->key_scheme == COLL_KEY_SHA256 ? ITOKEN_SHA256 : ITOKEN_HKDF;
         w->scheme_fixed = cfg->key_scheme != COLL_KEY_AUTO;
-        if (itoken_cache_init(&w->tok, w->scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
-                              WORKERS_SUBJECT) != ITOKEN_OK) {
+        if (set_scheme(w, cfg->key_scheme == COLL_KEY_SHA256 ? ITOKEN_SHA256 : ITOKEN_HKDF) !=
+            ITOKEN_OK) {
             snprintf(err, errlen, "cannot set up the internal token");
             destroy((struct source *)w);
             return NULL;
@@ -630,9 +638,7 @@ static int switch_key(struct workers *w, struct wslot *s)
     if (s->scheme == w->scheme) { /* nobody switched since: this 401 says the key is wrong */
         if (w->scheme_fixed)
             return 0;
-        w->scheme = w->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF;
-        itoken_cache_init(&w->tok, w->scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
-                          WORKERS_SUBJECT);
+        set_scheme(w, w->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF);
     }
     k->retried = 1;
     return 1;
@@ -678,8 +684,11 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
         if (!k->node_id[0])
             snprintf(k->node_id, sizeof(k->node_id), "%s", res.node_id);
         if (!w->scheme_fixed) {
+            /* the scheme this 200 came with, even if a 401 of another worker
+             * switched away from it meanwhile: the cache's key goes with it */
             w->scheme_fixed = 1;
-            w->scheme = s->scheme;
+            if (s->scheme != w->scheme)
+                set_scheme(w, s->scheme);
         }
         if (!(w->logged & LOG_SCHEME) && s->scheme == w->scheme) {
             /* once per process: the flag is never cleared for this bit */

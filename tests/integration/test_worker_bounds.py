@@ -7,11 +7,16 @@
     timeout (60 s here); the worker counts in worker_errors, the log names
     the cap, the cycle ends (up 1) and the simulated workers are published;
   - /v1/node naming every worker three times: each discovered once;
+  - key scheme auto when a 401 (worker X) switches the scheme while another
+    worker's request (Y, HKDF) is in flight and then succeeds: HKDF is kept
+    and Y gets HKDF tokens in every later cycle;
   - discovery "pod_map" with basic auth: the collector sends the pod map's
     credentials (curl's basic auth, as the pod-map collector) and discovers
     the instances of the vector.
 """
 import base64
+import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -131,6 +136,67 @@ class Coord(http.server.BaseHTTPRequestHandler):
 coord = http.server.ThreadingHTTPServer(("127.0.0.1", tbe.free_port()), Coord)
 threading.Thread(target=coord.serve_forever, daemon=True).start()
 
+# Key scheme auto, a 401 racing a 200: worker X refuses every token after
+# 0.2 s, worker Y (Trino 480) accepts only HKDF tokens, answering after 0.7 s. In the
+# first cycle X's 401 switches to SHA-256 while Y's HKDF request is in
+# flight; Y's 200 then fixes HKDF for the process, and the tokens sent from
+# then on must be HKDF ones (the key and the scheme change together).
+def hkdf_key(secret):  # RFC 5869, no salt, Trino's info
+    prk = hmac.new(b"\0" * 32, secret, hashlib.sha256).digest()
+    return hmac.new(prk, b"internal-communication\x01", hashlib.sha256).digest()
+
+
+HKDF_KEY = hkdf_key(b"bounds-shared-secret")
+y_seen = {"good": 0, "bad": 0}
+
+
+def hkdf_token(tok):
+    parts = (tok or "").split(".")
+    if len(parts) != 3:
+        return False
+    sig = hmac.new(HKDF_KEY, (parts[0] + "." + parts[1]).encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(base64.urlsafe_b64encode(sig).rstrip(b"=").decode(), parts[2])
+
+
+class KeyWorker(http.server.BaseHTTPRequestHandler):
+    accepts = False  # X
+
+    def do_GET(self):
+        if self.path.startswith("/v1/info"):
+            body = INFO.replace(b'"endless"', b'"y"' if self.accepts else b'"x"')
+        else:
+            ok = False
+            time.sleep(0.2)  # Y's request has started (with HKDF) when X's 401 comes
+            if self.accepts:
+                time.sleep(0.5)
+                ok = hkdf_token(self.headers.get("X-Trino-Internal-Bearer"))
+                y_seen["good" if ok else "bad"] += 1
+            if not ok:
+                self.send_response(401)
+                self.end_headers()
+                return
+            body = b"[]"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+class KeyWorkerY(KeyWorker):
+    accepts = True
+
+
+key_workers = []
+for cls in (KeyWorker, KeyWorkerY):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", tbe.free_port()), cls)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    key_workers.append('"127.0.0.1:%d"' % srv.server_address[1])
+    servers.append(srv)
+
 prom = http.server.ThreadingHTTPServer(("127.0.0.1", tbe.free_port()), Prom)
 threading.Thread(target=prom.serve_forever, daemon=True).start()
 prom_url = "http://127.0.0.1:%d" % prom.server_address[1]
@@ -151,10 +217,13 @@ coordinators = (
   { name = "p"; url = "%s"; release = "rp";
     workers = { discovery = "pod_map"; port = %d; }; },
   { name = "n"; url = "http://127.0.0.1:%d"; release = "rn";
-    workers = { discovery = "coordinator"; }; }
+    workers = { discovery = "coordinator"; }; },
+  { name = "k"; url = "%s"; release = "rk"; collection = "workers";
+    workers = { discovery = "static"; addresses = [ %s ]; shared_secret_file = "%s"; }; }
 );
 ''' % (listen, prom_url, USER, password_file, sim.url, sims, info_addr, sim.url, sims, task_addr,
-       secret_file, sim.url, sim.port, coord.server_address[1]))
+       secret_file, sim.url, sim.port, coord.server_address[1], sim.url, ", ".join(key_workers),
+       secret_file))
 logpath = os.path.join(d, "exporter.log")
 t0 = time.monotonic()
 exp = tbe.Exporter(conf, stderr=open(logpath, "w"))
@@ -162,10 +231,10 @@ exp = tbe.Exporter(conf, stderr=open(logpath, "w"))
 
 def ready(m):
     up = tbe.series(m, "trino_buffer_exporter_up")
-    return m if len(up) == 4 and all(v == "1" for v in up.values()) else None
+    return m if len(up) == 5 and all(v == "1" for v in up.values()) else None
 
 
-m = tbe.wait_for(lambda: ready(exp.scrape()), timeout=30, what="the four coordinators up")
+m = tbe.wait_for(lambda: ready(exp.scrape()), timeout=30, what="the five coordinators up")
 took = time.monotonic() - t0
 check(took < 30, "the cycles with an endless body end in %.1f s (request timeout 60 s)" % took)
 for rel in ("rc", "rw"):
@@ -189,6 +258,12 @@ check(tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rn") == 
       "/v1/node naming each of %d workers three times: %d discovered" % (W, W))
 check(len(tbe.series(m, "trino_worker_node_state", release="rn", state="ACTIVE")) == W,
       "each discovered once, with its state")
+# the key scheme race
+tbe.wait_for(lambda: y_seen["good"] >= 4, timeout=30, what="worker Y read in four cycles")
+check(y_seen["bad"] == 0, "key scheme auto: a 200 that raced a 401 keeps its key (%r)" % y_seen)
+lines = [l for l in open(logpath).read().splitlines()
+         if "coordinator=k " in l and "internal token accepted" in l]
+check(len(lines) == 1 and "hkdf" in lines[0], "the HKDF scheme logged once (%r)" % lines)
 check(PASSWORD not in text, "the password is in no log line")
 check(exp.stop() == 0, "SIGTERM: exporter exits 0")
 for srv in servers + [prom, coord]:
