@@ -195,16 +195,10 @@ static int set_scheme(struct workers *w, int scheme)
 static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
                              size_t errlen)
 {
-    struct workers *w = calloc(1, sizeof(*w));
+    struct workers *w = source_new(sizeof(*w), cfg, f, err, errlen);
 
-    if (!w) {
-        snprintf(err, errlen, "out of memory");
+    if (!w)
         return NULL;
-    }
-    if (source_run_init(&w->run, cfg, f, err, errlen) < 0) {
-        free(w);
-        return NULL;
-    }
     w->list.kind = CTX_LIST;
     w->list.w = w;
     w->disc.kind = CTX_DISC;
@@ -861,13 +855,7 @@ static void worker_done(struct workers *w)
 static void disc_url(const struct workers *w, char *url, size_t cap)
 {
     if (w->run.cfg->disc == COLL_DISC_PODMAP) {
-        char q[3 * MSG_MAX_TEXT + 1];
-        if (fetch_urlencode(w->run.cfg->pm_metric, q, sizeof(q)) < 0)
-            q[0] = '\0';
-        size_t n = strlen(w->run.cfg->pm_url);
-        while (n > 0 && w->run.cfg->pm_url[n - 1] == '/')
-            n--;
-        snprintf(url, cap, "%.*s/api/v1/query?query=%s", (int)n, w->run.cfg->pm_url, q);
+        source_vector_url(w->run.cfg->pm_url, w->run.cfg->pm_metric, url, cap);
     } else {
         snprintf(url, cap, "%s/v1/node", w->run.base);
     }
