@@ -10,7 +10,8 @@
   - key scheme auto when a 401 (worker X) switches the scheme while another
     worker's request (Y, HKDF) is in flight and then succeeds: HKDF is kept
     and Y gets HKDF tokens in every later cycle;
-  - discovery "pod_map" with basic auth: the collector sends the pod map's
+  - discovery "pod_map" with basic auth (over https: both collectors refuse
+    a password over plain http): the collector sends the pod map's
     credentials (curl's basic auth, as the pod-map collector) and discovers
     the instances of the vector.
 """
@@ -20,6 +21,8 @@ import hmac
 import http.server
 import json
 import os
+import ssl
+import subprocess
 import threading
 import time
 
@@ -197,9 +200,14 @@ for cls in (KeyWorker, KeyWorkerY):
     key_workers.append('"127.0.0.1:%d"' % srv.server_address[1])
     servers.append(srv)
 
+# over https: the collectors refuse to send a password over plain http
+subprocess.run([os.path.join(tbe.SOURCE_DIR, "tests", "lib", "gencerts.sh"), d], check=True)
 prom = http.server.ThreadingHTTPServer(("127.0.0.1", tbe.free_port()), Prom)
+tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+tls.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+prom.socket = tls.wrap_socket(prom.socket, server_side=True)
 threading.Thread(target=prom.serve_forever, daemon=True).start()
-prom_url = "http://127.0.0.1:%d" % prom.server_address[1]
+prom_url = "https://127.0.0.1:%d" % prom.server_address[1]
 
 listen = "127.0.0.1:%d" % tbe.free_port()
 conf = os.path.join(d, "bounds.conf")
@@ -208,7 +216,8 @@ with open(conf, "w") as f:
 poll_interval_seconds = 1;
 request_timeout_seconds = 60;
 pod_map = { source = "prometheus"; prometheus_url = "%s"; refresh_interval_seconds = 1;
-            auth = { type = "basic"; username = "%s"; password_file = "%s"; }; };
+            auth = { type = "basic"; username = "%s"; password_file = "%s"; };
+            tls = { ca_file = "%s"; }; };
 coordinators = (
   { name = "c"; url = "%s"; release = "rc";
     workers = { discovery = "static"; addresses = [ %s, "%s" ]; }; },
@@ -221,7 +230,7 @@ coordinators = (
   { name = "k"; url = "%s"; release = "rk"; collection = "workers";
     workers = { discovery = "static"; addresses = [ %s ]; shared_secret_file = "%s"; }; }
 );
-''' % (listen, prom_url, USER, password_file, sim.url, sims, info_addr, sim.url, sims, task_addr,
+''' % (listen, prom_url, USER, password_file, os.path.join(d, "ca.pem"), sim.url, sims, info_addr, sim.url, sims, task_addr,
        secret_file, sim.url, sim.port, coord.server_address[1], sim.url, ", ".join(key_workers),
        secret_file))
 logpath = os.path.join(d, "exporter.log")
@@ -253,6 +262,7 @@ check(tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rp") == 
       "pod_map discovery with basic auth: the %d instances discovered" % W)
 check(auth_seen["good"] >= 1, "the pod map's Prometheus got the credentials (%r)" % auth_seen)
 check(auth_seen["bad"] == 0, "never a request without them (%r)" % auth_seen)
+check(tbe.value(m, "trino_buffer_exporter_pod_map_up") == 1, "the pod-map collector reads it too")
 # /v1/node with each address three times
 check(tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rn") == W,
       "/v1/node naming each of %d workers three times: %d discovered" % (W, W))
