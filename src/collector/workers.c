@@ -744,14 +744,23 @@ static struct rec *new_rec(struct workers *w, size_t cap)
     return r;
 }
 
-/* The coordinator's worker of discovered k: same node id, else same host:port. */
+static int aw_key_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct agg_worker *)elem)->node_id);
+}
+
+/*
+ * The coordinator's worker of discovered k: same node id (aw is sorted by
+ * it: a binary search, not a scan per discovered worker), else same host:port.
+ */
 static const struct agg_worker *match(const struct agg_worker *aw, size_t n, const struct wk *k)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((k->node_id[0] && strcmp(aw[i].node_id, k->node_id) == 0) ||
-            strcmp(aw[i].address, k->addr) == 0)
-            return &aw[i];
-    return NULL;
+    const struct agg_worker *a =
+        k->node_id[0] && n ? bsearch(k->node_id, aw, n, sizeof(*aw), aw_key_cmp) : NULL;
+    for (size_t i = 0; !a && i < n; i++)
+        if (strcmp(aw[i].address, k->addr) == 0)
+            a = &aw[i];
+    return a;
 }
 
 static void build_records(struct workers *w)
