@@ -64,12 +64,15 @@
 #include "wtask.h"
 
 #define WORKERS_SUBJECT "trino-buffer-exporter" /* the token's sub (not checked by Trino) */
-/* Bytes of one 200 body: /v1/info is a few hundred; a task list, /v1/node or
- * the pod map's vector of a large cluster some megabytes. An endless body is
- * cut here (the worker or the discovery fails) rather than read until the
- * request timeout. */
+/* Bytes of one 200 body, so that an endless one is cut (the worker or the
+ * discovery fails) rather than read until the request timeout: /v1/info is a
+ * few hundred bytes; a task list holds every task of the last
+ * task.info.max-age (15 minutes), some KiB each, so a busy worker's can
+ * reach hundreds of MiB; /v1/node and the pod map vector, some hundred bytes
+ * per node (max_workers up to 100000). */
 #define WORKERS_INFO_BODY_MAX (64u * 1024u)
-#define WORKERS_BODY_MAX (64u * 1024u * 1024u)
+#define WORKERS_TASKS_BODY_MAX (1024u * 1024u * 1024u)
+#define WORKERS_DISC_BODY_MAX (256u * 1024u * 1024u)
 
 extern const struct source_ops coordinator_source;
 
@@ -508,7 +511,8 @@ static int start_req(struct workers *w, size_t wi, enum req r)
                            .tls_override = 1,
                            .tls_ca_file = w->run.cfg->worker_tls_ca_file,
                            .tls_insecure = (int)w->run.cfg->worker_tls_insecure,
-                           .max_body = r == REQ_INFO ? WORKERS_INFO_BODY_MAX : WORKERS_BODY_MAX};
+                           .max_body =
+                               r == REQ_INFO ? WORKERS_INFO_BODY_MAX : WORKERS_TASKS_BODY_MAX};
     const char *tok = NULL;
 
     for (size_t i = 0; i < w->nslots && !s; i++)
@@ -933,7 +937,7 @@ static void start_discovery(struct workers *w)
         return;
     }
     /* pod_map or coordinator: one request */
-    struct fetch_req fr = {.max_body = WORKERS_BODY_MAX};
+    struct fetch_req fr = {.max_body = WORKERS_DISC_BODY_MAX};
     char auth[MSG_MAX_SECRET + 8];
     w->disc_rc = 0;
     auth[0] = '\0';
