@@ -554,6 +554,18 @@ static int start_req(struct workers *w, size_t wi, enum req r)
     return 0;
 }
 
+/* Request r of worker wi could not be started: that part of the worker is unknown. */
+static void not_started(struct workers *w, size_t wi, enum req r)
+{
+    if (r == REQ_INFO) {
+        w->wks[wi].info = -1;
+        w->wks[wi].state = MSG_NODE_UNKNOWN;
+    } else {
+        w->wks[wi].tasks = -1;
+    }
+    w->worker_errors++;
+}
+
 /* The first request of a worker: its node info, or its task list without node_states. */
 static void pump(struct workers *w)
 {
@@ -566,10 +578,7 @@ static void pump(struct workers *w)
             continue;
         }
         if (start_req(w, wi, r) < 0) {
-            w->wks[wi].info = r == REQ_INFO ? -1 : w->wks[wi].info;
-            w->wks[wi].state = r == REQ_INFO ? MSG_NODE_UNKNOWN : w->wks[wi].state;
-            w->wks[wi].tasks = r == REQ_TASKS ? -1 : w->wks[wi].tasks;
-            w->worker_errors++;
+            not_started(w, wi, r);
             w->pending--;
         }
     }
@@ -657,8 +666,7 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
         w->busy--;
         if (start_req(w, s->wi, REQ_TASKS) == 0)
             return 1;
-        k->tasks = -1;
-        w->worker_errors++;
+        not_started(w, s->wi, REQ_TASKS);
         return 0;
     }
     if (!r->ok && (r->transport_error || r->http_status != 200)) {
@@ -723,8 +731,7 @@ static void on_worker(struct workers *w, struct wslot *s, const struct fetch_res
         w->wks[wi].info >= 0 && !w->wks[wi].coordinator) {
         if (start_req(w, wi, REQ_TASKS) == 0)
             return;
-        w->wks[wi].tasks = -1;
-        w->worker_errors++;
+        not_started(w, wi, REQ_TASKS);
     }
     w->pending--;
     pump(w);
