@@ -90,16 +90,10 @@ static void destroy(struct source *s);
 static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
                              size_t errlen)
 {
-    struct coordinator *c = calloc(1, sizeof(*c));
+    struct coordinator *c = source_new(sizeof(*c), cfg, f, err, errlen);
 
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
+    if (!c)
         return NULL;
-    }
-    if (source_run_init(&c->run, cfg, f, err, errlen) < 0) {
-        free(c);
-        return NULL;
-    }
     c->list.kind = CTX_LIST;
     c->list.c = c;
     c->nslots = cfg->max_concurrent_requests < COLL_MAX_CONCURRENCY

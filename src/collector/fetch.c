@@ -27,6 +27,8 @@ struct xfer {
     uint64_t discarded;
     int sink_failed;
     int discard_cut;
+    uint64_t max_body; /* fetch_req's cap on a 200 body, 0 none */
+    int body_cut;
     struct curl_slist *headers; /* fetch_start_req's own list, NULL otherwise */
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -59,6 +61,14 @@ static char *dup_or_null(const char *s)
     if (!s || !*s)
         return NULL;
     return strdup(s);
+}
+
+/* Free a header list whose lines may hold secrets (auth, internal token): wiped first. */
+static void headers_free(struct curl_slist *list)
+{
+    for (struct curl_slist *l = list; l; l = l->next)
+        explicit_bzero(l->data, strlen(l->data));
+    curl_slist_free_all(list);
 }
 
 /* Append "name: value" to the list; 0 or -1. The line may hold a secret, so
@@ -170,9 +180,7 @@ static void xfer_release(struct fetch *f, struct xfer *x)
         curl_multi_remove_handle(f->multi, x->easy);
         curl_easy_cleanup(x->easy);
     }
-    for (struct curl_slist *l = x->headers; l; l = l->next)
-        explicit_bzero(l->data, strlen(l->data)); /* an internal token is a secret */
-    curl_slist_free_all(x->headers);
+    headers_free(x->headers);
     free(x);
 }
 
@@ -191,9 +199,7 @@ void fetch_free(struct fetch *f)
     fetch_cancel_all(f);
     if (f->multi)
         curl_multi_cleanup(f->multi);
-    for (struct curl_slist *l = f->headers; l; l = l->next)
-        explicit_bzero(l->data, strlen(l->data)); /* auth headers are secrets */
-    curl_slist_free_all(f->headers);
+    headers_free(f->headers);
     if (f->password) {
         explicit_bzero(f->password, strlen(f->password));
         free(f->password);
@@ -222,6 +228,10 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     }
     if (len == 0)
         return 0;
+    if (x->max_body && len > x->max_body - x->bytes) {
+        x->body_cut = 1;
+        return 0; /* CURLE_WRITE_ERROR: an endless body ends here, not at the timeout */
+    }
     if (x->sink.write(x->sink.ctx, p, len) != 0) {
         x->sink_failed = 1;
         return 0; /* CURLE_WRITE_ERROR: stop reading a body we cannot use */
@@ -245,38 +255,28 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
                     const struct fetch_req *req)
 {
     struct xfer *x;
-    CURL *h;
+    CURL *h = NULL;
+    const char *value = req && req->header_value ? req->header_value : "";
 
-    if (req && req->header_name &&
-        (has_crlf(req->header_name) || has_crlf(req->header_value) ||
-         strpbrk(req->header_name, ": ")))
+    if (req && ((req->header_name && (has_crlf(req->header_name) || has_crlf(req->header_value) ||
+                                      strpbrk(req->header_name, ": "))) ||
+                has_crlf(req->username)))
         return -1;
     x = calloc(1, sizeof(*x));
     if (!x)
         return -1;
-    if (req && (req->no_auth || req->header_name)) {
-        /* the client's list minus its auth header when asked, plus the extra one */
-        if (add_header(&x->headers, "Accept", "application/json") < 0 ||
-            (!req->no_auth && f->headers && f->headers->next &&
-             !curl_slist_append(x->headers, f->headers->next->data)) ||
-            (req->header_name && add_header(&x->headers, req->header_name,
-                                            req->header_value ? req->header_value : "") < 0)) {
-            for (struct curl_slist *l = x->headers; l; l = l->next)
-                explicit_bzero(l->data, strlen(l->data));
-            curl_slist_free_all(x->headers);
-            free(x);
-            return -1;
-        }
-    }
+    /* the client's list minus its auth header when asked, plus the extra one */
+    if (req && (req->no_auth || req->header_name) &&
+        (add_header(&x->headers, "Accept", "application/json") < 0 ||
+         (!req->no_auth && f->headers && f->headers->next &&
+          !curl_slist_append(x->headers, f->headers->next->data)) ||
+         (req->header_name && add_header(&x->headers, req->header_name, value) < 0)))
+        goto fail;
     h = x->easy = curl_easy_init();
-    if (!h) {
-        for (struct curl_slist *l = x->headers; l; l = l->next)
-            explicit_bzero(l->data, strlen(l->data));
-        curl_slist_free_all(x->headers);
-        free(x);
-        return -1;
-    }
+    if (!h)
+        goto fail;
     x->sink = *sink;
+    x->max_body = req ? req->max_body : 0;
     SETOPT(h, CURLOPT_URL, url);
     SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -292,7 +292,11 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
     SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
     if (f->o.compression)
         SETOPT(h, CURLOPT_ACCEPT_ENCODING, "");
-    if (f->username && !(req && req->no_auth)) {
+    if (req && req->username) {
+        SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        SETOPT(h, CURLOPT_USERNAME, req->username);
+        SETOPT(h, CURLOPT_PASSWORD, req->password ? req->password : "");
+    } else if (f->username && !(req && req->no_auth)) {
         SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         SETOPT(h, CURLOPT_USERNAME, f->username);
         SETOPT(h, CURLOPT_PASSWORD, f->password);
@@ -325,9 +329,7 @@ int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *s
     return 0;
 fail:
     curl_easy_cleanup(h);
-    for (struct curl_slist *l = x->headers; l; l = l->next)
-        explicit_bzero(l->data, strlen(l->data));
-    curl_slist_free_all(x->headers);
+    headers_free(x->headers);
     free(x);
     return -1;
 }
@@ -368,7 +370,11 @@ int fetch_next(struct fetch *f, struct fetch_result *ret)
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &ret->http_status);
         ret->body_bytes = x->bytes;
         ret->sink_failed = x->sink_failed;
-        if (code != CURLE_OK && !x->sink_failed && !x->discard_cut) {
+        if (x->body_cut) {
+            ret->transport_error = 1;
+            snprintf(ret->error, sizeof(ret->error), "response body over %llu bytes",
+                     (unsigned long long)x->max_body);
+        } else if (code != CURLE_OK && !x->sink_failed && !x->discard_cut) {
             ret->transport_error = 1;
             snprintf(ret->error, sizeof(ret->error), "%s",
                      x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));

@@ -66,13 +66,17 @@ struct fetch_req {
     int tls_override;         /* use tls_ca_file and tls_insecure below instead of the client's */
     const char *tls_ca_file;  /* "" or NULL: system default */
     int tls_insecure;
+    const char *username; /* basic auth of this request (NULL: the client's, unless no_auth) */
+    const char *password;
+    uint64_t max_body; /* bytes of a 200 body before the transfer is cut (0: no cap) */
 };
 
 /* The outcome of one finished transfer. */
 struct fetch_result {
     void *ctx;           /* the sink's ctx, to find the caller's state */
     int ok;              /* transport completed and status is 200 and the sink never failed */
-    int transport_error; /* no complete HTTP response: refused, DNS, timeout, TLS, reset */
+    int transport_error; /* no complete HTTP response: refused, DNS, timeout, TLS, reset,
+                            or a body over the request's max_body (error says so) */
     int sink_failed;     /* the sink returned -1 */
     long http_status;    /* 0 when no response arrived */
     uint64_t body_bytes; /* bytes handed to the sink */
@@ -98,7 +102,7 @@ int fetch_start(struct fetch *f, const char *url, const struct fetch_sink *sink)
 
 /*
  * fetch_start with per-request settings (req NULL: as fetch_start). A header
- * value with CR or LF is refused (-1, nothing started).
+ * value or username with CR or LF is refused (-1, nothing started).
  */
 int fetch_start_req(struct fetch *f, const char *url, const struct fetch_sink *sink,
                     const struct fetch_req *req);

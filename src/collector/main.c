@@ -157,6 +157,10 @@ static void check_config(const struct coll_config *c)
     if (c->role == COLL_ROLE_WORKERS && c->disc == COLL_DISC_PODMAP &&
         (!*c->pm_url || !*c->pm_metric))
         die(EXIT_CONFIG, "pod_map discovery needs the pod map's Prometheus URL and metric", NULL);
+    /* the pod map's password, as the pod-map collector refuses to send it */
+    if (c->role == COLL_ROLE_WORKERS && c->disc == COLL_DISC_PODMAP &&
+        c->pm_auth_type == COLL_AUTH_BASIC && strncasecmp(c->pm_url, "https://", 8) != 0)
+        die(EXIT_CONFIG, "basic authentication over plain http is refused", c->pm_url);
     if (c->role == COLL_ROLE_WORKERS && c->collection == COLL_COLLECT_WORKERS &&
         c->disc == COLL_DISC_NONE)
         die(EXIT_CONFIG, "collection \"workers\" needs a workers.discovery", NULL);

@@ -30,17 +30,7 @@ struct podmap {
 static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
                              size_t errlen)
 {
-    struct podmap *p = calloc(1, sizeof(*p));
-
-    if (!p) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (source_run_init(&p->run, cfg, f, err, errlen) < 0) {
-        free(p);
-        return NULL;
-    }
-    return (struct source *)p;
+    return source_new(sizeof(struct podmap), cfg, f, err, errlen);
 }
 
 static void reset(struct podmap *p)
@@ -109,11 +99,7 @@ static int pv_write(void *ctx, const void *buf, size_t len)
 
 static void query_url(const struct podmap *p, char *url, size_t cap)
 {
-    char q[3 * MSG_MAX_TEXT + 1]; /* every byte of the metric may become %XX: it always fits */
-
-    if (fetch_urlencode(p->run.cfg->pm_metric, q, sizeof(q)) < 0)
-        q[0] = '\0';
-    snprintf(url, cap, "%s/api/v1/query?query=%s", p->run.base, q);
+    source_vector_url(p->run.base, p->run.cfg->pm_metric, url, cap);
 }
 
 static void start(struct source *s)

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exitcodes.h"
@@ -41,14 +42,20 @@ void source_summary(struct source *s, struct msg_cycle_end *ret)
     ret->error = (char *)r->error;
 }
 
-int source_run_init(struct source_run *r, const struct coll_config *cfg, struct fetch *f, char *err,
-                    size_t errlen)
+void *source_new(size_t size, const struct coll_config *cfg, struct fetch *f, char *err,
+                 size_t errlen)
 {
     size_t n = strlen(cfg->url);
+    struct source_run *r;
 
     if (n == 0 || n > MSG_MAX_TEXT) {
         snprintf(err, errlen, "url is empty or too long");
-        return -1;
+        return NULL;
+    }
+    r = calloc(1, size < sizeof(*r) ? sizeof(*r) : size);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
     }
     r->cfg = cfg;
     r->f = f;
@@ -56,7 +63,19 @@ int source_run_init(struct source_run *r, const struct coll_config *cfg, struct 
     while (n > 0 && r->base[n - 1] == '/')
         r->base[--n] = '\0';
     r->phase = SOURCE_IDLE;
-    return 0;
+    return r;
+}
+
+void source_vector_url(const char *base, const char *metric, char *url, size_t cap)
+{
+    char q[3 * MSG_MAX_TEXT + 1]; /* every byte of the metric may become %XX: it always fits */
+    size_t n = strlen(base);
+
+    if (fetch_urlencode(metric, q, sizeof(q)) < 0)
+        q[0] = '\0';
+    while (n > 0 && base[n - 1] == '/')
+        n--;
+    snprintf(url, cap, "%.*s/api/v1/query?query=%s", (int)n, base, q);
 }
 
 void source_run_reset(struct source_run *r)

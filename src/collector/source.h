@@ -96,9 +96,18 @@ const struct agg_worker *coordinator_workers(struct source *s, size_t *ret_n);
 
 /* ---- helpers for the sources ---- */
 
-/* Fill the shared state; -1 with a reason in err when the URL is empty or too long. */
-int source_run_init(struct source_run *r, const struct coll_config *cfg, struct fetch *f, char *err,
-                    size_t errlen);
+/*
+ * A zeroed source of size bytes (its struct, which starts with a struct
+ * source_run) with the shared state filled; free() it. NULL with a reason in
+ * err when the URL is empty or too long, or memory is short.
+ */
+void *source_new(size_t size, const struct coll_config *cfg, struct fetch *f, char *err,
+                 size_t errlen);
+/*
+ * GET url of a Prometheus instant query of metric (percent-encoded) at base
+ * (trailing slashes dropped), into url (cap bytes, SOURCE_URL_MAX fits).
+ */
+void source_vector_url(const char *base, const char *metric, char *url, size_t cap);
 /* A new cycle: outcome cleared, phase SOURCE_LIST. */
 void source_run_reset(struct source_run *r);
 void source_set_error(struct source_run *r, const char *fmt, ...)

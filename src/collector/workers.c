@@ -64,6 +64,15 @@
 #include "wtask.h"
 
 #define WORKERS_SUBJECT "trino-buffer-exporter" /* the token's sub (not checked by Trino) */
+/* Bytes of one 200 body, so that an endless one is cut (the worker or the
+ * discovery fails) rather than read until the request timeout: /v1/info is a
+ * few hundred bytes; a task list holds every task of the last
+ * task.info.max-age (15 minutes), some KiB each, so a busy worker's can
+ * reach hundreds of MiB; /v1/node and the pod map vector, some hundred bytes
+ * per node (max_workers up to 100000). */
+#define WORKERS_INFO_BODY_MAX (64u * 1024u)
+#define WORKERS_TASKS_BODY_MAX (1024u * 1024u * 1024u)
+#define WORKERS_DISC_BODY_MAX (256u * 1024u * 1024u)
 
 extern const struct source_ops coordinator_source;
 
@@ -126,6 +135,12 @@ struct workers {
 
     struct wk *wks;
     size_t nwk, capwk;
+    /* the discovery's set of addresses: wks index + 1 (0: empty slot), open
+     * addressing over seen_cap >= 2 x capwk slots, so a duplicate or an
+     * address past max_workers costs O(1), not a scan of every kept one;
+     * valid until wks is sorted at the end of the discovery */
+    size_t *seen;
+    size_t seen_cap;
     uint64_t discovered; /* before the cap */
     size_t next_wi;      /* next worker to start */
     size_t pending;      /* workers not finished */
@@ -163,6 +178,7 @@ static void destroy(struct source *s)
         coordinator_source.destroy(w->inner);
     free(w->slots);
     free(w->wks);
+    free(w->seen);
     free(w->recs);
     itoken_wipe(w->key_hkdf, sizeof(w->key_hkdf));
     itoken_wipe(w->key_sha, sizeof(w->key_sha));
@@ -170,19 +186,22 @@ static void destroy(struct source *s)
     free(w);
 }
 
+/* The scheme of the tokens sent from now on: w->scheme and the cache's key
+ * change together, never one without the other. ITOKEN_OK or its error. */
+static int set_scheme(struct workers *w, int scheme)
+{
+    w->scheme = scheme;
+    return itoken_cache_init(&w->tok, scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
+                             WORKERS_SUBJECT);
+}
+
 static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
                              size_t errlen)
 {
-    struct workers *w = calloc(1, sizeof(*w));
+    struct workers *w = source_new(sizeof(*w), cfg, f, err, errlen);
 
-    if (!w) {
-        snprintf(err, errlen, "out of memory");
+    if (!w)
         return NULL;
-    }
-    if (source_run_init(&w->run, cfg, f, err, errlen) < 0) {
-        free(w);
-        return NULL;
-    }
     w->list.kind = CTX_LIST;
     w->list.w = w;
     w->disc.kind = CTX_DISC;
@@ -218,10 +237,9 @@ static struct source *create(const struct coll_config *cfg, struct fetch *f, cha
         }
         /* the keys are all we need: the secret leaves this process' memory */
         itoken_wipe(cfg->shared_secret, n);
-        w->scheme = cfg->key_scheme == COLL_KEY_SHA256 ? ITOKEN_SHA256 : ITOKEN_HKDF;
         w->scheme_fixed = cfg->key_scheme != COLL_KEY_AUTO;
-        if (itoken_cache_init(&w->tok, w->scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
-                              WORKERS_SUBJECT) != ITOKEN_OK) {
+        if (set_scheme(w, cfg->key_scheme == COLL_KEY_SHA256 ? ITOKEN_SHA256 : ITOKEN_HKDF) !=
+            ITOKEN_OK) {
             snprintf(err, errlen, "cannot set up the internal token");
             destroy((struct source *)w);
             return NULL;
@@ -272,11 +290,37 @@ static void fail(struct workers *w, uint64_t status)
 
 /* ------------------------------------------------------------ workers */
 
-static int in_list(struct workers *w, const char *addr)
+static size_t addr_hash(const char *addr)
 {
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *addr; addr++)
+        h = (h ^ (unsigned char)*addr) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The slot of addr in the seen set: its entry, or the empty slot where it goes. */
+static size_t *seen_slot(struct workers *w, const char *addr)
+{
+    size_t mask = w->seen_cap - 1, i = addr_hash(addr) & mask;
+    while (w->seen[i] && strcmp(w->wks[w->seen[i] - 1].addr, addr) != 0)
+        i = (i + 1) & mask;
+    return &w->seen[i];
+}
+
+/* The seen set sized for cap workers (at most half full), rebuilt from wks; 0 or -1. */
+static int seen_grow(struct workers *w, size_t cap)
+{
+    size_t n = 64;
+    while (n < 2 * cap)
+        n *= 2;
+    size_t *v = calloc(n, sizeof(*v));
+    if (!v)
+        return -1;
+    free(w->seen);
+    w->seen = v;
+    w->seen_cap = n;
     for (size_t i = 0; i < w->nwk; i++)
-        if (strcmp(w->wks[i].addr, addr) == 0)
-            return 1;
+        *seen_slot(w, w->wks[i].addr) = i + 1;
     return 0;
 }
 
@@ -286,7 +330,7 @@ static int add_worker(struct workers *w, const char *host, unsigned port)
     char addr[MSG_MAX_ID];
     int n = strchr(host, ':') ? snprintf(addr, sizeof(addr), "[%s]:%u", host, port)
                               : snprintf(addr, sizeof(addr), "%s:%u", host, port);
-    if (n <= 0 || (size_t)n >= sizeof(addr) || in_list(w, addr))
+    if (n <= 0 || (size_t)n >= sizeof(addr) || (w->seen_cap && *seen_slot(w, addr)))
         return 0;
     w->discovered++;
     if (w->nwk >= w->run.cfg->max_workers) {
@@ -303,10 +347,13 @@ static int add_worker(struct workers *w, const char *host, unsigned port)
         w->wks = v;
         w->capwk = cap;
     }
+    if (w->seen_cap < 2 * w->capwk && seen_grow(w, w->capwk) < 0)
+        return -1;
     struct wk *k = &w->wks[w->nwk++];
     memset(k, 0, sizeof(*k));
     memcpy(k->addr, addr, (size_t)n + 1);
     k->state = MSG_NODE_NONE;
+    *seen_slot(w, addr) = w->nwk;
     return 0;
 }
 
@@ -463,7 +510,9 @@ static int start_req(struct workers *w, size_t wi, enum req r)
     struct fetch_req fr = {.no_auth = 1,
                            .tls_override = 1,
                            .tls_ca_file = w->run.cfg->worker_tls_ca_file,
-                           .tls_insecure = (int)w->run.cfg->worker_tls_insecure};
+                           .tls_insecure = (int)w->run.cfg->worker_tls_insecure,
+                           .max_body =
+                               r == REQ_INFO ? WORKERS_INFO_BODY_MAX : WORKERS_TASKS_BODY_MAX};
     const char *tok = NULL;
 
     for (size_t i = 0; i < w->nslots && !s; i++)
@@ -505,6 +554,18 @@ static int start_req(struct workers *w, size_t wi, enum req r)
     return 0;
 }
 
+/* Request r of worker wi could not be started: that part of the worker is unknown. */
+static void not_started(struct workers *w, size_t wi, enum req r)
+{
+    if (r == REQ_INFO) {
+        w->wks[wi].info = -1;
+        w->wks[wi].state = MSG_NODE_UNKNOWN;
+    } else {
+        w->wks[wi].tasks = -1;
+    }
+    w->worker_errors++;
+}
+
 /* The first request of a worker: its node info, or its task list without node_states. */
 static void pump(struct workers *w)
 {
@@ -517,10 +578,7 @@ static void pump(struct workers *w)
             continue;
         }
         if (start_req(w, wi, r) < 0) {
-            w->wks[wi].info = r == REQ_INFO ? -1 : w->wks[wi].info;
-            w->wks[wi].state = r == REQ_INFO ? MSG_NODE_UNKNOWN : w->wks[wi].state;
-            w->wks[wi].tasks = r == REQ_TASKS ? -1 : w->wks[wi].tasks;
-            w->worker_errors++;
+            not_started(w, wi, r);
             w->pending--;
         }
     }
@@ -587,9 +645,7 @@ static int switch_key(struct workers *w, struct wslot *s)
     if (s->scheme == w->scheme) { /* nobody switched since: this 401 says the key is wrong */
         if (w->scheme_fixed)
             return 0;
-        w->scheme = w->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF;
-        itoken_cache_init(&w->tok, w->scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
-                          WORKERS_SUBJECT);
+        set_scheme(w, w->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF);
     }
     k->retried = 1;
     return 1;
@@ -610,8 +666,7 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
         w->busy--;
         if (start_req(w, s->wi, REQ_TASKS) == 0)
             return 1;
-        k->tasks = -1;
-        w->worker_errors++;
+        not_started(w, s->wi, REQ_TASKS);
         return 0;
     }
     if (!r->ok && (r->transport_error || r->http_status != 200)) {
@@ -635,8 +690,11 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
         if (!k->node_id[0])
             snprintf(k->node_id, sizeof(k->node_id), "%s", res.node_id);
         if (!w->scheme_fixed) {
+            /* the scheme this 200 came with, even if a 401 of another worker
+             * switched away from it meanwhile: the cache's key goes with it */
             w->scheme_fixed = 1;
-            w->scheme = s->scheme;
+            if (s->scheme != w->scheme)
+                set_scheme(w, s->scheme);
         }
         if (!(w->logged & LOG_SCHEME) && s->scheme == w->scheme) {
             /* once per process: the flag is never cleared for this bit */
@@ -673,8 +731,7 @@ static void on_worker(struct workers *w, struct wslot *s, const struct fetch_res
         w->wks[wi].info >= 0 && !w->wks[wi].coordinator) {
         if (start_req(w, wi, REQ_TASKS) == 0)
             return;
-        w->wks[wi].tasks = -1;
-        w->worker_errors++;
+        not_started(w, wi, REQ_TASKS);
     }
     w->pending--;
     pump(w);
@@ -698,14 +755,23 @@ static struct rec *new_rec(struct workers *w, size_t cap)
     return r;
 }
 
-/* The coordinator's worker of discovered k: same node id, else same host:port. */
+static int aw_key_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct agg_worker *)elem)->node_id);
+}
+
+/*
+ * The coordinator's worker of discovered k: same node id (aw is sorted by
+ * it: a binary search, not a scan per discovered worker), else same host:port.
+ */
 static const struct agg_worker *match(const struct agg_worker *aw, size_t n, const struct wk *k)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((k->node_id[0] && strcmp(aw[i].node_id, k->node_id) == 0) ||
-            strcmp(aw[i].address, k->addr) == 0)
-            return &aw[i];
-    return NULL;
+    const struct agg_worker *a =
+        k->node_id[0] && n ? bsearch(k->node_id, aw, n, sizeof(*aw), aw_key_cmp) : NULL;
+    for (size_t i = 0; !a && i < n; i++)
+        if (strcmp(aw[i].address, k->addr) == 0)
+            a = &aw[i];
+    return a;
 }
 
 static void build_records(struct workers *w)
@@ -809,13 +875,7 @@ static void worker_done(struct workers *w)
 static void disc_url(const struct workers *w, char *url, size_t cap)
 {
     if (w->run.cfg->disc == COLL_DISC_PODMAP) {
-        char q[3 * MSG_MAX_TEXT + 1];
-        if (fetch_urlencode(w->run.cfg->pm_metric, q, sizeof(q)) < 0)
-            q[0] = '\0';
-        size_t n = strlen(w->run.cfg->pm_url);
-        while (n > 0 && w->run.cfg->pm_url[n - 1] == '/')
-            n--;
-        snprintf(url, cap, "%.*s/api/v1/query?query=%s", (int)n, w->run.cfg->pm_url, q);
+        source_vector_url(w->run.cfg->pm_url, w->run.cfg->pm_metric, url, cap);
     } else {
         snprintf(url, cap, "%s/v1/node", w->run.base);
     }
@@ -858,33 +918,6 @@ static int disc_write(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
-/* Basic credentials for the pod map's Prometheus: "Basic base64(user:password)". */
-static int basic_value(const char *user, const char *pass, char *out, size_t cap)
-{
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t ul = strlen(user), pl = strlen(pass), n = ul + 1 + pl, o = 6;
-    if (cap < 7 + 4 * ((n + 2) / 3) + 1)
-        return -1;
-    memcpy(out, "Basic ", 6);
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = 0;
-        for (size_t j = 0; j < 3; j++) {
-            size_t p = i + j;
-            unsigned char c = p < ul    ? (unsigned char)user[p]
-                              : p == ul ? ':'
-                              : p < n   ? (unsigned char)pass[p - ul - 1]
-                                        : 0;
-            v = v << 8 | c;
-        }
-        out[o++] = b64[v >> 18 & 63];
-        out[o++] = b64[v >> 12 & 63];
-        out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? b64[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 static void start_discovery(struct workers *w)
 {
     const struct coll_config *cfg = w->run.cfg;
@@ -911,9 +944,10 @@ static void start_discovery(struct workers *w)
         return;
     }
     /* pod_map or coordinator: one request */
-    struct fetch_req fr = {0};
-    char auth[2 * MSG_MAX_SECRET + 16];
+    struct fetch_req fr = {.max_body = WORKERS_DISC_BODY_MAX};
+    char auth[MSG_MAX_SECRET + 8];
     w->disc_rc = 0;
+    auth[0] = '\0';
     if (cfg->disc == COLL_DISC_PODMAP) {
         w->pv = promvec_new(cfg->pm_instance_label, cfg->pm_pod_label, cfg->pm_namespace_label,
                             NULL, NULL, pv_series, w);
@@ -921,15 +955,13 @@ static void start_discovery(struct workers *w)
         fr.tls_override = 1;
         fr.tls_ca_file = cfg->pm_tls_ca_file;
         fr.tls_insecure = (int)cfg->pm_tls_insecure;
-        auth[0] = '\0';
-        if (cfg->pm_auth_type == COLL_AUTH_BEARER)
+        if (cfg->pm_auth_type == COLL_AUTH_BEARER) {
             snprintf(auth, sizeof(auth), "Bearer %s", cfg->pm_token);
-        else if (cfg->pm_auth_type == COLL_AUTH_BASIC &&
-                 basic_value(cfg->pm_username, cfg->pm_password, auth, sizeof(auth)) < 0)
-            auth[0] = '\0';
-        if (auth[0]) {
             fr.header_name = "Authorization";
             fr.header_value = auth;
+        } else if (cfg->pm_auth_type == COLL_AUTH_BASIC) {
+            fr.username = cfg->pm_username; /* curl's basic auth, as the pod-map role's */
+            fr.password = cfg->pm_password;
         }
     } else {
         w->nl = nodelist_new(NULL, NULL, nl_uri, w);
@@ -938,8 +970,8 @@ static void start_discovery(struct workers *w)
     if (!w->pv && !w->nl) {
         source_set_error(&w->run, "out of memory");
         fail(w, EXIT_OSERR);
-    } else if (fetch_start_req(w->run.f, url, &(struct fetch_sink){disc_write, &w->disc},
-                               cfg->disc == COLL_DISC_PODMAP ? &fr : NULL) < 0) {
+    } else if (fetch_start_req(w->run.f, url, &(struct fetch_sink){disc_write, &w->disc}, &fr) <
+               0) {
         source_set_error(&w->run, "GET %s: cannot start the request", url);
         fail(w, EXIT_SOFTWARE);
     }
@@ -1053,6 +1085,8 @@ static void start(struct source *s)
     reset(w);
     source_run_reset(&w->run);
     w->nwk = 0;
+    if (w->seen)
+        memset(w->seen, 0, w->seen_cap * sizeof(*w->seen));
     w->discovered = 0;
     w->incomplete = 0;
     w->worker_errors = 0;
