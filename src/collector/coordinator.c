@@ -435,8 +435,11 @@ static int encode(struct source *src, size_t i, uint8_t *buf, size_t cap)
     struct coordinator *c = (struct coordinator *)src;
     size_t n;
     const struct agg_worker *w = agg_sorted(c->total, &n);
-    struct msg_worker mw = {
-        .node_id = (char *)w[i].node_id, .address = (char *)w[i].address, .c = w[i].c};
+    /* a skipped query may have tasks on any worker: nobody is observed idle */
+    struct msg_worker mw = {.node_id = (char *)w[i].node_id,
+                            .address = (char *)w[i].address,
+                            .c = w[i].c,
+                            .flags = c->run.errors ? MSG_WORKER_INCOMPLETE : 0};
     return msg_encode_worker(buf, cap, &mw); /* AGG_ID_MAX <= MSG_MAX_ID: fits */
 }
 

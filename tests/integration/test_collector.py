@@ -34,6 +34,7 @@ FLAT, NESTED, PRESTODB = sys.argv[5:8]
 ONLY = sys.argv[8:]
 # The counters of a WORKER record (wcount.h's columns, as tbe-msgtool names
 # them), in the order of the --parse table after node_id and address.
+MSG_WORKER_INCOMPLETE = 2  # src/common/msg.h
 COUNTERS = ("buffered_bytes", "buffered_pages", "active_buffers", "pages_sent", "running_tasks",
             "spooling_tasks")
 
@@ -288,6 +289,7 @@ def case_happy():
     check(begin is not None and begin["seq"] == 1 and
           abs(begin["start_unix_ms"] - time.time() * 1000) < 10000, "happy: CYCLE_BEGIN seq 1, now")
     expect_workers(workers, [FLAT, NESTED], "happy")
+    check(workers and all(w["flags"] == 0 for w in workers), "happy: complete cycle, worker flags 0")
     nrec = len(TRUTH[FLAT]) + len(TRUTH[NESTED])
     check(end is not None and end["status"] == 0 and end["records"] == nrec and
           end["running_queries"] == 2 and end["query_errors"] == 0 and end["error"] == "",
@@ -336,6 +338,8 @@ def case_query_errors():
     check(end and end["status"] == 0 and end["running_queries"] == 3 and end["query_errors"] == 2,
           "skipped queries: 3 running, 2 errors (%r)" % end)
     check(end and end["error"].startswith("query q_"), "skipped queries: last error names the query")
+    check(workers and all(w["flags"] & MSG_WORKER_INCOMPLETE for w in workers),
+          "skipped queries: every worker record says incomplete (never observed idle)")
     r.close()
     c.close()
 
