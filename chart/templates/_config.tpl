@@ -24,6 +24,9 @@ The test suite runs `trino-buffer-exporter --check-config` on this output.
 {{- if and (eq $v.prometheus.auth.type "basic") (not $v.prometheus.auth.username) -}}
 {{- fail "prometheus.auth.type=basic needs prometheus.auth.username" -}}
 {{- end -}}
+{{- if and (eq $v.prometheus.auth.type "basic") (not (hasPrefix "https://" $v.prometheus.url)) -}}
+{{- fail (printf "prometheus.url: basic authentication needs an https:// URL (the exporter refuses to send a password over http), got %q" $v.prometheus.url) -}}
+{{- end -}}
 {{- if not (has $v.podMap.source (list "prometheus" "node_id" "ip")) -}}
 {{- fail (printf "podMap.source must be prometheus, node_id or ip (got %q)" (toString $v.podMap.source)) -}}
 {{- end -}}

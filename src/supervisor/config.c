@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -534,6 +535,12 @@ static int load_pod_map(struct confread *L, const config_setting_t *root, struct
         return rc;
     if ((rc = load_auth(L, sub, "pod_map.auth", &p->auth, 0)))
         return rc;
+    /* the collectors refuse to send it (main.c): say so here, before anything runs */
+    if (p->auth.type == COLL_AUTH_BASIC && us && strncasecmp(p->prometheus_url, "https://", 8) != 0)
+        return confread_fail(L, us, "pod_map.prometheus_url",
+                             "basic authentication (pod_map.auth) requires an https:// URL, got "
+                             "\"%s\"",
+                             p->prometheus_url);
     if ((rc = confread_group(L, pm, pre, "tls", &sub)))
         return rc;
     return load_tls(L, sub, "pod_map.tls", keys_tls, &p->tls);

@@ -348,7 +348,7 @@ static void test_secrets(void)
         CHECK_STR(p->trino_auth.token, "tok3n-value-abc"); /* CRLF stripped */
         CHECK_STR(p->coordinators[0].url, "http://10.0.0.1:8080");
         CHECK(p->pod_map.source == CONFIG_PM_PROMETHEUS);
-        CHECK_STR(p->pod_map.prometheus_url, "http://prometheus:9090");
+        CHECK_STR(p->pod_map.prometheus_url, "https://prometheus:9090");
         CHECK(p->pod_map.refresh_interval_seconds == 30);
         CHECK(p->pod_map.stale_after_seconds == 600);
         CHECK_STR(p->pod_map.auth.password, "prom-s3cret-value");
@@ -359,7 +359,7 @@ static void test_secrets(void)
         CHECK(collconf_podmap(p, &cc) == 0);
         CHECK(cc.role == COLL_ROLE_PODMAP);
         CHECK_STR(cc.name, "pod_map");
-        CHECK_STR(cc.url, "http://prometheus:9090");
+        CHECK_STR(cc.url, "https://prometheus:9090");
         CHECK(cc.auth_type == COLL_AUTH_BASIC);
         CHECK_STR(cc.username, "prom");
         CHECK_STR(cc.password, "prom-s3cret-value");
