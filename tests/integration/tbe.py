@@ -219,15 +219,19 @@ def write_config(path, coordinators, listen, extra=""):
 
 
 class Exporter:
-    def __init__(self, config, *args, stderr=None):
+    """The exporter on config's listen address. wait: until /healthz answers over
+    plain HTTP (False for a TLS listener, which the caller waits for itself)."""
+
+    def __init__(self, config, *args, stderr=None, wait=True):
         self.config = config
         with open(config) as f:
             m = re.search(r'listen\s*=\s*"([^"]+)"', f.read())
         self.listen = m.group(1)
         self.url = "http://%s" % self.listen
         self.proc = spawn([EXPORTER, "--config", config] + list(args), stderr=stderr)
-        wait_for(lambda: http_get(self.url + "/healthz", timeout=2)[0] == 200,
-                 timeout=20, what="exporter on %s" % self.url)
+        if wait:
+            wait_for(lambda: http_get(self.url + "/healthz", timeout=2)[0] == 200,
+                     timeout=20, what="exporter on %s" % self.url)
 
     def scrape(self):
         status, body, _ = http_get(self.url + "/metrics")
