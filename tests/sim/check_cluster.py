@@ -11,8 +11,6 @@ Run by an interpreter that imports jwt (Debian's python3-jwt) for `token`.
 import hashlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +19,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import check, finish  # noqa: E402
+import simproc  # noqa: E402
 
 TERMINAL_BUF = {"FINISHED", "ABORTED", "FAILED"}
 TERMINAL_TASK = {"FINISHED", "CANCELED", "ABORTED", "FAILED"}
@@ -33,21 +32,13 @@ COLS = ["buffered_bytes", "buffered_pages", "active_buffers", "pages_sent", "run
 class Sim:
     def __init__(self, sim, *args, secret=None):
         self.dir = tempfile.mkdtemp(prefix="trino-sim-cluster-")
-        port_file = os.path.join(self.dir, "port")
         extra = []
         if secret is not None:
             path = os.path.join(self.dir, "secret")
             with open(path, "w") as f:
                 f.write(secret + "\n")
             extra = ["--shared-secret-file", path]
-        self.proc = subprocess.Popen([sim, "--listen", "127.0.0.1:0", "--port-file", port_file]
-                                     + extra + list(args))
-        for _ in range(200):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.port = int(f.read())
+        self.proc, self.port = simproc.start(sim, extra + list(args), self.dir)
 
     def url(self, host, path):
         return "http://%s:%d%s" % (host, self.port, path)
@@ -88,13 +79,7 @@ class Sim:
         return steps
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "hung"
-        check(rc == 0, "SIGTERM exit code %r" % rc)
+        simproc.stop(self.proc)
 
 
 def stages_of(doc):
