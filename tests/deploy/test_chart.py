@@ -285,15 +285,11 @@ def promtool_rules(label, doc, tmp):
 
 
 def make_certs(d):
-    """A CA and a server certificate/key made by openssl, as tls.crt/tls.key/ca.crt."""
+    """tests/lib/gencerts.sh's CA and server certificate/key, as ca.crt/tls.crt/tls.key."""
     os.makedirs(d, exist_ok=True)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    run(["openssl", "req", "-x509", *ec, "-keyout", os.path.join(d, "ca.key"), "-out",
-         os.path.join(d, "ca.crt"), "-days", "2", "-subj", "/CN=test-ca"])
-    run(["openssl", "req", *ec, "-keyout", os.path.join(d, "tls.key"), "-out", os.path.join(d, "tls.csr"),
-         "-subj", "/CN=tbe"])
-    run(["openssl", "x509", "-req", "-in", os.path.join(d, "tls.csr"), "-CA", os.path.join(d, "ca.crt"),
-         "-CAkey", os.path.join(d, "ca.key"), "-CAcreateserial", "-days", "2", "-out", os.path.join(d, "tls.crt")])
+    run([os.path.join(SRC, "tests", "lib", "gencerts.sh"), d])
+    for src, dst in (("ca.pem", "ca.crt"), ("server.pem", "tls.crt"), ("server.key", "tls.key")):
+        shutil.copy(os.path.join(d, src), os.path.join(d, dst))
 
 
 def check_config(label, conf, exporter, tmp, expect_ok=True, web_config=None):
