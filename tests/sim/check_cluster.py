@@ -20,13 +20,11 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import check, finish  # noqa: E402
 import simproc  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_truth import COLS, TERMINAL_TASK, stages_of, sum_tasks  # noqa: E402
 
-TERMINAL_BUF = {"FINISHED", "ABORTED", "FAILED"}
-TERMINAL_TASK = {"FINISHED", "CANCELED", "ABORTED", "FAILED"}
 SCALARS = ["type", "state", "canAddBuffers", "canAddPages", "totalBufferedBytes",
            "totalBufferedPages", "totalRowsSent", "totalPagesSent"]
-COLS = ["buffered_bytes", "buffered_pages", "active_buffers", "pages_sent", "running_tasks",
-        "spooling_tasks"]
 
 
 class Sim:
@@ -80,38 +78,6 @@ class Sim:
 
     def stop(self):
         simproc.stop(self.proc)
-
-
-def stages_of(doc):
-    if "stages" in doc:
-        return doc["stages"]["stages"]
-    out = []
-
-    def walk(s):
-        out.append(s)
-        for sub in s["subStages"]:
-            walk(sub)
-    if "outputStage" in doc:
-        walk(doc["outputStage"])
-    return out
-
-
-def sum_tasks(tasks):
-    """Per node id, the truth columns of a list of TaskInfo (the README's rules)."""
-    rows = {}
-    for t in tasks:
-        ts, ob = t["taskStatus"], t["outputBuffers"]
-        r = rows.setdefault(ts["nodeId"], dict.fromkeys(COLS, 0))
-        spooling = ob.get("type") == "EXTERNAL"
-        if not spooling and ob["state"] not in TERMINAL_BUF:
-            r["buffered_bytes"] += ob["totalBufferedBytes"]
-            r["buffered_pages"] += ob["totalBufferedPages"]
-            r["active_buffers"] += 1
-        r["pages_sent"] += ob["totalPagesSent"]
-        if ts["state"] not in TERMINAL_TASK:
-            r["running_tasks"] += 1
-            r["spooling_tasks"] += spooling
-    return rows
 
 
 def coordinator_view(s):
