@@ -263,12 +263,13 @@ def worker_truth_matches(metrics, truth, release, namespace="trino", pod_of=None
 
 
 class Prometheus:
-    """Debian's prometheus server on a free loopback port, its data in a fresh
-    folder under d, scraping every second with the scrape jobs given as YAML
-    lines under scrape_configs (each starting "  - job_name: ...")."""
+    """Debian's prometheus server on a free loopback port (or listen), its data
+    in folder d/NAME-data (a new name for a fresh start), scraping every second
+    with the scrape jobs given as YAML lines under scrape_configs (each
+    starting "  - job_name: ...")."""
 
-    def __init__(self, d, jobs, name="prometheus"):
-        self.listen = "127.0.0.1:%d" % free_port()
+    def __init__(self, d, jobs, name="prometheus", listen=None):
+        self.listen = listen or "127.0.0.1:%d" % free_port()
         self.url = "http://" + self.listen
         cfg = os.path.join(d, name + ".yml")
         with open(cfg, "w") as f:
