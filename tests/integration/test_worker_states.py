@@ -232,6 +232,9 @@ m = tbe.wait_for(lambda: (lambda m: m if one(m, "trino_buffer_exporter_up", coor
 disc = tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rd")
 check(disc == 3 and len(tbe.worker_values(m, "rd")) == 3,
       "dns: all three A records of trino-workers.test discovered and read (%d)" % disc)
+check(tbe.series(m, "trino_workers_holding_data", release="rd"),
+      "workers mode with every worker read: holding_data{release=rd} published (the contrast "
+      "to rw above)")
 disc = tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rl")
 check(disc >= 1 and not tbe.worker_values(m, "rl"),
       "dns: localhost resolves (%d addresses) and the coordinator at 127.0.0.1 is skipped" % disc)
