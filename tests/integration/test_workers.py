@@ -244,6 +244,9 @@ check(mgood == rounds,
       "equal to one step in every counter)" % (mgood, rounds, mstats["checked"], mstats["idle1"],
                                                mstats["drained1"], mstats["bad"],
                                                mstats["matched"]))
+check(stats["idle1"] >= 1 and stats["zeros"] >= 1,
+      "the no-false-idle and explicit-zero checks were exercised (%d idle_observed=1, %d all-zero "
+      "workers)" % (stats["idle1"], stats["zeros"]))
 check(stats["holding"] >= rounds and stats["holding_bad"] == 0 and stats["holding_lt_workers"] >= 1,
       "trino_workers_holding_data equals the count of the published workers holding data in "
       "%d of %d release scrapes, %d of them with a worker holding none"
