@@ -41,7 +41,9 @@ os.chmod(secret_file, 0o600)
 
 A = tbe.Sim("--dynamic", "5", "--workers", "3", "--queries", "4", "--step-ms", "100",
             "--drain-every", "0", "--grace-steps", "2", "--shared-secret-file", secret_file)
-B = tbe.Sim("--worker-api", "--workers", "3", "--queries", "2", "--trino-version", "476")
+# One query of one one-task stage: two of B's three workers are in no query.
+B = tbe.Sim("--worker-api", "--workers", "3", "--queries", "1", "--stages", "1",
+            "--tasks-per-stage", "1", "--trino-version", "476")
 dead = "127.0.0.9:%d" % tbe.free_port()
 static = ", ".join(['"127.0.0.%d:%d"' % (2 + i, A.port) for i in range(3)] + ['"%s"' % dead])
 
@@ -164,6 +166,8 @@ states = {dict(k)["pod"] for k, v in tbe.series(m, "trino_worker_node_state", re
                                                  state="ACTIVE").items() if v == "1"}
 check(len(states) == 3, "Trino 476: three ACTIVE workers (%s)" % sorted(states))
 truth = B.expected()
+check(0 < len(truth) < len(states), "Trino 476: %d of the %d workers are in no running query"
+      % (len(states) - len(truth), len(states)))
 for node in states - set(truth):  # a discovered worker in no running query: explicit zeros
     truth[node] = dict({k: 0 for _, k in tbe.WORKER_FAMILIES}, node_id=node)
 check(tbe.worker_truth_matches(m, truth, "rn"),
