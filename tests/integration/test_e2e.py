@@ -11,7 +11,7 @@ import threading
 import time
 
 import tbe
-from tbe import check, log
+from tbe import check
 
 d = tbe.tmpdir()
 common = ["--workers", "4", "--stages", "3", "--tasks-per-stage", "3", "--queries", "3"]

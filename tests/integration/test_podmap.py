@@ -20,7 +20,7 @@ import threading
 import time
 
 import tbe
-from tbe import check, log
+from tbe import check
 
 d = tbe.tmpdir()
 W = 4

@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import urllib.request
 
 import tbe
