@@ -8,7 +8,6 @@ history, and the per-endpoint stats.
 Usage: check_cluster.py TRINO_SIM shapes|states|token|dynamic
 Run by an interpreter that imports jwt (Debian's python3-jwt) for `token`.
 """
-import hashlib
 import json
 import os
 import sys
@@ -20,6 +19,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import check, finish  # noqa: E402
 import simproc  # noqa: E402
+import trino_keys  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_truth import COLS, TERMINAL_TASK, stages_of, sum_tasks  # noqa: E402
 
@@ -108,14 +108,11 @@ def hs256(key, claims):
 
 
 def hkdf_key(secret):
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"internal-communication").derive(secret.encode())
+    return trino_keys.hkdf_key(secret.encode())
 
 
 def sha_key(secret):
-    return hashlib.sha256(secret.encode()).digest()
+    return trino_keys.sha256_key(secret.encode())
 
 
 def token_for(version, secret, exp_in=300):
