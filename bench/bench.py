@@ -715,17 +715,17 @@ class Bench:
         m = {k: (med(v, "rps"), med(v, "p99_ms")) for k, v in res.items()}
         cfg = "wrk -t%d -c%d -d%ds, %d runs interleaved, %d B /metrics" % (
             p["wrk_t"], p["wrk_c"], p["wrk_d"], p["runs"], size)
-        self.ratio("tls.plain_rps_vs_tls", m["plain"][0] / m["tls"][0], 2.0,
+        self.ratio("tls.plain_rps_vs_tls", per(m["plain"][0], m["tls"][0]), 2.0,
                    "plain %.0f req/s (p99 %.2f ms), TLS %.0f req/s (p99 %.2f ms); TLS >= 0.5x plain; %s"
                    % (m["plain"][0], m["plain"][1], m["tls"][0], m["tls"][1], cfg))
-        self.ratio("tls.tls_rps_vs_tls_auth", m["tls"][0] / m["auth"][0], 1.05,
+        self.ratio("tls.tls_rps_vs_tls_auth", per(m["tls"][0], m["auth"][0]), 1.05,
                    "TLS %.0f req/s, TLS + basic auth (bcrypt cost 10, cached) %.0f req/s (p99 %.2f ms)"
                    % (m["tls"][0], m["auth"][0], m["auth"][1]))
         cpu = {k: med(v, "cpu_us") for k, v in res.items()}
-        self.ratio("tls.exporter_cpu_tls_vs_plain", cpu["tls"] / cpu["plain"], 2.0,
+        self.ratio("tls.exporter_cpu_tls_vs_plain", per(cpu["tls"], cpu["plain"]), 2.0,
                    "the exporter's CPU per request: plain %.1f us, TLS %.1f us (utime+stime of the "
                    "process over each run / requests served)" % (cpu["plain"], cpu["tls"]))
-        self.ratio("tls.exporter_cpu_auth_vs_tls", cpu["auth"] / cpu["tls"], 1.05,
+        self.ratio("tls.exporter_cpu_auth_vs_tls", per(cpu["auth"], cpu["tls"]), 1.05,
                    "the exporter's CPU per request: TLS %.1f us, TLS + cached basic auth %.1f us"
                    % (cpu["tls"], cpu["auth"]))
         self.figure("tls.rps_plain", m["plain"][0], "req/s")
@@ -778,6 +778,12 @@ def shape_args(nbytes, shape="dense"):
     tasks = max(1, min(1024, nbytes // (TASK_BYTES * stages)))
     return ["--workers", "253", "--stages", str(stages), "--tasks-per-stage", str(tasks),
             "--doc-bytes", str(nbytes)]
+
+
+def per(a, b):
+    """a / b, NaN when b is 0 (a section that measured nothing): the ratio then
+    reports MISS instead of the section dying with ZeroDivisionError."""
+    return a / b if b else float("nan")
 
 
 def med(rs, key):

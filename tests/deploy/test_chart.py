@@ -90,7 +90,8 @@ def one(objs, kind):
 
 
 def parse_coordinators(conf):
-    return re.findall(r'\{ name = "([^"]*)"; url = "([^"]*)"; release = "([^"]*)"; \}', conf)
+    """(name, url, release) of every coordinator entry (one line, or more with a workers block)."""
+    return re.findall(r'\{ name = "([^"]*)"; url = "([^"]*)"; release = "([^"]*)";(?: \}|\n)', conf)
 
 
 def check_objects(label, objs, v, exporter, tmp):
@@ -220,12 +221,30 @@ def check_objects(label, objs, v, exporter, tmp):
         for a in ("TrinoBufferExporterCollectorDown", "TrinoBufferExporterStaleData",
                   "TrinoBufferExporterCollectorCrashLooping", "TrinoBufferExporterUnmappedWorkers"):
             check(a in alerts, "%s: alert %s" % (label, a))
+        discovery = v["workers"]["discovery"] != "none"
+        for a in ("TrinoWorkerDrainingTooLong", "TrinoBufferExporterWorkerErrors"):
+            check((a in alerts) == discovery, "%s: alert %s iff workers.discovery" % (label, a))
         promtool_rules(label, {"groups": pr["spec"]["groups"]}, tmp)
 
     pdb = one(objs, "PodDisruptionBudget")
     check((pdb is not None) == bool(v["podDisruptionBudget"]["enabled"]), "%s: PDB iff enabled" % label)
     if pdb:
         check(pdb["spec"]["selector"]["matchLabels"] == sel, "%s: PDB selects the pods" % label)
+
+    # Worker-direct collection: the shared secret, mounted 0400 where the config reads it.
+    w = v["workers"]
+    ss = w["sharedSecret"]["existingSecret"]
+    check(('collection = "workers";' in conf) == (v["collection"] == "workers"),
+          "%s: collection = \"workers\" iff collection workers" % label)
+    check(('discovery = "%s";' % w["discovery"] in conf) == (w["discovery"] != "none"),
+          "%s: workers.discovery in the config iff set" % label)
+    sline = 'shared_secret_file = "%sinternal/shared-secret";' % SECRET_ROOT
+    check((sline in conf) == bool(ss), "%s: shared_secret_file iff workers.sharedSecret" % label)
+    if ss:
+        vol = vols.get(mounts.get(SECRET_ROOT + "internal", ""), {}).get("secret", {})
+        check(vol.get("secretName") == ss and vol.get("defaultMode") == 0o400 and
+              vol.get("items") == [{"key": "shared-secret", "path": "shared-secret"}],
+              "%s: the shared secret mounted from its Secret, mode 0400 (%r)" % (label, vol))
 
     # Securing /metrics: the web configuration file, probes, ServiceMonitor.
     w = v["web"]
@@ -285,15 +304,11 @@ def promtool_rules(label, doc, tmp):
 
 
 def make_certs(d):
-    """A CA and a server certificate/key made by openssl, as tls.crt/tls.key/ca.crt."""
+    """tests/lib/gencerts.sh's CA and server certificate/key, as ca.crt/tls.crt/tls.key."""
     os.makedirs(d, exist_ok=True)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    run(["openssl", "req", "-x509", *ec, "-keyout", os.path.join(d, "ca.key"), "-out",
-         os.path.join(d, "ca.crt"), "-days", "2", "-subj", "/CN=test-ca"])
-    run(["openssl", "req", *ec, "-keyout", os.path.join(d, "tls.key"), "-out", os.path.join(d, "tls.csr"),
-         "-subj", "/CN=tbe"])
-    run(["openssl", "x509", "-req", "-in", os.path.join(d, "tls.csr"), "-CA", os.path.join(d, "ca.crt"),
-         "-CAkey", os.path.join(d, "ca.key"), "-CAcreateserial", "-days", "2", "-out", os.path.join(d, "tls.crt")])
+    run([os.path.join(SRC, "tests", "lib", "gencerts.sh"), d])
+    for src, dst in (("ca.pem", "ca.crt"), ("server.pem", "tls.crt"), ("server.key", "tls.key")):
+        shutil.copy(os.path.join(d, src), os.path.join(d, dst))
 
 
 def check_config(label, conf, exporter, tmp, expect_ok=True, web_config=None):
@@ -479,6 +494,12 @@ def main():
         check_objects("secured", render([], secured), values_of([], secured), args.exporter, tmp)
         tls_only = [("web.tls.enabled", True), ("web.tls.existingSecret", "tbe-web-tls")]
         check_objects("tls-only", render([], tls_only), values_of([], tls_only), args.exporter, tmp)
+        # Worker-direct collection with static discovery, and its alerts.
+        workers = [("prometheusRule.enabled", True), ("collection", "workers"),
+                   ("workers.discovery", "static"),
+                   ("workers.addresses", ["10.0.0.11:8080", "10.0.0.12:8080"]),
+                   ("workers.sharedSecret.existingSecret", "trino-internal")]
+        check_objects("workers", render([], workers), values_of([], workers), args.exporter, tmp)
         check_negative(args.exporter, tmp)
         check_examples(tmp)
     finally:

@@ -5,7 +5,7 @@
  *   'r'  the rest is the token as received (framing, base64url, the header,
  *        the signature check);
  *   else the rest is a header and a payload separated by a NUL byte, signed
- *        here with the key, so the fuzzer reaches the claims behind the
+ *        with the key (tests/lib/jws_sign.h), so the fuzzer reaches the claims behind the
  *        signature (which it could never forge).
  * Every answer must be one of itoken_verify's statuses; an accepted token
  * gives a NUL-terminated sub of at most ITOKEN_SUB_MAX bytes and an exp after
@@ -15,9 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "../lib/jws_sign.h"
 #include "itoken.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,26 +23,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const unsigned char key[ITOKEN_KEY_LEN] = "0123456789abcdef0123456789abcdef";
 static const unsigned char other[ITOKEN_KEY_LEN] = "fedcba9876543210fedcba9876543210";
 static const int64_t now = 1700000000;
-
-static size_t b64url(const uint8_t *in, size_t n, char *out)
-{
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = a[v >> 18 & 63];
-        out[o++] = a[v >> 12 & 63];
-        if (i + 1 < n)
-            out[o++] = a[v >> 6 & 63];
-        if (i + 2 < n)
-            out[o++] = a[v & 63];
-    }
-    return o;
-}
 
 static void check(const char *tok, size_t len)
 {
@@ -74,15 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *nul = memchr(h, 0, (size_t)(end - h));
     if (!nul || (size_t)(end - h) > ITOKEN_MAX)
         return 0;
-    size_t o = b64url(h, (size_t)(nul - h), tok);
-    tok[o++] = '.';
-    o += b64url(nul + 1, (size_t)(end - nul - 1), tok + o);
-    unsigned char mac[32];
-    unsigned mlen = 0;
-    if (!HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)tok, o, mac, &mlen))
-        abort();
-    tok[o++] = '.';
-    o += b64url(mac, sizeof(mac), tok + o);
+    size_t o = jws_sign(key, h, (size_t)(nul - h), nul + 1, (size_t)(end - nul - 1), tok);
     check(tok, o);
     return 0;
 }

@@ -32,24 +32,12 @@ def expected(sim_url):
 
 
 def recent_truths(sim_url, seconds):
-    """The truth tables of the steps taken within the last `seconds`, newest first."""
-    status, body, _ = tbe.http_get(sim_url.rstrip("/") + "/sim/truth/history", timeout=5)
-    if status != 200:
-        raise RuntimeError("%s/sim/truth/history: HTTP %d" % (sim_url, status))
-    lines = body.decode().splitlines()
-    head = lines[0].split("\t")
-    steps = {}
-    for line in lines[1:]:
-        row = dict(zip(head, line.split("\t")))
-        steps.setdefault(int(row["step"]), (int(row["time_ms"]), {}))
-        if row["seen"] == "1":
-            for k in ("buffered_bytes", "buffered_pages", "active_buffers", "pages_sent",
-                      "running_tasks", "spooling_tasks"):
-                row[k] = int(row[k])
-            steps[int(row["step"])][1][row["node_id"]] = row
-    newest = max((t for t, _ in steps.values()), default=0)
-    return [rows for step, (t, rows) in sorted(steps.items(), reverse=True)
-            if t >= newest - seconds * 1000]
+    """The truth tables (workers seen) of the steps taken within the last `seconds`,
+    newest first."""
+    hist = tbe.truth_history(sim_url)
+    newest = max((t for _, t, _ in hist), default=0)
+    return [{n: r for n, r in rows.items() if r["seen"]}
+            for _, t, rows in reversed(hist) if t >= newest - seconds * 1000]
 
 
 def main():

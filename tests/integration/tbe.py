@@ -219,15 +219,19 @@ def write_config(path, coordinators, listen, extra=""):
 
 
 class Exporter:
-    def __init__(self, config, *args, stderr=None):
+    """The exporter on config's listen address. wait: until /healthz answers over
+    plain HTTP (False for a TLS listener, which the caller waits for itself)."""
+
+    def __init__(self, config, *args, stderr=None, wait=True):
         self.config = config
         with open(config) as f:
             m = re.search(r'listen\s*=\s*"([^"]+)"', f.read())
         self.listen = m.group(1)
         self.url = "http://%s" % self.listen
         self.proc = spawn([EXPORTER, "--config", config] + list(args), stderr=stderr)
-        wait_for(lambda: http_get(self.url + "/healthz", timeout=2)[0] == 200,
-                 timeout=20, what="exporter on %s" % self.url)
+        if wait:
+            wait_for(lambda: http_get(self.url + "/healthz", timeout=2)[0] == 200,
+                     timeout=20, what="exporter on %s" % self.url)
 
     def scrape(self):
         status, body, _ = http_get(self.url + "/metrics")
@@ -259,12 +263,13 @@ def worker_truth_matches(metrics, truth, release, namespace="trino", pod_of=None
 
 
 class Prometheus:
-    """Debian's prometheus server on a free loopback port, its data in a fresh
-    folder under d, scraping every second with the scrape jobs given as YAML
-    lines under scrape_configs (each starting "  - job_name: ...")."""
+    """Debian's prometheus server on a free loopback port (or listen), its data
+    in folder d/NAME-data (a new name for a fresh start), scraping every second
+    with the scrape jobs given as YAML lines under scrape_configs (each
+    starting "  - job_name: ...")."""
 
-    def __init__(self, d, jobs, name="prometheus"):
-        self.listen = "127.0.0.1:%d" % free_port()
+    def __init__(self, d, jobs, name="prometheus", listen=None):
+        self.listen = listen or "127.0.0.1:%d" % free_port()
         self.url = "http://" + self.listen
         cfg = os.path.join(d, name + ".yml")
         with open(cfg, "w") as f:

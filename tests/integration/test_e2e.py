@@ -11,7 +11,7 @@ import threading
 import time
 
 import tbe
-from tbe import check, log
+from tbe import check
 
 d = tbe.tmpdir()
 common = ["--workers", "4", "--stages", "3", "--tasks-per-stage", "3", "--queries", "3"]
@@ -74,6 +74,18 @@ def holding(t):
 for rel, t in (("blue", bt), ("green", gt)):
     got = tbe.value(m, "trino_workers_holding_data", release=rel)
     check(got == holding(t), "trino_workers_holding_data{release=%s} = %r, truth %d" % (rel, got, holding(t)))
+# Above, every published worker holds data: a count of the workers would pass too.
+# One query at generation 5 leaves a green worker in it holding nothing.
+green.control(queries=1, generation=5)
+gt5 = green.expected()
+check(0 < holding(gt5) < len(gt5), "green, 1 query, generation 5: %d of %d workers hold data"
+      % (holding(gt5), len(gt5)))
+m = tbe.wait_for(lambda: (lambda m: m if tbe.worker_truth_matches(m, gt5, "green") else None)(
+    exp.scrape()), timeout=15, what="green with 1 query on /metrics")
+got = tbe.value(m, "trino_workers_holding_data", release="green")
+check(got == holding(gt5), "trino_workers_holding_data{release=green} = %r: the workers holding "
+      "data, not all %d published" % (got, len(gt5)))
+green.control(queries=3, generation=0)
 
 # Freshness: new values upstream show up within a couple of cycles.
 green.control(generation=7)

@@ -183,8 +183,9 @@ def total_limit(port):
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
         except (ValueError, OSError):
             pass
-    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < need:
-        log("total limit: skipped, %d descriptors allowed (need %d)" % (soft, need))
+    have = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if not check(have >= need, "total limit: %d descriptors allowed (need %d; raise the hard "
+                 "limit, ulimit -Hn)" % (have, need)):
         return
     conns = []
     t = time.monotonic()
@@ -212,10 +213,7 @@ def exporter(name, extra_args=()):
     tbe.write_config(conf, [("default", sim.url, "trino")], "127.0.0.1:%d" % port,
                      extra="poll_interval_seconds = 1;\n")
     logf = open(os.path.join(d, name + ".log"), "wb")
-    ex = tbe.Exporter.__new__(tbe.Exporter)
-    ex.config, ex.listen = conf, "127.0.0.1:%d" % port
-    ex.proc = tbe.spawn([tbe.EXPORTER, "--config", conf] + list(extra_args), stderr=logf)
-    return ex, port
+    return tbe.Exporter(conf, *extra_args, stderr=logf, wait=False), port
 
 
 def wait_up(port, ctx):

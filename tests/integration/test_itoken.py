@@ -7,7 +7,6 @@ src/collector/itoken.c, and makes tokens that itoken_verify must accept or refus
 exactly as PyJWT does. A token signed with the other scheme's key is refused by
 both. The secrets reach tbe-itoken in files, as in the exporter."""
 import base64
-import hashlib
 import json
 import os
 import subprocess
@@ -18,8 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from checks import check, finish, log  # noqa: E402
 
 import jwt  # noqa: E402  python3-jwt
-from cryptography.hazmat.primitives import hashes  # noqa: E402  python3-cryptography
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
+from trino_keys import hkdf_key, sha256_key  # noqa: E402  python3-cryptography, hashlib
 
 TOOL = os.environ["TBE_ITOKEN"]
 d = os.environ.get("TMPDIR", "/tmp")
@@ -27,13 +25,8 @@ d = os.path.join(d, "tbe-it-itoken-%d" % os.getpid())
 os.makedirs(d, mode=0o700)
 
 
-def hkdf_key(secret):
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"internal-communication").derive(secret)
-
-
 def keys(secret):
-    return {"hkdf": hkdf_key(secret), "sha256": hashlib.sha256(secret).digest()}
+    return {"hkdf": hkdf_key(secret), "sha256": sha256_key(secret)}
 
 
 def secret_file(name, secret, newline=b"\n"):

@@ -3,8 +3,9 @@
 
 tbe-render prints the renderer tests' store (test_render_scenario.h: five
 coordinators, the pod map, an escaped pod label, every counter and gauge
-family) in both formats. A static HTTP server on loopback serves them, as the
-exporter will once http.c serves both (negotiate.h), and Prometheus scrapes:
+family) in both formats. A static HTTP server on loopback serves them with the
+content types the exporter's http.c sends (negotiate.h picks one per Accept
+header), and Prometheus scrapes:
   job om         the OpenMetrics bytes, Content-Type application/openmetrics-text;
                  version=1.0.0: Prometheus parses them with its OpenMetrics parser;
   job text       the text 0.0.4 bytes of the same store;
@@ -18,8 +19,9 @@ series is named after a counter family without _total; the target metadata
 types the counter families as counters; Prometheus asked for OpenMetrics 1.0.0
 first in its Accept header.
 
-Pointing this at the real exporter later means: the exporter as the target of
-job om, and the expected series from its text form.
+The store covers every family, which a live exporter would not have at once;
+it_web_compat has a real Prometheus scrape the exporter itself (and checks that
+its Accept header gets OpenMetrics).
 """
 import http.server
 import os

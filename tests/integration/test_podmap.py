@@ -14,16 +14,13 @@ exporter with honor_labels. Checks:
   - sources node_id and ip.
 """
 import http.server
-import json
 import os
-import shutil
 import subprocess
 import threading
 import time
-import urllib.parse
 
 import tbe
-from tbe import check, log
+from tbe import check
 
 d = tbe.tmpdir()
 W = 4
@@ -43,40 +40,23 @@ check(len(pods) == W, "simulator prints %d pods" % W)
 check(all(node != pod for node, (_, pod, _) in pods.items()), "pod names differ from node ids")
 
 
-def start_prometheus(listen, targets_exporter=None, skip=()):
-    cfg = os.path.join(d, "prometheus.yml")
-    lines = ["global:", "  scrape_interval: 1s", "  evaluation_interval: 1s", "scrape_configs:",
-             "  - job_name: trino-workers", "    static_configs:"]
+def start_prometheus(listen, name, targets_exporter=None, skip=()):
+    jobs = ["  - job_name: trino-workers", "    static_configs:"]
     for node, (ip, pod, ns) in sorted(pods.items()):
         if node in skip:
             continue
-        lines += ["      - targets: ['%s:%d']" % (ip, wport),
-                  "        labels: {pod: '%s', namespace: '%s'}" % (pod, ns)]
+        jobs += ["      - targets: ['%s:%d']" % (ip, wport),
+                 "        labels: {pod: '%s', namespace: '%s'}" % (pod, ns)]
     if targets_exporter:
-        lines += ["  - job_name: trino-buffer-exporter", "    honor_labels: true",
-                  "    static_configs:", "      - targets: ['%s']" % targets_exporter]
-    with open(cfg, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    data = os.path.join(d, "prom-data")
-    shutil.rmtree(data, ignore_errors=True)
-    p = tbe.spawn(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + data,
-                   "--web.listen-address=" + listen, "--log.level=warn"],
-                  stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "prom.log"), "w"))
-    tbe.wait_for(lambda: tbe.http_get("http://%s/-/ready" % listen, timeout=2)[0] == 200,
-                 timeout=60, what="prometheus ready")
-    return p
-
-
-def promql(listen, q):
-    st, body, _ = tbe.http_get("http://%s/api/v1/query?query=%s" % (listen, urllib.parse.quote(q)))
-    assert st == 200, st
-    return json.loads(body)["data"]["result"]
+        jobs += ["  - job_name: trino-buffer-exporter", "    honor_labels: true",
+                 "    static_configs:", "      - targets: ['%s']" % targets_exporter]
+    return tbe.Prometheus(d, jobs, name=name, listen=listen)
 
 
 prom_listen = "127.0.0.1:%d" % tbe.free_port()
 exp_listen = "127.0.0.1:%d" % tbe.free_port()
-prom = start_prometheus(prom_listen, exp_listen)
-tbe.wait_for(lambda: len(promql(prom_listen, "trino_execution_executor_TaskExecutor_Tasks")) == W,
+prom = start_prometheus(prom_listen, "prometheus", exp_listen)
+tbe.wait_for(lambda: len(prom.query("trino_execution_executor_TaskExecutor_Tasks")) == W,
              timeout=60, what="prometheus scraped every worker")
 
 logpath = os.path.join(d, "exporter.log")
@@ -109,7 +89,7 @@ check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
 
 # Read back through PromQL: honor_labels keeps our pod/namespace labels.
 def promql_matches():
-    res = promql(prom_listen, 'trino_worker_output_buffered_bytes{job="trino-buffer-exporter"}')
+    res = prom.query('trino_worker_output_buffered_bytes{job="trino-buffer-exporter"}')
     got = {(s["metric"].get("pod"), s["metric"].get("namespace")): int(float(s["value"][1])) for s in res}
     want = {(pods[n][1], pods[n][2]): row["buffered_bytes"] for n, row in truth.items()}
     return got == want and not any("exported_pod" in s["metric"] for s in res)
@@ -120,7 +100,7 @@ check(tbe.wait_for(promql_matches, timeout=30, what="PromQL read-back"),
 
 # Prometheus stopped mid-run: the map is kept and ages; workers stay mapped.
 age0 = tbe.value(exp.scrape(), "trino_buffer_exporter_pod_map_age_seconds")
-tbe.stop(prom)
+prom.stop()
 time.sleep(4)
 m = exp.scrape()
 check(tbe.value(m, "trino_buffer_exporter_pod_map_up") == 0, "Prometheus down: pod_map_up 0")
@@ -166,8 +146,8 @@ exp.stop()
 # A worker Prometheus does not know: its address is the pod label, it is
 # counted as unmapped, and it is logged once, not every cycle.
 missing = sorted(pods)[-1]
-prom = start_prometheus(prom_listen, skip=(missing,))
-tbe.wait_for(lambda: len(promql(prom_listen, "trino_execution_executor_TaskExecutor_Tasks")) == W - 1,
+prom = start_prometheus(prom_listen, "prometheus2", skip=(missing,))
+tbe.wait_for(lambda: len(prom.query("trino_execution_executor_TaskExecutor_Tasks")) == W - 1,
              timeout=60, what="prometheus scraped the known workers")
 logpath2 = os.path.join(d, "exporter2.log")
 exp = tbe.Exporter(conf, stderr=open(logpath2, "w"))
@@ -188,7 +168,7 @@ time.sleep(3)
 n = open(logpath2).read().count("worker not in the pod map")
 check(n == 1, "the unmapped worker is logged once over several cycles (%d)" % n)
 exp.stop()
-tbe.stop(prom)
+prom.stop()
 
 # Sources node_id and ip.
 for source, pod_of in (("node_id", lambda row: row["node_id"]),

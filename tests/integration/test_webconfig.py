@@ -3,8 +3,8 @@
 checked against Prometheus itself:
 
 - every examples/web-config*.yml is accepted by `promtool check web-config` and
-  by the exporter's --check-config (certificates made here with openssl, the
-  example copied beside them), through --web.config.file=FILE, --web.config.file
+  by the exporter's --check-config (certificates from tests/lib/gencerts.sh,
+  the example copied beside them), through --web.config.file=FILE, --web.config.file
   FILE, and the libconfig key web_config_file (relative to the libconfig file);
 - a set of invalid files, each in one category:
     format       promtool (the toolkit itself) refuses it too: our refusal is
@@ -43,14 +43,11 @@ def sh(*argv):
     subprocess.run(argv, cwd=d, check=True, capture_output=True, timeout=60)
 
 
-# A client CA, a server certificate signed by it, and their keys: the names the examples use.
-ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-sh("openssl", "req", "-x509", *ec, "-keyout", "client-ca.key", "-out", "client-ca.crt", "-days",
-   "2", "-subj", "/CN=test-client-ca")
-sh("openssl", "req", "-x509", *ec, "-keyout", "tls.key", "-out", "tls.crt", "-days", "2", "-subj",
-   "/CN=localhost")
-sh("openssl", "req", "-x509", *ec, "-keyout", "other.key", "-out", "other.crt", "-days", "2",
-   "-subj", "/CN=other")
+# A client CA, a server certificate and its key under the names the examples use
+# (tls.crt, tls.key, client-ca.crt), and a key of another certificate (other.key).
+sh(os.path.join(tbe.SOURCE_DIR, "tests", "lib", "gencerts.sh"), d)
+for src, dst in (("server.pem", "tls.crt"), ("server.key", "tls.key"), ("ca.pem", "client-ca.crt")):
+    shutil.copy(os.path.join(d, src), os.path.join(d, dst))
 
 
 def promtool(path):
@@ -180,6 +177,8 @@ live = tbe.write_config(os.path.join(d, "live.conf"),
 logpath = os.path.join(d, "live.log")
 with open(logpath, "wb") as lf:
     ex = tbe.Exporter(live, stderr=lf)
+frame = tbe.http_get(ex.url + "/healthz")[2].get("X-Frame-Options")
+check(frame == "deny", "the web configuration's header is served (X-Frame-Options %r)" % frame)
 
 
 def log_count(what):
@@ -205,7 +204,9 @@ time.sleep(6)
 check(log_count(FAILED) == 1, "... once, not at every poll")
 rewrite(GOOD2)
 tbe.wait_for(lambda: log_count(APPLIED) >= 1, timeout=15, what="the fixed file is applied")
-check(log_count(APPLIED) == 1, "a changed web configuration file is applied without a signal")
+frame = tbe.http_get(ex.url + "/healthz")[2].get("X-Frame-Options")
+check(log_count(APPLIED) == 1 and frame == "sameorigin",
+      "a changed web configuration file is applied without a signal (X-Frame-Options %r)" % frame)
 rewrite(GOOD2)
 time.sleep(6)
 check(log_count(APPLIED) == 1, "a rewritten file with the same content is not re-applied")

@@ -22,8 +22,9 @@ secret_file = os.path.join(d, "secret")
 with open(secret_file, "w") as f:
     f.write("pod-map-discovery-secret\n")
 os.chmod(secret_file, 0o600)
-sim = tbe.Sim("--seed", "31", "--workers", str(W), "--queries", "2", "--stages", "2",
-              "--worker-api", "--worker-metrics-port", str(wport),
+# One query of two one-task stages: two of the four workers are in no query.
+sim = tbe.Sim("--seed", "31", "--workers", str(W), "--queries", "1", "--stages", "2",
+              "--tasks-per-stage", "1", "--worker-api", "--worker-metrics-port", str(wport),
               "--shared-secret-file", secret_file)
 pods = {}
 out = subprocess.run([tbe.SIM, "--print-pods", "--workers", str(W), "--seed", "31"],
@@ -62,6 +63,7 @@ def ready(m):
 
 m = tbe.wait_for(lambda: ready(exp.scrape()), timeout=30, what="both coordinators up, %d workers" % W)
 truth = sim.expected()
+check(0 < len(truth) < W, "%d of the %d workers are in no running query" % (W - len(truth), W))
 for node in pods:
     if node not in truth:  # in no running query: explicit zeros
         truth[node] = dict({k: 0 for _, k in tbe.WORKER_FAMILIES}, node_id=node)

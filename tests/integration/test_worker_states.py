@@ -18,21 +18,19 @@ names an address where nothing listens:
     become absent (its state stays).
 Cluster B (Trino 476) serves GET /v1/node: discovery "coordinator" finds its
 three workers; against cluster A (480, no /v1/node) the cycle fails with an
-error naming the URL. DNS discovery: a name with three A records of
-127.0.0.(2..4) in a private /etc/hosts (unshare -m as root, -rm otherwise, and
-a bind mount), else "localhost" (or "127.0.0.1"), whose 127.0.0.1 is the
-coordinator itself and must be skipped (its /v1/info says coordinator).
+error naming the URL. DNS discovery, in a private /etc/hosts (unshare -m as root, -rm otherwise, and
+a bind mount; without one the test fails): a name with three A records of
+127.0.0.(2..4), and "localhost", whose 127.0.0.1 is the coordinator itself and
+must be skipped (its /v1/info says coordinator).
 """
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 import urllib.request
 
 import tbe
-from tbe import check, log
+from tbe import check
 
 d = tbe.tmpdir()
 secret_file = os.path.join(d, "secret")
@@ -42,7 +40,9 @@ os.chmod(secret_file, 0o600)
 
 A = tbe.Sim("--dynamic", "5", "--workers", "3", "--queries", "4", "--step-ms", "100",
             "--drain-every", "0", "--grace-steps", "2", "--shared-secret-file", secret_file)
-B = tbe.Sim("--worker-api", "--workers", "3", "--queries", "2", "--trino-version", "476")
+# One query of one one-task stage: two of B's three workers are in no query.
+B = tbe.Sim("--worker-api", "--workers", "3", "--queries", "1", "--stages", "1",
+            "--tasks-per-stage", "1", "--trino-version", "476")
 dead = "127.0.0.9:%d" % tbe.free_port()
 static = ", ".join(['"127.0.0.%d:%d"' % (2 + i, A.port) for i in range(3)] + ['"%s"' % dead])
 
@@ -165,6 +165,8 @@ states = {dict(k)["pod"] for k, v in tbe.series(m, "trino_worker_node_state", re
                                                  state="ACTIVE").items() if v == "1"}
 check(len(states) == 3, "Trino 476: three ACTIVE workers (%s)" % sorted(states))
 truth = B.expected()
+check(0 < len(truth) < len(states), "Trino 476: %d of the %d workers are in no running query"
+      % (len(states) - len(truth), len(states)))
 for node in states - set(truth):  # a discovered worker in no running query: explicit zeros
     truth[node] = dict({k: 0 for _, k in tbe.WORKER_FAMILIES}, node_id=node)
 check(tbe.worker_truth_matches(m, truth, "rn"),
@@ -205,26 +207,19 @@ def private_hosts_prefix():
 prefix = private_hosts_prefix()
 userns = prefix is not None and subprocess.run(
     prefix + ["getent", "hosts", "trino-workers.test"], capture_output=True).returncode == 0
-if userns:
-    name = "trino-workers.test"
-else:
-    try:
-        socket.getaddrinfo("localhost", None)
-        name = "localhost"
-    except OSError:
-        name = "127.0.0.1"  # no hosts file and no namespaces: a numeric name still resolves
+# No silent fallback: without a private /etc/hosts the three-record case cannot run, a failure.
+check(userns, "a private /etc/hosts for DNS discovery (unshare -m as root, -rm otherwise)")
 listen = "127.0.0.1:%d" % tbe.free_port()
 conf = os.path.join(d, "dns.conf")
+entry = ('  { name = "%s"; url = "%s"; release = "%s"; collection = "workers";\n'
+         '    workers = { discovery = "dns"; dns_name = "%s"; port = %d;\n'
+         '                shared_secret_file = "%s"; }; }')
 with open(conf, "w") as f:
     f.write('listen = "%s";\npoll_interval_seconds = 1;\nconnect_timeout_seconds = 1;\n'
-            'coordinators = ( { name = "d"; url = "%s"; release = "rd"; collection = "workers";\n'
-            '  workers = { discovery = "dns"; dns_name = "%s"; port = %d;\n'
-            '              shared_secret_file = "%s"; }; } );\n'
-            % (listen, A.url, name, A.port, secret_file))
-argv = [tbe.EXPORTER, "--config", conf]
-if userns:
-    argv = prefix + argv
-proc = tbe.spawn(argv)
+            'coordinators = (\n%s,\n%s\n);\n'
+            % (listen, entry % ("d", A.url, "rd", "trino-workers.test", A.port, secret_file),
+               entry % ("l", A.url, "rl", "localhost", A.port, secret_file)))
+proc = tbe.spawn((prefix or []) + [tbe.EXPORTER, "--config", conf])
 url = "http://" + listen
 tbe.wait_for(lambda: tbe.http_get(url + "/healthz", timeout=2)[0] == 200, timeout=20,
              what="exporter with dns discovery")
@@ -235,15 +230,16 @@ def scrape():
 
 
 m = tbe.wait_for(lambda: (lambda m: m if one(m, "trino_buffer_exporter_up", coordinator="d") == "1"
-                          else None)(scrape()), timeout=15, what="dns discovery cycle up")
+                          and one(m, "trino_buffer_exporter_up", coordinator="l") == "1"
+                          else None)(scrape()), timeout=15, what="dns discovery cycles up")
 disc = tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rd")
-if userns:
-    check(disc == 3 and len(tbe.worker_values(m, "rd")) == 3,
-          "dns: all three A records of %s discovered and read (%d)" % (name, disc))
-else:
-    log("     no mount namespace here: dns discovery checked with %s only" % name)
-    check(disc >= 1 and not tbe.worker_values(m, "rd"),
-          "dns: %s resolves (%d addresses) and the coordinator at 127.0.0.1 is skipped"
-          % (name, disc))
+check(disc == 3 and len(tbe.worker_values(m, "rd")) == 3,
+      "dns: all three A records of trino-workers.test discovered and read (%d)" % disc)
+check(tbe.series(m, "trino_workers_holding_data", release="rd"),
+      "workers mode with every worker read: holding_data{release=rd} published (the contrast "
+      "to rw above)")
+disc = tbe.value(m, "trino_buffer_exporter_workers_discovered", release="rl")
+check(disc >= 1 and not tbe.worker_values(m, "rl"),
+      "dns: localhost resolves (%d addresses) and the coordinator at 127.0.0.1 is skipped" % disc)
 tbe.stop(proc)
 tbe.finish()

@@ -104,7 +104,8 @@ def recent(hist, now_ms, window_ms):
     return ([before[-1]] if before else []) + inside
 
 
-stats = {"checked": 0, "bad": 0, "idle1": 0, "states": set(), "zeros": 0}
+stats = {"checked": 0, "bad": 0, "idle1": 0, "states": set(), "zeros": 0, "holding": 0,
+         "holding_lt_workers": 0, "holding_bad": 0}
 
 
 def check_scrape():
@@ -155,6 +156,18 @@ def check_scrape():
                     states.get(pod) == "DRAINED"):
                 ok = False
                 log("  %s %s: drained %s with state %s" % (rel, pod, drained, states.get(pod)))
+        # the release's holding count is the count of its published workers holding data
+        hold = tbe.series(m, "trino_workers_holding_data", release=rel)
+        if hold:
+            stats["holding"] += 1
+            want = sum(1 for v in got.values() if v["buffered_bytes"] > 0 or
+                       v["buffered_pages"] > 0 or v["active_buffers"] > 0)
+            total = sum(float(v) for v in hold.values())
+            stats["holding_lt_workers"] += want < len(got)
+            if total != want:
+                stats["holding_bad"] += 1
+                log("  %s: holding_data %s, but %d of its %d workers hold data"
+                    % (rel, total, want, len(got)))
     return ok
 
 
@@ -231,6 +244,13 @@ check(mgood == rounds,
       "equal to one step in every counter)" % (mgood, rounds, mstats["checked"], mstats["idle1"],
                                                mstats["drained1"], mstats["bad"],
                                                mstats["matched"]))
+check(stats["idle1"] >= 1 and stats["zeros"] >= 1,
+      "the no-false-idle and explicit-zero checks were exercised (%d idle_observed=1, %d all-zero "
+      "workers)" % (stats["idle1"], stats["zeros"]))
+check(stats["holding"] >= rounds and stats["holding_bad"] == 0 and stats["holding_lt_workers"] >= 1,
+      "trino_workers_holding_data equals the count of the published workers holding data in "
+      "%d of %d release scrapes, %d of them with a worker holding none"
+      % (stats["holding"] - stats["holding_bad"], stats["holding"], stats["holding_lt_workers"]))
 check("DRAINED" in stats["states"] or "DRAINING" in stats["states"],
       "the clusters drained a worker during the run (states seen: %s)" % sorted(
           s for s in stats["states"] if s))

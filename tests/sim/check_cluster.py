@@ -8,11 +8,8 @@ history, and the per-endpoint stats.
 Usage: check_cluster.py TRINO_SIM shapes|states|token|dynamic
 Run by an interpreter that imports jwt (Debian's python3-jwt) for `token`.
 """
-import hashlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,33 +18,25 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import check, finish  # noqa: E402
+import simproc  # noqa: E402
+import trino_keys  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_truth import COLS, TERMINAL_TASK, stages_of, sum_tasks  # noqa: E402
 
-TERMINAL_BUF = {"FINISHED", "ABORTED", "FAILED"}
-TERMINAL_TASK = {"FINISHED", "CANCELED", "ABORTED", "FAILED"}
 SCALARS = ["type", "state", "canAddBuffers", "canAddPages", "totalBufferedBytes",
            "totalBufferedPages", "totalRowsSent", "totalPagesSent"]
-COLS = ["buffered_bytes", "buffered_pages", "active_buffers", "pages_sent", "running_tasks",
-        "spooling_tasks"]
 
 
 class Sim:
     def __init__(self, sim, *args, secret=None):
         self.dir = tempfile.mkdtemp(prefix="trino-sim-cluster-")
-        port_file = os.path.join(self.dir, "port")
         extra = []
         if secret is not None:
             path = os.path.join(self.dir, "secret")
             with open(path, "w") as f:
                 f.write(secret + "\n")
             extra = ["--shared-secret-file", path]
-        self.proc = subprocess.Popen([sim, "--listen", "127.0.0.1:0", "--port-file", port_file]
-                                     + extra + list(args))
-        for _ in range(200):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.port = int(f.read())
+        self.proc, self.port = simproc.start(sim, extra + list(args), self.dir)
 
     def url(self, host, path):
         return "http://%s:%d%s" % (host, self.port, path)
@@ -88,45 +77,7 @@ class Sim:
         return steps
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "hung"
-        check(rc == 0, "SIGTERM exit code %r" % rc)
-
-
-def stages_of(doc):
-    if "stages" in doc:
-        return doc["stages"]["stages"]
-    out = []
-
-    def walk(s):
-        out.append(s)
-        for sub in s["subStages"]:
-            walk(sub)
-    if "outputStage" in doc:
-        walk(doc["outputStage"])
-    return out
-
-
-def sum_tasks(tasks):
-    """Per node id, the truth columns of a list of TaskInfo (the README's rules)."""
-    rows = {}
-    for t in tasks:
-        ts, ob = t["taskStatus"], t["outputBuffers"]
-        r = rows.setdefault(ts["nodeId"], dict.fromkeys(COLS, 0))
-        spooling = ob.get("type") == "EXTERNAL"
-        if not spooling and ob["state"] not in TERMINAL_BUF:
-            r["buffered_bytes"] += ob["totalBufferedBytes"]
-            r["buffered_pages"] += ob["totalBufferedPages"]
-            r["active_buffers"] += 1
-        r["pages_sent"] += ob["totalPagesSent"]
-        if ts["state"] not in TERMINAL_TASK:
-            r["running_tasks"] += 1
-            r["spooling_tasks"] += spooling
-    return rows
+        simproc.stop(self.proc)
 
 
 def coordinator_view(s):
@@ -157,14 +108,11 @@ def hs256(key, claims):
 
 
 def hkdf_key(secret):
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"internal-communication").derive(secret.encode())
+    return trino_keys.hkdf_key(secret.encode())
 
 
 def sha_key(secret):
-    return hashlib.sha256(secret.encode()).digest()
+    return trino_keys.sha256_key(secret.encode())
 
 
 def token_for(version, secret, exp_in=300):

@@ -9,7 +9,6 @@ import base64
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,20 +19,13 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import check, finish  # noqa: E402
+import simproc  # noqa: E402
 
 
 class Sim:
     def __init__(self, sim, *args):
         self.dir = tempfile.mkdtemp(prefix="trino-sim-test-")
-        port_file = os.path.join(self.dir, "port")
-        self.proc = subprocess.Popen([sim, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                      "--pid-file", os.path.join(self.dir, "pid")] + list(args))
-        for _ in range(100):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.port = int(f.read())
+        self.proc, self.port = simproc.start(sim, args, self.dir)
         self.base = "http://127.0.0.1:%d" % self.port
 
     def get(self, path, headers=None, timeout=10):
@@ -50,13 +42,7 @@ class Sim:
         return body
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "hung"
-        check(rc == 0, "SIGTERM exit code %r" % rc)
+        simproc.stop(self.proc)
 
 
 def raw_get(port, path, timeout):

@@ -12,6 +12,8 @@ from checks import check, finish  # noqa: E402
 
 TERMINAL_BUF = {"FINISHED", "ABORTED", "FAILED"}
 TERMINAL_TASK = {"FINISHED", "CANCELED", "ABORTED", "FAILED"}
+COLS = ["buffered_bytes", "buffered_pages", "active_buffers", "pages_sent", "running_tasks",
+        "spooling_tasks"]
 
 
 def stages_of(doc):
@@ -37,31 +39,38 @@ def stages_of(doc):
     return out
 
 
-def truth(doc):
+def sum_tasks(tasks):
+    """Per node id, the truth columns of a list of TaskInfo (the README's rules)."""
     rows = {}
-    for st in stages_of(doc):
-        for t in st["tasks"]:
-            ts, ob = t["taskStatus"], t["outputBuffers"]
-            node = ts["nodeId"]
-            addr = ts["self"].split("/")[2]
-            r = rows.setdefault(node, [addr, 0, 0, 0, 0, 0, 0])
-            assert r[0] == addr
-            # EXTERNAL = spooling (fault-tolerant execution): holds nothing a query
-            # waits for; its totalBufferedPages is the pages added. Any other type,
-            # or none, is pipelined.
-            spooling = ob.get("type") == "EXTERNAL"
-            if not spooling and ob["state"] not in TERMINAL_BUF:
-                r[1] += ob["totalBufferedBytes"]
-                r[2] += ob["totalBufferedPages"]
-                r[3] += 1
-            r[4] += ob["totalPagesSent"]
-            if ts["state"] not in TERMINAL_TASK:
-                r[5] += 1
-                r[6] += spooling
-    lines = ["node_id\taddress\tbuffered_bytes\tbuffered_pages\tactive_buffers\tpages_sent\t"
-             "running_tasks\tspooling_tasks"]
+    for t in tasks:
+        ts, ob = t["taskStatus"], t["outputBuffers"]
+        r = rows.setdefault(ts["nodeId"], dict.fromkeys(COLS, 0))
+        # EXTERNAL = spooling (fault-tolerant execution): holds nothing a query
+        # waits for; its totalBufferedPages is the pages added. Any other type,
+        # or none, is pipelined.
+        spooling = ob.get("type") == "EXTERNAL"
+        if not spooling and ob["state"] not in TERMINAL_BUF:
+            r["buffered_bytes"] += ob["totalBufferedBytes"]
+            r["buffered_pages"] += ob["totalBufferedPages"]
+            r["active_buffers"] += 1
+        r["pages_sent"] += ob["totalPagesSent"]
+        if ts["state"] not in TERMINAL_TASK:
+            r["running_tasks"] += 1
+            r["spooling_tasks"] += spooling
+    return rows
+
+
+def truth(doc):
+    tasks = [t for st in stages_of(doc) for t in st["tasks"]]
+    rows = sum_tasks(tasks)
+    addr = {}
+    for t in tasks:
+        ts = t["taskStatus"]
+        a = ts["self"].split("/")[2]
+        assert addr.setdefault(ts["nodeId"], a) == a
+    lines = ["node_id\taddress\t" + "\t".join(COLS)]
     for node in sorted(rows, key=lambda n: n.encode()):
-        lines.append("\t".join([node] + [str(x) for x in rows[node]]))
+        lines.append("\t".join([node, addr[node]] + [str(rows[node][c]) for c in COLS]))
     return "\n".join(lines) + "\n"
 
 

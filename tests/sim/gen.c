@@ -584,6 +584,15 @@ struct jw {
     char buf[JW_BUF];
 };
 
+/* Make w a fresh writer into sink (the buffer itself is not cleared). */
+static void jw_reset(struct jw *w, sim_sink_fn sink, void *arg, int pretty)
+{
+    memset(w, 0, offsetof(struct jw, buf));
+    w->sink = sink;
+    w->arg = arg;
+    w->pretty = pretty;
+}
+
 static void jw_flush(struct jw *w)
 {
     if (w->len && !w->err && w->sink(w->arg, w->buf, w->len) != 0)
@@ -1831,9 +1840,7 @@ int sim_generate_query(const struct sim_params *p, int q, sim_sink_fn sink, void
         return -1;
     if (p->doc_bytes > 0 && sim_query_running(p, q) && p->stages > 0) {
         /* Pass 1 measures the unpadded document; padding then adds exactly the rest. */
-        memset(w, 0, offsetof(struct jw, buf));
-        w->sink = count_sink;
-        w->pretty = p->pretty;
+        jw_reset(w, count_sink, NULL, p->pretty);
         run_doc(p, q, w, 0, 0);
         if (w->total < p->doc_bytes) {
             uint64_t pad = p->doc_bytes - w->total;
@@ -1841,10 +1848,7 @@ int sim_generate_query(const struct sim_params *p, int q, sim_sink_fn sink, void
             pad_first = pad % (uint64_t)p->stages;
         }
     }
-    memset(w, 0, offsetof(struct jw, buf));
-    w->sink = sink;
-    w->arg = arg;
-    w->pretty = p->pretty;
+    jw_reset(w, sink, arg, p->pretty);
     rc = run_doc(p, q, w, pad_each, pad_first);
     if (ret_bytes)
         *ret_bytes = w->total;
@@ -1925,10 +1929,7 @@ int sim_generate_list(const struct sim_params *p, unsigned state_mask, const cha
     int rc;
     if (w == NULL)
         return -1;
-    memset(w, 0, offsetof(struct jw, buf));
-    w->sink = sink;
-    w->arg = arg;
-    w->pretty = p->pretty;
+    jw_reset(w, sink, arg, p->pretty);
     memset(&g, 0, sizeof(g));
     g.p = p;
     g.w = w;
@@ -1970,10 +1971,7 @@ int sim_generate_worker_tasks(const struct sim_params *p, int w, const int *qs, 
     int rc;
     if (jw == NULL)
         return -1;
-    memset(jw, 0, offsetof(struct jw, buf));
-    jw->sink = sink;
-    jw->arg = arg;
-    jw->pretty = p->pretty;
+    jw_reset(jw, sink, arg, p->pretty);
     memset(&g, 0, sizeof(g));
     g.p = p;
     g.w = jw;

@@ -17,24 +17,10 @@ set_tests_properties(sim_json_variants sim_rss_50mb sim_expect sim_truth_flat
                      sim_truth_nested_397_pretty_shuffled sim_truth_flat_479_gen7 sim_http
                      PROPERTIES LABELS sim TIMEOUT 120)
 # The simulator as a cluster: worker endpoints, node states, internal tokens
-# (made with Debian's python3-jwt and python3-cryptography, which only Debian's
-# own interpreter may import: picked as in tests/integration), the dynamic
-# workload and its truth history.
-set(_sim_py "")
-foreach(_py ${Python3_EXECUTABLE} /usr/bin/python3)
-  if(NOT _sim_py AND EXISTS ${_py})
-    execute_process(COMMAND ${_py} -c "import jwt, cryptography.hazmat.primitives.kdf.hkdf"
-                    RESULT_VARIABLE _py_rc OUTPUT_QUIET ERROR_QUIET)
-    if(_py_rc EQUAL 0)
-      set(_sim_py ${_py})
-    endif()
-  endif()
-endforeach()
-if(NOT _sim_py)
-  message(FATAL_ERROR "sim_cluster_* need python3-jwt and python3-cryptography (scripts/setup.sh)")
-endif()
+# (made with Debian's python3-jwt and python3-cryptography: TBE_PYTHON_JWT, an
+# interpreter that imports them), the dynamic workload and its truth history.
 foreach(_part shapes states token dynamic)
-  add_test(NAME sim_cluster_${_part} COMMAND ${_sim_py} ${_dir}/check_cluster.py ${_sim} ${_part})
+  add_test(NAME sim_cluster_${_part} COMMAND ${TBE_PYTHON_JWT} ${_dir}/check_cluster.py ${_sim} ${_part})
   set_tests_properties(sim_cluster_${_part} PROPERTIES LABELS sim TIMEOUT 180
                        ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 endforeach()

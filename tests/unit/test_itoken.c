@@ -4,7 +4,7 @@
  * SHA-256 "abc", keys and a whole token computed with Python's cryptography,
  * hashlib and hmac for Trino's test secret. Tokens are taken apart here with
  * this file's own base64url decoder; every refusal of itoken_verify is
- * provoked with a correctly signed token (signed here, with HMAC() directly)
+ * provoked with a correctly signed token (tests/lib/jws_sign.h: HMAC() directly)
  * so that only the intended fault is present. Also the cache's reuse window
  * and the secret file reader (in a temporary folder).
  */
@@ -17,9 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "../lib/jws_sign.h"
 #include "check.h"
 #include "itoken.h"
 
@@ -40,28 +38,6 @@ static int same_hex(const unsigned char *got, const char *hex, size_t n)
     unsigned char want[64];
     unhex(hex, want, n);
     return memcmp(got, want, n) == 0;
-}
-
-/* base64url without padding, straightforwardly. */
-static void b64url(const void *data, size_t n, char *out)
-{
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *in = data;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = in[i] << 16;
-        if (i + 1 < n)
-            v |= in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = a[v >> 18 & 63];
-        out[o++] = a[v >> 12 & 63];
-        if (i + 1 < n)
-            out[o++] = a[v >> 6 & 63];
-        if (i + 2 < n)
-            out[o++] = a[v & 63];
-    }
-    out[o] = '\0';
 }
 
 /* Decode n base64url characters (no padding) into out; the length. */
@@ -88,20 +64,25 @@ static size_t unb64url(const char *in, size_t n, unsigned char *out)
 /* A token of the given header and payload JSON, signed with key. */
 static void sign(const unsigned char *key, const char *header, const char *payload, char *out)
 {
-    unsigned char mac[32];
-    unsigned len = 0;
-    b64url(header, strlen(header), out);
-    strncat(out, ".", 2);
-    b64url(payload, strlen(payload), out + strlen(out));
-    if (!HMAC(EVP_sha256(), key, 32, (unsigned char *)out, strlen(out), mac, &len))
-        abort();
-    strncat(out, ".", 2);
-    b64url(mac, sizeof(mac), out + strlen(out));
+    jws_sign(key, header, strlen(header), payload, strlen(payload), out);
 }
 
 static int verify(const unsigned char *key, const char *token, int64_t now)
 {
     return itoken_verify(key, token, strlen(token), now, NULL, NULL);
+}
+
+/* Every payload, signed with key under header, verified at now, must give want. */
+static void each_payload(const unsigned char *key, const char *header, const char *const *payloads,
+                         size_t n, int64_t now, int want)
+{
+    char tok[4096];
+    for (size_t i = 0; i < n; i++) {
+        sign(key, header, payloads[i], tok);
+        int rc = verify(key, tok, now);
+        if (rc != want)
+            CHECK(0, "payload %s: %d, want %d", payloads[i], rc, want);
+    }
 }
 
 /* Trino's test secret (TestingTrinoServer) and its keys, from Python:
@@ -299,8 +280,8 @@ static void test_verify(void)
 
     /* algorithms */
     char none[512], p64[256];
-    b64url("{\"alg\":\"none\"}", 14, none);
-    b64url(claims, strlen(claims), p64);
+    jws_b64url("{\"alg\":\"none\"}", 14, none);
+    jws_b64url(claims, strlen(claims), p64);
     strncat(none, ".", 2);
     strncat(none, p64, sizeof(none) - strlen(none) - 2);
     strncat(none, ".", 2);
@@ -339,12 +320,8 @@ static void test_verify(void)
         "{\"exp\":1700000360,\"nbf\":\"1\"}",
         "{\"exp\":{\"x\":1}}",
     };
-    for (size_t i = 0; i < sizeof(bad_claims) / sizeof(bad_claims[0]); i++) {
-        sign(key, hs, bad_claims[i], tok);
-        int rc = verify(key, tok, now);
-        if (rc != ITOKEN_ECLAIMS)
-            CHECK(0, "%s: %d", bad_claims[i], rc);
-    }
+    each_payload(key, hs, bad_claims, sizeof(bad_claims) / sizeof(bad_claims[0]), now,
+                 ITOKEN_ECLAIMS);
     char big[600];
     memset(big, 'x', sizeof(big));
     snprintf(big, sizeof(big), "{\"exp\":1700000360,\"sub\":\"%0256d\"}", 0);
@@ -365,12 +342,7 @@ static void test_verify(void)
         "{\"exp\":1700000360,\"x\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
         "",
     };
-    for (size_t i = 0; i < sizeof(bad_json) / sizeof(bad_json[0]); i++) {
-        sign(key, hs, bad_json[i], tok);
-        int rc = verify(key, tok, now);
-        if (rc != ITOKEN_EMALFORMED)
-            CHECK(0, "payload %s: %d", bad_json[i], rc);
-    }
+    each_payload(key, hs, bad_json, sizeof(bad_json) / sizeof(bad_json[0]), now, ITOKEN_EMALFORMED);
     sign(key, "{\"alg\":\"HS256\",\"alg\":\"HS256\"}", claims, tok);
     CHECK_EQ(verify(key, tok, now), ITOKEN_EMALFORMED);
     sign(key, "[\"HS256\"]", claims, tok);
