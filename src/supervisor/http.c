@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "b64.h"
 #include "clock.h"
 #include "log.h"
 #include "negotiate.h"
@@ -245,28 +246,11 @@ int http_accepts_gzip(const char *ae)
     return 0;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 int http_parse_basic(const char *v, char *buf, size_t cap, const char **user, size_t *user_len,
                      const char **pass, size_t *pass_len)
 {
-    size_t n = 0, len, pad = 0;
+    size_t n, len;
     const char *colon;
-    uint32_t acc = 0;
-    int bits = 0;
 
     if (!v || strncasecmp(v, "Basic ", 6) != 0)
         return -1;
@@ -276,25 +260,8 @@ int http_parse_basic(const char *v, char *buf, size_t cap, const char **user, si
     len = strlen(v);
     while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
         len--;
-    /* Go's base64.StdEncoding: padded, length a multiple of 4 */
-    if (len == 0 || len % 4 != 0)
-        return -1;
-    while (pad < 2 && v[len - 1 - pad] == '=')
-        pad++;
-    for (size_t i = 0; i < len - pad; i++) {
-        int d = b64val((unsigned char)v[i]);
-        if (d < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)d;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n >= cap)
-                return -1;
-            buf[n++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    if (acc & ((1u << bits) - 1)) /* non-zero padding bits: not canonical */
+    /* Go's base64.StdEncoding: padded, length a multiple of 4; canonical */
+    if (len == 0 || b64_decode_std(v, len, (unsigned char *)buf, cap, &n) < 0)
         return -1;
     colon = memchr(buf, ':', n);
     if (!colon)
