@@ -151,7 +151,6 @@ struct http {
     pthread_cond_t web_idle; /* a replaced webref's last handler is done */
     struct pages *cur;
     struct webref *web;
-    uint64_t web_gen; /* the last webref generation handed out; the loop's thread only */
     struct server *srv;
     _Atomic uint64_t heartbeat_ms;
     /* the front door thread's own */
@@ -731,6 +730,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 /* ---- the libmicrohttpd server ---- */
 
 /*
+ * A connection was refused at a limit (the door's or libmicrohttpd's): warn,
+ * at most once every HTTP_LIMIT_LOG_MS per server, from whichever thread.
+ */
+static void limit_warn(struct server *s)
+{
+    uint64_t now = clock_mono_ms(), last = atomic_load(&s->limit_logged_ms);
+
+    if ((!last || now - last >= HTTP_LIMIT_LOG_MS) &&
+        atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
+        log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
+                  "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
+}
+
+/*
  * While starting: the reason a start failed. Afterwards libmicrohttpd's
  * messages are per-connection noise (a client that left mid-handshake), but
  * for one: a connection refused at a limit, logged at most once a minute.
@@ -744,12 +757,8 @@ static void mhd_log(void *cls, const char *fm, va_list ap)
     size_t n;
 
     if (!atomic_load(&s->capture)) {
-        uint64_t now = clock_mono_ms(), last = atomic_load(&s->limit_logged_ms);
-        if (strncmp(fm, limit, sizeof(limit) - 1) == 0 &&
-            (!last || now - last >= HTTP_LIMIT_LOG_MS) &&
-            atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
-            log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
-                      "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
+        if (strncmp(fm, limit, sizeof(limit) - 1) == 0)
+            limit_warn(s);
         return;
     }
     vsnprintf(s->why, sizeof(s->why), fm, ap);
@@ -973,12 +982,8 @@ static void hand_to(struct server *s, int fd, const struct sockaddr_storage *add
                     socklen_t addrlen)
 {
     if (atomic_load(&s->live) >= s->limit) {
-        uint64_t now = clock_mono_ms(), last = atomic_load(&s->limit_logged_ms);
         close(fd);
-        if ((!last || now - last >= HTTP_LIMIT_LOG_MS) &&
-            atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
-            log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
-                      "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
+        limit_warn(s);
         return;
     }
     if (MHD_add_connection(s->d, fd, (const struct sockaddr *)addr, addrlen) == MHD_YES)
@@ -1244,7 +1249,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
     h->web = webref_new(web);
     if (!h->web)
         goto fail;
-    h->web->gen = ++h->web_gen;
+    h->web->gen = 1;
     h->lfd = listen_on(host, port, why, sizeof(why));
     if (h->lfd < 0)
         goto fail;
@@ -1318,8 +1323,11 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
         return -1;
     }
     nw->w = w;
-    /* equal users keep their generation, so connections keep their memo */
-    nw->gen = same ? h->web->gen : ++h->web_gen;
+    /*
+     * Equal users keep their generation, so connections keep their memo;
+     * generations only grow, the current one is the highest handed out.
+     */
+    nw->gen = same ? h->web->gen : h->web->gen + 1;
     if (!same && (tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w)))) {
         ns = server_start(h, w, 0, err, errlen);
         if (!ns)
