@@ -737,6 +737,75 @@ static int load_doc(struct ld *L)
     return load_tls(L, root) || load_http(L, root) || load_users(L, root) ? -1 : 0;
 }
 
+/* "FILE:LINE: YAML syntax: ..." from a parser that failed; returns -1. */
+static int syntax_fail(struct ld *L, const yaml_parser_t *parser)
+{
+    if (L->err && L->errlen)
+        snprintf(L->err, L->errlen, "%s:%zu: YAML syntax: %s%s%s", L->path,
+                 (parser->problem_mark.line + 1), parser->context ? parser->context : "",
+                 parser->context ? ": " : "",
+                 parser->problem ? parser->problem : "invalid document");
+    return -1;
+}
+
+/*
+ * The first document's events, before libyaml builds it: nesting within
+ * WEBCONF_MAX_DEPTH and at most WEBCONF_MAX_NODES nodes. libyaml's scanner
+ * is quadratic in flow nesting (a file of 1 MiB of '[' keeps it busy for
+ * half an hour, on the supervisor's loop thread) and its document costs
+ * about 90 bytes a node (90 MiB for 1 MiB of "[a,a,..."); here it stops at
+ * the cap.
+ */
+static int precheck(struct ld *L, const char *yaml, size_t len)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    size_t depth = 0, nodes = 0;
+    int rc = 0;
+
+    if (!yaml_parser_initialize(&parser))
+        return fail(L, NULL, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    for (;;) {
+        yaml_event_type_t t;
+        size_t line;
+
+        if (!yaml_parser_parse(&parser, &ev)) {
+            rc = syntax_fail(L, &parser);
+            break;
+        }
+        t = ev.type;
+        line = ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT || t == YAML_DOCUMENT_END_EVENT)
+            break; /* yaml_parser_load reads the first document only */
+        if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+            continue;
+        }
+        if (t != YAML_SCALAR_EVENT && t != YAML_ALIAS_EVENT && t != YAML_SEQUENCE_START_EVENT &&
+            t != YAML_MAPPING_START_EVENT)
+            continue;
+        if (++nodes > WEBCONF_MAX_NODES) {
+            if (L->err && L->errlen)
+                snprintf(L->err, L->errlen, "%s:%zu: YAML: more than %d nodes", L->path, line,
+                         WEBCONF_MAX_NODES);
+            rc = -1;
+            break;
+        }
+        if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
+            ++depth > WEBCONF_MAX_DEPTH) {
+            if (L->err && L->errlen)
+                snprintf(L->err, L->errlen, "%s:%zu: YAML: nested deeper than %d levels", L->path,
+                         line, WEBCONF_MAX_DEPTH);
+            rc = -1;
+            break;
+        }
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 static int load(const char *path, const char *yaml, size_t len,
                 const struct webconf_stamp *yaml_stamp, struct webconf **ret, char *err,
                 size_t errlen)
@@ -761,17 +830,17 @@ static int load(const char *path, const char *yaml, size_t len,
         w->stamps[WEBCONF_FILE_YAML] = *yaml_stamp;
     L.w = w;
 
+    if (precheck(&L, yaml, len) < 0) {
+        webconf_free(w);
+        return -1;
+    }
     if (!yaml_parser_initialize(&parser)) {
         webconf_free(w);
         return fail(&L, NULL, "out of memory");
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s:%zu: YAML syntax: %s%s%s", path,
-                     (parser.problem_mark.line + 1), parser.context ? parser.context : "",
-                     parser.context ? ": " : "",
-                     parser.problem ? parser.problem : "invalid document");
+        syntax_fail(&L, &parser);
         yaml_parser_delete(&parser);
         webconf_free(w);
         return -1;
