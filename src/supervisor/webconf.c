@@ -405,23 +405,32 @@ static int pem_fail(struct ld *L, const char *kp, const char *file, const char *
  * key_mem2 into a scratch credentials object checks the pair); the client CA
  * file holds at least one certificate.
  */
+/* The number of PEM certificates in d (0: none), or GnuTLS' error (< 0). */
+static int count_certs(const gnutls_datum_t *d)
+{
+    gnutls_x509_crt_t *crts = NULL;
+    unsigned n = 0;
+    int r = gnutls_x509_crt_list_import2(&crts, &n, d, GNUTLS_X509_FMT_PEM, 0);
+
+    if (r < 0)
+        return r;
+    for (unsigned i = 0; i < n; i++)
+        gnutls_x509_crt_deinit(crts[i]);
+    gnutls_free(crts);
+    return (int)n;
+}
+
 static int check_material(struct ld *L)
 {
     struct webconf_tls *t = &L->w->tls;
     gnutls_datum_t cd = {(unsigned char *)t->cert_pem, (unsigned)t->cert_len};
     gnutls_datum_t kd = {(unsigned char *)t->key_pem, (unsigned)t->key_len};
-    gnutls_x509_crt_t *crts = NULL;
     gnutls_x509_privkey_t pk;
     gnutls_certificate_credentials_t cred;
-    unsigned ncrt = 0;
     int r;
 
-    r = gnutls_x509_crt_list_import2(&crts, &ncrt, &cd, GNUTLS_X509_FMT_PEM, 0);
-    if (r < 0 || ncrt == 0)
+    if ((r = count_certs(&cd)) <= 0)
         return pem_fail(L, "tls_server_config.cert_file", t->cert_file, "certificate", r);
-    for (unsigned i = 0; i < ncrt; i++)
-        gnutls_x509_crt_deinit(crts[i]);
-    gnutls_free(crts);
 
     if (gnutls_x509_privkey_init(&pk) < 0)
         return fail(L, "tls_server_config.key_file", "out of memory");
@@ -443,15 +452,9 @@ static int check_material(struct ld *L)
 
     if (t->client_ca_pem) {
         gnutls_datum_t ad = {(unsigned char *)t->client_ca_pem, (unsigned)t->client_ca_len};
-        crts = NULL;
-        ncrt = 0;
-        r = gnutls_x509_crt_list_import2(&crts, &ncrt, &ad, GNUTLS_X509_FMT_PEM, 0);
-        if (r < 0 || ncrt == 0)
+        if ((r = count_certs(&ad)) <= 0)
             return pem_fail(L, "tls_server_config.client_ca_file", t->client_ca_file, "certificate",
                             r);
-        for (unsigned i = 0; i < ncrt; i++)
-            gnutls_x509_crt_deinit(crts[i]);
-        gnutls_free(crts);
     }
     return 0;
 }
@@ -1151,6 +1154,27 @@ static const char *hash_for(const struct webconf *w, const char *user, size_t us
     return u ? u->hash : dummy;
 }
 
+/* 1 if user/password can be checked at all (else the answer is 0 at once) */
+static int cred_checkable(const struct webconf *w, const char *user, size_t user_len,
+                          const char *pass, size_t pass_len)
+{
+    return w && w->nusers > 0 && user && pass && user_len <= WEBCONF_MAX_CRED &&
+           pass_len <= WEBCONF_MAX_CRED;
+}
+
+/* c's answer for digest d: 1 ok, 0 failed (both counted as hits), -1 not cached */
+static int cache_lookup(struct webconf_auth_cache *c, const uint8_t *d)
+{
+    int ok;
+
+    pthread_mutex_lock(&c->mu);
+    ok = cache_find(c, d);
+    if (ok >= 0)
+        c->hits++;
+    pthread_mutex_unlock(&c->mu);
+    return ok;
+}
+
 int webconf_check_basic_cached(const struct webconf *w, struct webconf_auth_cache *c,
                                const char *user, size_t user_len, const char *pass, size_t pass_len)
 {
@@ -1160,19 +1184,14 @@ int webconf_check_basic_cached(const struct webconf *w, struct webconf_auth_cach
     uint8_t d[DIGEST_LEN];
     int ok;
 
-    if (!w || w->nusers == 0 || !user || !pass || user_len > WEBCONF_MAX_CRED ||
-        pass_len > WEBCONF_MAX_CRED)
+    if (!cred_checkable(w, user, user_len, pass, pass_len))
         return 0;
     if (!c)
         return -1;
     hash = hash_for(w, user, user_len, dummy, &u);
     if (cache_digest(c, hash, user, user_len, pass, pass_len, d) != 0)
         return -1;
-    pthread_mutex_lock(&c->mu);
-    ok = cache_find(c, d);
-    if (ok >= 0)
-        c->hits++;
-    pthread_mutex_unlock(&c->mu);
+    ok = cache_lookup(c, d);
     explicit_bzero(d, sizeof(d));
     return ok < 0 ? -1 : ok && u;
 }
@@ -1187,20 +1206,17 @@ int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, c
     char *z;
     int ok, cached = 0;
 
-    if (!w || w->nusers == 0 || !user || !pass || user_len > WEBCONF_MAX_CRED ||
-        pass_len > WEBCONF_MAX_CRED)
+    if (!cred_checkable(w, user, user_len, pass, pass_len))
         return 0;
     hash = hash_for(w, user, user_len, dummy, &u);
 
     if (c && cache_digest(c, hash, user, user_len, pass, pass_len, d) == 0) {
         cached = 1;
-        pthread_mutex_lock(&c->mu);
-        ok = cache_find(c, d);
-        if (ok >= 0)
-            c->hits++;
-        pthread_mutex_unlock(&c->mu);
-        if (ok >= 0)
+        ok = cache_lookup(c, d);
+        if (ok >= 0) {
+            explicit_bzero(d, sizeof(d));
             return ok && u;
+        }
     }
 
     z = malloc(pass_len + 1);
