@@ -11,6 +11,7 @@
 #include <crypt.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +341,108 @@ static void test_swap_under_load(unsigned port)
     served = NULL;
 }
 
+/*
+ * The auth queue's bound: 48 requests with distinct wrong passwords (each a
+ * bcrypt of cost 12) sent at once. One runs, at most HTTP_AUTH_QUEUE_MAX
+ * wait, the rest are answered 503 with Retry-After: 1 at once, never more
+ * than those beyond the bound. Stopping refuses the waiting ones without
+ * bcrypt (33 of them would take seconds).
+ */
+#define QUEUE_TEST_N 48
+static void test_auth_queue(unsigned port)
+{
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE], err[256];
+    struct crypt_data cd;
+    struct webconf *w = make(NULL, WEBCONF_NO_CLIENT_CERT, 0, 0);
+    struct http *h;
+    struct pollfd pf[QUEUE_TEST_N];
+    int n503 = 0, bad = 0;
+    struct timespec t0, t1;
+
+    memset(&cd, 0, sizeof(cd));
+    w->users = calloc(1, sizeof(*w->users));
+    w->users[0].name = strdup("prom");
+    CHECK(crypt_gensalt_rn("$2b$", 12, NULL, 0, salt, sizeof(salt)) != NULL);
+    w->users[0].hash = strdup(crypt_r("right", salt, &cd));
+    w->nusers = 1;
+    h = http_start("127.0.0.1", port, w, err, sizeof(err));
+    CHECK(h != NULL, "%s", err);
+    if (!h) {
+        webconf_free(w);
+        return;
+    }
+    publish(h);
+    for (int i = 0; i < QUEUE_TEST_N; i++) {
+        struct sockaddr_in a;
+        char up[32], b64[64], req[256];
+        size_t pos = 0;
+        static const char tab[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        int n = snprintf(up, sizeof(up), "prom:guess%03d", i); /* 14 bytes: no padding needed */
+
+        for (int k = 0; k + 2 < n; k += 3) {
+            unsigned v = (unsigned char)up[k] << 16 | (unsigned char)up[k + 1] << 8 |
+                         (unsigned char)up[k + 2];
+            b64[pos++] = tab[v >> 18 & 63];
+            b64[pos++] = tab[v >> 12 & 63];
+            b64[pos++] = tab[v >> 6 & 63];
+            b64[pos++] = tab[v & 63];
+        }
+        if (n % 3 == 2) {
+            unsigned v = (unsigned char)up[n - 2] << 16 | (unsigned char)up[n - 1] << 8;
+            b64[pos++] = tab[v >> 18 & 63];
+            b64[pos++] = tab[v >> 12 & 63];
+            b64[pos++] = tab[v >> 6 & 63];
+            b64[pos++] = '=';
+        }
+        b64[pos] = '\0';
+        snprintf(req, sizeof(req),
+                 "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n\r\n", b64);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)port);
+        pf[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+        pf[i].events = POLLIN;
+        if (connect(pf[i].fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+            send(pf[i].fd, req, strlen(req), MSG_NOSIGNAL) <= 0)
+            bad++;
+    }
+    CHECK(bad == 0, "%d requests not sent", bad);
+    /* the 503s come at once; the checks waiting for bcrypt stay silent meanwhile */
+    for (int round = 0; round < 10; round++) {
+        if (poll(pf, QUEUE_TEST_N, 100) <= 0)
+            continue;
+        for (int i = 0; i < QUEUE_TEST_N; i++) {
+            char buf[1024];
+            ssize_t got;
+            if (pf[i].fd < 0 || !(pf[i].revents & POLLIN))
+                continue;
+            got = recv(pf[i].fd, buf, sizeof(buf) - 1, 0);
+            buf[got > 0 ? got : 0] = '\0';
+            if (strncmp(buf, "HTTP/1.1 503", 12) == 0) {
+                n503++;
+                CHECK(strstr(buf, "\r\nRetry-After: 1\r\n") != NULL, "503 without Retry-After: %s",
+                      buf);
+            }
+            close(pf[i].fd);
+            pf[i].fd = -1;
+        }
+    }
+    CHECK(n503 >= 1 && n503 <= QUEUE_TEST_N - (HTTP_AUTH_QUEUE_MAX + 1),
+          "%d of %d answered 503 at once (at most %d beyond the queue)", n503, QUEUE_TEST_N,
+          QUEUE_TEST_N - (HTTP_AUTH_QUEUE_MAX + 1));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    http_stop(h);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 2.0,
+          "stopping with the queue full skips bcrypt");
+    for (int i = 0; i < QUEUE_TEST_N; i++)
+        if (pf[i].fd >= 0)
+            close(pf[i].fd);
+    webconf_free(w);
+}
+
 int main(int argc, char **argv)
 {
     char cmd[512], url[128], base[64], line[256], err[256];
@@ -360,6 +463,7 @@ int main(int argc, char **argv)
     hashes[0] = hash_of("s3cret:pw");
     hashes[1] = hash_of("n3w");
     test_swap_under_load(port);
+    test_auth_queue(port);
     test_parse_basic();
 
     /* plain HTTP, no web configuration */
