@@ -341,6 +341,71 @@ static void test_swap_under_load(unsigned port)
     served = NULL;
 }
 
+/* A TCP connection to 127.0.0.1:port, or -1. */
+static int connect_lo(unsigned port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* 1 if the server has closed fd (EOF or reset) within ms milliseconds. */
+static int closed_within(int fd, int ms)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    char c;
+
+    if (poll(&pf, 1, ms) <= 0)
+        return 0;
+    return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+/*
+ * The TLS front door's pending set: HTTP_PENDING_MAX connections that sent
+ * nothing are held; one more makes the longest silent one close, the others
+ * stay, and a real client is served all the while.
+ */
+static void test_pending_bound(unsigned port)
+{
+    struct webconf *w = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
+    char err[256], url[128];
+    int fds[HTTP_PENDING_MAX + 1], opened = 0;
+    struct http *h = http_start("127.0.0.1", port, w, err, sizeof(err));
+    struct req r;
+
+    CHECK(h != NULL, "%s", err);
+    if (!h) {
+        webconf_free(w);
+        return;
+    }
+    publish(h);
+    for (int i = 0; i < HTTP_PENDING_MAX; i++)
+        opened += (fds[i] = connect_lo(port)) >= 0;
+    CHECK_EQ(opened, HTTP_PENDING_MAX);
+    CHECK(!closed_within(fds[0], 300), "%d silent connections are held", HTTP_PENDING_MAX);
+    fds[HTTP_PENDING_MAX] = connect_lo(port);
+    CHECK(closed_within(fds[0], 2000), "one more: the longest silent one is closed");
+    CHECK(!closed_within(fds[1], 0) && !closed_within(fds[HTTP_PENDING_MAX], 0), "the others stay");
+    snprintf(url, sizeof(url), "https://127.0.0.1:%u/metrics", port);
+    memset(&r, 0, sizeof(r));
+    get(url, &r);
+    CHECK(r.status == 200, "a TLS client beside a full pending set: %ld %d", r.status, r.rc);
+    for (int i = 0; i <= HTTP_PENDING_MAX; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    http_stop(h);
+    webconf_free(w);
+}
+
 /*
  * The auth queue's bound: 48 requests with distinct wrong passwords (each a
  * bcrypt of cost 12) sent at once. One runs, at most HTTP_AUTH_QUEUE_MAX
@@ -373,7 +438,6 @@ static void test_auth_queue(unsigned port)
     }
     publish(h);
     for (int i = 0; i < QUEUE_TEST_N; i++) {
-        struct sockaddr_in a;
         char up[32], b64[64], req[256];
         size_t pos = 0;
         static const char tab[] =
@@ -398,14 +462,9 @@ static void test_auth_queue(unsigned port)
         b64[pos] = '\0';
         snprintf(req, sizeof(req),
                  "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n\r\n", b64);
-        memset(&a, 0, sizeof(a));
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons((uint16_t)port);
-        pf[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+        pf[i].fd = connect_lo(port);
         pf[i].events = POLLIN;
-        if (connect(pf[i].fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-            send(pf[i].fd, req, strlen(req), MSG_NOSIGNAL) <= 0)
+        if (pf[i].fd < 0 || send(pf[i].fd, req, strlen(req), MSG_NOSIGNAL) <= 0)
             bad++;
     }
     CHECK(bad == 0, "%d requests not sent", bad);
@@ -464,6 +523,7 @@ int main(int argc, char **argv)
     hashes[1] = hash_of("n3w");
     test_swap_under_load(port);
     test_auth_queue(port);
+    test_pending_bound(port);
     test_parse_basic();
 
     /* plain HTTP, no web configuration */
