@@ -203,48 +203,6 @@ int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len)
     return 0;
 }
 
-int http_accepts_gzip(const char *ae)
-{
-    const char *p = ae;
-
-    if (!ae)
-        return 0;
-    while (*p) {
-        const char *tok, *end;
-        size_t n;
-
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        tok = p;
-        while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
-            p++;
-        n = (size_t)(p - tok);
-        end = p;
-        while (*end && *end != ',')
-            end++;
-        if ((n == 4 && strncasecmp(tok, "gzip", 4) == 0) || (n == 1 && *tok == '*')) {
-            /* look for q=0, q=0.0, q=0.00, q=0.000 in the parameters */
-            const char *q = p;
-            int zero = 0;
-            while (q < end) {
-                while (q < end && (*q == ';' || *q == ' ' || *q == '\t'))
-                    q++;
-                if (end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
-                    const char *v = q + 2;
-                    double qv = strtod(v, NULL);
-                    zero = qv <= 0.0;
-                }
-                while (q < end && *q != ';')
-                    q++;
-            }
-            if (!zero)
-                return 1;
-        }
-        p = end;
-    }
-    return 0;
-}
-
 int http_parse_basic(const char *v, char *buf, size_t cap, const char **user, size_t *user_len,
                      const char **pass, size_t *pass_len)
 {
@@ -692,7 +650,7 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
         size_t gz_len = om ? p->om_gz_len : p->gz_len;
         const char *ctype = negotiate_content_type(om ? NEGOTIATE_OPENMETRICS : NEGOTIATE_TEXT);
 
-        if (gz && http_accepts_gzip(ae))
+        if (gz && negotiate_gzip(ae))
             st = reply(conn, w, MHD_HTTP_OK, ctype, gz, gz_len, p, 0,
                        MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip", MHD_HTTP_HEADER_VARY,
                        "Accept, Accept-Encoding");
