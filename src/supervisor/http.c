@@ -155,7 +155,7 @@ struct http {
     _Atomic uint64_t heartbeat_ms;
     /* the front door thread's own */
     struct pending pend[HTTP_PENDING_MAX];
-    uint64_t accept_paused_until;
+    uint64_t paused_until, probe_paused_until; /* a listener rests (out of fds) until; 0: not */
 };
 
 int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
@@ -1001,6 +1001,35 @@ static void door_sort(struct http *h, struct pending *p)
     p->fd = -1;
 }
 
+/*
+ * accept4 on a listener failed: out of descriptors or memory, the connection
+ * stays in the backlog and the socket readable, so the listener (epoll tag)
+ * rests HTTP_ACCEPT_PAUSE_MS in *until instead of spinning.
+ */
+static void door_rest(struct http *h, int lfd, uint64_t tag, uint64_t *until, uint64_t now)
+{
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        struct epoll_event off = {0, {.u64 = tag}};
+        epoll_ctl(h->epfd, EPOLL_CTL_MOD, lfd, &off);
+        *until = now + HTTP_ACCEPT_PAUSE_MS;
+    }
+}
+
+/* A rested listener listens again when its time is up; else *next is lowered to it. */
+static void door_wake(struct http *h, int lfd, uint64_t tag, uint64_t *until, uint64_t now,
+                      uint64_t *next)
+{
+    if (!*until)
+        return;
+    if (*until <= now) {
+        struct epoll_event on = {EPOLLIN, {.u64 = tag}};
+        epoll_ctl(h->epfd, EPOLL_CTL_MOD, lfd, &on);
+        *until = 0;
+    } else if (*until < *next) {
+        *next = *until;
+    }
+}
+
 /* A new connection: plain HTTP goes on at once, TLS waits for its first byte. */
 static void door_accept(struct http *h, uint64_t now)
 {
@@ -1013,12 +1042,7 @@ static void door_accept(struct http *h, uint64_t now)
         int tls, one = 1;
 
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* the socket stays readable: rest instead of spinning */
-                struct epoll_event off = {0, {.u64 = HTTP_TAG_LISTEN}};
-                epoll_ctl(h->epfd, EPOLL_CTL_MOD, h->lfd, &off);
-                h->accept_paused_until = now + HTTP_ACCEPT_PAUSE_MS;
-            }
+            door_rest(h, h->lfd, HTTP_TAG_LISTEN, &h->paused_until, now);
             return; /* EAGAIN, or a connection that died in the queue */
         }
         /*
@@ -1058,7 +1082,7 @@ static void door_accept(struct http *h, uint64_t now)
 }
 
 /* A connection on the probe listener: straight to its plain server. */
-static void door_accept_probe(struct http *h)
+static void door_accept_probe(struct http *h, uint64_t now)
 {
     for (;;) {
         struct sockaddr_storage addr;
@@ -1067,8 +1091,10 @@ static void door_accept_probe(struct http *h)
         int fd =
             accept4(h->probe_lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-        if (fd < 0)
-            return; /* out of descriptors too: the probe retries, the main port goes on */
+        if (fd < 0) {
+            door_rest(h, h->probe_lfd, HTTP_TAG_PROBE, &h->probe_paused_until, now);
+            return;
+        }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         hand_to(h->probe, fd, &addr, len);
     }
@@ -1092,15 +1118,8 @@ static void *door_main(void *arg)
             else if (p->deadline_ms < next)
                 next = p->deadline_ms;
         }
-        if (h->accept_paused_until) {
-            if (h->accept_paused_until <= now) {
-                struct epoll_event on = {EPOLLIN, {.u64 = HTTP_TAG_LISTEN}};
-                epoll_ctl(h->epfd, EPOLL_CTL_MOD, h->lfd, &on);
-                h->accept_paused_until = 0;
-            } else if (h->accept_paused_until < next) {
-                next = h->accept_paused_until;
-            }
-        }
+        door_wake(h, h->lfd, HTTP_TAG_LISTEN, &h->paused_until, now, &next);
+        door_wake(h, h->probe_lfd, HTTP_TAG_PROBE, &h->probe_paused_until, now, &next);
         timeout = next == UINT64_MAX ? -1 : (int)(next - now);
         n = epoll_wait(h->epfd, evs, 32, timeout);
         now = clock_mono_ms();
@@ -1111,7 +1130,7 @@ static void *door_main(void *arg)
             if (tag == HTTP_TAG_LISTEN)
                 door_accept(h, now);
             else if (tag == HTTP_TAG_PROBE)
-                door_accept_probe(h);
+                door_accept_probe(h, now);
             else if (h->pend[tag - 1].fd >= 0)
                 door_sort(h, &h->pend[tag - 1]);
         }

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -407,6 +409,61 @@ static void test_pending_bound(unsigned port)
 }
 
 /*
+ * Out of descriptors, a listener rests instead of spinning: in a child with
+ * RLIMIT_NOFILE 64, connections are opened until the server can accept no
+ * more, then one to each listener waits in its backlog (readable for ever);
+ * the process's CPU over the next second stays far below a spinning thread's.
+ */
+static void test_accept_emfile(unsigned port, unsigned probe_port)
+{
+    pid_t pid = fork();
+    int status = -1;
+
+    if (pid == 0) {
+        struct rlimit rl = {64, 64};
+        char err[256];
+        struct http *h;
+        struct rusage r0, r1;
+        double cpu;
+        int fds[64], n = 0;
+
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            _exit(3);
+        h = http_start("127.0.0.1", port, NULL, err, sizeof(err));
+        if (!h || http_listen_probes(h, "127.0.0.1", probe_port, err, sizeof(err)) != 0)
+            _exit(4);
+        /* a socket kept for the probe port, then connections until none is left */
+        int spare = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a;
+        while (n < 64 && (fds[n] = connect_lo(port)) >= 0)
+            n++;
+        usleep(300 * 1000); /* the door accepts what it can, then meets EMFILE */
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)probe_port);
+        if (spare < 0 || connect(spare, (struct sockaddr *)&a, sizeof(a)) != 0)
+            _exit(5);
+        usleep(300 * 1000); /* the probe listener is readable, accept4 fails */
+        getrusage(RUSAGE_SELF, &r0);
+        usleep(1000 * 1000);
+        getrusage(RUSAGE_SELF, &r1);
+        cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
+                       r0.ru_stime.tv_sec) +
+              (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
+                       r0.ru_stime.tv_usec) /
+                  1e6;
+        fprintf(stderr, "out of descriptors: %.3f s of CPU in 1 s\n", cpu);
+        _exit(cpu < 0.25 ? 0 : 1); /* no http_stop: the child just ends */
+    }
+    CHECK(pid > 0);
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "out of descriptors, the door thread does not spin (status %d)", status);
+}
+
+/*
  * The auth queue's bound: 48 requests with distinct wrong passwords (each a
  * bcrypt of cost 12) sent at once. One runs, at most HTTP_AUTH_QUEUE_MAX
  * wait, the rest are answered 503 with Retry-After: 1 at once, never more
@@ -524,6 +581,7 @@ int main(int argc, char **argv)
     test_swap_under_load(port);
     test_auth_queue(port);
     test_pending_bound(port);
+    test_accept_emfile(port, free_port());
     test_parse_basic();
 
     /* plain HTTP, no web configuration */
