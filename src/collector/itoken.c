@@ -2,7 +2,7 @@
  * itoken: Trino's internal-communication token (see itoken.h for what Trino
  * does and the contract). The cryptography is OpenSSL's (EVP_Digest, HMAC,
  * EVP_KDF "HKDF", CRYPTO_memcmp, OPENSSL_cleanse); here are only the JWS
- * framing (base64url, the two small JSON objects) and the checks. JSON is read
+ * framing (base64url: b64.h; the two small JSON objects) and the checks. JSON is read
  * with yajl, strictly (no comments, UTF-8 validated, one value).
  *
  * Pure except itoken_read_secret_file, the last function of the file. The
@@ -27,6 +27,8 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <yajl/yajl_parse.h>
+
+#include "b64.h"
 
 /* The header Trino's jjwt writes, before encoding. */
 static const char itoken_header_json[] = "{\"alg\":\"HS256\"}";
@@ -68,100 +70,6 @@ void itoken_wipe(void *p, size_t len)
 {
     if (p && len)
         OPENSSL_cleanse(p, len);
-}
-
-/* ---- base64url (RFC 4648 §5), no padding ---- */
-
-static const char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Encoded length of n bytes, without padding. */
-static size_t b64url_len(size_t n)
-{
-    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
-}
-
-/* Append the encoding of in[0..n) at out[*pos..], NUL-terminated; 0, or -1
- * when it does not fit in cap (out untouched beyond *pos then). */
-static int b64url_append(const unsigned char *in, size_t n, char *out, size_t cap, size_t *pos)
-{
-    size_t need = b64url_len(n), o = *pos;
-    if (o >= cap || need >= cap - o)
-        return -1;
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64url_alphabet[v >> 18 & 63];
-        out[o++] = b64url_alphabet[v >> 12 & 63];
-        out[o++] = b64url_alphabet[v >> 6 & 63];
-        out[o++] = b64url_alphabet[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = b64url_alphabet[v >> 18 & 63];
-        out[o++] = b64url_alphabet[v >> 12 & 63];
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = b64url_alphabet[v >> 18 & 63];
-        out[o++] = b64url_alphabet[v >> 12 & 63];
-        out[o++] = b64url_alphabet[v >> 6 & 63];
-    }
-    out[o] = '\0';
-    *pos = o;
-    return 0;
-}
-
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-/* Decode in[0..n) into out (cap bytes); the length into *ret_len. Only the
- * canonical encoding is accepted: no padding, no other character, no length
- * of 1 mod 4, unused trailing bits zero. 0 or -1. */
-static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *ret_len)
-{
-    size_t o = 0, i = 0;
-    if (n % 4 == 1)
-        return -1;
-    size_t want = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-    if (want > cap)
-        return -1;
-    int v[4];
-    for (; i + 4 <= n; i += 4) {
-        for (int k = 0; k < 4; k++)
-            if ((v[k] = b64url_value((unsigned char)in[i + k])) < 0)
-                return -1;
-        out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-        out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-        out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-    }
-    size_t rest = n - i;
-    for (size_t k = 0; k < rest; k++)
-        if ((v[k] = b64url_value((unsigned char)in[i + k])) < 0)
-            return -1;
-    if (rest == 2) {
-        if (v[1] & 15)
-            return -1;
-        out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-    } else if (rest == 3) {
-        if (v[2] & 3)
-            return -1;
-        out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-        out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-    }
-    *ret_len = o;
-    return 0;
 }
 
 /* ---- keys ---- */
@@ -278,12 +186,12 @@ int itoken_make(const unsigned char key[ITOKEN_KEY_LEN], const char *subject, in
         return ITOKEN_EINVAL; /* cannot happen: sized for the longest subject */
     p += (size_t)n;
 
-    if (b64url_append((const unsigned char *)itoken_header_json, sizeof(itoken_header_json) - 1,
-                      out, cap, &o) < 0 ||
+    if (b64_append_rawurl((const unsigned char *)itoken_header_json, sizeof(itoken_header_json) - 1,
+                          out, cap, &o) < 0 ||
         o + 1 >= cap)
         goto space;
     out[o++] = '.';
-    if (b64url_append((const unsigned char *)payload, p, out, cap, &o) < 0)
+    if (b64_append_rawurl((const unsigned char *)payload, p, out, cap, &o) < 0)
         goto space;
     if (itoken_hmac(key, out, o, mac) < 0) {
         out[0] = '\0';
@@ -292,7 +200,7 @@ int itoken_make(const unsigned char key[ITOKEN_KEY_LEN], const char *subject, in
     if (o + 1 >= cap)
         goto space;
     out[o++] = '.';
-    if (b64url_append(mac, sizeof(mac), out, cap, &o) < 0)
+    if (b64_append_rawurl(mac, sizeof(mac), out, cap, &o) < 0)
         goto space;
     return ITOKEN_OK;
 space:
@@ -490,7 +398,7 @@ int itoken_verify(const unsigned char key[ITOKEN_KEY_LEN], const char *token, si
 
     /* The header first: the algorithm decides how to check the rest. */
     struct jmember hdr[2] = {{.name = "alg"}, {.name = "crit"}};
-    if (b64url_decode(token, dot1, buf, sizeof(buf), &dlen) < 0)
+    if (b64_decode_rawurl(token, dot1, buf, sizeof(buf), &dlen) < 0)
         return ITOKEN_EMALFORMED;
     if ((rc = jobject_read(buf, dlen, hdr, 2)) != ITOKEN_OK)
         return rc;
@@ -499,7 +407,7 @@ int itoken_verify(const unsigned char key[ITOKEN_KEY_LEN], const char *token, si
         return ITOKEN_EALG;
 
     /* The signature, over the two encoded parts as sent. */
-    if (b64url_decode(d2 + 1, len - dot2 - 1, sig, sizeof(sig), &dlen) < 0 || dlen != 32)
+    if (b64_decode_rawurl(d2 + 1, len - dot2 - 1, sig, sizeof(sig), &dlen) < 0 || dlen != 32)
         return ITOKEN_ESIG;
     if (itoken_hmac(key, token, dot2, mac) < 0)
         return ITOKEN_ECRYPTO;
@@ -510,7 +418,7 @@ int itoken_verify(const unsigned char key[ITOKEN_KEY_LEN], const char *token, si
 
     /* Only now the claims. */
     struct jmember cl[3] = {{.name = "sub"}, {.name = "exp"}, {.name = "nbf"}};
-    if (b64url_decode(d1 + 1, dot2 - dot1 - 1, buf, sizeof(buf), &dlen) < 0)
+    if (b64_decode_rawurl(d1 + 1, dot2 - dot1 - 1, buf, sizeof(buf), &dlen) < 0)
         return ITOKEN_EMALFORMED;
     if ((rc = jobject_read(buf, dlen, cl, 3)) != ITOKEN_OK)
         return rc;

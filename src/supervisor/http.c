@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "b64.h"
 #include "clock.h"
 #include "log.h"
 #include "negotiate.h"
@@ -150,12 +151,11 @@ struct http {
     pthread_cond_t web_idle; /* a replaced webref's last handler is done */
     struct pages *cur;
     struct webref *web;
-    uint64_t web_gen; /* the last webref generation handed out; the loop's thread only */
     struct server *srv;
     _Atomic uint64_t heartbeat_ms;
     /* the front door thread's own */
     struct pending pend[HTTP_PENDING_MAX];
-    uint64_t accept_paused_until;
+    uint64_t paused_until, probe_paused_until; /* a listener rests (out of fds) until; 0: not */
 };
 
 int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
@@ -203,70 +203,11 @@ int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len)
     return 0;
 }
 
-int http_accepts_gzip(const char *ae)
-{
-    const char *p = ae;
-
-    if (!ae)
-        return 0;
-    while (*p) {
-        const char *tok, *end;
-        size_t n;
-
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        tok = p;
-        while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
-            p++;
-        n = (size_t)(p - tok);
-        end = p;
-        while (*end && *end != ',')
-            end++;
-        if ((n == 4 && strncasecmp(tok, "gzip", 4) == 0) || (n == 1 && *tok == '*')) {
-            /* look for q=0, q=0.0, q=0.00, q=0.000 in the parameters */
-            const char *q = p;
-            int zero = 0;
-            while (q < end) {
-                while (q < end && (*q == ';' || *q == ' ' || *q == '\t'))
-                    q++;
-                if (end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
-                    const char *v = q + 2;
-                    double qv = strtod(v, NULL);
-                    zero = qv <= 0.0;
-                }
-                while (q < end && *q != ';')
-                    q++;
-            }
-            if (!zero)
-                return 1;
-        }
-        p = end;
-    }
-    return 0;
-}
-
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 int http_parse_basic(const char *v, char *buf, size_t cap, const char **user, size_t *user_len,
                      const char **pass, size_t *pass_len)
 {
-    size_t n = 0, len, pad = 0;
+    size_t n, len;
     const char *colon;
-    uint32_t acc = 0;
-    int bits = 0;
 
     if (!v || strncasecmp(v, "Basic ", 6) != 0)
         return -1;
@@ -276,25 +217,8 @@ int http_parse_basic(const char *v, char *buf, size_t cap, const char **user, si
     len = strlen(v);
     while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
         len--;
-    /* Go's base64.StdEncoding: padded, length a multiple of 4 */
-    if (len == 0 || len % 4 != 0)
-        return -1;
-    while (pad < 2 && v[len - 1 - pad] == '=')
-        pad++;
-    for (size_t i = 0; i < len - pad; i++) {
-        int d = b64val((unsigned char)v[i]);
-        if (d < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)d;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n >= cap)
-                return -1;
-            buf[n++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    if (acc & ((1u << bits) - 1)) /* non-zero padding bits: not canonical */
+    /* Go's base64.StdEncoding: padded, length a multiple of 4; canonical */
+    if (len == 0 || b64_decode_std(v, len, (unsigned char *)buf, cap, &n) < 0)
         return -1;
     colon = memchr(buf, ':', n);
     if (!colon)
@@ -726,7 +650,7 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
         size_t gz_len = om ? p->om_gz_len : p->gz_len;
         const char *ctype = negotiate_content_type(om ? NEGOTIATE_OPENMETRICS : NEGOTIATE_TEXT);
 
-        if (gz && http_accepts_gzip(ae))
+        if (gz && negotiate_gzip(ae))
             st = reply(conn, w, MHD_HTTP_OK, ctype, gz, gz_len, p, 0,
                        MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip", MHD_HTTP_HEADER_VARY,
                        "Accept, Accept-Encoding");
@@ -764,6 +688,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 /* ---- the libmicrohttpd server ---- */
 
 /*
+ * A connection was refused at a limit (the door's or libmicrohttpd's): warn,
+ * at most once every HTTP_LIMIT_LOG_MS per server, from whichever thread.
+ */
+static void limit_warn(struct server *s)
+{
+    uint64_t now = clock_mono_ms(), last = atomic_load(&s->limit_logged_ms);
+
+    if ((!last || now - last >= HTTP_LIMIT_LOG_MS) &&
+        atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
+        log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
+                  "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
+}
+
+/*
  * While starting: the reason a start failed. Afterwards libmicrohttpd's
  * messages are per-connection noise (a client that left mid-handshake), but
  * for one: a connection refused at a limit, logged at most once a minute.
@@ -777,12 +715,8 @@ static void mhd_log(void *cls, const char *fm, va_list ap)
     size_t n;
 
     if (!atomic_load(&s->capture)) {
-        uint64_t now = clock_mono_ms(), last = atomic_load(&s->limit_logged_ms);
-        if (strncmp(fm, limit, sizeof(limit) - 1) == 0 &&
-            (!last || now - last >= HTTP_LIMIT_LOG_MS) &&
-            atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
-            log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
-                      "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
+        if (strncmp(fm, limit, sizeof(limit) - 1) == 0)
+            limit_warn(s);
         return;
     }
     vsnprintf(s->why, sizeof(s->why), fm, ap);
@@ -1006,12 +940,8 @@ static void hand_to(struct server *s, int fd, const struct sockaddr_storage *add
                     socklen_t addrlen)
 {
     if (atomic_load(&s->live) >= s->limit) {
-        uint64_t now = clock_mono_ms(), last = atomic_load(&s->limit_logged_ms);
         close(fd);
-        if ((!last || now - last >= HTTP_LIMIT_LOG_MS) &&
-            atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
-            log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
-                      "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
+        limit_warn(s);
         return;
     }
     if (MHD_add_connection(s->d, fd, (const struct sockaddr *)addr, addrlen) == MHD_YES)
@@ -1071,6 +1001,35 @@ static void door_sort(struct http *h, struct pending *p)
     p->fd = -1;
 }
 
+/*
+ * accept4 on a listener failed: out of descriptors or memory, the connection
+ * stays in the backlog and the socket readable, so the listener (epoll tag)
+ * rests HTTP_ACCEPT_PAUSE_MS in *until instead of spinning.
+ */
+static void door_rest(struct http *h, int lfd, uint64_t tag, uint64_t *until, uint64_t now)
+{
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        struct epoll_event off = {0, {.u64 = tag}};
+        epoll_ctl(h->epfd, EPOLL_CTL_MOD, lfd, &off);
+        *until = now + HTTP_ACCEPT_PAUSE_MS;
+    }
+}
+
+/* A rested listener listens again when its time is up; else *next is lowered to it. */
+static void door_wake(struct http *h, int lfd, uint64_t tag, uint64_t *until, uint64_t now,
+                      uint64_t *next)
+{
+    if (!*until)
+        return;
+    if (*until <= now) {
+        struct epoll_event on = {EPOLLIN, {.u64 = tag}};
+        epoll_ctl(h->epfd, EPOLL_CTL_MOD, lfd, &on);
+        *until = 0;
+    } else if (*until < *next) {
+        *next = *until;
+    }
+}
+
 /* A new connection: plain HTTP goes on at once, TLS waits for its first byte. */
 static void door_accept(struct http *h, uint64_t now)
 {
@@ -1083,12 +1042,7 @@ static void door_accept(struct http *h, uint64_t now)
         int tls, one = 1;
 
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* the socket stays readable: rest instead of spinning */
-                struct epoll_event off = {0, {.u64 = HTTP_TAG_LISTEN}};
-                epoll_ctl(h->epfd, EPOLL_CTL_MOD, h->lfd, &off);
-                h->accept_paused_until = now + HTTP_ACCEPT_PAUSE_MS;
-            }
+            door_rest(h, h->lfd, HTTP_TAG_LISTEN, &h->paused_until, now);
             return; /* EAGAIN, or a connection that died in the queue */
         }
         /*
@@ -1128,7 +1082,7 @@ static void door_accept(struct http *h, uint64_t now)
 }
 
 /* A connection on the probe listener: straight to its plain server. */
-static void door_accept_probe(struct http *h)
+static void door_accept_probe(struct http *h, uint64_t now)
 {
     for (;;) {
         struct sockaddr_storage addr;
@@ -1137,8 +1091,10 @@ static void door_accept_probe(struct http *h)
         int fd =
             accept4(h->probe_lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-        if (fd < 0)
-            return; /* out of descriptors too: the probe retries, the main port goes on */
+        if (fd < 0) {
+            door_rest(h, h->probe_lfd, HTTP_TAG_PROBE, &h->probe_paused_until, now);
+            return;
+        }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         hand_to(h->probe, fd, &addr, len);
     }
@@ -1162,15 +1118,8 @@ static void *door_main(void *arg)
             else if (p->deadline_ms < next)
                 next = p->deadline_ms;
         }
-        if (h->accept_paused_until) {
-            if (h->accept_paused_until <= now) {
-                struct epoll_event on = {EPOLLIN, {.u64 = HTTP_TAG_LISTEN}};
-                epoll_ctl(h->epfd, EPOLL_CTL_MOD, h->lfd, &on);
-                h->accept_paused_until = 0;
-            } else if (h->accept_paused_until < next) {
-                next = h->accept_paused_until;
-            }
-        }
+        door_wake(h, h->lfd, HTTP_TAG_LISTEN, &h->paused_until, now, &next);
+        door_wake(h, h->probe_lfd, HTTP_TAG_PROBE, &h->probe_paused_until, now, &next);
         timeout = next == UINT64_MAX ? -1 : (int)(next - now);
         n = epoll_wait(h->epfd, evs, 32, timeout);
         now = clock_mono_ms();
@@ -1181,7 +1130,7 @@ static void *door_main(void *arg)
             if (tag == HTTP_TAG_LISTEN)
                 door_accept(h, now);
             else if (tag == HTTP_TAG_PROBE)
-                door_accept_probe(h);
+                door_accept_probe(h, now);
             else if (h->pend[tag - 1].fd >= 0)
                 door_sort(h, &h->pend[tag - 1]);
         }
@@ -1277,7 +1226,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
     h->web = webref_new(web);
     if (!h->web)
         goto fail;
-    h->web->gen = ++h->web_gen;
+    h->web->gen = 1;
     h->lfd = listen_on(host, port, why, sizeof(why));
     if (h->lfd < 0)
         goto fail;
@@ -1351,8 +1300,11 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
         return -1;
     }
     nw->w = w;
-    /* equal users keep their generation, so connections keep their memo */
-    nw->gen = same ? h->web->gen : ++h->web_gen;
+    /*
+     * Equal users keep their generation, so connections keep their memo;
+     * generations only grow, the current one is the highest handed out.
+     */
+    nw->gen = same ? h->web->gen : h->web->gen + 1;
     if (!same && (tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w)))) {
         ns = server_start(h, w, 0, err, errlen);
         if (!ns)

@@ -118,7 +118,7 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
  * and zeroes *c. Compresses each exposition with gzip (best speed) once;
  * /metrics then hands out the format negotiate_format picks from the
  * request's Accept header (OpenMetrics only when published), gzipped when
- * Accept-Encoding allows.
+ * negotiate_gzip allows it by Accept-Encoding.
  * Returns 0, or -1 when out of memory (the previous content stays served).
  * Thread-safety: call from one thread (the loop); handlers run concurrently.
  */
@@ -137,9 +137,6 @@ void http_stop(struct http *h);
 
 /* Gzip src into a new malloc'd buffer (*ret, *ret_len). Returns 0 or -1. Pure. */
 int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len);
-
-/* 1 if an Accept-Encoding value accepts gzip (a "gzip" token without q=0). Pure. */
-int http_accepts_gzip(const char *accept_encoding);
 
 /*
  * Decode an Authorization header value "Basic BASE64(user:password)" (scheme

@@ -170,13 +170,67 @@ enum kind {
 };
 
 /*
+ * The parameters after a media range or a coding: *ret_q (1000 when absent)
+ * and the version parameter, if any, in *ret_ver (n 0 and p NULL when
+ * absent). Returns the end of the clause (its comma or the NUL), or NULL
+ * when the clause is malformed (then the caller skips it from *ret_end).
+ */
+static const char *params(const char *p, int *ret_q, struct span *ret_ver, const char **ret_end)
+{
+    struct span name, val;
+
+    *ret_q = 1000;
+    ret_ver->p = NULL;
+    ret_ver->n = 0;
+    ret_ver->quoted = 0;
+    for (;;) {
+        p = skip_ows(p);
+        if (*p != ';')
+            break;
+        p = skip_ows(p + 1);
+        if (*p == ',' || *p == '\0' || *p == ';')
+            continue; /* an empty parameter, as in "text/plain;version=0.0.4;" */
+        p = token(p, &name);
+        *ret_end = p;
+        if (name.n == 0)
+            return NULL;
+        p = skip_ows(p);
+        *ret_end = p;
+        if (*p != '=')
+            return NULL;
+        p = skip_ows(p + 1);
+        if (*p == '"') {
+            const char *e = quoted(p, &val);
+            if (!e) {
+                *ret_end = to_end(p);
+                return NULL;
+            }
+            p = e;
+        } else {
+            p = token(p, &val);
+        }
+        if (span_is(&name, "q")) {
+            *ret_q = qvalue(&val);
+            *ret_end = p;
+            if (*ret_q < 0)
+                return NULL;
+        } else if (span_is(&name, "version")) {
+            *ret_ver = val;
+        }
+    }
+    *ret_end = p;
+    return *p == ',' || *p == '\0' ? p : NULL;
+}
+
+/*
  * Parse one clause at p into *ret_kind and *ret_q; returns the end of the
  * clause (its comma or the NUL). A malformed clause is K_OTHER.
  */
 static const char *clause(const char *p, enum kind *ret_kind, int *ret_q)
 {
-    struct span type, sub, name, val, ver = {NULL, 0, 0};
-    int q = 1000, has_ver = 0;
+    struct span type, sub, ver;
+    const char *end;
+    int q;
 
     *ret_kind = K_OTHER;
     *ret_q = 0;
@@ -186,49 +240,18 @@ static const char *clause(const char *p, enum kind *ret_kind, int *ret_q)
     p = token(p + 1, &sub);
     if (sub.n == 0)
         return skip_clause(p);
-    for (;;) {
-        p = skip_ows(p);
-        if (*p != ';')
-            break;
-        p = skip_ows(p + 1);
-        if (*p == ',' || *p == '\0' || *p == ';')
-            continue; /* an empty parameter, as in "text/plain;version=0.0.4;" */
-        p = token(p, &name);
-        if (name.n == 0)
-            return skip_clause(p);
-        p = skip_ows(p);
-        if (*p != '=')
-            return skip_clause(p);
-        p = skip_ows(p + 1);
-        if (*p == '"') {
-            const char *e = quoted(p, &val);
-            if (!e)
-                return to_end(p);
-            p = e;
-        } else {
-            p = token(p, &val);
-        }
-        if (span_is(&name, "q")) {
-            q = qvalue(&val);
-            if (q < 0)
-                return skip_clause(p);
-        } else if (span_is(&name, "version")) {
-            ver = val;
-            has_ver = 1;
-        }
-    }
-    if (*p != ',' && *p != '\0')
-        return skip_clause(p);
+    if (!(p = params(p, &q, &ver, &end)))
+        return skip_clause(end);
     *ret_q = q;
     if (span_is(&type, "application") && span_is(&sub, "openmetrics-text")) {
-        if (has_ver && span_is(&ver, "1.0.0"))
+        if (ver.p && span_is(&ver, "1.0.0"))
             *ret_kind = K_OM_100;
-        else if (!has_ver || span_is(&ver, "0.0.1"))
+        else if (!ver.p || span_is(&ver, "0.0.1"))
             *ret_kind = K_OM_OTHER;
     } else if (span_is(&type, "text") && span_is(&sub, "plain")) {
-        if (has_ver && span_is(&ver, "0.0.4"))
+        if (ver.p && span_is(&ver, "0.0.4"))
             *ret_kind = K_TEXT_004;
-        else if (!has_ver)
+        else if (!ver.p)
             *ret_kind = K_TEXT_ANY;
     }
     return p;
@@ -280,4 +303,37 @@ int negotiate_format(const char *accept)
 const char *negotiate_content_type(int format)
 {
     return format == NEGOTIATE_OPENMETRICS ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE;
+}
+
+int negotiate_gzip(const char *accept_encoding)
+{
+    const char *p = accept_encoding;
+    int gzip = -1, star = -1; /* the best q of each, -1: not named */
+
+    if (!p)
+        return 0;
+    while (*p) {
+        struct span coding, ver;
+        const char *end;
+        int q;
+
+        p = skip_ows(p);
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (!*p)
+            break;
+        p = token(p, &coding);
+        if (coding.n == 0 || !(p = params(p, &q, &ver, &end))) {
+            p = skip_clause(coding.n == 0 ? p : end);
+            continue;
+        }
+        if (span_is(&coding, "gzip") && q > gzip)
+            gzip = q;
+        else if (span_is(&coding, "*") && q > star)
+            star = q;
+    }
+    /* "*" stands only for codings the header does not name */
+    return gzip >= 0 ? gzip > 0 : star > 0;
 }

@@ -23,6 +23,8 @@
  * comma outside quotes. Extra parameters (charset, escaping=allow-utf-8 of
  * Prometheus 3) are ignored.
  *
+ * The same parser decides gzip from Accept-Encoding (negotiate_gzip).
+ *
  * Pure: no syscalls, no allocation, no globals; linear in the header length.
  */
 #ifndef TBE_NEGOTIATE_H
@@ -39,6 +41,15 @@ enum negotiate_format {
  * accept).
  */
 int negotiate_format(const char *accept);
+
+/*
+ * 1 if a response may be gzipped for a request whose Accept-Encoding header
+ * is accept_encoding (NULL: no header, 0): a "gzip" coding with a q-value
+ * above 0, or, when gzip is not named, "*" with one. The clauses are parsed
+ * as the Accept header's (q-values, quoting, a malformed clause skipped).
+ * Thread-safe.
+ */
+int negotiate_gzip(const char *accept_encoding);
 
 /* The Content-Type of a format returned by negotiate_format (a static string). */
 const char *negotiate_content_type(int format);

@@ -405,23 +405,32 @@ static int pem_fail(struct ld *L, const char *kp, const char *file, const char *
  * key_mem2 into a scratch credentials object checks the pair); the client CA
  * file holds at least one certificate.
  */
+/* The number of PEM certificates in d (0: none), or GnuTLS' error (< 0). */
+static int count_certs(const gnutls_datum_t *d)
+{
+    gnutls_x509_crt_t *crts = NULL;
+    unsigned n = 0;
+    int r = gnutls_x509_crt_list_import2(&crts, &n, d, GNUTLS_X509_FMT_PEM, 0);
+
+    if (r < 0)
+        return r;
+    for (unsigned i = 0; i < n; i++)
+        gnutls_x509_crt_deinit(crts[i]);
+    gnutls_free(crts);
+    return (int)n;
+}
+
 static int check_material(struct ld *L)
 {
     struct webconf_tls *t = &L->w->tls;
     gnutls_datum_t cd = {(unsigned char *)t->cert_pem, (unsigned)t->cert_len};
     gnutls_datum_t kd = {(unsigned char *)t->key_pem, (unsigned)t->key_len};
-    gnutls_x509_crt_t *crts = NULL;
     gnutls_x509_privkey_t pk;
     gnutls_certificate_credentials_t cred;
-    unsigned ncrt = 0;
     int r;
 
-    r = gnutls_x509_crt_list_import2(&crts, &ncrt, &cd, GNUTLS_X509_FMT_PEM, 0);
-    if (r < 0 || ncrt == 0)
+    if ((r = count_certs(&cd)) <= 0)
         return pem_fail(L, "tls_server_config.cert_file", t->cert_file, "certificate", r);
-    for (unsigned i = 0; i < ncrt; i++)
-        gnutls_x509_crt_deinit(crts[i]);
-    gnutls_free(crts);
 
     if (gnutls_x509_privkey_init(&pk) < 0)
         return fail(L, "tls_server_config.key_file", "out of memory");
@@ -443,15 +452,9 @@ static int check_material(struct ld *L)
 
     if (t->client_ca_pem) {
         gnutls_datum_t ad = {(unsigned char *)t->client_ca_pem, (unsigned)t->client_ca_len};
-        crts = NULL;
-        ncrt = 0;
-        r = gnutls_x509_crt_list_import2(&crts, &ncrt, &ad, GNUTLS_X509_FMT_PEM, 0);
-        if (r < 0 || ncrt == 0)
+        if ((r = count_certs(&ad)) <= 0)
             return pem_fail(L, "tls_server_config.client_ca_file", t->client_ca_file, "certificate",
                             r);
-        for (unsigned i = 0; i < ncrt; i++)
-            gnutls_x509_crt_deinit(crts[i]);
-        gnutls_free(crts);
     }
     return 0;
 }
@@ -737,6 +740,75 @@ static int load_doc(struct ld *L)
     return load_tls(L, root) || load_http(L, root) || load_users(L, root) ? -1 : 0;
 }
 
+/* "FILE:LINE: YAML syntax: ..." from a parser that failed; returns -1. */
+static int syntax_fail(struct ld *L, const yaml_parser_t *parser)
+{
+    if (L->err && L->errlen)
+        snprintf(L->err, L->errlen, "%s:%zu: YAML syntax: %s%s%s", L->path,
+                 (parser->problem_mark.line + 1), parser->context ? parser->context : "",
+                 parser->context ? ": " : "",
+                 parser->problem ? parser->problem : "invalid document");
+    return -1;
+}
+
+/*
+ * The first document's events, before libyaml builds it: nesting within
+ * WEBCONF_MAX_DEPTH and at most WEBCONF_MAX_NODES nodes. libyaml's scanner
+ * is quadratic in flow nesting (a file of 1 MiB of '[' keeps it busy for
+ * half an hour, on the supervisor's loop thread) and its document costs
+ * about 90 bytes a node (90 MiB for 1 MiB of "[a,a,..."); here it stops at
+ * the cap.
+ */
+static int precheck(struct ld *L, const char *yaml, size_t len)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    size_t depth = 0, nodes = 0;
+    int rc = 0;
+
+    if (!yaml_parser_initialize(&parser))
+        return fail(L, NULL, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    for (;;) {
+        yaml_event_type_t t;
+        size_t line;
+
+        if (!yaml_parser_parse(&parser, &ev)) {
+            rc = syntax_fail(L, &parser);
+            break;
+        }
+        t = ev.type;
+        line = ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT || t == YAML_DOCUMENT_END_EVENT)
+            break; /* yaml_parser_load reads the first document only */
+        if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+            continue;
+        }
+        if (t != YAML_SCALAR_EVENT && t != YAML_ALIAS_EVENT && t != YAML_SEQUENCE_START_EVENT &&
+            t != YAML_MAPPING_START_EVENT)
+            continue;
+        if (++nodes > WEBCONF_MAX_NODES) {
+            if (L->err && L->errlen)
+                snprintf(L->err, L->errlen, "%s:%zu: YAML: more than %d nodes", L->path, line,
+                         WEBCONF_MAX_NODES);
+            rc = -1;
+            break;
+        }
+        if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
+            ++depth > WEBCONF_MAX_DEPTH) {
+            if (L->err && L->errlen)
+                snprintf(L->err, L->errlen, "%s:%zu: YAML: nested deeper than %d levels", L->path,
+                         line, WEBCONF_MAX_DEPTH);
+            rc = -1;
+            break;
+        }
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 static int load(const char *path, const char *yaml, size_t len,
                 const struct webconf_stamp *yaml_stamp, struct webconf **ret, char *err,
                 size_t errlen)
@@ -761,17 +833,17 @@ static int load(const char *path, const char *yaml, size_t len,
         w->stamps[WEBCONF_FILE_YAML] = *yaml_stamp;
     L.w = w;
 
+    if (precheck(&L, yaml, len) < 0) {
+        webconf_free(w);
+        return -1;
+    }
     if (!yaml_parser_initialize(&parser)) {
         webconf_free(w);
         return fail(&L, NULL, "out of memory");
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s:%zu: YAML syntax: %s%s%s", path,
-                     (parser.problem_mark.line + 1), parser.context ? parser.context : "",
-                     parser.context ? ": " : "",
-                     parser.problem ? parser.problem : "invalid document");
+        syntax_fail(&L, &parser);
         yaml_parser_delete(&parser);
         webconf_free(w);
         return -1;
@@ -1082,6 +1154,27 @@ static const char *hash_for(const struct webconf *w, const char *user, size_t us
     return u ? u->hash : dummy;
 }
 
+/* 1 if user/password can be checked at all (else the answer is 0 at once) */
+static int cred_checkable(const struct webconf *w, const char *user, size_t user_len,
+                          const char *pass, size_t pass_len)
+{
+    return w && w->nusers > 0 && user && pass && user_len <= WEBCONF_MAX_CRED &&
+           pass_len <= WEBCONF_MAX_CRED;
+}
+
+/* c's answer for digest d: 1 ok, 0 failed (both counted as hits), -1 not cached */
+static int cache_lookup(struct webconf_auth_cache *c, const uint8_t *d)
+{
+    int ok;
+
+    pthread_mutex_lock(&c->mu);
+    ok = cache_find(c, d);
+    if (ok >= 0)
+        c->hits++;
+    pthread_mutex_unlock(&c->mu);
+    return ok;
+}
+
 int webconf_check_basic_cached(const struct webconf *w, struct webconf_auth_cache *c,
                                const char *user, size_t user_len, const char *pass, size_t pass_len)
 {
@@ -1091,19 +1184,14 @@ int webconf_check_basic_cached(const struct webconf *w, struct webconf_auth_cach
     uint8_t d[DIGEST_LEN];
     int ok;
 
-    if (!w || w->nusers == 0 || !user || !pass || user_len > WEBCONF_MAX_CRED ||
-        pass_len > WEBCONF_MAX_CRED)
+    if (!cred_checkable(w, user, user_len, pass, pass_len))
         return 0;
     if (!c)
         return -1;
     hash = hash_for(w, user, user_len, dummy, &u);
     if (cache_digest(c, hash, user, user_len, pass, pass_len, d) != 0)
         return -1;
-    pthread_mutex_lock(&c->mu);
-    ok = cache_find(c, d);
-    if (ok >= 0)
-        c->hits++;
-    pthread_mutex_unlock(&c->mu);
+    ok = cache_lookup(c, d);
     explicit_bzero(d, sizeof(d));
     return ok < 0 ? -1 : ok && u;
 }
@@ -1118,20 +1206,17 @@ int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, c
     char *z;
     int ok, cached = 0;
 
-    if (!w || w->nusers == 0 || !user || !pass || user_len > WEBCONF_MAX_CRED ||
-        pass_len > WEBCONF_MAX_CRED)
+    if (!cred_checkable(w, user, user_len, pass, pass_len))
         return 0;
     hash = hash_for(w, user, user_len, dummy, &u);
 
     if (c && cache_digest(c, hash, user, user_len, pass, pass_len, d) == 0) {
         cached = 1;
-        pthread_mutex_lock(&c->mu);
-        ok = cache_find(c, d);
-        if (ok >= 0)
-            c->hits++;
-        pthread_mutex_unlock(&c->mu);
-        if (ok >= 0)
+        ok = cache_lookup(c, d);
+        if (ok >= 0) {
+            explicit_bzero(d, sizeof(d));
             return ok && u;
+        }
     }
 
     z = malloc(pass_len + 1);

@@ -24,6 +24,8 @@
 #define WEBCONF_MAX_YAML (1024 * 1024) /* the web configuration file */
 #define WEBCONF_MAX_PEM (1024 * 1024)  /* each of cert_file, key_file, client_ca_file */
 #define WEBCONF_MAX_USERS 1000         /* basic_auth_users: "a few users" (toolkit docs) */
+#define WEBCONF_MAX_DEPTH 32           /* YAML nesting (a valid file needs 3) */
+#define WEBCONF_MAX_NODES 10000        /* YAML nodes of the document (1,000 users are 2,001) */
 #define WEBCONF_MAX_CRED 1024          /* a user name or password longer than this never matches */
 #define WEBCONF_CACHE_OK_MAX 100       /* cached successful checks (the toolkit's cache size) */
 #define WEBCONF_CACHE_FAIL_MAX 100     /* cached failed checks, in a table of their own */
@@ -94,7 +96,9 @@ struct webconf {
 
 /*
  * Load path. Returns 0 and a new *ret, or -1 with a one-line reason in err
- * ("FILE: KEY: why", or "FILE:LINE: ..." for YAML syntax) and *ret untouched.
+ * ("FILE: KEY: why", or "FILE:LINE: ..." for YAML syntax, nesting deeper
+ * than WEBCONF_MAX_DEPTH or more than WEBCONF_MAX_NODES nodes) and *ret
+ * untouched.
  */
 int webconf_load(const char *path, struct webconf **ret, char *err, size_t errlen);
 

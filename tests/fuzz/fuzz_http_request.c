@@ -1,7 +1,7 @@
 /*
  * fuzz_http_request: libFuzzer target for what the HTTP server reads from a
  * request's headers (src/supervisor/http.c): http_parse_basic on an
- * Authorization value, http_accepts_gzip on an Accept-Encoding value and
+ * Authorization value, negotiate_gzip on an Accept-Encoding value and
  * negotiate_format on an Accept value. The input is one NUL-terminated
  * header value. A decoded user and password must lie inside the buffer, the
  * user without ':', and re-encoding "user:password" in base64 must give the
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!memmem(v, size, again, n))
             abort();
     }
-    (void)http_accepts_gzip(v);
+    (void)negotiate_gzip(v);
     if (negotiate_format(v) != NEGOTIATE_TEXT && negotiate_format(v) != NEGOTIATE_OPENMETRICS)
         abort();
     free(v);

@@ -111,6 +111,18 @@ def wait_for(fn, timeout=30.0, interval=0.1, what="condition"):
     raise TimeoutError("timed out waiting for %s (last: %r)" % (what, last))
 
 
+def recv_all(sock):
+    """Everything sock receives until the peer closes; closes sock."""
+    buf = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    sock.close()
+    return buf
+
+
 def http_get(url, timeout=10, headers=None):
     """Returns (status, body bytes, headers); never raises for HTTP errors."""
     req = urllib.request.Request(url, headers=headers or {})

@@ -70,13 +70,7 @@ def timed_get(port, path, tls_ctx, auth=None):
     extra = b"Authorization: Basic %s\r\n" % base64.b64encode(auth.encode()) if auth else b""
     s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n"
               % (path.encode(), extra))
-    buf = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
+    buf = tbe.recv_all(s)
     return int(buf.split(b" ", 2)[1]), time.monotonic() - t
 
 

@@ -233,13 +233,7 @@ s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorizati
           + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode())
           + b"\r\nAccept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
           b"version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n\r\n")
-resp = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    resp += chunk
-s.close()
+resp = tbe.recv_all(s)
 head, _, body = resp.partition(b"\r\n\r\n")
 check(b"content-type: application/openmetrics-text; version=1.0.0" in head.lower()
       and body.endswith(b"# EOF\n"),

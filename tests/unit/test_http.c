@@ -11,11 +11,14 @@
 #include <crypt.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -340,6 +343,222 @@ static void test_swap_under_load(unsigned port)
     served = NULL;
 }
 
+/* A TCP connection to 127.0.0.1:port, or -1. */
+static int connect_lo(unsigned port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* 1 if the server has closed fd (EOF or reset) within ms milliseconds. */
+static int closed_within(int fd, int ms)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    char c;
+
+    if (poll(&pf, 1, ms) <= 0)
+        return 0;
+    return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+/*
+ * The TLS front door's pending set: HTTP_PENDING_MAX connections that sent
+ * nothing are held; one more makes the longest silent one close, the others
+ * stay, and a real client is served all the while.
+ */
+static void test_pending_bound(unsigned port)
+{
+    struct webconf *w = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
+    char err[256], url[128];
+    int fds[HTTP_PENDING_MAX + 1], opened = 0;
+    struct http *h = http_start("127.0.0.1", port, w, err, sizeof(err));
+    struct req r;
+
+    CHECK(h != NULL, "%s", err);
+    if (!h) {
+        webconf_free(w);
+        return;
+    }
+    publish(h);
+    for (int i = 0; i < HTTP_PENDING_MAX; i++)
+        opened += (fds[i] = connect_lo(port)) >= 0;
+    CHECK_EQ(opened, HTTP_PENDING_MAX);
+    CHECK(!closed_within(fds[0], 300), "%d silent connections are held", HTTP_PENDING_MAX);
+    fds[HTTP_PENDING_MAX] = connect_lo(port);
+    CHECK(closed_within(fds[0], 2000), "one more: the longest silent one is closed");
+    CHECK(!closed_within(fds[1], 0) && !closed_within(fds[HTTP_PENDING_MAX], 0), "the others stay");
+    snprintf(url, sizeof(url), "https://127.0.0.1:%u/metrics", port);
+    memset(&r, 0, sizeof(r));
+    get(url, &r);
+    CHECK(r.status == 200, "a TLS client beside a full pending set: %ld %d", r.status, r.rc);
+    for (int i = 0; i <= HTTP_PENDING_MAX; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    http_stop(h);
+    webconf_free(w);
+}
+
+/*
+ * Out of descriptors, a listener rests instead of spinning: in a child with
+ * RLIMIT_NOFILE 64, connections are opened until the server can accept no
+ * more, then one to each listener waits in its backlog (readable for ever);
+ * the process's CPU over the next second stays far below a spinning thread's.
+ */
+static void test_accept_emfile(unsigned port, unsigned probe_port)
+{
+    pid_t pid = fork();
+    int status = -1;
+
+    if (pid == 0) {
+        struct rlimit rl = {64, 64};
+        char err[256];
+        struct http *h;
+        struct rusage r0, r1;
+        double cpu;
+        int fds[64], n = 0;
+
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            _exit(3);
+        h = http_start("127.0.0.1", port, NULL, err, sizeof(err));
+        if (!h || http_listen_probes(h, "127.0.0.1", probe_port, err, sizeof(err)) != 0)
+            _exit(4);
+        /* a socket kept for the probe port, then connections until none is left */
+        int spare = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a;
+        while (n < 64 && (fds[n] = connect_lo(port)) >= 0)
+            n++;
+        usleep(300 * 1000); /* the door accepts what it can, then meets EMFILE */
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)probe_port);
+        if (spare < 0 || connect(spare, (struct sockaddr *)&a, sizeof(a)) != 0)
+            _exit(5);
+        usleep(300 * 1000); /* the probe listener is readable, accept4 fails */
+        getrusage(RUSAGE_SELF, &r0);
+        usleep(1000 * 1000);
+        getrusage(RUSAGE_SELF, &r1);
+        cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
+                       r0.ru_stime.tv_sec) +
+              (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
+                       r0.ru_stime.tv_usec) /
+                  1e6;
+        fprintf(stderr, "out of descriptors: %.3f s of CPU in 1 s\n", cpu);
+        _exit(cpu < 0.25 ? 0 : 1); /* no http_stop: the child just ends */
+    }
+    CHECK(pid > 0);
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "out of descriptors, the door thread does not spin (status %d)", status);
+}
+
+/*
+ * The auth queue's bound: 48 requests with distinct wrong passwords (each a
+ * bcrypt of cost 12) sent at once. One runs, at most HTTP_AUTH_QUEUE_MAX
+ * wait, the rest are answered 503 with Retry-After: 1 at once, never more
+ * than those beyond the bound. Stopping refuses the waiting ones without
+ * bcrypt (33 of them would take seconds).
+ */
+#define QUEUE_TEST_N 48
+static void test_auth_queue(unsigned port)
+{
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE], err[256];
+    struct crypt_data cd;
+    struct webconf *w = make(NULL, WEBCONF_NO_CLIENT_CERT, 0, 0);
+    struct http *h;
+    struct pollfd pf[QUEUE_TEST_N];
+    int n503 = 0, bad = 0;
+    struct timespec t0, t1;
+
+    memset(&cd, 0, sizeof(cd));
+    w->users = calloc(1, sizeof(*w->users));
+    w->users[0].name = strdup("prom");
+    CHECK(crypt_gensalt_rn("$2b$", 12, NULL, 0, salt, sizeof(salt)) != NULL);
+    w->users[0].hash = strdup(crypt_r("right", salt, &cd));
+    w->nusers = 1;
+    h = http_start("127.0.0.1", port, w, err, sizeof(err));
+    CHECK(h != NULL, "%s", err);
+    if (!h) {
+        webconf_free(w);
+        return;
+    }
+    publish(h);
+    for (int i = 0; i < QUEUE_TEST_N; i++) {
+        char up[32], b64[64], req[256];
+        size_t pos = 0;
+        static const char tab[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        int n = snprintf(up, sizeof(up), "prom:guess%03d", i); /* 14 bytes: no padding needed */
+
+        for (int k = 0; k + 2 < n; k += 3) {
+            unsigned v = (unsigned char)up[k] << 16 | (unsigned char)up[k + 1] << 8 |
+                         (unsigned char)up[k + 2];
+            b64[pos++] = tab[v >> 18 & 63];
+            b64[pos++] = tab[v >> 12 & 63];
+            b64[pos++] = tab[v >> 6 & 63];
+            b64[pos++] = tab[v & 63];
+        }
+        if (n % 3 == 2) {
+            unsigned v = (unsigned char)up[n - 2] << 16 | (unsigned char)up[n - 1] << 8;
+            b64[pos++] = tab[v >> 18 & 63];
+            b64[pos++] = tab[v >> 12 & 63];
+            b64[pos++] = tab[v >> 6 & 63];
+            b64[pos++] = '=';
+        }
+        b64[pos] = '\0';
+        snprintf(req, sizeof(req),
+                 "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n\r\n", b64);
+        pf[i].fd = connect_lo(port);
+        pf[i].events = POLLIN;
+        if (pf[i].fd < 0 || send(pf[i].fd, req, strlen(req), MSG_NOSIGNAL) <= 0)
+            bad++;
+    }
+    CHECK(bad == 0, "%d requests not sent", bad);
+    /* the 503s come at once; the checks waiting for bcrypt stay silent meanwhile */
+    for (int round = 0; round < 10; round++) {
+        if (poll(pf, QUEUE_TEST_N, 100) <= 0)
+            continue;
+        for (int i = 0; i < QUEUE_TEST_N; i++) {
+            char buf[1024];
+            ssize_t got;
+            if (pf[i].fd < 0 || !(pf[i].revents & POLLIN))
+                continue;
+            got = recv(pf[i].fd, buf, sizeof(buf) - 1, 0);
+            buf[got > 0 ? got : 0] = '\0';
+            if (strncmp(buf, "HTTP/1.1 503", 12) == 0) {
+                n503++;
+                CHECK(strstr(buf, "\r\nRetry-After: 1\r\n") != NULL, "503 without Retry-After: %s",
+                      buf);
+            }
+            close(pf[i].fd);
+            pf[i].fd = -1;
+        }
+    }
+    CHECK(n503 >= 1 && n503 <= QUEUE_TEST_N - (HTTP_AUTH_QUEUE_MAX + 1),
+          "%d of %d answered 503 at once (at most %d beyond the queue)", n503, QUEUE_TEST_N,
+          QUEUE_TEST_N - (HTTP_AUTH_QUEUE_MAX + 1));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    http_stop(h);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 2.0,
+          "stopping with the queue full skips bcrypt");
+    for (int i = 0; i < QUEUE_TEST_N; i++)
+        if (pf[i].fd >= 0)
+            close(pf[i].fd);
+    webconf_free(w);
+}
+
 int main(int argc, char **argv)
 {
     char cmd[512], url[128], base[64], line[256], err[256];
@@ -360,6 +579,9 @@ int main(int argc, char **argv)
     hashes[0] = hash_of("s3cret:pw");
     hashes[1] = hash_of("n3w");
     test_swap_under_load(port);
+    test_auth_queue(port);
+    test_pending_bound(port);
+    test_accept_emfile(port, free_port());
     test_parse_basic();
 
     /* plain HTTP, no web configuration */

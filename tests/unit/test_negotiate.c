@@ -160,6 +160,53 @@ static void test_long(void)
     free(h);
 }
 
+/* Accept-Encoding: gzip or not (negotiate_gzip, the same clause parser). */
+static const struct {
+    const char *ae;
+    int want;
+} gzip_cases[] = {
+    {"gzip", 1},
+    {"GZip", 1},
+    {"gzip, deflate, br", 1}, /* curl --compressed, browsers */
+    {"deflate, gzip;q=1.0, *;q=0.5", 1},
+    {" \tgzip ;\tq=0.5 ,", 1},
+    {"gzip;q=0.001", 1},
+    {"*", 1},
+    {"br, *;q=0.1", 1},
+    {"", 0},
+    {"identity", 0},
+    {"deflate, br", 0},
+    {"x-gzip", 0},
+    {"gzipx", 0},
+    {"gzip;q=0", 0},
+    {"gzip;q=0.000", 0},
+    {"GZIP; Q=0", 0},
+    {"*;q=0", 0},
+    {"identity;q=1, *;q=0", 0},
+    /* a named gzip decides; "*" stands only for codings not named (RFC 9110 12.5.3) */
+    {"gzip;q=0, *", 0},
+    {"*, gzip;q=0", 0},
+    {"gzip;q=0, gzip;q=0.5", 1}, /* the best q of a coding named twice */
+    /* malformed clauses are skipped, the rest counts */
+    {"gzip;q=abc", 0},
+    {"gzip;q=2", 0},
+    {"gzip;q=abc, *", 1},
+    {"gzip;q=\"0.5\"", 0},
+    {"gzip;foo=\"a,b;q=0\", br", 1},
+    {"gzip;foo=\"unterminated, gzip", 0},
+    {"gzip deflate", 0},
+    {";;,,gzip", 1},
+    {",,gzip,,", 1},
+};
+
+static void test_gzip(void)
+{
+    for (size_t i = 0; i < sizeof(gzip_cases) / sizeof(gzip_cases[0]); i++)
+        CHECK(negotiate_gzip(gzip_cases[i].ae) == gzip_cases[i].want, "[%zu] \"%s\": want %d", i,
+              gzip_cases[i].ae, gzip_cases[i].want);
+    CHECK(negotiate_gzip(NULL) == 0);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -169,6 +216,7 @@ int main(void)
     }
     CHECK(negotiate_format(NULL) == T);
     test_long();
+    test_gzip();
     CHECK_STR(negotiate_content_type(T), RENDER_CONTENT_TYPE);
     CHECK_STR(negotiate_content_type(OM),
               "application/openmetrics-text; version=1.0.0; charset=utf-8");

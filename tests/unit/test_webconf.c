@@ -432,6 +432,52 @@ static void test_syntax_and_caps(void)
     CHECK_STR(err, want);
     free(big);
 
+    /*
+     * YAML nesting and node count, checked before libyaml builds the
+     * document: 1 MiB of '[' (quadratic in libyaml's scanner: half an hour
+     * without the cap) is refused at once; exactly at each cap the file goes
+     * on to the key checks.
+     */
+    n = WEBCONF_MAX_YAML;
+    big = malloc(n + 1);
+    memcpy(big, "x: ", 3);
+    memset(big + 3, '[', n - 3);
+    big[n] = '\0';
+    CHECK(webconf_load_mem("deep.yml", big, n, &w, err, sizeof(err)) == -1);
+    CHECK_STR(err, "deep.yml:1: YAML: nested deeper than 32 levels");
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t o = 3, levels = WEBCONF_MAX_DEPTH - 1 + (size_t)extra; /* the top mapping is one */
+        for (size_t i = 0; i < levels; i++)
+            big[o++] = '[';
+        for (size_t i = 0; i < levels; i++)
+            big[o++] = ']';
+        big[o] = '\0';
+        CHECK(webconf_load_mem("deep.yml", big, o, &w, err, sizeof(err)) == -1);
+        CHECK_STR(err, extra ? "deep.yml:1: YAML: nested deeper than 32 levels"
+                             : "deep.yml: x: unknown key");
+    }
+    /* nodes: the top mapping, the key, the sequence and k items */
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t o = 3, k = WEBCONF_MAX_NODES - 3 + (size_t)extra;
+        big[o++] = '[';
+        for (size_t i = 0; i < k; i++) {
+            big[o++] = 'a';
+            big[o++] = ',';
+        }
+        big[o - 1] = ']';
+        big[o] = '\0';
+        CHECK(webconf_load_mem("wide.yml", big, o, &w, err, sizeof(err)) == -1);
+        CHECK_STR(err,
+                  extra ? "wide.yml:1: YAML: more than 10000 nodes" : "wide.yml: x: unknown key");
+    }
+    /* only the first document counts, as yaml_parser_load reads only it */
+    memcpy(big, "---\n{}\n---\n", 11);
+    memset(big + 11, '[', 100);
+    CHECK(webconf_load_mem("docs.yml", big, 111, &w, err, sizeof(err)) == 0, "%s", err);
+    webconf_free(w);
+    w = NULL;
+    free(big);
+
     /* aliases are node references: accepted where the value fits */
     CHECK(load_yaml("alias.yml", "basic_auth_users:\n  carol: &h " CAROL_HASH "\n  dave: *h\n", &w,
                     err, sizeof(err)) == 0,
