@@ -1294,12 +1294,19 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
     struct webref *nw, *ow;
     int rc = same ? 0 : 1;
 
-    nw = same ? calloc(1, sizeof(*nw)) : webref_new(w); /* same: the cache moves over */
+    nw = same ? calloc(1, sizeof(*nw)) : webref_new(w);
     if (!nw) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     nw->w = w;
+    /*
+     * Equal users share the cache (thread-safe) from the moment nw is
+     * published, so that requests during the wait below find it too; the old
+     * reference gives it up once its last request is done.
+     */
+    if (same)
+        nw->cache = h->web->cache;
     /*
      * Equal users keep their generation, so connections keep their memo;
      * generations only grow, the current one is the highest handed out.
@@ -1320,10 +1327,8 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
     /* the caller frees old once this returns: wait for the requests reading it */
     while (ow->refs > 0)
         pthread_cond_wait(&h->web_idle, &h->lock);
-    if (same) {
-        nw->cache = ow->cache;
-        ow->cache = NULL;
-    }
+    if (same)
+        ow->cache = NULL; /* nw's now */
     pthread_mutex_unlock(&h->lock);
     webref_free(ow);
     server_stop(os);
