@@ -337,11 +337,11 @@ static const struct {
     const char *key, *why;
 } unsupported_tls[] = {
     {"cipher_suites", "not supported: cipher suites are Go crypto/tls names; the exporter's TLS "
-                      "(GnuTLS) uses its default priorities; remove the key"},
+                      "(GnuTLS) uses a fixed order, AES-128-GCM first; remove the key"},
     {"curve_preferences", "not supported: the exporter's TLS (GnuTLS) uses its default groups; "
                           "remove the key"},
-    {"prefer_server_cipher_suites", "not supported: the exporter's TLS (GnuTLS) uses its default "
-                                    "priorities; remove the key"},
+    {"prefer_server_cipher_suites", "not supported: the exporter's TLS (GnuTLS) always picks "
+                                    "in its own order; remove the key"},
     {"client_allowed_sans", "not supported: a newer exporter toolkit's key (v0.10); the exporter "
                             "cannot restrict client certificates by SAN; remove the key"},
     {"cert", "not supported: inline certificates are a newer exporter toolkit's key (v0.11); use "

@@ -282,7 +282,7 @@ static const struct {
     {"tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
      "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n",
      "tls_server_config.cipher_suites: not supported: cipher suites are Go crypto/tls names; the "
-     "exporter's TLS (GnuTLS) uses its default priorities; remove the key"},
+     "exporter's TLS (GnuTLS) uses a fixed order, AES-128-GCM first; remove the key"},
     {"tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
      "  curve_preferences: [X25519]\n",
      "tls_server_config.curve_preferences: not supported: the exporter's TLS (GnuTLS) uses its "
@@ -290,7 +290,7 @@ static const struct {
     {"tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
      "  prefer_server_cipher_suites: false\n",
      "tls_server_config.prefer_server_cipher_suites: not supported: the exporter's TLS (GnuTLS) "
-     "uses its default priorities; remove the key"},
+     "always picks in its own order; remove the key"},
     {"tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
      "  client_allowed_sans: [a.example]\n",
      "tls_server_config.client_allowed_sans: not supported: a newer exporter toolkit's key "
