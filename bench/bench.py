@@ -51,7 +51,7 @@ PROFILES = {
         scale_c=[1, 2, 4], scale_c_q=10, scale_c_mb=1,
         wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=10, idle_coord=8, idle_s=10,
         tls_workers=200,
-        wk_workers=50, wk_queries=100, wk_mb=10, wk_cycles=3, wk_scale=[10, 50, 100, 500], wk_scale_q=20),
+        wk_workers=50, wk_queries=100, wk_mb=10, wk_cycles=3, wk_scale=[10, 50, 100, 500], wk_scale_q=20, wk_poll=3),
     "quick": dict(
         runs=3, parse_mb=20, padded_mb=5, icount_mb=2, http_q=5, http_mb=2,
         mem_parse_mb=[1, 10, 100], mem_coll_mb=[1, 10], mem_coll_q=4,
@@ -59,7 +59,7 @@ PROFILES = {
         scale_c=[1, 2, 4], scale_c_q=5, scale_c_mb=0.5,
         wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=3, idle_coord=8, idle_s=3,
         tls_workers=200,
-        wk_workers=50, wk_queries=20, wk_mb=2, wk_cycles=3, wk_scale=[10, 100, 500], wk_scale_q=10),
+        wk_workers=50, wk_queries=20, wk_mb=2, wk_cycles=3, wk_scale=[10, 100, 500], wk_scale_q=10, wk_poll=2),
     "smoke": dict(
         runs=1, parse_mb=1, padded_mb=1, icount_mb=0.2, http_q=2, http_mb=0.5,
         mem_parse_mb=[0.2, 1, 2], mem_coll_mb=[0.2, 1], mem_coll_q=2,
@@ -67,7 +67,7 @@ PROFILES = {
         scale_c=[1, 2], scale_c_q=2, scale_c_mb=0.1,
         wide_workers=300, wrk_t=1, wrk_c=2, wrk_d=1, idle_coord=8, idle_s=1,
         tls_workers=10,
-        wk_workers=8, wk_queries=4, wk_mb=0.2, wk_cycles=2, wk_scale=[4, 16], wk_scale_q=2),
+        wk_workers=8, wk_queries=4, wk_mb=0.2, wk_cycles=2, wk_scale=[4, 16], wk_scale_q=2, wk_poll=1),
 }
 
 # Every row the report prints, in order (the smoke test checks each one).
@@ -535,9 +535,11 @@ class Bench:
 
     def worker_mode_run(self, label, url, wport, nworkers, mode, cycles):
         """Poll the cluster at url with one coordinator in `mode` for `cycles` cycles;
-        returns per-cycle figures from /sim/stats and /proc."""
+        returns per-cycle figures from /sim/stats and /proc, counted between quiet
+        moments (a cycle over, the next not started: poll must exceed the cycle time)."""
         secret = self.path("shared-secret")
         port = free_port()
+        poll = self.p["wk_poll"]
         entry = '{ name = "c"; url = "%s"; release = "r"; ' % url
         if mode == "workers":
             addrs = ", ".join('"%s"' % a for a in self.worker_addrs(nworkers, wport))
@@ -546,9 +548,9 @@ class Bench:
         entry += "}"
         conf = self.path("workers-%s.conf" % label)
         with open(conf, "w") as f:
-            f.write('listen = "127.0.0.1:%d";\npoll_interval_seconds = 1;\nrequest_timeout_seconds = 900;\n'
+            f.write('listen = "127.0.0.1:%d";\npoll_interval_seconds = %d;\nrequest_timeout_seconds = 900;\n'
                     'max_queries = 10000;\nmax_concurrent_requests = 8;\nlog_level = "warn";\n'
-                    'coordinators = ( %s );\n' % (port, entry))
+                    'coordinators = ( %s );\n' % (port, poll, entry))
         ex = self.spawn([self.exporter, "--config", conf], stderr=open(self.path("exporter.log"), "ab"))
         murl = "http://127.0.0.1:%d" % port
 
@@ -569,24 +571,38 @@ class Bench:
             raise RuntimeError("%s: %d collectors" % (label, len(kids)))
         hz = os.sysconf("SC_CLK_TCK")
 
-        def next_cycle(after):
-            # the moment a cycle starts: its list request was just served
+        def last_success():
+            body = http_get(murl + "/metrics", timeout=30)[1].decode()
+            m = re.search(r'^trino_buffer_exporter_last_success_timestamp_seconds\{[^}]*\} (\S+)$',
+                          body, re.M)
+            d = re.search(r'^trino_buffer_exporter_cycle_duration_seconds\{[^}]*\} (\S+)$', body, re.M)
+            return (float(m.group(1)) if m else 0.0), (float(d.group(1)) if d else float("nan"))
+
+        def next_quiet(after):
+            # just after a cycle ended (its CYCLE_END published) and before the next
+            # one starts (poll interval > cycle time): nothing is in flight, so the
+            # counters between two such moments are whole cycles, exactly
             while True:
-                st = self.sim_stats(url)
-                if st["list_requests"] > after:
-                    return st, proc_cpu(kids[0])
+                ts, dur = last_success()
+                if ts > after:
+                    return ts, dur, self.sim_stats(url), proc_cpu(kids[0])
                 if time.monotonic() > deadline:
                     raise RuntimeError("%s: too slow" % label)
                 time.sleep(0.01)
 
-        # from the start of one cycle to the start of the cycle `cycles` later: whole cycles
-        s0, c0 = next_cycle(self.sim_stats(url)["list_requests"])
-        s1, c1 = next_cycle(s0["list_requests"] + cycles - 1)
-        body = http_get(murl + "/metrics", timeout=30)[1].decode()
-        m = re.search(r'^trino_buffer_exporter_cycle_duration_seconds\{[^}]*\} (\S+)$', body, re.M)
-        durations = [float(m.group(1)) if m else float("nan")]
+        t0, _, s0, c0 = next_quiet(last_success()[0])  # a cycle that ends from now on
+        t1 = t0
+        durations = []
+        for _ in range(cycles):
+            t1, dur, s1, c1 = next_quiet(t1)
+            durations.append(dur)
+            if dur >= poll * 0.8:
+                raise RuntimeError("%s: a cycle took %.2f s, too close to the %d s poll interval "
+                                   "for quiet boundaries" % (label, dur, poll))
         self.stop(ex)
         n = s1["list_requests"] - s0["list_requests"]
+        if n != cycles:
+            raise RuntimeError("%s: %d list requests in %d cycles" % (label, n, cycles))
 
         def d(k):
             return (s1[k] - s0[k]) / n
@@ -594,7 +610,8 @@ class Bench:
         coord_req = d("list_requests") + d("detail_requests") + d("info_requests") + d("node_requests")
         return dict(coord_bytes=d("v1_bytes"), coord_req=coord_req, total_bytes=d("bytes_sent"),
                     worker_req=d("worker_requests"), cpu_ms=1000.0 * (c1 - c0) / hz / n,
-                    cycle_s=durations[-1], cycles=n, task_id=s1["worker_task_id_requests"])
+                    cycle_s=statistics.median(durations), cycles=n,
+                    task_id=s1["worker_task_id_requests"])
 
     def start_cluster(self, workers, queries, mb, tries=3):
         for t in range(tries):  # the workers' port is picked free on 127.0.0.1 only
@@ -645,7 +662,8 @@ class Bench:
             self.figure("workers.%s.cpu_ms_per_cycle" % tag, r["cpu_ms"], "ms",
                         detail="collector utime+stime over %d cycles" % r["cycles"])
             self.figure("workers.%s.cycle_s" % tag, r["cycle_s"], "s",
-                        detail="data age at most poll interval (1 s) + this")
+                        detail="median cycle; data age at most the poll interval + this (the "
+                        "bench polls every %d s to count whole cycles)" % p["wk_poll"])
         self.figure("workers.task_id_requests", wo["task_id"], "req", 0, "<=",
                     "/v1/task/{id} or /status calls (must be none)")
         for n in p["wk_scale"]:
