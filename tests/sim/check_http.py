@@ -118,6 +118,13 @@ def test_basic(sim, samples):
         out2 = subprocess.run([sim, "--expect", "--queries", "5", "--workers", "6", "--fault",
                                "gone:1"], capture_output=True, check=True).stdout
         check(exp2 == out2 and exp2 != exp, "gone removes the query from the truth")
+        s.control("fault=denied:" + gen_ids[2])
+        st, _, _ = s.get("/v1/query/" + gen_ids[2])
+        st0, _, _ = s.get("/v1/query/" + gen_ids[0])
+        _, exp_d, _ = s.get("/sim/expected")
+        _, lst, _ = s.get("/v1/query?state=RUNNING")
+        check(st == 403 and st0 == 200 and exp_d == exp and gen_ids[2].encode() in lst,
+              "denied fault -> 403 for that query only, still listed and in the truth")
         s.control("fault=none&generation=3")
         _, exp3, _ = s.get("/sim/expected")
         check(exp3 != exp, "generation changes the truth")

@@ -39,7 +39,8 @@ enum fault_kind {
     FK_STALL,
     FK_SLOW,
     FK_DEEP,
-    FK_BIGSTRING
+    FK_BIGSTRING,
+    FK_DENIED
 };
 
 struct fault {
@@ -187,6 +188,7 @@ static int parse_fault(const char *spec, struct fault *f)
         {"slow", FK_SLOW, 1, 1ULL << 40},
         {"deep", FK_DEEP, 1, 100000000},
         {"bigstring", FK_BIGSTRING, 1, SIM_MAX_DOC_BYTES},
+        {"denied", FK_DENIED, 2, 0},
     };
     const char *colon = strchr(spec, ':');
     size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);
@@ -456,12 +458,18 @@ static int resolve_query(const struct sim_params *p, const char *id)
     return sim_query_find(p, id);
 }
 
-static int query_gone(const struct snap *sn, int q)
+/* 1 if a fault of kind k (gone, denied) names query q. */
+static int query_has(const struct snap *sn, enum fault_kind k, int q)
 {
     for (int i = 0; i < sn->nfaults; i++)
-        if (sn->faults[i].kind == FK_GONE && resolve_query(&sn->p, sn->faults[i].id) == q)
+        if (sn->faults[i].kind == k && resolve_query(&sn->p, sn->faults[i].id) == q)
             return 1;
     return 0;
+}
+
+static int query_gone(const struct snap *sn, int q)
+{
+    return query_has(sn, FK_GONE, q);
 }
 
 static void truth_all(const struct snap *sn, struct sim_truth *t)
@@ -629,6 +637,10 @@ static uint64_t handle_detail(struct server *s, struct mg_connection *c, struct 
     if ((q < 0 && smp == NULL) || (q >= 0 && query_gone(sn, q))) {
         stat_add(&s->st.gone, 1);
         return send_text(s, c, 410, NULL, "text/plain", "Query not found\n");
+    }
+    if (q >= 0 && query_has(sn, FK_DENIED, q)) { /* still running, still in the truth */
+        stat_add(&s->st.fault_responses, 1);
+        return send_text(s, c, 403, NULL, "text/plain", "Access Denied: Cannot view query\n");
     }
     struct hsink h;
     char hdr[48];
@@ -1401,9 +1413,9 @@ static void describe(struct server *s, char *out, size_t cap)
     for (int i = 0; i < s->nfaults && o < cap; i++) {
         static const char *const names[] = {"status",   "list-status", "query-status", "gone",
                                             "truncate", "invalid",     "stall",        "slow",
-                                            "deep",     "bigstring"};
+                                            "deep",     "bigstring",   "denied"};
         const struct fault *f = &s->faults[i];
-        if (f->kind == FK_GONE)
+        if (f->kind == FK_GONE || f->kind == FK_DENIED)
             o += (size_t)snprintf(out + o, cap - o, "%s%s:%s", i ? "," : "", names[f->kind], f->id);
         else if (f->kind == FK_INVALID || f->kind == FK_STALL)
             o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "," : "", names[f->kind]);
