@@ -19,6 +19,7 @@ forced DRAINED, so drained = 1 is read over https too. Checked:
 """
 import json
 import os
+import re
 import subprocess
 
 import tbe
@@ -166,7 +167,12 @@ check(sum(x.handshake_failures for x in fwd) >= 6,
 logf.flush()
 logf.seek(0)
 text = logf.read()
-check("certificate" in text.lower() or "SSL" in text,
-      "the log says why (a certificate problem)")
+check(all(re.search(r'coordinator=%s msg="worker node info unreadable" url=https://127\.0\.0\.'
+                    r'[234]:%d/v1/info error="SSL certificate problem' % (c, port), text)
+          for c in ("bw", "bc")),
+      "the log names the worker's https URL and the certificate problem, for both wrong-CA "
+      "coordinators")
+check(not re.search(r"coordinator=(tw|tc|sw) .*unreadable", text),
+      "no worker of the good coordinators was unreadable")
 exp.stop()
 tbe.finish()
