@@ -36,6 +36,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import urllib.request
 
 import tbe
@@ -270,11 +271,13 @@ userns = prefix is not None and subprocess.run(
     prefix + ["getent", "hosts", "trino-workers.test"], capture_output=True).returncode == 0
 # No silent fallback: without a private /etc/hosts the three-record case cannot run, a failure.
 check(userns, "a private /etc/hosts for DNS discovery (unshare -m as root, -rm otherwise)")
-ahosts = subprocess.run((prefix or []) + ["getent", "ahosts", "moving.test"],
-                        capture_output=True, text=True).stdout
-check("::1" in ahosts and "127.0.0.3" in ahosts,
-      "the resolver gives moving.test an A and an AAAA record (%s)"
-      % sorted({l.split()[0] for l in ahosts.splitlines() if l.split()}))
+# getaddrinfo as the exporter calls it (AF_UNSPEC, no AI_ADDRCONFIG, which getent
+# ahosts sets and which would hide ::1 on a machine without IPv6)
+ahosts = subprocess.run((prefix or []) + [sys.executable, "-c", (
+    "import socket; print(' '.join(sorted({a[4][0] for a in socket.getaddrinfo("
+    "'moving.test', None, 0, socket.SOCK_STREAM)})))")], capture_output=True, text=True).stdout
+check(ahosts.split() == ["127.0.0.3", "127.0.0.4", "::1"],
+      "the resolver gives moving.test two A records and an AAAA record (%s)" % ahosts.strip())
 listen = "127.0.0.1:%d" % tbe.free_port()
 conf = os.path.join(d, "dns.conf")
 entry = ('  { name = "%s"; url = "%s"; release = "%s"; collection = "workers";\n'
