@@ -51,7 +51,9 @@ for attempt in range(20):
         for x in fwd:
             x.close()
         fwd = None
-check(fwd is not None, "TLS forwarders on %s at port %d" % (", ".join(ips), port))
+if fwd is None:
+    raise SystemExit("no port free on %s for the TLS forwarders" % ", ".join(ips))
+check(len(fwd) == 3, "TLS forwarders on %s at port %d" % (", ".join(ips), port))
 
 # The simulator's truth: node ids and states from each worker itself (plain http).
 nodes = {}
