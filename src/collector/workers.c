@@ -148,7 +148,8 @@ struct workers {
     struct wslot *slots;
     size_t nslots, busy;
 
-    int incomplete; /* a skipped query or a cap: no zeros, no observed idle */
+    int incomplete;       /* a skipped query or a cap: no zeros, no observed idle */
+    int inner_incomplete; /* collection coordinator: the inner cycle skipped a query */
     uint64_t worker_errors;
     unsigned logged; /* bit per kind of log line in this cycle */
 
@@ -1089,6 +1090,7 @@ static void start(struct source *s)
         memset(w->seen, 0, w->seen_cap * sizeof(*w->seen));
     w->discovered = 0;
     w->incomplete = 0;
+    w->inner_incomplete = 0;
     w->worker_errors = 0;
     w->logged &= LOG_SCHEME; /* the scheme is logged once per process */
     w->nrecs = 0;
@@ -1136,8 +1138,9 @@ static void on_inner_result(struct workers *w, const struct fetch_result *r)
         reset(w);
         return;
     }
-    if (e.query_errors)
-        w->incomplete = 1; /* a skipped query may have tasks on any worker */
+    coordinator_source.summary(w->inner, &e);
+    if (e.counters_incomplete) /* a skipped query may have tasks on any worker */
+        w->incomplete = w->inner_incomplete = 1;
     if (e.error && *e.error)
         source_set_error(&w->run, "%s", e.error);
     start_discovery(w);
@@ -1186,9 +1189,11 @@ static void summary(struct source *src, struct msg_cycle_end *ret)
         counters_missing |= (w->recs[i].flags & MSG_WORKER_NO_COUNTERS) != 0;
     ret->workers_discovered = w->discovered;
     ret->worker_errors = w->worker_errors;
-    /* worker mode: an unreadable worker may hold data; coordinator mode knows every query */
+    /* worker mode: an unreadable worker may hold data; coordinator mode: a skipped query
+     * (a cap on discovery leaves only node states out, the counters are the coordinator's) */
     ret->counters_incomplete =
-        w->run.cfg->collection == COLL_COLLECT_WORKERS && (counters_missing || w->incomplete);
+        w->inner_incomplete ||
+        (w->run.cfg->collection == COLL_COLLECT_WORKERS && (counters_missing || w->incomplete));
 }
 
 const struct source_ops workers_source = {
