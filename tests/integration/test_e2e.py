@@ -150,6 +150,8 @@ check(tbe.value(m, "trino_workers_holding_data", release="green") == holding(gtg
       "green, one query 410: the holding count of the other queries (%r, truth %d)"
       % (tbe.value(m, "trino_workers_holding_data", release="green"), holding(gtg)))
 green.control(fault="none")
+tbe.wait_for(lambda: tbe.worker_truth_matches(exp.scrape(), green.expected(), "green"), timeout=15,
+             what="green without faults on /metrics")
 
 t = threading.Thread(target=scraper)
 t.start()
