@@ -27,11 +27,13 @@
  * worker_errors; the others are published. A worker known to exist (it
  * answered /v1/info, or its task list in workers collection) that holds
  * nothing gets an explicit zero record when the cycle is complete (no
- * skipped query, no cap hit); otherwise its record says MSG_WORKER_INCOMPLETE
- * (idle cannot be observed). A discovered node whose /v1/info says
- * coordinator: true is left out. In workers collection a cycle that found
- * no worker at all says counters_incomplete (a wrong DNS name or metric must
- * not read as "no worker holds data").
+ * query skipped but one that ended after the list, no cap hit); otherwise its
+ * record says MSG_WORKER_INCOMPLETE (idle cannot be observed). A discovered
+ * node whose /v1/info says coordinator: true is left out. A query skipped
+ * in collection coordinator also says counters_incomplete; in workers
+ * collection an unreadable worker does, and so does a cycle that found no
+ * worker at all (a wrong DNS name or metric must not read as "no worker
+ * holds data").
  *
  * Key scheme auto: each worker is asked with the scheme that last got a 200
  * from it (remembered across cycles by its address), a worker never read
