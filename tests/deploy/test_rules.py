@@ -33,17 +33,19 @@ TESTS = os.path.join(SRC, "tests", "data", "rules")
 RELEASE = "trino-buffer-exporter"
 HEADER = """\
 # Alerts and recording rules of trino-buffer-exporter for a Prometheus without
-# the Prometheus Operator: add this file to rule_files. The chart's
-# PrometheusRule (prometheusRule.enabled) holds the same rules; this file is
-# its rendering with the default values, generated, do not edit:
-#   python3 tests/deploy/test_rules.py --update
-# Every expression selects job="trino-buffer-exporter": change it to the job
-# name of your scrape config. Thresholds (chart default values): stale data
-# after 60 s (4 x pollIntervalSeconds 15), crash-looping above 3 restarts in
-# 15 minutes, unmapped workers / stale data / worker errors / pod map down for
-# 10 minutes, stuck output buffers over 30m, DRAINING for 7200 s,
-# SHUTTING_DOWN for 3600 s. What each rule means and what to do:
-# docs/alerts.md (/usr/share/doc/trino-buffer-exporter/alerts.md).
+# the Prometheus Operator: copy this file, adapt it, add it to rule_files.
+# It is generated from the chart's PrometheusRule (prometheusRule.enabled),
+# rendered with the default values; in the repository it is never edited by
+# hand but regenerated: python3 tests/deploy/test_rules.py --update
+# What to adapt: the job="trino-buffer-exporter" selector of every expression
+# (your scrape job's name) and the thresholds, the chart's defaults: stale data
+# after 60 s (4 x a poll_interval_seconds of 15: use 4 x yours), crash-looping
+# above 3 collector restarts in 15 minutes, unmapped workers / stale data /
+# worker errors / pod map down for 10 minutes, stuck output buffers over 30m,
+# DRAINING for 7200 s, SHUTTING_DOWN for 3600 s. The node-state rules need a
+# workers.discovery, the pod-map alert pod_map source prometheus; without them
+# they stay silent. What each rule means and what to do: docs/alerts.md
+# (/usr/share/doc/trino-buffer-exporter/alerts.md).
 """
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
