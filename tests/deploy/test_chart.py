@@ -466,6 +466,9 @@ def check_negative(exporter, tmp):
         ("client auth without TLS", [("web.tls.clientAuthType", "RequireAndVerifyClientCert")], "web.tls.enabled"),
         ("schema: client auth type", [("web.tls.enabled", True), ("web.tls.existingSecret", "t"),
                                       ("web.tls.clientAuthType", "Maybe")], "clientAuthType"),
+        ("schema: stuck-buffer window not a duration", [("prometheusRule.stuckBufferWindow", "30")],
+         "stuckBufferWindow"),
+        ("schema: draining threshold", [("prometheusRule.drainingTooLongSeconds", 0)], "drainingTooLongSeconds"),
     ]
     for what, sets, needle in bad:
         p = render([], sets, ok=False)
