@@ -50,6 +50,11 @@ if [ "${TBE_DEB_INNER:-}" != 1 ]; then
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "$build/bin/trino-sim" --listen "127.0.0.1:$port" --queries 3 --workers 3 >"$tmp/sim.log" 2>&1 &
     sim_pid=$!
+    for _ in $(seq 50); do
+        (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+        kill -0 "$sim_pid" 2>/dev/null || { cat "$tmp/sim.log" >&2; echo "FAIL: trino-sim exited" >&2; exit 1; }
+        sleep 0.2
+    done
     TBE_DEB_INNER=1 unshare --mount --pid --fork --propagation private --kill-child \
         bash "$0" "$build" "$tmp" "$deb" "$tarball" "$port"
     echo "test_deb: OK in $((SECONDS - t0)) s"
