@@ -229,12 +229,14 @@ def check_objects(label, objs, v, exporter, tmp):
     pr = one(objs, "PrometheusRule")
     check((pr is not None) == bool(v["prometheusRule"]["enabled"]), "%s: PrometheusRule iff enabled" % label)
     if pr:
-        alerts = {r["alert"] for g in pr["spec"]["groups"] for r in g["rules"]}
+        alerts = {r.get("alert") or r["record"] for g in pr["spec"]["groups"] for r in g["rules"]}
         for a in ("TrinoBufferExporterCollectorDown", "TrinoBufferExporterStaleData",
-                  "TrinoBufferExporterCollectorCrashLooping", "TrinoBufferExporterUnmappedWorkers"):
+                  "TrinoBufferExporterCollectorCrashLooping", "TrinoBufferExporterUnmappedWorkers",
+                  "TrinoWorkerOutputBufferStuck"):
             check(a in alerts, "%s: alert %s" % (label, a))
         discovery = discovery_of(v) != "none"
-        for a in ("TrinoWorkerDrainingTooLong", "TrinoBufferExporterWorkerErrors"):
+        for a in ("TrinoWorkerDrainingTooLong", "TrinoWorkerShuttingDownTooLong", "TrinoBufferExporterWorkerErrors",
+                  "trino_worker:node_state_seconds"):
             check((a in alerts) == discovery, "%s: alert %s iff workers.discovery" % (label, a))
         promtool_rules(label, {"groups": pr["spec"]["groups"]}, tmp)
 
@@ -464,6 +466,9 @@ def check_negative(exporter, tmp):
         ("client auth without TLS", [("web.tls.clientAuthType", "RequireAndVerifyClientCert")], "web.tls.enabled"),
         ("schema: client auth type", [("web.tls.enabled", True), ("web.tls.existingSecret", "t"),
                                       ("web.tls.clientAuthType", "Maybe")], "clientAuthType"),
+        ("schema: stuck-buffer window not a duration", [("prometheusRule.stuckBufferWindow", "30")],
+         "stuckBufferWindow"),
+        ("schema: draining threshold", [("prometheusRule.drainingTooLongSeconds", 0)], "drainingTooLongSeconds"),
     ]
     for what, sets, needle in bad:
         p = render([], sets, ok=False)
