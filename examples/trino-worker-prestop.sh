@@ -8,7 +8,7 @@
 #    already under way (the hook may be delivered twice): wait for it.
 #    SHUTTING_DOWN: wait for the worker to stop. Any other state: PUT
 #    "DRAINING".
-# 2. A refused PUT "DRAINING" (401/403: no permission; 400: a Trino before
+# 2. A refused PUT "DRAINING" (401/403: no permission; 400/404: a Trino before
 #    468 has no DRAINING, or a state that cannot drain; anything else) is
 #    reported and falls back to PUT "SHUTTING_DOWN", Trino's graceful
 #    shutdown, which waits for the worker's tasks the same way and then stops
@@ -181,8 +181,8 @@ SHUTTING_DOWN)
     200*)
         log "PUT DRAINING accepted: waiting up to $bound s for DRAINED"
         ;;
-    400*)
-        log "PUT DRAINING refused (HTTP 400: ${r#* }): a Trino before 468 without DRAINING, or a state that cannot drain; falling back to SHUTTING_DOWN"
+    400* | 404*)
+        log "PUT DRAINING refused (HTTP ${r%% *}: ${r#* }): a Trino before 468 without DRAINING, or a state that cannot drain; falling back to SHUTTING_DOWN"
         shut_down
         ;;
     401* | 403*)

@@ -18,7 +18,8 @@ workers have a running task, four have none. A 100 ms step, 2 grace steps.
     then SHUTTING_DOWN) and waits for the worker to stop, up to the bound;
     without X-Trino-User both PUTs get 401: both reported, exit 2 at once,
     the worker untouched;
-  - nothing listening at the URL: released at once (exit 0).
+  - nothing listening at the URL: released at once (exit 0);
+  - TRINO_DRAIN_THEN_SHUTDOWN=1: once DRAINED, PUT SHUTTING_DOWN.
 """
 import os
 import shutil
@@ -131,6 +132,10 @@ check(state(w) == "ACTIVE", "no user: the worker untouched (%s)" % state(w))
 rc, err, took = run("http://127.0.0.1:%d" % tbe.free_port(), 10)
 check(rc == 0 and "does not listen: nothing to drain" in err and took < 3,
       "nothing listening: released at once")
+
+rc, err, took = run(idle[3], 20, TRINO_DRAIN_THEN_SHUTDOWN="1")
+check(rc == 0 and "PUT SHUTTING_DOWN (stops at once): HTTP 200" in err and
+      state(idle[3]) == "SHUTTING_DOWN", "TRINO_DRAIN_THEN_SHUTDOWN=1: DRAINED, then SHUTTING_DOWN")
 
 rc, err, _ = run(idle[3], "x")
 check(rc == 64 and "usage" in err, "a bound that is not a number: usage, exit 64")
