@@ -153,8 +153,9 @@ static int wrow_cmp(const void *a, const void *b)
     return r ? r : strcmp(x->x->ns, y->x->ns);
 }
 
-#define HELD_WHY "held"       /* a value /metrics leaves out of a held reading */
-#define UNREAD_WHY "not read" /* a value the collector could not read */
+#define HELD_WHY "held"         /* a value /metrics leaves out of a held reading */
+#define UNREAD_WHY "not read"   /* a value the collector could not read */
+#define UNASKED_WHY "not asked" /* no node state: no workers block, or node_states off */
 
 /* Held bytes for a person and exactly: "104.4 MiB (109475727)", "512 B". */
 static void cell_bytes(struct rbuf *b, int known, uint64_t v, const char *why)
@@ -239,7 +240,7 @@ static void worker_row(struct rbuf *b, const struct wrow *w, const struct since 
         appendf(b, "</td>");
     } else {
         appendf(b, "</td><td class=\"u\">unknown (%s)</td>",
-                x->state == MSG_NODE_NONE ? UNREAD_WHY : HELD_WHY);
+                x->state == MSG_NODE_NONE ? UNASKED_WHY : HELD_WHY);
     }
     if (since >= 0) {
         appendf(b, "<td>");
@@ -253,7 +254,9 @@ static void worker_row(struct rbuf *b, const struct wrow *w, const struct since 
     cell_u64(b, r->known[WC_RUNNING_TASKS], r->c[WC_RUNNING_TASKS], why);
     cell_u64(b, r->known[WC_SPOOLING_TASKS], r->c[WC_SPOOLING_TASKS], why);
     cell_flag(b, r->drained,
-              x->state == MSG_NODE_NONE || x->state == MSG_NODE_UNKNOWN ? UNREAD_WHY : HELD_WHY);
+              x->state == MSG_NODE_NONE      ? UNASKED_WHY
+              : x->state == MSG_NODE_UNKNOWN ? UNREAD_WHY
+                                             : HELD_WHY);
     cell_flag(b, r->idle_observed,
               !x->counters    ? UNREAD_WHY
               : x->incomplete ? "cycle incomplete"

@@ -49,6 +49,8 @@ static struct msg_worker workers[] = {
      .address = "10.0.0.4:8080",
      .node_state = MSG_NODE_UNKNOWN,
      .flags = MSG_WORKER_NO_COUNTERS},
+    /* in a query, its state not asked (no workers block) */
+    {.node_id = "w-nostate", .address = "10.0.0.6:8080", .c = {{[WC_RUNNING_TASKS] = 1}}},
     {.node_id = "w-draining",
      .address = "10.0.0.5:8080",
      .c = {{[WC_BUFFERED_BYTES] = 500,
@@ -158,10 +160,18 @@ static void test_current_and_held(void)
                              "<td class=\"u\">unknown (not read)</td>"
                              "<td class=\"n\">1.0 s</td><td class=\"u\">unknown: its task list or "
                              "node state could not be read</td></tr>");
+    check_row(&b, "r2", "w-nostate",
+              TR("w-nostate") "<td class=\"u\">unknown (not asked)</td><td class=\"u\"></td>"
+                              "<td class=\"n\">0 B</td><td class=\"n\">0</td>"
+                              "<td class=\"n\">1</td><td class=\"n\">0</td>"
+                              "<td class=\"u\">unknown (not asked)</td><td>no</td>"
+                              "<td class=\"n\">1.0 s</td><td class=\"busy\">running tasks: "
+                              "keep</td></tr>");
     /* never the raw name: no element from a collector string */
     CHECK(strstr(b.data, "<script") == NULL);
     /* sorted by held bytes: 2 MiB, 500 B, unknown, then the zeros by pod */
-    const char *order[] = {HOSTILE_HTML, "w-draining", "w-unread", "w-drained", "w-idle"};
+    const char *order[] = {HOSTILE_HTML, "w-draining", "w-unread",
+                           "w-drained",  "w-idle",     "w-nostate"};
     const char *prev = b.data;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         char head[128];
@@ -258,7 +268,7 @@ static void test_cap(void)
     rbuf_init(&b, 3000);
     pages_workers(s, &j, NULL, 1001.0, &b);
     CHECK(b.err == RBUF_OK);
-    CHECK(strstr(b.data, "The list of 5 workers is not shown: it would pass the page's size cap."));
+    CHECK(strstr(b.data, "The list of 6 workers is not shown: it would pass the page's size cap."));
     CHECK(strstr(b.data, "</body></html>\n"));
     join_free(&j);
     rbuf_free(&b);
