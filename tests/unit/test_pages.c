@@ -10,6 +10,7 @@
 
 #include "join.h"
 #include "pages.h"
+#include "render.h"
 #include "since.h"
 
 #include "config.h"
@@ -115,6 +116,61 @@ static void check_row(const struct rbuf *b, const char *rel, const char *pod_htm
     free(got);
 }
 
+/* The value of the sample line that starts with prefix in b (name and labels), or -1 when absent.
+ */
+static long long sample(const struct rbuf *b, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *p = b->data; p && (p = strstr(p, prefix)); p += n)
+        if (p == b->data || p[-1] == '\n')
+            return strtoll(p + n, NULL, 10);
+    return -1;
+}
+
+/*
+ * The page's values are /metrics' values: for every series of s at now,
+ * render_worker_view says present exactly where the exposition has the
+ * sample, with the same value (gauges, drained, idle_observed, the state
+ * whose node_state is 1).
+ */
+static void check_view_is_metrics(const struct store *s, double now, const char *what)
+{
+    struct join j;
+    struct rbuf m = {0};
+    char pre[512], lab[256];
+
+    CHECK(join_build(s, now, &j) == 0);
+    rbuf_init(&m, 0);
+    CHECK(render_exposition_join(s, &j, NULL, now, &m) == RENDER_OK);
+    for (size_t i = 0; i < j.n; i++) {
+        struct render_worker v;
+        render_worker_view(&j.v[i], &v);
+        snprintf(lab, sizeof(lab), "%.*s", (int)j.v[i].llen, j.labels.data + j.v[i].loff);
+        for (int f = 0; f < WCOUNT_N; f++) {
+            snprintf(pre, sizeof(pre), "%s%s", wcount_desc[f].family, lab);
+            long long got = sample(&m, pre);
+            CHECK(got == (v.known[f] ? (long long)v.c[f] : -1),
+                  "%s: %s: view %d %llu, /metrics %lld", what, pre, v.known[f],
+                  (unsigned long long)v.c[f], got);
+        }
+        snprintf(pre, sizeof(pre), "trino_worker_drained%s", lab);
+        CHECK(sample(&m, pre) == v.drained, "%s: %s: view %d", what, pre, v.drained);
+        snprintf(pre, sizeof(pre), "trino_worker_idle_observed%s", lab);
+        CHECK(sample(&m, pre) == v.idle_observed, "%s: %s: view %d", what, pre, v.idle_observed);
+        int64_t on = -1;
+        for (uint64_t st = MSG_NODE_UNKNOWN; st < MSG_NODE_N; st++) {
+            snprintf(pre, sizeof(pre), "trino_worker_node_state%.*s,state=\"%s\"} ",
+                     (int)j.v[i].llen - 2, j.labels.data + j.v[i].loff, msg_node_state_name(st));
+            if (sample(&m, pre) == 1)
+                on = (int64_t)st;
+        }
+        CHECK(on == v.state, "%s: %s state: view %lld, /metrics %lld", what, lab,
+              (long long)v.state, (long long)on);
+    }
+    rbuf_free(&m);
+    join_free(&j);
+}
+
 #define TR(pod) "<tr><td class=\"pod\">" pod "</td><td>trino</td>"
 
 static void test_current_and_held(void)
@@ -167,6 +223,7 @@ static void test_current_and_held(void)
                               "<td class=\"u\">unknown (not asked)</td><td>no</td>"
                               "<td class=\"n\">1.0 s</td><td class=\"busy\">running tasks: "
                               "keep</td></tr>");
+    check_view_is_metrics(s, 1001.0, "current");
     /* never the raw name: no element from a collector string */
     CHECK(strstr(b.data, "<script") == NULL);
     /* sorted by held bytes: 2 MiB, 500 B, unknown, then the zeros by pod */
@@ -197,6 +254,7 @@ static void test_current_and_held(void)
 
     /* late (no END within the window): held; nothing that releases, with the reason */
     page(s, &t, 1026.0, &b);
+    check_view_is_metrics(s, 1026.0, "late");
     check_row(&b, "r2", "w-drained",
               TR("w-drained") "<td class=\"u\">unknown (held)</td><td class=\"u\"></td>"
                               "<td class=\"u\">unknown (held)</td>"
@@ -226,6 +284,7 @@ static void test_current_and_held(void)
     CHECK(store_cycle_end(s, C(s, "c"), &e, 1031.0) == STORE_OK);
     page(s, &t, 1031.0, &b);
     CHECK(strstr(b.data, "can go: DRAINED") == NULL);
+    check_view_is_metrics(s, 1031.0, "failed");
     CHECK(strstr(b.data, "(the last cycle failed): values that would release a worker are "
                          "unknown; last error: HTTP 503 &lt;b&gt;busy&lt;/b&gt;</li>"));
 
