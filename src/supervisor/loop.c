@@ -32,6 +32,7 @@
 #include "render.h"
 #include "roles.h"
 #include "since.h"
+#include "slot.h"
 #include "store.h"
 #include "webconf.h"
 
@@ -40,52 +41,13 @@
 /* Ages (data_age_seconds, pod_map_age_seconds) are re-rendered at least this often. */
 #define SUP_AGE_REFRESH_S 1.0
 
-// clang-format off
 /*
- * A slot is one collector's life. Its state, and what happens when its
- * process is reaped (on_exit_status), read as a table:
- *
- *   state             meaning                       next
- *   SLOT_FREE         unused                        SLOT_IDLE (slot_add)
- *   SLOT_IDLE         not running                   spawned at restart_at_ms: SLOT_RUNNING,
- *                                                   or SLOT_IDLE again with backoff
- *   SLOT_RUNNING      a process (pid > 0 until      reaped, by its `after`:
- *                     reaped)                         AFTER_REMOVE  -> SLOT_FREE
- *                                                     AFTER_RESPAWN -> SLOT_RUNNING (new config)
- *                                                     AFTER_RESTART -> SLOT_IDLE with backoff,
- *                                                                      SLOT_WAIT_RELOAD on exit 78
- *                                                   reaped while stopping or with --once:
- *                                                     SLOT_DONE
- *   SLOT_WAIT_RELOAD  exited with EXIT_CONFIG       SIGHUP: RELOAD_START -> SLOT_RUNNING
- *   SLOT_DONE         --once done, or stopping      (the end)
- *
- * A reload decides per slot against the old configuration (enum
- * reload_action) and acts with the new one: RELOAD_RESTART and RELOAD_REMOVE
- * stop a running process (TERM, KILL at the deadline) and set `after`.
+ * A slot is one collector's life: its states, the events that move it and
+ * the action each move asks for are the table of slot.c (slot.h). The
+ * functions below name the events (slot_apply) and perform the actions; a
+ * reload decides per slot against the old configuration (RELOAD_SAME,
+ * RELOAD_CHANGED, RELOAD_GONE) and acts with the new one.
  */
-// clang-format on
-enum slot_state {
-    SLOT_FREE = 0,
-    SLOT_IDLE,
-    SLOT_RUNNING,
-    SLOT_WAIT_RELOAD,
-    SLOT_DONE,
-};
-
-/* What to do when the slot's process is reaped. */
-enum slot_after {
-    AFTER_RESTART = 0, /* it died: restart with backoff (or wait for a reload on exit 78) */
-    AFTER_REMOVE,      /* removed from the configuration: free the slot */
-    AFTER_RESPAWN,     /* reconfigured: start it again at once with the new configuration */
-};
-
-enum reload_action {
-    RELOAD_KEEP = 0, /* unchanged: the process keeps running */
-    RELOAD_RESTART,  /* changed: stop it, respawn with the new configuration */
-    RELOAD_REMOVE,   /* no longer configured: stop it, free the slot */
-    RELOAD_START,    /* was waiting for a reload after a configuration error: start it */
-};
-
 enum kill_reason {
     KILL_NONE = 0,
     KILL_HANG,  /* watchdog */
@@ -95,7 +57,6 @@ enum kill_reason {
 
 struct slot {
     enum slot_state state;
-    enum slot_after after;
     char name[MSG_MAX_ID + 1];
     int role;              /* enum coll_role */
     const struct role *rd; /* the role's row (roles.h) */
@@ -179,7 +140,7 @@ static struct slot *slot_find(struct sup *s, const char *name, int role)
 {
     for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
         struct slot *c = &s->slots[i];
-        if (c->state != SLOT_FREE && c->after != AFTER_REMOVE && c->role == role &&
+        if (c->state != SLOT_FREE && c->state != SLOT_REMOVING && c->role == role &&
             strcmp(c->name, name) == 0)
             return c;
     }
@@ -200,8 +161,7 @@ static struct slot *slot_add(struct sup *s, const char *name, int role)
         struct slot *c = &s->slots[i];
         if (c->state != SLOT_FREE)
             continue;
-        memset(c, 0, sizeof(*c));
-        c->state = SLOT_IDLE;
+        memset(c, 0, sizeof(*c)); /* SLOT_FREE until the caller's SLOT_EV_ADD */
         snprintf(c->name, sizeof(c->name), "%s", name);
         c->role = role;
         c->rd = role_get(role);
@@ -239,6 +199,18 @@ static void slot_abort_cycle(struct sup *s, struct slot *c)
         store_cycle_abort(s->store, src);
 }
 
+/* What a reaped process, or a failed spawn, left for the actions that log or record it. */
+struct slot_end {
+    const char *desc; /* the wait status, described */
+    const char *pid;
+    const char *why; /* the failure, as the store and --once report it */
+    int code;        /* exit code, or -1 */
+};
+
+static void slot_apply(struct sup *s, struct slot *c, enum slot_event ev, uint64_t now,
+                       const struct slot_end *end);
+
+/* SLOT_ACT_SPAWN: start c's process; reports SLOT_EV_SPAWNED or a SPAWN_FAILED event. */
 static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
 {
     struct coll_config cc;
@@ -251,8 +223,7 @@ static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
     if (r != 0) {
         /* impossible with a consistent table; out of memory otherwise */
         log_write(LOG_ERROR, "cannot build collector configuration", "coordinator", c->name, NULL);
-        c->state = SLOT_IDLE;
-        c->restart_at_ms = now + backoff_next(&c->bo, 0);
+        slot_apply(s, c, SLOT_EV_SPAWN_FAILED, now, NULL);
         return;
     }
     cc.once = s->opts->once ? 1 : 0;
@@ -276,27 +247,22 @@ static void slot_spawn(struct sup *s, struct slot *c, uint64_t now)
     c->kill_at_ms = 0;
     c->kill_sent = 0;
     c->in_cycle = 0;
-    c->after = AFTER_RESTART;
     if (r != 0) {
+        struct slot_end end = {"not started", "0", err, 127};
         log_write(LOG_ERROR, err, "coordinator", c->name, NULL);
         if (src)
             store_note_exit(s->store, src, 127, 0, err);
-        if (s->opts->once) {
-            c->state = SLOT_DONE;
-            c->once_ok = 0;
-            set_text(c->once_err, sizeof(c->once_err), err);
-            return;
-        }
-        c->state = SLOT_IDLE;
-        c->restart_at_ms = now + backoff_next(&c->bo, 0);
-        c->count_restart = 1;
+        if (!s->opts->once)
+            c->count_restart = 1;
+        slot_apply(s, c, s->opts->once ? SLOT_EV_SPAWN_FAILED_ONCE : SLOT_EV_SPAWN_FAILED, now,
+                   &end);
         return;
     }
-    c->state = SLOT_RUNNING;
     c->pid = pid;
     c->fd = fd;
     c->spawned_ms = now;
     c->progress_ms = now;
+    slot_apply(s, c, SLOT_EV_SPAWNED, now, NULL);
     snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)pid);
     log_write(LOG_INFO, "collector started", "coordinator", c->name, "pid", pidbuf, NULL);
 }
@@ -484,7 +450,7 @@ static void on_exit_status(struct sup *s, struct slot *c, int st, uint64_t now)
 {
     char desc[96], why[MSG_MAX_TEXT + 256], pidbuf[24];
     int code, sig, intentional;
-    uint64_t delay;
+    enum slot_event ev;
 
     /* whatever it sent before dying is still queued: take it first */
     if (c->fd >= 0 && c->reason != KILL_STOP)
@@ -502,66 +468,153 @@ static void on_exit_status(struct sup *s, struct slot *c, int st, uint64_t now)
     else
         snprintf(why, sizeof(why), "collector exited: %s", desc);
 
-    if (!intentional && c->after == AFTER_RESTART) {
+    /* only a process meant to go on running died: one told to stop was not a failure */
+    if (!intentional && c->state == SLOT_RUNNING) {
         struct store_src *src = slot_src(s, c);
         if (src)
             store_note_exit(s->store, src, code, sig, why);
-    } else if (c->in_cycle && c->after != AFTER_REMOVE) {
+    } else if (c->in_cycle && c->state != SLOT_REMOVING) {
         slot_abort_cycle(s, c);
     }
     c->in_cycle = 0;
 
-    if (c->after == AFTER_REMOVE) {
-        log_write(LOG_INFO, "collector stopped (removed)", "coordinator", c->name, "pid", pidbuf,
-                  "status", desc, NULL);
-        c->state = SLOT_FREE;
-        return;
-    }
-    if (s->stopping) {
-        log_write(LOG_DEBUG, "collector stopped", "coordinator", c->name, "pid", pidbuf, "status",
-                  desc, NULL);
-        c->state = SLOT_DONE;
-        return;
-    }
-    if (s->opts->once) {
-        if (!c->once_end) {
-            c->once_ok = 0;
-            set_text(c->once_err, sizeof(c->once_err), why);
-        } else if (code != 0 && c->once_ok) {
-            c->once_ok = 0;
-            set_text(c->once_err, sizeof(c->once_err), why);
-        }
-        c->state = SLOT_DONE;
-        return;
-    }
-    if (c->after == AFTER_RESPAWN) {
-        log_write(LOG_INFO, "collector stopped for its new configuration", "coordinator", c->name,
-                  "pid", pidbuf, NULL);
-        backoff_reset(&c->bo);
-        slot_spawn(s, c, now);
-        return;
-    }
-    if (code == EXIT_CONFIG && c->reason == KILL_NONE) {
-        log_write(LOG_ERROR, "collector reports a configuration error; waiting for a reload",
-                  "coordinator", c->name, "pid", pidbuf, NULL);
-        c->state = SLOT_WAIT_RELOAD;
-        c->count_restart = 1;
-        return;
-    }
-    delay = backoff_next(&c->bo, now - c->spawned_ms);
-    {
-        char d[24];
-        fmt_u64(d, sizeof(d), delay);
-        log_write(LOG_WARN, "collector died; restarting", "coordinator", c->name, "pid", pidbuf,
-                  "status", desc, "reason", c->reason_text[0] ? c->reason_text : "exited",
-                  "restart_in_ms", d, NULL);
-    }
-    c->state = SLOT_IDLE;
+    if (s->opts->once)
+        ev = SLOT_EV_EXIT_ONCE;
+    else if (code == EXIT_CONFIG && c->reason == KILL_NONE)
+        ev = SLOT_EV_EXIT_CONFIG;
+    else
+        ev = SLOT_EV_EXIT;
+    struct slot_end end = {desc, pidbuf, why, code};
+    slot_apply(s, c, ev, now, &end);
+}
+
+/* SLOT_ACT_RESTART_LATER: it died; restart after the backoff delay. */
+static void slot_restart_later(struct sup *s, struct slot *c, uint64_t now,
+                               const struct slot_end *end)
+{
+    uint64_t delay = backoff_next(&c->bo, now - c->spawned_ms);
+    char d[24];
+
+    fmt_u64(d, sizeof(d), delay);
+    log_write(LOG_WARN, "collector died; restarting", "coordinator", c->name, "pid", end->pid,
+              "status", end->desc, "reason", c->reason_text[0] ? c->reason_text : "exited",
+              "restart_in_ms", d, NULL);
     c->restart_at_ms = now + delay;
     c->count_restart = 1;
     struct store_src *src = slot_src(s, c);
     if (src)
         store_note_backoff(s->store, src, (double)delay / 1000.0);
+}
+
+/* SLOT_ACT_ONCE_EXIT: how a --once run ended (a cycle's own result stands unless it died). */
+static void slot_once_exit(struct slot *c, const struct slot_end *end)
+{
+    if (!c->once_end) {
+        c->once_ok = 0;
+        set_text(c->once_err, sizeof(c->once_err), end->why);
+    } else if (end->code != 0 && c->once_ok) {
+        c->once_ok = 0;
+        set_text(c->once_err, sizeof(c->once_err), end->why);
+    }
+}
+
+/* SLOT_ACT_TERM_HANG: the watchdog fired; TERM now, KILL at the deadline. */
+static void slot_hung(struct sup *s, struct slot *c, uint64_t now)
+{
+    char secs[24];
+
+    fmt_u64(secs, sizeof(secs), c->hang_ms / 1000);
+    log_write(LOG_WARN, "collector hung: no CYCLE_END in time; stopping it", "coordinator", c->name,
+              "limit_seconds", secs, NULL);
+    snprintf(c->reason_text, sizeof(c->reason_text), "hung: no CYCLE_END within %s s", secs);
+    slot_terminate(c, now, SUP_HANG_KILL_MS, KILL_HANG);
+    struct store_src *src = slot_src(s, c);
+    if (src)
+        store_note_hang(s->store, src);
+}
+
+/*
+ * ev happened to c: move c to the state slot_next() gives and perform its
+ * action. end: the reaped process or the failed spawn (EXIT*, SPAWN_FAILED*),
+ * else NULL.
+ */
+static void slot_apply(struct sup *s, struct slot *c, enum slot_event ev, uint64_t now,
+                       const struct slot_end *end)
+{
+    static const struct slot_end none = {"", "0", "", -1};
+    struct slot_step step = slot_next(c->state, ev);
+    char pidbuf[24];
+
+    if (!end)
+        end = &none;
+    c->state = step.next;
+    switch (step.act) {
+    case SLOT_ACT_NONE:
+        return;
+    case SLOT_ACT_SPAWN:
+        slot_spawn(s, c, now);
+        return;
+    case SLOT_ACT_RETRY:
+        c->restart_at_ms = now + backoff_next(&c->bo, 0);
+        return;
+    case SLOT_ACT_ONCE_FAIL:
+        c->once_ok = 0;
+        set_text(c->once_err, sizeof(c->once_err), end->why);
+        return;
+    case SLOT_ACT_RESTART_NOW:
+        backoff_reset(&c->bo);
+        c->restart_at_ms = now;
+        return;
+    case SLOT_ACT_RESTART_LATER:
+        slot_restart_later(s, c, now, end);
+        return;
+    case SLOT_ACT_WAIT:
+        log_write(LOG_ERROR, "collector reports a configuration error; waiting for a reload",
+                  "coordinator", c->name, "pid", end->pid, NULL);
+        c->count_restart = 1;
+        return;
+    case SLOT_ACT_ONCE_EXIT:
+        slot_once_exit(c, end);
+        return;
+    case SLOT_ACT_RESPAWN:
+        log_write(LOG_INFO, "collector stopped for its new configuration", "coordinator", c->name,
+                  "pid", end->pid, NULL);
+        backoff_reset(&c->bo);
+        slot_spawn(s, c, now);
+        return;
+    case SLOT_ACT_REMOVED:
+        log_write(LOG_INFO, "collector stopped (removed)", "coordinator", c->name, "pid", end->pid,
+                  "status", end->desc, NULL);
+        return;
+    case SLOT_ACT_STOPPED:
+        log_write(LOG_DEBUG, "collector stopped", "coordinator", c->name, "pid", end->pid, "status",
+                  end->desc, NULL);
+        return;
+    case SLOT_ACT_TERM_HANG:
+        slot_hung(s, c, now);
+        return;
+    case SLOT_ACT_KILL:
+        snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)c->pid);
+        log_write(c->reason == KILL_STOP ? LOG_INFO : LOG_WARN,
+                  "collector did not stop in time; killing it", "coordinator", c->name, "pid",
+                  pidbuf, NULL);
+        child_signal(c->pid, SIGKILL);
+        c->kill_sent = 1;
+        return;
+    case SLOT_ACT_STOP:
+        slot_abort_cycle(s, c);
+        slot_close_fd(c);
+        slot_terminate(c, now, SUP_STOP_KILL_MS, KILL_STOP);
+        return;
+    case SLOT_ACT_SHUTDOWN:
+        slot_abort_cycle(s, c);
+        slot_close_fd(c);
+        c->reason = KILL_STOP;
+        child_signal(c->pid, SIGTERM);
+        return;
+    case SLOT_NACTIONS:
+        break;
+    }
 }
 
 static void reap(struct sup *s, uint64_t now)
@@ -588,33 +641,17 @@ static void run_deadlines(struct sup *s, uint64_t now)
         struct slot *c = &s->slots[i];
 
         if (c->state == SLOT_IDLE && !s->stopping && now >= c->restart_at_ms) {
-            slot_spawn(s, c, now);
+            slot_apply(s, c, SLOT_EV_DUE, now, NULL);
             continue;
         }
         if (c->pid <= 0)
             continue;
         if (c->kill_at_ms && !c->kill_sent && now >= c->kill_at_ms) {
-            char pidbuf[24];
-            snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)c->pid);
-            log_write(c->reason == KILL_STOP ? LOG_INFO : LOG_WARN,
-                      "collector did not stop in time; killing it", "coordinator", c->name, "pid",
-                      pidbuf, NULL);
-            child_signal(c->pid, SIGKILL);
-            c->kill_sent = 1;
+            slot_apply(s, c, SLOT_EV_KILL_DUE, now, NULL);
             continue;
         }
-        if (c->kill_at_ms == 0 && c->fd >= 0 && now >= c->progress_ms + c->hang_ms) {
-            char secs[24];
-            fmt_u64(secs, sizeof(secs), c->hang_ms / 1000);
-            log_write(LOG_WARN, "collector hung: no CYCLE_END in time; stopping it", "coordinator",
-                      c->name, "limit_seconds", secs, NULL);
-            snprintf(c->reason_text, sizeof(c->reason_text), "hung: no CYCLE_END within %s s",
-                     secs);
-            slot_terminate(c, now, SUP_HANG_KILL_MS, KILL_HANG);
-            struct store_src *src = slot_src(s, c);
-            if (src)
-                store_note_hang(s->store, src);
-        }
+        if (c->kill_at_ms == 0 && c->fd >= 0 && now >= c->progress_ms + c->hang_ms)
+            slot_apply(s, c, SLOT_EV_HANG, now, NULL);
     }
     if (s->stopping && s->stop_kill_ms && now >= s->stop_kill_ms) {
         for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
@@ -785,29 +822,9 @@ static void spawn_missing(struct sup *s, uint64_t now, int log_added)
                 continue;
             if (log_added)
                 log_write(LOG_INFO, "collector added", "coordinator", c->name, NULL);
-            slot_spawn(s, c, now);
+            slot_apply(s, c, SLOT_EV_ADD, now, NULL);
         }
     }
-}
-
-/* Stop a slot for good (removed) or for a respawn with its new configuration. */
-static void slot_stop(struct sup *s, struct slot *c, uint64_t now, int respawn)
-{
-    if (c->pid > 0) {
-        slot_abort_cycle(s, c);
-        slot_close_fd(c);
-        c->after = respawn ? AFTER_RESPAWN : AFTER_REMOVE;
-        slot_terminate(c, now, SUP_STOP_KILL_MS, KILL_STOP);
-        return;
-    }
-    if (!respawn) {
-        c->state = SLOT_FREE;
-        return;
-    }
-    /* not running: start it with the new configuration now */
-    backoff_reset(&c->bo);
-    c->state = SLOT_IDLE;
-    c->restart_at_ms = now;
 }
 
 /*
@@ -916,18 +933,16 @@ static void reload(struct sup *s, uint64_t now)
                    nc->collector_memory_limit_mb != old->collector_memory_limit_mb;
 
     /* decide against the old configuration, act with the new one */
-    enum reload_action action[SUP_MAX_CHILDREN];
+    enum slot_event verdict[SUP_MAX_CHILDREN];
     for (size_t k = 0; k < SUP_MAX_CHILDREN; k++) {
         struct slot *c = &s->slots[k];
-        action[k] = RELOAD_KEEP;
-        if (c->state == SLOT_FREE || c->after == AFTER_REMOVE)
+        verdict[k] = SLOT_EV_RELOAD_SAME;
+        if (c->state == SLOT_FREE || c->state == SLOT_REMOVING)
             continue;
         if (!role_wanted(c->rd, nc, c->name))
-            action[k] = RELOAD_REMOVE;
+            verdict[k] = SLOT_EV_RELOAD_GONE;
         else if (path_changed || !c->rd->same(old, nc, c->name))
-            action[k] = RELOAD_RESTART;
-        else if (c->state == SLOT_WAIT_RELOAD)
-            action[k] = RELOAD_START;
+            verdict[k] = SLOT_EV_RELOAD_CHANGED;
     }
     web_handover(s, old, nc);
     s->cfg = nc;
@@ -942,22 +957,12 @@ static void reload(struct sup *s, uint64_t now)
         if (c->state == SLOT_FREE)
             continue;
         backoff_set_cap(&c->bo, (uint64_t)nc->restart_backoff_max_seconds * 1000u, stable_ms(nc));
-        switch (action[k]) {
-        case RELOAD_RESTART:
+        if (verdict[k] == SLOT_EV_RELOAD_CHANGED)
             log_write(LOG_INFO, "collector configuration changed; restarting it", "coordinator",
                       c->name, NULL);
-            slot_stop(s, c, now, 1);
-            break;
-        case RELOAD_REMOVE:
+        else if (verdict[k] == SLOT_EV_RELOAD_GONE)
             log_write(LOG_INFO, "collector removed", "coordinator", c->name, NULL);
-            slot_stop(s, c, now, 0);
-            break;
-        case RELOAD_START:
-            slot_spawn(s, c, now);
-            break;
-        case RELOAD_KEEP:
-            break;
-        }
+        slot_apply(s, c, verdict[k], now, NULL);
     }
     spawn_missing(s, now, 1);
     config_free(old);
@@ -979,16 +984,8 @@ static void begin_stop(struct sup *s, uint64_t now, const char *signame)
     s->stop_kill_ms = now + SUP_STOP_KILL_MS;
     for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
         struct slot *c = &s->slots[i];
-        if (c->state == SLOT_FREE)
-            continue;
-        if (c->pid > 0) {
-            slot_abort_cycle(s, c);
-            slot_close_fd(c);
-            c->reason = KILL_STOP;
-            child_signal(c->pid, SIGTERM);
-        } else {
-            c->state = SLOT_DONE;
-        }
+        if (c->state != SLOT_FREE)
+            slot_apply(s, c, SLOT_EV_SHUTDOWN, now, NULL);
     }
 }
 
