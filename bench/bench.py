@@ -101,7 +101,7 @@ class Bench:
         self.parse_tool = os.path.join(os.path.dirname(self.collector), "trino-buffer-parse")
         self.sim = os.environ.get("TBE_SIM") or os.path.join(build, "bin", "trino-sim")
         if not os.environ.get("TBE_SIM") and not os.access(self.sim, os.X_OK):
-            self.sim = os.path.join(build, "tests", "sim", "trino-sim")
+            self.sim = os.path.join(build, "sim", "trino-sim")
         for b in (self.exporter, self.collector, self.parse_tool, self.sim):
             if not os.access(b, os.X_OK):
                 raise SystemExit("bench: missing binary %s (use --build DIR or TBE_* variables)" % b)

@@ -17,8 +17,8 @@ case "${1:-}" in
 *) echo "usage: $0 [--check]" >&2; exit 64 ;;
 esac
 
-if [ $check = 1 ]; then bash scripts/setup.sh --demo; else bash scripts/setup.sh --build; fi
-BUILD_DIR=$top/build bash scripts/build.sh
+if [ $check = 1 ]; then bash scripts/setup.sh --demo; else bash scripts/setup.sh --sim; fi
+BUILD_DIR=$top/build bash scripts/build.sh -DTBE_BUILD_SIM=ON
 
 # --dynamic: queries arrive and finish, buffers fill and drain, workers drain
 # and come back, so /metrics moves; the workers' own API is served on

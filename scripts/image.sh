@@ -249,7 +249,7 @@ conf=/etc/trino-buffer-exporter/exporter.conf
 [ "${cmd[*]}" = "--config $conf" ] || bad "image CMD is '${cmd[*]}', want '--config $conf'"
 
 if [ -z "$sim" ]; then sim=${BUILD_DIR:-$top/build}/bin/trino-sim; fi
-[ -x "$sim" ] || { echo "image: no simulator at $sim (scripts/build.sh builds it; or --sim PATH, or --no-run)" >&2; exit 1; }
+[ -x "$sim" ] || { echo "image: no simulator at $sim (scripts/build.sh -DTBE_BUILD_SIM=ON builds it; or --sim PATH, or --no-run)" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || { echo "image: the run check needs python3 (or --no-run)" >&2; exit 1; }
 
 "$sim" --listen 127.0.0.1:0 --port-file "$tmp/sim.port" --queries 6 --workers 4 --stages 3 &

@@ -2,8 +2,10 @@
 # Install everything the exporter needs to build, run and test on Debian 12
 # (run as root, or with sudo available). Idempotent: installs only what is missing.
 #   scripts/setup.sh            build + test dependencies (default)
-#   scripts/setup.sh --build    only what building needs (also the Dockerfile's build stage)
-#   scripts/setup.sh --demo     --build, plus python3 and curl for scripts/demo.sh --check
+#   scripts/setup.sh --build    only what building the exporter needs (also the Dockerfile's
+#                               build stage)
+#   scripts/setup.sh --sim      --build, plus civetweb for the simulator (-DTBE_BUILD_SIM=ON)
+#   scripts/setup.sh --demo     --sim, plus python3 and curl for scripts/demo.sh --check
 #   scripts/setup.sh --runtime  only the runtime libraries (used by the Dockerfile)
 set -euo pipefail
 
@@ -13,17 +15,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 runtime_pkgs=(libcurl4 libyajl2 libconfig9 libmicrohttpd12 libsystemd0 zlib1g libssl3 libyaml-0-2 libgnutls30 libcrypt1 ca-certificates)
 build_pkgs=(build-essential cmake pkg-config git libyajl-dev yajl-tools libcurl4-openssl-dev
             libconfig-dev libmicrohttpd-dev libsystemd-dev zlib1g-dev libssl-dev libyaml-dev libgnutls28-dev
-            libcrypt-dev ca-certificates
-            libcivetweb-dev) # the last only for the simulator (tests/sim), not in any image
-demo_pkgs=(python3 curl)
+            libcrypt-dev ca-certificates)
+# The simulator (sim/, -DTBE_BUILD_SIM=ON): the tests and the demo run on it; not in any image.
+sim_pkgs=(libcivetweb-dev)
+demo_pkgs=(python3 curl "${sim_pkgs[@]}")
 test_pkgs=(python3 python3-jwt python3-cryptography openssl clang-format libclang-rt-14-dev python3-yaml curl procps prometheus wrk clang systemd unzip iproute2 time groff-base man-db bsdextrautils valgrind lintian chromium fonts-dejavu-core)
 
 case "$mode" in
 --runtime) pkgs=("${runtime_pkgs[@]}") ;;
 --build) pkgs=("${build_pkgs[@]}") ;;
+--sim) pkgs=("${build_pkgs[@]}" "${sim_pkgs[@]}") ;;
 --demo) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
---all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "usage: $0 [--all|--build|--demo|--runtime]" >&2; exit 64 ;;
+--all) pkgs=("${build_pkgs[@]}" "${sim_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "usage: $0 [--all|--build|--sim|--demo|--runtime]" >&2; exit 64 ;;
 esac
 
 sudo=""

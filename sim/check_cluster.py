@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
 from checks import check, finish  # noqa: E402
 import simproc  # noqa: E402
 import trino_keys  # noqa: E402

@@ -1,4 +1,4 @@
-# Self-tests of the simulator (included from tests/CMakeLists.txt).
+# Self-tests of the simulator (included from tests/CMakeLists.txt: they run in the test tree).
 set(_sim $<TARGET_FILE:trino-sim>)
 set(_dir ${CMAKE_CURRENT_LIST_DIR})
 add_test(NAME sim_json_variants COMMAND ${Python3_EXECUTABLE} ${_dir}/check_cli.py ${_sim} variants)

@@ -64,7 +64,7 @@ add_test(NAME conformance_collector_process
 set_property(TEST conformance_collector_process PROPERTY ENVIRONMENT
              "PYTHONDONTWRITEBYTECODE=1;TBE_SIM=$<TARGET_FILE:trino-sim>")
 add_test(NAME conformance_sim_http
-         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/sim/check_http.py
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/sim/check_http.py
                  $<TARGET_FILE:trino-sim> ${TBE_SAMPLES_DIR})
 list(APPEND _tests conformance_collector_process conformance_sim_http)
 set_tests_properties(${_tests} PROPERTIES LABELS conformance TIMEOUT 600)

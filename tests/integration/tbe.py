@@ -134,7 +134,7 @@ def http_get(url, timeout=10, headers=None):
 
 
 class Sim:
-    """One simulated coordinator (tests/sim/trino-sim) on a free loopback port."""
+    """One simulated coordinator (sim/, trino-sim) on a free loopback port."""
 
     def __init__(self, *args, port=None):
         # A free port on 127.0.0.1 may be taken on the workers' addresses

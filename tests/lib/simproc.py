@@ -1,4 +1,4 @@
-"""Start and stop trino-sim for its self-tests (tests/sim/check_*.py).
+"""Start and stop trino-sim for its self-tests (sim/check_*.py).
 
 start(sim, args, d) runs it on an ephemeral loopback port, read back from
 --port-file in folder d (its --pid-file there too; bounded wait), and returns
