@@ -92,41 +92,47 @@ struct slot_step slot_next(enum slot_state st, enum slot_event ev)
     return t;
 }
 
+#define NAME(prefix, x) [prefix##x] = #x
+
 const char *slot_state_name(enum slot_state st)
 {
     static const char *const names[SLOT_NSTATES] = {
-        "FREE", "IDLE", "RUNNING", "RESPAWNING", "REMOVING", "STOPPING", "WAIT_RELOAD", "DONE",
+        NAME(SLOT_, FREE),        NAME(SLOT_, IDLE),     NAME(SLOT_, RUNNING),
+        NAME(SLOT_, RESPAWNING),  NAME(SLOT_, REMOVING), NAME(SLOT_, STOPPING),
+        NAME(SLOT_, WAIT_RELOAD), NAME(SLOT_, DONE),
     };
-    return (unsigned)st < SLOT_NSTATES ? names[st] : "?";
+    return (unsigned)st < SLOT_NSTATES && names[st] ? names[st] : "?";
 }
 
 const char *slot_event_name(enum slot_event ev)
 {
     static const char *const names[SLOT_NEVENTS] = {
-        "ADD",
-        "DUE",
-        "SPAWNED",
-        "SPAWN_FAILED",
-        "SPAWN_FAILED_ONCE",
-        "EXIT",
-        "EXIT_CONFIG",
-        "EXIT_ONCE",
-        "HANG",
-        "KILL_DUE",
-        "RELOAD_SAME",
-        "RELOAD_CHANGED",
-        "RELOAD_GONE",
-        "SHUTDOWN",
+        NAME(SLOT_EV_, ADD),
+        NAME(SLOT_EV_, DUE),
+        NAME(SLOT_EV_, SPAWNED),
+        NAME(SLOT_EV_, SPAWN_FAILED),
+        NAME(SLOT_EV_, SPAWN_FAILED_ONCE),
+        NAME(SLOT_EV_, EXIT),
+        NAME(SLOT_EV_, EXIT_CONFIG),
+        NAME(SLOT_EV_, EXIT_ONCE),
+        NAME(SLOT_EV_, HANG),
+        NAME(SLOT_EV_, KILL_DUE),
+        NAME(SLOT_EV_, RELOAD_SAME),
+        NAME(SLOT_EV_, RELOAD_CHANGED),
+        NAME(SLOT_EV_, RELOAD_GONE),
+        NAME(SLOT_EV_, SHUTDOWN),
     };
-    return (unsigned)ev < SLOT_NEVENTS ? names[ev] : "?";
+    return (unsigned)ev < SLOT_NEVENTS && names[ev] ? names[ev] : "?";
 }
 
 const char *slot_action_name(enum slot_action act)
 {
     static const char *const names[SLOT_NACTIONS] = {
-        "NONE",          "SPAWN",     "RETRY",     "ONCE_FAIL", "RESTART_NOW",
-        "RESTART_LATER", "WAIT",      "ONCE_EXIT", "RESPAWN",   "REMOVED",
-        "STOPPED",       "TERM_HANG", "KILL",      "STOP",      "SHUTDOWN",
+        NAME(SLOT_ACT_, NONE),      NAME(SLOT_ACT_, SPAWN),       NAME(SLOT_ACT_, RETRY),
+        NAME(SLOT_ACT_, ONCE_FAIL), NAME(SLOT_ACT_, RESTART_NOW), NAME(SLOT_ACT_, RESTART_LATER),
+        NAME(SLOT_ACT_, WAIT),      NAME(SLOT_ACT_, ONCE_EXIT),   NAME(SLOT_ACT_, RESPAWN),
+        NAME(SLOT_ACT_, REMOVED),   NAME(SLOT_ACT_, STOPPED),     NAME(SLOT_ACT_, TERM_HANG),
+        NAME(SLOT_ACT_, KILL),      NAME(SLOT_ACT_, STOP),        NAME(SLOT_ACT_, SHUTDOWN),
     };
-    return (unsigned)act < SLOT_NACTIONS ? names[act] : "?";
+    return (unsigned)act < SLOT_NACTIONS && names[act] ? names[act] : "?";
 }

@@ -231,11 +231,16 @@ static void test_lives(void)
 
 static void test_names_and_range(void)
 {
-    for (int a = 0; a < SLOT_NSTATES; a++)
+    for (int a = 0; a < SLOT_NSTATES; a++) {
+        CHECK(strcmp(slot_state_name((enum slot_state)a), "?") != 0, "state %d", a);
         for (int b = a + 1; b < SLOT_NSTATES; b++)
             CHECK(strcmp(slot_state_name((enum slot_state)a),
                          slot_state_name((enum slot_state)b)) != 0,
                   "states %d and %d share a name", a, b);
+    }
+    CHECK_STR(slot_state_name(SLOT_WAIT_RELOAD), "WAIT_RELOAD");
+    CHECK_STR(slot_event_name(SLOT_EV_RELOAD_GONE), "RELOAD_GONE");
+    CHECK_STR(slot_action_name(SLOT_ACT_RESTART_LATER), "RESTART_LATER");
     for (int a = 0; a < SLOT_NEVENTS; a++) {
         CHECK(strcmp(slot_event_name((enum slot_event)a), "?") != 0, "event %d", a);
         for (int b = a + 1; b < SLOT_NEVENTS; b++)
