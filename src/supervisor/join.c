@@ -17,6 +17,7 @@ struct row {
     const struct store_src *coord;
     const struct store_worker *w;
     int unmapped;
+    int current; /* its snapshot is current (store_src_current) */
 };
 
 /* The mapped workers of every fresh coordinator. Returns the count (*ret malloc'd, NULL when 0), or
@@ -39,10 +40,12 @@ static long rows(const struct store *s, double now, struct row **ret)
         const struct store_src *c = &s->coords[i];
         if (!store_src_fresh(s, c, now))
             continue;
+        int current = store_src_current(s, c, now);
         for (size_t j = 0; j < c->snap.n; j++) {
             struct row *r = &v[n++];
             r->w = &c->snap.workers[j];
             r->coord = c;
+            r->current = current;
             r->rel = c->release;
             r->unmapped = !store_map_worker(s, r->w, now, &r->pod, &r->ns);
         }
@@ -103,6 +106,7 @@ static int series(const struct store *s, double now, struct join *j)
                                     .unmapped = r[i].unmapped,
                                     .counters = !(w->flags & MSG_WORKER_NO_COUNTERS),
                                     .incomplete = (w->flags & MSG_WORKER_INCOMPLETE) != 0,
+                                    .current = r[i].current,
                                     .state = w->node_state};
         if (!v[i].counters)
             memset(&v[i].c, 0, sizeof(v[i].c));
@@ -117,6 +121,7 @@ static int series(const struct store *s, double now, struct join *j)
             v[k - 1].unmapped |= v[i].unmapped;
             v[k - 1].counters &= v[i].counters;
             v[k - 1].incomplete |= v[i].incomplete;
+            v[k - 1].current &= v[i].current;
             v[k - 1].state = merge_state(v[k - 1].state, v[i].state);
             continue;
         }

@@ -24,6 +24,8 @@ struct join_series {
     int unmapped;   /* at least one of the summed workers is not in the pod map */
     int counters;   /* 1: every summed worker's counters are known (else they are absent) */
     int incomplete; /* one of them comes from an incomplete cycle: idle not observable */
+    int current;    /* every summed worker comes from a current snapshot (store_src_current):
+                       else held, and only values that protect a worker are published */
     uint64_t state; /* enum msg_node_state, merged over the summed workers (join.c merge_state) */
     size_t loff, llen; /* its `{pod="..",namespace="..",release=".."} ` text in labels */
 };

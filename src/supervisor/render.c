@@ -12,6 +12,10 @@
  * The two formats share every table and every sample line: only family()
  * (a counter's name in # HELP / # TYPE, HELP escaping) and the closing
  * "# EOF" look at the format.
+ *
+ * The safety contract (docs/safety.md) is applied here and only here: every
+ * worker sample passes publishable(), and trino_workers_holding_data passes
+ * release_current().
  */
 #include "render.h"
 
@@ -125,6 +129,18 @@ static void labels_plus(struct rbuf *b, const struct join *j, const struct join_
     put(b, "\"} ");
 }
 
+/*
+ * The safety contract for one worker sample: a value that permits removing
+ * the worker (`permits`: a 0 in a worker gauge, drained 1, idle_observed 1,
+ * the DRAINED node state) only from a current snapshot; a value that
+ * protects it from any fresh one (held data keeps protecting until stale,
+ * never keeps releasing).
+ */
+static int publishable(const struct join_series *x, int permits)
+{
+    return x->current || !permits;
+}
+
 /* 1 if the counters of x show no running task and no held buffer. */
 static int looks_idle(const struct join_series *x)
 {
@@ -152,7 +168,7 @@ static void flag_family(struct rbuf *b, const struct join *j, const char *name, 
     for (size_t i = 0; i < j->n; i++) {
         const struct join_series *x = &j->v[i];
         int v = value(x);
-        if (v < 0)
+        if (v < 0 || !publishable(x, v == 1))
             continue;
         put(b, name);
         rbuf_append(b, j->labels.data + x->loff, x->llen);
@@ -172,11 +188,12 @@ static void render_states(struct rbuf *b, const struct join *j, int om)
                                      MSG_NODE_GONE,    MSG_NODE_UNKNOWN};
     family(b, "trino_worker_node_state", "gauge",
            "The worker's Trino node state (GET /v1/info), one series per state, 1 for the current "
-           "one; the state unknown is 1 when the exporter could not read or recognise it.",
+           "one; the state unknown is 1 when the exporter could not read or recognise it. A "
+           "DRAINED worker's series come only from a current reading (docs/safety.md).",
            om);
     for (size_t i = 0; i < j->n; i++) {
         const struct join_series *x = &j->v[i];
-        if (x->state == MSG_NODE_NONE)
+        if (x->state == MSG_NODE_NONE || !publishable(x, x->state == MSG_NODE_DRAINED))
             continue;
         for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
             put(b, "trino_worker_node_state");
@@ -187,12 +204,14 @@ static void render_states(struct rbuf *b, const struct join *j, int om)
     flag_family(b, j, "trino_worker_drained",
                 "1 when the worker's node state is DRAINED (guaranteed: Trino says it holds no "
                 "pipelined output and may be shut down), 0 for any other readable state; absent "
-                "when the state is unknown.",
+                "when the state is unknown. 1 comes only from a current reading; after a failed "
+                "or late cycle only 0 stays, until stale (docs/safety.md).",
                 om, drained);
     flag_family(b, j, "trino_worker_idle_observed",
-                "1 when, in a fresh and complete cycle, the worker had no running task and no held "
-                "output buffer (bytes, pages and active buffers 0); 0 otherwise; absent when its "
-                "counters are unknown. Observed, not guaranteed: a task scheduled a second later "
+                "1 when, in a current and complete cycle, the worker had no running task and no "
+                "held output buffer (bytes, pages and active buffers 0); 0 otherwise; absent when "
+                "its counters are unknown, and 1 absent after a failed or late cycle "
+                "(docs/safety.md). Observed, not guaranteed: a task scheduled a second later "
                 "changes it (see trino_worker_drained).",
                 om, idle_observed);
 }
@@ -252,8 +271,8 @@ static const struct {
     const char *pm, *pm_help;
 } health_families[] = {
     {H_UP, "gauge", "trino_buffer_exporter_up",
-     "1 if the coordinator's last polling cycle succeeded. A 0 keeps the last good worker values "
-     "until they are stale.",
+     "1 if the coordinator's last polling cycle succeeded. A 0 keeps only the last good values "
+     "that protect a worker (non-zero gauges, drained 0, idle_observed 0) until they are stale.",
      "trino_buffer_exporter_pod_map_up",
      "1 if the last pod map refresh from Prometheus succeeded. A 0 keeps the last map until it is "
      "stale."},
@@ -411,39 +430,40 @@ static void render_unmapped(struct rbuf *b, const struct join *j, int om)
 }
 
 /*
- * 1 if every coordinator of release is up, its snapshot fresh at now and
- * complete (in worker collection, no worker whose counters are unknown: a 0
- * could be false).
+ * The safety contract for a count of a release: 1 if every coordinator of
+ * release has a current snapshot (store_src_current) from a complete cycle
+ * (every query and, in worker collection, every worker read: a worker left
+ * out would be counted as not holding).
  */
-static int release_fresh(const struct store *s, const char *release, double now)
+static int release_current(const struct store *s, const char *release, double now)
 {
     for (size_t i = 0; i < s->ncoords; i++) {
         const struct store_src *c = &s->coords[i];
         if (strcmp(c->release, release) == 0 &&
-            (!c->up || !store_src_fresh(s, c, now) || c->snap_counters_incomplete))
+            (!store_src_current(s, c, now) || c->snap_counters_incomplete))
             return 0;
     }
     return 1;
 }
 
 /*
- * trino_workers_holding_data{namespace,release}: per release whose every
- * coordinator is up and fresh, the workers holding pipelined data, per
+ * trino_workers_holding_data{namespace,release}: per release that
+ * release_current() accepts, the workers holding pipelined data, per
  * namespace of their series, and an explicit 0 for the default namespace
- * (the join's groups). Absent for a release with any coordinator down or
- * stale: an autoscaler reading it then has no value and cannot scale down on
- * missing data.
+ * (the join's groups). Absent otherwise: an autoscaler reading it then has
+ * no value and cannot scale down on missing data.
  */
 static void render_holding(struct rbuf *b, const struct store *s, const struct join *j, double now,
                            int om)
 {
     family(b, "trino_workers_holding_data", "gauge",
            "Workers holding pipelined output data, per release; present only while every "
-           "coordinator of the release is up and fresh (absent = unknown, never 0).",
+           "coordinator of the release has a current reading from a complete cycle (absent = "
+           "unknown, never a guess; docs/safety.md).",
            om);
     for (size_t i = 0, e; i < j->ng; i = e) {
         e = release_end(j, i);
-        if (!release_fresh(s, j->g[i].rel, now))
+        if (!release_current(s, j->g[i].rel, now))
             continue;
         for (size_t k = i; k < e; k++) {
             put(b, "trino_workers_holding_data{namespace=\"");
@@ -473,11 +493,12 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
         size_t nl = strlen(name);
         family(out, name, "gauge", wcount_desc[f].help, om);
         for (size_t i = 0; i < j->n; i++) {
-            if (!j->v[i].counters)
-                continue; /* unknown: absent, never zero */
+            const struct join_series *x = &j->v[i];
+            if (!x->counters || !publishable(x, x->c.v[f] == 0))
+                continue; /* unknown: absent, never zero; a held 0: absent */
             rbuf_append(out, name, nl);
-            rbuf_append(out, j->labels.data + j->v[i].loff, j->v[i].llen);
-            put_u64(out, j->v[i].c.v[f]);
+            rbuf_append(out, j->labels.data + x->loff, x->llen);
+            put_u64(out, x->c.v[f]);
             rbuf_append(out, "\n", 1);
         }
     }

@@ -265,6 +265,7 @@ int store_configure(struct store *s, const struct config *c)
     struct store_params p = {
         .max_workers = c->max_workers,
         .max_pods = STORE_MAX_PODS,
+        .poll_interval = c->poll_interval_seconds,
         .stale_after = c->stale_after_seconds,
         .pod_map_stale_after = c->pod_map.stale_after_seconds,
         .pod_map_source = c->pod_map.source,
@@ -419,6 +420,7 @@ int store_cycle_end(struct store *s, struct store_src *c, const struct msg_cycle
     c->pending = 0;
     c->has_snap = 1;
     c->snap_time = now;
+    c->snap_duration = c->cycle_duration;
     c->up = 1;
     c->snap_counters_incomplete = e->counters_incomplete != 0;
     set_str(&c->last_error, e->error);
@@ -468,6 +470,17 @@ int store_src_fresh(const struct store *s, const struct store_src *c, double now
     double stale =
         c->role == COLL_ROLE_PODMAP ? s->params.pod_map_stale_after : s->params.stale_after;
     return c->has_snap && now - c->snap_time < stale;
+}
+
+double store_current_window(const struct store *s, const struct store_src *c)
+{
+    double d = c->snap_duration > 0 ? c->snap_duration : 0;
+    return s->params.poll_interval + 2 * d + 1.0;
+}
+
+int store_src_current(const struct store *s, const struct store_src *c, double now)
+{
+    return c->up && store_src_fresh(s, c, now) && now - c->snap_time < store_current_window(s, c);
 }
 
 static const struct store_pod *pm_lookup(const struct store *s, const char *ip)
@@ -537,6 +550,11 @@ double store_next_expiry(const struct store *s, double now)
         if (c->role == COLL_ROLE_PODMAP && s->params.pod_map_source != CONFIG_PM_PROMETHEUS)
             continue;
         if (c->has_snap && t > now && (best == 0 || t < best))
+            best = t;
+        /* a coordinator's snapshot stops being current: its releasing values go */
+        t = c->snap_time + store_current_window(s, c);
+        if (c->role != COLL_ROLE_PODMAP && c->has_snap && c->up && t > now &&
+            (best == 0 || t < best))
             best = t;
     }
     return best;

@@ -49,6 +49,7 @@ enum store_status {
 struct store_params {
     size_t max_workers;         /* WORKER records per cycle and coordinator */
     size_t max_pods;            /* POD records per pod-map refresh */
+    double poll_interval;       /* seconds: a collector's cycle period (current window) */
     double stale_after;         /* seconds: snapshot older than this is not rendered */
     double pod_map_stale_after; /* seconds: pod map older than this is not used */
     int pod_map_source;         /* enum config_podmap_source */
@@ -92,6 +93,7 @@ struct store_src {
     struct store_batch snap;
     int has_snap;                 /* a good cycle was applied at least once */
     double snap_time;             /* now at the good END */
+    double snap_duration;         /* seconds: the duration of the snapshot's cycle */
     int up;                       /* 1 after a good END, 0 after a failed END / abort / exit */
     int snap_counters_incomplete; /* the snapshot's END said a worker's counters are unknown */
 
@@ -218,6 +220,22 @@ void store_note_backoff(struct store *s, struct store_src *src, double seconds);
 int store_src_fresh(const struct store *s, const struct store_src *src, double now);
 
 /*
+ * The safety contract's "current" (docs/safety.md): 1 if the source's
+ * snapshot may publish a value that permits removing a worker at now: it is
+ * fresh, the source is up (no failed cycle, abort or exit since it was
+ * applied), and now - snap_time < store_current_window(). A fresh snapshot
+ * that is not current is "held": it may only publish what protects a worker.
+ */
+int store_src_current(const struct store *s, const struct store_src *src, double now);
+
+/*
+ * How long after its END a snapshot stays current: poll interval + twice
+ * its cycle's duration + 1 s (the next cycle is due by then; the slack
+ * absorbs a next cycle up to twice as long plus the loop's jitter).
+ */
+double store_current_window(const struct store *s, const struct store_src *src);
+
+/*
  * Map a worker to its pod and namespace labels according to the pod-map
  * source. *ret_pod and *ret_ns point into the store or the worker (borrowed,
  * valid until the next change). Returns 1 if mapped, 0 if unmapped (source
@@ -228,8 +246,9 @@ int store_map_worker(const struct store *s, const struct store_worker *w, double
                      const char **ret_pod, const char **ret_ns);
 
 /*
- * The earliest time after now at which a snapshot or the pod map becomes
- * stale (so the exposition changes without a message), or 0 if none. The
+ * The earliest time after now at which a snapshot stops being current or
+ * becomes stale, or the pod map becomes stale (so the exposition changes
+ * without a message), or 0 if none. The
  * supervisor re-renders at that time (poll timeout).
  */
 double store_next_expiry(const struct store *s, double now);

@@ -439,6 +439,10 @@ def check_examples(tmp):
     fb = keda["spec"].get("fallback", {})
     check(fb.get("failureThreshold", 0) >= 1 and fb.get("replicas", 0) >= keda["spec"]["minReplicaCount"],
           "keda: fallback")
+    # a static fallback replaces every trigger's recommendation (kedacore/keda#6659): below the
+    # current size it shrinks a busy cluster on missing data; only this behavior never does
+    check(fb.get("behavior") == "currentReplicasIfHigher",
+          "keda: fallback.behavior currentReplicasIfHigher (missing data never scales down)")
     trig = {t["name"]: t for t in keda["spec"]["triggers"]}
     check(trig.get("holding", {}).get("metadata", {}).get("ignoreNullValues") == "false",
           "keda: ignoreNullValues \"false\" on the holding trigger")

@@ -3,7 +3,8 @@
  * (tests/data/render/golden-*.prom for text 0.0.4, golden-*.om for
  * OpenMetrics 1.0.0, compared byte for byte; TBE_UPDATE_GOLDEN=1 rewrites
  * them), label escaping, sums across coordinators of one release, separate
- * releases, each pod-map source, staleness dropping series, the buffer cap,
+ * releases, each pod-map source, staleness dropping series, held snapshots
+ * keeping only what protects a worker (the safety contract), the buffer cap,
  * promtool's verdict and the render time of 2,000 workers.
  *
  * promtool 2.42's `check metrics` reads only text 0.0.4: given OpenMetrics it
@@ -480,6 +481,124 @@ static void test_node_states(void)
     rbuf_free(&b);
 }
 
+/* A failed END of coordinator c at now (the snapshot is kept, up 0). */
+static void failed_cycle(struct store *s, const char *c, uint64_t seq, double now)
+{
+    struct msg_cycle_end e = {.seq = seq, .status = 69, .error = "refused"};
+    CHECK(store_cycle_begin(s, C(s, c), seq) == STORE_OK);
+    CHECK(store_cycle_end(s, C(s, c), &e, now) == STORE_OK);
+}
+
+/* 1 if b has a sample line starting with prefix (name and labels up to the value). */
+static int has_sample(const struct rbuf *b, const char *prefix)
+{
+    for (const char *p = b->data; p && (p = strstr(p, prefix)); p++)
+        if (p == b->data || p[-1] == '\n')
+            return 1;
+    return 0;
+}
+
+/*
+ * The safety contract: a value that permits removing a worker (a 0, drained
+ * 1, idle_observed 1, the DRAINED node state, holding_data) comes only from a
+ * current snapshot; a held one (a failed cycle, a dead collector, or no END
+ * for poll + 2 x cycle + 1 s) keeps only what protects a worker, until stale.
+ */
+static void test_held(void)
+{
+    struct store *s = mk(CONFIG_PM_NODE_ID);
+    struct rbuf b = {0};
+    struct msg_worker w[] = {
+        {.node_id = "w-drained", .address = "10.0.0.1:8080", .node_state = MSG_NODE_DRAINED},
+        {.node_id = "w-busy",
+         .address = "10.0.0.2:8080",
+         .c = {{[WC_RUNNING_TASKS] = 3, [WC_BUFFERED_BYTES] = 10}},
+         .node_state = MSG_NODE_ACTIVE},
+        {.node_id = "w-idle", .address = "10.0.0.3:8080", .node_state = MSG_NODE_ACTIVE},
+    };
+    const size_t n = sizeof(w) / sizeof(w[0]);
+#define LAB(pod) "{pod=\"" pod "\",namespace=\"trino\",release=\"r2\"}"
+    static const char *const releasing[] = {
+        "trino_worker_drained" LAB("w-drained") " 1",
+        "trino_worker_idle_observed" LAB("w-drained") " 1",
+        "trino_worker_idle_observed" LAB("w-idle") " 1",
+        "trino_worker_output_buffered_bytes" LAB("w-idle") " 0",
+        "trino_worker_running_tasks" LAB("w-drained") " 0",
+        "trino_worker_output_buffered_pages" LAB("w-busy") " 0",
+        "trino_worker_node_state{pod=\"w-drained\",namespace=\"trino\",release=\"r2\","
+        "state=\"DRAINED\"} 1",
+        "trino_workers_holding_data{namespace=\"trino\",release=\"r2\"} 1",
+    };
+    static const char *const protecting[] = {
+        "trino_worker_drained" LAB("w-busy") " 0",
+        "trino_worker_drained" LAB("w-idle") " 0",
+        "trino_worker_idle_observed" LAB("w-busy") " 0",
+        "trino_worker_output_buffered_bytes" LAB("w-busy") " 10",
+        "trino_worker_running_tasks" LAB("w-busy") " 3",
+        "trino_worker_node_state{pod=\"w-busy\",namespace=\"trino\",release=\"r2\","
+        "state=\"ACTIVE\"} 1",
+    };
+    const size_t nr = sizeof(releasing) / sizeof(releasing[0]);
+    const size_t np = sizeof(protecting) / sizeof(protecting[0]);
+
+    rbuf_init(&b, 0);
+    /* current: everything (c is release r2's only coordinator; the window is 15 + 0 + 1 s) */
+    wcycle(s, "c", 1000.0, n, w, 0);
+    CHECK(render_exposition(s, NULL, 1015.999, &b) == RENDER_OK);
+    for (size_t i = 0; i < nr; i++)
+        CHECK(has_line(&b, releasing[i]), "current: %s", releasing[i]);
+    for (size_t i = 0; i < np; i++)
+        CHECK(has_line(&b, protecting[i]), "current: %s", protecting[i]);
+
+    /* late (no END within the window; the collector may be stopped): held */
+    CHECK(render_exposition(s, NULL, 1016.0, &b) == RENDER_OK);
+    for (size_t i = 0; i < nr; i++)
+        CHECK(!has_line(&b, releasing[i]), "late: %s", releasing[i]);
+    for (size_t i = 0; i < np; i++)
+        CHECK(has_line(&b, protecting[i]), "late: %s", protecting[i]);
+    CHECK(!has_sample(&b, "trino_worker_node_state{pod=\"w-drained\""));
+    CHECK(!has_sample(&b, "trino_workers_holding_data"));
+    check_both(s, 1016.0, "held-late");
+
+    /* a failed cycle right after a good one: held at once */
+    wcycle(s, "c", 1020.0, n, w, 0);
+    CHECK(render_exposition(s, NULL, 1020.5, &b) == RENDER_OK);
+    CHECK(has_line(&b, releasing[0]));
+    failed_cycle(s, "c", 2, 1021.0);
+    CHECK(render_exposition(s, NULL, 1021.0, &b) == RENDER_OK);
+    for (size_t i = 0; i < nr; i++)
+        CHECK(!has_line(&b, releasing[i]), "failed: %s", releasing[i]);
+    for (size_t i = 0; i < np; i++)
+        CHECK(has_line(&b, protecting[i]), "failed: %s", protecting[i]);
+    /* ... until stale (45 s): then nothing */
+    CHECK(render_exposition(s, NULL, 1065.0, &b) == RENDER_OK);
+    for (size_t i = 0; i < np; i++)
+        CHECK(!has_line(&b, protecting[i]), "stale: %s", protecting[i]);
+
+    /* a good cycle releases again; a dead collector holds at once */
+    wcycle(s, "c", 1070.0, n, w, 0);
+    CHECK(render_exposition(s, NULL, 1070.0, &b) == RENDER_OK);
+    for (size_t i = 0; i < nr; i++)
+        CHECK(has_line(&b, releasing[i]), "again: %s", releasing[i]);
+    store_note_exit(s, C(s, "c"), -1, 9, "killed");
+    CHECK(render_exposition(s, NULL, 1070.0, &b) == RENDER_OK);
+    for (size_t i = 0; i < nr; i++)
+        CHECK(!has_line(&b, releasing[i]), "killed: %s", releasing[i]);
+
+    /* one pod read by two coordinators of r1, one current and one held: held wins */
+    wcycle(s, "a", 1080.0, n, w, 0);
+    wcycle(s, "b", 1080.0, n, w, 0);
+    failed_cycle(s, "b", 2, 1080.5);
+    CHECK(render_exposition(s, NULL, 1081.0, &b) == RENDER_OK);
+    CHECK(!has_sample(&b, "trino_worker_drained{pod=\"w-drained\",namespace=\"trino\","
+                          "release=\"r1\"}"));
+    CHECK(has_line(&b, "trino_worker_output_buffered_bytes{pod=\"w-busy\",namespace=\"trino\","
+                       "release=\"r1\"} 20"));
+#undef LAB
+    store_free(s);
+    rbuf_free(&b);
+}
+
 /*
  * A pod read by two coordinators of one release (a and b): a read beats
  * none, a readable state beats unknown, two readable states that differ are
@@ -597,5 +716,6 @@ int main(int argc, char **argv)
     test_node_states();
     test_state_merge();
     test_holding_namespaces();
+    test_held();
     return check_report("test_render");
 }

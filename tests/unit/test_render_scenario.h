@@ -21,6 +21,7 @@ static struct store *__attribute__((unused)) mk(int source)
 {
     struct store_params p = {.max_workers = 10000,
                              .max_pods = 10000,
+                             .poll_interval = 15,
                              .stale_after = 45,
                              .pod_map_stale_after = 300,
                              .pod_map_source = source,
@@ -62,7 +63,8 @@ static void __attribute__((unused)) cycle(struct store *s, const char *c, double
 
 /*
  * a and b (release r1) both see worker-1: summed. c (release r2) sees it
- * too: a separate series. d failed after a good cycle (up 0, values kept).
+ * too: a separate series. d failed after a good cycle (up 0: held, only the
+ * values that protect a worker kept, its spooling_tasks 0 absent).
  * e's last good cycle is stale: nothing rendered for its workers.
  */
 static struct store *__attribute__((unused)) scenario(int source)

@@ -21,6 +21,7 @@ static struct store *mk(int source)
     struct store_params p = {
         .max_workers = 4,
         .max_pods = 3,
+        .poll_interval = 10,
         .stale_after = 45,
         .pod_map_stale_after = 300,
         .pod_map_source = source,
@@ -122,8 +123,35 @@ static void test_cycles(void)
     CHECK(store_src_fresh(s, a, 1030.0 + 44.999));
     CHECK(!store_src_fresh(s, a, 1030.0 + 45.0));
     CHECK(!store_src_fresh(s, b, 1030.0)); /* never good */
-    CHECK(store_next_expiry(s, 1031.0) == 1075.0);
+    /* Current (the safety contract): up, and strictly before snap_time + poll interval
+     * + 2 x the cycle's 1.5 s + 1 s = 1030 + 14; held from then until stale. */
+    CHECK(store_current_window(s, a) == 14.0);
+    CHECK(store_src_current(s, a, 1030.0 + 13.999));
+    CHECK(!store_src_current(s, a, 1030.0 + 14.0));
+    CHECK(store_src_fresh(s, a, 1030.0 + 14.0));
+    CHECK(!store_src_current(s, b, 1030.0));       /* never good */
+    CHECK(store_next_expiry(s, 1031.0) == 1044.0); /* current until then */
+    CHECK(store_next_expiry(s, 1044.0) == 1075.0); /* then stale */
     CHECK(store_next_expiry(s, 1075.0) == 0);
+    /* a failed cycle ends "current" at once, whatever the window: the snapshot is held */
+    {
+        struct store *h = mk(CONFIG_PM_NODE_ID);
+        const struct store_src *ha = store_coord(h, "a");
+        CHECK(store_cycle_begin(h, C(h, "a"), 1) == STORE_OK);
+        CHECK(end(h, "a", 1, 0, 0, 1000.0) == STORE_OK);
+        CHECK(store_src_current(h, ha, 1001.0));
+        CHECK(store_cycle_begin(h, C(h, "a"), 2) == STORE_OK);
+        CHECK(store_src_current(h, ha, 1001.0)); /* a cycle under way changes nothing */
+        CHECK(end(h, "a", 2, EXIT_UNAVAILABLE, 0, 1001.0) == STORE_OK);
+        CHECK(!store_src_current(h, ha, 1001.0) && store_src_fresh(h, ha, 1001.0));
+        CHECK(store_next_expiry(h, 1001.0) == 1045.0); /* only staleness is left */
+        CHECK(store_cycle_begin(h, C(h, "a"), 3) == STORE_OK);
+        CHECK(end(h, "a", 3, 0, 0, 1002.0) == STORE_OK);
+        CHECK(store_src_current(h, ha, 1002.0));
+        store_note_exit(h, C(h, "a"), -1, 9, "killed"); /* a dead collector: held at once */
+        CHECK(!store_src_current(h, ha, 1002.0) && store_src_fresh(h, ha, 1002.0));
+        store_free(h);
+    }
     CHECK(a->has_snap); /* the snapshot itself is kept, just not rendered */
 
     /* Exit and restart bookkeeping. */
