@@ -339,7 +339,8 @@ class Run:
         self.scrapes = 0
         self.releasing = collections.Counter()
         self.false_safe = collections.Counter()
-        self.ha_false_safe = 0
+        self.ha_releasing = collections.Counter()
+        self.ha_false_safe = collections.Counter()
         self.reports = 0
 
     # ---- faults
@@ -440,17 +441,17 @@ class Run:
         t1 = time.time()
         return tbe.parse_metrics(body.decode()) if status == 200 else None, t0, t1
 
-    def judge(self, m, t0, t1, what, count=True):
-        """Runs every oracle on one scrape; returns the number of false safes."""
+    def judge(self, m, t0, t1, what, releasing, false_safe):
+        """Runs every oracle on one scrape, adds to the two counters (per signal) and
+        prints the false safes found."""
         b = POLL + 3 * cycle_duration(m) + 1
         lo, hi = t1 - b - (t1 - t0) - 0.25, t1
         win = (lo, hi, self.truth.window(lo, hi))
         found = []
         for signal_name, oracle in ORACLES:
             n, bad = oracle(m, win, self.node_of)
-            if count:
-                self.releasing[signal_name] += n
-                self.false_safe[signal_name] += len(bad)
+            releasing[signal_name] += n
+            false_safe[signal_name] += len(bad)
             found += bad
         if found and self.reports < MAX_REPORTS:
             self.reports += 1
@@ -462,7 +463,6 @@ class Run:
                               for e, w, t in self.ended if e > t1 - 10) or "none"))
             for text in found:
                 log("    " + text)
-        return len(found)
 
     # ---- the run
 
@@ -502,11 +502,11 @@ class Run:
             self.truth.update()
             for r, (m, t0, t1) in enumerate(scrapes):
                 self.scrapes += 1
-                self.judge(m, t0, t1, "replica %d" % r)
+                self.judge(m, t0, t1, "replica %d" % r, self.releasing, self.false_safe)
             if len(scrapes) == REPLICAS > 1:
-                self.ha_false_safe += self.judge(
-                    ha_view([s[0] for s in scrapes]), min(s[1] for s in scrapes),
-                    max(s[2] for s in scrapes), "HA view", count=False)
+                self.judge(ha_view([s[0] for s in scrapes]), min(s[1] for s in scrapes),
+                           max(s[2] for s in scrapes), "HA view", self.ha_releasing,
+                           self.ha_false_safe)
             time.sleep(max(0.0, SCRAPE_EVERY - (time.time() - self.t_start - now)))
         for at, i, what, f, done in actions:  # faults still in effect
             if what == "end":
@@ -527,7 +527,8 @@ class Run:
         log("  false safes: %s" % " ".join("%s=%d" % (k, self.false_safe[k]) for k in RELEASING))
         if REPLICAS > 1:
             log("  HA view (max holding_data, min drained/idle_observed/node_state): "
-                "false_safe=%d" % self.ha_false_safe)
+                "releasing_values_checked=%d false_safe=%d"
+                % (sum(self.ha_releasing.values()), sum(self.ha_false_safe.values())))
         log("  exporter logs: %s" % self.d)
         return fs
 
@@ -540,6 +541,11 @@ class Run:
         for k in ("idle_observed=1", "drained=1", "zero", "holding_data"):
             check(self.releasing[k] > 0, "%s mode: releasing values of kind %s seen and checked "
                   "(%d)" % (self.mode, k, self.releasing[k]))
+        if REPLICAS > 1:
+            fs = sum(self.ha_false_safe.values())
+            check(fs == 0 and self.ha_releasing["holding_data"] > 0,
+                  "%s mode, HA view: no false safe (%d) in %d releasing values" % (
+                      self.mode, fs, sum(self.ha_releasing.values())))
         missing = [k for k in self.kinds if not self.injected[k]]
         check(not missing, "%s mode: every available fault kind injected (missing: %s)"
               % (self.mode, ", ".join(missing) or "none"))
