@@ -21,8 +21,9 @@ The schedule (drawn from the seed, three lanes running side by side):
     stops answering (worker-stall), drips (worker-slow) or answers 500
     (worker-status), and the 479/480 switch of the workers' token key
     (/sim/control?trino_version, when this trino-sim has it: the control
-    answers 400 to a parameter it does not know; otherwise that kind is
-    skipped and the summary says so);
+    answers 400 to a parameter it does not know, and a worker's /v1/info
+    shows the release switched; otherwise that kind is skipped and the
+    summary line says so);
   - processes: the collector SIGKILLed, SIGSTOPped (SIGCONT 2..5 s later),
     the supervisor SIGHUPed (reload);
   - drains: PUT /v1/info/state "DRAINING" on an ACTIVE worker, taken back
@@ -306,6 +307,7 @@ class Run:
                            "--queries", str(QUERIES), "--step-ms", str(STEP_MS),
                            "--drain-every", "40", "--grace-steps", "2", "--threads", "64",
                            "--shared-secret-file", secret)
+        self.key_switch = self.key_switch_works()  # before any exporter reads the cluster
         self.truth = Truth(self.sim.url)
         self.truth.update()
         addrs = ", ".join('"127.0.0.%d:%d"' % (2 + i, self.sim.port) for i in range(WORKERS))
@@ -326,8 +328,6 @@ class Run:
                            ' collection = "workers";' if mode == "workers" else "", workers))
             logf = open(os.path.join(self.d, "exporter%d.log" % r), "w")
             self.exporters.append(tbe.Exporter(conf, stderr=logf))
-        status = tbe.http_get(self.sim.url + "/sim/control?trino_version=480")[0]
-        self.key_switch = status == 200
         kinds = SIM_FAULTS if self.key_switch else [k for k in SIM_FAULTS if k != "key-switch"]
         self.faults = schedule(rng_seed, SECONDS, kinds)
         self.kinds = kinds + PROC_FAULTS + NODE_FAULTS
@@ -344,6 +344,17 @@ class Run:
         self.reports = 0
 
     # ---- faults
+
+    def key_switch_works(self):
+        """1 if /sim/control?trino_version=479 switches the cluster's release (and key): a
+        trino-sim without it answers 400 (an unknown parameter); checked on a worker's
+        /v1/info, then switched back to 480."""
+        if not self.control("trino_version=479"):
+            return False
+        st, body, _ = tbe.http_get("http://%s/v1/info" % self.address(0))
+        works = st == 200 and json.loads(body)["nodeVersion"]["version"] == "479"
+        check(self.control("trino_version=480") or not works, "key switch back to 480")
+        return works
 
     def control(self, query):
         st, body, _ = tbe.http_get(self.sim.url + "/sim/control?" + query)
@@ -520,7 +531,7 @@ class Run:
         line = ("safety: mode=%s seed=%d scrapes=%d faults=%d (%s) releasing_values_checked=%d "
                 "false_safe=%d" % (self.mode, self.seed, self.scrapes, faults, kinds, releasing, fs))
         if not self.key_switch:
-            line += " (key-switch skipped: /sim/control has no trino_version)"
+            line += " (key-switch skipped: this trino-sim has no /sim/control?trino_version)"
         print(line, flush=True)
         log("  releasing values checked: %s" % " ".join(
             "%s=%d" % (k, self.releasing[k]) for k in RELEASING))
