@@ -59,6 +59,7 @@ import random
 import signal
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import tbe
@@ -85,6 +86,9 @@ RELEASING = ["idle_observed=1", "drained=1", "node_state_drained=1", "zero", "ho
 
 # ---------------------------------------------------------------- the schedule
 
+# at, hold: start and duration (s); worker: the index a worker fault or a drain
+# starts from; n: truncate's bytes or worker-slow's bytes per second; pick: which
+# running query denied takes (0..1); replica: the exporter a process fault hits.
 Fault = collections.namedtuple("Fault", "at kind hold worker n pick replica")
 
 
@@ -211,7 +215,7 @@ def oracle_idle(m, win, node_of):
     for pod in pods:
         node = node_of(pod)
         rows = [r.get(node) for _, _, r in win[2]]
-        if not any(is_idle(r) for r in rows):
+        if node is None or not any(is_idle(r) for r in rows):
             bad.append("trino_worker_idle_observed{pod=%s} = 1 but it was busy in every step of "
                        "the %s: bytes/pages/buffers/tasks %s" % (
                            pod, window_text(win), squeeze(
@@ -265,8 +269,8 @@ def ha_view(scrapes):
         for k in keys:
             out[k] = str(agg(float(m[k]) for m in scrapes if k in m))
     d = max(cycle_duration(m) for m in scrapes)
-    out[("trino_buffer_exporter_cycle_duration_seconds",
-         frozenset({"coordinator": COORD, "release": RELEASE}.items()))] = str(d)
+    for k in tbe.series(out, "trino_buffer_exporter_cycle_duration_seconds", coordinator=COORD):
+        out[("trino_buffer_exporter_cycle_duration_seconds", k)] = str(d)
     return out
 
 
@@ -337,6 +341,7 @@ class Run:
         self.started = {}  # fault index -> start time
         self.stopped = []  # SIGSTOPped pids to SIGCONT at the end
         self.scrapes = 0
+        self.failed_scrapes = 0
         self.releasing = collections.Counter()
         self.false_safe = collections.Counter()
         self.ha_releasing = collections.Counter()
@@ -353,7 +358,8 @@ class Run:
             return False
         st, body, _ = tbe.http_get("http://%s/v1/info" % self.address(0))
         works = st == 200 and json.loads(body)["nodeVersion"]["version"] == "479"
-        check(self.control("trino_version=480") or not works, "key switch back to 480")
+        if works:
+            check(self.control("trino_version=480"), "the key switch goes back to 480")
         return works
 
     def control(self, query):
@@ -366,8 +372,8 @@ class Run:
         return kids[0] if kids else None
 
     def put_state(self, w, state):
-        req = urllib.request.Request("http://127.0.0.%d:%d/v1/info/state" % (2 + w, self.sim.port),
-                                     method="PUT", data=json.dumps(state).encode(),
+        req = urllib.request.Request("http://%s/v1/info/state" % self.address(w), method="PUT",
+                                     data=json.dumps(state).encode(),
                                      headers={"Content-Type": "application/json",
                                               "X-Trino-User": "safety-checker"})
         try:
@@ -510,6 +516,8 @@ class Run:
                 m, t0, t1 = self.scrape(e)
                 if m is not None:
                     scrapes.append((m, t0, t1))
+                else:
+                    self.failed_scrapes += 1
             self.truth.update()
             for r, (m, t0, t1) in enumerate(scrapes):
                 self.scrapes += 1
@@ -549,6 +557,8 @@ class Run:
         want = 2 * SECONDS * REPLICAS * 0.8
         check(self.scrapes >= want, "%s mode: %d scrapes checked (at least %d)"
               % (self.mode, self.scrapes, want))
+        check(self.failed_scrapes == 0, "%s mode: every scrape answered 200 (%d did not)"
+              % (self.mode, self.failed_scrapes))
         for k in ("idle_observed=1", "drained=1", "zero", "holding_data"):
             check(self.releasing[k] > 0, "%s mode: releasing values of kind %s seen and checked "
                   "(%d)" % (self.mode, k, self.releasing[k]))
