@@ -4,8 +4,30 @@ exactly the keys of examples/exporter.conf; secrets appear only as file paths.
 The test suite runs `trino-buffer-exporter --check-config` on this output.
 */}}
 
+{{/*
+The discovery in effect: workers.discovery, or for "auto" the one the other
+values already imply: dns when workers.dnsName is set, static when
+workers.addresses is, pod_map when the pod map reads Prometheus (it knows every
+worker's IP), none otherwise.
+*/}}
+{{- define "tbe.discovery" -}}
+{{- $w := .Values.workers -}}
+{{- if ne (toString $w.discovery) "auto" -}}
+{{- toString $w.discovery -}}
+{{- else if $w.dnsName -}}
+dns
+{{- else if $w.addresses -}}
+static
+{{- else if eq .Values.podMap.source "prometheus" -}}
+pod_map
+{{- else -}}
+none
+{{- end -}}
+{{- end -}}
+
 {{- define "tbe.validate" -}}
 {{- $v := .Values -}}
+{{- $disc := include "tbe.discovery" . -}}
 {{- if not (has $v.trinoAuth.type (list "header" "basic" "bearer" "none")) -}}
 {{- fail (printf "trinoAuth.type must be header, basic, bearer or none (got %q)" (toString $v.trinoAuth.type)) -}}
 {{- end -}}
@@ -63,8 +85,8 @@ The test suite runs `trino-buffer-exporter --check-config` on this output.
 {{- if not $v.coordinators -}}
 {{- fail "coordinators: at least one coordinator is required" -}}
 {{- end -}}
-{{- if not (has $v.workers.discovery (list "none" "dns" "static" "pod_map" "coordinator")) -}}
-{{- fail (printf "workers.discovery must be none, dns, static, pod_map or coordinator (got %q)" (toString $v.workers.discovery)) -}}
+{{- if not (has $v.workers.discovery (list "auto" "none" "dns" "static" "pod_map" "coordinator")) -}}
+{{- fail (printf "workers.discovery must be auto, none, dns, static, pod_map or coordinator (got %q)" (toString $v.workers.discovery)) -}}
 {{- end -}}
 {{- range $name, $c := $v.coordinators -}}
 {{- if $c -}}
@@ -72,21 +94,21 @@ The test suite runs `trino-buffer-exporter --check-config` on this output.
 {{- if not (has $coll (list "coordinator" "workers")) -}}
 {{- fail (printf "coordinators.%s: collection must be coordinator or workers (got %q)" $name (toString $coll)) -}}
 {{- end -}}
-{{- if and (eq $coll "workers") (eq $v.workers.discovery "none") -}}
-{{- fail (printf "coordinators.%s: collection=workers needs workers.discovery (dns, static, pod_map or coordinator)" $name) -}}
+{{- if and (eq $coll "workers") (eq $disc "none") -}}
+{{- fail (printf "coordinators.%s: collection=workers needs a workers.discovery: dns, static, pod_map or coordinator%s" $name (ternary " (auto found none: no workers.dnsName, no workers.addresses, and podMap.source is not prometheus)" "" (eq (toString $v.workers.discovery) "auto"))) -}}
 {{- end -}}
 {{- if and (eq $coll "workers") (not $v.workers.sharedSecret.existingSecret) -}}
 {{- fail (printf "coordinators.%s: collection=workers needs workers.sharedSecret.existingSecret (a Secret with a shared-secret key)" $name) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- if and (eq $v.workers.discovery "dns") (not $v.workers.dnsName) -}}
+{{- if and (eq $disc "dns") (not $v.workers.dnsName) -}}
 {{- fail "workers.discovery=dns needs workers.dnsName (the workers' headless Service)" -}}
 {{- end -}}
-{{- if and (eq $v.workers.discovery "static") (not $v.workers.addresses) -}}
+{{- if and (eq $disc "static") (not $v.workers.addresses) -}}
 {{- fail "workers.discovery=static needs workers.addresses" -}}
 {{- end -}}
-{{- if and (eq $v.workers.discovery "pod_map") (ne $v.podMap.source "prometheus") -}}
+{{- if and (eq $disc "pod_map") (ne $v.podMap.source "prometheus") -}}
 {{- fail "workers.discovery=pod_map needs podMap.source=prometheus" -}}
 {{- end -}}
 {{- range $name, $c := $v.coordinators -}}
@@ -173,14 +195,15 @@ coordinators = (
     { name = {{ include "tbe.str" $name }}; url = {{ include "tbe.str" $c.url }}; release = {{ include "tbe.str" (default $name $c.release) }};
 {{- $coll := default $v.collection $c.collection }}
 {{- $w := $v.workers }}
-{{- if or (eq $coll "workers") (ne $w.discovery "none") }}
+{{- $disc := include "tbe.discovery" $ }}
+{{- if or (eq $coll "workers") (ne $disc "none") }}
       collection = {{ include "tbe.str" $coll }};
       workers = {
-        discovery = {{ include "tbe.str" $w.discovery }};
-        {{- if $w.dnsName }}
+        discovery = {{ include "tbe.str" $disc }};
+        {{- if and $w.dnsName (eq $disc "dns") }}
         dns_name = {{ include "tbe.str" $w.dnsName }};
         {{- end }}
-        {{- if $w.addresses }}
+        {{- if and $w.addresses (eq $disc "static") }}
         addresses = [ {{ range $i, $a := $w.addresses }}{{ if $i }}, {{ end }}{{ include "tbe.str" $a }}{{ end }} ];
         {{- end }}
         port = {{ int (default $v.workerHttpPort $w.port) }};

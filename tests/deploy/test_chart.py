@@ -94,6 +94,18 @@ def parse_coordinators(conf):
     return re.findall(r'\{ name = "([^"]*)"; url = "([^"]*)"; release = "([^"]*)";(?: \}|\n)', conf)
 
 
+def discovery_of(v):
+    """The workers.discovery the chart renders: "auto" resolved as values.yaml says."""
+    w = v["workers"]
+    if w["discovery"] != "auto":
+        return w["discovery"]
+    if w.get("dnsName"):
+        return "dns"
+    if w.get("addresses"):
+        return "static"
+    return "pod_map" if v["podMap"]["source"] == "prometheus" else "none"
+
+
 def check_objects(label, objs, v, exporter, tmp):
     fullname = "%s-trino-buffer-exporter" % RELEASE
     for (kind, name), o in objs.items():
@@ -221,7 +233,7 @@ def check_objects(label, objs, v, exporter, tmp):
         for a in ("TrinoBufferExporterCollectorDown", "TrinoBufferExporterStaleData",
                   "TrinoBufferExporterCollectorCrashLooping", "TrinoBufferExporterUnmappedWorkers"):
             check(a in alerts, "%s: alert %s" % (label, a))
-        discovery = v["workers"]["discovery"] != "none"
+        discovery = discovery_of(v) != "none"
         for a in ("TrinoWorkerDrainingTooLong", "TrinoBufferExporterWorkerErrors"):
             check((a in alerts) == discovery, "%s: alert %s iff workers.discovery" % (label, a))
         promtool_rules(label, {"groups": pr["spec"]["groups"]}, tmp)
@@ -236,8 +248,12 @@ def check_objects(label, objs, v, exporter, tmp):
     ss = w["sharedSecret"]["existingSecret"]
     check(('collection = "workers";' in conf) == (v["collection"] == "workers"),
           "%s: collection = \"workers\" iff collection workers" % label)
-    check(('discovery = "%s";' % w["discovery"] in conf) == (w["discovery"] != "none"),
-          "%s: workers.discovery in the config iff set" % label)
+    disc = discovery_of(v)
+    found = re.findall(r'discovery = "([^"]*)";', conf)
+    ncoord = len([c for c in v["coordinators"].values() if c])
+    check(found == ([disc] * ncoord if disc != "none" else []),
+          "%s: workers.discovery %r renders discovery %r for each of the %d coordinators (%r)"
+          % (label, w["discovery"], disc, ncoord, found))
     sline = 'shared_secret_file = "%sinternal/shared-secret";' % SECRET_ROOT
     check((sline in conf) == bool(ss), "%s: shared_secret_file iff workers.sharedSecret" % label)
     if ss:
@@ -366,7 +382,7 @@ def check_defaults():
         "logging.level": "info", "serviceMonitor.enabled": False, "serviceMonitor.interval": "15s",
         "serviceMonitor.namespace": "", "serviceMonitor.additionalLabels": {},
         "nodeAffinity.requiredLabels": {}, "tolerations": [], "nodeSelector": {},
-        "datadog.enabled": False, "podMap.source": "prometheus",
+        "datadog.enabled": False, "podMap.source": "prometheus", "workers.discovery": "auto",
     }
     for path, x in want.items():
         d = v
@@ -376,6 +392,59 @@ def check_defaults():
     check(isinstance(v.get("resources"), dict), "values.yaml: resources")
     for k in ("source", "service"):
         check(k in v["datadog"], "values.yaml: datadog.%s" % k)
+
+
+def check_discovery(exporter, tmp):
+    """workers.discovery "auto" (the default) and explicit values: what each
+    renders, literally, and --check-config on every render (check_objects)."""
+    conf = one(render([]), "ConfigMap")["data"]["exporter.conf"]
+    check('discovery = "pod_map";' in conf and "collection = \"coordinator\";" in conf,
+          "defaults: the coordinator gets a workers block with discovery pod_map (node states "
+          "from the pod map's workers), collection still coordinator")
+    cases = [
+        ("auto, pod map node_id", [("podMap.source", "node_id")], None),
+        ("auto, pod map ip", [("podMap.source", "ip")], None),
+        ("auto, dnsName", [("workers.dnsName", "trino-worker-headless.trino.svc.cluster.local")],
+         "dns"),
+        ("auto, dnsName, pod map node_id", [("podMap.source", "node_id"),
+                                            ("workers.dnsName", "trino-worker-headless")], "dns"),
+        ("auto, addresses", [("workers.addresses", ["10.0.0.11:8080"])], "static"),
+        ("explicit none", [("workers.discovery", "none")], None),
+        ("explicit coordinator", [("workers.discovery", "coordinator")], "coordinator"),
+        ("explicit pod_map with a dnsName", [("workers.discovery", "pod_map"),
+                                             ("workers.dnsName", "trino-worker-headless")],
+         "pod_map"),
+        ("auto, blue/green", [("coordinators", {"blue": {"url": "http://b:8080"},
+                                                "green": {"url": "http://g:8080"},
+                                                "default": None})], "pod_map"),
+        ("explicit static with a dnsName", [("workers.discovery", "static"),
+                                            ("workers.addresses", ["10.0.0.11:8080"]),
+                                            ("workers.dnsName", "trino-worker-headless")],
+         "static"),
+    ]
+    for what, sets, want in cases:
+        objs = render([], sets)
+        conf = one(objs, "ConfigMap")["data"]["exporter.conf"]
+        found = re.findall(r'discovery = "([^"]*)";', conf)
+        check(found == ([want] * len(parse_coordinators(conf)) if want else []),
+              "discovery %s: renders %r (got %r)" % (what, want, found))
+        check_objects("discovery " + what, objs, values_of([], sets), exporter, tmp)
+    bad = [
+        ("auto without a source of workers, collection workers",
+         [("podMap.source", "node_id"), ("collection", "workers"),
+          ("workers.sharedSecret.existingSecret", "s")], "auto found none"),
+        ("explicit none, collection workers",
+         [("workers.discovery", "none"), ("collection", "workers"),
+          ("workers.sharedSecret.existingSecret", "s")], "needs a workers.discovery"),
+        ("schema: discovery", [("workers.discovery", "kubernetes")], "discovery"),
+        ("explicit pod_map without prometheus", [("workers.discovery", "pod_map"),
+                                                  ("podMap.source", "ip")], "podMap.source"),
+    ]
+    for what, sets, needle in bad:
+        p = render([], sets, ok=False)
+        check(p.returncode != 0 and needle in p.stderr,
+              "negative %s: helm template fails mentioning %r (rc=%d %s)" % (what, needle, p.returncode,
+                                                                             p.stderr.strip()[:200]))
 
 
 def check_negative(exporter, tmp):
@@ -504,6 +573,7 @@ def main():
                    ("workers.addresses", ["10.0.0.11:8080", "10.0.0.12:8080"]),
                    ("workers.sharedSecret.existingSecret", "trino-internal")]
         check_objects("workers", render([], workers), values_of([], workers), args.exporter, tmp)
+        check_discovery(args.exporter, tmp)
         check_negative(args.exporter, tmp)
         check_examples(tmp)
     finally:

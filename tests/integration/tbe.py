@@ -177,6 +177,104 @@ class Sim:
         return stop(self.proc)
 
 
+class Forwarder:
+    """A simulated worker at an address trino-sim cannot serve itself: Debian
+    12's civetweb has no IPv6 (mg_check_feature(8) is 0), and its TLS crashes
+    on the first connection (it dlopens OpenSSL 3 and calls
+    SSL_get_peer_certificate, a symbol OpenSSL 3 no longer exports). Listens
+    on listen (host, port; an IPv6 host gets an IPv6-only socket; port 0 picks
+    one, see .port) and forwards each connection, in plain TCP, to upstream
+    (host, port), a worker of the simulator. tls = (cert, key): the listener
+    speaks TLS and forwards what it decrypts. host: the request's Host header
+    is replaced by it (the simulator picks the worker by that header). One
+    request per connection, without a body: what the exporter sends, and the
+    simulator closes every connection after its answer. Counts: accepted,
+    handshake_failures (TLS refused by the client or the server), forwarded,
+    and the request lines forwarded (.requests). Bind errors raise OSError."""
+
+    def __init__(self, listen, upstream, tls=None, host=None):
+        import ssl
+        import threading
+        host_, port = listen
+        family = socket.AF_INET6 if ":" in host_ else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        if family == socket.AF_INET6:
+            self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            self.sock.bind((host_, port))
+            self.sock.listen(64)
+        except OSError:
+            self.sock.close()
+            raise
+        self.port = self.sock.getsockname()[1]
+        self.upstream = upstream
+        self.host = host
+        self.ctx = None
+        if tls:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(*tls)
+        self.lock = threading.Lock()
+        self.accepted = self.handshake_failures = self.forwarded = 0
+        self.requests = []
+        self._threading = threading
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self._threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        with self.lock:
+            self.accepted += 1
+        c.settimeout(10)
+        u = None
+        try:
+            if self.ctx:
+                try:
+                    c = self.ctx.wrap_socket(c, server_side=True)
+                except OSError:  # ssl.SSLError included: the client refused our certificate
+                    with self.lock:
+                        self.handshake_failures += 1
+                    return
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = c.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            if self.host:
+                head = re.sub(rb"(?im)^host:[^\r\n]*", b"Host: " + self.host.encode(), head,
+                              count=1)
+            u = socket.create_connection(self.upstream, timeout=10)
+            u.sendall(head)
+            with self.lock:
+                self.forwarded += 1
+                self.requests.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
+            while True:
+                chunk = u.recv(65536)
+                if not chunk:
+                    break
+                c.sendall(chunk)
+            if self.ctx:
+                c = c.unwrap()  # close_notify: the answer ends cleanly
+        except OSError:
+            pass
+        finally:
+            for x in (u, c):
+                if x is not None:
+                    try:
+                        x.close()
+                    except OSError:
+                        pass
+
+    def close(self):
+        self.sock.close()
+
+
 def parse_tsv(text):
     """The --parse / /sim/expected table -> {node_id: {column: value}}."""
     lines = [l for l in text.splitlines() if l]

@@ -568,6 +568,8 @@ def test_faults(sim):
             check(st == 400, "control %s -> 400 (%d %r)" % (qs, st, body))
         st, _, _ = s.coord("/sim/control?fault=none&&queries=4")
         check(st == 200, "an empty parameter is no parameter (%d)" % st)
+        st, _, _ = s.coord("/sim/control?trino_version=480")
+        check(st == 200, "every parameter the control handles is known: trino_version (%d)" % st)
     finally:
         s.stop()
 
