@@ -49,9 +49,9 @@ injected. One summary line per mode:
 Environment: TBE_SAFETY_SEED (replay a run; printed at start),
 TBE_SAFETY_SECONDS (per mode, default 60), TBE_SAFETY_HA=1 (a second exporter
 replica on the same cluster; the faults hit either, and the oracle is also
-checked on what an HA query reads: max of holding_data, min of drained and
-idle_observed across the replicas), TBE_SAFETY_MAX_REPORTS (violations printed
-in full, default 25).
+checked on what HA queries read: max of holding_data and the worker gauges,
+min of drained, idle_observed and node_state across the replicas),
+TBE_SAFETY_MAX_REPORTS (scrapes whose false safes are printed, default 25).
 """
 import collections
 import json
@@ -260,12 +260,15 @@ ORACLES = [("drained=1", oracle_drained), ("node_state_drained=1", oracle_node_s
 
 
 def ha_view(scrapes):
-    """What an HA query reads across replicas: max by (release) of holding_data, min by
-    (pod) of drained, idle_observed and node_state (each present on any replica), the rest
-    from the first replica; the cycle duration is the largest."""
+    """What HA queries read across replicas (docs/safety.md): max by of the protecting
+    signals (holding_data, the worker gauges), min by of the permitting ones (drained,
+    idle_observed, node_state: only DRAINED is checked), each over the replicas that
+    publish the series; the cycle duration is the largest."""
     out = dict(scrapes[0])
-    for name, agg in (("trino_workers_holding_data", max), ("trino_worker_drained", min),
-                      ("trino_worker_idle_observed", min), ("trino_worker_node_state", min)):
+    aggs = [(fam, max) for fam, _ in tbe.WORKER_FAMILIES] + [
+        ("trino_workers_holding_data", max), ("trino_worker_drained", min),
+        ("trino_worker_idle_observed", min), ("trino_worker_node_state", min)]
+    for name, agg in aggs:
         keys = {k for m in scrapes for k in m if k[0] == name}
         for k in keys:
             out[k] = str(agg(float(m[k]) for m in scrapes if k in m))
@@ -546,7 +549,8 @@ class Run:
             "%s=%d" % (k, self.releasing[k]) for k in RELEASING))
         log("  false safes: %s" % " ".join("%s=%d" % (k, self.false_safe[k]) for k in RELEASING))
         if REPLICAS > 1:
-            log("  HA view (max holding_data, min drained/idle_observed/node_state): "
+            log("  HA view (max of holding_data and the gauges, min of drained, idle_observed, "
+                "node_state): "
                 "releasing_values_checked=%d false_safe=%d"
                 % (sum(self.ha_releasing.values()), sum(self.ha_false_safe.values())))
         log("  exporter logs: %s" % self.d)
