@@ -36,7 +36,9 @@ if [ -z "${TBE_SIM:-}" ]; then
     [ -x "$TBE_SIM" ] || TBE_SIM=$build/tests/sim/trino-sim
 fi
 for b in "$TBE_EXPORTER" "$TBE_COLLECTOR" "$TBE_SIM"; do
-    [ -x "$b" ] || { echo "safety_soak: missing binary $b (use --build DIR or TBE_* variables)" >&2; exit 2; }
+    [ -x "$b" ] && continue
+    echo "safety_soak: missing binary $b (use --build DIR or TBE_* variables)" >&2
+    exit 2
 done
 TBE_SAFETY_SECONDS=$seconds
 TBE_SOURCE_DIR=$(dirname "$here")

@@ -490,7 +490,8 @@ class Run:
     def run(self):
         tbe.wait_for(lambda: all(tbe.series(e.scrape(), "trino_buffer_exporter_up",
                                             coordinator=COORD) for e in self.exporters),
-                     timeout=20, what="%s mode: every replica published its coordinator" % self.mode)
+                     timeout=20,
+                     what="%s mode: every replica published its coordinator" % self.mode)
         self.t_start = time.time()
         actions = []  # (time from start, order, "start"/"end", fault, done)
         for i, f in enumerate(self.faults):
@@ -541,7 +542,8 @@ class Run:
         releasing = sum(self.releasing.values())
         fs = sum(self.false_safe.values())
         line = ("safety: mode=%s seed=%d scrapes=%d faults=%d (%s) releasing_values_checked=%d "
-                "false_safe=%d" % (self.mode, self.seed, self.scrapes, faults, kinds, releasing, fs))
+                "false_safe=%d"
+                % (self.mode, self.seed, self.scrapes, faults, kinds, releasing, fs))
         if not self.key_switch:
             line += " (key-switch skipped: this trino-sim has no /sim/control?trino_version)"
         print(line, flush=True)
