@@ -236,6 +236,7 @@ static void pages_free(struct pages *p)
         return;
     free(p->c.metrics);
     free(p->c.index_html);
+    free(p->c.workers_html);
     free(p->c.readyz);
     free(p->c.openmetrics);
     free(p->gz);
@@ -330,6 +331,7 @@ fail:
     free(c->metrics);
     free(c->openmetrics);
     free(c->index_html);
+    free(c->workers_html);
     free(c->readyz);
     memset(c, 0, sizeof(*c));
     return -1;
@@ -664,6 +666,10 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
         st = reply(conn, w, MHD_HTTP_OK, "text/html; charset=utf-8",
                    p->c.index_html ? p->c.index_html : "", p->c.index_len, p, 0, NULL, NULL, NULL,
                    NULL);
+    } else if (strcmp(url, "/workers") == 0) {
+        st = reply(conn, w, MHD_HTTP_OK, "text/html; charset=utf-8",
+                   p->c.workers_html ? p->c.workers_html : "", p->c.workers_len, p, 0, NULL, NULL,
+                   NULL, NULL);
     } else {
         static const char msg[] = "not found\n";
         st = reply(conn, w, MHD_HTTP_NOT_FOUND, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL, NULL,

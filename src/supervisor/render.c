@@ -487,6 +487,28 @@ static void render_holding(struct rbuf *b, const struct store *s, const struct j
 
 /* ---------------------------------------------------------------- API */
 
+void render_worker_view(const struct join_series *x, struct render_worker *ret)
+{
+    int d = drained(x), idle = idle_observed(x);
+
+    for (int f = 0; f < WCOUNT_N; f++) {
+        ret->known[f] = x->counters && publishable(x, x->c.v[f] == 0);
+        ret->c[f] = ret->known[f] ? x->c.v[f] : 0;
+    }
+    ret->drained = d >= 0 && publishable(x, d == 1) ? d : -1;
+    ret->idle_observed = idle >= 0 && publishable(x, idle == 1) ? idle : -1;
+    ret->state = x->state != MSG_NODE_NONE && publishable(x, x->state == MSG_NODE_DRAINED)
+                     ? (int64_t)x->state
+                     : -1;
+    ret->holding = ret->c[WC_BUFFERED_BYTES] > 0 || ret->c[WC_BUFFERED_PAGES] > 0 ||
+                   ret->c[WC_ACTIVE_BUFFERS] > 0;
+}
+
+int render_release_current(const struct store *s, const char *release, double now)
+{
+    return release_current(s, release, now);
+}
+
 int render_exposition_join(const struct store *s, const struct join *j, const struct render_opts *o,
                            double now, struct rbuf *out)
 {
