@@ -85,9 +85,9 @@ struct wtask *wtask_new(const struct wtask_limits *lim, const yajl_alloc_funcs *
  * Before the first feed: on = 0 (the default) is the fast path, where jscan's
  * structural pre-scan hands yajl only the members read here (taskStatus's
  * taskId, nodeId and state, outputBuffers' five fields) and scans every other
- * member to its end without yajl (grammar, escapes, caps checked; see
- * extract_set_full_scan for the one kind of fault it may let pass); on = 1
- * hands every byte to yajl. Both give the same result. Returns PARSE_OK,
+ * member to its end without yajl (grammar, escapes, caps checked, as
+ * extract_set_full_scan describes); on = 1 hands every byte to yajl. Both
+ * give the same result and refuse the same documents. Returns PARSE_OK,
  * PARSE_ENOMEM, or PARSE_EINVAL once bytes were fed.
  */
 int wtask_set_full_scan(struct wtask *w, int on);
