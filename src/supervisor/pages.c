@@ -7,15 +7,29 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "esc.h"
 #include "store.h"
 
 #ifndef TBE_VERSION
 #define TBE_VERSION "unknown"
 #endif
 
+/*
+ * Text for an HTML element or attribute: markup characters as entities, and
+ * control bytes as the visible escapes of esc.h (\n, \u001b), as in the
+ * log: the names and last errors shown come from the configuration and from
+ * upstream, and a raw control byte is not text in HTML.
+ */
 static void html_escape(struct rbuf *b, const char *v)
 {
     for (; *v; v++) {
+        if (esc_is_ctl((unsigned char)*v)) {
+            char e[8];
+            size_t n = 0;
+            esc_append(e, sizeof(e), &n, v, 1, 0);
+            rbuf_append(b, e, n);
+            continue;
+        }
         switch (*v) {
         case '<':
             rbuf_append(b, "&lt;", 4);
