@@ -16,7 +16,9 @@
  * "type" keys of plans and stats) is skipped. A task's fields are held until
  * its object closes and then go into the agg given at creation, so a buffer
  * type written after the totals still decides how they count (agg.h:
- * EXTERNAL = spooling; a second type in one outputBuffers is PARSE_EINVAL).
+ * EXTERNAL = spooling; a second type in one outputBuffers, or a second
+ * nodeId in one taskStatus, is PARSE_EINVAL: taskread.h's rules, which
+ * worker mode's wtask.h shares).
  * By default only those members ever reach yajl (extract_set_full_scan).
  *
  * Not thread-safe; one extractor per document in flight.

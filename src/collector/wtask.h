@@ -31,9 +31,10 @@
  * TaskInfo objects (or a task has no taskStatus, or outputBuffers lacks a
  * total: a layout whose numbers cannot be read exactly); PARSE_EINVAL for a
  * read field of the wrong type, a duplicate taskStatus, outputBuffers, total,
- * type or taskId, or a second node id; PARSE_ESYNTAX, PARSE_EDEPTH,
- * PARSE_ETOKEN, PARSE_ENOMEM as for every parser. Like the extractor, a null
- * value is an absent one, and a repeated state counts as done when either is.
+ * type, taskId or nodeId in a task, or tasks of a second node id;
+ * PARSE_ESYNTAX, PARSE_EDEPTH, PARSE_ETOKEN, PARSE_ENOMEM as for every
+ * parser. Like the extractor, a null value is an absent one, and a repeated
+ * state counts as done when either is.
  *
  * Not thread-safe; one parser per response in flight.
  */
