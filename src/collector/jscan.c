@@ -307,7 +307,10 @@ static int scan_string(struct jscan *s, const unsigned char **pp, const unsigned
              * else, beyond max_string). Cutting after every continuation
              * byte instead, as this did, handed yajl stray bytes beyond the
              * cap, and so refused a document the fast path accepted (found
-             * by fuzz_qlist_diff).
+             * by fuzz_qlist_diff): this path was wrong, and neither it nor
+             * yajl could tell, since it skips the bytes before the cap
+             * without looking at leads and yajl validates whatever it is
+             * handed, cap or not.
              */
             unsigned char c = *p;
             if (c == '"') {
