@@ -10,13 +10,13 @@
 # (-ignore_crashes=1: every finding of the campaign is saved). Then:
 #   merge     the inputs that add coverage to the tree's corpus
 #             (tests/fuzz/corpus/<dir>, the directory scripts/fuzz.sh and the
-#             ctest replays use) are copied into it: libFuzzer's -merge=1 with
-#             the tree's corpus first, so its files all stay (seeds of
-#             gen_corpus.py, regress-* inputs), and edges only
-#             (-use_counters=0), so only a small set of new ones that reach
-#             code the tree's corpus does not, each at most
-#             FUZZ_MERGE_MAX_BYTES (default 4096), is added, named by their
-#             SHA-1. --no-merge leaves the tree alone.
+#             ctest replays use) are copied into it: libFuzzer's
+#             -set_cover_merge=1 (a greedy minimum set cover) with the tree's
+#             corpus first, so its files all stay (seeds of gen_corpus.py,
+#             regress-* inputs), on edges only (-use_counters=0), so only a
+#             small set of new inputs that reach code the tree's corpus does
+#             not, each at most FUZZ_MERGE_MAX_BYTES (default 4096), is
+#             added, named by their SHA-1. --no-merge leaves the tree alone.
 #   coverage  clang source-based coverage (llvm-profdata-14, llvm-cov-14) of
 #             the code under test (the sources the target exists for, listed
 #             below), replaying the tree's corpus before the campaign and the
@@ -158,7 +158,7 @@ for t in "${targets[@]}"; do
         mkdir -p "$small"
         find "$work" -type f -size -"$((maxbytes + 1))"c -exec cp {} "$small"/ \;
         n0=$(find "$seeds" -type f | wc -l)
-        "$build/tests/fuzz/$t" -merge=1 -use_counters=0 "$seeds" "$small" \
+        "$build/tests/fuzz/$t" -set_cover_merge=1 -use_counters=0 "$seeds" "$small" \
             >"$out/$t.merge.log" 2>&1 || true
         added=$(($(find "$seeds" -type f | wc -l) - n0))
     fi
