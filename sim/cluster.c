@@ -277,9 +277,10 @@ static void fmt_uptime(const struct server *s, char out[24])
 }
 
 /* GET /v1/info: ServerInfo (nodeId, state, nodeVersion, environment,
- * coordinator, coordinatorId only on a coordinator, starting, uptime). */
+ * coordinator, coordinatorId only on a coordinator, starting, uptime), dripped
+ * at rate bytes per second (0: at once). */
 static size_t send_info(struct server *s, struct mg_connection *c, const struct snap *sn, int w,
-                        const char *hdr)
+                        const char *hdr, uint64_t rate)
 {
     char body[512], node[40], up[24], cid[6];
     fmt_uptime(s, up);
@@ -299,7 +300,7 @@ static size_t send_info(struct server *s, struct mg_connection *c, const struct 
                  "\"uptime\":\"%s\"}",
                  node, nstate_names[sn->nstate[w]], sn->p.version, s->environment, up);
     }
-    return send_text(s, c, 200, hdr, "application/json", body);
+    return send_paced(s, c, hdr, "application/json", body, rate);
 }
 
 static int json_ws(char ch)
@@ -410,7 +411,7 @@ uint64_t handle_coord_info(struct server *s, struct mg_connection *c,
     step_header(sn, hdr);
     stat_add(&s->st.info_requests, 1);
     if (strcmp(ri->local_uri, "/v1/info") == 0 && strcmp(ri->request_method, "GET") == 0)
-        return send_info(s, c, sn, -1, hdr);
+        return send_info(s, c, sn, -1, hdr, 0);
     if (strcmp(ri->local_uri, "/v1/info/state") == 0) {
         if (strcmp(ri->request_method, "GET") == 0)
             return send_text(s, c, 200, hdr, "application/json", "\"ACTIVE\"");
@@ -470,7 +471,8 @@ static int has_param(const char *qs, const char *name)
     return 0;
 }
 
-/* Every request to a worker's Trino API. */
+/* Every request to a worker's Trino API. The worker faults apply to what a
+ * monitor reads (GET /v1/task, /v1/info, /v1/info/state), not to PUT. */
 int on_worker(struct mg_connection *c, void *arg)
 {
     struct server *s = arg;
@@ -479,7 +481,7 @@ int on_worker(struct mg_connection *c, void *arg)
     const char *m = ri->request_method;
     int w = worker_of(s, c);
     char hdr[48];
-    uint64_t sent = 0;
+    uint64_t sent = 0, rate = 0;
     int code = 200;
     if (w < 0) {
         send_text(s, c, 404, NULL, "text/plain", "unknown worker (Host header)\n");
@@ -487,17 +489,35 @@ int on_worker(struct mg_connection *c, void *arg)
     }
     struct wstats *ws = &s->ws[w];
     struct snap sn;
+    const struct fault *f;
+    int faultable = strcmp(m, "GET") == 0 &&
+                    (strcmp(uri, "/v1/info") == 0 || strcmp(uri, "/v1/info/state") == 0 ||
+                     strcmp(uri, "/v1/task") == 0 || strcmp(uri, "/v1/task/") == 0);
     stat_add(&ws->requests, 1);
     take_snap(s, &sn);
+    while (faultable && worker_fault(&sn, FK_WORKER_STALL, w) != NULL) {
+        /* accept and never answer until the fault is cleared (or shutdown) */
+        drop_snap(&sn);
+        if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
+            return 503;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        take_snap(s, &sn);
+    }
     step_header(&sn, hdr);
-    if (strcmp(uri, "/v1/info") == 0 && strcmp(m, "GET") == 0) {
+    if (faultable && (f = worker_fault(&sn, FK_WORKER_SLOW, w)) != NULL)
+        rate = f->n;
+    if (faultable && (f = worker_fault(&sn, FK_WORKER_STATUS, w)) != NULL) {
+        code = (int)f->n;
+        sent = fault_status(s, c, code);
+    } else if (strcmp(uri, "/v1/info") == 0 && strcmp(m, "GET") == 0) {
         stat_add(&ws->info_requests, 1);
-        sent = send_info(s, c, &sn, w, hdr);
+        sent = send_info(s, c, &sn, w, hdr, rate);
     } else if (strcmp(uri, "/v1/info/state") == 0 && strcmp(m, "GET") == 0) {
         char body[32];
         stat_add(&ws->state_requests, 1);
         snprintf(body, sizeof(body), "\"%s\"", nstate_names[sn.nstate[w]]);
-        sent = send_text(s, c, 200, hdr, "application/json", body);
+        sent = send_paced(s, c, hdr, "application/json", body, rate);
     } else if (strcmp(uri, "/v1/info/state") == 0 && strcmp(m, "PUT") == 0) {
         stat_add(&ws->put_requests, 1);
         sent = put_state(s, c, w, hdr, &code);
@@ -513,6 +533,7 @@ int on_worker(struct mg_connection *c, void *arg)
             struct hsink h;
             int rc = -1;
             stream_begin(&h, s, c, "application/json", hdr);
+            h.rate = rate;
             if (qv) {
                 int nq = worker_queries(&sn, qv);
                 rc = sim_generate_worker_tasks(&sn.p, w, qv, nq, summarize, http_sink, &h);

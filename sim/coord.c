@@ -47,7 +47,7 @@ static int check_auth(struct server *s, struct mg_connection *c)
     return -1;
 }
 
-static size_t fault_status(struct server *s, struct mg_connection *c, int code)
+size_t fault_status(struct server *s, struct mg_connection *c, int code)
 {
     char body[64];
     stat_add(&s->st.fault_responses, 1);
@@ -309,12 +309,16 @@ static void describe(struct server *s, char *out, size_t cap)
     if (s->nfaults == 0 && o < cap)
         o += (size_t)snprintf(out + o, cap - o, "none");
     for (int i = 0; i < s->nfaults && o < cap; i++) {
-        static const char *const names[] = {"status",   "list-status", "query-status", "gone",
-                                            "truncate", "invalid",     "stall",        "slow",
-                                            "deep",     "bigstring",   "denied"};
+        static const char *const names[] = {
+            "status",  "list-status",  "query-status", "gone",         "truncate",
+            "invalid", "stall",        "slow",         "deep",         "bigstring",
+            "denied",  "worker-stall", "worker-slow",  "worker-status"};
         const struct fault *f = &s->faults[i];
-        if (f->kind == FK_GONE || f->kind == FK_DENIED)
+        if (f->kind == FK_GONE || f->kind == FK_DENIED || f->kind == FK_WORKER_STALL)
             o += (size_t)snprintf(out + o, cap - o, "%s%s:%s", i ? "," : "", names[f->kind], f->id);
+        else if (f->kind == FK_WORKER_SLOW || f->kind == FK_WORKER_STATUS)
+            o += (size_t)snprintf(out + o, cap - o, "%s%s:%s:%" PRIu64, i ? "," : "",
+                                  names[f->kind], f->id, f->n);
         else if (f->kind == FK_INVALID || f->kind == FK_STALL)
             o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "," : "", names[f->kind]);
         else
@@ -324,6 +328,29 @@ static void describe(struct server *s, char *out, size_t cap)
     if (o < cap)
         snprintf(out + o, cap - o, "\n");
     pthread_mutex_unlock(&s->mu);
+}
+
+/* 1 if every parameter named in qs is one /sim/control knows: an unknown one
+ * (misspelt, or from a newer simulator) is refused with 400, not ignored, so a
+ * client can tell whether a control is supported. */
+static int control_params_known(const char *qs)
+{
+    /* every parameter handle_control reads */
+    static const char *const known[] = {"generation", "queries", "fault",
+                                        "advance",    "node",    "trino_version"};
+    for (const char *p = qs; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t nl = eq ? (size_t)(eq - p) : len;
+        int ok = nl == 0;
+        for (size_t i = 0; !ok && i < sizeof(known) / sizeof(known[0]); i++)
+            ok = strlen(known[i]) == nl && strncmp(known[i], p, nl) == 0;
+        if (!ok)
+            return 0;
+        p = amp ? amp + 1 : NULL;
+    }
+    return 1;
 }
 
 static void handle_control(struct server *s, struct mg_connection *c, const char *qs)
@@ -344,6 +371,10 @@ static void handle_control(struct server *s, struct mg_connection *c, const char
     }
     if (qs && strlen(qs) > QS_MAX) {
         send_text(s, c, 400, NULL, "text/plain", "query string too long\n");
+        return;
+    }
+    if (!control_params_known(qs)) {
+        send_text(s, c, 400, NULL, "text/plain", "unknown parameter\n");
         return;
     }
     if (qs && mg_get_var(qs, strlen(qs), "generation", val, sizeof(val)) >= 0) {

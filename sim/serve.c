@@ -32,7 +32,7 @@ int parse_fault(const char *spec, struct fault *f)
     static const struct {
         const char *name;
         enum fault_kind kind;
-        int arg; /* 0 none, 1 number, 2 id */
+        int arg; /* 0 none, 1 number, 2 id, 3 id:number */
         uint64_t max;
     } tab[] = {
         {"status", FK_STATUS, 1, 599},
@@ -46,6 +46,9 @@ int parse_fault(const char *spec, struct fault *f)
         {"deep", FK_DEEP, 1, 100000000},
         {"bigstring", FK_BIGSTRING, 1, SIM_MAX_DOC_BYTES},
         {"denied", FK_DENIED, 2, 0},
+        {"worker-stall", FK_WORKER_STALL, 2, 0},
+        {"worker-slow", FK_WORKER_SLOW, 3, 1ULL << 40},
+        {"worker-status", FK_WORKER_STATUS, 3, 599},
     };
     const char *colon = strchr(spec, ':');
     size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);
@@ -58,19 +61,26 @@ int parse_fault(const char *spec, struct fault *f)
             return colon ? -1 : 0;
         if (!colon)
             return -1;
-        if (tab[i].arg == 2) {
-            size_t n = strlen(colon + 1);
-            if (n == 0 || n >= sizeof(f->id))
+        const char *num = colon + 1;
+        if (tab[i].arg >= 2) {
+            /* the id runs to the end, or (id:number) to the last colon */
+            const char *end = tab[i].arg == 3 ? strrchr(colon + 1, ':') : NULL;
+            size_t n = end ? (size_t)(end - colon - 1) : strlen(colon + 1);
+            if (n == 0 || n >= sizeof(f->id) || (tab[i].arg == 3 && end == NULL))
                 return -1;
-            memcpy(f->id, colon + 1, n + 1);
-            return 0;
+            memcpy(f->id, colon + 1, n);
+            f->id[n] = '\0';
+            if (tab[i].arg == 2)
+                return 0;
+            num = end + 1;
         }
-        if (parse_u64(colon + 1, tab[i].max, &f->n) != 0)
+        if (parse_u64(num, tab[i].max, &f->n) != 0)
             return -1;
-        if ((f->kind == FK_STATUS || f->kind == FK_LIST_STATUS || f->kind == FK_QUERY_STATUS) &&
+        if ((f->kind == FK_STATUS || f->kind == FK_LIST_STATUS || f->kind == FK_QUERY_STATUS ||
+             f->kind == FK_WORKER_STATUS) &&
             f->n < 100)
             return -1;
-        if (f->kind == FK_SLOW && f->n == 0)
+        if ((f->kind == FK_SLOW || f->kind == FK_WORKER_SLOW) && f->n == 0)
             return -1;
         return 0;
     }
@@ -248,6 +258,20 @@ void stream_end(struct hsink *h, int rc)
     /* on abort the connection closes without the last chunk: the client sees a cut body */
 }
 
+/* A 200 answer with body, dripped at rate bytes per second (chunked), or at
+ * once when rate is 0; returns the body bytes sent. */
+size_t send_paced(struct server *s, struct mg_connection *c, const char *hdr, const char *ctype,
+                  const char *body, uint64_t rate)
+{
+    struct hsink h;
+    if (rate == 0)
+        return send_text(s, c, 200, hdr, ctype, body);
+    stream_begin(&h, s, c, ctype, hdr);
+    h.rate = rate;
+    stream_end(&h, http_sink(&h, body, strlen(body)));
+    return h.sent;
+}
+
 /* ---------------------------------------------------------------- state snapshot */
 
 void take_snap(struct server *s, struct snap *out)
@@ -293,6 +317,21 @@ int resolve_query(const struct sim_params *p, const char *id)
     if (parse_u64(id, (uint64_t)sim_query_total(p) - 1, &v) == 0 && sim_query_total(p) > 0)
         return (int)v;
     return sim_query_find(p, id);
+}
+
+/* The fault of kind k (worker-*) that names worker w, by index or node id, or NULL. */
+const struct fault *worker_fault(const struct snap *sn, enum fault_kind k, int w)
+{
+    char node[32];
+    uint64_t v;
+    sim_node_id(&sn->p, w, node);
+    for (int i = 0; i < sn->nfaults; i++) {
+        const struct fault *f = &sn->faults[i];
+        if (f->kind == k && ((parse_u64(f->id, SIM_MAX_WORKERS, &v) == 0 && v == (uint64_t)w) ||
+                             strcmp(f->id, node) == 0))
+            return f;
+    }
+    return NULL;
 }
 
 /* 1 if a fault of kind k (gone, denied) names query q. */

@@ -37,9 +37,14 @@ enum fault_kind {
     FK_SLOW,
     FK_DEEP,
     FK_BIGSTRING,
-    FK_DENIED
+    FK_DENIED,
+    FK_WORKER_STALL,
+    FK_WORKER_SLOW,
+    FK_WORKER_STATUS
 };
 
+/* n: the number (status code, bytes, rate); id: a query (gone, denied) or a
+ * worker (worker-*), as given: an index or an id, resolved when used. */
 struct fault {
     enum fault_kind kind;
     uint64_t n;
@@ -173,15 +178,19 @@ int http_sink(void *arg, const char *data, size_t len);
 void stream_begin(struct hsink *h, struct server *s, struct mg_connection *c, const char *ctype,
                   const char *extra_hdr);
 void stream_end(struct hsink *h, int rc);
+size_t send_paced(struct server *s, struct mg_connection *c, const char *hdr, const char *ctype,
+                  const char *body, uint64_t rate);
 void take_snap(struct server *s, struct snap *out);
 void drop_snap(struct snap *sn);
 const struct fault *find_fault(const struct snap *sn, enum fault_kind k);
 int resolve_query(const struct sim_params *p, const char *id);
+const struct fault *worker_fault(const struct snap *sn, enum fault_kind k, int w);
 int query_has(const struct snap *sn, enum fault_kind k, int q);
 int query_gone(const struct snap *sn, int q);
 void truth_all(const struct snap *sn, struct sim_truth *t);
 
 /* coord.c */
+size_t fault_status(struct server *s, struct mg_connection *c, int code);
 void step_header(const struct snap *sn, char out[48]);
 int sink_put(struct hsink *h, const char *s, size_t n);
 int on_request(struct mg_connection *c, void *arg);
