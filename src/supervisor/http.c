@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "b64.h"
+#include "auth.h"
 #include "clock.h"
 #include "log.h"
 #include "negotiate.h"
@@ -67,7 +67,7 @@ struct pages {
 struct webref {
     int refs;                /* handlers using it, under http.lock */
     const struct webconf *w; /* NULL: plain HTTP, no auth */
-    struct webconf_auth_cache *cache;
+    struct auth_cache *cache;
     uint64_t gen; /* changes whenever the users may have (connmemo) */
 };
 
@@ -203,33 +203,6 @@ int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len)
     return 0;
 }
 
-int http_parse_basic(const char *v, char *buf, size_t cap, const char **user, size_t *user_len,
-                     const char **pass, size_t *pass_len)
-{
-    size_t n, len;
-    const char *colon;
-
-    if (!v || strncasecmp(v, "Basic ", 6) != 0)
-        return -1;
-    v += 6;
-    while (*v == ' ')
-        v++;
-    len = strlen(v);
-    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-        len--;
-    /* Go's base64.StdEncoding: padded, length a multiple of 4; canonical */
-    if (len == 0 || b64_decode_std(v, len, (unsigned char *)buf, cap, &n) < 0)
-        return -1;
-    colon = memchr(buf, ':', n);
-    if (!colon)
-        return -1;
-    *user = buf;
-    *user_len = (size_t)(colon - buf);
-    *pass = colon + 1;
-    *pass_len = n - *user_len - 1;
-    return 0;
-}
-
 static void pages_free(struct pages *p)
 {
     if (!p)
@@ -265,7 +238,7 @@ static struct webref *webref_new(const struct webconf *w)
 {
     struct webref *r = calloc(1, sizeof(*r));
 
-    if (!r || (w && w->nusers > 0 && !(r->cache = webconf_auth_cache_new()))) {
+    if (!r || (w && w->nusers > 0 && !(r->cache = auth_cache_new()))) {
         free(r);
         return NULL;
     }
@@ -276,7 +249,7 @@ static struct webref *webref_new(const struct webconf *w)
 static void webref_free(struct webref *r)
 {
     if (r) {
-        webconf_auth_cache_free(r->cache);
+        auth_cache_free(r->cache);
         free(r);
     }
 }
@@ -451,9 +424,9 @@ static int check_auth(struct server *s, struct MHD_Connection *conn, struct webr
 
     if (memo_accepts(m, web, v, vlen))
         return AUTH_OK;
-    if (http_parse_basic(v, buf, sizeof(buf), &user, &ulen, &pass, &plen) < 0)
+    if (auth_parse_basic(v, buf, sizeof(buf), &user, &ulen, &pass, &plen) < 0)
         return AUTH_REFUSED;
-    ok = webconf_check_basic_cached(web->w, web->cache, user, ulen, pass, plen);
+    ok = auth_check_basic_cached(web->w, web->cache, user, ulen, pass, plen);
     if (ok > 0)
         memo_remember(m, web, v, vlen);
     if (ok >= 0 || !(j = calloc(1, sizeof(*j)))) {
@@ -520,8 +493,8 @@ static void *auth_main(void *arg)
             if (replaced)
                 j->result = AUTH_BUSY;
             else
-                j->result = webconf_check_basic(j->web->w, j->web->cache, j->cred, j->ulen,
-                                                j->cred + j->ulen + 1, j->plen);
+                j->result = auth_check_basic(j->web->w, j->web->cache, j->cred, j->ulen,
+                                             j->cred + j->ulen + 1, j->plen);
             pthread_mutex_lock(&s->auth_lock);
         }
         MHD_resume_connection(j->conn);

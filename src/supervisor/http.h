@@ -138,14 +138,4 @@ void http_stop(struct http *h);
 /* Gzip src into a new malloc'd buffer (*ret, *ret_len). Returns 0 or -1. Pure. */
 int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len);
 
-/*
- * Decode an Authorization header value "Basic BASE64(user:password)" (scheme
- * case-insensitive) into buf (cap bytes): *user, *user_len, *pass, *pass_len
- * point into buf (not NUL-terminated; the user ends at the first ':').
- * Returns 0, or -1 when the value is absent, another scheme, not base64,
- * without ':' or longer than cap. Pure.
- */
-int http_parse_basic(const char *authorization, char *buf, size_t cap, const char **user,
-                     size_t *user_len, const char **pass, size_t *pass_len);
-
 #endif

@@ -5,7 +5,7 @@
  * or foreign client certificate fails the handshake, no HTTP status), plain
  * HTTP sent to the TLS port (400), TLS versions, and http_set_webconf
  * (users swapped, certificate rotated on the same port, TLS turned off).
- * Also the pure helpers: http_parse_basic.
+ * Also the pure helpers: auth_parse_basic.
  * Usage: test_http GENCERTS_SCRIPT
  */
 #include <crypt.h>
@@ -24,6 +24,7 @@
 
 #include "check.h"
 #include "http.h"
+#include "auth.h"
 #include "webconf.h"
 
 static char dir[] = "/tmp/tbe-test-http-XXXXXX";
@@ -244,18 +245,18 @@ static void test_parse_basic(void)
     size_t ul, pl;
 
     /* "prom:s3cret:pw" */
-    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
+    CHECK(auth_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
     CHECK(ul == 4 && memcmp(u, "prom", 4) == 0 && pl == 9 && memcmp(p, "s3cret:pw", 9) == 0);
-    CHECK(http_parse_basic("bAsIc  cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
+    CHECK(auth_parse_basic("bAsIc  cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
     /* ":" alone: empty user and password */
-    CHECK(http_parse_basic("Basic Og==", buf, sizeof(buf), &u, &ul, &p, &pl) == 0 && ul == 0 &&
+    CHECK(auth_parse_basic("Basic Og==", buf, sizeof(buf), &u, &ul, &p, &pl) == 0 && ul == 0 &&
           pl == 0);
-    CHECK(http_parse_basic(NULL, buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
-    CHECK(http_parse_basic("Bearer x", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
-    CHECK(http_parse_basic("Basic cHJvbQ==", buf, sizeof(buf), &u, &ul, &p, &pl) < 0); /* no ':' */
-    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
-    CHECK(http_parse_basic("Basic cHJ!bTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
-    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, 8, &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic(NULL, buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic("Bearer x", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic("Basic cHJvbQ==", buf, sizeof(buf), &u, &ul, &p, &pl) < 0); /* no ':' */
+    CHECK(auth_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic("Basic cHJ!bTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, 8, &u, &ul, &p, &pl) < 0);
 }
 
 /* One raw request to the port; returns the first line of the answer ("" if none). */

@@ -1,18 +1,19 @@
 /*
  * test_webconf: the web configuration file loader and basic auth of
- * src/supervisor/webconf.c — valid files (plain, TLS, mTLS, users, headers),
+ * src/supervisor/webconf.c and auth.c — valid files (plain, TLS, mTLS, users, headers),
  * every refusal with its exact text, relative paths, YAML syntax errors, size
  * caps, bcrypt ($2y$ and $2b$, made here with libcrypt, and one $2y$ hash
  * from the exporter toolkit's own test data), the auth cache (hits counted,
  * bounded, no plaintext), and change detection on rotated material.
  *
- * webconf.c is compiled into this file (not linked) so that the test can
+ * webconf.c and auth.c are compiled into this file (not linked) so that the test can
  * look into the cache's storage for plaintext. Certificates are made with
  * openssl(1) in a temporary folder, argv[1] names openssl.
  */
 #include "check.h"
 
 #include "../../src/supervisor/webconf.c"
+#include "../../src/supervisor/auth.c"
 
 #include <dirent.h>
 #include <sys/wait.h>
@@ -516,8 +517,8 @@ static void test_basic_auth(void)
 {
     char hy[128], hb[128], yaml[1024], err[512];
     struct webconf *w = NULL;
-    struct webconf_auth_cache *c = webconf_auth_cache_new();
-    struct webconf_auth_stats st;
+    struct auth_cache *c = auth_cache_new();
+    struct auth_stats st;
 
     make_hash("$2y$", "Secret-y-9f3e", hy, sizeof(hy));
     make_hash("$2b$", "Secret-b-77a1", hb, sizeof(hb));
@@ -528,7 +529,7 @@ static void test_basic_auth(void)
     if (!w || !c)
         return;
 
-#define OK(u, p) webconf_check_basic(w, c, u, strlen(u), p, strlen(p))
+#define OK(u, p) auth_check_basic(w, c, u, strlen(u), p, strlen(p))
     CHECK(OK("yuri", "Secret-y-9f3e") == 1);
     CHECK(OK("yuri", "Secret-y-9f3E") == 0);
     CHECK(OK("bea", "Secret-b-77a1") == 1);
@@ -538,21 +539,21 @@ static void test_basic_auth(void)
     CHECK(OK("yur", "Secret-y-9f3e") == 0);
     CHECK(OK("yuri2", "Secret-y-9f3e") == 0);
     CHECK(OK("", "") == 0);
-    CHECK(webconf_check_basic(w, c, "yuri", 4, "Secret-y-9f3e\0x", 15) == 0); /* NUL inside */
-    CHECK(webconf_check_basic(w, NULL, "yuri", 4, "Secret-y-9f3e", 13) == 1); /* no cache */
-    CHECK(webconf_check_basic(NULL, c, "yuri", 4, "Secret-y-9f3e", 13) == 0);
+    CHECK(auth_check_basic(w, c, "yuri", 4, "Secret-y-9f3e\0x", 15) == 0); /* NUL inside */
+    CHECK(auth_check_basic(w, NULL, "yuri", 4, "Secret-y-9f3e", 13) == 1); /* no cache */
+    CHECK(auth_check_basic(NULL, c, "yuri", 4, "Secret-y-9f3e", 13) == 0);
 
     /* an unknown user runs bcrypt (the dummy hash), and fails */
-    webconf_auth_cache_stats(c, &st);
+    auth_cache_stats(c, &st);
     unsigned long long runs = st.bcrypt_runs, hits = st.hits;
     CHECK(OK("nobody", "fakepassword") == 0); /* the toolkit's dummy hash's password */
-    webconf_auth_cache_stats(c, &st);
+    auth_cache_stats(c, &st);
     CHECK_EQ(st.bcrypt_runs, runs + 1);
 
     /* the second check of the same credentials is a cache hit, both ways */
     CHECK(OK("yuri", "Secret-y-9f3e") == 1);
     CHECK(OK("nobody", "fakepassword") == 0);
-    webconf_auth_cache_stats(c, &st);
+    auth_cache_stats(c, &st);
     CHECK_EQ(st.bcrypt_runs, runs + 1);
     CHECK_EQ(st.hits, hits + 2);
 
@@ -563,17 +564,17 @@ static void test_basic_auth(void)
         CHECK(!memfind(c, sizeof(*c), secrets[i]), "%s in the cache", secrets[i]);
 
     /* the cap: a brute force fills the failure table only; the good entries stay */
-    for (int i = 0; i < WEBCONF_CACHE_FAIL_MAX + 30; i++) {
+    for (int i = 0; i < AUTH_CACHE_FAIL_MAX + 30; i++) {
         char guess[32];
         snprintf(guess, sizeof(guess), "guess-%d", i);
         CHECK(OK("yuri", guess) == 0);
     }
-    webconf_auth_cache_stats(c, &st);
-    CHECK_EQ(st.fail_entries, WEBCONF_CACHE_FAIL_MAX);
-    CHECK(st.ok_entries >= 1 && st.ok_entries <= WEBCONF_CACHE_OK_MAX);
+    auth_cache_stats(c, &st);
+    CHECK_EQ(st.fail_entries, AUTH_CACHE_FAIL_MAX);
+    CHECK(st.ok_entries >= 1 && st.ok_entries <= AUTH_CACHE_OK_MAX);
     runs = st.bcrypt_runs;
     CHECK(OK("yuri", "Secret-y-9f3e") == 1);
-    webconf_auth_cache_stats(c, &st);
+    auth_cache_stats(c, &st);
     CHECK_EQ(st.bcrypt_runs, runs); /* still cached */
     CHECK(!memfind(c, sizeof(*c), "guess-1"));
 
@@ -584,12 +585,12 @@ static void test_basic_auth(void)
     snprintf(yaml, sizeof(yaml), "basic_auth_users:\n  yuri: %s\n", hy2);
     CHECK(load_yaml("auth2.yml", yaml, &w2, err, sizeof(err)) == 0, "%s", err);
     if (w2) {
-        CHECK(webconf_check_basic(w2, c, "yuri", 4, "Secret-y-9f3e", 13) == 0);
-        CHECK(webconf_check_basic(w2, c, "yuri", 4, "Other-pass", 10) == 1);
+        CHECK(auth_check_basic(w2, c, "yuri", 4, "Secret-y-9f3e", 13) == 0);
+        CHECK(auth_check_basic(w2, c, "yuri", 4, "Other-pass", 10) == 1);
         webconf_free(w2);
     }
 #undef OK
-    webconf_auth_cache_free(c);
+    auth_cache_free(c);
     webconf_free(w);
 }
 
