@@ -13,6 +13,7 @@
 #include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -313,4 +314,216 @@ int auth_check_basic(const struct webconf *w, struct auth_cache *c, const char *
     }
     explicit_bzero(d, sizeof(d));
     return ok;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+#define AUTH_CRED_MAX 1024 /* decoded "user:password" */
+
+struct auth_memo {
+    uint64_t gen; /* 0: nothing accepted yet */
+    size_t len;
+    char hdr[AUTH_MEMO_MAX];
+};
+
+struct auth_memo *auth_memo_new(void)
+{
+    return calloc(1, sizeof(struct auth_memo));
+}
+
+void auth_memo_free(struct auth_memo *m)
+{
+    if (m) {
+        explicit_bzero(m, sizeof(*m));
+        free(m);
+    }
+}
+
+/* 1 if a and b (n bytes each) are equal, in time independent of where they differ. */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+    unsigned char d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+/* The memo's answer for header v: 1 when this connection had v accepted under u's users. */
+static int memo_accepts(const struct auth_memo *m, const struct auth_users *u, const char *v,
+                        size_t vlen)
+{
+    return m && v && m->gen != 0 && m->gen == u->gen && m->len == vlen &&
+           same_bytes(m->hdr, v, vlen);
+}
+
+static void memo_remember(struct auth_memo *m, const struct auth_users *u, const char *v,
+                          size_t vlen)
+{
+    if (!m || !v || vlen > sizeof(m->hdr))
+        return;
+    memcpy(m->hdr, v, vlen);
+    m->len = vlen;
+    m->gen = u->gen;
+}
+
+/*
+ * One request whose credentials are not in the auth cache: parked while the
+ * auth thread runs bcrypt, then unparked.
+ */
+struct auth_job {
+    struct auth_job *next;
+    void *req;
+    void *ref;
+    const struct auth_users *u; /* valid while ref is (the request holds it) */
+    char cred[AUTH_CRED_MAX];
+    size_t ulen, plen; /* user at cred, password at cred + ulen + 1 */
+    int result;        /* AUTH_OK, AUTH_REFUSED (also when stopping), AUTH_BUSY */
+};
+
+struct auth_worker {
+    struct auth_hooks hooks;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct auth_job *head, *tail;
+    int queued, stop;
+    pthread_t thread;
+};
+
+int auth_job_result(const struct auth_job *j)
+{
+    return j->result;
+}
+
+void *auth_job_ref(const struct auth_job *j)
+{
+    return j->ref;
+}
+
+void auth_job_free(struct auth_job *j)
+{
+    if (j) {
+        explicit_bzero(j->cred, sizeof(j->cred));
+        free(j);
+    }
+}
+
+int auth_request(struct auth_worker *aw, const struct auth_users *u, void *ref, struct auth_memo *m,
+                 const char *v, void *req, struct auth_job **ret_job)
+{
+    char buf[AUTH_CRED_MAX];
+    const char *user, *pass;
+    size_t ulen, plen, vlen = v ? strlen(v) : 0;
+    struct auth_job *j;
+    int ok;
+
+    if (memo_accepts(m, u, v, vlen))
+        return AUTH_OK;
+    if (auth_parse_basic(v, buf, sizeof(buf), &user, &ulen, &pass, &plen) < 0)
+        return AUTH_REFUSED;
+    ok = auth_check_basic_cached(u->w, u->cache, user, ulen, pass, plen);
+    if (ok > 0)
+        memo_remember(m, u, v, vlen);
+    if (ok >= 0 || !(j = calloc(1, sizeof(*j)))) {
+        explicit_bzero(buf, sizeof(buf));
+        return ok > 0 ? AUTH_OK : ok == 0 ? AUTH_REFUSED : AUTH_BUSY;
+    }
+    memcpy(j->cred, buf, ulen + 1 + plen);
+    explicit_bzero(buf, sizeof(buf));
+    j->ulen = ulen;
+    j->plen = plen;
+    j->req = req;
+    j->ref = ref;
+    j->u = u;
+    pthread_mutex_lock(&aw->lock);
+    if (aw->queued >= AUTH_QUEUE_MAX || aw->stop) {
+        pthread_mutex_unlock(&aw->lock);
+        auth_job_free(j);
+        return AUTH_BUSY;
+    }
+    /* parked, and known to the request, before the auth thread can unpark it */
+    aw->hooks.park(aw->hooks.cls, req);
+    *ret_job = j;
+    if (aw->tail)
+        aw->tail->next = j;
+    else
+        aw->head = j;
+    aw->tail = j;
+    aw->queued++;
+    pthread_cond_signal(&aw->cond);
+    pthread_mutex_unlock(&aw->lock);
+    return AUTH_QUEUED;
+}
+
+/* The auth thread: bcrypt for queued requests, then unpark them. */
+static void *auth_main(void *arg)
+{
+    struct auth_worker *aw = arg;
+
+    pthread_mutex_lock(&aw->lock);
+    for (;;) {
+        struct auth_job *j;
+
+        while (!aw->head && !aw->stop)
+            pthread_cond_wait(&aw->cond, &aw->lock);
+        if (!aw->head)
+            break;
+        j = aw->head;
+        aw->head = j->next;
+        if (!aw->head)
+            aw->tail = NULL;
+        aw->queued--;
+        j->next = NULL;
+        /*
+         * Stopping: the rest are refused without bcrypt. A request whose users
+         * have been replaced meanwhile is told to retry, without bcrypt either
+         * (the server waits for it before it frees them).
+         */
+        if (!aw->stop) {
+            pthread_mutex_unlock(&aw->lock);
+            if (aw->hooks.stale(aw->hooks.cls, j->ref))
+                j->result = AUTH_BUSY;
+            else
+                j->result = auth_check_basic(j->u->w, j->u->cache, j->cred, j->ulen,
+                                             j->cred + j->ulen + 1, j->plen);
+            pthread_mutex_lock(&aw->lock);
+        }
+        aw->hooks.unpark(aw->hooks.cls, j->req);
+    }
+    pthread_mutex_unlock(&aw->lock);
+    return NULL;
+}
+
+struct auth_worker *auth_worker_start(const struct auth_hooks *hooks, char *err, size_t errlen)
+{
+    struct auth_worker *aw = calloc(1, sizeof(*aw));
+
+    if (!aw) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    aw->hooks = *hooks;
+    pthread_mutex_init(&aw->lock, NULL);
+    pthread_cond_init(&aw->cond, NULL);
+    if (pthread_create(&aw->thread, NULL, auth_main, aw) != 0) {
+        snprintf(err, errlen, "cannot start a thread");
+        pthread_cond_destroy(&aw->cond);
+        pthread_mutex_destroy(&aw->lock);
+        free(aw);
+        return NULL;
+    }
+    return aw;
+}
+
+void auth_worker_stop(struct auth_worker *aw)
+{
+    if (!aw)
+        return;
+    pthread_mutex_lock(&aw->lock);
+    aw->stop = 1;
+    pthread_cond_signal(&aw->cond);
+    pthread_mutex_unlock(&aw->lock);
+    pthread_join(aw->thread, NULL);
+    pthread_cond_destroy(&aw->cond);
+    pthread_mutex_destroy(&aw->lock);
+    free(aw);
 }

@@ -1,17 +1,15 @@
 /*
- * http: libmicrohttpd handlers over published, reference-counted pages, a
- * front door that owns the listening socket, TLS and basic auth from the web
- * configuration. See http.h.
+ * http: libmicrohttpd handlers over published, reference-counted pages, TLS
+ * and response headers from the web configuration; connections come from the
+ * front door (door.c), credentials are checked by auth.c. See http.h.
  */
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,25 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "auth.h"
 #include "clock.h"
+#include "door.h"
 #include "log.h"
 #include "negotiate.h"
 #include "render.h"
 #include "webconf.h"
 
 #define HTTP_GZIP_MAX (RENDER_DEFAULT_MAX + (1u << 20))
-#define HTTP_LISTEN_BACKLOG 1024
-/* accept() out of descriptors: the listening socket rests this long */
-#define HTTP_ACCEPT_PAUSE_MS 100
-#define HTTP_AUTH_MAX 1024 /* decoded "user:password" */
-#define HTTP_TLS_RECORD_HANDSHAKE 0x16
 #define HTTP_LIMIT_LOG_MS 60000 /* at most one "connection limit" line a minute */
 #define HTTP_STR(x) #x
 #define HTTP_XSTR(x) HTTP_STR(x)
@@ -48,10 +40,6 @@
         HTTP_PROBE_PER_IP_LIMIT) " per address"
 /* libmicrohttpd's own limit per thread is this far above the door's (see struct server) */
 #define HTTP_MHD_LIMIT_ROOM 64
-/* epoll tags: pending slots are 1..HTTP_PENDING_MAX */
-#define HTTP_TAG_LISTEN 0
-#define HTTP_TAG_WAKE (HTTP_PENDING_MAX + 1)
-#define HTTP_TAG_PROBE (HTTP_PENDING_MAX + 2)
 
 struct pages {
     _Atomic int refs;
@@ -67,22 +55,7 @@ struct pages {
 struct webref {
     int refs;                /* handlers using it, under http.lock */
     const struct webconf *w; /* NULL: plain HTTP, no auth */
-    struct auth_cache *cache;
-    uint64_t gen; /* changes whenever the users may have (connmemo) */
-};
-
-/*
- * A connection's last accepted Authorization header: a kept-alive scraper's
- * next requests with the same bytes under the same users (gen) are accepted
- * without decoding, hashing or the cache's lock. Its socket_context; the
- * header is wiped when the connection closes. Headers longer than the memo
- * are checked every time.
- */
-#define HTTP_MEMO_MAX 512
-struct connmemo {
-    uint64_t gen; /* 0: nothing accepted yet */
-    size_t len;
-    char hdr[HTTP_MEMO_MAX];
+    struct auth_users u;     /* w, its cache, the generation of its users (the memo) */
 };
 
 /*
@@ -97,8 +70,6 @@ struct connmemo {
  * hands over and never reaches its limit. (A connection libmicrohttpd drops
  * before it starts, out of memory, stays counted.)
  */
-struct authjob;
-
 struct server {
     struct http *h;
     struct MHD_Daemon *d;
@@ -110,52 +81,19 @@ struct server {
     _Atomic int capture; /* libmicrohttpd's messages go to why while starting */
     char why[200];
     _Atomic uint64_t limit_logged_ms; /* the last "connection limit" warning */
-    /* basic auth checks that need bcrypt: a queue and the thread that runs them */
-    pthread_mutex_t auth_lock;
-    pthread_cond_t auth_cond;
-    struct authjob *auth_head, *auth_tail;
-    int auth_queued, auth_stop, auth_running;
-    pthread_t auth_thread;
-};
-
-/*
- * One request whose credentials are not in the auth cache: its connection
- * is suspended while the server's auth thread runs bcrypt, then resumed; the
- * request's con_cls points here meanwhile.
- */
-struct authjob {
-    struct authjob *next;
-    struct server *srv;
-    struct MHD_Connection *conn;
-    struct webref *web; /* the request's reference */
-    char cred[HTTP_AUTH_MAX];
-    size_t ulen, plen; /* user at cred, password at cred + ulen + 1 */
-    int result;        /* AUTH_OK, AUTH_REFUSED (also when stopping), AUTH_BUSY */
-};
-
-/* A connection the front door holds until its first byte says TLS or not. */
-struct pending {
-    int fd; /* -1: free */
-    uint64_t deadline_ms;
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
+    struct auth_worker *auth;         /* basic auth checks that need bcrypt (NULL: probe server) */
 };
 
 struct http {
-    int lfd, epfd, wakefd;
-    int probe_lfd;        /* the probe listener's socket, -1: none */
-    struct server *probe; /* and its plain server */
-    pthread_t door;
-    int door_running;
+    struct door *door;       /* the listening sockets */
+    int main_n;              /* the main listener's number at the door */
+    struct server *probe;    /* the probe listener's plain server, NULL: none */
     pthread_mutex_t lock;    /* cur, web, web->refs, srv */
     pthread_cond_t web_idle; /* a replaced webref's last handler is done */
     struct pages *cur;
     struct webref *web;
     struct server *srv;
     _Atomic uint64_t heartbeat_ms;
-    /* the front door thread's own */
-    struct pending pend[HTTP_PENDING_MAX];
-    uint64_t paused_until, probe_paused_until; /* a listener rests (out of fds) until; 0: not */
 };
 
 int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
@@ -238,18 +176,19 @@ static struct webref *webref_new(const struct webconf *w)
 {
     struct webref *r = calloc(1, sizeof(*r));
 
-    if (!r || (w && w->nusers > 0 && !(r->cache = auth_cache_new()))) {
+    if (!r || (w && w->nusers > 0 && !(r->u.cache = auth_cache_new()))) {
         free(r);
         return NULL;
     }
     r->w = w;
+    r->u.w = w;
     return r;
 }
 
 static void webref_free(struct webref *r)
 {
     if (r) {
-        auth_cache_free(r->cache);
+        auth_cache_free(r->u.cache);
         free(r);
     }
 }
@@ -360,147 +299,49 @@ static enum MHD_Result reply(struct MHD_Connection *conn, const struct webconf *
 
 static const char TEXT[] = "text/plain; charset=utf-8";
 
-enum { AUTH_REFUSED = 0, AUTH_OK = 1, AUTH_QUEUED = 2, AUTH_BUSY = 3 };
-
-static void authjob_free(struct authjob *j)
+/* auth hooks: a request waiting for bcrypt is its suspended connection */
+static void auth_park(void *cls, void *req)
 {
-    explicit_bzero(j->cred, sizeof(j->cred));
-    free(j);
+    (void)cls;
+    MHD_suspend_connection(req);
+}
+
+static void auth_unpark(void *cls, void *req)
+{
+    (void)cls;
+    MHD_resume_connection(req);
+}
+
+/* A request whose web configuration has been replaced is told to retry: http_set_webconf waits. */
+static int auth_stale(void *cls, void *ref)
+{
+    struct http *h = cls;
+    int replaced;
+
+    pthread_mutex_lock(&h->lock);
+    replaced = ref != h->web;
+    pthread_mutex_unlock(&h->lock);
+    return replaced;
 }
 
 /*
- * The request's credentials against web: from the auth cache at once, else
- * queued for the server's auth thread with the connection suspended
- * (AUTH_QUEUED: the job, which now holds the request's reference to web, is
- * in *con_cls; the handler is called again when it is done). bcrypt never
- * runs on a thread that serves connections, so guessed passwords cannot
- * delay a scrape or a probe; they only wait for each other.
+ * The request's credentials against web (auth.h): AUTH_QUEUED leaves the
+ * job, which now holds the request's reference to web, in *con_cls; the
+ * handler is called again when it is done.
  */
-static struct connmemo *conn_memo(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
-
-/* 1 if a and b (n bytes each) are equal, in time independent of where they differ. */
-static int same_bytes(const char *a, const char *b, size_t n)
-{
-    unsigned char d = 0;
-    for (size_t i = 0; i < n; i++)
-        d |= (unsigned char)(a[i] ^ b[i]);
-    return d == 0;
-}
-
-/* The memo's answer for header v: 1 when this connection had v accepted under web's users. */
-static int memo_accepts(const struct connmemo *m, const struct webref *web, const char *v,
-                        size_t vlen)
-{
-    return m && v && m->gen != 0 && m->gen == web->gen && m->len == vlen &&
-           same_bytes(m->hdr, v, vlen);
-}
-
-static void memo_remember(struct connmemo *m, const struct webref *web, const char *v, size_t vlen)
-{
-    if (!m || !v || vlen > sizeof(m->hdr))
-        return;
-    memcpy(m->hdr, v, vlen);
-    m->len = vlen;
-    m->gen = web->gen;
-}
-
 static int check_auth(struct server *s, struct MHD_Connection *conn, struct webref *web,
                       void **con_cls)
 {
-    char buf[HTTP_AUTH_MAX];
-    const char *user, *pass;
-    size_t ulen, plen;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     const char *v =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    size_t vlen = v ? strlen(v) : 0;
-    struct connmemo *m = conn_memo(conn);
-    struct authjob *j;
-    int ok;
+    struct auth_job *j = NULL;
+    int r = auth_request(s->auth, &web->u, web, ci ? ci->socket_context : NULL, v, conn, &j);
 
-    if (memo_accepts(m, web, v, vlen))
-        return AUTH_OK;
-    if (auth_parse_basic(v, buf, sizeof(buf), &user, &ulen, &pass, &plen) < 0)
-        return AUTH_REFUSED;
-    ok = auth_check_basic_cached(web->w, web->cache, user, ulen, pass, plen);
-    if (ok > 0)
-        memo_remember(m, web, v, vlen);
-    if (ok >= 0 || !(j = calloc(1, sizeof(*j)))) {
-        explicit_bzero(buf, sizeof(buf));
-        return ok > 0 ? AUTH_OK : ok == 0 ? AUTH_REFUSED : AUTH_BUSY;
-    }
-    memcpy(j->cred, buf, ulen + 1 + plen);
-    explicit_bzero(buf, sizeof(buf));
-    j->ulen = ulen;
-    j->plen = plen;
-    j->srv = s;
-    j->conn = conn;
-    j->web = web;
-    pthread_mutex_lock(&s->auth_lock);
-    if (s->auth_queued >= HTTP_AUTH_QUEUE_MAX || s->auth_stop) {
-        pthread_mutex_unlock(&s->auth_lock);
-        authjob_free(j);
-        return AUTH_BUSY;
-    }
-    /* suspended, and known to the request, before the auth thread can resume it */
-    *con_cls = j;
-    MHD_suspend_connection(conn);
-    if (s->auth_tail)
-        s->auth_tail->next = j;
-    else
-        s->auth_head = j;
-    s->auth_tail = j;
-    s->auth_queued++;
-    pthread_cond_signal(&s->auth_cond);
-    pthread_mutex_unlock(&s->auth_lock);
-    return AUTH_QUEUED;
-}
-
-/* The server's auth thread: bcrypt for queued requests, then resume them. */
-static void *auth_main(void *arg)
-{
-    struct server *s = arg;
-
-    pthread_mutex_lock(&s->auth_lock);
-    for (;;) {
-        struct authjob *j;
-
-        while (!s->auth_head && !s->auth_stop)
-            pthread_cond_wait(&s->auth_cond, &s->auth_lock);
-        if (!s->auth_head)
-            break;
-        j = s->auth_head;
-        s->auth_head = j->next;
-        if (!s->auth_head)
-            s->auth_tail = NULL;
-        s->auth_queued--;
-        j->next = NULL;
-        /*
-         * Stopping: the rest are refused without bcrypt. A request whose web
-         * configuration has been replaced meanwhile is told to retry, without
-         * bcrypt either: http_set_webconf waits for it.
-         */
-        if (!s->auth_stop) {
-            int replaced;
-            pthread_mutex_unlock(&s->auth_lock);
-            pthread_mutex_lock(&s->h->lock);
-            replaced = j->web != s->h->web;
-            pthread_mutex_unlock(&s->h->lock);
-            if (replaced)
-                j->result = AUTH_BUSY;
-            else
-                j->result = auth_check_basic(j->web->w, j->web->cache, j->cred, j->ulen,
-                                             j->cred + j->ulen + 1, j->plen);
-            pthread_mutex_lock(&s->auth_lock);
-        }
-        MHD_resume_connection(j->conn);
-    }
-    pthread_mutex_unlock(&s->auth_lock);
-    return NULL;
+    if (r == AUTH_QUEUED)
+        *con_cls = j;
+    return r;
 }
 
 /* A request ends: a job it still points to (its connection closed) goes. */
@@ -508,13 +349,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
-    struct authjob *j = *con_cls;
+    struct auth_job *j = *con_cls;
 
     (void)conn;
     (void)toe;
     if (j && (void *)j != (void *)s->h) {
-        webref_put(s->h, j->web);
-        authjob_free(j);
+        webref_put(s->h, auth_job_ref(j));
+        auth_job_free(j);
     }
     *con_cls = NULL;
 }
@@ -548,10 +389,10 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
         return MHD_YES;
     }
     if (*con_cls != h) { /* back from the auth thread */
-        struct authjob *j = *con_cls;
-        web = j->web;
-        auth = j->result;
-        authjob_free(j);
+        struct auth_job *j = *con_cls;
+        web = auth_job_ref(j);
+        auth = auth_job_result(j);
+        auth_job_free(j);
         *con_cls = h;
     } else if (!probes) {
         web = webref_get(h);
@@ -734,19 +575,15 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     gnutls_certificate_request_t req = GNUTLS_CERT_IGNORE;
 
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        struct connmemo *m = *socket_context;
         atomic_fetch_sub(&s->live, 1);
-        if (m) {
-            explicit_bzero(m, sizeof(*m));
-            free(m);
-            *socket_context = NULL;
-        }
+        auth_memo_free(*socket_context);
+        *socket_context = NULL;
         return;
     }
     if (toe != MHD_CONNECTION_NOTIFY_STARTED)
         return;
     if (!s->probe)
-        *socket_context = calloc(1, sizeof(struct connmemo)); /* NULL: checked every time */
+        *socket_context = auth_memo_new(); /* NULL: checked every time */
     if (!s->tls)
         return;
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -805,17 +642,9 @@ static void server_stop(struct server *s)
 {
     if (!s)
         return;
-    if (s->auth_running) {
-        pthread_mutex_lock(&s->auth_lock);
-        s->auth_stop = 1;
-        pthread_cond_signal(&s->auth_cond);
-        pthread_mutex_unlock(&s->auth_lock);
-        pthread_join(s->auth_thread, NULL);
-    }
+    auth_worker_stop(s->auth);
     if (s->d)
         MHD_stop_daemon(s->d);
-    pthread_cond_destroy(&s->auth_cond);
-    pthread_mutex_destroy(&s->auth_lock);
     free(s);
 }
 
@@ -845,8 +674,6 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         free(s);
         return NULL;
     }
-    pthread_mutex_init(&s->auth_lock, NULL);
-    pthread_cond_init(&s->auth_cond, NULL);
     s->h = h;
     s->limit = (int)limit;
     s->probe = probe;
@@ -886,24 +713,17 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         return NULL;
     }
     if (!probe) {
-        if (pthread_create(&s->auth_thread, NULL, auth_main, s) != 0) {
-            snprintf(err, errlen, "cannot start a thread");
+        struct auth_hooks hooks = {h, auth_park, auth_stale, auth_unpark};
+        s->auth = auth_worker_start(&hooks, err, errlen);
+        if (!s->auth) {
             server_stop(s);
             return NULL;
         }
-        s->auth_running = 1;
     }
     return s;
 }
 
-/* ---- the front door ---- */
-
-static void door_close(struct http *h, struct pending *p)
-{
-    epoll_ctl(h->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-    close(p->fd);
-    p->fd = -1;
-}
+/* ---- handing over ---- */
 
 /*
  * Hand a connection to server s, or close it when s has its limit of
@@ -930,251 +750,28 @@ static void hand_over(struct http *h, int fd, const struct sockaddr_storage *add
     pthread_mutex_unlock(&h->lock);
 }
 
-/*
- * Not a TLS handshake on a TLS port: answer as Go's net/http does and close.
- * What the client sent is read first (one request fits), so that closing
- * sends a FIN after the answer, not a reset that could overtake it.
- */
-static void refuse_plain(int fd)
-{
-    static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
-                              "Client sent an HTTP request to an HTTPS server.\n";
-    char sink[4096];
-
-    for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
-        ;
-    if (send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-        /* nothing to do: the client is gone or not reading */
-    }
-    shutdown(fd, SHUT_WR);
-    close(fd);
-}
-
-/* A pending connection is readable: its first byte decides. */
-static void door_sort(struct http *h, struct pending *p)
-{
-    unsigned char c;
-    ssize_t n = recv(p->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    int tls;
-
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        door_close(h, p);
-        return;
-    }
-    epoll_ctl(h->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-    pthread_mutex_lock(&h->lock);
-    tls = h->srv->tls;
-    pthread_mutex_unlock(&h->lock);
-    if (tls && c != HTTP_TLS_RECORD_HANDSHAKE)
-        refuse_plain(p->fd);
-    else
-        hand_over(h, p->fd, &p->addr, p->addrlen);
-    p->fd = -1;
-}
-
-/*
- * accept4 on a listener failed: out of descriptors or memory, the connection
- * stays in the backlog and the socket readable, so the listener (epoll tag)
- * rests HTTP_ACCEPT_PAUSE_MS in *until instead of spinning.
- */
-static void door_rest(struct http *h, int lfd, uint64_t tag, uint64_t *until, uint64_t now)
-{
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        struct epoll_event off = {0, {.u64 = tag}};
-        epoll_ctl(h->epfd, EPOLL_CTL_MOD, lfd, &off);
-        *until = now + HTTP_ACCEPT_PAUSE_MS;
-    }
-}
-
-/* A rested listener listens again when its time is up; else *next is lowered to it. */
-static void door_wake(struct http *h, int lfd, uint64_t tag, uint64_t *until, uint64_t now,
-                      uint64_t *next)
-{
-    if (!*until)
-        return;
-    if (*until <= now) {
-        struct epoll_event on = {EPOLLIN, {.u64 = tag}};
-        epoll_ctl(h->epfd, EPOLL_CTL_MOD, lfd, &on);
-        *until = 0;
-    } else if (*until < *next) {
-        *next = *until;
-    }
-}
-
-/* A new connection: plain HTTP goes on at once, TLS waits for its first byte. */
-static void door_accept(struct http *h, uint64_t now)
-{
-    for (;;) {
-        struct sockaddr_storage addr;
-        socklen_t len = sizeof(addr);
-        struct pending *p = NULL, *oldest = NULL;
-        struct epoll_event ev;
-        int fd = accept4(h->lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        int tls, one = 1;
-
-        if (fd < 0) {
-            door_rest(h, h->lfd, HTTP_TAG_LISTEN, &h->paused_until, now);
-            return; /* EAGAIN, or a connection that died in the queue */
-        }
-        /*
-         * Answers go out at once: otherwise a response written in two parts
-         * (or the first one after a TLS 1.3 handshake, behind the session
-         * tickets) waits for the client's delayed ACK, 40 ms.
-         */
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        pthread_mutex_lock(&h->lock);
-        tls = h->srv->tls;
-        pthread_mutex_unlock(&h->lock);
-        if (!tls) {
-            hand_over(h, fd, &addr, len);
-            continue;
-        }
-        for (size_t i = 0; i < HTTP_PENDING_MAX && !p; i++) {
-            if (h->pend[i].fd < 0)
-                p = &h->pend[i];
-            else if (!oldest || h->pend[i].deadline_ms < oldest->deadline_ms)
-                oldest = &h->pend[i];
-        }
-        if (!p) { /* full: the one that has been silent longest makes room */
-            door_close(h, oldest);
-            p = oldest;
-        }
-        p->fd = fd;
-        p->deadline_ms = now + HTTP_PENDING_TIMEOUT_MS;
-        p->addr = addr;
-        p->addrlen = len;
-        ev.events = EPOLLIN | EPOLLRDHUP;
-        ev.data.u64 = (uint64_t)(p - h->pend) + 1;
-        if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            close(fd);
-            p->fd = -1;
-        }
-    }
-}
-
-/* A connection on the probe listener: straight to its plain server. */
-static void door_accept_probe(struct http *h, uint64_t now)
-{
-    for (;;) {
-        struct sockaddr_storage addr;
-        socklen_t len = sizeof(addr);
-        int one = 1;
-        int fd =
-            accept4(h->probe_lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (fd < 0) {
-            door_rest(h, h->probe_lfd, HTTP_TAG_PROBE, &h->probe_paused_until, now);
-            return;
-        }
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        hand_to(h->probe, fd, &addr, len);
-    }
-}
-
-static void *door_main(void *arg)
-{
-    struct http *h = arg;
-    struct epoll_event evs[32];
-
-    for (;;) {
-        uint64_t now = clock_mono_ms(), next = UINT64_MAX;
-        int timeout, n;
-
-        for (size_t i = 0; i < HTTP_PENDING_MAX; i++) {
-            struct pending *p = &h->pend[i];
-            if (p->fd < 0)
-                continue;
-            if (p->deadline_ms <= now)
-                door_close(h, p);
-            else if (p->deadline_ms < next)
-                next = p->deadline_ms;
-        }
-        door_wake(h, h->lfd, HTTP_TAG_LISTEN, &h->paused_until, now, &next);
-        door_wake(h, h->probe_lfd, HTTP_TAG_PROBE, &h->probe_paused_until, now, &next);
-        timeout = next == UINT64_MAX ? -1 : (int)(next - now);
-        n = epoll_wait(h->epfd, evs, 32, timeout);
-        now = clock_mono_ms();
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = evs[i].data.u64;
-            if (tag == HTTP_TAG_WAKE)
-                return NULL;
-            if (tag == HTTP_TAG_LISTEN)
-                door_accept(h, now);
-            else if (tag == HTTP_TAG_PROBE)
-                door_accept_probe(h, now);
-            else if (h->pend[tag - 1].fd >= 0)
-                door_sort(h, &h->pend[tag - 1]);
-        }
-    }
-}
-
-/* A listening socket on host/port. Returns the fd or -1 with a reason in err. */
-static int listen_on(const char *host, unsigned port, char *err, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    socklen_t len;
-    int fd, one = 1;
-
-    memset(&ss, 0, sizeof(ss));
-    if (!*host || inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)port);
-        len = sizeof(*in4);
-    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        len = sizeof(*in6);
-    } else {
-        snprintf(err, errlen, "not an IP address");
-        return -1;
-    }
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        return -1;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (ss.ss_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, HTTP_LISTEN_BACKLOG) < 0) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static void http_free(struct http *h)
 {
-    if (h->door_running) {
-        uint64_t one = 1;
-        if (write(h->wakefd, &one, sizeof(one)) < 0) {
-            /* an eventfd write cannot fail short of a counter overflow */
-        }
-        pthread_join(h->door, NULL);
-    }
-    for (size_t i = 0; i < HTTP_PENDING_MAX; i++)
-        if (h->pend[i].fd >= 0)
-            close(h->pend[i].fd);
+    door_free(h->door);  /* first: nothing is handed over any more */
     server_stop(h->srv); /* closes every connection it was handed */
     server_stop(h->probe);
-    if (h->probe_lfd >= 0)
-        close(h->probe_lfd);
     webref_free(h->web);
     pages_put(h->cur);
-    if (h->lfd >= 0)
-        close(h->lfd);
-    if (h->epfd >= 0)
-        close(h->epfd);
-    if (h->wakefd >= 0)
-        close(h->wakefd);
     pthread_cond_destroy(&h->web_idle);
     pthread_mutex_destroy(&h->lock);
     free(h);
+}
+
+/* door callbacks: a connection for the current server, or for the probe server */
+static void hand_main(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    hand_over(cls, fd, (const struct sockaddr_storage *)(const void *)addr, addrlen);
+}
+
+static void hand_probe(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http *h = cls;
+    hand_to(h->probe, fd, (const struct sockaddr_storage *)(const void *)addr, addrlen);
 }
 
 struct http *http_start(const char *host, unsigned port, const struct webconf *web, char *err,
@@ -1182,7 +779,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
 {
     struct http *h = calloc(1, sizeof(*h));
     char addr[128], why[256] = "out of memory";
-    struct epoll_event ev;
+    int lfd = -1;
 
     if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
         snprintf(addr, sizeof(addr), "port %u", port);
@@ -1190,40 +787,34 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
         snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
         return NULL;
     }
-    h->lfd = h->epfd = h->wakefd = h->probe_lfd = -1;
-    for (size_t i = 0; i < HTTP_PENDING_MAX; i++)
-        h->pend[i].fd = -1;
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->web_idle, NULL);
     atomic_store(&h->heartbeat_ms, clock_mono_ms());
     h->web = webref_new(web);
     if (!h->web)
         goto fail;
-    h->web->gen = 1;
-    h->lfd = listen_on(host, port, why, sizeof(why));
-    if (h->lfd < 0)
+    h->web->u.gen = 1;
+    h->door = door_new(why, sizeof(why));
+    if (!h->door)
+        goto fail;
+    lfd = door_listen_on(host, port, why, sizeof(why));
+    if (lfd < 0)
         goto fail;
     h->srv = server_start(h, web, 0, why, sizeof(why));
     if (!h->srv)
         goto fail;
-    h->epfd = epoll_create1(EPOLL_CLOEXEC);
-    h->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (h->epfd < 0 || h->wakefd < 0) {
-        snprintf(why, sizeof(why), "%s", strerror(errno));
+    h->main_n = door_add(h->door, lfd, hand_main, h, why, sizeof(why));
+    if (h->main_n < 0)
         goto fail;
-    }
-    ev = (struct epoll_event){EPOLLIN, {.u64 = HTTP_TAG_LISTEN}};
-    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev);
-    ev = (struct epoll_event){EPOLLIN, {.u64 = HTTP_TAG_WAKE}};
-    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->wakefd, &ev);
-    if (pthread_create(&h->door, NULL, door_main, h) != 0) {
-        snprintf(why, sizeof(why), "cannot start a thread");
+    lfd = -1; /* the door's */
+    door_set_tls(h->door, h->main_n, h->srv->tls);
+    if (door_start(h->door, why, sizeof(why)) < 0)
         goto fail;
-    }
-    h->door_running = 1;
     return h;
 fail:
     snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+    if (lfd >= 0)
+        close(lfd);
     http_free(h);
     return NULL;
 }
@@ -1231,11 +822,11 @@ fail:
 int http_listen_probes(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
 {
     char addr[128], why[256];
-    struct epoll_event ev = {EPOLLIN, {.u64 = HTTP_TAG_PROBE}};
+    int lfd;
 
     if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
         snprintf(addr, sizeof(addr), "port %u", port);
-    if (h->probe_lfd >= 0) {
+    if (h->probe) {
         snprintf(err, errlen, "cannot listen on %s: a probe listener is already open", addr);
         return -1;
     }
@@ -1244,16 +835,13 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         return -1;
     }
-    h->probe_lfd = listen_on(host, port, why, sizeof(why));
-    if (h->probe_lfd < 0 || epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->probe_lfd, &ev) < 0) {
-        if (h->probe_lfd >= 0)
-            snprintf(why, sizeof(why), "%s", strerror(errno));
+    lfd = door_listen_on(host, port, why, sizeof(why));
+    if (lfd < 0 || door_add(h->door, lfd, hand_probe, h, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         server_stop(h->probe);
         h->probe = NULL;
-        if (h->probe_lfd >= 0)
-            close(h->probe_lfd);
-        h->probe_lfd = -1;
+        if (lfd >= 0)
+            close(lfd);
         return -1;
     }
     return 0;
@@ -1273,18 +861,19 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
         return -1;
     }
     nw->w = w;
+    nw->u.w = w;
     /*
      * Equal users share the cache (thread-safe) from the moment nw is
      * published, so that requests during the wait below find it too; the old
      * reference gives it up once its last request is done.
      */
     if (same)
-        nw->cache = h->web->cache;
+        nw->u.cache = h->web->u.cache;
     /*
      * Equal users keep their generation, so connections keep their memo;
      * generations only grow, the current one is the highest handed out.
      */
-    nw->gen = same ? h->web->gen : h->web->gen + 1;
+    nw->u.gen = same ? h->web->u.gen : h->web->u.gen + 1;
     if (!same && (tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w)))) {
         ns = server_start(h, w, 0, err, errlen);
         if (!ns)
@@ -1296,12 +885,13 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
     if (ns) {
         os = h->srv;
         h->srv = ns;
+        door_set_tls(h->door, h->main_n, ns->tls);
     }
     /* the caller frees old once this returns: wait for the requests reading it */
     while (ow->refs > 0)
         pthread_cond_wait(&h->web_idle, &h->lock);
     if (same)
-        ow->cache = NULL; /* nw's now */
+        ow->u.cache = NULL; /* nw's now */
     pthread_mutex_unlock(&h->lock);
     webref_free(ow);
     server_stop(os);

@@ -12,19 +12,16 @@
  * Only GET and HEAD are allowed (405 otherwise); unknown paths are 404.
  * /metrics is text 0.0.4 or OpenMetrics 1.0.0 by the Accept header (negotiate.h).
  *
- * Threads and bounds: one front-door thread owns the listening socket (accept,
- * and with TLS a peek at the first byte: a TLS handshake goes on to the TLS
- * server, anything else is answered "400 Bad Request" and closed, as Go's
- * servers do), at most HTTP_PENDING_MAX connections that have sent nothing yet
- * (the oldest is dropped for a new one; each waits at most
- * HTTP_PENDING_TIMEOUT_MS). Accepted connections go to one libmicrohttpd server
+ * Threads and bounds: the front door (door.h) owns the listening sockets,
+ * accepts, and sorts TLS from plain on a TLS port; it hands each connection
+ * here. Accepted connections go to one libmicrohttpd server
  * (HTTP_POOL_THREADS epoll threads, HTTP_CONN_LIMIT connections, at most
  * HTTP_PER_IP_LIMIT from one address, HTTP_CONN_MEMORY bytes of buffers each,
  * closed after HTTP_IDLE_TIMEOUT_S without traffic); beyond a limit a new
  * connection is closed at once, the others go on being served. Basic auth
- * answers from the auth cache on those threads; credentials it does not know
- * wait, their connection suspended, for one auth thread that runs bcrypt
- * (at most HTTP_AUTH_QUEUE_MAX, then 503), so guessed passwords never delay
+ * (auth.h) answers from the auth cache on those threads; credentials it does
+ * not know wait, their connection suspended, for one auth thread that runs
+ * bcrypt (at most AUTH_QUEUE_MAX, then 503), so guessed passwords never delay
  * a probe or a scrape whose credentials are cached.
  */
 #ifndef TBE_HTTP_H
@@ -40,11 +37,8 @@ struct webconf;
 #define HTTP_PER_IP_LIMIT 128
 #define HTTP_CONN_MEMORY (64 * 1024)
 #define HTTP_IDLE_TIMEOUT_S 10
-#define HTTP_PENDING_MAX 128
-#define HTTP_PENDING_TIMEOUT_MS 10000
 #define HTTP_HEALTH_STALE_MS 30000 /* /healthz fails when the loop is silent this long */
 #define HTTP_AUTH_REALM "trino-buffer-exporter"
-#define HTTP_AUTH_QUEUE_MAX 32 /* credentials waiting for bcrypt; beyond: 503 at once */
 /* the probe listener (http_listen_probes): one more thread, small limits */
 #define HTTP_PROBE_CONN_LIMIT 64
 #define HTTP_PROBE_PER_IP_LIMIT 16

@@ -25,6 +25,7 @@
 #include "check.h"
 #include "http.h"
 #include "auth.h"
+#include "door.h"
 #include "webconf.h"
 
 static char dir[] = "/tmp/tbe-test-http-XXXXXX";
@@ -373,7 +374,7 @@ static int closed_within(int fd, int ms)
 }
 
 /*
- * The TLS front door's pending set: HTTP_PENDING_MAX connections that sent
+ * The TLS front door's pending set: DOOR_PENDING_MAX connections that sent
  * nothing are held; one more makes the longest silent one close, the others
  * stay, and a real client is served all the while.
  */
@@ -381,7 +382,7 @@ static void test_pending_bound(unsigned port)
 {
     struct webconf *w = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
     char err[256], url[128];
-    int fds[HTTP_PENDING_MAX + 1], opened = 0;
+    int fds[DOOR_PENDING_MAX + 1], opened = 0;
     struct http *h = http_start("127.0.0.1", port, w, err, sizeof(err));
     struct req r;
 
@@ -391,18 +392,18 @@ static void test_pending_bound(unsigned port)
         return;
     }
     publish(h);
-    for (int i = 0; i < HTTP_PENDING_MAX; i++)
+    for (int i = 0; i < DOOR_PENDING_MAX; i++)
         opened += (fds[i] = connect_lo(port)) >= 0;
-    CHECK_EQ(opened, HTTP_PENDING_MAX);
-    CHECK(!closed_within(fds[0], 300), "%d silent connections are held", HTTP_PENDING_MAX);
-    fds[HTTP_PENDING_MAX] = connect_lo(port);
+    CHECK_EQ(opened, DOOR_PENDING_MAX);
+    CHECK(!closed_within(fds[0], 300), "%d silent connections are held", DOOR_PENDING_MAX);
+    fds[DOOR_PENDING_MAX] = connect_lo(port);
     CHECK(closed_within(fds[0], 2000), "one more: the longest silent one is closed");
-    CHECK(!closed_within(fds[1], 0) && !closed_within(fds[HTTP_PENDING_MAX], 0), "the others stay");
+    CHECK(!closed_within(fds[1], 0) && !closed_within(fds[DOOR_PENDING_MAX], 0), "the others stay");
     snprintf(url, sizeof(url), "https://127.0.0.1:%u/metrics", port);
     memset(&r, 0, sizeof(r));
     get(url, &r);
     CHECK(r.status == 200, "a TLS client beside a full pending set: %ld %d", r.status, r.rc);
-    for (int i = 0; i <= HTTP_PENDING_MAX; i++)
+    for (int i = 0; i <= DOOR_PENDING_MAX; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     http_stop(h);
@@ -466,7 +467,7 @@ static void test_accept_emfile(unsigned port, unsigned probe_port)
 
 /*
  * The auth queue's bound: 48 requests with distinct wrong passwords (each a
- * bcrypt of cost 12) sent at once. One runs, at most HTTP_AUTH_QUEUE_MAX
+ * bcrypt of cost 12) sent at once. One runs, at most AUTH_QUEUE_MAX
  * wait, the rest are answered 503 with Retry-After: 1 at once, never more
  * than those beyond the bound. Stopping refuses the waiting ones without
  * bcrypt (33 of them would take seconds).
@@ -546,9 +547,9 @@ static void test_auth_queue(unsigned port)
             pf[i].fd = -1;
         }
     }
-    CHECK(n503 >= 1 && n503 <= QUEUE_TEST_N - (HTTP_AUTH_QUEUE_MAX + 1),
+    CHECK(n503 >= 1 && n503 <= QUEUE_TEST_N - (AUTH_QUEUE_MAX + 1),
           "%d of %d answered 503 at once (at most %d beyond the queue)", n503, QUEUE_TEST_N,
-          QUEUE_TEST_N - (HTTP_AUTH_QUEUE_MAX + 1));
+          QUEUE_TEST_N - (AUTH_QUEUE_MAX + 1));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     http_stop(h);
     clock_gettime(CLOCK_MONOTONIC, &t1);

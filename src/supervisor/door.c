@@ -1,0 +1,342 @@
+/*
+ * door: the listening sockets, accept, and the TLS sniff before a connection
+ * is handed over. See door.h.
+ */
+#include "door.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+#define DOOR_TLS_RECORD_HANDSHAKE 0x16
+/* epoll tags: listeners 0..DOOR_LISTENERS_MAX-1, then the wake, then pending slots */
+#define TAG_WAKE DOOR_LISTENERS_MAX
+#define TAG_PENDING (DOOR_LISTENERS_MAX + 1)
+
+struct listener {
+    int fd; /* -1: none */
+    door_hand_fn hand;
+    void *cls;
+    _Atomic int tls;
+    uint64_t paused_until; /* resting (out of fds) until; 0: not */
+};
+
+/* A connection the door holds until its first byte says TLS or not. */
+struct pending {
+    int fd; /* -1: free */
+    int n;  /* its listener */
+    uint64_t deadline_ms;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+};
+
+struct door {
+    int epfd, wakefd;
+    pthread_t thread;
+    int running;
+    struct listener ls[DOOR_LISTENERS_MAX];
+    _Atomic int nls;
+    struct pending pend[DOOR_PENDING_MAX]; /* the door thread's own */
+};
+
+int door_listen_on(const char *host, unsigned port, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    socklen_t len;
+    int fd, one = 1;
+
+    memset(&ss, 0, sizeof(ss));
+    if (!*host || inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        len = sizeof(*in4);
+    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        len = sizeof(*in6);
+    } else {
+        snprintf(err, errlen, "not an IP address");
+        return -1;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, DOOR_LISTEN_BACKLOG) < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+struct door *door_new(char *err, size_t errlen)
+{
+    struct door *d = calloc(1, sizeof(*d));
+    struct epoll_event ev = {EPOLLIN, {.u64 = TAG_WAKE}};
+
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < DOOR_LISTENERS_MAX; i++)
+        d->ls[i].fd = -1;
+    for (size_t i = 0; i < DOOR_PENDING_MAX; i++)
+        d->pend[i].fd = -1;
+    d->epfd = epoll_create1(EPOLL_CLOEXEC);
+    d->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (d->epfd < 0 || d->wakefd < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->wakefd, &ev) < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        door_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+int door_add(struct door *d, int lfd, door_hand_fn hand, void *cls, char *err, size_t errlen)
+{
+    int n = atomic_load(&d->nls);
+    struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)n}};
+
+    if (n >= DOOR_LISTENERS_MAX) {
+        snprintf(err, errlen, "too many listeners");
+        return -1;
+    }
+    d->ls[n].hand = hand;
+    d->ls[n].cls = cls;
+    d->ls[n].fd = lfd;
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        d->ls[n].fd = -1;
+        return -1;
+    }
+    atomic_store(&d->nls, n + 1);
+    return n;
+}
+
+void door_set_tls(struct door *d, int n, int tls)
+{
+    atomic_store(&d->ls[n].tls, tls);
+}
+
+static void pending_close(struct door *d, struct pending *p)
+{
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+    close(p->fd);
+    p->fd = -1;
+}
+
+/*
+ * Not a TLS handshake on a TLS port: answer as Go's net/http does and close.
+ * What the client sent is read first (one request fits), so that closing
+ * sends a FIN after the answer, not a reset that could overtake it.
+ */
+static void refuse_plain(int fd)
+{
+    static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
+                              "Client sent an HTTP request to an HTTPS server.\n";
+    char sink[4096];
+
+    for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+        ;
+    if (send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* nothing to do: the client is gone or not reading */
+    }
+    shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
+/* A pending connection is readable: its first byte decides. */
+static void sort(struct door *d, struct pending *p)
+{
+    struct listener *l = &d->ls[p->n];
+    unsigned char c;
+    ssize_t n = recv(p->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        pending_close(d, p);
+        return;
+    }
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+    if (atomic_load(&l->tls) && c != DOOR_TLS_RECORD_HANDSHAKE)
+        refuse_plain(p->fd);
+    else
+        l->hand(l->cls, p->fd, (const struct sockaddr *)&p->addr, p->addrlen);
+    p->fd = -1;
+}
+
+/*
+ * accept4 failed: out of descriptors or memory, the connection stays in the
+ * backlog and the socket readable, so the listener rests instead of spinning.
+ */
+static void rest(struct door *d, int n, uint64_t now)
+{
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        struct epoll_event off = {0, {.u64 = (uint64_t)n}};
+        epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->ls[n].fd, &off);
+        d->ls[n].paused_until = now + DOOR_ACCEPT_PAUSE_MS;
+    }
+}
+
+/* A rested listener listens again when its time is up; else *next is lowered to it. */
+static void wake(struct door *d, int n, uint64_t now, uint64_t *next)
+{
+    struct listener *l = &d->ls[n];
+
+    if (!l->paused_until)
+        return;
+    if (l->paused_until <= now) {
+        struct epoll_event on = {EPOLLIN, {.u64 = (uint64_t)n}};
+        epoll_ctl(d->epfd, EPOLL_CTL_MOD, l->fd, &on);
+        l->paused_until = 0;
+    } else if (l->paused_until < *next) {
+        *next = l->paused_until;
+    }
+}
+
+/* Into the pending set: a free slot, else the one silent longest makes room. */
+static void hold(struct door *d, int n, int fd, const struct sockaddr_storage *addr, socklen_t len,
+                 uint64_t now)
+{
+    struct pending *p = NULL, *oldest = NULL;
+    struct epoll_event ev;
+
+    for (size_t i = 0; i < DOOR_PENDING_MAX && !p; i++) {
+        if (d->pend[i].fd < 0)
+            p = &d->pend[i];
+        else if (!oldest || d->pend[i].deadline_ms < oldest->deadline_ms)
+            oldest = &d->pend[i];
+    }
+    if (!p) {
+        pending_close(d, oldest);
+        p = oldest;
+    }
+    p->fd = fd;
+    p->n = n;
+    p->deadline_ms = now + DOOR_PENDING_TIMEOUT_MS;
+    p->addr = *addr;
+    p->addrlen = len;
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = TAG_PENDING + (uint64_t)(p - d->pend);
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        close(fd);
+        p->fd = -1;
+    }
+}
+
+/* New connections on listener n: plain HTTP goes on at once, TLS waits for its first byte. */
+static void accept_all(struct door *d, int n, uint64_t now)
+{
+    struct listener *l = &d->ls[n];
+
+    for (;;) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof(addr);
+        int one = 1;
+        int fd = accept4(l->fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0) {
+            rest(d, n, now);
+            return; /* EAGAIN, or a connection that died in the queue */
+        }
+        /*
+         * Answers go out at once: otherwise a response written in two parts
+         * (or the first one after a TLS 1.3 handshake, behind the session
+         * tickets) waits for the client's delayed ACK, 40 ms.
+         */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (atomic_load(&l->tls))
+            hold(d, n, fd, &addr, len, now);
+        else
+            l->hand(l->cls, fd, (const struct sockaddr *)&addr, len);
+    }
+}
+
+static void *door_main(void *arg)
+{
+    struct door *d = arg;
+    struct epoll_event evs[32];
+
+    for (;;) {
+        uint64_t now = clock_mono_ms(), next = UINT64_MAX;
+        int timeout, n, nls = atomic_load(&d->nls);
+
+        for (size_t i = 0; i < DOOR_PENDING_MAX; i++) {
+            struct pending *p = &d->pend[i];
+            if (p->fd < 0)
+                continue;
+            if (p->deadline_ms <= now)
+                pending_close(d, p);
+            else if (p->deadline_ms < next)
+                next = p->deadline_ms;
+        }
+        for (int i = 0; i < nls; i++)
+            wake(d, i, now, &next);
+        timeout = next == UINT64_MAX ? -1 : (int)(next - now);
+        n = epoll_wait(d->epfd, evs, 32, timeout);
+        now = clock_mono_ms();
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == TAG_WAKE)
+                return NULL;
+            if (tag < DOOR_LISTENERS_MAX)
+                accept_all(d, (int)tag, now);
+            else if (d->pend[tag - TAG_PENDING].fd >= 0)
+                sort(d, &d->pend[tag - TAG_PENDING]);
+        }
+    }
+}
+
+int door_start(struct door *d, char *err, size_t errlen)
+{
+    if (pthread_create(&d->thread, NULL, door_main, d) != 0) {
+        snprintf(err, errlen, "cannot start a thread");
+        return -1;
+    }
+    d->running = 1;
+    return 0;
+}
+
+void door_free(struct door *d)
+{
+    if (!d)
+        return;
+    if (d->running) {
+        uint64_t one = 1;
+        if (write(d->wakefd, &one, sizeof(one)) < 0) {
+            /* an eventfd write cannot fail short of a counter overflow */
+        }
+        pthread_join(d->thread, NULL);
+    }
+    for (size_t i = 0; i < DOOR_PENDING_MAX; i++)
+        if (d->pend[i].fd >= 0)
+            close(d->pend[i].fd);
+    for (size_t i = 0; i < DOOR_LISTENERS_MAX; i++)
+        if (d->ls[i].fd >= 0)
+            close(d->ls[i].fd);
+    if (d->epfd >= 0)
+        close(d->epfd);
+    if (d->wakefd >= 0)
+        close(d->wakefd);
+    free(d);
+}
