@@ -1,6 +1,6 @@
 /*
- * door: the listening sockets, accept, and the TLS sniff before a connection
- * is handed over. See door.h.
+ * door: the listening sockets, accept, the TLS sniff before a connection is
+ * handed over, and admission within each listener's limits. See door.h.
  */
 #include "door.h"
 
@@ -19,18 +19,38 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "log.h"
 
 #define DOOR_TLS_RECORD_HANDSHAKE 0x16
 /* epoll tags: listeners 0..DOOR_LISTENERS_MAX-1, then the wake, then pending slots */
 #define TAG_WAKE DOOR_LISTENERS_MAX
 #define TAG_PENDING (DOOR_LISTENERS_MAX + 1)
 
+/* A connection handed over (under door.lock). */
+enum { SLOT_FREE = 0, SLOT_HANDED, SLOT_LIVE, SLOT_CLOSING };
+struct slot {
+    int fd;
+    int state;
+    uint64_t handed_ms;
+    uint64_t since_ms; /* handed over, or its last completed request */
+    sa_family_t family;
+    unsigned char ip[16];
+};
+
 struct listener {
     int fd; /* -1: none */
     door_hand_fn hand;
     void *cls;
     _Atomic int tls;
-    uint64_t paused_until; /* resting (out of fds) until; 0: not */
+    uint64_t paused_until; /* resting (out of fds, or closings) until; 0: not */
+    struct door_limits lim;
+    char what[128];
+    /* under door.lock */
+    struct slot *slots; /* lim.conns + DOOR_CLOSING_MAX */
+    size_t nslots;
+    unsigned active;  /* handed or live */
+    unsigned closing; /* closed by the door, not yet by the owner */
+    uint64_t logged_ms;
 };
 
 /* A connection the door holds until its first byte says TLS or not. */
@@ -43,6 +63,7 @@ struct pending {
 };
 
 struct door {
+    pthread_mutex_t lock; /* the listeners' slots and counts */
     int epfd, wakefd;
     pthread_t thread;
     int running;
@@ -101,6 +122,7 @@ struct door *door_new(char *err, size_t errlen)
         d->ls[i].fd = -1;
     for (size_t i = 0; i < DOOR_PENDING_MAX; i++)
         d->pend[i].fd = -1;
+    pthread_mutex_init(&d->lock, NULL);
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
     d->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (d->epfd < 0 || d->wakefd < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->wakefd, &ev) < 0) {
@@ -111,7 +133,8 @@ struct door *door_new(char *err, size_t errlen)
     return d;
 }
 
-int door_add(struct door *d, int lfd, door_hand_fn hand, void *cls, char *err, size_t errlen)
+int door_add(struct door *d, int lfd, const struct door_limits *lim, door_hand_fn hand, void *cls,
+             char *err, size_t errlen)
 {
     int n = atomic_load(&d->nls);
     struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)n}};
@@ -120,12 +143,23 @@ int door_add(struct door *d, int lfd, door_hand_fn hand, void *cls, char *err, s
         snprintf(err, errlen, "too many listeners");
         return -1;
     }
+    d->ls[n].nslots = (size_t)lim->conns + DOOR_CLOSING_MAX;
+    d->ls[n].slots = calloc(d->ls[n].nslots, sizeof(struct slot));
+    if (!d->ls[n].slots) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    d->ls[n].lim = *lim;
+    snprintf(d->ls[n].what, sizeof(d->ls[n].what), "%s", lim->what ? lim->what : "");
+    d->ls[n].lim.what = d->ls[n].what;
     d->ls[n].hand = hand;
     d->ls[n].cls = cls;
     d->ls[n].fd = lfd;
     if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, lfd, &ev) < 0) {
         snprintf(err, errlen, "%s", strerror(errno));
         d->ls[n].fd = -1;
+        free(d->ls[n].slots);
+        d->ls[n].slots = NULL;
         return -1;
     }
     atomic_store(&d->nls, n + 1);
@@ -136,6 +170,177 @@ void door_set_tls(struct door *d, int n, int tls)
 {
     atomic_store(&d->ls[n].tls, tls);
 }
+
+/* ---- admission ---- */
+
+static void addr_key(const struct sockaddr *a, sa_family_t *fam, unsigned char *ip)
+{
+    memset(ip, 0, 16);
+    *fam = a->sa_family;
+    if (a->sa_family == AF_INET)
+        memcpy(ip, &((const struct sockaddr_in *)(const void *)a)->sin_addr, 4);
+    else if (a->sa_family == AF_INET6)
+        memcpy(ip, &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr, 16);
+}
+
+static void slot_free(struct listener *l, struct slot *sl)
+{
+    if (sl->state == SLOT_CLOSING)
+        l->closing--;
+    else if (sl->state != SLOT_FREE)
+        l->active--;
+    sl->state = SLOT_FREE;
+    sl->fd = -1;
+}
+
+/* 1 when listener l can take no connection now without closing one first, and has no room to. */
+static int door_full(struct door *d, struct listener *l)
+{
+    int full;
+
+    pthread_mutex_lock(&d->lock);
+    full = l->active >= l->lim.conns && l->closing >= DOOR_CLOSING_MAX;
+    pthread_mutex_unlock(&d->lock);
+    return full;
+}
+
+/* The connection of l (of address ip, if fam) stalled longest; NULL: none started. */
+static struct slot *stalled_longest(struct listener *l, sa_family_t fam, const unsigned char *ip)
+{
+    struct slot *v = NULL;
+
+    for (size_t i = 0; i < l->nslots; i++) {
+        struct slot *sl = &l->slots[i];
+        if (sl->state != SLOT_LIVE || (fam && (sl->family != fam || memcmp(sl->ip, ip, 16) != 0)))
+            continue;
+        if (!v || sl->since_ms < v->since_ms)
+            v = sl;
+    }
+    return v;
+}
+
+static void limit_log(struct listener *l, uint64_t now, int refused)
+{
+    if (l->logged_ms && now - l->logged_ms < DOOR_LIMIT_LOG_MS)
+        return;
+    l->logged_ms = now;
+    log_write(LOG_WARN,
+              refused ? "HTTP connection limit reached: a new connection was closed at once (the "
+                        "others are still starting or closing)"
+                      : "HTTP connection limit reached: the connection stalled longest is closed "
+                        "for each new one",
+              "limit", l->what, NULL);
+}
+
+/*
+ * Admit fd (from addr) on listener n: within the limits, making room by
+ * closing the connection stalled longest if need be, then hand it over.
+ */
+static void admit(struct door *d, int n, int fd, const struct sockaddr *addr, socklen_t len,
+                  uint64_t now)
+{
+    struct listener *l = &d->ls[n];
+    struct slot *sl = NULL, *victim = NULL;
+    unsigned char ip[16];
+    sa_family_t fam;
+    unsigned same = 0;
+    int at_ip, at_total, logit = 0, refused = 0;
+
+    addr_key(addr, &fam, ip);
+    pthread_mutex_lock(&d->lock);
+    /* fd's number is free again: a connection any listener still knows by it is gone */
+    for (int k = 0; k < atomic_load(&d->nls); k++)
+        for (size_t i = 0; i < d->ls[k].nslots; i++)
+            if (d->ls[k].slots[i].state != SLOT_FREE && d->ls[k].slots[i].fd == fd)
+                slot_free(&d->ls[k], &d->ls[k].slots[i]);
+    for (size_t i = 0; i < l->nslots; i++) {
+        struct slot *x = &l->slots[i];
+        if (x->state == SLOT_FREE)
+            continue;
+        /* handed over, never reported started: its owner dropped it */
+        if (x->state == SLOT_HANDED && now - x->handed_ms >= DOOR_START_TIMEOUT_MS) {
+            slot_free(l, x);
+            continue;
+        }
+        if (x->state != SLOT_CLOSING && x->family == fam && memcmp(x->ip, ip, 16) == 0)
+            same++;
+    }
+    at_ip = same >= l->lim.per_ip;
+    at_total = l->active >= l->lim.conns;
+    if (at_ip || at_total) {
+        victim = l->closing < DOOR_CLOSING_MAX ? stalled_longest(l, at_ip ? fam : 0, ip) : NULL;
+        logit = 1;
+        if (!victim) {
+            refused = 1;
+        } else {
+            shutdown(victim->fd, SHUT_RDWR); /* still open: its owner closes it after reporting */
+            victim->state = SLOT_CLOSING;
+            l->active--;
+            l->closing++;
+        }
+    }
+    for (size_t i = 0; !refused && i < l->nslots && !sl; i++)
+        if (l->slots[i].state == SLOT_FREE)
+            sl = &l->slots[i];
+    if (sl) {
+        sl->fd = fd;
+        sl->state = SLOT_HANDED;
+        sl->handed_ms = sl->since_ms = now;
+        sl->family = fam;
+        memcpy(sl->ip, ip, 16);
+        l->active++;
+    }
+    if (logit)
+        limit_log(l, now, !sl);
+    pthread_mutex_unlock(&d->lock);
+    if (!sl) {
+        close(fd);
+        return;
+    }
+    if (l->hand(l->cls, fd, addr, len) < 0) {
+        pthread_mutex_lock(&d->lock);
+        if (sl->fd == fd && sl->state == SLOT_HANDED)
+            slot_free(l, sl);
+        pthread_mutex_unlock(&d->lock);
+    }
+}
+
+int door_conn_started(struct door *d, int n, int fd)
+{
+    struct listener *l = &d->ls[n];
+    int id = -1;
+
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < l->nslots; i++)
+        if (l->slots[i].state == SLOT_HANDED && l->slots[i].fd == fd) {
+            l->slots[i].state = SLOT_LIVE;
+            id = (int)i;
+            break;
+        }
+    pthread_mutex_unlock(&d->lock);
+    return id;
+}
+
+void door_conn_progress(struct door *d, int n, int id)
+{
+    if (id < 0)
+        return;
+    pthread_mutex_lock(&d->lock);
+    if (d->ls[n].slots[id].state == SLOT_LIVE)
+        d->ls[n].slots[id].since_ms = clock_mono_ms();
+    pthread_mutex_unlock(&d->lock);
+}
+
+void door_conn_closed(struct door *d, int n, int id)
+{
+    if (id < 0)
+        return;
+    pthread_mutex_lock(&d->lock);
+    slot_free(&d->ls[n], &d->ls[n].slots[id]);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- the TLS sniff ---- */
 
 static void pending_close(struct door *d, struct pending *p)
 {
@@ -181,7 +386,7 @@ static void sort(struct door *d, struct pending *p)
     if (atomic_load(&l->tls) && c != DOOR_TLS_RECORD_HANDSHAKE)
         refuse_plain(p->fd);
     else
-        l->hand(l->cls, p->fd, (const struct sockaddr *)&p->addr, p->addrlen);
+        admit(d, p->n, p->fd, (const struct sockaddr *)&p->addr, p->addrlen, clock_mono_ms());
     p->fd = -1;
 }
 
@@ -253,8 +458,16 @@ static void accept_all(struct door *d, int n, uint64_t now)
         struct sockaddr_storage addr;
         socklen_t len = sizeof(addr);
         int one = 1;
-        int fd = accept4(l->fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd;
 
+        /* a plain listener at its limit with no room to make: newcomers wait in the backlog */
+        if (!atomic_load(&l->tls) && door_full(d, l)) {
+            struct epoll_event off = {0, {.u64 = (uint64_t)n}};
+            epoll_ctl(d->epfd, EPOLL_CTL_MOD, l->fd, &off);
+            l->paused_until = now + DOOR_CLOSING_PAUSE_MS;
+            return;
+        }
+        fd = accept4(l->fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             rest(d, n, now);
             return; /* EAGAIN, or a connection that died in the queue */
@@ -268,7 +481,7 @@ static void accept_all(struct door *d, int n, uint64_t now)
         if (atomic_load(&l->tls))
             hold(d, n, fd, &addr, len, now);
         else
-            l->hand(l->cls, fd, (const struct sockaddr *)&addr, len);
+            admit(d, n, fd, (const struct sockaddr *)&addr, len, now);
     }
 }
 
@@ -317,7 +530,7 @@ int door_start(struct door *d, char *err, size_t errlen)
     return 0;
 }
 
-void door_free(struct door *d)
+void door_stop(struct door *d)
 {
     if (!d)
         return;
@@ -327,16 +540,31 @@ void door_free(struct door *d)
             /* an eventfd write cannot fail short of a counter overflow */
         }
         pthread_join(d->thread, NULL);
+        d->running = 0;
     }
     for (size_t i = 0; i < DOOR_PENDING_MAX; i++)
-        if (d->pend[i].fd >= 0)
+        if (d->pend[i].fd >= 0) {
             close(d->pend[i].fd);
+            d->pend[i].fd = -1;
+        }
     for (size_t i = 0; i < DOOR_LISTENERS_MAX; i++)
-        if (d->ls[i].fd >= 0)
+        if (d->ls[i].fd >= 0) {
             close(d->ls[i].fd);
+            d->ls[i].fd = -1;
+        }
+}
+
+void door_free(struct door *d)
+{
+    if (!d)
+        return;
+    door_stop(d);
+    for (size_t i = 0; i < DOOR_LISTENERS_MAX; i++)
+        free(d->ls[i].slots);
     if (d->epfd >= 0)
         close(d->epfd);
     if (d->wakefd >= 0)
         close(d->wakefd);
+    pthread_mutex_destroy(&d->lock);
     free(d);
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -38,8 +39,18 @@
 #define HTTP_PROBE_LIMIT_TEXT                                                                      \
     "probe listener: " HTTP_XSTR(HTTP_PROBE_CONN_LIMIT) " connections, " HTTP_XSTR(                \
         HTTP_PROBE_PER_IP_LIMIT) " per address"
-/* libmicrohttpd's own limit per thread is this far above the door's (see struct server) */
+/* libmicrohttpd's own limits are this far above the door's (see struct server) */
 #define HTTP_MHD_LIMIT_ROOM 64
+_Static_assert(HTTP_MHD_LIMIT_ROOM > DOOR_CLOSING_MAX, "libmicrohttpd must never meet its limit");
+/* the listeners' numbers at the door */
+#define HTTP_MAIN_N 0
+#define HTTP_PROBE_N 1
+
+/* One connection's context (libmicrohttpd's socket_context). */
+struct connctx {
+    int id;                 /* at the door (door_conn_started), -1: unknown */
+    struct auth_memo *memo; /* NULL: probe server, or out of memory (checked every time) */
+};
 
 struct pages {
     _Atomic int refs;
@@ -61,21 +72,21 @@ struct webref {
 /*
  * One libmicrohttpd server and the settings it was started with.
  *
- * Its connection limit is kept by the front door (live, limit), not by
- * libmicrohttpd: 0.9.75 (Debian 12's) leaves a mutex locked when a connection
- * handed over with MHD_add_connection meets a full server in the server's own
- * thread ("process new connection: fixed missing mutex unlock in error
- * handling path", upstream 67061d5c, June 2023, in 1.0.0): that thread then
- * hangs for good. So libmicrohttpd is given room for more than the door ever
- * hands over and never reaches its limit. (A connection libmicrohttpd drops
- * before it starts, out of memory, stays counted.)
+ * Its connection limits (total and per address) are kept by the front door
+ * (door.h), not by libmicrohttpd: 0.9.75 (Debian 12's) leaves a mutex locked
+ * when a connection handed over with MHD_add_connection meets a full server
+ * in the server's own thread ("process new connection: fixed missing mutex
+ * unlock in error handling path", upstream 67061d5c, June 2023, in 1.0.0):
+ * that thread then hangs for good. So libmicrohttpd is given room for more
+ * than the door ever hands over (its limit plus the connections the door
+ * has closed that libmicrohttpd has not yet: HTTP_MHD_LIMIT_ROOM >
+ * DOOR_CLOSING_MAX) and never reaches its limits.
  */
 struct server {
     struct http *h;
     struct MHD_Daemon *d;
-    _Atomic int live; /* handed over and not yet closed (may dip below 0 briefly) */
-    int limit;        /* the door hands over no more than this */
-    int probe;        /* the probe listener's server */
+    int n;     /* its listener's number at the door */
+    int probe; /* the probe listener's server */
     int tls;
     enum webconf_client_auth client_auth;
     _Atomic int capture; /* libmicrohttpd's messages go to why while starting */
@@ -86,7 +97,6 @@ struct server {
 
 struct http {
     struct door *door;       /* the listening sockets */
-    int main_n;              /* the main listener's number at the door */
     struct server *probe;    /* the probe listener's plain server, NULL: none */
     pthread_mutex_t lock;    /* cur, web, web->refs, srv */
     pthread_cond_t web_idle; /* a replaced webref's last handler is done */
@@ -337,22 +347,32 @@ static int check_auth(struct server *s, struct MHD_Connection *conn, struct webr
     const char *v =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     struct auth_job *j = NULL;
-    int r = auth_request(s->auth, &web->u, web, ci ? ci->socket_context : NULL, v, conn, &j);
+    struct connctx *cc = ci ? ci->socket_context : NULL;
+    int r = auth_request(s->auth, &web->u, web, cc ? cc->memo : NULL, v, conn, &j);
 
     if (r == AUTH_QUEUED)
         *con_cls = j;
     return r;
 }
 
-/* A request ends: a job it still points to (its connection closed) goes. */
+/*
+ * A request ends: a job it still points to (its connection closed) goes; one
+ * answered in full is the connection's progress (the door closes the one
+ * stalled longest when it needs room).
+ */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
     struct auth_job *j = *con_cls;
 
-    (void)conn;
-    (void)toe;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        struct connctx *cc = ci ? ci->socket_context : NULL;
+        if (cc)
+            door_conn_progress(s->h->door, s->n, cc->id);
+    }
     if (j && (void *)j != (void *)s->h) {
         webref_put(s->h, auth_job_ref(j));
         auth_job_free(j);
@@ -502,8 +522,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 /* ---- the libmicrohttpd server ---- */
 
 /*
- * A connection was refused at a limit (the door's or libmicrohttpd's): warn,
- * at most once every HTTP_LIMIT_LOG_MS per server, from whichever thread.
+ * libmicrohttpd refused a connection at its own limit (the door should keep
+ * it from ever happening): warn, at most once every HTTP_LIMIT_LOG_MS per
+ * server, from whichever thread.
  */
 static void limit_warn(struct server *s)
 {
@@ -511,7 +532,8 @@ static void limit_warn(struct server *s)
 
     if ((!last || now - last >= HTTP_LIMIT_LOG_MS) &&
         atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
-        log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
+        log_write(LOG_WARN,
+                  "HTTP server's own connection limit reached: a new connection was closed",
                   "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
 }
 
@@ -575,15 +597,29 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     gnutls_certificate_request_t req = GNUTLS_CERT_IGNORE;
 
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        atomic_fetch_sub(&s->live, 1);
-        auth_memo_free(*socket_context);
+        struct connctx *cc = *socket_context;
+        if (cc) {
+            door_conn_closed(s->h->door, s->n, cc->id); /* before libmicrohttpd closes it */
+            auth_memo_free(cc->memo);
+            free(cc);
+        }
         *socket_context = NULL;
         return;
     }
     if (toe != MHD_CONNECTION_NOTIFY_STARTED)
         return;
-    if (!s->probe)
-        *socket_context = auth_memo_new(); /* NULL: checked every time */
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+        struct connctx *cc = calloc(1, sizeof(*cc));
+        int id = door_conn_started(s->h->door, s->n, ci->connect_fd);
+        if (!cc) {
+            door_conn_closed(s->h->door, s->n, id); /* unknown from now on: never evicted */
+        } else {
+            cc->id = id;
+            cc->memo = s->probe ? NULL : auth_memo_new(); /* NULL: checked every time */
+            *socket_context = cc;
+        }
+    }
     if (!s->tls)
         return;
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -675,7 +711,7 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         return NULL;
     }
     s->h = h;
-    s->limit = (int)limit;
+    s->n = probe ? HTTP_PROBE_N : HTTP_MAIN_N;
     s->probe = probe;
     if (!probe && tls_on(w)) {
         s->tls = 1;
@@ -701,7 +737,7 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)((probe ? 1 : HTTP_POOL_THREADS) * (limit + HTTP_MHD_LIMIT_ROOM)),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)(probe ? HTTP_PROBE_PER_IP_LIMIT : HTTP_PER_IP_LIMIT),
+        (unsigned)((probe ? HTTP_PROBE_PER_IP_LIMIT : HTTP_PER_IP_LIMIT) + HTTP_MHD_LIMIT_ROOM),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(probe ? HTTP_PROBE_CONN_MEMORY : HTTP_CONN_MEMORY), MHD_OPTION_ARRAY, tls,
@@ -725,36 +761,18 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
 
 /* ---- handing over ---- */
 
-/*
- * Hand a connection to server s, or close it when s has its limit of
- * connections (libmicrohttpd closes it too when its address has its own).
- */
-static void hand_to(struct server *s, int fd, const struct sockaddr_storage *addr,
-                    socklen_t addrlen)
+/* Hand a connection to server s (the door has admitted it). 0, or -1 (fd closed). */
+static int hand_to(struct server *s, int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-    if (atomic_load(&s->live) >= s->limit) {
-        close(fd);
-        limit_warn(s);
-        return;
-    }
-    if (MHD_add_connection(s->d, fd, (const struct sockaddr *)addr, addrlen) == MHD_YES)
-        atomic_fetch_add(&s->live, 1);
-}
-
-/* Hand a connection to the current server. */
-static void hand_over(struct http *h, int fd, const struct sockaddr_storage *addr,
-                      socklen_t addrlen)
-{
-    pthread_mutex_lock(&h->lock);
-    hand_to(h->srv, fd, addr, addrlen);
-    pthread_mutex_unlock(&h->lock);
+    return MHD_add_connection(s->d, fd, addr, addrlen) == MHD_YES ? 0 : -1;
 }
 
 static void http_free(struct http *h)
 {
-    door_free(h->door);  /* first: nothing is handed over any more */
-    server_stop(h->srv); /* closes every connection it was handed */
+    door_stop(h->door);  /* first: nothing is handed over any more */
+    server_stop(h->srv); /* closes every connection it was handed (and tells the door) */
     server_stop(h->probe);
+    door_free(h->door);
     webref_free(h->web);
     pages_put(h->cur);
     pthread_cond_destroy(&h->web_idle);
@@ -763,15 +781,48 @@ static void http_free(struct http *h)
 }
 
 /* door callbacks: a connection for the current server, or for the probe server */
-static void hand_main(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
-{
-    hand_over(cls, fd, (const struct sockaddr_storage *)(const void *)addr, addrlen);
-}
-
-static void hand_probe(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
+static int hand_main(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct http *h = cls;
-    hand_to(h->probe, fd, (const struct sockaddr_storage *)(const void *)addr, addrlen);
+    int r;
+
+    pthread_mutex_lock(&h->lock);
+    r = hand_to(h->srv, fd, addr, addrlen);
+    pthread_mutex_unlock(&h->lock);
+    return r;
+}
+
+static int hand_probe(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http *h = cls;
+    return hand_to(h->probe, fd, addr, addrlen);
+}
+
+static const struct door_limits main_limits = {HTTP_CONN_LIMIT, HTTP_PER_IP_LIMIT, HTTP_LIMIT_TEXT};
+static const struct door_limits probe_limits = {HTTP_PROBE_CONN_LIMIT, HTTP_PROBE_PER_IP_LIMIT,
+                                                HTTP_PROBE_LIMIT_TEXT};
+
+/* Enough descriptors for the limits (HTTP_NOFILE_WANT), within the hard limit. */
+static void want_nofile(void)
+{
+    struct rlimit r;
+    char have[32];
+
+    _Static_assert(HTTP_NOFILE_WANT > HTTP_CONN_LIMIT + HTTP_PROBE_CONN_LIMIT +
+                                          2 * DOOR_CLOSING_MAX + DOOR_PENDING_MAX + 128,
+                   "room for the rest of the process");
+    if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur == RLIM_INFINITY ||
+        r.rlim_cur >= HTTP_NOFILE_WANT)
+        return;
+    r.rlim_cur = r.rlim_max != RLIM_INFINITY && r.rlim_max < HTTP_NOFILE_WANT ? r.rlim_max
+                                                                              : HTTP_NOFILE_WANT;
+    if (setrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur < HTTP_NOFILE_WANT) {
+        snprintf(have, sizeof(have), "%llu", (unsigned long long)r.rlim_cur);
+        log_write(LOG_WARN,
+                  "the descriptor limit is below what the HTTP limits need: connections may be "
+                  "refused before them",
+                  "limit", have, "need", HTTP_XSTR(HTTP_NOFILE_WANT), NULL);
+    }
 }
 
 struct http *http_start(const char *host, unsigned port, const struct webconf *web, char *err,
@@ -787,6 +838,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
         snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
         return NULL;
     }
+    want_nofile();
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->web_idle, NULL);
     atomic_store(&h->heartbeat_ms, clock_mono_ms());
@@ -803,11 +855,10 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
     h->srv = server_start(h, web, 0, why, sizeof(why));
     if (!h->srv)
         goto fail;
-    h->main_n = door_add(h->door, lfd, hand_main, h, why, sizeof(why));
-    if (h->main_n < 0)
+    if (door_add(h->door, lfd, &main_limits, hand_main, h, why, sizeof(why)) != HTTP_MAIN_N)
         goto fail;
     lfd = -1; /* the door's */
-    door_set_tls(h->door, h->main_n, h->srv->tls);
+    door_set_tls(h->door, HTTP_MAIN_N, h->srv->tls);
     if (door_start(h->door, why, sizeof(why)) < 0)
         goto fail;
     return h;
@@ -836,7 +887,8 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
         return -1;
     }
     lfd = door_listen_on(host, port, why, sizeof(why));
-    if (lfd < 0 || door_add(h->door, lfd, hand_probe, h, why, sizeof(why)) < 0) {
+    if (lfd < 0 ||
+        door_add(h->door, lfd, &probe_limits, hand_probe, h, why, sizeof(why)) != HTTP_PROBE_N) {
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         server_stop(h->probe);
         h->probe = NULL;
@@ -885,7 +937,7 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
     if (ns) {
         os = h->srv;
         h->srv = ns;
-        door_set_tls(h->door, h->main_n, ns->tls);
+        door_set_tls(h->door, HTTP_MAIN_N, ns->tls);
     }
     /* the caller frees old once this returns: wait for the requests reading it */
     while (ow->refs > 0)

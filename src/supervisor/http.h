@@ -43,6 +43,13 @@ struct webconf;
 #define HTTP_PROBE_CONN_LIMIT 64
 #define HTTP_PROBE_PER_IP_LIMIT 16
 #define HTTP_PROBE_CONN_MEMORY (8 * 1024)
+/*
+ * Descriptors the limits need (the connections of both listeners, those the
+ * door has closed and libmicrohttpd not yet, the pending set) and the rest of
+ * the process: http_start raises the soft RLIMIT_NOFILE to this (within the
+ * hard limit) when it is lower.
+ */
+#define HTTP_NOFILE_WANT 1280
 
 struct http;
 
