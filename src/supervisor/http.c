@@ -20,17 +20,16 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "auth.h"
 #include "clock.h"
 #include "door.h"
 #include "log.h"
 #include "negotiate.h"
+#include "published.h"
 #include "render.h"
 #include "webconf.h"
 
-#define HTTP_GZIP_MAX (RENDER_DEFAULT_MAX + (1u << 20))
 #define HTTP_LIMIT_LOG_MS 60000 /* at most one "connection limit" line a minute */
 #define HTTP_STR(x) #x
 #define HTTP_XSTR(x) HTTP_STR(x)
@@ -41,6 +40,8 @@
         HTTP_PROBE_PER_IP_LIMIT) " per address"
 /* libmicrohttpd's own limits are this far above the door's (see struct server) */
 #define HTTP_MHD_LIMIT_ROOM 64
+_Static_assert(HTTP_FORMAT_TEXT == PUB_FORMAT_TEXT && HTTP_FORMAT_OPENMETRICS == PUB_FORMAT_OM,
+               "one set of format bits");
 _Static_assert(HTTP_MHD_LIMIT_ROOM > DOOR_CLOSING_MAX, "libmicrohttpd must never meet its limit");
 /* the listeners' numbers at the door */
 #define HTTP_MAIN_N 0
@@ -50,13 +51,6 @@ _Static_assert(HTTP_MHD_LIMIT_ROOM > DOOR_CLOSING_MAX, "libmicrohttpd must never
 struct connctx {
     int id;                 /* at the door (door_conn_started), -1: unknown */
     struct auth_memo *memo; /* NULL: probe server, or out of memory (checked every time) */
-};
-
-struct pages {
-    _Atomic int refs;
-    struct http_content c;
-    char *gz, *om_gz; /* the two expositions gzipped */
-    size_t gz_len, om_gz_len;
 };
 
 /*
@@ -100,7 +94,7 @@ struct http {
     struct server *probe;    /* the probe listener's plain server, NULL: none */
     pthread_mutex_t lock;    /* cur, web, web->refs, srv */
     pthread_cond_t web_idle; /* a replaced webref's last handler is done */
-    struct pages *cur;
+    struct published *pub;   /* the pages the loop publishes */
     struct webref *web;
     struct server *srv;
     _Atomic uint64_t heartbeat_ms;
@@ -117,69 +111,6 @@ int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
     else
         r = snprintf(buf, cap, "%s:%u", host, port);
     return r < 0 || (size_t)r >= cap ? -1 : 0;
-}
-
-int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len)
-{
-    z_stream z;
-    uLong bound;
-    char *out;
-
-    if (len > HTTP_GZIP_MAX)
-        return -1;
-    memset(&z, 0, sizeof(z));
-    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    bound = deflateBound(&z, (uLong)len) + 32;
-    out = malloc(bound);
-    if (!out) {
-        deflateEnd(&z);
-        return -1;
-    }
-    z.next_in = (Bytef *)(uintptr_t)src;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)bound;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-        deflateEnd(&z);
-        free(out);
-        return -1;
-    }
-    *ret_len = z.total_out;
-    *ret = out;
-    deflateEnd(&z);
-    return 0;
-}
-
-static void pages_free(struct pages *p)
-{
-    if (!p)
-        return;
-    free(p->c.metrics);
-    free(p->c.index_html);
-    free(p->c.readyz);
-    free(p->c.openmetrics);
-    free(p->gz);
-    free(p->om_gz);
-    free(p);
-}
-
-static struct pages *pages_get(struct http *h)
-{
-    struct pages *p;
-
-    pthread_mutex_lock(&h->lock);
-    p = h->cur;
-    if (p)
-        atomic_fetch_add(&p->refs, 1);
-    pthread_mutex_unlock(&h->lock);
-    return p;
-}
-
-static void pages_put(struct pages *p)
-{
-    if (p && atomic_fetch_sub(&p->refs, 1) == 1)
-        pages_free(p);
 }
 
 static struct webref *webref_new(const struct webconf *w)
@@ -229,32 +160,31 @@ static int tls_on(const struct webconf *w)
 
 int http_publish(struct http *h, struct http_content *c)
 {
-    struct pages *p = calloc(1, sizeof(*p)), *old;
+    int r = published_swap(h->pub, c->metrics, c->metrics_len, c->openmetrics, c->openmetrics_len,
+                           c->index_html, c->index_len, c->readyz, c->readyz_len, c->ready);
 
-    if (!p)
-        goto fail;
-    atomic_store(&p->refs, 1); /* the server's own reference */
-    p->c = *c;
     memset(c, 0, sizeof(*c));
-    if ((p->c.metrics && http_gzip(p->c.metrics, p->c.metrics_len, &p->gz, &p->gz_len) < 0) ||
-        (p->c.openmetrics &&
-         http_gzip(p->c.openmetrics, p->c.openmetrics_len, &p->om_gz, &p->om_gz_len) < 0)) {
-        pages_free(p);
-        return -1;
-    }
-    pthread_mutex_lock(&h->lock);
-    old = h->cur;
-    h->cur = p;
-    pthread_mutex_unlock(&h->lock);
-    pages_put(old);
-    return 0;
-fail:
-    free(c->metrics);
-    free(c->openmetrics);
-    free(c->index_html);
-    free(c->readyz);
-    memset(c, 0, sizeof(*c));
-    return -1;
+    return r;
+}
+
+unsigned http_wanted(struct http *h, uint64_t now_ms)
+{
+    return published_wanted(h->pub, now_ms);
+}
+
+int http_wake_fd(struct http *h)
+{
+    return published_wake_fd(h->pub);
+}
+
+unsigned http_missing(struct http *h)
+{
+    return published_missing(h->pub);
+}
+
+void http_add_exposition(struct http *h, unsigned format, char *body, size_t len)
+{
+    published_add(h->pub, format, body, len);
 }
 
 void http_heartbeat(struct http *h, uint64_t now_ms)
@@ -266,7 +196,7 @@ void http_heartbeat(struct http *h, uint64_t now_ms)
 
 static void page_release(void *cls)
 {
-    pages_put(cls);
+    pub_pages_put(cls);
 }
 
 /*
@@ -275,7 +205,7 @@ static void page_release(void *cls)
  * reference to until libmicrohttpd is done with it.
  */
 static enum MHD_Result reply(struct MHD_Connection *conn, const struct webconf *w, unsigned status,
-                             const char *ctype, const char *body, size_t len, struct pages *p,
+                             const char *ctype, const char *body, size_t len, struct pub_pages *p,
                              int copy, const char *h1, const char *v1, const char *h2,
                              const char *v2)
 {
@@ -287,7 +217,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, const struct webconf *
         r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)body,
                                                                    page_release, p);
         if (!r)
-            pages_put(p);
+            pub_pages_put(p);
     } else {
         r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
                                             copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
@@ -381,6 +311,51 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /*
+ * GET /metrics: the variant the request's Accept and Accept-Encoding pick,
+ * from the current pages, or rendered for it by the loop (published.h). The
+ * wait is without a reference to the web configuration, which the loop may
+ * be replacing meanwhile (http_set_webconf waits for the references): *web
+ * is the current one afterwards.
+ */
+static enum MHD_Result metrics(struct http *h, struct MHD_Connection *conn, struct webref **web)
+{
+    const char *ae =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *acc = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    int om = negotiate_format(acc) == NEGOTIATE_OPENMETRICS, timed_out = 0;
+    enum pub_variant v = (om ? PUB_OM : PUB_TEXT) + (negotiate_gzip(ae) ? 1 : 0);
+    const char *ctype = negotiate_content_type(om ? NEGOTIATE_OPENMETRICS : NEGOTIATE_TEXT);
+    struct pub_pages *p = published_variant(h->pub, &v, 0, &timed_out);
+    const struct webconf *w;
+    enum MHD_Result st;
+
+    if (!p) {
+        if (*web)
+            webref_put(h, *web);
+        p = published_variant(h->pub, &v, 1, &timed_out);
+        if (*web)
+            *web = webref_get(h);
+    }
+    w = *web ? (*web)->w : NULL;
+    if (!p) {
+        static const char starting[] = "starting\n", late[] = "the exposition is late; retry\n";
+        return reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, timed_out ? late : starting,
+                     timed_out ? sizeof(late) - 1 : sizeof(starting) - 1, NULL, 0,
+                     timed_out ? MHD_HTTP_HEADER_RETRY_AFTER : NULL, timed_out ? "1" : NULL, NULL,
+                     NULL);
+    }
+    if (v == PUB_TEXT_GZ || v == PUB_OM_GZ)
+        st = reply(conn, w, MHD_HTTP_OK, ctype, p->body[v], p->len[v], p, 0,
+                   MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip", MHD_HTTP_HEADER_VARY,
+                   "Accept, Accept-Encoding");
+    else
+        st = reply(conn, w, MHD_HTTP_OK, ctype, p->body[v], p->len[v], p, 0, MHD_HTTP_HEADER_VARY,
+                   "Accept, Accept-Encoding", NULL, NULL);
+    pub_pages_put(p);
+    return st;
+}
+
+/*
  * One request on the main listener (probes 0), or on the probe listener
  * (probes 1: plain HTTP, /healthz and /readyz only, no web configuration).
  */
@@ -391,7 +366,7 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
     int probes = s->probe, head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0, auth = -1;
     struct webref *web = NULL;
     const struct webconf *w = NULL;
-    struct pages *p;
+    struct pub_pages *p;
     enum MHD_Result st;
 
     /*
@@ -465,45 +440,29 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
         goto out;
     }
 
-    p = pages_get(h);
+    if (strcmp(url, "/metrics") == 0) {
+        st = metrics(h, conn, &web);
+        goto out;
+    }
+    p = published_get(h->pub);
     if (!p) {
         static const char msg[] = "starting\n";
         st = reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL,
                    NULL, NULL, NULL);
         goto out;
     }
-    if (strcmp(url, "/metrics") == 0) {
-        const char *ae =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        const char *acc =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-        int om = p->c.openmetrics && negotiate_format(acc) == NEGOTIATE_OPENMETRICS;
-        const char *body = om ? p->c.openmetrics : p->c.metrics;
-        size_t len = om ? p->c.openmetrics_len : p->c.metrics_len;
-        const char *gz = om ? p->om_gz : p->gz;
-        size_t gz_len = om ? p->om_gz_len : p->gz_len;
-        const char *ctype = negotiate_content_type(om ? NEGOTIATE_OPENMETRICS : NEGOTIATE_TEXT);
-
-        if (gz && negotiate_gzip(ae))
-            st = reply(conn, w, MHD_HTTP_OK, ctype, gz, gz_len, p, 0,
-                       MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip", MHD_HTTP_HEADER_VARY,
-                       "Accept, Accept-Encoding");
-        else
-            st = reply(conn, w, MHD_HTTP_OK, ctype, body ? body : "", len, p, 0,
-                       MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding", NULL, NULL);
-    } else if (strcmp(url, "/readyz") == 0) {
-        st = reply(conn, w, p->c.ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT,
-                   p->c.readyz ? p->c.readyz : "", p->c.readyz_len, p, 0, NULL, NULL, NULL, NULL);
+    if (strcmp(url, "/readyz") == 0) {
+        st = reply(conn, w, p->ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT,
+                   p->readyz ? p->readyz : "", p->readyz_len, p, 0, NULL, NULL, NULL, NULL);
     } else if (strcmp(url, "/") == 0) {
         st = reply(conn, w, MHD_HTTP_OK, "text/html; charset=utf-8",
-                   p->c.index_html ? p->c.index_html : "", p->c.index_len, p, 0, NULL, NULL, NULL,
-                   NULL);
+                   p->index_html ? p->index_html : "", p->index_len, p, 0, NULL, NULL, NULL, NULL);
     } else {
         static const char msg[] = "not found\n";
         st = reply(conn, w, MHD_HTTP_NOT_FOUND, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL, NULL,
                    NULL, NULL);
     }
-    pages_put(p);
+    pub_pages_put(p);
 out:
     if (web)
         webref_put(h, web);
@@ -774,7 +733,7 @@ static void http_free(struct http *h)
     server_stop(h->probe);
     door_free(h->door);
     webref_free(h->web);
-    pages_put(h->cur);
+    published_free(h->pub);
     pthread_cond_destroy(&h->web_idle);
     pthread_mutex_destroy(&h->lock);
     free(h);
@@ -843,7 +802,8 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
     pthread_cond_init(&h->web_idle, NULL);
     atomic_store(&h->heartbeat_ms, clock_mono_ms());
     h->web = webref_new(web);
-    if (!h->web)
+    h->pub = published_new();
+    if (!h->web || !h->pub)
         goto fail;
     h->web->u.gen = 1;
     h->door = door_new(why, sizeof(why));

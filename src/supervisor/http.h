@@ -4,12 +4,15 @@
  * /metrics, /healthz, /readyz, /.
  *
  * The loop thread renders; the server's threads only hand out what was
- * published. http_publish swaps in a new, immutable, reference-counted page
- * set (exposition, its gzip form compressed once here, landing page, readiness)
- * under a mutex; a handler takes a reference under the mutex and the response
- * holds it until its last byte is sent, so a slow client never holds the lock
- * or a copy. /healthz answers from a heartbeat timestamp the loop refreshes.
- * Only GET and HEAD are allowed (405 otherwise); unknown paths are 404.
+ * published (published.h). http_publish swaps in a new, reference-counted
+ * page set (landing page, readiness, the exposition in the formats wanted,
+ * gzipped once here when wanted) under a mutex; a handler takes a reference
+ * under the mutex and the response holds it until its last byte is sent, so
+ * a slow client never holds the lock or a copy. Only the formats read lately
+ * (http_wanted) are rendered at a change; a request for another one wakes
+ * the loop (http_wake_fd, http_missing), which renders it into the current
+ * set (http_add_exposition) while the request waits. /healthz answers from a heartbeat timestamp
+ * the loop refreshes. Only GET and HEAD are allowed (405 otherwise); unknown paths are 404.
  * /metrics is text 0.0.4 or OpenMetrics 1.0.0 by the Accept header (negotiate.h).
  *
  * Threads and bounds: the front door (door.h) owns the listening sockets,
@@ -55,9 +58,9 @@ struct http;
 
 /* What the loop publishes; every string is malloc'd and handed over. */
 struct http_content {
-    char *metrics; /* exposition, text 0.0.4 */
+    char *metrics; /* exposition, text 0.0.4; NULL: not rendered (not wanted) */
     size_t metrics_len;
-    char *openmetrics; /* the same in OpenMetrics 1.0.0; NULL: text only */
+    char *openmetrics; /* the same in OpenMetrics 1.0.0; NULL: not rendered */
     size_t openmetrics_len;
     char *index_html; /* landing page */
     size_t index_len;
@@ -116,14 +119,38 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
 
 /*
  * Swap in new content. Takes ownership of c's strings whatever the outcome
- * and zeroes *c. Compresses each exposition with gzip (best speed) once;
- * /metrics then hands out the format negotiate_format picks from the
- * request's Accept header (OpenMetrics only when published), gzipped when
- * negotiate_gzip allows it by Accept-Encoding.
+ * and zeroes *c. Compresses each exposition with gzip (best speed) once when
+ * its gzip form is wanted; /metrics then hands out the format
+ * negotiate_format picks from the request's Accept header, gzipped when
+ * negotiate_gzip allows it by Accept-Encoding, waiting for the loop when the
+ * set lacks it (at most PUB_WAIT_MS, then 503 Retry-After).
  * Returns 0, or -1 when out of memory (the previous content stays served).
  * Thread-safety: call from one thread (the loop); handlers run concurrently.
  */
 int http_publish(struct http *h, struct http_content *c);
+
+/* The exposition's formats (bits). */
+#define HTTP_FORMAT_TEXT 1u
+#define HTTP_FORMAT_OPENMETRICS 2u
+
+/*
+ * The formats to render at a change at monotonic time now_ms: those asked
+ * for within PUB_WARM_MS, and those requests wait for. Thread-safe.
+ */
+unsigned http_wanted(struct http *h, uint64_t now_ms);
+
+/* Readable when a request waits for a format the current set lacks. */
+int http_wake_fd(struct http *h);
+
+/* The formats requests wait for that the current set lacks; clears http_wake_fd. */
+unsigned http_missing(struct http *h);
+
+/*
+ * Format (one HTTP_FORMAT_* bit) rendered for the current set: takes
+ * ownership of body, gzips it if wanted, wakes the requests waiting. Call
+ * from the thread that calls http_publish.
+ */
+void http_add_exposition(struct http *h, unsigned format, char *body, size_t len);
 
 /* The loop is alive at monotonic time now_ms (CLOCK_MONOTONIC milliseconds). */
 void http_heartbeat(struct http *h, uint64_t now_ms);
@@ -135,8 +162,5 @@ void http_heartbeat(struct http *h, uint64_t now_ms);
  * closed, everything is freed. NULL is fine.
  */
 void http_stop(struct http *h);
-
-/* Gzip src into a new malloc'd buffer (*ret, *ret_len). Returns 0 or -1. Pure. */
-int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len);
 
 #endif

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "http.h"
 #include "auth.h"
+#include "check.h"
+#include "clock.h"
 #include "door.h"
+#include "http.h"
+#include "published.h"
 #include "webconf.h"
 
 static char dir[] = "/tmp/tbe-test-http-XXXXXX";
@@ -378,6 +381,93 @@ static int closed_within(int fd, int ms)
  * nothing are held; one more makes the longest silent one close, the others
  * stay, and a real client is served all the while.
  */
+/*
+ * The loop's side of rendering on demand, played here: whatever format a
+ * request waits for is rendered (a fixed body per format) into the current
+ * set, and counted.
+ */
+struct fake_loop {
+    struct http *h;
+    _Atomic int stop;
+    _Atomic unsigned asked; /* formats asked for */
+    _Atomic int renders;
+    pthread_t t;
+};
+
+static void *fake_loop_main(void *arg)
+{
+    struct fake_loop *fl = arg;
+
+    while (!atomic_load(&fl->stop)) {
+        struct pollfd p = {http_wake_fd(fl->h), POLLIN, 0};
+        unsigned f;
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        f = http_missing(fl->h);
+        atomic_fetch_or(&fl->asked, f);
+        if (f & HTTP_FORMAT_TEXT) {
+            atomic_fetch_add(&fl->renders, 1);
+            http_add_exposition(fl->h, HTTP_FORMAT_TEXT, strdup("t 1\n"), 4);
+        }
+        if (f & HTTP_FORMAT_OPENMETRICS) {
+            atomic_fetch_add(&fl->renders, 1);
+            http_add_exposition(fl->h, HTTP_FORMAT_OPENMETRICS, strdup("o 1\n# EOF\n"), 10);
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Only what is read is rendered: a set published without expositions, a
+ * text scrape waits for the loop's render of text (not OpenMetrics), the
+ * next one is served from the set; text is then wanted at each change until
+ * PUB_WARM_MS without a read; an OpenMetrics scrape adds that format.
+ */
+static void test_on_demand(unsigned port)
+{
+    char err[256], url[96];
+    struct http_content c;
+    struct fake_loop fl;
+    struct req r;
+    struct http *h = http_start("127.0.0.1", port, NULL, err, sizeof(err));
+
+    CHECK(h != NULL, "%s", err);
+    if (!h)
+        return;
+    memset(&fl, 0, sizeof(fl));
+    fl.h = h;
+    CHECK(http_wanted(h, clock_mono_ms()) == 0, "nothing wanted before a request");
+    memset(&c, 0, sizeof(c));
+    c.index_html = strdup("<html></html>");
+    c.index_len = 13;
+    c.readyz = strdup("ready\n");
+    c.readyz_len = 6;
+    c.ready = 1;
+    CHECK(http_publish(h, &c) == 0);
+    pthread_create(&fl.t, NULL, fake_loop_main, &fl);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
+    memset(&r, 0, sizeof(r));
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "t 1\n") == 0, "text on demand: %ld %s", r.status,
+          r.body);
+    CHECK(atomic_load(&fl.asked) == HTTP_FORMAT_TEXT, "only text rendered (asked %u)",
+          atomic_load(&fl.asked));
+    get(url, &r);
+    CHECK(r.status == 200 && atomic_load(&fl.renders) == 1, "kept in the set: %d renders",
+          atomic_load(&fl.renders));
+    CHECK(http_wanted(h, clock_mono_ms()) == HTTP_FORMAT_TEXT, "text wanted at the next change");
+    CHECK(http_wanted(h, clock_mono_ms() + PUB_WARM_MS + 1) == 0, "and not after PUB_WARM_MS");
+    r.accept = "application/openmetrics-text;version=1.0.0";
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "o 1\n# EOF\n") == 0, "OpenMetrics on demand: %ld %s",
+          r.status, r.body);
+    CHECK(http_wanted(h, clock_mono_ms()) == (HTTP_FORMAT_TEXT | HTTP_FORMAT_OPENMETRICS),
+          "both wanted now");
+    atomic_store(&fl.stop, 1);
+    pthread_join(fl.t, NULL);
+    http_stop(h);
+}
+
 static void test_pending_bound(unsigned port)
 {
     struct webconf *w = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
@@ -582,6 +672,7 @@ int main(int argc, char **argv)
     hashes[1] = hash_of("n3w");
     test_swap_under_load(port);
     test_auth_queue(port);
+    test_on_demand(port);
     test_pending_bound(port);
     test_accept_emfile(port, free_port());
     test_parse_basic();
