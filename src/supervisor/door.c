@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -107,6 +108,24 @@ int door_listen_on(const char *host, unsigned port, char *err, size_t errlen)
         return -1;
     }
     return fd;
+}
+
+void door_want_nofile(unsigned need)
+{
+    struct rlimit r;
+    char have[32], want[32];
+
+    if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= need)
+        return;
+    r.rlim_cur = r.rlim_max != RLIM_INFINITY && r.rlim_max < need ? r.rlim_max : need;
+    if (setrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur < need) {
+        snprintf(have, sizeof(have), "%llu", (unsigned long long)r.rlim_cur);
+        snprintf(want, sizeof(want), "%u", need);
+        log_write(LOG_WARN,
+                  "the descriptor limit is below what the HTTP limits need: connections may be "
+                  "refused before them",
+                  "limit", have, "need", want, NULL);
+    }
 }
 
 struct door *door_new(char *err, size_t errlen)

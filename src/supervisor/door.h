@@ -72,6 +72,12 @@ struct door_limits {
  */
 int door_listen_on(const char *host, unsigned port, char *err, size_t errlen);
 
+/*
+ * Raise the soft RLIMIT_NOFILE to need (within the hard limit) when it is
+ * lower; a warning when the hard limit is lower.
+ */
+void door_want_nofile(unsigned need);
+
 /* A door with no listeners and no thread yet. NULL with a reason in err. */
 struct door *door_new(char *err, size_t errlen);
 

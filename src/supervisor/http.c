@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -17,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +26,7 @@
 #include "negotiate.h"
 #include "published.h"
 #include "render.h"
+#include "tlsconf.h"
 #include "webconf.h"
 
 #define HTTP_LIMIT_LOG_MS 60000 /* at most one "connection limit" line a minute */
@@ -43,6 +42,9 @@
 _Static_assert(HTTP_FORMAT_TEXT == PUB_FORMAT_TEXT && HTTP_FORMAT_OPENMETRICS == PUB_FORMAT_OM,
                "one set of format bits");
 _Static_assert(HTTP_MHD_LIMIT_ROOM > DOOR_CLOSING_MAX, "libmicrohttpd must never meet its limit");
+_Static_assert(HTTP_NOFILE_WANT > HTTP_CONN_LIMIT + HTTP_PROBE_CONN_LIMIT + 2 * DOOR_CLOSING_MAX +
+                                      DOOR_PENDING_MAX + 128,
+               "room for the rest of the process");
 /* the listeners' numbers at the door */
 #define HTTP_MAIN_N 0
 #define HTTP_PROBE_N 1
@@ -521,39 +523,16 @@ static void mhd_log(void *cls, const char *fm, va_list ap)
 }
 
 /*
- * GnuTLS calls this during a handshake that asked for a client certificate
- * that must verify: none given is for GNUTLS_CERT_REQUIRE to refuse (it does),
- * one given must chain to the client CA and be fit for client authentication
- * (Go's crypto/tls asks for ExtKeyUsageClientAuth too). Nonzero fails the
- * handshake.
- */
-static int verify_client(gnutls_session_t ss)
-{
-    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
-                                     (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0};
-    unsigned n = 0, status = 0;
-
-    if (!gnutls_certificate_get_peers(ss, &n) || n == 0)
-        return 0;
-    if (gnutls_certificate_verify_peers(ss, &purpose, 1, &status) < 0 || status != 0)
-        return -1;
-    return 0;
-}
-
-/*
- * A new TLS connection, before its handshake (libmicrohttpd calls this right
- * after creating the GnuTLS session; the handshake runs later in the event
- * loop). The client_auth_type is applied here as Go's crypto/tls does: a
- * certificate that is required but missing, or that must verify and does not
- * (another CA, expired, not for client auth), fails the handshake itself.
+ * A connection starts or ends: reported to the door, its context (the auth
+ * memo) made or freed. A new TLS connection gets the client_auth_type here,
+ * before its handshake (libmicrohttpd calls this right after creating the
+ * GnuTLS session; the handshake runs later in the event loop).
  */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     struct server *s = cls;
     const union MHD_ConnectionInfo *ci;
-    gnutls_session_t ss;
-    gnutls_certificate_request_t req = GNUTLS_CERT_IGNORE;
 
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         struct connctx *cc = *socket_context;
@@ -584,48 +563,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (!ci || !ci->tls_session)
         return;
-    ss = ci->tls_session;
-    switch (s->client_auth) {
-    case WEBCONF_NO_CLIENT_CERT:
-        break;
-    case WEBCONF_REQUEST_CLIENT_CERT:
-    case WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN:
-        req = GNUTLS_CERT_REQUEST;
-        break;
-    case WEBCONF_REQUIRE_ANY_CLIENT_CERT:
-    case WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT:
-        req = GNUTLS_CERT_REQUIRE;
-        break;
-    }
-    gnutls_certificate_server_set_request(ss, req);
-    if (s->client_auth == WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN ||
-        s->client_auth == WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT)
-        gnutls_session_set_verify_function(ss, verify_client);
-}
-
-/*
- * GnuTLS priorities for min_version..max_version (the toolkit's default: TLS
- * 1.2 and up), in the server's order and AES-128-GCM first, as Go's
- * crypto/tls picks its TLS 1.3 suite (its list, AES-128-GCM first, against
- * the client's); GnuTLS' NORMAL would follow the client, usually to
- * AES-256-GCM with SHA-384, which costs more per scrape. ret_* untouched:
- * returns -1 if cap is too small.
- */
-static int tls_priorities(const struct webconf_tls *t, char *buf, size_t cap)
-{
-    static const char *const names[] = {"", "VERS-TLS1.0", "VERS-TLS1.1", "VERS-TLS1.2",
-                                        "VERS-TLS1.3"};
-    int lo = t->min_version ? (int)t->min_version : WEBCONF_TLS12;
-    int hi = t->max_version ? (int)t->max_version : WEBCONF_TLS13;
-    size_t n;
-
-    n = (size_t)snprintf(buf, cap,
-                         "NORMAL:%%SERVER_PRECEDENCE:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
-                         "+CHACHA20-POLY1305:+AES-128-CCM:+AES-256-CCM:+AES-128-CBC:+AES-256-CBC:"
-                         "-VERS-ALL");
-    for (int v = hi; v >= lo && n < cap; v--)
-        n += (size_t)snprintf(buf + n, cap - n, ":+%s", names[v]);
-    return n < cap ? 0 : -1;
+    tlsconf_session(ci->tls_session, s->client_auth);
 }
 
 /*
@@ -664,7 +602,7 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (!probe && tls_on(w) && tls_priorities(&w->tls, prio, sizeof(prio)) < 0) {
+    if (!probe && tls_on(w) && tlsconf_priorities(&w->tls, prio, sizeof(prio)) < 0) {
         snprintf(err, errlen, "internal error: the TLS priority string does not fit");
         free(s);
         return NULL;
@@ -761,29 +699,6 @@ static const struct door_limits main_limits = {HTTP_CONN_LIMIT, HTTP_PER_IP_LIMI
 static const struct door_limits probe_limits = {HTTP_PROBE_CONN_LIMIT, HTTP_PROBE_PER_IP_LIMIT,
                                                 HTTP_PROBE_LIMIT_TEXT};
 
-/* Enough descriptors for the limits (HTTP_NOFILE_WANT), within the hard limit. */
-static void want_nofile(void)
-{
-    struct rlimit r;
-    char have[32];
-
-    _Static_assert(HTTP_NOFILE_WANT > HTTP_CONN_LIMIT + HTTP_PROBE_CONN_LIMIT +
-                                          2 * DOOR_CLOSING_MAX + DOOR_PENDING_MAX + 128,
-                   "room for the rest of the process");
-    if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur == RLIM_INFINITY ||
-        r.rlim_cur >= HTTP_NOFILE_WANT)
-        return;
-    r.rlim_cur = r.rlim_max != RLIM_INFINITY && r.rlim_max < HTTP_NOFILE_WANT ? r.rlim_max
-                                                                              : HTTP_NOFILE_WANT;
-    if (setrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur < HTTP_NOFILE_WANT) {
-        snprintf(have, sizeof(have), "%llu", (unsigned long long)r.rlim_cur);
-        log_write(LOG_WARN,
-                  "the descriptor limit is below what the HTTP limits need: connections may be "
-                  "refused before them",
-                  "limit", have, "need", HTTP_XSTR(HTTP_NOFILE_WANT), NULL);
-    }
-}
-
 struct http *http_start(const char *host, unsigned port, const struct webconf *web, char *err,
                         size_t errlen)
 {
@@ -797,7 +712,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
         snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
         return NULL;
     }
-    want_nofile();
+    door_want_nofile(HTTP_NOFILE_WANT);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->web_idle, NULL);
     atomic_store(&h->heartbeat_ms, clock_mono_ms());

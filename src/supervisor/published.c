@@ -157,20 +157,28 @@ unsigned published_missing(struct published *pub)
 }
 
 /*
- * Format f's body prepared for a set: kept as *plain, and gzipped into *gz
- * when want has its gzip variant. *nogz when the gzip was wanted and failed:
- * the plain form serves it.
+ * Format f's body prepared for a set: gzipped into *gz when want has its
+ * gzip variant, and kept as *plain unless only the gzip variant is wanted
+ * (freed then: what is read is the compressed form). *nogz when the gzip was
+ * wanted and failed: the plain form serves it.
  */
 static void prepare(unsigned f, char *body, size_t len, unsigned want, char **plain,
                     size_t *plain_len, char **gz, size_t *gz_len, int *nogz)
 {
     int pv = f == PUB_FORMAT_OM ? PUB_OM : PUB_TEXT;
+    unsigned pbit = 1u << pv, gbit = 1u << (pv + 1);
 
     *gz = NULL;
     *nogz = 0;
-    if ((want & (1u << (pv + 1))) && published_gzip(body, len, gz, gz_len) < 0) {
+    if ((want & gbit) && published_gzip(body, len, gz, gz_len) < 0) {
         *gz = NULL;
         *nogz = 1;
+    }
+    if ((want & (pbit | gbit)) == gbit && !*nogz) {
+        free(body);
+        *plain = NULL;
+        *plain_len = 0;
+        return;
     }
     *plain = body;
     *plain_len = len;

@@ -64,9 +64,9 @@ unsigned published_missing(struct published *pub);
 /*
  * A new page set: takes ownership of the strings whatever the outcome. text
  * and om (may be NULL: not rendered) are the exposition in each format; each
- * is kept, and gzipped (best speed) when its gzip variant is wanted. Returns
- * 0, or -1 when out of memory (the previous set stays). Waiting requests
- * look again.
+ * is gzipped (best speed) when its gzip variant is wanted, and kept unless
+ * that is the only variant of the format wanted. Returns 0, or -1 when out
+ * of memory (the previous set stays). Waiting requests look again.
  */
 int published_swap(struct published *pub, char *text, size_t text_len, char *om, size_t om_len,
                    char *index_html, size_t index_len, char *readyz, size_t readyz_len, int ready);

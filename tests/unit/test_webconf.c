@@ -13,6 +13,7 @@
 #include "check.h"
 
 #include "../../src/supervisor/webconf.c"
+#include "../../src/supervisor/yamlread.c"
 #include "../../src/supervisor/auth.c"
 
 #include <dirent.h>
