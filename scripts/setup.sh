@@ -16,7 +16,7 @@ build_pkgs=(build-essential cmake pkg-config git libyajl-dev yajl-tools libcurl4
             libcrypt-dev ca-certificates
             libcivetweb-dev) # the last only for the simulator (tests/sim), not in any image
 demo_pkgs=(python3 curl)
-test_pkgs=(python3 python3-jwt python3-cryptography openssl clang-format libclang-rt-14-dev python3-yaml curl procps prometheus wrk clang systemd unzip iproute2 time groff-base man-db bsdextrautils valgrind)
+test_pkgs=(python3 python3-jwt python3-cryptography openssl clang-format libclang-rt-14-dev python3-yaml curl procps prometheus wrk clang systemd unzip iproute2 time groff-base man-db bsdextrautils valgrind lintian chromium fonts-dejavu-core)
 
 case "$mode" in
 --runtime) pkgs=("${runtime_pkgs[@]}") ;;

@@ -1,5 +1,5 @@
 # Install rules for the deployment files: systemd unit, example configuration,
-# man page, credentials drop-in example. Included from the top CMakeLists.txt
+# man page, credentials drop-in example, Prometheus rules. Included from the top CMakeLists.txt
 # (include(systemd/install.cmake)); binaries are installed by their own targets.
 include_guard(GLOBAL)
 
@@ -32,6 +32,13 @@ install(FILES ${CMAKE_SOURCE_DIR}/examples/exporter.conf
               ${CMAKE_SOURCE_DIR}/examples/web-config-mtls.yml
               ${CMAKE_CURRENT_LIST_DIR}/credentials.conf.example
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT deploy)
+
+# The alerts and recording rules for Prometheus (the chart's PrometheusRule
+# rendered with its defaults) and what each one means.
+install(FILES ${CMAKE_SOURCE_DIR}/examples/prometheus-rules.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/trino-buffer-exporter COMPONENT deploy)
+install(FILES ${CMAKE_SOURCE_DIR}/docs/alerts.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT deploy)
 
 # The live configuration is the administrator's: install it only when absent,
 # so that a re-install or upgrade never overwrites local changes.

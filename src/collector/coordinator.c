@@ -10,7 +10,11 @@
  * counted and skipped. A query whose buffers cannot be read (other status,
  * transport error, parse error, unsupported layout, over a cap) is counted
  * and fails the cycle: its workers would otherwise look idle. A list that
- * cannot be fetched or parsed fails the cycle too.
+ * cannot be fetched or parsed fails the cycle too. A cycle that skipped a
+ * query for any reason but its end between the list and the detail (410, a
+ * pruned FINISHED/FAILED document) is incomplete: its workers' records say
+ * MSG_WORKER_INCOMPLETE and CYCLE_END counters_incomplete (the skipped
+ * query's workers may hold data: no count of holders can be claimed).
  *
  * Transfers are told apart by their sink context: the list has its own, each
  * concurrency slot has one. Memory: one agg of max_workers for the cycle plus
@@ -82,6 +86,7 @@ struct coordinator {
     struct agg *total;
     unsigned logged;         /* bit per enum qerr: already logged in this cycle */
     uint64_t unknown;        /* queries whose buffers could not be read: fail the cycle */
+    uint64_t unseen;         /* queries skipped but not ended (all but QERR_GONE): incomplete */
     uint64_t unknown_status; /* EX_* code to fail it with */
 };
 
@@ -165,6 +170,8 @@ static void query_error(struct coordinator *c, enum qerr kind, const char *id, c
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     c->run.errors++;
+    if (kind != QERR_GONE)
+        c->unseen++; /* it may still run, on any worker */
     if (kind != QERR_GONE && kind != QERR_DENIED) {
         /* This query's buffers are unknown: the cycle must not claim its workers idle. */
         uint64_t st = kind == QERR_TRANSPORT || kind == QERR_HTTP ? EXIT_UNAVAILABLE
@@ -303,6 +310,7 @@ static void start(struct source *s)
     source_run_reset(&c->run);
     c->logged = 0;
     c->unknown = 0;
+    c->unseen = 0;
     c->unknown_status = 0;
     c->list_rc = 0;
     c->next_qi = 0;
@@ -325,6 +333,7 @@ static void unlisted(struct coordinator *c, uint64_t n, const char *what)
     c->run.running += n;
     c->run.errors += n;
     c->unknown += n;
+    c->unseen += n;
     if (c->unknown_status < EXIT_DATAERR)
         c->unknown_status = EXIT_DATAERR;
     log_write(LOG_WARN, what, "error", c->run.error, NULL);
@@ -435,11 +444,12 @@ static int encode(struct source *src, size_t i, uint8_t *buf, size_t cap)
     struct coordinator *c = (struct coordinator *)src;
     size_t n;
     const struct agg_worker *w = agg_sorted(c->total, &n);
-    /* a skipped query may have tasks on any worker: nobody is observed idle */
+    /* a skipped query may have tasks on any worker: nobody is observed idle (one that
+     * ended after the list has none left) */
     struct msg_worker mw = {.node_id = (char *)w[i].node_id,
                             .address = (char *)w[i].address,
                             .c = w[i].c,
-                            .flags = c->run.errors ? MSG_WORKER_INCOMPLETE : 0};
+                            .flags = c->unseen ? MSG_WORKER_INCOMPLETE : 0};
     return msg_encode_worker(buf, cap, &mw); /* AGG_ID_MAX <= MSG_MAX_ID: fits */
 }
 
@@ -452,6 +462,13 @@ const struct agg_worker *coordinator_workers(struct source *src, size_t *ret_n)
     return agg_sorted(c->total, ret_n);
 }
 
+/* counters_incomplete: a skipped query that may still run leaves its workers' data unknown. */
+static void summary(struct source *src, struct msg_cycle_end *ret)
+{
+    struct coordinator *c = (struct coordinator *)src;
+    ret->counters_incomplete = c->run.phase == SOURCE_DONE && c->run.status == 0 && c->unseen;
+}
+
 const struct source_ops coordinator_source = {
     .role = "coordinator",
     .create = create,
@@ -460,4 +477,5 @@ const struct source_ops coordinator_source = {
     .on_result = on_result,
     .nrecords = nrecords,
     .encode = encode,
+    .summary = summary,
 };

@@ -39,7 +39,7 @@
  * cancel tasks on every node): callers read it with itoken_read_secret_file,
  * never from argv or the environment, never log it, derive the key(s) at once
  * and wipe the secret (itoken_wipe). For a key scheme of `auto`, derive both
- * keys up front and switch with itoken_cache_init.
+ * keys up front and keep one cache per key (itoken_cache_init).
  *
  * Everything here is pure (no system call, no log, no global) except
  * itoken_read_secret_file, at the end of itoken.c (and OpenSSL's own

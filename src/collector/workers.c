@@ -27,17 +27,28 @@
  * worker_errors; the others are published. A worker known to exist (it
  * answered /v1/info, or its task list in workers collection) that holds
  * nothing gets an explicit zero record when the cycle is complete (no
- * skipped query, no cap hit); otherwise its record says MSG_WORKER_INCOMPLETE
- * (idle cannot be observed). A discovered node whose /v1/info says
- * coordinator: true is left out. In workers collection a cycle that found
- * no worker at all says counters_incomplete (a wrong DNS name or metric must
- * not read as "no worker holds data").
+ * query skipped but one that ended after the list, no cap hit); otherwise its
+ * record says MSG_WORKER_INCOMPLETE (idle cannot be observed). A discovered
+ * node whose /v1/info says coordinator: true is left out. A query skipped
+ * in collection coordinator also says counters_incomplete; in workers
+ * collection an unreadable worker does, and so does a cycle that found no
+ * worker at all (a wrong DNS name or metric must not read as "no worker
+ * holds data").
  *
- * Key scheme auto: HKDF (Trino >= 480) first; a 401 switches to SHA-256
- * (<= 479) and retries that worker once; the scheme that gets a 200 is kept
- * for the life of the process and logged once. The shared secret is wiped
- * from the configuration as soon as the keys are derived; the token is a
- * per-request header wiped by fetch when the transfer ends.
+ * Key scheme auto: each worker is asked with the scheme that last got a 200
+ * from it (remembered across cycles by its address), a worker never read
+ * with the scheme that last worked after a switch anywhere (HKDF, Trino >=
+ * 480, at first); a 401 retries that worker once in the cycle with the
+ * other scheme (SHA-256, <= 479), and a 200 there is adopted for it and for
+ * new workers (logged at info when that changes the scheme for new workers).
+ * So an upgrade across 479/480 heals without a restart, and a rolling one
+ * (both releases at once) costs one retry per upgraded worker, not one per
+ * cycle. A configured hkdf or sha256 is never switched. One token cache per
+ * scheme (each token reused about a minute). A worker whose task list
+ * answered 401/403 with every scheme tried counts in token_refused
+ * (CYCLE_END). The shared secret is wiped from the configuration as soon as
+ * the keys are derived; the token is a per-request header wiped by fetch
+ * when the transfer ends.
  *
  * Program code (logs once per cycle and kind, at debug per worker). Memory:
  * max_workers entries, one parser per concurrency slot. Not thread-safe.
@@ -90,6 +101,7 @@ struct wk {
     int info;       /* 1 read, -1 failed, 0 not asked */
     int tasks;      /* 1 read, -1 failed, 0 not asked */
     int coordinator;
+    int scheme;  /* enum itoken_scheme of its task list's token; -1 not chosen yet */
     int retried; /* the task list was asked again with the other key */
     struct wcount c;
 };
@@ -109,6 +121,12 @@ struct wslot {
 struct simple_ctx {
     int kind; /* CTX_LIST or CTX_DISC */
     struct workers *w;
+};
+
+/* The key scheme that last got a 200 from a worker, by a hash of its address (auto). */
+struct wmem {
+    size_t h;
+    int scheme;
 };
 
 struct rec {
@@ -148,21 +166,27 @@ struct workers {
     struct wslot *slots;
     size_t nslots, busy;
 
-    int incomplete; /* a skipped query or a cap: no zeros, no observed idle */
+    int incomplete;       /* a skipped query or a cap: no zeros, no observed idle */
+    int inner_incomplete; /* collection coordinator: the inner cycle skipped a query */
     uint64_t worker_errors;
-    unsigned logged; /* bit per kind of log line in this cycle */
+    uint64_t token_refused; /* workers whose task list answered 401/403 to every scheme tried */
+    unsigned logged;        /* bit per kind of log line in this cycle */
 
     /* internal token */
     unsigned char key_hkdf[ITOKEN_KEY_LEN], key_sha[ITOKEN_KEY_LEN];
-    int scheme;       /* current enum itoken_scheme */
-    int scheme_fixed; /* a 200 came with it (or the configuration names one) */
-    struct itoken_cache tok;
+    int scheme;                 /* enum itoken_scheme for a worker without a remembered one */
+    int scheme_proven;          /* a 200 came with some scheme */
+    int scheme_logged;          /* the scheme last logged at info; -1 none */
+    int scheme_fixed;           /* the configuration names one: never switched */
+    struct itoken_cache tok[2]; /* indexed by enum itoken_scheme */
+    struct wmem *mem;           /* auto: per worker, sorted by h; at most max_workers */
+    size_t nmem;
 
     struct rec *recs;
     size_t nrecs;
 };
 
-enum { LOG_INFO_ERR = 1, LOG_TASK_ERR = 2, LOG_SCHEME = 4, LOG_COORD_SKIP = 8, LOG_CAP = 16 };
+enum { LOG_INFO_ERR = 1, LOG_TASK_ERR = 2, LOG_COORD_SKIP = 8, LOG_CAP = 16 };
 
 static void reset(struct workers *w);
 
@@ -180,19 +204,12 @@ static void destroy(struct source *s)
     free(w->wks);
     free(w->seen);
     free(w->recs);
+    free(w->mem);
     itoken_wipe(w->key_hkdf, sizeof(w->key_hkdf));
     itoken_wipe(w->key_sha, sizeof(w->key_sha));
-    itoken_cache_clear(&w->tok);
+    itoken_cache_clear(&w->tok[ITOKEN_SHA256]);
+    itoken_cache_clear(&w->tok[ITOKEN_HKDF]);
     free(w);
-}
-
-/* The scheme of the tokens sent from now on: w->scheme and the cache's key
- * change together, never one without the other. ITOKEN_OK or its error. */
-static int set_scheme(struct workers *w, int scheme)
-{
-    w->scheme = scheme;
-    return itoken_cache_init(&w->tok, scheme == ITOKEN_HKDF ? w->key_hkdf : w->key_sha,
-                             WORKERS_SUBJECT);
 }
 
 static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
@@ -238,8 +255,10 @@ static struct source *create(const struct coll_config *cfg, struct fetch *f, cha
         /* the keys are all we need: the secret leaves this process' memory */
         itoken_wipe(cfg->shared_secret, n);
         w->scheme_fixed = cfg->key_scheme != COLL_KEY_AUTO;
-        if (set_scheme(w, cfg->key_scheme == COLL_KEY_SHA256 ? ITOKEN_SHA256 : ITOKEN_HKDF) !=
-            ITOKEN_OK) {
+        w->scheme = cfg->key_scheme == COLL_KEY_SHA256 ? ITOKEN_SHA256 : ITOKEN_HKDF;
+        w->scheme_logged = -1;
+        if (itoken_cache_init(&w->tok[ITOKEN_HKDF], w->key_hkdf, WORKERS_SUBJECT) != ITOKEN_OK ||
+            itoken_cache_init(&w->tok[ITOKEN_SHA256], w->key_sha, WORKERS_SUBJECT) != ITOKEN_OK) {
             snprintf(err, errlen, "cannot set up the internal token");
             destroy((struct source *)w);
             return NULL;
@@ -353,6 +372,7 @@ static int add_worker(struct workers *w, const char *host, unsigned port)
     memset(k, 0, sizeof(*k));
     memcpy(k->addr, addr, (size_t)n + 1);
     k->state = MSG_NODE_NONE;
+    k->scheme = -1;
     *seen_slot(w, addr) = w->nwk;
     return 0;
 }
@@ -502,6 +522,49 @@ static int slot_write(void *ctx, const void *buf, size_t len)
 
 static void worker_done(struct workers *w);
 
+static int wmem_cmp(const void *a, const void *b)
+{
+    size_t x = ((const struct wmem *)a)->h, y = ((const struct wmem *)b)->h;
+    return x < y ? -1 : x > y;
+}
+
+/* The remembered entry of the worker at addr (auto), or NULL. */
+static const struct wmem *wmem_find(const struct workers *w, const char *addr)
+{
+    struct wmem key = {.h = addr_hash(addr)};
+    return w->nmem ? bsearch(&key, w->mem, w->nmem, sizeof(*w->mem), wmem_cmp) : NULL;
+}
+
+/*
+ * Remember this cycle's schemes (auto): a worker read now keeps the scheme
+ * of its 200, one refused or unreadable keeps its previous entry, a worker
+ * not discovered now is forgotten (so at most max_workers entries). Out of
+ * memory: the previous table stays.
+ */
+static void wmem_update(struct workers *w)
+{
+    struct wmem *v;
+    size_t n = 0;
+
+    if (w->scheme_fixed || w->run.cfg->collection != COLL_COLLECT_WORKERS || !w->nwk)
+        return;
+    if (!(v = malloc(w->nwk * sizeof(*v))))
+        return;
+    for (size_t i = 0; i < w->nwk; i++) {
+        const struct wk *k = &w->wks[i];
+        const struct wmem *old;
+        if (k->tasks > 0)
+            v[n++] = (struct wmem){addr_hash(k->addr), k->scheme};
+        else if ((old = wmem_find(w, k->addr)))
+            v[n++] = *old;
+    }
+    if (n > 1)
+        qsort(v, n, sizeof(*v), wmem_cmp);
+    free(w->mem);
+    w->mem = v;
+    w->nmem = n;
+}
+
 /* Start request r of worker wi in a free slot; 0, or -1 (the worker is then failed). */
 static int start_req(struct workers *w, size_t wi, enum req r)
 {
@@ -523,7 +586,6 @@ static int start_req(struct workers *w, size_t wi, enum req r)
     s->wi = wi;
     s->req = r;
     s->feed_rc = 0;
-    s->scheme = w->scheme;
     if (r == REQ_INFO) {
         s->ni = nodeinfo_new(NODEINFO_DOC_INFO, NULL, NULL);
         if (!s->ni)
@@ -533,7 +595,13 @@ static int start_req(struct workers *w, size_t wi, enum req r)
         if (!s->wt)
             return -1;
         wtask_set_query_filter(s->wt, keep_running, w);
-        if (itoken_cache_get(&w->tok, (int64_t)time(NULL), &tok) != ITOKEN_OK) {
+        struct wk *k = &w->wks[wi];
+        if (k->scheme < 0) {
+            const struct wmem *m = w->scheme_fixed ? NULL : wmem_find(w, k->addr);
+            k->scheme = m ? m->scheme : w->scheme;
+        }
+        s->scheme = k->scheme;
+        if (itoken_cache_get(&w->tok[k->scheme], (int64_t)time(NULL), &tok) != ITOKEN_OK) {
             wtask_free(s->wt);
             s->wt = NULL;
             return -1;
@@ -629,28 +697,6 @@ static void on_info(struct workers *w, struct wslot *s, const struct fetch_resul
         w->worker_errors++;
 }
 
-/*
- * 1 when the task list is to be asked again after a 401 (auto scheme): once
- * per worker and cycle, with the other key if nobody switched since this
- * request started, or with the current key if the request still carried the
- * one replaced meanwhile (in flight while another worker's 401 switched, or
- * even after the new key was proven on a third worker: such a 401 says
- * nothing about the current key).
- */
-static int switch_key(struct workers *w, struct wslot *s)
-{
-    struct wk *k = &w->wks[s->wi];
-    if (k->retried)
-        return 0;
-    if (s->scheme == w->scheme) { /* nobody switched since: this 401 says the key is wrong */
-        if (w->scheme_fixed)
-            return 0;
-        set_scheme(w, w->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF);
-    }
-    k->retried = 1;
-    return 1;
-}
-
 /* Returns 1 when the request was started again (the worker stays pending). */
 static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_result *r)
 {
@@ -659,7 +705,11 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
     int rc;
 
     worker_url(w, k, REQ_TASKS, url, sizeof(url));
-    if (!r->transport_error && r->http_status == 401 && switch_key(w, s)) {
+    if (!r->transport_error && r->http_status == 401 && !w->scheme_fixed && !k->retried) {
+        /* auto: once per worker and cycle, the other scheme (the worker was upgraded or
+         * downgraded across 479/480, or is new and of the other release) */
+        k->retried = 1;
+        k->scheme = s->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF;
         wtask_free(s->wt);
         s->wt = NULL;
         s->busy = 0;
@@ -671,6 +721,8 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
     }
     if (!r->ok && (r->transport_error || r->http_status != 200)) {
         k->tasks = -1;
+        if (!r->transport_error && (r->http_status == 401 || r->http_status == 403))
+            w->token_refused++;
         if (r->http_status == 401 || r->http_status == 403)
             snprintf(why, sizeof(why),
                      "HTTP %ld: internal token refused (check workers.shared_secret_file and "
@@ -689,18 +741,14 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
         k->c = res.c;
         if (!k->node_id[0])
             snprintf(k->node_id, sizeof(k->node_id), "%s", res.node_id);
-        if (!w->scheme_fixed) {
-            /* the scheme this 200 came with, even if a 401 of another worker
-             * switched away from it meanwhile: the cache's key goes with it */
-            w->scheme_fixed = 1;
-            if (s->scheme != w->scheme)
-                set_scheme(w, s->scheme);
+        if (!w->scheme_proven || (k->retried && s->scheme != w->scheme)) {
+            /* the first 200, or one on the other scheme: from now on the scheme of workers
+             * without a remembered one (logged at the end of the cycle, see log_scheme) */
+            w->scheme = s->scheme;
+            w->scheme_proven = 1;
         }
-        if (!(w->logged & LOG_SCHEME) && s->scheme == w->scheme) {
-            /* once per process: the flag is never cleared for this bit */
-            w->logged |= LOG_SCHEME;
-            log_write(LOG_INFO, "internal token accepted by the workers", "key_scheme",
-                      s->scheme == ITOKEN_HKDF ? "hkdf (Trino >= 480)" : "sha256 (Trino <= 479)",
+        if (k->retried && log_enabled(LOG_DEBUG)) {
+            log_write(LOG_DEBUG, "internal token accepted after a key scheme switch", "url", url,
                       NULL);
         }
     }
@@ -848,6 +896,31 @@ static void build_records(struct workers *w)
     w->nrecs = n;
 }
 
+/*
+ * At the end of a cycle, at info when the scheme for new workers changed
+ * since it was last logged (the first 200, or a switch that got a 200: an
+ * upgrade across 479/480), with how many workers of this cycle took each: a
+ * cycle's switches are one line, a rolling upgrade logs when the scheme
+ * for new workers changes, not once per worker.
+ */
+static void log_scheme(struct workers *w)
+{
+    size_t n[2] = {0, 0};
+    char hkdf[24], sha[24];
+
+    if (!w->scheme_proven || w->scheme == w->scheme_logged)
+        return;
+    w->scheme_logged = w->scheme;
+    for (size_t i = 0; i < w->nwk; i++)
+        if (w->wks[i].tasks > 0)
+            n[w->wks[i].scheme == ITOKEN_HKDF]++;
+    snprintf(hkdf, sizeof(hkdf), "%zu", n[1]);
+    snprintf(sha, sizeof(sha), "%zu", n[0]);
+    log_write(LOG_INFO, "internal token accepted by the workers", "key_scheme",
+              w->scheme == ITOKEN_HKDF ? "hkdf (Trino >= 480)" : "sha256 (Trino <= 479)",
+              "workers_hkdf", hkdf, "workers_sha256", sha, NULL);
+}
+
 static void worker_done(struct workers *w)
 {
     if (w->run.phase != SOURCE_DETAILS || w->wp != WP_WORKERS || w->pending || w->busy)
@@ -856,6 +929,8 @@ static void worker_done(struct workers *w)
         w->logged |= LOG_CAP;
         log_write(LOG_WARN, "more workers than max_workers: the rest are not read", NULL);
     }
+    wmem_update(w);
+    log_scheme(w);
     build_records(w);
     if (w->run.phase == SOURCE_DONE)
         return;
@@ -1089,8 +1164,10 @@ static void start(struct source *s)
         memset(w->seen, 0, w->seen_cap * sizeof(*w->seen));
     w->discovered = 0;
     w->incomplete = 0;
+    w->inner_incomplete = 0;
     w->worker_errors = 0;
-    w->logged &= LOG_SCHEME; /* the scheme is logged once per process */
+    w->token_refused = 0;
+    w->logged = 0;
     w->nrecs = 0;
     w->list_rc = 0;
     if (w->inner) {
@@ -1136,8 +1213,9 @@ static void on_inner_result(struct workers *w, const struct fetch_result *r)
         reset(w);
         return;
     }
-    if (e.query_errors)
-        w->incomplete = 1; /* a skipped query may have tasks on any worker */
+    coordinator_source.summary(w->inner, &e);
+    if (e.counters_incomplete) /* a skipped query may have tasks on any worker */
+        w->incomplete = w->inner_incomplete = 1;
     if (e.error && *e.error)
         source_set_error(&w->run, "%s", e.error);
     start_discovery(w);
@@ -1186,9 +1264,12 @@ static void summary(struct source *src, struct msg_cycle_end *ret)
         counters_missing |= (w->recs[i].flags & MSG_WORKER_NO_COUNTERS) != 0;
     ret->workers_discovered = w->discovered;
     ret->worker_errors = w->worker_errors;
-    /* worker mode: an unreadable worker may hold data; coordinator mode knows every query */
+    ret->token_refused = w->token_refused;
+    /* worker mode: an unreadable worker may hold data; coordinator mode: a skipped query
+     * (a cap on discovery leaves only node states out, the counters are the coordinator's) */
     ret->counters_incomplete =
-        w->run.cfg->collection == COLL_COLLECT_WORKERS && (counters_missing || w->incomplete);
+        w->inner_incomplete ||
+        (w->run.cfg->collection == COLL_COLLECT_WORKERS && (counters_missing || w->incomplete));
 }
 
 const struct source_ops workers_source = {

@@ -136,6 +136,7 @@ int msg_encode_end(uint8_t *buf, size_t cap, const struct msg_cycle_end *e)
     put_u64(&w, e->workers_discovered);
     put_u64(&w, e->worker_errors);
     put_u64(&w, e->counters_incomplete);
+    put_u64(&w, e->token_refused);
     return finish(&w);
 }
 
@@ -275,6 +276,7 @@ int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
         m.u.end.workers_discovered = get_u64(&r);
         m.u.end.worker_errors = get_u64(&r);
         m.u.end.counters_incomplete = get_u64(&r);
+        m.u.end.token_refused = get_u64(&r);
         if (!r.err && m.u.end.counters_incomplete > 1)
             r.err = MSG_ECAP;
         if (!r.err && m.u.end.status > 255)

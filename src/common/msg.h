@@ -29,7 +29,8 @@
 
 #include "wcount.h"
 
-#define MSG_VERSION 2 /* 2: WORKER node_state and flags, CYCLE_END worker fields */
+/* 2: WORKER node_state and flags, CYCLE_END worker fields; 3: CYCLE_END token_refused */
+#define MSG_VERSION 3
 #define MSG_HEADER_SIZE 8
 #define MSG_MAX_FRAME 65536 /* bytes in one packet, header included */
 #define MSG_MAX_ID 256      /* node ids, addresses, names, labels */
@@ -221,7 +222,8 @@ struct msg_cycle_end {
     char *error;                 /* why the cycle failed, or the last per-query error; "" if none */
     uint64_t workers_discovered; /* COLL_ROLE_WORKERS: addresses discovered, 0 otherwise */
     uint64_t worker_errors;      /* workers whose /v1/info or task list could not be read */
-    uint64_t counters_incomplete; /* 1: some worker's counters are unknown (worker mode) */
+    uint64_t counters_incomplete; /* 1: some worker's counters are unknown, or a query skipped */
+    uint64_t token_refused; /* workers that refused the internal token (401/403, every scheme) */
 };
 
 struct msg_pod {

@@ -162,8 +162,10 @@ static int tls_on(const struct webconf *w)
 
 int http_publish(struct http *h, struct http_content *c)
 {
-    int r = published_swap(h->pub, c->metrics, c->metrics_len, c->openmetrics, c->openmetrics_len,
-                           c->index_html, c->index_len, c->readyz, c->readyz_len, c->ready);
+    struct pub_static st = {c->ready,       c->index_html, c->index_len, c->workers_html,
+                            c->workers_len, c->readyz,     c->readyz_len};
+    int r =
+        published_swap(h->pub, c->metrics, c->metrics_len, c->openmetrics, c->openmetrics_len, &st);
 
     memset(c, 0, sizeof(*c));
     return r;
@@ -454,11 +456,16 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
         goto out;
     }
     if (strcmp(url, "/readyz") == 0) {
-        st = reply(conn, w, p->ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT,
-                   p->readyz ? p->readyz : "", p->readyz_len, p, 0, NULL, NULL, NULL, NULL);
+        st = reply(conn, w, p->s.ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT,
+                   p->s.readyz ? p->s.readyz : "", p->s.readyz_len, p, 0, NULL, NULL, NULL, NULL);
     } else if (strcmp(url, "/") == 0) {
         st = reply(conn, w, MHD_HTTP_OK, "text/html; charset=utf-8",
-                   p->index_html ? p->index_html : "", p->index_len, p, 0, NULL, NULL, NULL, NULL);
+                   p->s.index_html ? p->s.index_html : "", p->s.index_len, p, 0, NULL, NULL, NULL,
+                   NULL);
+    } else if (strcmp(url, "/workers") == 0) {
+        st = reply(conn, w, MHD_HTTP_OK, "text/html; charset=utf-8",
+                   p->s.workers_html ? p->s.workers_html : "", p->s.workers_len, p, 0, NULL, NULL,
+                   NULL, NULL);
     } else {
         static const char msg[] = "not found\n";
         st = reply(conn, w, MHD_HTTP_NOT_FOUND, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL, NULL,

@@ -64,6 +64,8 @@ struct http_content {
     size_t openmetrics_len;
     char *index_html; /* landing page */
     size_t index_len;
+    char *workers_html; /* /workers: the workers page */
+    size_t workers_len;
     int ready;    /* /readyz: 1 -> 200, 0 -> 503 */
     char *readyz; /* body of /readyz (both cases) */
     size_t readyz_len;

@@ -107,7 +107,9 @@ static int series(const struct store *s, double now, struct join *j)
                                     .counters = !(w->flags & MSG_WORKER_NO_COUNTERS),
                                     .incomplete = (w->flags & MSG_WORKER_INCOMPLETE) != 0,
                                     .current = r[i].current,
-                                    .state = w->node_state};
+                                    .state = w->node_state,
+                                    .oldest = r[i].coord->snap_time,
+                                    .newest = r[i].coord->snap_time};
         if (!v[i].counters)
             memset(&v[i].c, 0, sizeof(v[i].c));
     }
@@ -123,6 +125,10 @@ static int series(const struct store *s, double now, struct join *j)
             v[k - 1].incomplete |= v[i].incomplete;
             v[k - 1].current &= v[i].current;
             v[k - 1].state = merge_state(v[k - 1].state, v[i].state);
+            if (v[i].oldest < v[k - 1].oldest)
+                v[k - 1].oldest = v[i].oldest;
+            if (v[i].newest > v[k - 1].newest)
+                v[k - 1].newest = v[i].newest;
             continue;
         }
         v[k++] = v[i];

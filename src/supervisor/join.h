@@ -27,6 +27,8 @@ struct join_series {
     int current;    /* every summed worker comes from a current snapshot (store_src_current):
                        else held, and only values that protect a worker are published */
     uint64_t state; /* enum msg_node_state, merged over the summed workers (join.c merge_state) */
+    double oldest;  /* snap_time of the oldest snapshot summed: the age of the series' data */
+    double newest;  /* snap_time of the newest one: the reading that showed its state */
     size_t loff, llen; /* its `{pod="..",namespace="..",release=".."} ` text in labels */
 };
 

@@ -31,10 +31,12 @@
 #include "pages.h"
 #include "render.h"
 #include "roles.h"
+#include "since.h"
 #include "store.h"
 #include "webconf.h"
 
 #define SUP_PAGE_MAX (1u << 20)
+#define SUP_WORKERS_PAGE_MAX (16u << 20) /* /workers: about 700 bytes a worker */
 /* Ages (data_age_seconds, pod_map_age_seconds) are re-rendered at least this often. */
 #define SUP_AGE_REFRESH_S 1.0
 
@@ -143,6 +145,7 @@ struct sup {
     struct join join;
     int join_valid;
     struct join_seen seen; /* unmapped workers already logged */
+    struct since since;    /* when each worker series entered its node state (/workers) */
     /* the web configuration file: next stat() poll, and the last re-read error logged */
     uint64_t next_web_ms;
     char web_err[CONFIG_ERR_MAX];
@@ -739,7 +742,7 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
         now - s->rendered_at < SUP_AGE_REFRESH_S)
         return;
 
-    struct rbuf page = {0}, rz = {0};
+    struct rbuf page = {0}, wp = {0}, rz = {0};
     struct http_content hc;
     /* only the formats read lately: one scraper costs one format (http.h) */
     unsigned fmts = s->http ? http_wanted(s->http, now_ms) : 0;
@@ -749,6 +752,8 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
         (s->next_expiry > 0 && now >= s->next_expiry)) {
         join_free(&s->join);
         s->join_valid = join_build(s->store, now, &s->join) == 0;
+        if (s->join_valid)
+            since_update(&s->since, &s->join); /* on failure emptied: times shown unknown */
     }
     memset(&hc, 0, sizeof(hc));
     if (render_formats(s, fmts, now, &hc.metrics, &hc.metrics_len, &hc.openmetrics,
@@ -759,10 +764,13 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
     }
     rbuf_init(&page, SUP_PAGE_MAX);
     pages_landing(s->store, now, &page);
+    rbuf_init(&wp, SUP_WORKERS_PAGE_MAX);
+    pages_workers(s->store, &s->join, &s->since, now, &wp);
     rbuf_init(&rz, SUP_PAGE_MAX);
     pages_readiness(s->store, late, SUP_READY_AFTER_MS / 1000, &rz);
 
     hc.index_html = take_rbuf(&page, &hc.index_len);
+    hc.workers_html = take_rbuf(&wp, &hc.workers_len);
     hc.readyz = take_rbuf(&rz, &hc.readyz_len);
     hc.ready = ready;
     if (s->http && http_publish(s->http, &hc) < 0)
@@ -770,6 +778,7 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
     free(hc.metrics);
     free(hc.openmetrics);
     free(hc.index_html);
+    free(hc.workers_html);
     free(hc.readyz);
     s->rendered = 1;
     s->rendered_at = now;
@@ -1291,6 +1300,7 @@ out:
         close(s->sfd);
     join_free(&s->join);
     join_seen_clear(&s->seen);
+    since_free(&s->since);
     store_free(s->store);
     free(s->rx);
     config_free(s->cfg);

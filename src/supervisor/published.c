@@ -83,10 +83,17 @@ struct published *published_new(void)
     return pub;
 }
 
+static void static_free(struct pub_static *st)
+{
+    free(st->index_html);
+    free(st->workers_html);
+    free(st->readyz);
+    memset(st, 0, sizeof(*st));
+}
+
 static void pages_free(struct pub_pages *p)
 {
-    free(p->index_html);
-    free(p->readyz);
+    static_free(&p->s);
     for (int v = 0; v < PUB_NVARIANTS; v++)
         free(p->body[v]);
     free(p);
@@ -207,7 +214,7 @@ static void put_format(struct pub_pages *p, unsigned f, char *plain, size_t plai
 }
 
 int published_swap(struct published *pub, char *text, size_t text_len, char *om, size_t om_len,
-                   char *index_html, size_t index_len, char *readyz, size_t readyz_len, int ready)
+                   struct pub_static *st)
 {
     struct pub_pages *p = calloc(1, sizeof(*p)), *old;
     unsigned want = wanted_variants(pub, clock_mono_ms());
@@ -218,16 +225,12 @@ int published_swap(struct published *pub, char *text, size_t text_len, char *om,
     if (!p) {
         free(text);
         free(om);
-        free(index_html);
-        free(readyz);
+        static_free(st);
         return -1;
     }
     atomic_store(&p->refs, 1); /* the published set's own reference */
-    p->index_html = index_html;
-    p->index_len = index_len;
-    p->readyz = readyz;
-    p->readyz_len = readyz_len;
-    p->ready = ready;
+    p->s = *st;
+    memset(st, 0, sizeof(*st));
     if (text) {
         prepare(PUB_FORMAT_TEXT, text, text_len, want, &plain, &plain_len, &gz, &gz_len, &nogz);
         put_format(p, PUB_FORMAT_TEXT, plain, plain_len, gz, gz_len, nogz);

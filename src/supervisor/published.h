@@ -30,13 +30,20 @@ enum pub_variant { PUB_TEXT = 0, PUB_TEXT_GZ, PUB_OM, PUB_OM_GZ, PUB_NVARIANTS }
 /* The exposition's formats (masks of published_wanted, published_missing). */
 enum { PUB_FORMAT_TEXT = 1u << 0, PUB_FORMAT_OM = 1u << 1 };
 
-struct pub_pages {
-    _Atomic int refs;
+/* The pages rendered at every change, whoever reads them. */
+struct pub_static {
     int ready;        /* /readyz: 1 -> 200, 0 -> 503 */
     char *index_html; /* landing page */
     size_t index_len;
+    char *workers_html; /* /workers */
+    size_t workers_len;
     char *readyz; /* body of /readyz (both cases) */
     size_t readyz_len;
+};
+
+struct pub_pages {
+    _Atomic int refs;
+    struct pub_static s;
     /* NULL: not rendered (yet); each set once, under the published lock */
     char *body[PUB_NVARIANTS];
     size_t len[PUB_NVARIANTS];
@@ -62,14 +69,15 @@ unsigned published_wanted(struct published *pub, uint64_t now_ms);
 unsigned published_missing(struct published *pub);
 
 /*
- * A new page set: takes ownership of the strings whatever the outcome. text
+ * A new page set: takes ownership of the strings (st's too, and zeroes it)
+ * whatever the outcome. text
  * and om (may be NULL: not rendered) are the exposition in each format; each
  * is gzipped (best speed) when its gzip variant is wanted, and kept unless
  * that is the only variant of the format wanted. Returns 0, or -1 when out
  * of memory (the previous set stays). Waiting requests look again.
  */
 int published_swap(struct published *pub, char *text, size_t text_len, char *om, size_t om_len,
-                   char *index_html, size_t index_len, char *readyz, size_t readyz_len, int ready);
+                   struct pub_static *st);
 
 /*
  * Format f (PUB_FORMAT_*) rendered for the current set, which lacks it or its

@@ -257,6 +257,7 @@ enum hval {
     H_FAILED,
     H_WDISC,
     H_WERR,
+    H_TREF,
 };
 
 /*
@@ -324,6 +325,10 @@ static const struct {
      "Workers whose /v1/info or task list could not be read (their data is absent for that "
      "cycle).",
      NULL, NULL},
+    {H_TREF, "gauge", "trino_buffer_exporter_workers_token_refused",
+     "Workers that refused the internal token in the last cycle (401/403 with every key scheme "
+     "tried).",
+     NULL, NULL},
 };
 
 /* One health value of a source; 0 when the source has none yet (not rendered). */
@@ -346,13 +351,16 @@ static int health_value(const struct store *s, const struct store_src *c, int wh
     case H_DUR:
     case H_RUNQ:
     case H_WDISC:
+    case H_TREF:
         if (!c->has_cycle)
             return 0;
         src_labels(b, name, c);
         if (which == H_DUR)
             put_sec(b, c->cycle_duration);
         else
-            put_u64(b, which == H_RUNQ ? c->running_queries : c->workers_discovered);
+            put_u64(b, which == H_RUNQ    ? c->running_queries
+                       : which == H_WDISC ? c->workers_discovered
+                                          : c->workers_token_refused);
         return 1;
     case H_EXIT:
         if (c->last_exit_code < 0 && c->last_signal <= 0)
@@ -478,6 +486,28 @@ static void render_holding(struct rbuf *b, const struct store *s, const struct j
 }
 
 /* ---------------------------------------------------------------- API */
+
+void render_worker_view(const struct join_series *x, struct render_worker *ret)
+{
+    int d = drained(x), idle = idle_observed(x);
+
+    for (int f = 0; f < WCOUNT_N; f++) {
+        ret->known[f] = x->counters && publishable(x, x->c.v[f] == 0);
+        ret->c[f] = ret->known[f] ? x->c.v[f] : 0;
+    }
+    ret->drained = d >= 0 && publishable(x, d == 1) ? d : -1;
+    ret->idle_observed = idle >= 0 && publishable(x, idle == 1) ? idle : -1;
+    ret->state = x->state != MSG_NODE_NONE && publishable(x, x->state == MSG_NODE_DRAINED)
+                     ? (int64_t)x->state
+                     : -1;
+    ret->holding = ret->c[WC_BUFFERED_BYTES] > 0 || ret->c[WC_BUFFERED_PAGES] > 0 ||
+                   ret->c[WC_ACTIVE_BUFFERS] > 0;
+}
+
+int render_release_current(const struct store *s, const char *release, double now)
+{
+    return release_current(s, release, now);
+}
 
 int render_exposition_join(const struct store *s, const struct join *j, const struct render_opts *o,
                            double now, struct rbuf *out)

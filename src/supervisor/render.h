@@ -25,8 +25,10 @@
 #define TBE_RENDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rbuf.h"
+#include "wcount.h"
 
 struct store;
 
@@ -66,6 +68,28 @@ int render_exposition(const struct store *s, const struct render_opts *o, double
 struct join;
 int render_exposition_join(const struct store *s, const struct join *j, const struct render_opts *o,
                            double now, struct rbuf *out);
+
+/*
+ * What /metrics publishes of one worker series (the safety contract applied
+ * by the same code as the exposition), for the pages that show it: -1 (or
+ * known 0) where the series is absent from /metrics.
+ */
+struct join_series;
+struct render_worker {
+    uint64_t c[WCOUNT_N]; /* the worker gauges, indexed by enum wcount_index ... */
+    int known[WCOUNT_N];  /* ... 0 where absent (c then 0) */
+    int drained;          /* trino_worker_drained */
+    int idle_observed;    /* trino_worker_idle_observed */
+    int64_t state;        /* the state whose trino_worker_node_state is 1 (enum msg_node_state) */
+    int holding;          /* 1 if a published gauge shows pipelined output data held */
+};
+void render_worker_view(const struct join_series *x, struct render_worker *ret);
+
+/*
+ * 1 if release's trino_workers_holding_data is published at now: every
+ * coordinator of it current, from a complete cycle.
+ */
+int render_release_current(const struct store *s, const char *release, double now);
 
 /* The Content-Type of each format (negotiate.h chooses one per request). */
 #define RENDER_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"

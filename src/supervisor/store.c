@@ -401,6 +401,7 @@ int store_cycle_end(struct store *s, struct store_src *c, const struct msg_cycle
     c->parsed_bytes_total = wcount_sat_add(c->parsed_bytes_total, e->parsed_bytes);
     c->worker_errors_total = wcount_sat_add(c->worker_errors_total, e->worker_errors);
     c->workers_discovered = e->workers_discovered;
+    c->workers_token_refused = e->token_refused;
     c->has_cycle = 1;
     c->cycles_total++;
     proto = !c->pending || e->seq != c->pending_seq || e->records != c->next.n;

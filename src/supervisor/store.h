@@ -101,7 +101,9 @@ struct store_src {
     double cycle_duration; /* seconds */
     uint64_t running_queries;
     uint64_t workers_discovered; /* last END's (workers role; 0 otherwise) */
-    int has_cycle;               /* an END was seen at least once */
+    /* last END's: workers that refused the internal token (workers role; 0 otherwise) */
+    uint64_t workers_token_refused;
+    int has_cycle; /* an END was seen at least once */
 
     /* counters: only grow, kept across reloads */
     uint64_t query_errors_total;

@@ -229,12 +229,14 @@ def check_objects(label, objs, v, exporter, tmp):
     pr = one(objs, "PrometheusRule")
     check((pr is not None) == bool(v["prometheusRule"]["enabled"]), "%s: PrometheusRule iff enabled" % label)
     if pr:
-        alerts = {r["alert"] for g in pr["spec"]["groups"] for r in g["rules"]}
+        alerts = {r.get("alert") or r["record"] for g in pr["spec"]["groups"] for r in g["rules"]}
         for a in ("TrinoBufferExporterCollectorDown", "TrinoBufferExporterStaleData",
-                  "TrinoBufferExporterCollectorCrashLooping", "TrinoBufferExporterUnmappedWorkers"):
+                  "TrinoBufferExporterCollectorCrashLooping", "TrinoBufferExporterUnmappedWorkers",
+                  "TrinoWorkerOutputBufferStuck"):
             check(a in alerts, "%s: alert %s" % (label, a))
         discovery = discovery_of(v) != "none"
-        for a in ("TrinoWorkerDrainingTooLong", "TrinoBufferExporterWorkerErrors"):
+        for a in ("TrinoWorkerDrainingTooLong", "TrinoWorkerShuttingDownTooLong", "TrinoBufferExporterWorkerErrors",
+                  "trino_worker:node_state_seconds"):
             check((a in alerts) == discovery, "%s: alert %s iff workers.discovery" % (label, a))
         promtool_rules(label, {"groups": pr["spec"]["groups"]}, tmp)
 
@@ -464,6 +466,9 @@ def check_negative(exporter, tmp):
         ("client auth without TLS", [("web.tls.clientAuthType", "RequireAndVerifyClientCert")], "web.tls.enabled"),
         ("schema: client auth type", [("web.tls.enabled", True), ("web.tls.existingSecret", "t"),
                                       ("web.tls.clientAuthType", "Maybe")], "clientAuthType"),
+        ("schema: stuck-buffer window not a duration", [("prometheusRule.stuckBufferWindow", "30")],
+         "stuckBufferWindow"),
+        ("schema: draining threshold", [("prometheusRule.drainingTooLongSeconds", 0)], "drainingTooLongSeconds"),
     ]
     for what, sets, needle in bad:
         p = render([], sets, ok=False)
@@ -522,9 +527,39 @@ def check_examples(tmp):
         exprs["keda_" + name] = t["metadata"]["query"]
     promtool_rules("examples", {"groups": [{"name": "examples", "rules": [
         {"record": "example:%s" % k, "expr": x} for k, x in exprs.items()]}]}, tmp)
+    check_drain_hook_values()
     for f in ("prometheus-adapter-values.yaml", "hpa-trino-worker.yaml", "keda-trino-worker.yaml"):
         check(re.search(r"trino_workers_holding_data", open(os.path.join(EXAMPLES, f)).read()),
               "%s: uses the exporter's trino_workers_holding_data" % f)
+
+
+def check_drain_hook_values():
+    """The trinodb/charts values that install the worker preStop hook: the
+    hook runs the script the --set-file puts in the worker's ConfigMap, the pod
+    outlives the hook's bound, the hook's user may PUT the node state."""
+    path = os.path.join(EXAMPLES, "trino-chart-drain-hook.yaml")
+    text = open(path).read()
+    v = yaml.safe_load(text)
+    w = v["worker"]
+    check(w["gracefulShutdown"]["enabled"] is False,
+          "drain hook: the chart's own hook off (it conflicts with worker.lifecycle)")
+    cmd = w["lifecycle"]["preStop"]["exec"]["command"]
+    check(cmd[:2] == ["/bin/sh", "/etc/trino/trino-worker-prestop.sh"] and len(cmd) == 3
+          and cmd[2].isdigit(), "drain hook: preStop runs the script with a bound: %s" % cmd)
+    m = re.search(r"--set-file 'worker\.additionalConfigFiles\.([\w\\.-]+)=examples/([\w.-]+)'", text)
+    check(m and m.group(1).replace("\\", "") == os.path.basename(cmd[1])
+          and os.path.isfile(os.path.join(EXAMPLES, m.group(2))),
+          "drain hook: the --set-file puts examples/%s at %s" % (m and m.group(2), cmd[1]))
+    bound = int(cmd[2])
+    check(w["terminationGracePeriodSeconds"] >= bound + 60,
+          "drain hook: terminationGracePeriodSeconds %d above the bound %d (+ 60 s)"
+          % (w["terminationGracePeriodSeconds"], bound))
+    files = w["additionalConfigFiles"]
+    props = dict(l.split("=", 1) for l in files["access-control.properties"].split())
+    rules = json.loads(files[os.path.basename(props["security.config-file"])])
+    check(props["access-control.name"] == "file" and props["security.config-file"].startswith("/etc/trino/")
+          and {"user": "admin", "allow": ["write"]} in rules["system_information"],
+          "drain hook: the hook's default user (admin) may write system information")
 
 
 def main():

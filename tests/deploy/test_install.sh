@@ -2,7 +2,7 @@
 # Install layout and systemd unit: `cmake --install` into a temporary DESTDIR
 # (through the Dockerfile's build-stage script), then systemd-analyze verify,
 # systemd-analyze security --offline=yes (exposure <= 2.0), the runtime-stage
-# check, the man page, and config preservation on re-install.
+# check, the man page, the Prometheus rules, and config preservation on re-install.
 #   test_install.sh BUILD_DIR
 set -euo pipefail
 build=$1
@@ -24,6 +24,9 @@ conf=$(find "$dest" -path '*/etc/trino-buffer-exporter/exporter.conf' -type f | 
     echo "FAIL: staged tree incomplete: exe=$exe unit=$unit man=$man8 conf=$conf" >&2
     exit 1
 }
+rules=$(find "$dest" -path '*/share/trino-buffer-exporter/prometheus-rules.yml' -type f | head -n 1)
+cmp -s "$rules" "$src/examples/prometheus-rules.yml" || bad "prometheus-rules.yml not installed in share/trino-buffer-exporter"
+[ -n "$(find "$dest" -path '*/doc/trino-buffer-exporter/alerts.md' -type f)" ] || bad "alerts.md not installed in the doc directory"
 case $unit in */lib/systemd/system/*) ;; *) bad "unit not in a systemd unit directory: $unit" ;; esac
 "$exe" --version >/dev/null || bad "$exe --version"
 

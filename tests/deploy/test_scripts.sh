@@ -36,7 +36,7 @@ grep -q -- '--runtime' "$src/scripts/docker-runtime-stage.sh" || bad "runtime st
 grep -q -- '--build' "$df" || bad "build stage must use setup.sh --build"
 
 for s in setup.sh build.sh install-helm.sh docker-build-stage.sh docker-runtime-stage.sh \
-    demo.sh image.sh debian-rootfs.sh fresh-debian.sh; do
+    demo.sh image.sh debian-rootfs.sh fresh-debian.sh deb.sh; do
     bash -n "$src/scripts/$s" || bad "scripts/$s does not parse"
 done
 sh -n "$src/scripts/install-helm.sh" || bad "install-helm.sh is not POSIX sh"
@@ -52,7 +52,7 @@ rc=0; bash "$src/scripts/docker-runtime-stage.sh" >/dev/null 2>&1 || rc=$?
 [ $rc = 64 ] || bad "docker-runtime-stage.sh without arguments: rc $rc, want 64"
 # (Each of these checks its arguments before doing anything.)
 for c in "image.sh --bogus" "debian-rootfs.sh --bogus" "fresh-debian.sh" "fresh-debian.sh --bogus x" \
-    "fresh-debian.sh a b" "demo.sh --bogus" "setup.sh --bogus"; do
+    "fresh-debian.sh a b" "demo.sh --bogus" "setup.sh --bogus" "deb.sh --bogus"; do
     read -ra argv <<<"$c"
     rc=0; bash "$src/scripts/${argv[0]}" "${argv[@]:1}" >/dev/null 2>&1 </dev/null || rc=$?
     [ $rc = 64 ] || bad "scripts/$c: rc $rc, want 64 (usage)"

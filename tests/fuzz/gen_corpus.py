@@ -160,10 +160,10 @@ def msg_packets():
         "worker-noaddr": pkt(3, st("worker-2") + st("") + counters + u(0) + u(0)),
         "worker-unknown": pkt(3, st("10.0.0.9:8080") + st("10.0.0.9:8080") + bytes(48) + u(1) +
                               u(3)),
-        "end-ok": pkt(4, end + u(4) + u(1) + u(1)),
+        "end-ok": pkt(4, end + u(4) + u(1) + u(1) + u(1)),
         "end-failed": pkt(4, u(2) + u(69) + u(0) + u(0) + u(0) + u(0) + u(10) +
                           st("GET http://127.0.0.1:8080/v1/query?state=RUNNING: HTTP 500") +
-                          u(0) + u(0) + u(0)),
+                          u(0) + u(0) + u(0) + u(0)),
         "pod": pkt(5, st("10.0.0.1") + st("trino-worker-0") + st("trino")),
         "bad-version": pkt(3, worker[8:], ver=version + 1),
         "bad-type": pkt(9, u(0)),

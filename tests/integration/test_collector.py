@@ -292,8 +292,9 @@ def case_happy():
     check(workers and all(w["flags"] == 0 for w in workers), "happy: complete cycle, worker flags 0")
     nrec = len(TRUTH[FLAT]) + len(TRUTH[NESTED])
     check(end is not None and end["status"] == 0 and end["records"] == nrec and
-          end["running_queries"] == 2 and end["query_errors"] == 0 and end["error"] == "",
-          "happy: CYCLE_END status 0, %d records, 2 running, 0 errors (%r)" % (nrec, end))
+          end["running_queries"] == 2 and end["query_errors"] == 0 and end["error"] == "" and
+          end["counters_incomplete"] == 0,
+          "happy: CYCLE_END status 0, %d records, 2 running, 0 errors, complete (%r)" % (nrec, end))
     want_bytes = sum(c.served.values())
     check(end is not None and end["parsed_bytes"] == want_bytes,
           "happy: parsed_bytes = body bytes served (%s vs %d)" % (end and end["parsed_bytes"], want_bytes))
@@ -340,6 +341,24 @@ def case_query_errors():
     check(end and end["error"].startswith("query q_"), "skipped queries: last error names the query")
     check(workers and all(w["flags"] & MSG_WORKER_INCOMPLETE for w in workers),
           "skipped queries: every worker record says incomplete (never observed idle)")
+    check(end and end["counters_incomplete"] == 1,
+          "skipped queries: CYCLE_END counters_incomplete 1 (the 403 query's workers may hold "
+          "data: no holding count) (%r)" % end)
+    r.close()
+    c.close()
+
+    # A query that ended between the list and its detail (410) has no tasks left: the
+    # cycle is complete, its workers may be observed idle and counted.
+    c = Coord()
+    c.queries = [(Q1, "RUNNING", FLAT), ("q_gone", "RUNNING", "gone")]
+    r = Run(base_args(c))
+    _, workers, end = r.cycle()
+    check(r.wait() == 0, "410 alone: exit 0")
+    expect_workers(workers, [FLAT], "410 alone")
+    check(workers and all(w["flags"] == 0 for w in workers),
+          "410 alone: worker flags 0 (a query that ended hides nothing)")
+    check(end and end["status"] == 0 and end["query_errors"] == 1 and
+          end["counters_incomplete"] == 0, "410 alone: 1 error, counters complete (%r)" % end)
     r.close()
     c.close()
 

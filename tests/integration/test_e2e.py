@@ -121,6 +121,38 @@ check(tbe.value(m, "trino_workers_holding_data", release="green") == holding(gre
 blue2.control(fault="none")
 tbe.wait_for(lambda: all_up(exp.scrape()), timeout=20, what="blue-2 up again")
 
+# A query the exporter may not view (403) is skipped and its workers are unknown:
+# the cycle stays up but is incomplete, so green's holding count is absent (a count
+# without that query's workers could be too low) and no green worker is observed
+# idle, while blue keeps its own count.
+qe0 = tbe.value(exp.scrape(), "trino_buffer_exporter_query_errors_total", coordinator="green")
+green.control(fault="denied:0")
+m = tbe.wait_for(lambda: (lambda m: m if tbe.value(
+    m, "trino_buffer_exporter_query_errors_total", coordinator="green") > qe0 else None)(
+    exp.scrape()), timeout=20, what="green: a cycle with the 403 query applied")
+check(tbe.value(m, "trino_buffer_exporter_up", coordinator="green") == 1,
+      "green, one query 403: the cycle succeeds (up 1)")
+check(not tbe.series(m, "trino_workers_holding_data", release="green"),
+      "green, one query 403: trino_workers_holding_data{release=green} absent (%r)"
+      % tbe.series(m, "trino_workers_holding_data", release="green"))
+check(tbe.value(m, "trino_workers_holding_data", release="blue") == holding(blue_truth()),
+      "green, one query 403: blue's holding count still published")
+check(tbe.series(m, "trino_worker_idle_observed", release="green") and
+      all(v != "1" for v in tbe.series(m, "trino_worker_idle_observed", release="green").values()),
+      "green, one query 403: no green worker has idle_observed 1")
+# A query that ended between the list and its detail (410) hides nothing: complete.
+green.control(fault="gone:0")
+gtg = green.expected()
+m = tbe.wait_for(lambda: (lambda m: m if tbe.series(m, "trino_workers_holding_data", release="green")
+                          else None)(exp.scrape()), timeout=20,
+                 what="green, one query 410: trino_workers_holding_data{release=green} back")
+check(tbe.value(m, "trino_workers_holding_data", release="green") == holding(gtg),
+      "green, one query 410: the holding count of the other queries (%r, truth %d)"
+      % (tbe.value(m, "trino_workers_holding_data", release="green"), holding(gtg)))
+green.control(fault="none")
+tbe.wait_for(lambda: tbe.worker_truth_matches(exp.scrape(), green.expected(), "green"), timeout=15,
+             what="green without faults on /metrics")
+
 t = threading.Thread(target=scraper)
 t.start()
 kids = [int(p) for p in open("/proc/%d/task/%d/children" % (exp.proc.pid, exp.proc.pid)).read().split()]

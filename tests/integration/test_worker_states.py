@@ -13,9 +13,10 @@ names an address where nothing listens:
     operator would; the exporter never writes it): DRAINING, then DRAINED
     with drained 1, idle_observed 1 and explicit zero counters in both
     modes, then ACTIVE again with drained 0;
-  - a query that vanishes between the list and its details (fault gone:0)
-    makes the coordinator-mode cycle incomplete: the drained worker's zeros
-    become absent (its state stays).
+  - queries the exporter may not view (403) make the coordinator-mode cycle
+    incomplete: the drained worker's zeros become absent (its state stays)
+    and so does the release's holding count; queries that ended between the
+    list and their details (410) do not.
 Cluster B (Trino 476) serves GET /v1/node: discovery "coordinator" finds its
 three workers; against cluster A (480, no /v1/node) the cycle fails with an
 error naming the URL. DNS discovery, in a private /etc/hosts (unshare -m as root, -rm otherwise, and
@@ -140,22 +141,33 @@ for rel in ("rc", "rw"):
           "%s: drained = 0 for the active workers" % rel)
 
 # --- an incomplete coordinator-mode cycle: zeros become absent
-# Every query detail is 410 Gone, a per-query error (a query's index or id
-# would be racy: the moving workload may finish it before the next cycle; a
-# 5xx fails the whole cycle instead), so the cycle stays up but is incomplete
-# as long as one query runs.
-A.control(fault="query-status:410")
+# Every query detail is 403, a per-query error (a query's index or id would be
+# racy: the moving workload may finish it before the next cycle; a 5xx fails
+# the whole cycle instead), so the cycle stays up but is incomplete as long as
+# one query runs.
+qe0 = tbe.value(exp.scrape(), "trino_buffer_exporter_query_errors_total", coordinator="c")
+A.control(fault="query-status:403")
 m = tbe.wait_for(lambda: (lambda m: m if one(m, "trino_buffer_exporter_up", coordinator="c") == "1"
                           and tbe.value(
-    m, "trino_buffer_exporter_query_errors_total", coordinator="c") >= 1 and not tbe.series(
-    m, "trino_worker_output_buffered_bytes", release="rc", pod=w0) else None)(exp.scrape()),
-    timeout=10, what="a vanished query: the drained worker's counters absent in coordinator mode")
+    m, "trino_buffer_exporter_query_errors_total", coordinator="c") > qe0 else None)(exp.scrape()),
+    timeout=10, what="a cycle with queries denied (403) in coordinator mode")
+check(not tbe.series(m, "trino_worker_output_buffered_bytes", release="rc", pod=w0),
+      "queries denied: the drained worker's counters are absent in coordinator mode")
 check(state_of(m, "rc", w0) == "DRAINED" and one(m, "trino_worker_drained", release="rc",
                                                  pod=w0) == "1",
       "its state and drained stay (read from the worker itself): state %r, drained %r"
       % (state_of(m, "rc", w0), one(m, "trino_worker_drained", release="rc", pod=w0)))
 check(not tbe.series(m, "trino_worker_idle_observed", release="rc", pod=w0),
       "its idle_observed is absent with its counters")
+check(not tbe.series(m, "trino_workers_holding_data", release="rc"),
+      "queries denied: holding_data{release=rc} absent (coordinator collection with discovery)")
+# Every detail 410: the queries ended after the list, nothing is hidden: complete.
+A.control(fault="query-status:410")
+m = tbe.wait_for(lambda: (lambda m: m if tbe.series(m, "trino_workers_holding_data", release="rc")
+                          else None)(exp.scrape()), timeout=10,
+                 what="queries gone (410): holding_data{release=rc} published again")
+check(one(m, "trino_worker_idle_observed", release="rc", pod=w0) == "1",
+      "queries gone (410): the drained worker is observed idle again")
 A.control(fault="none")
 
 check(put_state("ACTIVE") == 200, "PUT /v1/info/state ACTIVE takes worker 0 back")

@@ -125,7 +125,8 @@ struct server {
     struct node nodes[SIM_MAX_WORKERS];
     int step_ms, grace_steps, drain_every;
     char environment[64];
-    unsigned char key[ITOKEN_KEY_LEN]; /* the internal token key of the configured scheme */
+    unsigned char keys[2][ITOKEN_KEY_LEN]; /* the internal token keys, by enum itoken_scheme */
+    int key_scheme; /* atomic: the scheme of p.version_num (/sim/control?trino_version) */
     struct timespec started;
     int hist_cap, hist_n, hist_head; /* ring of the last hist_cap steps */
     struct hist_meta *hist_meta;
@@ -1061,7 +1062,8 @@ static int check_internal(struct server *s, struct mg_connection *c, const char 
         *ret_sent = send_text(s, c, 403, hdr, "text/plain", "Internal only resource\n");
         return -1;
     }
-    if (itoken_verify(s->key, tok, strlen(tok), (int64_t)time(NULL), NULL, NULL) == ITOKEN_OK)
+    const unsigned char *key = s->keys[__atomic_load_n(&s->key_scheme, __ATOMIC_RELAXED)];
+    if (itoken_verify(key, tok, strlen(tok), (int64_t)time(NULL), NULL, NULL) == ITOKEN_OK)
         return 0;
     *ret_code = 401;
     *ret_sent = send_text(s, c, 401, hdr, "text/plain", "Unauthorized\n");
@@ -1460,7 +1462,12 @@ static void handle_control(struct server *s, struct mg_connection *c, const char
         send_text(s, c, 400, NULL, "text/plain", "bad queries\n");
         return;
     }
-    int advance = 0, node_w = -1, node_st = -1;
+    int advance = 0, node_w = -1, node_st = -1, version = 0;
+    if (qs && mg_get_var(qs, strlen(qs), "trino_version", val, sizeof(val)) >= 0 &&
+        parse_int(val, 1, 9999, &version) != 0) {
+        send_text(s, c, 400, NULL, "text/plain", "bad trino_version\n");
+        return;
+    }
     if (qs && mg_get_var(qs, strlen(qs), "advance", val, sizeof(val)) >= 0 &&
         (!s->worker_api || parse_int(val, 1, 100000, &advance) != 0)) {
         send_text(s, c, 400, NULL, "text/plain", "bad advance (needs the worker API)\n");
@@ -1513,6 +1520,12 @@ static void handle_control(struct server *s, struct mg_connection *c, const char
     }
     if (node_w >= 0)
         set_state(s, node_w, (enum nstate)node_st);
+    if (version > 0) { /* an upgrade (or downgrade) of the whole cluster: shapes and key */
+        snprintf(s->p.version, sizeof(s->p.version), "%d", version);
+        s->p.version_num = version;
+        __atomic_store_n(&s->key_scheme, version >= 480 ? ITOKEN_HKDF : ITOKEN_SHA256,
+                         __ATOMIC_RELAXED);
+    }
     pthread_mutex_unlock(&s->mu);
     if (advance > 0)
         cluster_advance(s, advance);
@@ -2118,8 +2131,11 @@ int main(int argc, char **argv)
         } else {
             slen = (size_t)snprintf(secret, sizeof(secret), "%s", s->environment);
         }
-        int rc = itoken_derive_key(secret, slen,
-                                   s->p.version_num >= 480 ? ITOKEN_HKDF : ITOKEN_SHA256, s->key);
+        /* both keys: /sim/control?trino_version=N may cross 479/480 at run time */
+        int rc = itoken_derive_key(secret, slen, ITOKEN_HKDF, s->keys[ITOKEN_HKDF]);
+        if (rc == ITOKEN_OK)
+            rc = itoken_derive_key(secret, slen, ITOKEN_SHA256, s->keys[ITOKEN_SHA256]);
+        s->key_scheme = s->p.version_num >= 480 ? ITOKEN_HKDF : ITOKEN_SHA256;
         itoken_wipe(secret, sizeof(secret));
         if (rc != ITOKEN_OK) {
             fprintf(stderr, "trino-sim: cannot derive the internal key: %s\n",

@@ -230,6 +230,7 @@ static int decode_loop(void)
             json_u64("workers_discovered", m.u.end.workers_discovered);
             json_u64("worker_errors", m.u.end.worker_errors);
             json_u64("counters_incomplete", m.u.end.counters_incomplete);
+            json_u64("token_refused", m.u.end.token_refused);
             break;
         case MSG_POD:
             printf("{\"type\":\"pod\"");

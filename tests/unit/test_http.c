@@ -226,6 +226,8 @@ static void publish(struct http *h)
     c.openmetrics_len = 10;
     c.index_html = strdup("<html></html>");
     c.index_len = 13;
+    c.workers_html = strdup("<p>w</p>");
+    c.workers_len = 8;
     c.readyz = strdup("ready\n");
     c.readyz_len = 6;
     c.ready = 1;
@@ -701,6 +703,11 @@ int main(int argc, char **argv)
               strstr(r.hdrs, "Content-Type: text/plain; version=0.0.4"),
           "text for */*: %s %s", r.hdrs, r.body);
     r.accept = NULL;
+    snprintf(url, sizeof(url), "%s/workers", base);
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "<p>w</p>") == 0 &&
+              strstr(r.hdrs, "Content-Type: text/html; charset=utf-8"),
+          "/workers: %ld %s %s", r.status, r.hdrs, r.body);
     snprintf(url, sizeof(url), "%s/nope", base);
     get(url, &r);
     CHECK(r.status == 404);
@@ -739,6 +746,14 @@ int main(int argc, char **argv)
     snprintf(url, sizeof(url), "%s/", base);
     get(url, &r);
     CHECK(r.status == 401, "/ needs credentials: %ld", r.status);
+    snprintf(url, sizeof(url), "%s/workers", base);
+    get(url, &r);
+    CHECK(r.status == 401, "/workers needs credentials: %ld", r.status);
+    r.user = "prom";
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "<p>w</p>") == 0, "/workers with them: %ld %s",
+          r.status, r.body);
+    r.user = NULL;
     raw(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", line, sizeof(line));
     CHECK(strcmp(line, "HTTP/1.0 400 Bad Request") == 0, "plain HTTP to the TLS port: %s", line);
 

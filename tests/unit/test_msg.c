@@ -384,7 +384,8 @@ static void test_small_roundtrips(void)
                               .error = "GET http://x/v1/query: HTTP 500",
                               .workers_discovered = 9,
                               .worker_errors = 10,
-                              .counters_incomplete = 1};
+                              .counters_incomplete = 1,
+                              .token_refused = 11};
     n = msg_encode_end(buf, sizeof(buf), &e);
     CHECK_EQ(msg_decode(buf, (size_t)n, &m), MSG_OK);
     CHECK_EQ(m.type, MSG_CYCLE_END);
@@ -392,7 +393,7 @@ static void test_small_roundtrips(void)
           m.u.end.running_queries == 4 && m.u.end.query_errors == 5 && m.u.end.parsed_bytes == 6 &&
           m.u.end.duration_us == 8);
     CHECK(m.u.end.workers_discovered == 9 && m.u.end.worker_errors == 10 &&
-          m.u.end.counters_incomplete == 1);
+          m.u.end.counters_incomplete == 1 && m.u.end.token_refused == 11);
     CHECK_STR(m.u.end.error, e.error);
     msg_clear(&m);
     every_prefix((size_t)n, "end");
@@ -459,7 +460,9 @@ static void test_malformed(void)
     put_u16(buf + 2, 0);
     expect(n, MSG_EVERSION, "version 0");
     put_u16(buf + 2, MSG_VERSION + 1);
-    expect(n, MSG_EVERSION, "version 2");
+    expect(n, MSG_EVERSION, "the next version");
+    put_u16(buf + 2, MSG_VERSION - 1);
+    expect(n, MSG_EVERSION, "the previous version (a collector of an older build)");
     put_u16(buf + 2, 0xffff);
     expect(n, MSG_EVERSION, "version 0xffff");
 

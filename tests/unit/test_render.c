@@ -384,7 +384,8 @@ static void wcycle(struct store *s, const char *c, double now, size_t n, const s
                               .error = "",
                               .workers_discovered = n + 1,
                               .worker_errors = 2,
-                              .counters_incomplete = incomplete};
+                              .counters_incomplete = incomplete,
+                              .token_refused = 3};
     CHECK(store_cycle_begin(s, C(s, c), 1) == STORE_OK);
     for (size_t i = 0; i < n; i++) {
         struct msg m = {.type = MSG_WORKER};
@@ -468,6 +469,8 @@ static void test_node_states(void)
                        "release=\"r1\"} 6"));
     CHECK(has_line(&b, "trino_buffer_exporter_worker_errors_total{coordinator=\"a\","
                        "release=\"r1\"} 2"));
+    CHECK(has_line(&b, "trino_buffer_exporter_workers_token_refused{coordinator=\"a\","
+                       "release=\"r1\"} 3"));
     /* r1 has coordinators that never ran: holding_data absent; r2's c complete: present */
     wcycle(s, "c", 1000.0, 2, wa, 0);
     CHECK(render_exposition(s, NULL, 1001.0, &b) == RENDER_OK);

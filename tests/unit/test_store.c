@@ -179,6 +179,17 @@ static void test_cycles(void)
     CHECK(store_cycle_begin(s, C(s, "a"), 7) == STORE_OK);
     CHECK(store_cycle_end(s, C(s, "a"), &huge, 1041.0) == STORE_OK);
     CHECK(a->query_errors_total == UINT64_MAX && a->worker_errors_total == UINT64_MAX);
+    /* token_refused is the last cycle's (good or failed): replaced, never summed */
+    huge.seq = 8;
+    huge.token_refused = 3;
+    CHECK(store_cycle_begin(s, C(s, "a"), 8) == STORE_OK);
+    CHECK(store_cycle_end(s, C(s, "a"), &huge, 1042.0) == STORE_OK);
+    CHECK(a->workers_token_refused == 3);
+    huge.seq = 9;
+    huge.token_refused = 0;
+    CHECK(store_cycle_begin(s, C(s, "a"), 9) == STORE_OK);
+    CHECK(store_cycle_end(s, C(s, "a"), &huge, 1043.0) == STORE_OK);
+    CHECK(a->workers_token_refused == 0);
 
     /* Unknown names have no source (the supervisor treats that as a violation). */
     CHECK(C(s, "zz") == NULL && store_coord(s, "zz") == NULL);
