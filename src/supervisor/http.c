@@ -25,6 +25,7 @@
 #include "log.h"
 #include "negotiate.h"
 #include "published.h"
+#include "ratelimit.h"
 #include "render.h"
 #include "tlsconf.h"
 #include "webconf.h"
@@ -97,6 +98,7 @@ struct http {
     pthread_mutex_t lock;    /* cur, web, web->refs, srv */
     pthread_cond_t web_idle; /* a replaced webref's last handler is done */
     struct published *pub;   /* the pages the loop publishes */
+    struct ratelimit rate;   /* rate_limit of the web configuration */
     struct webref *web;
     struct server *srv;
     _Atomic uint64_t heartbeat_ms;
@@ -395,6 +397,17 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
         *con_cls = h;
     } else if (!probes) {
         web = webref_get(h);
+        /*
+         * rate_limit, before authentication as the toolkit does it; the
+         * probes are exempt (a throttled probe would restart the pod)
+         */
+        if (strcmp(url, "/healthz") != 0 && strcmp(url, "/readyz") != 0 &&
+            !ratelimit_allow(&h->rate, clock_mono_us() * 1000)) {
+            static const char msg[] = "Too Many Requests\n";
+            st = reply(conn, NULL, MHD_HTTP_TOO_MANY_REQUESTS, TEXT, msg, sizeof(msg) - 1, NULL, 0,
+                       NULL, NULL, NULL, NULL);
+            goto out;
+        }
     }
     w = web ? web->w : NULL;
     if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
@@ -681,6 +694,7 @@ static void http_free(struct http *h)
     published_free(h->pub);
     pthread_cond_destroy(&h->web_idle);
     pthread_mutex_destroy(&h->lock);
+    ratelimit_destroy(&h->rate);
     free(h);
 }
 
@@ -720,6 +734,8 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
         return NULL;
     }
     door_want_nofile(HTTP_NOFILE_WANT);
+    ratelimit_init(&h->rate, web ? web->rate.interval_ns : 0, web ? web->rate.burst : 0,
+                   clock_mono_us() * 1000);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->web_idle, NULL);
     atomic_store(&h->heartbeat_ms, clock_mono_ms());
@@ -808,6 +824,8 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
      * generations only grow, the current one is the highest handed out.
      */
     nw->u.gen = same ? h->web->u.gen : h->web->u.gen + 1;
+    ratelimit_set(&h->rate, w ? w->rate.interval_ns : 0, w ? w->rate.burst : 0,
+                  clock_mono_us() * 1000);
     if (!same && (tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w)))) {
         ns = server_start(h, w, 0, err, errlen);
         if (!ns)

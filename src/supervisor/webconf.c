@@ -18,6 +18,7 @@
  */
 #include "webconf.h"
 
+#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stdint.h>
@@ -467,6 +468,106 @@ static int load_users(struct ld *L, yaml_node_t *root)
     return 0;
 }
 
+/* ---------------------------------------------------------------- rate_limit */
+
+static const char *const keys_rate[] = {"interval", "burst", NULL};
+
+/*
+ * Go's time.ParseDuration: a sequence of decimal numbers with a unit each
+ * (ns, us, µs, ms, s, m, h), e.g. "1m30s", "1.5s"; or yaml.v2's integer
+ * (nanoseconds). Negative durations and overflow are refused here.
+ */
+static int parse_duration(const char *s, uint64_t *ret)
+{
+    /* multi-byte units first: "ms" before "m" */
+    static const struct {
+        const char *unit;
+        double ns;
+    } units[] = {{"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+                 {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9}};
+    const size_t nunits = sizeof(units) / sizeof(units[0]);
+    double total = 0;
+    const char *p = s;
+
+    if (*p == '+')
+        p++;
+    if (!*p)
+        return -1;
+    if (strspn(p, "0123456789") == strlen(p)) { /* yaml.v2: an integer is nanoseconds */
+        errno = 0;
+        *ret = strtoull(p, NULL, 10);
+        return errno ? -1 : 0;
+    }
+    while (*p) {
+        double v = 0, scale = 1;
+        int digits = 0;
+        size_t k;
+
+        while (*p >= '0' && *p <= '9') {
+            v = v * 10 + (*p++ - '0');
+            digits++;
+        }
+        if (*p == '.') {
+            p++;
+            while (*p >= '0' && *p <= '9') {
+                scale /= 10;
+                v += (*p++ - '0') * scale;
+                digits++;
+            }
+        }
+        if (!digits)
+            return -1;
+        for (k = 0; k < nunits; k++)
+            if (strncmp(p, units[k].unit, strlen(units[k].unit)) == 0)
+                break;
+        if (k == nunits)
+            return -1; /* a number without a unit, or an unknown unit */
+        total += v * units[k].ns;
+        p += strlen(units[k].unit);
+    }
+    if (total >= 9.2e18)
+        return -1;
+    *ret = (uint64_t)total;
+    return 0;
+}
+
+static int load_rate(struct ld *L, yaml_node_t *root)
+{
+    yaml_node_t *m, *iv, *b;
+    const char *s;
+    char *end;
+    long long burst = 0;
+
+    if (yr_want_mapping(&L->y, "rate_limit", yr_member(&L->y, root, "rate_limit"), &m))
+        return -1;
+    if (!m)
+        return 0;
+    if (yr_check_keys(&L->y, m, "rate_limit", keys_rate))
+        return -1;
+    iv = yr_member(&L->y, m, "interval");
+    b = yr_member(&L->y, m, "burst");
+    if (yr_want_string(&L->y, "rate_limit.interval", iv, &s))
+        return -1;
+    if (*s && parse_duration(s, &L->w->rate.interval_ns) < 0)
+        return yr_fail(&L->y, "rate_limit.interval",
+                       "invalid duration \"%s\": expected a Go duration such as 1s, 500ms or 1m30s",
+                       s);
+    if (yr_want_string(&L->y, "rate_limit.burst", b, &s))
+        return -1;
+    if (*s) {
+        errno = 0;
+        burst = strtoll(s, &end, 10);
+        if (errno || *end || end == s || burst < 0 || burst > 1000000000)
+            return yr_fail(&L->y, "rate_limit.burst",
+                           "invalid value \"%s\": expected an integer from 0 to 1000000000", s);
+    }
+    if (L->w->rate.interval_ns > 0 && burst == 0)
+        return yr_fail(&L->y, "rate_limit.burst",
+                       "0 with an interval refuses every request; set 1 or more (or no interval)");
+    L->w->rate.burst = (unsigned)burst;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- load */
 
 static int load_doc(struct ld *L)
@@ -479,11 +580,8 @@ static int load_doc(struct ld *L)
         return yr_fail(&L->y, NULL, "the top level must be a mapping");
     if (yr_check_keys(&L->y, root, "", keys_top))
         return -1;
-    if (yr_member(&L->y, root, "rate_limit"))
-        return yr_fail(&L->y, "rate_limit",
-                       "not supported: a newer exporter toolkit's key (v0.12); the exporter does "
-                       "not rate-limit requests; remove the key");
-    return load_tls(L, root) || load_http(L, root) || load_users(L, root) ? -1 : 0;
+    return load_tls(L, root) || load_http(L, root) || load_users(L, root) || load_rate(L, root) ? -1
+                                                                                                : 0;
 }
 
 /* "FILE:LINE: YAML syntax: ..." from a parser that failed; returns -1. */
@@ -725,7 +823,8 @@ int webconf_equal(const struct webconf *a, const struct webconf *b)
     if (webconf_tls_changed(a, b) || !str_eq(a->path, b->path) ||
         !str_eq(a->tls.cert_file, b->tls.cert_file) || !str_eq(a->tls.key_file, b->tls.key_file) ||
         !str_eq(a->tls.client_ca_file, b->tls.client_ca_file) || a->http2 != b->http2 ||
-        a->nusers != b->nusers || a->nheaders != b->nheaders)
+        a->nusers != b->nusers || a->nheaders != b->nheaders ||
+        a->rate.interval_ns != b->rate.interval_ns || a->rate.burst != b->rate.burst)
         return 0;
     for (size_t i = 0; i < a->nusers; i++)
         if (strcmp(a->users[i].name, b->users[i].name) ||

@@ -14,6 +14,7 @@
 #define TBE_WEBCONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -77,6 +78,16 @@ enum {
     WEBCONF_NFILES
 };
 
+/*
+ * rate_limit (exporter toolkit v0.15): one token bucket for the whole server,
+ * burst requests at once, one more every interval; interval 0 (or no
+ * rate_limit): no limit.
+ */
+struct webconf_rate {
+    uint64_t interval_ns;
+    unsigned burst; /* >= 1 when interval_ns > 0 */
+};
+
 struct webconf {
     char *path;
     struct webconf_tls tls;
@@ -85,6 +96,7 @@ struct webconf {
     size_t nusers;
     struct webconf_header *headers; /* in the order of the file; blank values are left out */
     size_t nheaders;
+    struct webconf_rate rate;
     struct webconf_stamp stamps[WEBCONF_NFILES]; /* read only by the loop's thread */
 };
 
@@ -124,7 +136,7 @@ void webconf_adopt_stamps(struct webconf *w, const struct webconf *from);
 
 /*
  * 1 if a and b would serve the same way (TLS material, versions, users,
- * headers, http2) and name the same files; NULL equals only NULL. File
+ * headers, http2, rate_limit) and name the same files; NULL equals only NULL. File
  * contents are compared, so a rotated certificate at the same path differs.
  */
 int webconf_equal(const struct webconf *a, const struct webconf *b);

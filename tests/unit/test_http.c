@@ -470,6 +470,59 @@ static void test_on_demand(unsigned port)
     http_stop(h);
 }
 
+/*
+ * rate_limit: one bucket for the server, 429 before authentication (a
+ * request without credentials is refused 429, not 401, once the bucket is
+ * empty), the probes exempt; an equal configuration keeps the bucket, one
+ * without rate_limit lifts the limit.
+ */
+static void test_rate_limit(unsigned port)
+{
+    char err[256], url[96], hz[96];
+    struct webconf *w = make(NULL, WEBCONF_NO_CLIENT_CERT, 1, WEBCONF_TLS_UNSET), *w2;
+    struct http *h;
+    struct req r;
+
+    w->rate.interval_ns = 3600ull * 1000000000ull; /* one token back an hour */
+    w->rate.burst = 2;
+    h = http_start("127.0.0.1", port, w, err, sizeof(err));
+    CHECK(h != NULL, "%s", err);
+    if (!h) {
+        webconf_free(w);
+        return;
+    }
+    served = w;
+    publish(h);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
+    snprintf(hz, sizeof(hz), "http://127.0.0.1:%u/healthz", port);
+    memset(&r, 0, sizeof(r));
+    r.user = "prom";
+    r.pass = "s3cret:pw";
+    get(url, &r);
+    CHECK(r.status == 200, "first of the burst: %ld", r.status);
+    r.user = NULL;
+    get(url, &r);
+    CHECK(r.status == 401, "second of the burst, no credentials: %ld", r.status);
+    get(url, &r);
+    CHECK(r.status == 429 && strcmp(r.body, "Too Many Requests\n") == 0,
+          "the bucket is empty: 429 before authentication: %ld %s", r.status, r.body);
+    get(hz, &r);
+    CHECK(r.status == 200, "/healthz is exempt: %ld", r.status);
+    w2 = make(NULL, WEBCONF_NO_CLIENT_CERT, 1, WEBCONF_TLS_UNSET);
+    w2->rate = w->rate;
+    CHECK(swap(h, w2, err, sizeof(err)) == 0, "an equal configuration: %s", err);
+    get(url, &r);
+    CHECK(r.status == 429, "an equal configuration keeps the bucket: %ld", r.status);
+    CHECK(swap(h, make(NULL, WEBCONF_NO_CLIENT_CERT, 1, WEBCONF_TLS_UNSET), err, sizeof(err)) == 1,
+          "%s", err);
+    r.user = "prom";
+    get(url, &r);
+    CHECK(r.status == 200, "without rate_limit no limit: %ld", r.status);
+    http_stop(h);
+    webconf_free(served);
+    served = NULL;
+}
+
 static void test_pending_bound(unsigned port)
 {
     struct webconf *w = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
@@ -675,6 +728,7 @@ int main(int argc, char **argv)
     test_swap_under_load(port);
     test_auth_queue(port);
     test_on_demand(port);
+    test_rate_limit(port);
     test_pending_bound(port);
     test_accept_emfile(port, free_port());
     test_parse_basic();
@@ -695,7 +749,8 @@ int main(int argc, char **argv)
                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
     get(url, &r);
     CHECK(r.status == 200 && strcmp(r.body, "m 1\n# EOF\n") == 0 &&
-              strstr(r.hdrs, "Content-Type: application/openmetrics-text; version=1.0.0"),
+              strstr(r.hdrs, "Content-Type: application/openmetrics-text; version=1.0.0; "
+                             "charset=utf-8; escaping=underscores"),
           "OpenMetrics: %s %s", r.hdrs, r.body);
     r.accept = "*/*";
     get(url, &r);

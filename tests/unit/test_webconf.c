@@ -300,9 +300,16 @@ static const struct {
     {"tls_server_config:\n  cert: abc\n  key_file: key.pem\n",
      "tls_server_config.cert: not supported: inline certificates are a newer exporter toolkit's "
      "key (v0.11); use cert_file"},
-    {"rate_limit:\n  burst: 10\n",
-     "rate_limit: not supported: a newer exporter toolkit's key (v0.12); the exporter does not "
-     "rate-limit requests; remove the key"},
+    {"rate_limit:\n  interval: 1x\n  burst: 1\n",
+     "rate_limit.interval: invalid duration \"1x\": expected a Go duration such as 1s, 500ms or "
+     "1m30s"},
+    {"rate_limit:\n  interval: 1s\n",
+     "rate_limit.burst: 0 with an interval refuses every request; set 1 or more (or no "
+     "interval)"},
+    {"rate_limit:\n  interval: 1s\n  burst: -1\n",
+     "rate_limit.burst: invalid value \"-1\": expected an integer from 0 to 1000000000"},
+    {"rate_limit:\n  interval: 1s\n  rate: 1\n", "rate_limit.rate: unknown key"},
+    {"rate_limit: 5\n", "rate_limit: expected a mapping"},
     {"tls_server_config:\n  cert_file: nonexistent.pem\n  key_file: key.pem\n",
      "tls_server_config.cert_file: DIR/nonexistent.pem: cannot open: No such file or directory"},
     {"tls_server_config:\n  cert_file: cert.pem\n  key_file: key2.pem\n",
@@ -595,6 +602,48 @@ static void test_basic_auth(void)
     webconf_free(w);
 }
 
+/* rate_limit (toolkit v0.15): Go durations, the burst, equality */
+static void test_rate_limit(void)
+{
+    static const struct {
+        const char *interval;
+        unsigned long long ns;
+    } iv[] = {{"1s", 1000000000ull},      {"1m30s", 90000000000ull}, {"1.5s", 1500000000ull},
+              {"250ms", 250000000ull},    {"2h", 7200000000000ull},  {"10us", 10000ull},
+              {"\"1\\u00b5s\"", 1000ull}, {"1000", 1000ull},         {"0", 0}};
+    char yaml[256], err[512];
+    struct webconf *a = NULL, *b = NULL;
+
+    for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
+        struct webconf *w = NULL;
+        snprintf(yaml, sizeof(yaml), "rate_limit:\n  interval: %s\n  burst: 3\n", iv[i].interval);
+        CHECK(load_yaml("rate.yml", yaml, &w, err, sizeof(err)) == 0, "%s: %s", iv[i].interval,
+              err);
+        if (w) {
+            CHECK(w->rate.interval_ns == iv[i].ns && w->rate.burst == 3, "%s: %llu ns, burst %u",
+                  iv[i].interval, (unsigned long long)w->rate.interval_ns, w->rate.burst);
+            webconf_free(w);
+        }
+    }
+    CHECK(load_yaml("r1.yml", "rate_limit:\n  interval: 1s\n  burst: 2\n", &a, err, sizeof(err)) ==
+              0,
+          "%s", err);
+    CHECK(load_yaml("r1.yml", "rate_limit:\n  interval: 1s\n  burst: 3\n", &b, err, sizeof(err)) ==
+              0,
+          "%s", err);
+    if (a && b)
+        CHECK(!webconf_equal(a, b), "another burst is another configuration");
+    webconf_free(b);
+    b = NULL;
+    CHECK(load_yaml("r1.yml", "rate_limit:\n  burst: 2\n  interval: 1000ms\n", &b, err,
+                    sizeof(err)) == 0,
+          "%s", err);
+    if (a && b)
+        CHECK(webconf_equal(a, b), "the same limit written otherwise is the same configuration");
+    webconf_free(a);
+    webconf_free(b);
+}
+
 static void test_changes(void)
 {
     struct webconf *a = NULL, *b = NULL;
@@ -664,6 +713,7 @@ int main(int argc, char **argv)
     test_refusals();
     test_syntax_and_caps();
     test_basic_auth();
+    test_rate_limit();
     test_changes();
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     run(cmd);
