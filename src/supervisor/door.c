@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -108,6 +109,68 @@ int door_listen_on(const char *host, unsigned port, char *err, size_t errlen)
         return -1;
     }
     return fd;
+}
+
+int door_systemd_socket(char *err, size_t errlen)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    char *end;
+    long n;
+    int fd = 3, type = 0, acc = 0, fl;
+    socklen_t len = sizeof(type);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+
+    if (!pid || !fds || strtol(pid, &end, 10) != (long)getpid() || *end) {
+        snprintf(err, errlen,
+                 "--web.systemd-socket: no socket passed by systemd (LISTEN_PID, "
+                 "LISTEN_FDS unset or for another process)");
+        return -1;
+    }
+    n = strtol(fds, &end, 10);
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    if (*end || n != 1) {
+        snprintf(err, errlen,
+                 "--web.systemd-socket: %s sockets passed; exactly one is served (one "
+                 "ListenStream= in the .socket unit)",
+                 fds);
+        return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc ||
+        getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+        snprintf(err, errlen, "--web.systemd-socket: fd 3 is not a listening TCP socket");
+        return -1;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        snprintf(err, errlen, "--web.systemd-socket: %s", strerror(errno));
+        return -1;
+    }
+    return fd;
+}
+
+void door_describe(int lfd, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char host[INET6_ADDRSTRLEN];
+
+    snprintf(buf, cap, "?");
+    if (getsockname(lfd, (struct sockaddr *)&ss, &sl) < 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)&ss;
+        if (inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host)))
+            snprintf(buf, cap, "%s:%u", host, (unsigned)ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)&ss;
+        if (inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host)))
+            snprintf(buf, cap, "[%s]:%u", host, (unsigned)ntohs(a->sin6_port));
+    }
 }
 
 void door_want_nofile(unsigned need)

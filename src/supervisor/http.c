@@ -720,17 +720,22 @@ static const struct door_limits main_limits = {HTTP_CONN_LIMIT, HTTP_PER_IP_LIMI
 static const struct door_limits probe_limits = {HTTP_PROBE_CONN_LIMIT, HTTP_PROBE_PER_IP_LIMIT,
                                                 HTTP_PROBE_LIMIT_TEXT};
 
-struct http *http_start(const char *host, unsigned port, const struct webconf *web, char *err,
-                        size_t errlen)
+/* http_start on host/port, or on the listening socket given (>= 0, owned from now on). */
+static struct http *start(const char *host, unsigned port, int given, const struct webconf *web,
+                          char *err, size_t errlen)
 {
     struct http *h = calloc(1, sizeof(*h));
     char addr[128], why[256] = "out of memory";
-    int lfd = -1;
+    int lfd = given;
 
-    if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
+    if (given >= 0)
+        door_describe(given, addr, sizeof(addr));
+    else if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
         snprintf(addr, sizeof(addr), "port %u", port);
     if (!h) {
         snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
+        if (given >= 0)
+            close(given);
         return NULL;
     }
     door_want_nofile(HTTP_NOFILE_WANT);
@@ -747,7 +752,8 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
     h->door = door_new(why, sizeof(why));
     if (!h->door)
         goto fail;
-    lfd = door_listen_on(host, port, why, sizeof(why));
+    if (lfd < 0)
+        lfd = door_listen_on(host, port, why, sizeof(why));
     if (lfd < 0)
         goto fail;
     h->srv = server_start(h, web, 0, why, sizeof(why));
@@ -766,6 +772,17 @@ fail:
         close(lfd);
     http_free(h);
     return NULL;
+}
+
+struct http *http_start(const char *host, unsigned port, const struct webconf *web, char *err,
+                        size_t errlen)
+{
+    return start(host, port, -1, web, err, errlen);
+}
+
+struct http *http_start_fd(int lfd, const struct webconf *web, char *err, size_t errlen)
+{
+    return start(NULL, 0, lfd, web, err, errlen);
 }
 
 int http_listen_probes(struct http *h, const char *host, unsigned port, char *err, size_t errlen)

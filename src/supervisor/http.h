@@ -91,6 +91,12 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
                         size_t errlen);
 
 /*
+ * The same on listening socket lfd (socket activation: door_systemd_socket),
+ * which it owns from now on, also on failure.
+ */
+struct http *http_start_fd(int lfd, const struct webconf *web, char *err, size_t errlen);
+
+/*
  * Serve with web configuration w (borrowed, as in http_start; NULL: plain
  * HTTP, no auth, no headers) from now on. Users and headers are swapped
  * atomically: a request in progress finishes with the configuration it

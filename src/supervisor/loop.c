@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "config.h"
 #include "exitcodes.h"
+#include "door.h"
 #include "http.h"
 #include "join.h"
 #include "log.h"
@@ -1245,15 +1246,23 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
             rc = EXIT_CONFIG;
             goto out;
         }
-        s->http = http_start(cfg->listen_host, cfg->listen_port, cfg->web, err, sizeof(err));
+        if (opts->systemd_socket) { /* the configuration's listen is not used */
+            int lfd = door_systemd_socket(err, sizeof(err));
+            s->http = lfd < 0 ? NULL : http_start_fd(lfd, cfg->web, err, sizeof(err));
+            if (s->http)
+                door_describe(lfd, addr, sizeof(addr));
+        } else {
+            s->http = http_start(cfg->listen_host, cfg->listen_port, cfg->web, err, sizeof(err));
+        }
         if (!s->http) {
-            log_write(LOG_ERROR, err, "listen", cfg->listen, NULL);
+            log_write(LOG_ERROR, err, "listen", opts->systemd_socket ? "systemd" : cfg->listen,
+                      NULL);
             rc = EXIT_OSERR;
             goto out;
         }
         log_write(LOG_INFO, "listening", "address", addr, "tls",
-                  cfg->web && cfg->web->tls.enabled ? "yes" : "no", "collector", s->collector_path,
-                  NULL);
+                  cfg->web && cfg->web->tls.enabled ? "yes" : "no", "socket",
+                  opts->systemd_socket ? "systemd" : "own", "collector", s->collector_path, NULL);
         if (*cfg->health_listen) {
             if (http_listen_probes(s->http, cfg->health_host, cfg->health_port, err, sizeof(err)) <
                 0) {

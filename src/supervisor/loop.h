@@ -27,6 +27,7 @@ struct sup_opts {
     int once;                    /* --once: one cycle of every collector, exposition to stdout */
     int log_level;               /* from the command line, or -1: take the configuration's */
     int log_format;              /* idem */
+    int systemd_socket;          /* --web.systemd-socket: serve the socket systemd passed */
 };
 
 /*

@@ -30,6 +30,9 @@ static void usage(FILE *f)
             "      --web.config.file=FILE\n"
             "                         web configuration file (exporter toolkit format: TLS,\n"
             "                         basic auth, headers); overrides web_config_file\n"
+            "      --web.systemd-socket\n"
+            "                         serve the listening socket systemd passes (socket\n"
+            "                         activation, a .socket unit) instead of listen\n"
             "      --check-config     validate the configuration and the web configuration\n"
             "                         file, print \"configuration OK\" and exit 0, or print\n"
             "                         the error and exit 78\n"
@@ -79,7 +82,7 @@ static int run_parse(const char *file)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_ONCE, OPT_PARSE, OPT_LEVEL, OPT_FORMAT, OPT_WEB };
+    enum { OPT_CHECK = 256, OPT_ONCE, OPT_PARSE, OPT_LEVEL, OPT_FORMAT, OPT_WEB, OPT_SYSTEMD };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, OPT_CHECK},
@@ -88,12 +91,13 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LEVEL},
         {"log-format", required_argument, NULL, OPT_FORMAT},
         {"web.config.file", required_argument, NULL, OPT_WEB},
+        {"web.systemd-socket", no_argument, NULL, OPT_SYSTEMD},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = DEFAULT_CONFIG, *parse_file = NULL, *web_path = NULL;
-    int check = 0, once = 0, level = -1, format = -1, opt;
+    int check = 0, once = 0, level = -1, format = -1, systemd_socket = 0, opt;
     struct sup_opts so;
     struct config *cfg = NULL;
     char err[CONFIG_ERR_MAX];
@@ -115,6 +119,9 @@ int main(int argc, char **argv)
             break;
         case OPT_WEB:
             web_path = optarg;
+            break;
+        case OPT_SYSTEMD:
+            systemd_socket = 1;
             break;
         case OPT_LEVEL:
             level = log_level_parse(optarg);
@@ -188,5 +195,6 @@ int main(int argc, char **argv)
     so.once = once;
     so.log_level = level;
     so.log_format = format;
+    so.systemd_socket = systemd_socket;
     return sup_run(cfg, &so);
 }

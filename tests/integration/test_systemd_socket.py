@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""--web.systemd-socket under systemd-socket-activate (socket activation as a
+.socket unit does it): the exporter serves the socket it is handed (/healthz,
+/metrics with the simulator's workers) and binds no port of its own (the
+configuration's listen stays free); the collectors do not inherit LISTEN_*;
+without a passed socket the flag is an error naming it (exit 71)."""
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import tbe
+from tbe import check
+
+d = tbe.tmpdir()
+ACTIVATE = shutil.which("systemd-socket-activate")
+if not check(ACTIVATE is not None, "systemd-socket-activate is installed (Debian: systemd)"):
+    tbe.finish()
+
+sim = tbe.Sim("--seed", "3", "--workers", "3", "--queries", "2")
+port, own = tbe.free_port(), tbe.free_port()
+conf = tbe.write_config(os.path.join(d, "sock.conf"), [("default", sim.url, "trino")],
+                        "127.0.0.1:%d" % own, extra="poll_interval_seconds = 1;\n")
+logf = os.path.join(d, "exporter.log")
+p = tbe.spawn([ACTIVATE, "-l", "127.0.0.1:%d" % port, tbe.EXPORTER, "--config", conf,
+               "--web.systemd-socket"], stderr=open(logf, "wb"))
+url = "http://127.0.0.1:%d" % port
+tbe.wait_for(lambda: tbe.http_get(url + "/healthz", timeout=2)[0] == 200, timeout=20,
+             what="/healthz on the socket systemd-socket-activate holds")
+
+
+def workers():
+    st, body, _ = tbe.http_get(url + "/metrics")
+    return st == 200 and body.count(b"trino_worker_output_buffered_bytes{") >= 1
+
+
+tbe.wait_for(workers, timeout=30, what="/metrics on the passed socket shows the workers")
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", own))
+    bound = True
+except OSError:
+    bound = False
+finally:
+    s.close()
+check(not bound, "the configuration's listen (port %d) is not bound" % own)
+with open(logf, errors="replace") as f:
+    text = f.read()
+check('socket=systemd' in text and ("127.0.0.1:%d" % port) in text,
+      "the log says it listens on the systemd socket 127.0.0.1:%d" % port)
+kids = []
+try:
+    with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+        kids = [int(x) for x in f.read().split()]
+except OSError:
+    pass
+env_ok = True
+for k in kids:
+    try:
+        with open("/proc/%d/environ" % k, "rb") as f:
+            env_ok = env_ok and b"LISTEN_FDS=" not in f.read()
+    except OSError:
+        pass
+check(kids and env_ok, "the %d collectors do not inherit LISTEN_FDS" % len(kids))
+t = time.monotonic()
+rc = tbe.stop(p)
+check(rc == 0, "SIGTERM: exit 0 (%r in %.2f s)" % (rc, time.monotonic() - t))
+
+r = subprocess.run([tbe.EXPORTER, "--config", conf, "--web.systemd-socket"], capture_output=True,
+                   timeout=30, env={k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")})
+err = r.stderr.decode()
+check(r.returncode == 71 and "--web.systemd-socket: no socket passed by systemd" in err,
+      "without a passed socket: exit 71 naming the flag (%d: %s)" % (r.returncode, err.strip()[-200:]))
+shutil.rmtree(d, True)
+tbe.finish()
