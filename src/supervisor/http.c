@@ -93,12 +93,13 @@ struct server {
 };
 
 struct http {
-    struct door *door;       /* the listening sockets */
-    struct server *probe;    /* the probe listener's plain server, NULL: none */
-    pthread_mutex_t lock;    /* cur, web, web->refs, srv */
-    pthread_cond_t web_idle; /* a replaced webref's last handler is done */
-    struct published *pub;   /* the pages the loop publishes */
-    struct ratelimit rate;   /* rate_limit of the web configuration */
+    struct door *door;                  /* the listening sockets */
+    struct server *probe;               /* the probe listener's plain server, NULL: none */
+    pthread_mutex_t lock;               /* cur, web, web->refs, srv */
+    pthread_cond_t web_idle;            /* a replaced webref's last handler is done */
+    struct published *pub;              /* the pages the loop publishes */
+    struct ratelimit rate;              /* rate_limit of the web configuration */
+    _Atomic(const char *) metrics_path; /* where the exposition is served */
     struct webref *web;
     struct server *srv;
     _Atomic uint64_t heartbeat_ms;
@@ -191,6 +192,11 @@ unsigned http_missing(struct http *h)
 void http_add_exposition(struct http *h, unsigned format, char *body, size_t len)
 {
     published_add(h->pub, format, body, len);
+}
+
+void http_set_metrics_path(struct http *h, const char *path)
+{
+    atomic_store(&h->metrics_path, path);
 }
 
 void http_heartbeat(struct http *h, uint64_t now_ms)
@@ -457,7 +463,7 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, con
         goto out;
     }
 
-    if (strcmp(url, "/metrics") == 0) {
+    if (strcmp(url, atomic_load(&h->metrics_path)) == 0) {
         st = metrics(h, conn, &web);
         goto out;
     }
@@ -738,6 +744,7 @@ static struct http *start(const char *host, unsigned port, int given, const stru
             close(given);
         return NULL;
     }
+    atomic_store(&h->metrics_path, "/metrics");
     door_want_nofile(HTTP_NOFILE_WANT);
     ratelimit_init(&h->rate, web ? web->rate.interval_ns : 0, web ? web->rate.burst : 0,
                    clock_mono_us() * 1000);

@@ -160,6 +160,13 @@ unsigned http_missing(struct http *h);
  */
 void http_add_exposition(struct http *h, unsigned format, char *body, size_t len);
 
+/*
+ * Serve the exposition at path (borrowed, must outlive h; "/metrics" until
+ * this is called) instead of /metrics, which is then 404 like any unknown
+ * path. Call from the loop's thread right after http_start.
+ */
+void http_set_metrics_path(struct http *h, const char *path);
+
 /* The loop is alive at monotonic time now_ms (CLOCK_MONOTONIC milliseconds). */
 void http_heartbeat(struct http *h, uint64_t now_ms);
 

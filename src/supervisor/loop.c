@@ -764,9 +764,9 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
         return;
     }
     rbuf_init(&page, SUP_PAGE_MAX);
-    pages_landing(s->store, now, &page);
+    pages_landing(s->store, now, s->opts->telemetry_path, &page);
     rbuf_init(&wp, SUP_WORKERS_PAGE_MAX);
-    pages_workers(s->store, &s->join, &s->since, now, &wp);
+    pages_workers(s->store, &s->join, &s->since, now, s->opts->telemetry_path, &wp);
     rbuf_init(&rz, SUP_PAGE_MAX);
     pages_readiness(s->store, late, SUP_READY_AFTER_MS / 1000, &rz);
 
@@ -1260,6 +1260,7 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
             rc = EXIT_OSERR;
             goto out;
         }
+        http_set_metrics_path(s->http, opts->telemetry_path);
         log_write(LOG_INFO, "listening", "address", addr, "tls",
                   cfg->web && cfg->web->tls.enabled ? "yes" : "no", "socket",
                   opts->systemd_socket ? "systemd" : "own", "collector", s->collector_path, NULL);

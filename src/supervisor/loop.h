@@ -28,6 +28,7 @@ struct sup_opts {
     int log_level;               /* from the command line, or -1: take the configuration's */
     int log_format;              /* idem */
     int systemd_socket;          /* --web.systemd-socket: serve the socket systemd passed */
+    const char *telemetry_path;  /* --web.telemetry-path: the exposition's path ("/metrics") */
 };
 
 /*

@@ -33,6 +33,8 @@ static void usage(FILE *f)
             "      --web.systemd-socket\n"
             "                         serve the listening socket systemd passes (socket\n"
             "                         activation, a .socket unit) instead of listen\n"
+            "      --web.telemetry-path=PATH\n"
+            "                         serve the exposition at PATH (default /metrics)\n"
             "      --check-config     validate the configuration and the web configuration\n"
             "                         file, print \"configuration OK\" and exit 0, or print\n"
             "                         the error and exit 78\n"
@@ -62,6 +64,24 @@ static int usage_error(const char *what, const char *arg)
     return EXIT_USAGE;
 }
 
+/* A path for the exposition: "/..." of printable ASCII (no space, quote, '<', '>', '?', '#'),
+ * at most 200 bytes, none of the server's other pages. */
+static int telemetry_path_ok(const char *p)
+{
+    static const char *const taken[] = {"/", "/healthz", "/readyz", "/workers"};
+    size_t n = strlen(p);
+
+    if (n < 2 || n > 200 || p[0] != '/')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= ' ' || p[i] > '~' || strchr("\"'<>?#\\", p[i]))
+            return 0;
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+        if (strcmp(p, taken[i]) == 0)
+            return 0;
+    return 1;
+}
+
 /*
  * --parse runs in trino-buffer-parse, a small program beside the collector:
  * the supervisor never links a JSON parser. Execs it with the same stdin,
@@ -82,7 +102,16 @@ static int run_parse(const char *file)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_ONCE, OPT_PARSE, OPT_LEVEL, OPT_FORMAT, OPT_WEB, OPT_SYSTEMD };
+    enum {
+        OPT_CHECK = 256,
+        OPT_ONCE,
+        OPT_PARSE,
+        OPT_LEVEL,
+        OPT_FORMAT,
+        OPT_WEB,
+        OPT_SYSTEMD,
+        OPT_TELEMETRY
+    };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, OPT_CHECK},
@@ -92,11 +121,13 @@ int main(int argc, char **argv)
         {"log-format", required_argument, NULL, OPT_FORMAT},
         {"web.config.file", required_argument, NULL, OPT_WEB},
         {"web.systemd-socket", no_argument, NULL, OPT_SYSTEMD},
+        {"web.telemetry-path", required_argument, NULL, OPT_TELEMETRY},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config_path = DEFAULT_CONFIG, *parse_file = NULL, *web_path = NULL;
+    const char *config_path = DEFAULT_CONFIG, *parse_file = NULL, *web_path = NULL,
+               *telemetry_path = "/metrics";
     int check = 0, once = 0, level = -1, format = -1, systemd_socket = 0, opt;
     struct sup_opts so;
     struct config *cfg = NULL;
@@ -122,6 +153,13 @@ int main(int argc, char **argv)
             break;
         case OPT_SYSTEMD:
             systemd_socket = 1;
+            break;
+        case OPT_TELEMETRY:
+            if (!telemetry_path_ok(optarg))
+                return usage_error("--web.telemetry-path: expected an absolute path of printable "
+                                   "characters other than /, /healthz, /readyz and /workers",
+                                   optarg);
+            telemetry_path = optarg;
             break;
         case OPT_LEVEL:
             level = log_level_parse(optarg);
@@ -196,5 +234,6 @@ int main(int argc, char **argv)
     so.log_level = level;
     so.log_format = format;
     so.systemd_socket = systemd_socket;
+    so.telemetry_path = telemetry_path;
     return sup_run(cfg, &so);
 }

@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""--web.systemd-socket under systemd-socket-activate (socket activation as a
+"""The exporter toolkit's command-line flags for the web server.
+
+--web.systemd-socket under systemd-socket-activate (socket activation as a
 .socket unit does it): the exporter serves the socket it is handed (/healthz,
 /metrics with the simulator's workers) and binds no port of its own (the
 configuration's listen stays free); the collectors do not inherit LISTEN_*;
-without a passed socket the flag is an error naming it (exit 71)."""
+without a passed socket the flag is an error naming it (exit 71).
+
+--web.telemetry-path: the exposition at that path, /metrics 404, the landing
+and workers pages linking to it; a path that collides with another page, or
+is not absolute, is a usage error (64)."""
 import os
 import shutil
 import socket
@@ -72,5 +78,33 @@ r = subprocess.run([tbe.EXPORTER, "--config", conf, "--web.systemd-socket"], cap
 err = r.stderr.decode()
 check(r.returncode == 71 and "--web.systemd-socket: no socket passed by systemd" in err,
       "without a passed socket: exit 71 naming the flag (%d: %s)" % (r.returncode, err.strip()[-200:]))
+
+# --web.telemetry-path
+tp = tbe.free_port()
+conf2 = tbe.write_config(os.path.join(d, "tp.conf"), [("default", sim.url, "trino")],
+                         "127.0.0.1:%d" % tp, extra="poll_interval_seconds = 1;\n")
+ex = tbe.Exporter(conf2, "--web.telemetry-path=/x/metrics", stderr=open(os.path.join(d, "tp.log"), "wb"))
+
+
+def at_path():
+    st, body, hdr = tbe.http_get(ex.url + "/x/metrics")
+    return st == 200 and b"trino_worker_output_buffered_bytes{" in body
+
+
+tbe.wait_for(at_path, timeout=30, what="the exposition at /x/metrics")
+st, _, _ = tbe.http_get(ex.url + "/metrics")
+check(st == 404, "/metrics is 404 with --web.telemetry-path=/x/metrics (%d)" % st)
+st, body, _ = tbe.http_get(ex.url + "/")
+check(st == 200 and b'<a href="/x/metrics">/x/metrics</a>' in body and b'href="/metrics"' not in body,
+      "the landing page links /x/metrics")
+st, body, _ = tbe.http_get(ex.url + "/workers")
+check(st == 200 and b'<a href="/x/metrics">/x/metrics</a>' in body and b'href="/metrics"' not in body,
+      "the workers page links /x/metrics")
+check(ex.stop() == 0, "--web.telemetry-path: SIGTERM exit 0")
+for bad in ("/healthz", "metrics", "/", "/a b", "/workers"):
+    r = subprocess.run([tbe.EXPORTER, "--config", conf2, "--web.telemetry-path=" + bad],
+                       capture_output=True, timeout=30)
+    check(r.returncode == 64 and b"--web.telemetry-path" in r.stderr,
+          "--web.telemetry-path=%r: usage error 64 (%d)" % (bad, r.returncode))
 shutil.rmtree(d, True)
 tbe.finish()
