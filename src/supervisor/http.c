@@ -692,8 +692,9 @@ static int hand_to(struct server *s, int fd, const struct sockaddr *addr, sockle
 
 static void http_free(struct http *h)
 {
-    door_stop(h->door);  /* first: nothing is handed over any more */
-    server_stop(h->srv); /* closes every connection it was handed (and tells the door) */
+    door_stop(h->door);      /* first: nothing is handed over any more */
+    published_close(h->pub); /* requests waiting for a render answer 503 at once */
+    server_stop(h->srv);     /* closes every connection it was handed (and tells the door) */
     server_stop(h->probe);
     door_free(h->door);
     webref_free(h->web);

@@ -23,6 +23,7 @@ struct published {
     pthread_cond_t changed;
     struct pub_pages *cur;
     unsigned waiting; /* variants requests wait for (bits) */
+    int closed;       /* published_close: nobody waits any more */
     _Atomic uint64_t read_ms[PUB_NVARIANTS];
     int wakefd;
 };
@@ -112,6 +113,16 @@ void published_free(struct published *pub)
     pthread_cond_destroy(&pub->changed);
     pthread_mutex_destroy(&pub->lock);
     free(pub);
+}
+
+void published_close(struct published *pub)
+{
+    if (!pub)
+        return;
+    pthread_mutex_lock(&pub->lock);
+    pub->closed = 1;
+    pthread_cond_broadcast(&pub->changed);
+    pthread_mutex_unlock(&pub->lock);
 }
 
 int published_wake_fd(const struct published *pub)
@@ -302,7 +313,8 @@ struct pub_pages *published_variant(struct published *pub, enum pub_variant *v, 
             atomic_fetch_add(&p->refs, 1);
             break;
         }
-        if (!wait) {
+        if (!wait || pub->closed) {
+            *timed_out = pub->closed;
             p = NULL;
             break;
         }

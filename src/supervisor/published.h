@@ -56,6 +56,13 @@ struct published;
 struct published *published_new(void);
 void published_free(struct published *pub); /* NULL ok; waits for no reader: stop them first */
 
+/*
+ * No more renders will come (the server stops): requests waiting for one
+ * return at once (published_variant: NULL, *timed_out 1), new ones wait no
+ * more. NULL ok.
+ */
+void published_close(struct published *pub);
+
 /* Readable when a request waits for a variant; the loop polls it. */
 int published_wake_fd(const struct published *pub);
 

@@ -419,6 +419,18 @@ static void *fake_loop_main(void *arg)
     return NULL;
 }
 
+struct waiter {
+    char url[96];
+    struct req r;
+};
+
+static void *waiter_main(void *arg)
+{
+    struct waiter *w = arg;
+    get(w->url, &w->r);
+    return NULL;
+}
+
 /*
  * Only what is read is rendered: a set published without expositions, a
  * text scrape waits for the loop's render of text (not OpenMetrics), the
@@ -467,7 +479,23 @@ static void test_on_demand(unsigned port)
           "both wanted now");
     atomic_store(&fl.stop, 1);
     pthread_join(fl.t, NULL);
-    http_stop(h);
+    /* a request waiting for a render when the server stops is answered 503 at once */
+    memset(&c, 0, sizeof(c));
+    CHECK(http_publish(h, &c) == 0);
+    {
+        struct waiter wt = {{0}, {0}};
+        pthread_t t;
+        uint64_t t0;
+        snprintf(wt.url, sizeof(wt.url), "%s", url);
+        pthread_create(&t, NULL, waiter_main, &wt);
+        usleep(300 * 1000);
+        t0 = clock_mono_ms();
+        http_stop(h);
+        pthread_join(t, NULL);
+        CHECK(clock_mono_ms() - t0 < 2000, "stopped in %llu ms with a request waiting",
+              (unsigned long long)(clock_mono_ms() - t0));
+        CHECK(wt.r.status == 503 || wt.r.status == 0, "the waiting request: %ld", wt.r.status);
+    }
 }
 
 /*
