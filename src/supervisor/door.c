@@ -45,6 +45,8 @@ struct listener {
     void *cls;
     _Atomic int tls;
     uint64_t paused_until; /* resting (out of fds, or closings) until; 0: not */
+    struct listener *room; /* whose limits and connections it shares (itself: its own) */
+    /* a room's own: */
     struct door_limits lim;
     char what[128];
     /* under door.lock */
@@ -234,6 +236,7 @@ int door_add(struct door *d, int lfd, const struct door_limits *lim, door_hand_f
     d->ls[n].lim = *lim;
     snprintf(d->ls[n].what, sizeof(d->ls[n].what), "%s", lim->what ? lim->what : "");
     d->ls[n].lim.what = d->ls[n].what;
+    d->ls[n].room = &d->ls[n];
     d->ls[n].hand = hand;
     d->ls[n].cls = cls;
     d->ls[n].fd = lfd;
@@ -242,6 +245,30 @@ int door_add(struct door *d, int lfd, const struct door_limits *lim, door_hand_f
         d->ls[n].fd = -1;
         free(d->ls[n].slots);
         d->ls[n].slots = NULL;
+        return -1;
+    }
+    atomic_store(&d->nls, n + 1);
+    return n;
+}
+
+int door_add_shared(struct door *d, int lfd, int share, door_hand_fn hand, void *cls, char *err,
+                    size_t errlen)
+{
+    int n = atomic_load(&d->nls);
+    struct epoll_event ev = {EPOLLIN, {.u64 = (uint64_t)n}};
+
+    if (n >= DOOR_LISTENERS_MAX || share < 0 || share >= n) {
+        snprintf(err, errlen, "too many listeners");
+        return -1;
+    }
+    d->ls[n].room = d->ls[share].room;
+    d->ls[n].hand = hand;
+    d->ls[n].cls = cls;
+    d->ls[n].fd = lfd;
+    atomic_store(&d->ls[n].tls, atomic_load(&d->ls[share].tls));
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        d->ls[n].fd = -1;
         return -1;
     }
     atomic_store(&d->nls, n + 1);
@@ -281,6 +308,7 @@ static int door_full(struct door *d, struct listener *l)
     int full;
 
     pthread_mutex_lock(&d->lock);
+    l = l->room;
     full = l->active >= l->lim.conns && l->closing >= DOOR_CLOSING_MAX;
     pthread_mutex_unlock(&d->lock);
     return full;
@@ -321,7 +349,7 @@ static void limit_log(struct listener *l, uint64_t now, int refused)
 static void admit(struct door *d, int n, int fd, const struct sockaddr *addr, socklen_t len,
                   uint64_t now)
 {
-    struct listener *l = &d->ls[n];
+    struct listener *hl = &d->ls[n], *l = hl->room; /* hl hands over, l admits */
     struct slot *sl = NULL, *victim = NULL;
     unsigned char ip[16];
     sa_family_t fam;
@@ -379,7 +407,7 @@ static void admit(struct door *d, int n, int fd, const struct sockaddr *addr, so
         close(fd);
         return;
     }
-    if (l->hand(l->cls, fd, addr, len) < 0) {
+    if (hl->hand(hl->cls, fd, addr, len) < 0) {
         pthread_mutex_lock(&d->lock);
         if (sl->fd == fd && sl->state == SLOT_HANDED)
             slot_free(l, sl);
@@ -389,7 +417,7 @@ static void admit(struct door *d, int n, int fd, const struct sockaddr *addr, so
 
 int door_conn_started(struct door *d, int n, int fd)
 {
-    struct listener *l = &d->ls[n];
+    struct listener *l = d->ls[n].room;
     int id = -1;
 
     pthread_mutex_lock(&d->lock);
@@ -408,8 +436,8 @@ void door_conn_progress(struct door *d, int n, int id)
     if (id < 0)
         return;
     pthread_mutex_lock(&d->lock);
-    if (d->ls[n].slots[id].state == SLOT_LIVE)
-        d->ls[n].slots[id].since_ms = clock_mono_ms();
+    if (d->ls[n].room->slots[id].state == SLOT_LIVE)
+        d->ls[n].room->slots[id].since_ms = clock_mono_ms();
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -418,7 +446,7 @@ void door_conn_closed(struct door *d, int n, int id)
     if (id < 0)
         return;
     pthread_mutex_lock(&d->lock);
-    slot_free(&d->ls[n], &d->ls[n].slots[id]);
+    slot_free(d->ls[n].room, &d->ls[n].room->slots[id]);
     pthread_mutex_unlock(&d->lock);
 }
 

@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define DOOR_LISTENERS_MAX 2 /* the main listener and the probe listener */
+#define DOOR_LISTENERS_MAX 8 /* the main listeners and the probe listener */
 #define DOOR_PENDING_MAX 128
 #define DOOR_PENDING_TIMEOUT_MS 10000
 #define DOOR_ACCEPT_PAUSE_MS 100
@@ -104,6 +104,14 @@ struct door *door_new(char *err, size_t errlen);
  */
 int door_add(struct door *d, int lfd, const struct door_limits *lim, door_hand_fn hand, void *cls,
              char *err, size_t errlen);
+
+/*
+ * The same, sharing listener share's limits: one count of connections (and
+ * of each address's) for both, and the connection stalled longest among them
+ * makes room. Returns the new listener's number, or -1 with a reason in err.
+ */
+int door_add_shared(struct door *d, int lfd, int share, door_hand_fn hand, void *cls, char *err,
+                    size_t errlen);
 
 /*
  * Listener n serves TLS (1) or plain HTTP (0) to connections accepted from

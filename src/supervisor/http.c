@@ -47,8 +47,7 @@ _Static_assert(HTTP_NOFILE_WANT > HTTP_CONN_LIMIT + HTTP_PROBE_CONN_LIMIT + 2 * 
                                       DOOR_PENDING_MAX + 128,
                "room for the rest of the process");
 /* the listeners' numbers at the door */
-#define HTTP_MAIN_N 0
-#define HTTP_PROBE_N 1
+#define HTTP_MAIN_N 0 /* the first main listener; the others share its limits */
 
 /* One connection's context (libmicrohttpd's socket_context). */
 struct connctx {
@@ -94,6 +93,7 @@ struct server {
 
 struct http {
     struct door *door;                  /* the listening sockets */
+    int nmain;                          /* main listeners: numbers 0 .. nmain - 1 at the door */
     struct server *probe;               /* the probe listener's plain server, NULL: none */
     pthread_mutex_t lock;               /* cur, web, web->refs, srv */
     pthread_cond_t web_idle;            /* a replaced webref's last handler is done */
@@ -634,7 +634,7 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         return NULL;
     }
     s->h = h;
-    s->n = probe ? HTTP_PROBE_N : HTTP_MAIN_N;
+    s->n = probe ? h->nmain : HTTP_MAIN_N; /* the probe listener comes after the main ones */
     s->probe = probe;
     if (!probe && tls_on(w)) {
         s->tls = 1;
@@ -770,6 +770,7 @@ static struct http *start(const char *host, unsigned port, int given, const stru
     if (door_add(h->door, lfd, &main_limits, hand_main, h, why, sizeof(why)) != HTTP_MAIN_N)
         goto fail;
     lfd = -1; /* the door's */
+    h->nmain = 1;
     door_set_tls(h->door, HTTP_MAIN_N, h->srv->tls);
     if (door_start(h->door, why, sizeof(why)) < 0)
         goto fail;
@@ -793,6 +794,34 @@ struct http *http_start_fd(int lfd, const struct webconf *web, char *err, size_t
     return start(NULL, 0, lfd, web, err, errlen);
 }
 
+int http_listen_also(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
+{
+    char addr[128], why[256];
+    int lfd;
+
+    if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
+        snprintf(addr, sizeof(addr), "port %u", port);
+    if (h->probe) {
+        snprintf(err, errlen, "cannot listen on %s: the probe listener is open already", addr);
+        return -1;
+    }
+    lfd = door_listen_on(host, port, why, sizeof(why));
+    if (lfd < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+        return -1;
+    }
+    pthread_mutex_lock(&h->lock); /* the TLS flag is copied from the first: no swap meanwhile */
+    if (door_add_shared(h->door, lfd, HTTP_MAIN_N, hand_main, h, why, sizeof(why)) != h->nmain) {
+        pthread_mutex_unlock(&h->lock);
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+        close(lfd);
+        return -1;
+    }
+    h->nmain++;
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
 int http_listen_probes(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
 {
     char addr[128], why[256];
@@ -811,7 +840,7 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
     }
     lfd = door_listen_on(host, port, why, sizeof(why));
     if (lfd < 0 ||
-        door_add(h->door, lfd, &probe_limits, hand_probe, h, why, sizeof(why)) != HTTP_PROBE_N) {
+        door_add(h->door, lfd, &probe_limits, hand_probe, h, why, sizeof(why)) != h->nmain) {
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         server_stop(h->probe);
         h->probe = NULL;
@@ -862,7 +891,8 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
     if (ns) {
         os = h->srv;
         h->srv = ns;
-        door_set_tls(h->door, HTTP_MAIN_N, ns->tls);
+        for (int i = 0; i < h->nmain; i++)
+            door_set_tls(h->door, i, ns->tls);
     }
     /* the caller frees old once this returns: wait for the requests reading it */
     while (ow->refs > 0)

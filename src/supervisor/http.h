@@ -113,6 +113,15 @@ struct http *http_start_fd(int lfd, const struct webconf *web, char *err, size_t
 int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t errlen);
 
 /*
+ * Also serve on host/port (as in http_start) like on the first address: the
+ * same server, TLS and web configuration, one set of connection limits for
+ * all the main listeners together. Call from the loop's thread after
+ * http_start and before http_listen_probes. Returns 0, or -1 with a one-line
+ * reason naming the address in err.
+ */
+int http_listen_also(struct http *h, const char *host, unsigned port, char *err, size_t errlen);
+
+/*
  * Also listen on host/port (as in http_start) for the kubelet's probes: plain
  * HTTP whatever the web configuration, /healthz and /readyz only (404 for
  * anything else), no credentials, no response headers from the web

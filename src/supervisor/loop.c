@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "config.h"
 #include "exitcodes.h"
+#include "confsyntax.h"
 #include "door.h"
 #include "http.h"
 #include "join.h"
@@ -810,6 +811,48 @@ static void publish_missing(struct sup *s)
 
 /* ---- start, reload, stop ---- */
 
+/*
+ * The HTTP server on every --web.listen-address (the first starts it, the
+ * others share its limits); addr gets the first as logged. NULL with a reason
+ * in err.
+ */
+static struct http *start_listeners(struct sup *s, const struct sup_opts *opts, char *addr,
+                                    size_t addrlen, char *err, size_t errlen)
+{
+    struct http *h = NULL;
+
+    for (size_t i = 0; i < opts->nlisten; i++) {
+        const char *v = opts->listen_addrs[i];
+        char *host = NULL, why[160], spec[300];
+        unsigned port = 0;
+        int rc;
+
+        if (confsyntax_listen(v[0] == ':' ? v + 1 : v, &host, &port, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "--web.listen-address %s: %s", v, why);
+            http_stop(h);
+            return NULL;
+        }
+        if (i == 0) {
+            h = http_start(host, port, s->cfg->web, err, errlen);
+            rc = h ? 0 : -1;
+        } else {
+            rc = http_listen_also(h, host, port, err, errlen);
+        }
+        if (rc == 0 && http_listen_spec(host, port, spec, sizeof(spec)) == 0) {
+            if (i == 0)
+                snprintf(addr, addrlen, "%s", spec);
+            else
+                log_write(LOG_INFO, "listening", "address", spec, NULL);
+        }
+        free(host);
+        if (rc < 0) {
+            http_stop(h);
+            return NULL;
+        }
+    }
+    return h;
+}
+
 static int resolve_collector(struct sup *s, const struct config *c, char *buf, size_t cap)
 {
     if (child_resolve_program(c->collector_path, TBE_LIBEXECDIR, CHILD_COLLECTOR_NAME, buf, cap) <
@@ -1251,11 +1294,16 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
             s->http = lfd < 0 ? NULL : http_start_fd(lfd, cfg->web, err, sizeof(err));
             if (s->http)
                 door_describe(lfd, addr, sizeof(addr));
+        } else if (opts->nlisten) { /* --web.listen-address, checked by main */
+            s->http = start_listeners(s, opts, addr, sizeof(addr), err, sizeof(err));
         } else {
             s->http = http_start(cfg->listen_host, cfg->listen_port, cfg->web, err, sizeof(err));
         }
         if (!s->http) {
-            log_write(LOG_ERROR, err, "listen", opts->systemd_socket ? "systemd" : cfg->listen,
+            log_write(LOG_ERROR, err, "listen",
+                      opts->systemd_socket ? "systemd"
+                      : opts->nlisten      ? "--web.listen-address"
+                                           : cfg->listen,
                       NULL);
             rc = EXIT_OSERR;
             goto out;

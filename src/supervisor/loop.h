@@ -9,6 +9,8 @@
 #ifndef TBE_LOOP_H
 #define TBE_LOOP_H
 
+#include <stddef.h>
+
 struct config;
 
 #define SUP_MAX_CHILDREN 130     /* 2 x (CONFIG_MAX_COORDINATORS + pod map): live + dying */
@@ -29,6 +31,8 @@ struct sup_opts {
     int log_format;              /* idem */
     int systemd_socket;          /* --web.systemd-socket: serve the socket systemd passed */
     const char *telemetry_path;  /* --web.telemetry-path: the exposition's path ("/metrics") */
+    const char *const *listen_addrs; /* --web.listen-address (checked), nlisten of them: */
+    size_t nlisten;                  /* they replace listen; 0: listen */
 };
 
 /*

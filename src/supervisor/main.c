@@ -12,12 +12,16 @@
 
 #include "child.h"
 #include "config.h"
+#include "confsyntax.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "loop.h"
 
 #define PROG "trino-buffer-exporter"
 #define DEFAULT_CONFIG TBE_SYSCONFDIR "/exporter.conf"
+#define MAIN_LISTEN_MAX 7 /* --web.listen-address: the door's listeners but the probe one */
+#define MAIN_STR(x) #x
+#define MAIN_XSTR(x) MAIN_STR(x)
 
 static void usage(FILE *f)
 {
@@ -33,6 +37,9 @@ static void usage(FILE *f)
             "      --web.systemd-socket\n"
             "                         serve the listening socket systemd passes (socket\n"
             "                         activation, a .socket unit) instead of listen\n"
+            "      --web.listen-address=ADDR\n"
+            "                         serve on ADDR (HOST:PORT, [IPV6]:PORT, :PORT or PORT)\n"
+            "                         instead of listen; repeat for more (at most 7)\n"
             "      --web.telemetry-path=PATH\n"
             "                         serve the exposition at PATH (default /metrics)\n"
             "      --check-config     validate the configuration and the web configuration\n"
@@ -110,7 +117,8 @@ int main(int argc, char **argv)
         OPT_FORMAT,
         OPT_WEB,
         OPT_SYSTEMD,
-        OPT_TELEMETRY
+        OPT_TELEMETRY,
+        OPT_LISTEN
     };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -122,6 +130,7 @@ int main(int argc, char **argv)
         {"web.config.file", required_argument, NULL, OPT_WEB},
         {"web.systemd-socket", no_argument, NULL, OPT_SYSTEMD},
         {"web.telemetry-path", required_argument, NULL, OPT_TELEMETRY},
+        {"web.listen-address", required_argument, NULL, OPT_LISTEN},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -129,6 +138,8 @@ int main(int argc, char **argv)
     const char *config_path = DEFAULT_CONFIG, *parse_file = NULL, *web_path = NULL,
                *telemetry_path = "/metrics";
     int check = 0, once = 0, level = -1, format = -1, systemd_socket = 0, opt;
+    const char *listen_addrs[MAIN_LISTEN_MAX];
+    size_t nlisten = 0;
     struct sup_opts so;
     struct config *cfg = NULL;
     char err[CONFIG_ERR_MAX];
@@ -154,6 +165,24 @@ int main(int argc, char **argv)
         case OPT_SYSTEMD:
             systemd_socket = 1;
             break;
+        case OPT_LISTEN: {
+            char *host = NULL, why[160];
+            unsigned port;
+            if (nlisten >= MAIN_LISTEN_MAX)
+                return usage_error(
+                    "--web.listen-address: at most " MAIN_XSTR(MAIN_LISTEN_MAX) " addresses",
+                    optarg);
+            if (confsyntax_listen(optarg[0] == ':' ? optarg + 1 : optarg, &host, &port, why,
+                                  sizeof(why)) < 0) {
+                free(host);
+                return usage_error("--web.listen-address: expected HOST:PORT, [IPV6]:PORT, "
+                                   ":PORT or PORT",
+                                   optarg);
+            }
+            free(host);
+            listen_addrs[nlisten++] = optarg;
+            break;
+        }
         case OPT_TELEMETRY:
             if (!telemetry_path_ok(optarg))
                 return usage_error("--web.telemetry-path: expected an absolute path of printable "
@@ -193,6 +222,9 @@ int main(int argc, char **argv)
 
     if (parse_file)
         return run_parse(parse_file);
+    if (systemd_socket && nlisten)
+        return usage_error("--web.systemd-socket and --web.listen-address exclude each other",
+                           NULL);
 
     if (config_load(config_path, &cfg, err, sizeof(err)) != 0 ||
         config_load_web(cfg, web_path, err, sizeof(err)) != 0) {
@@ -235,5 +267,7 @@ int main(int argc, char **argv)
     so.log_format = format;
     so.systemd_socket = systemd_socket;
     so.telemetry_path = telemetry_path;
+    so.listen_addrs = listen_addrs;
+    so.nlisten = nlisten;
     return sup_run(cfg, &so);
 }

@@ -9,7 +9,13 @@ without a passed socket the flag is an error naming it (exit 71).
 
 --web.telemetry-path: the exposition at that path, /metrics 404, the landing
 and workers pages linking to it; a path that collides with another page, or
-is not absolute, is a usage error (64)."""
+is not absolute, is a usage error (64).
+
+--web.listen-address, twice: both addresses serve, the configuration's
+listen stays free, and the two share one set of connection limits (768
+stalled connections on the first: a scrape on the second is answered and
+the oldest stalled one on the first is closed for it); a bad address, an
+eighth one, or one with --web.systemd-socket is a usage error (64)."""
 import os
 import shutil
 import socket
@@ -106,5 +112,56 @@ for bad in ("/healthz", "metrics", "/", "/a b", "/workers"):
                        capture_output=True, timeout=30)
     check(r.returncode == 64 and b"--web.telemetry-path" in r.stderr,
           "--web.telemetry-path=%r: usage error 64 (%d)" % (bad, r.returncode))
+
+# --web.listen-address, twice
+p1, p2, own3 = tbe.free_port(), tbe.free_port(), tbe.free_port()
+conf3 = tbe.write_config(os.path.join(d, "la.conf"), [("default", sim.url, "trino")],
+                         "127.0.0.1:%d" % own3, extra="poll_interval_seconds = 1;\n")
+lp = tbe.spawn([tbe.EXPORTER, "--config", conf3, "--web.listen-address=127.0.0.1:%d" % p1,
+                "--web.listen-address=:%d" % p2], stderr=open(os.path.join(d, "la.log"), "wb"))
+for port_ in (p1, p2):
+    tbe.wait_for(lambda: tbe.http_get("http://127.0.0.1:%d/healthz" % port_, timeout=2)[0] == 200,
+                 timeout=20, what="--web.listen-address: /healthz on port %d" % port_)
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", own3))
+    bound = True
+except OSError:
+    bound = False
+finally:
+    s.close()
+check(not bound, "--web.listen-address: the configuration's listen (port %d) is not bound" % own3)
+held = []
+for i in range(768):
+    c = socket.socket()
+    c.bind(("127.0.1.%d" % (1 + i // 96), 0))
+    c.connect(("127.0.0.1", p1))
+    c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+    held.append(c)
+    if i == 0:
+        time.sleep(0.05)  # the first is the oldest by a margin
+time.sleep(0.3)
+st, _, _ = tbe.http_get("http://127.0.0.1:%d/metrics" % p2)
+check(st == 200, "--web.listen-address: with 768 stalled on the first, a scrape on the second: %d"
+      % st)
+time.sleep(0.3)
+held[0].setblocking(False)
+try:
+    first_open = held[0].recv(1) != b""
+except BlockingIOError:
+    first_open = True
+except OSError:
+    first_open = False
+check(not first_open, "--web.listen-address: one set of limits: the oldest stalled connection on "
+      "the first address was closed for the scrape on the second")
+for c in held:
+    c.close()
+check(tbe.stop(lp) == 0, "--web.listen-address: SIGTERM exit 0")
+for bad in (["--web.listen-address=nohost:x"],
+            ["--web.listen-address=:%d" % (20000 + i) for i in range(8)],
+            ["--web.listen-address=:%d" % p1, "--web.systemd-socket"]):
+    r = subprocess.run([tbe.EXPORTER, "--config", conf3] + bad, capture_output=True, timeout=30)
+    check(r.returncode == 64, "%s: usage error 64 (%d: %s)"
+          % (" ".join(bad)[:60], r.returncode, r.stderr.decode().strip()[-120:]))
 shutil.rmtree(d, True)
 tbe.finish()
