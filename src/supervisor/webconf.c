@@ -29,10 +29,10 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "esc.h"
 #include "yamlread.h"
 
 #define BCRYPT_LEN 60
-#define YR_KEYPATH_MAX 256
 
 struct ld {
     struct yr y; /* the document, where errors go */
@@ -588,10 +588,10 @@ static int load_doc(struct ld *L)
 static int syntax_fail(struct ld *L, const yaml_parser_t *parser)
 {
     if (L->y.err && L->y.errlen)
-        snprintf(L->y.err, L->y.errlen, "%s:%zu: YAML syntax: %s%s%s", L->y.path,
-                 (parser->problem_mark.line + 1), parser->context ? parser->context : "",
-                 parser->context ? ": " : "",
-                 parser->problem ? parser->problem : "invalid document");
+        esc_format(L->y.err, L->y.errlen, "%s:%zu: YAML syntax: %s%s%s", L->y.path,
+                   (parser->problem_mark.line + 1), parser->context ? parser->context : "",
+                   parser->context ? ": " : "",
+                   parser->problem ? parser->problem : "invalid document");
     return -1;
 }
 
@@ -635,16 +635,16 @@ static int precheck(struct ld *L, const char *yaml, size_t len)
             continue;
         if (++nodes > WEBCONF_MAX_NODES) {
             if (L->y.err && L->y.errlen)
-                snprintf(L->y.err, L->y.errlen, "%s:%zu: YAML: more than %d nodes", L->y.path, line,
-                         WEBCONF_MAX_NODES);
+                esc_format(L->y.err, L->y.errlen, "%s:%zu: YAML: more than %d nodes", L->y.path,
+                           line, WEBCONF_MAX_NODES);
             rc = -1;
             break;
         }
         if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
             ++depth > WEBCONF_MAX_DEPTH) {
             if (L->y.err && L->y.errlen)
-                snprintf(L->y.err, L->y.errlen, "%s:%zu: YAML: nested deeper than %d levels",
-                         L->y.path, line, WEBCONF_MAX_DEPTH);
+                esc_format(L->y.err, L->y.errlen, "%s:%zu: YAML: nested deeper than %d levels",
+                           L->y.path, line, WEBCONF_MAX_DEPTH);
             rc = -1;
             break;
         }
@@ -720,7 +720,7 @@ int webconf_load(const char *path, struct webconf **ret, char *err, size_t errle
 
     if (yr_read_capped(path, WEBCONF_MAX_YAML, &buf, &len, &st, why, sizeof(why))) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, why);
+            esc_format(err, errlen, "%s: %s", path, why);
         return -1;
     }
     stamp_of(&st, &stamp);

@@ -13,27 +13,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "esc.h"
+
 /* ---------------------------------------------------------------- errors */
 
 /* "FILE: KEY: why" (or "FILE: why" without a key), one line; returns -1. */
+/*
+ * Values from the file are quoted: every error goes through esc_format, so it
+ * is one line whatever they hold.
+ */
 int yr_fail(struct yr *L, const char *key, const char *fmt, ...)
 {
     va_list ap;
-    int n;
+    size_t n;
 
     if (!L->err || !L->errlen)
         return -1;
-    n = key ? snprintf(L->err, L->errlen, "%s: %s: ", L->path, key)
-            : snprintf(L->err, L->errlen, "%s: ", L->path);
-    if (n < 0 || (size_t)n >= L->errlen)
-        return -1;
+    n = key ? esc_format(L->err, L->errlen, "%s: %s: ", L->path, key)
+            : esc_format(L->err, L->errlen, "%s: ", L->path);
     va_start(ap, fmt);
-    vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
+    esc_vformat(L->err + n, L->errlen - n, fmt, ap);
     va_end(ap);
-    /* values from the file are quoted: the message stays one line */
-    for (char *c = L->err; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
     return -1;
 }
 

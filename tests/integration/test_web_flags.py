@@ -117,8 +117,14 @@ for bad in ("/healthz", "metrics", "/", "/a b", "/workers"):
 p1, p2, own3 = tbe.free_port(), tbe.free_port(), tbe.free_port()
 conf3 = tbe.write_config(os.path.join(d, "la.conf"), [("default", sim.url, "trino")],
                          "127.0.0.1:%d" % own3, extra="poll_interval_seconds = 1;\n")
+# both on 127.0.0.1: ":PORT" would bind every address, and free_port only knows 127.0.0.1's
 lp = tbe.spawn([tbe.EXPORTER, "--config", conf3, "--web.listen-address=127.0.0.1:%d" % p1,
-                "--web.listen-address=:%d" % p2], stderr=open(os.path.join(d, "la.log"), "wb"))
+                "--web.listen-address=127.0.0.1:%d" % p2],
+               stderr=open(os.path.join(d, "la.log"), "wb"))
+time.sleep(0.5)
+if lp.poll() is not None:
+    with open(os.path.join(d, "la.log"), errors="replace") as f:
+        tbe.log(f.read()[-1000:])
 for port_ in (p1, p2):
     tbe.wait_for(lambda: tbe.http_get("http://127.0.0.1:%d/healthz" % port_, timeout=2)[0] == 200,
                  timeout=20, what="--web.listen-address: /healthz on port %d" % port_)
