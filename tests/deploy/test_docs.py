@@ -7,6 +7,12 @@
       property the schema declares) has a row, every row names a value the
       chart has, and the default a row shows is the one values.yaml holds.
 
+  test_docs.py links
+      every relative link of the Markdown manual (README.md, docs/, chart/,
+      CONTRIBUTING.md, BENCHMARKS.md, tests/sim/README.md) names a file or
+      folder that exists and, with #anchor, a heading of that page (GitHub's
+      anchors: lower case, punctuation dropped, spaces to dashes).
+
   test_docs.py coverage --exporter PATH --sim PATH
       docs/metrics.md has a row for every metric family the exporter emits:
       the `# TYPE` lines of a real `--once` exposition against the simulator
@@ -156,6 +162,46 @@ def check_chart():
     for path in documented:
         known = path in leaves or path in declared
         check(known, "chart/README.md: %s is a value of values.yaml or values.schema.json" % path)
+
+
+# ------------------------------------------------------------------ links
+
+def anchors(path):
+    """GitHub's anchors of a Markdown file's headings."""
+    out, fence = set(), False
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("```"):
+            fence = not fence
+        m = None if fence else re.match(r"^#{1,6} (.*)$", line.rstrip("\n"))
+        if m:
+            text = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower())
+            out.add(text.replace(" ", "-"))
+    return out
+
+
+def check_links():
+    pages = [os.path.join(SRC, p) for p in ("README.md", "CONTRIBUTING.md", "BENCHMARKS.md",
+                                             os.path.join("chart", "README.md"),
+                                             os.path.join("tests", "sim", "README.md"))]
+    pages += sorted(os.path.join(SRC, "docs", f) for f in os.listdir(os.path.join(SRC, "docs"))
+                    if f.endswith(".md"))
+    n = 0
+    for page in pages:
+        text = open(page, encoding="utf-8").read()
+        text = re.sub(r"```.*?```", "", text, flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue
+            n += 1
+            file, _, anchor = target.partition("#")
+            dest = os.path.normpath(os.path.join(os.path.dirname(page), file)) if file else page
+            rel = os.path.relpath(page, SRC)
+            if not check(os.path.exists(dest), "%s: %s exists" % (rel, target)):
+                continue
+            if anchor:
+                check(dest.endswith(".md") and anchor in anchors(dest),
+                      "%s: %s is a heading of %s" % (rel, target, os.path.relpath(dest, SRC)))
+    check(n > 50, "%d relative links checked" % n)
 
 
 # ---------------------------------------------------------------- metrics
@@ -314,12 +360,14 @@ def check_config(exporter, tmp):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["chart", "coverage"])
+    ap.add_argument("what", choices=["chart", "links", "coverage"])
     ap.add_argument("--exporter")
     ap.add_argument("--sim")
     a = ap.parse_args()
     if a.what == "chart":
         check_chart()
+    elif a.what == "links":
+        check_links()
     else:
         if not a.exporter or not a.sim:
             ap.error("coverage needs --exporter and --sim")
