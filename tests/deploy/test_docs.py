@@ -17,7 +17,8 @@
       docs/metrics.md has a row for every metric family the exporter emits:
       the `# TYPE` lines of a real `--once` exposition against the simulator
       with every feature on (node states from a discovery, one coordinator
-      in each collection, the Prometheus pod map). docs/configuration.md has
+      in each collection, the Prometheus pod map), and README.md's metrics at
+      a glance names each of them. docs/configuration.md has
       a row for every key the configuration reader accepts: found by asking
       the real reader (`--check-config`) about every key name of the
       keys_* tables in src/supervisor/config.c, in every group it accepts.
@@ -256,6 +257,22 @@ def check_metrics(exporter, sim, tmp):
         check(fam in documented, "docs/metrics.md documents %s (%s)" % (fam, fams[fam]))
     for name in sorted(documented):
         check(name in fams, "docs/metrics.md: %s is emitted by the exporter" % name)
+
+    # the README's metrics at a glance: full names, `_suffix` after a full name
+    # of the same row, or a `prefix_*` glob
+    glance = []
+    for cells in table_rows(os.path.join(SRC, "README.md"), "metric"):
+        names = [re.sub(r"\{.*$", "", n) for n in re.findall(r"`([^`]+)`", cells[0])]
+        if not names:
+            continue
+        prefix = re.match(r"^(trino_buffer_exporter|trino_workers?)_", names[0])
+        for n in names:
+            if n.startswith("_") and prefix:
+                n = prefix.group(1) + n
+            glance.append(n)
+    for fam in sorted(fams):
+        seen = any(fam == n or (n.endswith("*") and fam.startswith(n[:-1])) for n in glance)
+        check(seen, "README.md's metrics at a glance names %s" % fam)
 
 
 # ----------------------------------------------------------- configuration
