@@ -30,6 +30,7 @@ Env TBE_SOURCE_DIR (default: two folders up).
 
 import argparse
 import copy
+import json
 import os
 import re
 import subprocess
@@ -45,7 +46,7 @@ SRC = os.environ.get("TBE_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from checks import check, finish, log  # noqa: E402
+from checks import check, finish  # noqa: E402
 
 
 def table_rows(path, header):
@@ -128,7 +129,6 @@ def schema_leaves(node, path=()):
 def check_chart():
     readme = os.path.join(SRC, "chart", "README.md")
     values = yaml.safe_load(open(os.path.join(SRC, "chart", "values.yaml")))
-    import json
     schema = json.load(open(os.path.join(SRC, "chart", "values.schema.json")))
 
     rows = table_rows(readme, "value")
