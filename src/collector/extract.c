@@ -44,13 +44,11 @@ enum key {
     KEY_TASKS,
     KEY_SUBSTAGES,
     KEY_PRESTODB,
-    KEY_NODEID, /* taskStatus.nodeId */
-    KEY_SELF,   /* taskStatus.self */
+    KEY_SELF, /* taskStatus.self */
 };
 
 struct task {
-    struct taskread r;
-    char node_id[AGG_ID_MAX];
+    struct taskread r; /* the node id included */
     char address[AGG_ID_MAX];
 };
 
@@ -169,7 +167,6 @@ static int finish_task(struct extract *x)
     const char *why = taskread_finish(&x->t.r, &at);
     if (why)
         return fail(x, PARSE_EUNSUPPORTED, why);
-    at.node_id = x->t.node_id;
     at.address = x->t.address;
     switch (agg_add_task(x->out, &at)) {
     case AGG_OK:
@@ -260,7 +257,6 @@ static int start_container(struct extract *x, int is_map)
         if (!is_map)
             return fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
         taskread_begin(&x->t.r);
-        x->t.node_id[0] = 0;
         x->t.address[0] = 0;
         next = K_TASK;
         break;
@@ -350,9 +346,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
         k = taskread_key(TASKREAD_IN_TASK, s, n);
         break;
     case K_TSTATUS:
-        if (jscan_eq(s, n, "nodeId"))
-            k = KEY_NODEID;
-        else if (jscan_eq(s, n, "self"))
+        if (jscan_eq(s, n, "self"))
             k = KEY_SELF;
         else
             k = taskread_key(TASKREAD_IN_STATUS, s, n);
@@ -463,17 +457,11 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
         x->st.state[m] = 0;
         return 1;
     }
-    if (key == KEY_NODEID || key == KEY_SELF) { /* in taskStatus: only there are they keys */
+    if (key == KEY_SELF) { /* in taskStatus: only there is it a key */
         if (truncated)
-            return fail(x, PARSE_EINVAL, "taskStatus field longer than max_string");
-        if (key == KEY_NODEID) {
-            if (!jscan_copy(x->t.node_id, sizeof(x->t.node_id), s, n))
-                return fail(x, PARSE_EINVAL, "taskStatus.nodeId too long");
-            if (memchr(s, 0, n))
-                return fail(x, PARSE_EINVAL, "taskStatus.nodeId contains NUL");
-        } else if (memchr(s, 0, n) || !uri_address(x->t.address, sizeof(x->t.address), s, n)) {
+            return fail(x, PARSE_EINVAL, "taskStatus.self longer than max_string");
+        if (memchr(s, 0, n) || !uri_address(x->t.address, sizeof(x->t.address), s, n))
             return fail(x, PARSE_EINVAL, "taskStatus.self address too long");
-        }
         return 1;
     }
     if ((kind == K_TSTATUS || kind == K_OBUF) && key != KEY_OTHER) {

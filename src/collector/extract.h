@@ -16,7 +16,9 @@
  * "type" keys of plans and stats) is skipped. A task's fields are held until
  * its object closes and then go into the agg given at creation, so a buffer
  * type written after the totals still decides how they count (agg.h:
- * EXTERNAL = spooling; a second type in one outputBuffers is PARSE_EINVAL).
+ * EXTERNAL = spooling; a second type in one outputBuffers, or a second
+ * nodeId in one taskStatus, is PARSE_EINVAL: taskread.h's rules, which
+ * worker mode's wtask.h shares).
  * By default only those members ever reach yajl (extract_set_full_scan).
  *
  * Not thread-safe; one extractor per document in flight.
@@ -67,13 +69,11 @@ struct extract *extract_new(struct agg *out, const struct parse_limits *lim,
  *
  * Both give identical results and status on every document the full scan
  * accepts. On a document it refuses, the fast path fails too (status and
- * message may differ), with one exception: a fault that lies entirely
- * inside the value of a dropped member AND that the scanner does not check.
- * It checks everything yajl checks (grammar, numbers, literals, escapes,
- * control bytes, UTF-8, brackets, depth and token caps) except the bytes of
- * a string beyond its first max_string, where the full path looks at the
- * end of the character cut there and the fast path does not; such a
- * document may then be PARSE_OK on the fast path only.
+ * message may differ): the scanner checks everything yajl checks (grammar,
+ * numbers, literals, escapes, control bytes, UTF-8, brackets, depth and
+ * token caps) on the bytes yajl would see. Of a string, yajl sees the first
+ * max_string bytes and the rest of a character cut there (jscan.h); bytes
+ * beyond are checked for escapes only, on both paths.
  */
 int extract_set_full_scan(struct extract *x, int on);
 /* Bytes of dropped members' values that yajl never saw (0 with the full scan). */

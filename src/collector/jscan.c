@@ -236,6 +236,27 @@ static int pass(struct jscan *s, const unsigned char *p, const unsigned char *e,
 enum { EV_END = 0, EV_CLOSE, EV_CUT, EV_ERR };
 
 /*
+ * Follow the plain string bytes [a, b) for the UTF-8 character that may
+ * straddle the cap: s->u8_owed becomes the number of continuation bytes the
+ * last lead byte still needs, as yajl reads leads (0xC0-0xDF one, 0xE0-0xEF
+ * two, 0xF0-0xF7 three). A character has at most 3 continuation bytes, so
+ * the last 3 bytes of a run decide it whatever came before (callers pass
+ * only those).
+ */
+static void u8_track(struct jscan *s, const unsigned char *a, const unsigned char *b)
+{
+    unsigned owed = s->u8_owed;
+    for (; a < b; a++) {
+        unsigned char c = *a;
+        if ((c & 0xC0) == 0x80)
+            owed = owed ? owed - 1 : 0;
+        else
+            owed = c < 0xC0 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : c < 0xF8 ? 3 : 0;
+    }
+    s->u8_owed = (unsigned char)owed;
+}
+
+/*
  * Scan inside a string from *pp. Returns EV_CLOSE with *pp after the closing
  * quote, EV_CUT with *pp at the cut point (dropping starts there), EV_END at
  * the end of the chunk, or EV_ERR (bad escape) with *pp at the bad byte.
@@ -275,7 +296,22 @@ static int scan_string(struct jscan *s, const unsigned char **pp, const unsigned
             continue;
         }
         if (s->seeking) {
-            /* Byte by byte until a character boundary (rare: once per long string). */
+            /*
+             * Byte by byte until a character boundary (rare: once per long
+             * string). Past the cap, yajl gets only the continuation bytes
+             * that the lead byte before the cap asked for (u8_owed), and the
+             * second escape of a surrogate pair. A continuation byte nothing
+             * asked for is not part of a character: the cut falls before it
+             * and it is dropped unseen, as the structural mode's skip_string
+             * drops it (it checks a lead's continuation bytes, and nothing
+             * else, beyond max_string). Cutting after every continuation
+             * byte instead, as this did, handed yajl stray bytes beyond the
+             * cap, and so refused a document the fast path accepted (found
+             * by fuzz_qlist_diff): this path was wrong, and neither it nor
+             * yajl could tell, since it skips the bytes before the cap
+             * without looking at leads and yajl validates whatever it is
+             * handed, cap or not.
+             */
             unsigned char c = *p;
             if (c == '"') {
                 s->seeking = 0;
@@ -283,15 +319,16 @@ static int scan_string(struct jscan *s, const unsigned char **pp, const unsigned
                 *pp = p + 1;
                 return EV_CLOSE;
             }
-            int boundary = (c & 0xC0) != 0x80 && !(s->hi_sur && c == '\\');
-            if (boundary) {
+            if (s->u8_owed && (c & 0xC0) == 0x80) {
+                s->u8_owed--;
+            } else if (s->hi_sur && c == '\\') {
+                s->hi_sur = 0;
+                s->esc = 1;
+            } else {
                 s->seeking = 0;
                 *pp = p;
                 return EV_CUT;
             }
-            s->hi_sur = 0;
-            if (c == '\\')
-                s->esc = 1;
             p++;
             s->slen++;
             continue;
@@ -303,8 +340,10 @@ static int scan_string(struct jscan *s, const unsigned char **pp, const unsigned
                 lim = p + room;
         }
         const unsigned char *q = find_qb(p, lim);
-        if (q != p)
+        if (q != p) {
             s->hi_sur = 0;
+            u8_track(s, q - p > 3 ? q - 3 : p, q);
+        }
         s->slen += (size_t)(q - p);
         p = q;
         if (q == lim) {
@@ -320,6 +359,7 @@ static int scan_string(struct jscan *s, const unsigned char **pp, const unsigned
         }
         /* a backslash: a surrogate pair's second half does not clear hi_sur here */
         s->esc = 1;
+        s->u8_owed = 0;
         p++;
         s->slen++;
         if (!s->dropping && s->slen > s->max_string)
@@ -402,6 +442,7 @@ static const unsigned char *fast_scan(struct jscan *s, const unsigned char *p,
             s->slow_str = 1;
             s->slen = (size_t)(at - str_start);
             s->hi_sur = 0;
+            s->u8_owed = 0;
             break;
         }
         size_t n = (size_t)(e - p);
@@ -1231,6 +1272,7 @@ static int skel_feed(struct jscan *s, const unsigned char *buf, size_t len)
             s->slow_str = 1;
             s->slen = 0;
             s->hi_sur = 0;
+            s->u8_owed = 0;
             break;
         }
         p++;
@@ -1288,6 +1330,7 @@ static int full_feed(struct jscan *s, const unsigned char *buf, size_t len)
                 s->slow_str = 1;
                 s->slen = 0;
                 s->hi_sur = 0;
+                s->u8_owed = 0;
             }
             continue;
         }

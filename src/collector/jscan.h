@@ -8,7 +8,9 @@
  * (backslash escapes included) and, once a string has passed max_string bytes,
  * drops the rest of it up to the closing quote, cutting only at a character
  * boundary (never inside an escape, a UTF-8 sequence or a surrogate pair), so
- * yajl sees a shorter but valid string. The next string callback then reports
+ * yajl sees a shorter but valid string. Past the cap it takes only the
+ * continuation bytes the last lead byte asked for: stray ones beyond the
+ * cap are dropped unseen, not refused. The next string callback then reports
  * the truncation (jscan_take_truncated). Numbers and literals longer than
  * max_token are PARSE_ETOKEN: checked where chunks meet (the only place
  * yajl buffers them) and, within a chunk, by the parsers' number callbacks
@@ -98,6 +100,7 @@ struct jscan {
     unsigned char dropping; /* the rest of the current string is dropped */
     unsigned char seeking;  /* cap reached: cut at the next character boundary */
     unsigned char hi_sur;   /* the last thing in the string was a \uD800-\uDBFF escape */
+    unsigned char u8_owed;  /* continuation bytes the string's last UTF-8 lead byte still needs */
     unsigned char trunc_pending;
     unsigned char slow_str; /* the current string is followed byte by byte (scan_string) */
     uint64_t str_start;     /* fast path: offset of the open string's first byte */
@@ -173,12 +176,12 @@ void jscan_parser_free(void *obj);
  * other keys are scanned to their end without yajl, in constant memory:
  * brackets matched, depth and token caps enforced, numbers, literals, object
  * and array grammar checked by a DFA, strings checked for escapes and, within
- * their first max_string bytes, control bytes and UTF-8 as yajl does. The
- * kept values give the same callbacks and the document the same status as
- * without a schema, except that a fault yajl would see beyond max_string
- * bytes of a dropped string (the end of a UTF-8 character cut there) passes.
- * Once the document's value is complete, the rest goes to yajl as without a
- * schema. NULL: every byte to yajl (the default). Returns PARSE_OK,
+ * their first max_string bytes (and the continuation bytes a lead byte there
+ * asks for), control bytes and UTF-8 as yajl does: exactly the bytes of a
+ * string that reach yajl without a schema, where the string is cut there.
+ * The kept values give the same callbacks and the document the same status
+ * as without a schema. Once the document's value is complete, the rest goes
+ * to yajl as without a schema. NULL: every byte to yajl (the default). Returns PARSE_OK,
  * PARSE_ENOMEM, or PARSE_EINVAL once bytes were fed (the mode is then
  * left as it was).
  */

@@ -32,9 +32,9 @@ struct qlist *qlist_new(size_t max_queries, const struct parse_limits *lim,
  * before yajl (scanned to its end: grammar, escapes, UTF-8, depth and token
  * caps checked in constant memory); on = 1 hands every byte to yajl. Both
  * give identical queries, counts and status on every document the full
- * scan accepts, and the fast path refuses what the full scan refuses, with
- * the one exception extract_set_full_scan describes (a fault beyond the
- * first max_string bytes of a dropped string). Returns PARSE_OK,
+ * scan accepts, and the fast path refuses what the full scan refuses (see
+ * extract_set_full_scan: a string's bytes beyond max_string are checked for
+ * escapes only, on both paths). Returns PARSE_OK,
  * PARSE_ENOMEM, or PARSE_EINVAL after bytes were fed.
  */
 int qlist_set_full_scan(struct qlist *q, int on);

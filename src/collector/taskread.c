@@ -19,11 +19,14 @@ enum {
     F_BTERM = 1 << 6,
     F_BTYPE = 1 << 7,    /* outputBuffers.type was seen */
     F_EXTERNAL = 1 << 8, /* ... and is "EXTERNAL": a spooling buffer (agg.h) */
+    F_NODEID = 1 << 9,   /* taskStatus.nodeId was seen */
 };
 
 void taskread_begin(struct taskread *t)
 {
-    memset(t, 0, sizeof(*t));
+    t->flags = 0;
+    t->bytes = t->pages = t->sent = 0;
+    t->node_id[0] = 0;
 }
 
 int taskread_key(int obj, const unsigned char *s, size_t n)
@@ -38,6 +41,8 @@ int taskread_key(int obj, const unsigned char *s, size_t n)
     case TASKREAD_IN_STATUS:
         if (jscan_eq(s, n, "state"))
             return TASKREAD_TSTATE;
+        if (jscan_eq(s, n, "nodeId"))
+            return TASKREAD_NODEID;
         break;
     case TASKREAD_IN_BUFFERS:
         if (jscan_eq(s, n, "type"))
@@ -109,6 +114,17 @@ const char *taskread_string(struct taskread *t, int key, const unsigned char *s,
         if (agg_task_state_done(s, n))
             t->flags |= F_TTERM;
         return NULL;
+    case TASKREAD_NODEID:
+        if (truncated)
+            return "taskStatus.nodeId longer than max_string";
+        if (t->flags & F_NODEID)
+            return "duplicate taskStatus.nodeId";
+        if (memchr(s, 0, n))
+            return "taskStatus.nodeId contains NUL";
+        if (!jscan_copy(t->node_id, sizeof(t->node_id), s, n))
+            return "taskStatus.nodeId too long";
+        t->flags |= F_NODEID;
+        return NULL;
     case TASKREAD_BSTATE:
         if (agg_buffer_state_terminal(s, n))
             t->flags |= F_BTERM;
@@ -134,7 +150,7 @@ const char *taskread_finish(const struct taskread *t, struct agg_task *ret)
         return "unsupported layout: outputBuffers without totalBufferedBytes, "
                "totalBufferedPages or totalPagesSent";
     *ret = (struct agg_task){
-        .node_id = "",
+        .node_id = t->node_id,
         .address = "",
         .has_buffers = (t->flags & F_BUFFERS) != 0,
         .spooling = (t->flags & F_EXTERNAL) != 0,

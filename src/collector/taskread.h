@@ -7,22 +7,26 @@
  * The caller walks the document and classifies each key with taskread_key at
  * the TaskInfo object, its taskStatus and its outputBuffers; the values of
  * the keys taskread reads (taskStatus and outputBuffers themselves,
- * taskStatus.state, outputBuffers.{type,state,totalBufferedBytes,
+ * taskStatus.{state,nodeId}, outputBuffers.{type,state,totalBufferedBytes,
  * totalBufferedPages,totalPagesSent}) go to taskread_open, taskread_number,
  * taskread_string or taskread_scalar, which hold them in a struct taskread
  * until the task object closes (key order does not matter: a type after the
  * totals still decides); taskread_finish then gives the agg_task that
- * agg_task_count / agg_add_task count (agg.h). A caller's own fields of
- * taskStatus (nodeId, self, taskId) use keys from TASKREAD_NKEYS up: they
- * are strings, and a container or another scalar there is refused by the
- * same functions with the same reasons.
+ * agg_task_count / agg_add_task count (agg.h), node id included. A caller's
+ * own fields of taskStatus (the extractor's self, wtask's taskId) use keys
+ * from TASKREAD_NKEYS up: they are strings, and a container or another
+ * scalar there is refused by the same functions with the same reasons.
  *
  * The rules: taskStatus and outputBuffers are objects, once each; a read
  * field is a scalar of its type (strings, integer totals), a null is an
  * absent field; a total appears once and is read exactly up to 2^63-1
  * (larger saturate, see jscan_uint); a second type is refused (the buffer's
  * kind would be ambiguous), a state counts as done when either of two is; a
- * type cut at max_string is not EXTERNAL, a state cut there is refused.
+ * type cut at max_string is not EXTERNAL, a state cut there is refused. The
+ * nodeId (which worker holds the task's data) is read whole or refused: cut
+ * at max_string, AGG_ID_MAX bytes or more, a NUL, or a second one in the
+ * task (the worker would be ambiguous; taking the last, as the extractor
+ * did, could count one worker's data under another).
  *
  * Each function returns NULL when the value is fine, else the reason (a
  * static string) the caller fails the document with: PARSE_EINVAL for
@@ -45,6 +49,7 @@ enum taskread_key {
     TASKREAD_TSTATUS,   /* TaskInfo.taskStatus */
     TASKREAD_OBUF,      /* TaskInfo.outputBuffers */
     TASKREAD_TSTATE,    /* taskStatus.state */
+    TASKREAD_NODEID,    /* taskStatus.nodeId */
     TASKREAD_BTYPE,     /* outputBuffers.type */
     TASKREAD_BSTATE,    /* outputBuffers.state */
     TASKREAD_BYTES,     /* outputBuffers.totalBufferedBytes */
@@ -57,6 +62,7 @@ enum taskread_key {
 struct taskread {
     unsigned flags;
     uint64_t bytes, pages, sent;
+    char node_id[AGG_ID_MAX]; /* taskStatus.nodeId, "" if none */
 };
 
 void taskread_begin(struct taskread *t);
@@ -77,8 +83,9 @@ const char *taskread_number(struct taskread *t, int key, const char *s, size_t n
 const char *taskread_string(struct taskread *t, int key, const unsigned char *s, size_t n,
                             int truncated);
 /*
- * The task object closed: NULL and *ret filled (node_id and address "",
- * the caller sets them), or the reason it cannot be counted.
+ * The task object closed: NULL and *ret filled (node_id t->node_id, valid
+ * while t is; address "", the caller sets it), or the reason it cannot be
+ * counted.
  */
 const char *taskread_finish(const struct taskread *t, struct agg_task *ret);
 

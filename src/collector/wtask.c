@@ -22,7 +22,6 @@ enum level { L_NONE = 0, L_LIST, L_TASK, L_TSTATUS, L_OBUF, L_DONE };
 enum key {
     KEY_OTHER = TASKREAD_OTHER,
     KEY_TASKID = TASKREAD_NKEYS, /* taskStatus.taskId */
-    KEY_NODEID,                  /* taskStatus.nodeId */
 };
 
 struct task {
@@ -144,6 +143,11 @@ static int finish_task(struct wtask *w)
     const char *why = taskread_finish(&t->r, &at);
     if (why)
         return fail(w, PARSE_EUNSUPPORTED, why);
+    /* one worker's tasks all carry its node.id */
+    if (at.node_id[0] && !w->r.node_id[0])
+        memcpy(w->r.node_id, at.node_id, strlen(at.node_id) + 1);
+    else if (at.node_id[0] && strcmp(w->r.node_id, at.node_id) != 0)
+        return fail(w, PARSE_EINVAL, "tasks of more than one taskStatus.nodeId");
     if (w->keep && !(t->has_qid && w->keep(w->keep_ctx, t->qid))) {
         w->r.filtered++; /* a task of a query that is not running: not counted */
         return 1;
@@ -259,8 +263,6 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
     case L_TSTATUS:
         if (jscan_eq(s, n, "taskId"))
             k = KEY_TASKID;
-        else if (jscan_eq(s, n, "nodeId"))
-            k = KEY_NODEID;
         else
             k = taskread_key(TASKREAD_IN_STATUS, s, n);
         break;
@@ -347,17 +349,6 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
             return fail(w, PARSE_EINVAL, "duplicate taskStatus.taskId");
         w->t.has_taskid = 1;
         take_query_id(&w->t, s, n);
-        return 1;
-    }
-    if (w->key == KEY_NODEID) {
-        /* one worker's tasks all carry its node.id; never truncated */
-        char id[AGG_ID_MAX];
-        if (truncated || !jscan_copy(id, sizeof(id), s, n) || memchr(s, 0, n))
-            return fail(w, PARSE_EINVAL, "taskStatus.nodeId too long or with a NUL");
-        if (!w->r.node_id[0])
-            memcpy(w->r.node_id, id, n + 1);
-        else if (strcmp(w->r.node_id, id) != 0)
-            return fail(w, PARSE_EINVAL, "tasks of more than one taskStatus.nodeId");
         return 1;
     }
     if ((w->level == L_TSTATUS || w->level == L_OBUF) && w->key != KEY_OTHER) {

@@ -31,9 +31,10 @@
  * TaskInfo objects (or a task has no taskStatus, or outputBuffers lacks a
  * total: a layout whose numbers cannot be read exactly); PARSE_EINVAL for a
  * read field of the wrong type, a duplicate taskStatus, outputBuffers, total,
- * type or taskId, or a second node id; PARSE_ESYNTAX, PARSE_EDEPTH,
- * PARSE_ETOKEN, PARSE_ENOMEM as for every parser. Like the extractor, a null
- * value is an absent one, and a repeated state counts as done when either is.
+ * type, taskId or nodeId in a task, or tasks of a second node id;
+ * PARSE_ESYNTAX, PARSE_EDEPTH, PARSE_ETOKEN, PARSE_ENOMEM as for every
+ * parser. Like the extractor, a null value is an absent one, and a repeated
+ * state counts as done when either is.
  *
  * Not thread-safe; one parser per response in flight.
  */
@@ -85,9 +86,9 @@ struct wtask *wtask_new(const struct wtask_limits *lim, const yajl_alloc_funcs *
  * Before the first feed: on = 0 (the default) is the fast path, where jscan's
  * structural pre-scan hands yajl only the members read here (taskStatus's
  * taskId, nodeId and state, outputBuffers' five fields) and scans every other
- * member to its end without yajl (grammar, escapes, caps checked; see
- * extract_set_full_scan for the one kind of fault it may let pass); on = 1
- * hands every byte to yajl. Both give the same result. Returns PARSE_OK,
+ * member to its end without yajl (grammar, escapes, caps checked, as
+ * extract_set_full_scan describes); on = 1 hands every byte to yajl. Both
+ * give the same result and refuse the same documents. Returns PARSE_OK,
  * PARSE_ENOMEM, or PARSE_EINVAL once bytes were fed.
  */
 int wtask_set_full_scan(struct wtask *w, int on);

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "esc.h"
+
 #define LOG_LINE_MAX 4096
 
 static struct {
@@ -88,34 +90,32 @@ static void add_str(struct line *l, const char *s)
     add_raw(l, s, strlen(s));
 }
 
-/* Append a value, quoted and escaped for the current format when needed. */
+/* Append s escaped (esc.h: quotes, backslashes and control bytes), within the line's room. */
+static void add_escaped(struct line *l, const char *s)
+{
+    /* cap: esc_append's NUL lands where add_raw's room ends, before the '\n' */
+    esc_append(l->buf, sizeof(l->buf) - 1, &l->len, s, strlen(s), ESC_QUOTES);
+}
+
+/*
+ * Append a value, quoted and escaped for the current format when needed.
+ * Values come from configuration files and from upstream (query and node
+ * ids, error texts quoting responses): a control byte never reaches the
+ * line as it is, so every event stays one line.
+ */
 static void add_value(struct line *l, const char *v)
 {
     int quote = L.format == LOG_FORMAT_JSON || *v == '\0';
 
     for (const char *p = v; *p && !quote; p++)
-        if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20 || *p == '\\')
+        if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\' || esc_is_ctl((unsigned char)*p))
             quote = 1;
     if (!quote) {
         add_str(l, v);
         return;
     }
     add_raw(l, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        char esc[8];
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            add_raw(l, esc, 2);
-        } else if (*p == '\n') {
-            add_raw(l, "\\n", 2);
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof(esc), "\\u%04x", *p);
-            add_str(l, esc);
-        } else {
-            add_raw(l, (const char *)p, 1);
-        }
-    }
+    add_escaped(l, v);
     add_raw(l, "\"", 1);
 }
 
@@ -125,12 +125,12 @@ static void add_field(struct line *l, const char *k, const char *v, int first)
         if (!first)
             add_raw(l, ",", 1);
         add_raw(l, "\"", 1);
-        add_str(l, k);
+        add_escaped(l, k);
         add_raw(l, "\":", 2);
     } else {
         if (!first)
             add_raw(l, " ", 1);
-        add_str(l, k);
+        add_escaped(l, k);
         add_raw(l, "=", 1);
     }
     add_value(l, v);

@@ -125,18 +125,11 @@ int msg_encode_end(uint8_t *buf, size_t cap, const struct msg_cycle_end *e)
     struct writer w;
 
     begin(&w, buf, cap, MSG_CYCLE_END);
-    put_u64(&w, e->seq);
-    put_u64(&w, e->status);
-    put_u64(&w, e->records);
-    put_u64(&w, e->running_queries);
-    put_u64(&w, e->query_errors);
-    put_u64(&w, e->parsed_bytes);
-    put_u64(&w, e->duration_us);
-    put_str(&w, e->error, MSG_MAX_TEXT);
-    put_u64(&w, e->workers_discovered);
-    put_u64(&w, e->worker_errors);
-    put_u64(&w, e->counters_incomplete);
-    put_u64(&w, e->token_refused);
+#define PUT_U64(f) put_u64(&w, e->f);
+#define PUT_STR(f) put_str(&w, e->f, MSG_MAX_TEXT);
+    MSG_END_FIELDS(PUT_U64, PUT_STR)
+#undef PUT_U64
+#undef PUT_STR
     return finish(&w);
 }
 
@@ -265,18 +258,11 @@ int msg_decode(const uint8_t *buf, size_t len, struct msg *ret)
             r.err = MSG_ECAP;
         break;
     case MSG_CYCLE_END:
-        m.u.end.seq = get_u64(&r);
-        m.u.end.status = get_u64(&r);
-        m.u.end.records = get_u64(&r);
-        m.u.end.running_queries = get_u64(&r);
-        m.u.end.query_errors = get_u64(&r);
-        m.u.end.parsed_bytes = get_u64(&r);
-        m.u.end.duration_us = get_u64(&r);
-        m.u.end.error = get_str(&r, MSG_MAX_TEXT);
-        m.u.end.workers_discovered = get_u64(&r);
-        m.u.end.worker_errors = get_u64(&r);
-        m.u.end.counters_incomplete = get_u64(&r);
-        m.u.end.token_refused = get_u64(&r);
+#define GET_U64(f) m.u.end.f = get_u64(&r);
+#define GET_STR(f) m.u.end.f = get_str(&r, MSG_MAX_TEXT);
+        MSG_END_FIELDS(GET_U64, GET_STR)
+#undef GET_U64
+#undef GET_STR
         if (!r.err && m.u.end.counters_incomplete > 1)
             r.err = MSG_ECAP;
         if (!r.err && m.u.end.status > 255)

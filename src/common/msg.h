@@ -210,20 +210,33 @@ struct msg_worker {
     uint64_t flags;      /* MSG_WORKER_* */
 };
 
+/*
+ * The fields of CYCLE_END, in wire order: the only list of them. A row is
+ * U(member) for a u64 or S(member) for a string (at most MSG_MAX_TEXT);
+ * the struct, the encoder, the decoder and tbe-msgtool all expand it.
+ * Adding a field is one row here (and MSG_VERSION), plus who fills it and
+ * who reads it.
+ */
+#define MSG_END_FIELDS(U, S)                                                                       \
+    U(seq)                                                                                         \
+    U(status)          /* 0: the cycle is good and applies; else an EX_* code, discarded */        \
+    U(records)         /* WORKER or POD records sent in this cycle */                              \
+    U(running_queries) /* queries listed as running */                                             \
+    U(query_errors)    /* queries skipped (410, 403, parse error, over cap) */                     \
+    U(parsed_bytes)    /* body bytes fed to the parsers in this cycle */                           \
+    U(duration_us)                                                                                 \
+    S(error)               /* why the cycle failed, or the last per-query error; "" if none */     \
+    U(workers_discovered)  /* COLL_ROLE_WORKERS: addresses discovered, 0 otherwise */              \
+    U(worker_errors)       /* workers whose /v1/info or task list could not be read */             \
+    U(counters_incomplete) /* 1: some worker's counters are unknown, or a query skipped */         \
+    U(token_refused)       /* workers that refused the internal token (401/403, every scheme) */
+
 struct msg_cycle_end {
-    uint64_t seq;
-    uint64_t
-        status; /* 0: the cycle is good and applies; else an EX_* code, the cycle is discarded */
-    uint64_t records;         /* WORKER or POD records sent in this cycle */
-    uint64_t running_queries; /* queries listed as running */
-    uint64_t query_errors;    /* queries skipped (410, 403, parse error, over cap) */
-    uint64_t parsed_bytes;    /* body bytes fed to the parsers in this cycle */
-    uint64_t duration_us;
-    char *error;                 /* why the cycle failed, or the last per-query error; "" if none */
-    uint64_t workers_discovered; /* COLL_ROLE_WORKERS: addresses discovered, 0 otherwise */
-    uint64_t worker_errors;      /* workers whose /v1/info or task list could not be read */
-    uint64_t counters_incomplete; /* 1: some worker's counters are unknown, or a query skipped */
-    uint64_t token_refused; /* workers that refused the internal token (401/403, every scheme) */
+#define MSG_END_U64(f) uint64_t f;
+#define MSG_END_STR(f) char *f;
+    MSG_END_FIELDS(MSG_END_U64, MSG_END_STR)
+#undef MSG_END_U64
+#undef MSG_END_STR
 };
 
 struct msg_pod {

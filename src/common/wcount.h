@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 #define WCOUNT_HELD                                                                                \
-    " A 0 comes only from a current reading; after a failed or late cycle only non-zero values "   \
-    "stay, until stale (docs/safety.md)."
+    " A 0 comes only from a current and complete reading; after a failed or late cycle only "      \
+    "non-zero values stay, until stale (docs/safety.md)."
 
 #define WCOUNT_TABLE(X)                                                                            \
     X(BUFFERED_BYTES, "buffered_bytes", "trino_worker_output_buffered_bytes",                      \

@@ -26,6 +26,7 @@
 
 #include "confread.h"
 #include "confsyntax.h"
+#include "esc.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "webconf.h"
@@ -703,7 +704,7 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
     f = fopen(path, "re");
     if (!f) {
         if (err && errlen)
-            snprintf(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
+            esc_format(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
         return EXIT_CONFIG;
     }
     fclose(f);
@@ -713,11 +714,11 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
         if (err && errlen) {
             const char *ef = config_error_file(&cf);
             if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-                snprintf(err, errlen, "%s:0: cannot read: %s", ef ? ef : path,
-                         config_error_text(&cf));
+                esc_format(err, errlen, "%s:0: cannot read: %s", ef ? ef : path,
+                           config_error_text(&cf));
             else
-                snprintf(err, errlen, "%s:%d: %s", ef ? ef : path, config_error_line(&cf),
-                         config_error_text(&cf));
+                esc_format(err, errlen, "%s:%d: %s", ef ? ef : path, config_error_line(&cf),
+                           config_error_text(&cf));
         }
         config_destroy(&cf);
         return EXIT_CONFIG;
@@ -727,7 +728,7 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
         free(c);
         config_destroy(&cf);
         if (err && errlen)
-            snprintf(err, errlen, "%s:0: out of memory", path);
+            esc_format(err, errlen, "%s:0: out of memory", path);
         return EXIT_CONFIG;
     }
     rc = load_root(&L, config_root_setting(&cf), c);
@@ -803,7 +804,7 @@ int config_load_web(struct config *c, const char *override, char *err, size_t er
         char *p = strdup(override);
         if (!p) {
             if (err && errlen)
-                snprintf(err, errlen, "%s: out of memory", override);
+                esc_format(err, errlen, "%s: out of memory", override);
             return EXIT_CONFIG;
         }
         free(c->web_config_file);

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "confsyntax.h"
+#include "esc.h"
 #include "exitcodes.h"
 #include "msg.h"
 
@@ -32,18 +33,22 @@ static const char *file_of(const struct confread *L, const config_setting_t *s)
     return f ? f : L->path;
 }
 
-/* Write "FILE:LINE: KEY: PROBLEM" into L->err; returns EXIT_CONFIG. */
+/*
+ * Write "FILE:LINE: KEY: PROBLEM" into L->err; returns EXIT_CONFIG. Problems
+ * quote values from the file (an address, a name, a path), which may hold a
+ * line break: the whole line goes through esc_format, so it stays one line
+ * whatever they hold (a value with newlines made the error span many lines).
+ */
 int confread_fail(struct confread *L, const config_setting_t *s, const char *key, const char *fmt,
                   ...)
 {
     if (L->err && L->errlen > 0) {
-        int n = snprintf(L->err, L->errlen, "%s:%d: %s: ", file_of(L, s), confread_line(s), key);
-        if (n >= 0 && (size_t)n < L->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
+        size_t n =
+            esc_format(L->err, L->errlen, "%s:%d: %s: ", file_of(L, s), confread_line(s), key);
+        va_list ap;
+        va_start(ap, fmt);
+        esc_vformat(L->err + n, L->errlen - n, fmt, ap);
+        va_end(ap);
     }
     return EXIT_CONFIG;
 }

@@ -21,7 +21,8 @@ struct confread {
     size_t errlen;
 };
 
-/* Write "FILE:LINE: KEY: PROBLEM" into L->err (s may be NULL: line 1); returns EXIT_CONFIG. */
+/* Write "FILE:LINE: KEY: PROBLEM" into L->err (s may be NULL: line 1), control bytes
+ * escaped (esc.h): one line whatever the values quoted hold; returns EXIT_CONFIG. */
 int confread_fail(struct confread *L, const config_setting_t *s, const char *key, const char *fmt,
                   ...) __attribute__((format(printf, 4, 5)));
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "esc.h"
 #include "join.h"
 #include "msg.h"
 #include "render.h"
@@ -19,9 +20,22 @@
 #define TBE_VERSION "unknown"
 #endif
 
+/*
+ * Text for an HTML element or attribute: markup characters as entities, and
+ * control bytes as the visible escapes of esc.h (\n, \u001b), as in the
+ * log: the names and last errors shown come from the configuration and from
+ * upstream, and a raw control byte is not text in HTML.
+ */
 static void html_escape(struct rbuf *b, const char *v)
 {
     for (; *v; v++) {
+        if (esc_is_ctl((unsigned char)*v)) {
+            char e[8];
+            size_t n = 0;
+            esc_append(e, sizeof(e), &n, v, 1, 0);
+            rbuf_append(b, e, n);
+            continue;
+        }
         switch (*v) {
         case '<':
             rbuf_append(b, "&lt;", 4);

@@ -132,13 +132,21 @@ static void labels_plus(struct rbuf *b, const struct join *j, const struct join_
 /*
  * The safety contract for one worker sample: a value that permits removing
  * the worker (`permits`: a 0 in a worker gauge, drained 1, idle_observed 1,
- * the DRAINED node state) only from a current snapshot; a value that
- * protects it from any fresh one (held data keeps protecting until stale,
- * never keeps releasing).
+ * the DRAINED node state) only from a current snapshot, and where it is a
+ * sum over the queries (`needs_complete`: a 0, idle_observed 1) only from a
+ * complete cycle (a query it skipped may hold data on this very worker); a
+ * value that protects it from any fresh one (held data keeps protecting
+ * until stale, never keeps releasing).
  */
-static int publishable(const struct join_series *x, int permits)
+static int publishable(const struct join_series *x, int permits, int needs_complete)
 {
-    return x->current || !permits;
+    return !permits || (x->current && !(needs_complete && x->incomplete));
+}
+
+/* 1 if worker gauge f of x is published: its counters known, and a 0 publishable. */
+static int gauge_published(const struct join_series *x, int f)
+{
+    return x->counters && publishable(x, x->c.v[f] == 0, 1);
 }
 
 /* 1 if the counters of x show no running task and no held buffer. */
@@ -162,13 +170,13 @@ static int idle_observed(const struct join_series *x)
 
 /* A 0/1 gauge family with one sample per series of j, absent where value() is -1. */
 static void flag_family(struct rbuf *b, const struct join *j, const char *name, const char *help,
-                        int om, int (*value)(const struct join_series *))
+                        int om, int (*value)(const struct join_series *), int needs_complete)
 {
     family(b, name, "gauge", help, om);
     for (size_t i = 0; i < j->n; i++) {
         const struct join_series *x = &j->v[i];
         int v = value(x);
-        if (v < 0 || !publishable(x, v == 1))
+        if (v < 0 || !publishable(x, v == 1, needs_complete))
             continue;
         put(b, name);
         rbuf_append(b, j->labels.data + x->loff, x->llen);
@@ -193,7 +201,7 @@ static void render_states(struct rbuf *b, const struct join *j, int om)
            om);
     for (size_t i = 0; i < j->n; i++) {
         const struct join_series *x = &j->v[i];
-        if (x->state == MSG_NODE_NONE || !publishable(x, x->state == MSG_NODE_DRAINED))
+        if (x->state == MSG_NODE_NONE || !publishable(x, x->state == MSG_NODE_DRAINED, 0))
             continue;
         for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
             put(b, "trino_worker_node_state");
@@ -206,14 +214,14 @@ static void render_states(struct rbuf *b, const struct join *j, int om)
                 "pipelined output and may be shut down), 0 for any other readable state; absent "
                 "when the state is unknown. 1 comes only from a current reading; after a failed "
                 "or late cycle only 0 stays, until stale (docs/safety.md).",
-                om, drained);
+                om, drained, 0);
     flag_family(b, j, "trino_worker_idle_observed",
                 "1 when, in a current and complete cycle, the worker had no running task and no "
                 "held output buffer (bytes, pages and active buffers 0); 0 otherwise; absent when "
                 "its counters are unknown, and 1 absent after a failed or late cycle "
                 "(docs/safety.md). Observed, not guaranteed: a task scheduled a second later "
                 "changes it (see trino_worker_drained).",
-                om, idle_observed);
+                om, idle_observed, 1);
 }
 
 /* ------------------------------------------------------- health series */
@@ -492,12 +500,12 @@ void render_worker_view(const struct join_series *x, struct render_worker *ret)
     int d = drained(x), idle = idle_observed(x);
 
     for (int f = 0; f < WCOUNT_N; f++) {
-        ret->known[f] = x->counters && publishable(x, x->c.v[f] == 0);
+        ret->known[f] = gauge_published(x, f);
         ret->c[f] = ret->known[f] ? x->c.v[f] : 0;
     }
-    ret->drained = d >= 0 && publishable(x, d == 1) ? d : -1;
-    ret->idle_observed = idle >= 0 && publishable(x, idle == 1) ? idle : -1;
-    ret->state = x->state != MSG_NODE_NONE && publishable(x, x->state == MSG_NODE_DRAINED)
+    ret->drained = d >= 0 && publishable(x, d == 1, 0) ? d : -1;
+    ret->idle_observed = idle >= 0 && publishable(x, idle == 1, 1) ? idle : -1;
+    ret->state = x->state != MSG_NODE_NONE && publishable(x, x->state == MSG_NODE_DRAINED, 0)
                      ? (int64_t)x->state
                      : -1;
     ret->holding = ret->c[WC_BUFFERED_BYTES] > 0 || ret->c[WC_BUFFERED_PAGES] > 0 ||
@@ -524,8 +532,8 @@ int render_exposition_join(const struct store *s, const struct join *j, const st
         family(out, name, "gauge", wcount_desc[f].help, om);
         for (size_t i = 0; i < j->n; i++) {
             const struct join_series *x = &j->v[i];
-            if (!x->counters || !publishable(x, x->c.v[f] == 0))
-                continue; /* unknown: absent, never zero; a held 0: absent */
+            if (!gauge_published(x, f))
+                continue; /* unknown: absent, never zero; a held or incomplete 0: absent */
             rbuf_append(out, name, nl);
             rbuf_append(out, j->labels.data + x->loff, x->llen);
             put_u64(out, x->c.v[f]);

@@ -34,6 +34,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "esc.h"
+
 /* golang.org/x/crypto/bcrypt of "fakepassword": the toolkit's hash for unknown users (its cost
    digits, [4] and [5], are replaced by the first user's) */
 #define DUMMY_HASH "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
@@ -53,25 +55,24 @@ struct ld {
 static int fail(struct ld *L, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "FILE: KEY: why" (or "FILE: why" without a key), one line; returns -1. */
+/*
+ * "FILE: KEY: why" (or "FILE: why" without a key); returns -1. Values from
+ * the file are quoted: every error goes through esc_format (here and in
+ * syntax_fail, precheck and webconf_load), so it is one line whatever they
+ * hold.
+ */
 static int fail(struct ld *L, const char *key, const char *fmt, ...)
 {
     va_list ap;
-    int n;
+    size_t n;
 
     if (!L->err || !L->errlen)
         return -1;
-    n = key ? snprintf(L->err, L->errlen, "%s: %s: ", L->path, key)
-            : snprintf(L->err, L->errlen, "%s: ", L->path);
-    if (n < 0 || (size_t)n >= L->errlen)
-        return -1;
+    n = key ? esc_format(L->err, L->errlen, "%s: %s: ", L->path, key)
+            : esc_format(L->err, L->errlen, "%s: ", L->path);
     va_start(ap, fmt);
-    vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
+    esc_vformat(L->err + n, L->errlen - n, fmt, ap);
     va_end(ap);
-    /* values from the file are quoted: the message stays one line */
-    for (char *c = L->err; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
     return -1;
 }
 
@@ -744,10 +745,10 @@ static int load_doc(struct ld *L)
 static int syntax_fail(struct ld *L, const yaml_parser_t *parser)
 {
     if (L->err && L->errlen)
-        snprintf(L->err, L->errlen, "%s:%zu: YAML syntax: %s%s%s", L->path,
-                 (parser->problem_mark.line + 1), parser->context ? parser->context : "",
-                 parser->context ? ": " : "",
-                 parser->problem ? parser->problem : "invalid document");
+        esc_format(L->err, L->errlen, "%s:%zu: YAML syntax: %s%s%s", L->path,
+                   (parser->problem_mark.line + 1), parser->context ? parser->context : "",
+                   parser->context ? ": " : "",
+                   parser->problem ? parser->problem : "invalid document");
     return -1;
 }
 
@@ -791,16 +792,16 @@ static int precheck(struct ld *L, const char *yaml, size_t len)
             continue;
         if (++nodes > WEBCONF_MAX_NODES) {
             if (L->err && L->errlen)
-                snprintf(L->err, L->errlen, "%s:%zu: YAML: more than %d nodes", L->path, line,
-                         WEBCONF_MAX_NODES);
+                esc_format(L->err, L->errlen, "%s:%zu: YAML: more than %d nodes", L->path, line,
+                           WEBCONF_MAX_NODES);
             rc = -1;
             break;
         }
         if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
             ++depth > WEBCONF_MAX_DEPTH) {
             if (L->err && L->errlen)
-                snprintf(L->err, L->errlen, "%s:%zu: YAML: nested deeper than %d levels", L->path,
-                         line, WEBCONF_MAX_DEPTH);
+                esc_format(L->err, L->errlen, "%s:%zu: YAML: nested deeper than %d levels", L->path,
+                           line, WEBCONF_MAX_DEPTH);
             rc = -1;
             break;
         }
@@ -875,7 +876,7 @@ int webconf_load(const char *path, struct webconf **ret, char *err, size_t errle
 
     if (read_capped(path, WEBCONF_MAX_YAML, &buf, &len, &st, why, sizeof(why))) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, why);
+            esc_format(err, errlen, "%s: %s", path, why);
         return -1;
     }
     rc = load(path, buf, len, &st, ret, err, errlen);

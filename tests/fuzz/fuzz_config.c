@@ -5,7 +5,8 @@
  * with config_load. A loaded configuration must yield, for every coordinator
  * and the pod map, a CONFIG message that encodes and decodes (the supervisor
  * sends exactly that to its collectors), must compare equal to itself, and is
- * freed; a rejected one must come with a one-line "FILE:LINE: ..." error.
+ * freed; a rejected one must come with a one-line "FILE:LINE: ..." error,
+ * without a control byte (values quoted in it are escaped).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 
 #include "collconf.h"
 #include "config.h"
+#include "esc.h"
 #include "exitcodes.h"
 #include "msg.h"
 
@@ -78,8 +80,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = config_load(path, &c, err, sizeof(err));
     if (r != 0) {
         if (r != EXIT_CONFIG || c != NULL || !memchr(err, '\0', sizeof(err)) ||
-            strncmp(err, path, strlen(path)) != 0 || strchr(err, '\n'))
+            strncmp(err, path, strlen(path)) != 0)
             abort();
+        for (const char *p = err; *p; p++)
+            if (esc_is_ctl((unsigned char)*p))
+                abort(); /* not one line: a control byte of a quoted value */
         return 0;
     }
     if (!c || c->ncoordinators == 0 || c->ncoordinators > CONFIG_MAX_COORDINATORS)

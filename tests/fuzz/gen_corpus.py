@@ -99,6 +99,26 @@ def wtask_docs():
                             '99999999999999999999,"totalPagesSent":1.5e3}}]'}
 
 
+def task_docs():
+    """Seeds of fuzz_task_diff (corpus/fuzz_task): task objects as they sit in a task list or
+    a stage's tasks, one or several, with and without the fields one mode reads only."""
+    t1 = task("w-0", "10.0.0.1:8080", "RUNNING", "OPEN", 1024, 2, 3)
+    t2 = task("w-0", "10.0.0.1:8080", "FINISHED", "FINISHED", 0, 0, 9, extra=False)
+    t3 = task("w-0", "10.0.0.1:8080", "FLUSHING", "FLUSHING", 4096, 700, 700, extra=False)
+    t3["outputBuffers"]["type"] = "EXTERNAL"
+    bare = {"taskStatus": {"nodeId": "w-0", "state": "RUNNING"},
+            "outputBuffers": {"totalBufferedBytes": 5, "totalBufferedPages": 1, "totalPagesSent": 0,
+                              "state": "OPEN"}}
+    return {"one.json": json.dumps(t1), "done.json": json.dumps(t2), "spooling.json": json.dumps(t3),
+            "bare.json": json.dumps(bare), "two.json": json.dumps(bare) + "," + json.dumps(t2),
+            "two-nodes.json": json.dumps(t1) + "," + json.dumps(task("w-1", "10.0.0.2:8080", "RUNNING",
+                                                                     "OPEN", 1, 1, 1)),
+            "null.json": "null", "empty.json": "",
+            "no-buffers.json": '{"taskStatus":{"nodeId":"w-0","state":"PLANNED"}}',
+            "nulls.json": '{"taskStatus":{"nodeId":"w-0","state":null},"outputBuffers":{"type":null,'
+                          '"totalBufferedBytes":1,"totalBufferedPages":1,"totalPagesSent":1}}'}
+
+
 def nodeinfo_docs():
     # first byte: bit 0 picks /v1/info/state (1) or /v1/info (0), bit 1 a larger max_string
     info = {"nodeId": "worker-1", "state": "DRAINING", "nodeVersion": {"version": "483"},
@@ -191,7 +211,7 @@ def nodelist_docs():
 
 for target, docs in (("fuzz_nodelist", nodelist_docs()), ("fuzz_extract", extract_docs()), ("fuzz_qlist", qlist_docs()),
                      ("fuzz_promvec", promvec_docs()), ("fuzz_wtask", wtask_docs()),
-                     ("fuzz_nodeinfo", nodeinfo_docs())):
+                     ("fuzz_nodeinfo", nodeinfo_docs()), ("fuzz_task", task_docs())):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
     for name, text in docs.items():

@@ -419,10 +419,12 @@ class Prometheus:
         return stop(self.proc)
 
 
-def truth_history(sim_url):
+def truth_history(sim_url, since=None):
     """/sim/truth/history of a simulated cluster -> [(step, time_ms, {node_id: row})], oldest
-    first; every worker of every kept step (seen or not), counters as ints, its node state."""
-    status, body, _ = http_get(sim_url.rstrip("/") + "/sim/truth/history", timeout=5)
+    first; every worker of every kept step (seen or not), counters as ints, its node state.
+    since: only the steps from that one on."""
+    query = "" if since is None else "?since=%d" % since
+    status, body, _ = http_get(sim_url.rstrip("/") + "/sim/truth/history" + query, timeout=5)
     assert status == 200, "truth/history: HTTP %d" % status
     lines = body.decode().splitlines()
     head = lines[0].split("\t")
@@ -434,6 +436,23 @@ def truth_history(sim_url):
         row["seen"] = row["seen"] == "1"
         steps.setdefault(int(row["step"]), (int(row["time_ms"]), {}))[1][row["node_id"]] = row
     return [(s, t, rows) for s, (t, rows) in sorted(steps.items())]
+
+
+def children(pid):
+    """Live (non-zombie) child processes of pid, from /proc: [(pid, comm)], sorted."""
+    out = []
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % e) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append((int(e), st[st.index("(") + 1:st.rindex(")")]))
+    return sorted(out)
 
 
 def worker_values(metrics, release):

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The operator's command line: --parse on generated documents of both layouts
 (compact, pretty, shuffled keys) against the simulator's truth, --once against a
-live simulator, --check-config (IPv6 listen addresses refused), --version,
+live simulator, --check-config (IPv6 listen addresses refused, control bytes
+escaped), --version,
 usage errors."""
 import os
 import subprocess
@@ -106,6 +107,19 @@ want = ('%s:1: listen: invalid address "::1:18999": an IPv6 address needs bracke
 r = run("--config", v6, "--check-config")
 check(r.returncode == 78 and r.stderr.decode().strip() == want,
       "--check-config refuses ::1:18999 naming file, line and key (%s)" % r.stderr.decode().strip())
+# A value with control bytes (an address with newlines, ESC, DEL): still one
+# line, the bytes escaped as the log escapes them (libconfig gives the line
+# where the string ends).
+nl = os.path.join(d, "newlines.conf")
+with open(nl, "w") as f:
+    f.write('coordinators = ( { name = "a"; url = "http://127.0.0.1:1"; collection = "workers";\n'
+            '  workers = { discovery = "static"; addresses = [ "w:1", "wor\nker-\x1b[2J\x7f\n\n:80" ];\n'
+            '    shared_secret_file = "nope"; }; } );\n')
+want = ('%s:5: coordinators.[0].workers.addresses.[1]: invalid address '
+        '"wor\\nker-\\u001b[2J\\u007f\\n\\n:80": expected HOST:PORT or [IPV6]:PORT' % nl)
+r = run("--config", nl, "--check-config")
+check(r.returncode == 78 and r.stderr.decode() == want + "\n",
+      "--check-config: a value with newlines and control bytes, one line (%r)" % r.stderr.decode())
 r = run("--config", os.path.join(d, "nope.conf"), "--check-config")
 check(r.returncode == 78 and b"nope.conf" in r.stderr, "missing config file: exit 78, named")
 

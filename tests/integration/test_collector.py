@@ -72,7 +72,7 @@ def sample(name):
 class Coord:
     """A fake coordinator. queries: list of (id, state, spec); spec is a sample
     file name, or "gone", "forbidden", "status:N", "truncate:FILE",
-    "garbage", "slow:SECONDS:FILE"."""
+    "garbage", "slow:SECONDS:FILE", "json:BODY"."""
 
     def __init__(self):
         self.queries = []
@@ -145,6 +145,8 @@ class Coord:
                         return self.send_body(int(spec[7:]), b"err")
                     if spec == "garbage":
                         return self.send_body(200, b"this is not json")
+                    if spec.startswith("json:"):
+                        return self.send_body(200, spec[5:].encode())
                     if spec.startswith("truncate:"):
                         b = sample(spec[9:])
                         return self.send_body(200, b[:len(b) // 2])
@@ -394,6 +396,41 @@ def case_query_errors():
           "an unparsable query alone fails the cycle with 65 (%r)" % (end and end["status"]))
     r.close()
     c.close()
+
+
+def case_control_bytes():
+    # Upstream values reach the log as they are decoded: a query state with a
+    # newline, a carriage return, ESC and DEL (JSON escapes in the document) is
+    # logged escaped ("query parsed", debug), each event one line, in both formats.
+    doc = json.loads(sample(FLAT))
+    state = "RUN\nNING\r\x1b[31m\x7f"
+    doc["state"] = state
+    for fmt in ("logfmt", "json"):
+        c = Coord()
+        c.queries = [(Q1, "RUNNING", "json:" + json.dumps(doc))]
+        r = Run(base_args(c, "--log-format", fmt))
+        _, workers, end = r.cycle()
+        r.wait()
+        expect_workers(workers, [FLAT], "control bytes (%s)" % fmt)
+        lines = r.stderr().splitlines()
+        if fmt == "json":
+            try:
+                events = [json.loads(line) for line in lines]
+            except ValueError as e:
+                events = []
+                check(False, "control bytes: every stderr line is one JSON event (%r)" % e)
+            parsed = [e for e in events if e.get("msg") == "query parsed" and e.get("state") == state]
+        else:
+            check(all(line.startswith("ts=") for line in lines),
+                  "control bytes: every stderr line is one logfmt event")
+            parsed = [line for line in lines
+                      if 'msg="query parsed"' in line and 'state="RUN\\nNING\\r\\u001b[31m\\u007f"' in line]
+        check(len(parsed) == 1, "control bytes (%s): the state is logged escaped, on its event's line"
+              % fmt)
+        check(not any(ch in line for line in lines for ch in "\r\x1b\x7f"),
+              "control bytes (%s): no control byte in the log" % fmt)
+        r.close()
+        c.close()
 
 
 def case_caps():
@@ -692,7 +729,7 @@ def sim_run(sim_args, running, errors, what):
         shutil.rmtree(d, ignore_errors=True)
 
 
-CASES = [case_happy, case_compression, case_query_errors, case_caps, case_list_failures, case_refused,
+CASES = [case_happy, case_compression, case_query_errors, case_control_bytes, case_caps, case_list_failures, case_refused,
          case_auth, case_protocol, case_timeout_and_concurrency, case_ticks_and_eof, case_parent_death,
          case_podmap, case_sim]
 

@@ -119,6 +119,8 @@ cases = [
     ("format", TLS + "  min_version: TLS14\n", "tls_server_config.min_version: invalid value"),
     ("format", "http_server_config:\n  headers:\n    X-Frame-Options: allow\n",
      "http_server_config.headers.X-Frame-Options: invalid value"),
+    ("format", "http_server_config:\n  headers:\n    X-Frame-Options: \"al\\nlow\\e[2J\\x7f\"\n",
+     "http_server_config.headers.X-Frame-Options: invalid value \"al\\nlow\\u001b[2J\\u007f\""),
     ("format", "http_server_config:\n  headers:\n    Server: tbe\n",
      "http_server_config.headers.Server: this header cannot be configured"),
     ("format", "basic_auth_users:\n  alice: $2y$10$tooshort\n",

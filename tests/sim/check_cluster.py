@@ -3,15 +3,18 @@
 loopback addresses (GET /v1/task?summarize, /v1/info, /v1/info/state, PUT
 /v1/info/state with Trino's transition rules), the internal token of both key
 schemes (tokens made here with PyJWT), the dynamic workload and its truth
-history, and the per-endpoint stats.
+history, and the per-endpoint stats; the worker faults (worker-stall, worker-slow,
+worker-status) and /sim/control's refusal of unknown parameters.
 
-Usage: check_cluster.py TRINO_SIM shapes|states|token|dynamic
+Usage: check_cluster.py TRINO_SIM shapes|states|token|dynamic|faults
 Run by an interpreter that imports jwt (Debian's python3-jwt) for `token`.
 """
 import json
 import os
+import socket
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,11 +44,11 @@ class Sim:
     def url(self, host, path):
         return "http://%s:%d%s" % (host, self.port, path)
 
-    def req(self, host, path, method="GET", body=None, headers=None):
+    def req(self, host, path, method="GET", body=None, headers=None, timeout=20):
         r = urllib.request.Request(self.url(host, path), data=body, method=method,
                                    headers=headers or {})
         try:
-            with urllib.request.urlopen(r, timeout=20) as resp:
+            with urllib.request.urlopen(r, timeout=timeout) as resp:
                 return resp.status, resp.read(), resp.headers
         except urllib.error.HTTPError as e:
             return e.code, e.read(), e.headers
@@ -485,10 +488,96 @@ def test_dynamic(sim):
         s.stop()
 
 
+# ---------------------------------------------------------------- worker faults
+
+
+def test_faults(sim):
+    s = Sim(sim, "--worker-api", "--step-ms", "0", "--queries", "4", "--workers", "3")
+    tok = {"X-Trino-Internal-Bearer": token_for(480, "production")}
+    user = {"X-Trino-User": "admin", "Content-Type": "application/json"}
+    reads = [("/v1/info", {}), ("/v1/info/state", {}), ("/v1/task?summarize", tok)]
+
+    def timed(w, path, headers=None, timeout=20):
+        t0 = time.monotonic()
+        try:
+            st, body, _ = s.worker(w, path, headers=headers or {}, timeout=timeout)
+        except (socket.timeout, urllib.error.URLError) as e:
+            st, body = "timeout: %s" % e, b""
+        return st, body, time.monotonic() - t0
+
+    try:
+        ids = node_ids(s, 3)
+        # worker-status: every read of that worker answers the code; the others and PUT do not
+        before = s.stats()["fault_responses"]
+        st, body, _ = s.coord("/sim/control?fault=worker-status:1:500")
+        check(st == 200 and b"faults=worker-status:1:500" in body,
+              "control echoes worker-status:1:500 (%r)" % body)
+        for path, h in reads:
+            check(s.worker(1, path, headers=h)[0] == 500, "worker-status: worker 1 %s -> 500"
+                  % path)
+            check(s.worker(0, path, headers=h)[0] == 200, "worker-status: worker 0 %s -> 200"
+                  % path)
+        check(s.stats()["fault_responses"] - before == 3, "the three 500s are fault responses")
+        st, _, _ = s.worker(1, "/v1/info/state", method="PUT", body=b'"ACTIVE"', headers=user)
+        check(st == 200, "worker-status leaves PUT /v1/info/state alone (%d)" % st)
+        # by node id, and another code
+        s.control("fault=worker-status:%s:503" % ids[2])
+        check(s.worker(2, "/v1/info")[0] == 503 and s.worker(1, "/v1/info")[0] == 200,
+              "worker-status:<node id>:503 names worker 2 only")
+
+        # worker-stall: accepted, never answered until cleared
+        s.control("fault=worker-stall:%s" % ids[2])
+        for path, h in reads:
+            st, _, dt = timed(2, path, h, timeout=1)
+            check(str(st).startswith("timeout"), "worker-stall: worker 2 %s unanswered after "
+                  "%.1f s (%s)" % (path, dt, st))
+        st, _, dt = timed(0, "/v1/task?summarize", tok)
+        check(st == 200 and dt < 1, "worker-stall: worker 0 answers (%r, %.2f s)" % (st, dt))
+        got = {}
+        t = threading.Thread(target=lambda: got.update(r=timed(2, "/v1/info")))
+        t.start()
+        time.sleep(0.6)
+        check(t.is_alive(), "a request to the stalled worker waits")
+        s.control("fault=none")
+        t.join(10)
+        st, body, dt = got.get("r", (None, b"", 0))
+        check(st == 200 and json.loads(body)["nodeId"] == ids[2] and dt >= 0.6,
+              "answered once the fault is cleared (%r after %.1f s)" % (st, dt))
+
+        # worker-slow: bodies dripped at the rate
+        s.control("fault=worker-slow:0:400")
+        st, body, dt = timed(0, "/v1/info")
+        check(st == 200 and json.loads(body)["nodeId"] == ids[0] and dt >= 0.8 * len(body) / 400,
+              "worker-slow: /v1/info (%d bytes) in %.2f s at 400 B/s" % (len(body), dt))
+        size = len(s.worker(1, "/v1/task?summarize", headers=tok)[1])
+        s.control("fault=worker-slow:1:%d" % (size * 2))
+        st, body, dt = timed(1, "/v1/task?summarize", tok)
+        check(st == 200 and len(body) == size and json.loads(body) is not None and dt >= 0.4,
+              "worker-slow: the task list (%d bytes) at %d B/s in %.2f s" % (size, 2 * size, dt))
+        st, _, dt = timed(2, "/v1/info")
+        check(st == 200 and dt < 0.3, "worker-slow: worker 2 not slowed (%.2f s)" % dt)
+        s.control("fault=none")
+
+        # malformed specs and unknown parameters: 400
+        for bad in ("worker-slow:1", "worker-slow:1:0", "worker-status:1:99", "worker-status:1",
+                    "worker-stall:", "worker-status::500", "worker-stall"):
+            st, _, _ = s.coord("/sim/control?fault=" + bad)
+            check(st == 400, "fault=%s -> 400 (%d)" % (bad, st))
+        for qs in ("bogus=1", "fault=none&trino_versio=480", "Fault=none"):
+            st, body, _ = s.coord("/sim/control?" + qs)
+            check(st == 400, "control %s -> 400 (%d %r)" % (qs, st, body))
+        st, _, _ = s.coord("/sim/control?fault=none&&queries=4")
+        check(st == 200, "an empty parameter is no parameter (%d)" % st)
+        st, _, _ = s.coord("/sim/control?trino_version=480")
+        check(st == 200, "every parameter the control handles is known: trino_version (%d)" % st)
+    finally:
+        s.stop()
+
+
 def main():
     sim, what = sys.argv[1], sys.argv[2]
     {"shapes": test_shapes, "states": test_states, "token": test_token,
-     "dynamic": test_dynamic}[what](sim)
+     "dynamic": test_dynamic, "faults": test_faults}[what](sim)
     finish()
 
 

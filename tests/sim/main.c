@@ -40,9 +40,14 @@ enum fault_kind {
     FK_SLOW,
     FK_DEEP,
     FK_BIGSTRING,
-    FK_DENIED
+    FK_DENIED,
+    FK_WORKER_STALL,
+    FK_WORKER_SLOW,
+    FK_WORKER_STATUS
 };
 
+/* n: the number (status code, bytes, rate); id: a query (gone, denied) or a
+ * worker (worker-*), as given: an index or an id, resolved when used. */
 struct fault {
     enum fault_kind kind;
     uint64_t n;
@@ -176,7 +181,7 @@ static int parse_fault(const char *spec, struct fault *f)
     static const struct {
         const char *name;
         enum fault_kind kind;
-        int arg; /* 0 none, 1 number, 2 id */
+        int arg; /* 0 none, 1 number, 2 id, 3 id:number */
         uint64_t max;
     } tab[] = {
         {"status", FK_STATUS, 1, 599},
@@ -190,6 +195,9 @@ static int parse_fault(const char *spec, struct fault *f)
         {"deep", FK_DEEP, 1, 100000000},
         {"bigstring", FK_BIGSTRING, 1, SIM_MAX_DOC_BYTES},
         {"denied", FK_DENIED, 2, 0},
+        {"worker-stall", FK_WORKER_STALL, 2, 0},
+        {"worker-slow", FK_WORKER_SLOW, 3, 1ULL << 40},
+        {"worker-status", FK_WORKER_STATUS, 3, 599},
     };
     const char *colon = strchr(spec, ':');
     size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);
@@ -202,19 +210,26 @@ static int parse_fault(const char *spec, struct fault *f)
             return colon ? -1 : 0;
         if (!colon)
             return -1;
-        if (tab[i].arg == 2) {
-            size_t n = strlen(colon + 1);
-            if (n == 0 || n >= sizeof(f->id))
+        const char *num = colon + 1;
+        if (tab[i].arg >= 2) {
+            /* the id runs to the end, or (id:number) to the last colon */
+            const char *end = tab[i].arg == 3 ? strrchr(colon + 1, ':') : NULL;
+            size_t n = end ? (size_t)(end - colon - 1) : strlen(colon + 1);
+            if (n == 0 || n >= sizeof(f->id) || (tab[i].arg == 3 && end == NULL))
                 return -1;
-            memcpy(f->id, colon + 1, n + 1);
-            return 0;
+            memcpy(f->id, colon + 1, n);
+            f->id[n] = '\0';
+            if (tab[i].arg == 2)
+                return 0;
+            num = end + 1;
         }
-        if (parse_u64(colon + 1, tab[i].max, &f->n) != 0)
+        if (parse_u64(num, tab[i].max, &f->n) != 0)
             return -1;
-        if ((f->kind == FK_STATUS || f->kind == FK_LIST_STATUS || f->kind == FK_QUERY_STATUS) &&
+        if ((f->kind == FK_STATUS || f->kind == FK_LIST_STATUS || f->kind == FK_QUERY_STATUS ||
+             f->kind == FK_WORKER_STATUS) &&
             f->n < 100)
             return -1;
-        if (f->kind == FK_SLOW && f->n == 0)
+        if ((f->kind == FK_SLOW || f->kind == FK_WORKER_SLOW) && f->n == 0)
             return -1;
         return 0;
     }
@@ -402,6 +417,20 @@ static void stream_end(struct hsink *h, int rc)
     /* on abort the connection closes without the last chunk: the client sees a cut body */
 }
 
+/* A 200 answer with body, dripped at rate bytes per second (chunked), or at
+ * once when rate is 0; returns the body bytes sent. */
+static size_t send_paced(struct server *s, struct mg_connection *c, const char *hdr,
+                         const char *ctype, const char *body, uint64_t rate)
+{
+    struct hsink h;
+    if (rate == 0)
+        return send_text(s, c, 200, hdr, ctype, body);
+    stream_begin(&h, s, c, ctype, hdr);
+    h.rate = rate;
+    stream_end(&h, http_sink(&h, body, strlen(body)));
+    return h.sent;
+}
+
 /* ---------------------------------------------------------------- state snapshot */
 
 /* What one response is generated from: a copy of the state at one instant. */
@@ -457,6 +486,21 @@ static int resolve_query(const struct sim_params *p, const char *id)
     if (parse_u64(id, (uint64_t)sim_query_total(p) - 1, &v) == 0 && sim_query_total(p) > 0)
         return (int)v;
     return sim_query_find(p, id);
+}
+
+/* The fault of kind k (worker-*) that names worker w, by index or node id, or NULL. */
+static const struct fault *worker_fault(const struct snap *sn, enum fault_kind k, int w)
+{
+    char node[32];
+    uint64_t v;
+    sim_node_id(&sn->p, w, node);
+    for (int i = 0; i < sn->nfaults; i++) {
+        const struct fault *f = &sn->faults[i];
+        if (f->kind == k && ((parse_u64(f->id, SIM_MAX_WORKERS, &v) == 0 && v == (uint64_t)w) ||
+                             strcmp(f->id, node) == 0))
+            return f;
+    }
+    return NULL;
 }
 
 /* 1 if a fault of kind k (gone, denied) names query q. */
@@ -993,9 +1037,10 @@ static void fmt_uptime(const struct server *s, char out[24])
 }
 
 /* GET /v1/info: ServerInfo (nodeId, state, nodeVersion, environment,
- * coordinator, coordinatorId only on a coordinator, starting, uptime). */
+ * coordinator, coordinatorId only on a coordinator, starting, uptime), dripped
+ * at rate bytes per second (0: at once). */
 static size_t send_info(struct server *s, struct mg_connection *c, const struct snap *sn, int w,
-                        const char *hdr)
+                        const char *hdr, uint64_t rate)
 {
     char body[512], node[40], up[24], cid[6];
     fmt_uptime(s, up);
@@ -1015,7 +1060,7 @@ static size_t send_info(struct server *s, struct mg_connection *c, const struct 
                  "\"uptime\":\"%s\"}",
                  node, nstate_names[sn->nstate[w]], sn->p.version, s->environment, up);
     }
-    return send_text(s, c, 200, hdr, "application/json", body);
+    return send_paced(s, c, hdr, "application/json", body, rate);
 }
 
 static int json_ws(char ch)
@@ -1126,7 +1171,7 @@ static uint64_t handle_coord_info(struct server *s, struct mg_connection *c,
     step_header(sn, hdr);
     stat_add(&s->st.info_requests, 1);
     if (strcmp(ri->local_uri, "/v1/info") == 0 && strcmp(ri->request_method, "GET") == 0)
-        return send_info(s, c, sn, -1, hdr);
+        return send_info(s, c, sn, -1, hdr, 0);
     if (strcmp(ri->local_uri, "/v1/info/state") == 0) {
         if (strcmp(ri->request_method, "GET") == 0)
             return send_text(s, c, 200, hdr, "application/json", "\"ACTIVE\"");
@@ -1186,7 +1231,8 @@ static int has_param(const char *qs, const char *name)
     return 0;
 }
 
-/* Every request to a worker's Trino API. */
+/* Every request to a worker's Trino API. The worker faults apply to what a
+ * monitor reads (GET /v1/task, /v1/info, /v1/info/state), not to PUT. */
 static int on_worker(struct mg_connection *c, void *arg)
 {
     struct server *s = arg;
@@ -1195,7 +1241,7 @@ static int on_worker(struct mg_connection *c, void *arg)
     const char *m = ri->request_method;
     int w = worker_of(s, c);
     char hdr[48];
-    uint64_t sent = 0;
+    uint64_t sent = 0, rate = 0;
     int code = 200;
     if (w < 0) {
         send_text(s, c, 404, NULL, "text/plain", "unknown worker (Host header)\n");
@@ -1203,17 +1249,35 @@ static int on_worker(struct mg_connection *c, void *arg)
     }
     struct wstats *ws = &s->ws[w];
     struct snap sn;
+    const struct fault *f;
+    int faultable = strcmp(m, "GET") == 0 &&
+                    (strcmp(uri, "/v1/info") == 0 || strcmp(uri, "/v1/info/state") == 0 ||
+                     strcmp(uri, "/v1/task") == 0 || strcmp(uri, "/v1/task/") == 0);
     stat_add(&ws->requests, 1);
     take_snap(s, &sn);
+    while (faultable && worker_fault(&sn, FK_WORKER_STALL, w) != NULL) {
+        /* accept and never answer until the fault is cleared (or shutdown) */
+        drop_snap(&sn);
+        if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
+            return 503;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        take_snap(s, &sn);
+    }
     step_header(&sn, hdr);
-    if (strcmp(uri, "/v1/info") == 0 && strcmp(m, "GET") == 0) {
+    if (faultable && (f = worker_fault(&sn, FK_WORKER_SLOW, w)) != NULL)
+        rate = f->n;
+    if (faultable && (f = worker_fault(&sn, FK_WORKER_STATUS, w)) != NULL) {
+        code = (int)f->n;
+        sent = fault_status(s, c, code);
+    } else if (strcmp(uri, "/v1/info") == 0 && strcmp(m, "GET") == 0) {
         stat_add(&ws->info_requests, 1);
-        sent = send_info(s, c, &sn, w, hdr);
+        sent = send_info(s, c, &sn, w, hdr, rate);
     } else if (strcmp(uri, "/v1/info/state") == 0 && strcmp(m, "GET") == 0) {
         char body[32];
         stat_add(&ws->state_requests, 1);
         snprintf(body, sizeof(body), "\"%s\"", nstate_names[sn.nstate[w]]);
-        sent = send_text(s, c, 200, hdr, "application/json", body);
+        sent = send_paced(s, c, hdr, "application/json", body, rate);
     } else if (strcmp(uri, "/v1/info/state") == 0 && strcmp(m, "PUT") == 0) {
         stat_add(&ws->put_requests, 1);
         sent = put_state(s, c, w, hdr, &code);
@@ -1229,6 +1293,7 @@ static int on_worker(struct mg_connection *c, void *arg)
             struct hsink h;
             int rc = -1;
             stream_begin(&h, s, c, "application/json", hdr);
+            h.rate = rate;
             if (qv) {
                 int nq = worker_queries(&sn, qv);
                 rc = sim_generate_worker_tasks(&sn.p, w, qv, nq, summarize, http_sink, &h);
@@ -1413,12 +1478,16 @@ static void describe(struct server *s, char *out, size_t cap)
     if (s->nfaults == 0 && o < cap)
         o += (size_t)snprintf(out + o, cap - o, "none");
     for (int i = 0; i < s->nfaults && o < cap; i++) {
-        static const char *const names[] = {"status",   "list-status", "query-status", "gone",
-                                            "truncate", "invalid",     "stall",        "slow",
-                                            "deep",     "bigstring",   "denied"};
+        static const char *const names[] = {
+            "status",  "list-status",  "query-status", "gone",         "truncate",
+            "invalid", "stall",        "slow",         "deep",         "bigstring",
+            "denied",  "worker-stall", "worker-slow",  "worker-status"};
         const struct fault *f = &s->faults[i];
-        if (f->kind == FK_GONE || f->kind == FK_DENIED)
+        if (f->kind == FK_GONE || f->kind == FK_DENIED || f->kind == FK_WORKER_STALL)
             o += (size_t)snprintf(out + o, cap - o, "%s%s:%s", i ? "," : "", names[f->kind], f->id);
+        else if (f->kind == FK_WORKER_SLOW || f->kind == FK_WORKER_STATUS)
+            o += (size_t)snprintf(out + o, cap - o, "%s%s:%s:%" PRIu64, i ? "," : "",
+                                  names[f->kind], f->id, f->n);
         else if (f->kind == FK_INVALID || f->kind == FK_STALL)
             o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "," : "", names[f->kind]);
         else
@@ -1428,6 +1497,29 @@ static void describe(struct server *s, char *out, size_t cap)
     if (o < cap)
         snprintf(out + o, cap - o, "\n");
     pthread_mutex_unlock(&s->mu);
+}
+
+/* 1 if every parameter named in qs is one /sim/control knows: an unknown one
+ * (misspelt, or from a newer simulator) is refused with 400, not ignored, so a
+ * client can tell whether a control is supported. */
+static int control_params_known(const char *qs)
+{
+    /* every parameter handle_control reads */
+    static const char *const known[] = {"generation", "queries", "fault",
+                                        "advance",    "node",    "trino_version"};
+    for (const char *p = qs; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t nl = eq ? (size_t)(eq - p) : len;
+        int ok = nl == 0;
+        for (size_t i = 0; !ok && i < sizeof(known) / sizeof(known[0]); i++)
+            ok = strlen(known[i]) == nl && strncmp(known[i], p, nl) == 0;
+        if (!ok)
+            return 0;
+        p = amp ? amp + 1 : NULL;
+    }
+    return 1;
 }
 
 static void handle_control(struct server *s, struct mg_connection *c, const char *qs)
@@ -1448,6 +1540,10 @@ static void handle_control(struct server *s, struct mg_connection *c, const char
     }
     if (qs && strlen(qs) > QS_MAX) {
         send_text(s, c, 400, NULL, "text/plain", "query string too long\n");
+        return;
+    }
+    if (!control_params_known(qs)) {
+        send_text(s, c, 400, NULL, "text/plain", "unknown parameter\n");
         return;
     }
     if (qs && mg_get_var(qs, strlen(qs), "generation", val, sizeof(val)) >= 0) {

@@ -18,8 +18,9 @@ set_tests_properties(sim_json_variants sim_rss_50mb sim_expect sim_truth_flat
                      PROPERTIES LABELS sim TIMEOUT 120)
 # The simulator as a cluster: worker endpoints, node states, internal tokens
 # (made with Debian's python3-jwt and python3-cryptography: TBE_PYTHON_JWT, an
-# interpreter that imports them), the dynamic workload and its truth history.
-foreach(_part shapes states token dynamic)
+# interpreter that imports them), the dynamic workload and its truth history,
+# the worker faults.
+foreach(_part shapes states token dynamic faults)
   add_test(NAME sim_cluster_${_part} COMMAND ${TBE_PYTHON_JWT} ${_dir}/check_cluster.py ${_sim} ${_part})
   set_tests_properties(sim_cluster_${_part} PROPERTIES LABELS sim TIMEOUT 180
                        ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

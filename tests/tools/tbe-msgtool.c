@@ -219,18 +219,11 @@ static int decode_loop(void)
             break;
         case MSG_CYCLE_END:
             printf("{\"type\":\"end\"");
-            json_u64("seq", m.u.end.seq);
-            json_u64("status", m.u.end.status);
-            json_u64("records", m.u.end.records);
-            json_u64("running_queries", m.u.end.running_queries);
-            json_u64("query_errors", m.u.end.query_errors);
-            json_u64("parsed_bytes", m.u.end.parsed_bytes);
-            json_u64("duration_us", m.u.end.duration_us);
-            json_str("error", m.u.end.error);
-            json_u64("workers_discovered", m.u.end.workers_discovered);
-            json_u64("worker_errors", m.u.end.worker_errors);
-            json_u64("counters_incomplete", m.u.end.counters_incomplete);
-            json_u64("token_refused", m.u.end.token_refused);
+#define J_U64(f) json_u64(#f, m.u.end.f);
+#define J_STR(f) json_str(#f, m.u.end.f);
+            MSG_END_FIELDS(J_U64, J_STR)
+#undef J_U64
+#undef J_STR
             break;
         case MSG_POD:
             printf("{\"type\":\"pod\"");

@@ -446,6 +446,75 @@ static void test_generated(void)
     CHECK(config_load("/nonexistent/exporter.conf", &c, NULL, 0) == EXIT_CONFIG);
 }
 
+/* 1 if s holds a control byte (a line break among them). */
+static int has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/*
+ * Every configuration error is one line "FILE:LINE: KEY: PROBLEM", whatever
+ * the values it quotes hold: control bytes are escaped (esc.h), in values
+ * from the file, in the file's own name and in libconfig's errors. An
+ * address with 122 newlines made the error span 123 lines (fuzz_config;
+ * bad-address-newlines.conf is its input).
+ */
+static void test_one_line(void)
+{
+    char dir[] = "/tmp/test_config.XXXXXX", conf[1200], inc[1200], err[CONFIG_ERR_MAX];
+    char want[4096];
+    struct config *c = NULL;
+    const char *addr =
+        "coordinators = ( { name = \"a\"; url = \"http://h:8080\"; workers = {\n"
+        "  discovery = \"static\";\n"
+        "  addresses = [ \"w:1\", \"a\\nb\\r\\tc\\x1b[31m\\x7f\\x01:80\" ]; }; } );\n";
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(conf, sizeof(conf), "%s/x.conf", dir);
+    write_file(conf, addr, strlen(addr), 0644);
+    CHECK(config_load(conf, &c, err, sizeof(err)) == EXIT_CONFIG);
+    snprintf(want, sizeof(want),
+             "%s:3: coordinators.[0].workers.addresses.[1]: invalid address "
+             "\"a\\nb\\r\\tc\\u001b[31m\\u007f\\u0001:80\": expected HOST:PORT or [IPV6]:PORT",
+             conf);
+    CHECK_STR(err, want);
+    unlink(conf);
+
+    /* the file's own name (and libconfig's syntax and I/O errors, which quote it) */
+    snprintf(conf, sizeof(conf), "%s/a\nb\x1b.conf", dir);
+    write_file(conf, addr, strlen(addr), 0644);
+    CHECK(config_load(conf, &c, err, sizeof(err)) == EXIT_CONFIG);
+    CHECK(!has_ctl(err) && strstr(err, "/a\\nb\\u001b.conf:3: coordinators.[0]") != NULL);
+    write_file(conf, "coordinators = (\n", 17, 0644);
+    CHECK(config_load(conf, &c, err, sizeof(err)) == EXIT_CONFIG);
+    CHECK(!has_ctl(err) && strstr(err, "/a\\nb\\u001b.conf:") != NULL);
+    snprintf(inc, sizeof(inc), "@include \"%s/in\\nc.conf\"\n", dir);
+    write_file(conf, inc, strlen(inc), 0644);
+    CHECK(config_load(conf, &c, err, sizeof(err)) == EXIT_CONFIG);
+    CHECK(!has_ctl(err) && *err);
+    fprintf(stderr, "an @include of a missing file with a newline: %s\n", err);
+    unlink(conf);
+    CHECK(config_load(conf, &c, err, sizeof(err)) == EXIT_CONFIG);
+    CHECK(!has_ctl(err) && strstr(err, "/a\\nb\\u001b.conf:0: cannot open") != NULL);
+    CHECK(c == NULL);
+
+    /* a message cut at the buffer's end never ends inside an escape */
+    snprintf(conf, sizeof(conf), "%s/x.conf", dir);
+    write_file(conf, addr, strlen(addr), 0644);
+    for (size_t cap = 1; cap < 140; cap++) {
+        char small[140];
+        size_t n;
+        CHECK(config_load(conf, &c, small, cap) == EXIT_CONFIG);
+        n = strlen(small);
+        CHECK(n < cap && !has_ctl(small) && strncmp(small, want, n) == 0);
+    }
+    unlink(conf);
+    rmdir(dir);
+}
+
 static void test_example(const char *example)
 {
     char err[CONFIG_ERR_MAX];
@@ -476,6 +545,7 @@ int main(int argc, char **argv)
     test_workers();
     test_secrets();
     test_generated();
+    test_one_line();
     test_example(argv[2]);
     return check_report("test_config");
 }

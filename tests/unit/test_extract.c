@@ -495,6 +495,25 @@ static void test_small_layouts(void)
     CHECK(extract_str(doc, small, NULL, &r) == PARSE_EWORKERS, "cap: %d %s", r.rc, r.err);
     agg_free(small);
 
+    /*
+     * A second nodeId in one task is refused (taskread.c, as in worker mode):
+     * the last one used to win, so the task's buffered data counted under a
+     * worker the document also said was not its own (fuzz_task_diff).
+     */
+    CHECK(
+        extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":\"a\","
+                    "\"state\":\"RUNNING\",\"nodeId\":\"b\"},\"outputBuffers\":{"
+                    "\"totalBufferedBytes\":5,\"totalBufferedPages\":1,\"totalPagesSent\":3}}]}]}}",
+                    a, NULL, &r) == PARSE_EINVAL &&
+            strstr(r.err, "duplicate taskStatus.nodeId") && agg_count(a) == 0,
+        "two nodeIds in a task: %d %s", r.rc, r.err);
+    CHECK(extract_str("{\"stages\":{\"stages\":[{\"tasks\":[{\"taskStatus\":{\"nodeId\":null,"
+                      "\"nodeId\":\"b\"},\"outputBuffers\":{\"totalBufferedBytes\":5,"
+                      "\"totalBufferedPages\":1,\"totalPagesSent\":3}}]}]}}",
+                      a, NULL, &r) == PARSE_OK &&
+              worker(a, "b") && worker(a, "b")->c.v[WC_BUFFERED_BYTES] == 5,
+          "a null nodeId is an absent one: %s", r.err);
+
     /* a nodeId longer than max_string is an error, never a truncated key */
     struct parse_limits lim = {0, 64, 0};
     char longid[300];

@@ -410,6 +410,68 @@ static void test_lists(void)
     both_lim("token, element", "[1,123456]", 10, &t4, PARSE_ETOKEN);
 }
 
+/*
+ * UTF-8 where a string is cut (max_string): both paths check a string's
+ * first max_string bytes and the continuation bytes a lead byte among them
+ * asks for, nothing else. A continuation byte past the cap that no lead
+ * asked for is dropped unseen on both: the full path used to hand every
+ * continuation byte after the cap to yajl as "the rest of the character",
+ * and refused such a list while the fast path accepted it with its
+ * malformed entries (fuzz_qlist_diff; its input is the first case).
+ */
+static void test_cap_utf8(void)
+{
+    static const char fuzz[] =
+        " [{\"qust           ate\": \"cccccccccccccccccccc\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9"
+        "\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9\xb9"
+        "ccccccccccc\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0"
+        "\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0"
+        "\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0"
+        "\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xa0\xb0\xb0"
+        "\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0\xb0"
+        "\xb0\xb0\xf0\xb0\xb0\xb0\x89\x89LbcccccD\"}, 6, [1]]";
+    struct parse_limits f20 = {8, 20, 8}, s8 = {0, 8, 0}, s128 = {0, 128, 0};
+    both_lim("fuzz_qlist_diff: stray continuation bytes past the cap", fuzz, 4, &f20, PARSE_OK);
+    CHECK(ref.n == 0 && ref.malformed == 3, "fuzz input: %zu kept, %" PRIu64 " malformed", ref.n,
+          ref.malformed);
+    static const struct {
+        const char *doc;
+        int rc;
+        uint64_t malformed;
+    } cases[] = {
+        /* dropped members: past the cap only a lead's own continuation bytes count */
+        {"[{\"a\":\"12345678\x80\x80\",\"queryId\":\"q\"}]", PARSE_OK, 0},
+        {"[{\"a\":\"12345678\xbf\xff\x01\",\"queryId\":\"q\"}]", PARSE_OK, 0},
+        {"[{\"a\":\"1234567\xc3\xa9\x80\xa9\",\"queryId\":\"q\"}]", PARSE_OK, 0},
+        {"[{\"a\":\"123456\xf0\x9f\x98\x80\x80\x80\",\"queryId\":\"q\"}]", PARSE_OK, 0},
+        {"[{\"a\":\"1234567\\n\x80\",\"queryId\":\"q\"}]", PARSE_OK, 0},
+        {"[{\"a\":\"123\\ud83d\\ude00\x80\",\"queryId\":\"q\"}]", PARSE_OK, 0},
+        {"[{\"a\":\"1234567\xc3(\",\"queryId\":\"q\"}]", PARSE_ESYNTAX, 0},
+        {"[{\"a\":\"123456\xf0\x9f\x98\",\"queryId\":\"q\"}]", PARSE_ESYNTAX, 0},
+        {"[{\"a\":\"1234\x80\",\"queryId\":\"q\"}]", PARSE_ESYNTAX, 0},
+        {"[{\"a\":\"1234567\xc3\\n\",\"queryId\":\"q\"}]", PARSE_ESYNTAX, 0},
+        /* kept ones: cut, so the entry is malformed, but the list is read */
+        {"[{\"queryId\":\"12345678\x80\x80\"},{\"queryId\":\"q\"}]", PARSE_OK, 1},
+        {"[{\"queryId\":\"q\",\"state\":\"1234567\xc3\xa9\x80\"}]", PARSE_OK, 1},
+        {"[{\"queryId\":\"1234567\xc3(\"}]", PARSE_ESYNTAX, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "cap utf8 %zu", i);
+        both_lim(name, cases[i].doc, 10, &s8, cases[i].rc);
+        CHECK(ref.rc != PARSE_OK || ref.malformed == cases[i].malformed,
+              "%s: %" PRIu64 " malformed", name, ref.malformed);
+    }
+    /* the block scanner (max_string >= 128) hands over before the cap */
+    char doc[512];
+    snprintf(doc, sizeof(doc), "[{\"a\":\"%0128d\x80\x80\xbf\",\"queryId\":\"q\"}]", 0);
+    both_lim("cap utf8 block scanner", doc, 10, &s128, PARSE_OK);
+    snprintf(doc, sizeof(doc), "[{\"a\":\"%0127d\xe2\x9c\x93\x80\",\"queryId\":\"q\"}]", 0);
+    both_lim("cap utf8 block scanner, lead before the cap", doc, 10, &s128, PARSE_OK);
+    snprintf(doc, sizeof(doc), "[{\"a\":\"%0127d\xe2\x9c\",\"queryId\":\"q\"}]", 0);
+    both_lim("cap utf8 block scanner, lead cut short", doc, 10, &s128, PARSE_ESYNTAX);
+}
+
 /* Documents both paths refuse, at every chunk size, with the same status. */
 static void test_invalid(void)
 {
@@ -588,6 +650,7 @@ int main(int argc, char **argv)
     }
     if (argc == 2 && strcmp(argv[1], "synthetic") == 0) {
         test_lists();
+        test_cap_utf8();
         test_generated();
         test_invalid();
         test_streams();

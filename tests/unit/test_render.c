@@ -375,6 +375,15 @@ static void test_large(void)
     store_free(s);
 }
 
+/* 1 if b has a sample line starting with prefix (name and labels up to the value). */
+static int has_sample(const struct rbuf *b, const char *prefix)
+{
+    for (const char *p = b->data; p && (p = strstr(p, prefix)); p++)
+        if (p == b->data || p[-1] == '\n')
+            return 1;
+    return 0;
+}
+
 /* One good cycle of coordinator c with worker-mode records and END fields. */
 static void wcycle(struct store *s, const char *c, double now, size_t n, const struct msg_worker *w,
                    uint64_t incomplete)
@@ -457,6 +466,12 @@ static void test_node_states(void)
                        "release=\"r1\"} 1"));
     CHECK(has_line(&b, "trino_worker_idle_observed{pod=\"w-busy\",namespace=\"trino\","
                        "release=\"r1\"} 0"));
+    /* a worker of an incomplete cycle: a skipped query may hold data there, so its zeros
+     * (sums without that query) are absent, as after a failed cycle */
+    CHECK(!has_sample(&b, "trino_worker_output_buffered_bytes{pod=\"w-incomplete\""));
+    CHECK(!has_sample(&b, "trino_worker_running_tasks{pod=\"w-incomplete\""));
+    CHECK(has_line(&b, "trino_worker_drained{pod=\"w-incomplete\",namespace=\"trino\","
+                       "release=\"r1\"} 0"));
     CHECK(has_line(&b, "trino_worker_idle_observed{pod=\"w-incomplete\",namespace=\"trino\","
                        "release=\"r1\"} 0"));
     CHECK(has_line(&b, "trino_worker_idle_observed{pod=\"w-nostate\",namespace=\"trino\","
@@ -490,15 +505,6 @@ static void failed_cycle(struct store *s, const char *c, uint64_t seq, double no
     struct msg_cycle_end e = {.seq = seq, .status = 69, .error = "refused"};
     CHECK(store_cycle_begin(s, C(s, c), seq) == STORE_OK);
     CHECK(store_cycle_end(s, C(s, c), &e, now) == STORE_OK);
-}
-
-/* 1 if b has a sample line starting with prefix (name and labels up to the value). */
-static int has_sample(const struct rbuf *b, const char *prefix)
-{
-    for (const char *p = b->data; p && (p = strstr(p, prefix)); p++)
-        if (p == b->data || p[-1] == '\n')
-            return 1;
-    return 0;
 }
 
 /*

@@ -1,7 +1,8 @@
 /*
  * test_store: the supervisor's data store. Atomic cycles, failed and aborted
  * cycles keeping the last snapshot, staleness, monotonic counters, protocol
- * violations, the pod map, worker mapping, reloads and unmapped reporting.
+ * violations, the pod map, worker mapping, reloads and unmapped reporting;
+ * the landing page rendered from it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "join.h"
+#include "pages.h"
+#include "rbuf.h"
 #include "store.h"
 
 #include "check.h"
@@ -478,6 +481,36 @@ static void test_unmapped(void)
     store_free(s);
 }
 
+/*
+ * The landing page (pages_landing) shows each coordinator's last error, which
+ * quotes upstream text: markup is escaped as entities, control bytes as the
+ * log writes them (esc.h), so a row stays one line of text.
+ */
+static void test_landing(void)
+{
+    struct store *s = mk(CONFIG_PM_NODE_ID);
+    struct rbuf b = {0};
+    const char *row;
+
+    store_note_exit(s, C(s, "a"), 69, 0,
+                    "GET http://t/v1/query: \"a\nb\r\x1b[2J\x7f</td><script>&\" \xc3\xa9");
+    rbuf_init(&b, 1 << 16);
+    pages_landing(s, 100.0, &b);
+    CHECK(!b.err && b.data != NULL);
+    row = b.data ? strstr(b.data, "<tr><td>a</td>") : NULL;
+    CHECK(row != NULL);
+    if (row) {
+        const char *eol = strchr(row, '\n');
+        CHECK(eol != NULL && strstr(row, "</td></tr>\n") == eol - 10);
+        CHECK(strstr(row, "GET http://t/v1/query: &quot;a\\nb\\r\\u001b[2J\\u007f&lt;/td&gt;"
+                          "&lt;script&gt;&amp;&quot; \xc3\xa9</td>") != NULL);
+    }
+    for (const char *p = b.data ? b.data : ""; *p; p++)
+        CHECK(*p == '\n' || !((unsigned char)*p < 0x20 || *p == 0x7f));
+    rbuf_free(&b);
+    store_free(s);
+}
+
 int main(void)
 {
     test_cycles();
@@ -485,5 +518,6 @@ int main(void)
     test_reload();
     test_podmap();
     test_unmapped();
+    test_landing();
     return check_report("test_store");
 }

@@ -363,6 +363,14 @@ static const struct {
      "http_server_config.headers.X-Frame-Options: this header cannot be configured (the toolkit "
      "allows Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, "
      "X-XSS-Protection and Content-Security-Policy)"},
+    /* values quoted in an error keep it one line: control bytes are escaped (esc.h) */
+    {"http_server_config:\n  headers:\n    X-Frame-Options: \"de\\nny\\r\\t\\x1b[0m\\x7f\"\n",
+     "http_server_config.headers.X-Frame-Options: invalid value "
+     "\"de\\nny\\r\\t\\u001b[0m\\u007f\": "
+     "expected deny or sameorigin"},
+    {"tls_server_config:\n  cert_file: \"no\\nsuch\\x01.pem\"\n  key_file: key.pem\n",
+     "tls_server_config.cert_file: DIR/no\\nsuch\\u0001.pem: cannot open: No such file or "
+     "directory"},
 };
 
 static void test_refusals(void)
