@@ -50,7 +50,7 @@ PROFILES = {
         scale_q=[1, 10, 100], scale_q_mb=1, scale_mb=[1, 10, 100],
         scale_c=[1, 2, 4], scale_c_q=10, scale_c_mb=1,
         wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=10, idle_coord=8, idle_s=10,
-        tls_workers=200,
+        tls_workers=200, serve_coords=8, serve_s=30,
         wk_workers=50, wk_queries=100, wk_mb=10, wk_cycles=3, wk_scale=[10, 50, 100, 500], wk_scale_q=20, wk_poll=3),
     "quick": dict(
         runs=3, parse_mb=20, padded_mb=5, icount_mb=2, http_q=5, http_mb=2,
@@ -58,7 +58,7 @@ PROFILES = {
         scale_q=[1, 10, 30], scale_q_mb=0.5, scale_mb=[1, 5, 20],
         scale_c=[1, 2, 4], scale_c_q=5, scale_c_mb=0.5,
         wide_workers=2000, wrk_t=2, wrk_c=16, wrk_d=3, idle_coord=8, idle_s=3,
-        tls_workers=200,
+        tls_workers=200, serve_coords=8, serve_s=12,
         wk_workers=50, wk_queries=20, wk_mb=2, wk_cycles=3, wk_scale=[10, 100, 500], wk_scale_q=10, wk_poll=2),
     "smoke": dict(
         runs=1, parse_mb=1, padded_mb=1, icount_mb=0.2, http_q=2, http_mb=0.5,
@@ -66,7 +66,7 @@ PROFILES = {
         scale_q=[1, 2, 4], scale_q_mb=0.1, scale_mb=[0.1, 0.5, 1],
         scale_c=[1, 2], scale_c_q=2, scale_c_mb=0.1,
         wide_workers=300, wrk_t=1, wrk_c=2, wrk_d=1, idle_coord=8, idle_s=1,
-        tls_workers=10,
+        tls_workers=10, serve_coords=2, serve_s=2,
         wk_workers=8, wk_queries=4, wk_mb=0.2, wk_cycles=2, wk_scale=[4, 16], wk_scale_q=2, wk_poll=1),
 }
 
@@ -222,10 +222,10 @@ class Bench:
             f.write(text)
         return path
 
-    def start_exporter(self, name, urls, poll=15, web=None, client=None):
+    def start_exporter(self, name, urls, poll=15, web=None, client=None, headers=None):
         """Starts the daemon (with web config file web: its https URL, fetched with
-        client, an urllib opener); returns (process, base URL, seconds until every
-        coordinator is up)."""
+        client, an urllib opener; /metrics read with headers); returns (process,
+        base URL, seconds until every coordinator is up)."""
         port = free_port()
         conf = self.write_config(name, urls, listen="127.0.0.1:%d" % port, poll=poll)
         t0 = time.monotonic()
@@ -237,7 +237,9 @@ class Bench:
             if ex.poll() is not None:
                 raise RuntimeError("exporter exited %d (see %s)" % (ex.returncode, self.path("exporter.log")))
             try:
-                _, body, _ = http_get(murl + "/metrics", timeout=5, opener=client)
+                _, body, hdr = http_get(murl + "/metrics", timeout=5, opener=client, headers=headers)
+                if (hdr.get("Content-Encoding") or "") == "gzip":
+                    body = gzip.decompress(body)
                 ups = re.findall(rb'^trino_buffer_exporter_up\{coordinator=[^}]*\} 1$', body, re.M)
                 if len(ups) >= len(urls):
                     return ex, murl, time.monotonic() - t0
@@ -493,6 +495,62 @@ class Bench:
         self.figure("metrics.bytes_plain", len(plain), "B")
         self.figure("metrics.bytes_gzip", len(gz), "B",
                     detail="gzip %.1fx smaller" % (len(plain) / len(gz)) if gz_ok else "NOT gzip-encoded")
+        shutil.rmtree(wdir)
+
+    def bench_serve(self):
+        """The supervisor's RSS and the scrape time at serve_coords coordinators
+        x wide_workers workers: first one scraper (Prometheus' Accept, gzip) once
+        a second, then a second one asking for text 0.0.4 (gzip) alongside."""
+        p = self.p
+        wdir = self.path("serve")
+        os.mkdir(wdir)
+        self.make_wide_doc(p["wide_workers"], os.path.join(wdir, "wide.json"))
+        sim, url = self.start_sim("--queries", 0, "--samples", wdir)
+        prom = {"Accept": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                          "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+                "Accept-Encoding": "gzip"}
+        text = {"Accept": "text/plain;version=0.0.4", "Accept-Encoding": "gzip"}
+        ex, murl, _ = self.start_exporter("serve.conf", [url] * p["serve_coords"], poll=5, headers=prom)
+        want = p["serve_coords"] * p["wide_workers"]
+        deadline, n = time.monotonic() + 120, 0
+        while time.monotonic() < deadline:
+            _, body, _ = http_get(murl + "/metrics", headers=prom)
+            n = gzip.decompress(body).count(b"\ntrino_worker_output_buffered_bytes{")
+            if n >= want:
+                break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError("exporter never showed %d worker series (last %d)" % (want, n))
+
+        def scrape(who, seconds):
+            times, sizes = [], {}
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                for name, h in who:
+                    t = time.monotonic()
+                    st, body, _ = http_get(murl + "/metrics", headers=h)
+                    times.append(time.monotonic() - t)
+                    sizes[name] = len(body)
+                    if st != 200:
+                        raise RuntimeError("scrape: %d" % st)
+                time.sleep(1.0)
+            return statistics.median(times) * 1000.0, sizes
+
+        one_ms, sizes = scrape([("prom", prom)], p["serve_s"])
+        rss1, hwm1 = proc_status(ex.pid, "VmRSS") / 1024.0, proc_status(ex.pid, "VmHWM") / 1024.0
+        both_ms, sizes2 = scrape([("prom", prom), ("text", text)], p["serve_s"])
+        rss2, hwm2 = proc_status(ex.pid, "VmRSS") / 1024.0, proc_status(ex.pid, "VmHWM") / 1024.0
+        self.stop(ex)
+        self.stop(sim, sig=signal.SIGKILL)
+        shape = "%d coordinators x %d workers, poll 5 s, %d s" % (p["serve_coords"], p["wide_workers"],
+                                                                 p["serve_s"])
+        self.figure("serve.rss_one_format_mib", rss1, "MiB", 40,
+                    detail="OpenMetrics+gzip scraped (%d B) once a second; VmHWM %.1f MiB; %s"
+                    % (sizes["prom"], hwm1, shape))
+        self.figure("serve.scrape_ms_one_format", one_ms, "ms", detail="median, OpenMetrics+gzip")
+        self.figure("serve.rss_both_formats_mib", rss2, "MiB",
+                    detail="and text+gzip (%d B) too; VmHWM %.1f MiB" % (sizes2["text"], hwm2))
+        self.figure("serve.scrape_ms_both_formats", both_ms, "ms", detail="median of both scrapers")
         shutil.rmtree(wdir)
 
     def bench_idle(self):
@@ -904,7 +962,7 @@ def children(pid):
         return []
 
 
-SECTIONS = ["extract", "http", "memory", "scale", "metrics", "idle", "tls", "workers"]
+SECTIONS = ["extract", "http", "memory", "scale", "metrics", "serve", "idle", "tls", "workers"]
 
 
 def main():

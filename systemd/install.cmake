@@ -23,7 +23,11 @@ endif()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/trino-buffer-exporter.service.in
                ${CMAKE_BINARY_DIR}/systemd/trino-buffer-exporter.service @ONLY)
 
+configure_file(${CMAKE_CURRENT_LIST_DIR}/trino-buffer-exporter.socket.in
+               ${CMAKE_BINARY_DIR}/systemd/trino-buffer-exporter.socket @ONLY)
+
 install(FILES ${CMAKE_BINARY_DIR}/systemd/trino-buffer-exporter.service
+              ${CMAKE_BINARY_DIR}/systemd/trino-buffer-exporter.socket
         DESTINATION ${TBE_SYSTEMD_UNITDIR} COMPONENT deploy)
 install(FILES ${CMAKE_SOURCE_DIR}/docs/trino-buffer-exporter.8
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT deploy)

@@ -1,17 +1,16 @@
 /*
- * http: libmicrohttpd handlers over published, reference-counted pages, a
- * front door that owns the listening socket, TLS and basic auth from the web
- * configuration. See http.h.
+ * http: the libmicrohttpd server, its listeners and its web configuration
+ * (TLS, users, headers, rate limit, swapped at run time); connections come
+ * from the front door (door.c), each request is answered by respond.c over
+ * the pages the loop published (published.c), credentials are checked by
+ * auth.c. See http.h.
  */
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,25 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include "b64.h"
+#include "auth.h"
 #include "clock.h"
+#include "door.h"
 #include "log.h"
 #include "negotiate.h"
+#include "published.h"
+#include "ratelimit.h"
 #include "render.h"
+#include "tlsconf.h"
 #include "webconf.h"
+#include "http_int.h"
 
-#define HTTP_GZIP_MAX (RENDER_DEFAULT_MAX + (1u << 20))
-#define HTTP_LISTEN_BACKLOG 1024
-/* accept() out of descriptors: the listening socket rests this long */
-#define HTTP_ACCEPT_PAUSE_MS 100
-#define HTTP_AUTH_MAX 1024 /* decoded "user:password" */
-#define HTTP_TLS_RECORD_HANDSHAKE 0x16
 #define HTTP_LIMIT_LOG_MS 60000 /* at most one "connection limit" line a minute */
 #define HTTP_STR(x) #x
 #define HTTP_XSTR(x) HTTP_STR(x)
@@ -46,118 +41,15 @@
 #define HTTP_PROBE_LIMIT_TEXT                                                                      \
     "probe listener: " HTTP_XSTR(HTTP_PROBE_CONN_LIMIT) " connections, " HTTP_XSTR(                \
         HTTP_PROBE_PER_IP_LIMIT) " per address"
-/* libmicrohttpd's own limit per thread is this far above the door's (see struct server) */
+/* libmicrohttpd's own limits are this far above the door's (see struct server) */
 #define HTTP_MHD_LIMIT_ROOM 64
-/* epoll tags: pending slots are 1..HTTP_PENDING_MAX */
-#define HTTP_TAG_LISTEN 0
-#define HTTP_TAG_WAKE (HTTP_PENDING_MAX + 1)
-#define HTTP_TAG_PROBE (HTTP_PENDING_MAX + 2)
-
-struct pages {
-    _Atomic int refs;
-    struct http_content c;
-    char *gz, *om_gz; /* the two expositions gzipped */
-    size_t gz_len, om_gz_len;
-};
-
-/*
- * One web configuration in use (borrowed from the loop) and its auth cache:
- * a handler holds a reference while it answers one request.
- */
-struct webref {
-    int refs;                /* handlers using it, under http.lock */
-    const struct webconf *w; /* NULL: plain HTTP, no auth */
-    struct webconf_auth_cache *cache;
-    uint64_t gen; /* changes whenever the users may have (connmemo) */
-};
-
-/*
- * A connection's last accepted Authorization header: a kept-alive scraper's
- * next requests with the same bytes under the same users (gen) are accepted
- * without decoding, hashing or the cache's lock. Its socket_context; the
- * header is wiped when the connection closes. Headers longer than the memo
- * are checked every time.
- */
-#define HTTP_MEMO_MAX 512
-struct connmemo {
-    uint64_t gen; /* 0: nothing accepted yet */
-    size_t len;
-    char hdr[HTTP_MEMO_MAX];
-};
-
-/*
- * One libmicrohttpd server and the settings it was started with.
- *
- * Its connection limit is kept by the front door (live, limit), not by
- * libmicrohttpd: 0.9.75 (Debian 12's) leaves a mutex locked when a connection
- * handed over with MHD_add_connection meets a full server in the server's own
- * thread ("process new connection: fixed missing mutex unlock in error
- * handling path", upstream 67061d5c, June 2023, in 1.0.0): that thread then
- * hangs for good. So libmicrohttpd is given room for more than the door ever
- * hands over and never reaches its limit. (A connection libmicrohttpd drops
- * before it starts, out of memory, stays counted.)
- */
-struct authjob;
-
-struct server {
-    struct http *h;
-    struct MHD_Daemon *d;
-    _Atomic int live; /* handed over and not yet closed (may dip below 0 briefly) */
-    int limit;        /* the door hands over no more than this */
-    int probe;        /* the probe listener's server */
-    int tls;
-    enum webconf_client_auth client_auth;
-    _Atomic int capture; /* libmicrohttpd's messages go to why while starting */
-    char why[200];
-    _Atomic uint64_t limit_logged_ms; /* the last "connection limit" warning */
-    /* basic auth checks that need bcrypt: a queue and the thread that runs them */
-    pthread_mutex_t auth_lock;
-    pthread_cond_t auth_cond;
-    struct authjob *auth_head, *auth_tail;
-    int auth_queued, auth_stop, auth_running;
-    pthread_t auth_thread;
-};
-
-/*
- * One request whose credentials are not in the auth cache: its connection
- * is suspended while the server's auth thread runs bcrypt, then resumed; the
- * request's con_cls points here meanwhile.
- */
-struct authjob {
-    struct authjob *next;
-    struct server *srv;
-    struct MHD_Connection *conn;
-    struct webref *web; /* the request's reference */
-    char cred[HTTP_AUTH_MAX];
-    size_t ulen, plen; /* user at cred, password at cred + ulen + 1 */
-    int result;        /* AUTH_OK, AUTH_REFUSED (also when stopping), AUTH_BUSY */
-};
-
-/* A connection the front door holds until its first byte says TLS or not. */
-struct pending {
-    int fd; /* -1: free */
-    uint64_t deadline_ms;
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-};
-
-struct http {
-    int lfd, epfd, wakefd;
-    int probe_lfd;        /* the probe listener's socket, -1: none */
-    struct server *probe; /* and its plain server */
-    pthread_t door;
-    int door_running;
-    pthread_mutex_t lock;    /* cur, web, web->refs, srv */
-    pthread_cond_t web_idle; /* a replaced webref's last handler is done */
-    struct pages *cur;
-    struct webref *web;
-    struct server *srv;
-    _Atomic uint64_t heartbeat_ms;
-    /* the front door thread's own */
-    struct pending pend[HTTP_PENDING_MAX];
-    uint64_t paused_until, probe_paused_until; /* a listener rests (out of fds) until; 0: not */
-};
-
+_Static_assert(HTTP_FORMAT_TEXT == PUB_FORMAT_TEXT && HTTP_FORMAT_OPENMETRICS == PUB_FORMAT_OM,
+               "one set of format bits");
+_Static_assert(HTTP_MHD_LIMIT_ROOM > DOOR_CLOSING_MAX, "libmicrohttpd must never meet its limit");
+_Static_assert(HTTP_NOFILE_WANT > HTTP_CONN_LIMIT + HTTP_PROBE_CONN_LIMIT + 2 * DOOR_CLOSING_MAX +
+                                      DOOR_PENDING_MAX + 128,
+               "room for the rest of the process");
+/* the listeners' numbers at the door */
 int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
 {
     int r;
@@ -171,118 +63,28 @@ int http_listen_spec(const char *host, unsigned port, char *buf, size_t cap)
     return r < 0 || (size_t)r >= cap ? -1 : 0;
 }
 
-int http_gzip(const char *src, size_t len, char **ret, size_t *ret_len)
-{
-    z_stream z;
-    uLong bound;
-    char *out;
-
-    if (len > HTTP_GZIP_MAX)
-        return -1;
-    memset(&z, 0, sizeof(z));
-    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    bound = deflateBound(&z, (uLong)len) + 32;
-    out = malloc(bound);
-    if (!out) {
-        deflateEnd(&z);
-        return -1;
-    }
-    z.next_in = (Bytef *)(uintptr_t)src;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)bound;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-        deflateEnd(&z);
-        free(out);
-        return -1;
-    }
-    *ret_len = z.total_out;
-    *ret = out;
-    deflateEnd(&z);
-    return 0;
-}
-
-int http_parse_basic(const char *v, char *buf, size_t cap, const char **user, size_t *user_len,
-                     const char **pass, size_t *pass_len)
-{
-    size_t n, len;
-    const char *colon;
-
-    if (!v || strncasecmp(v, "Basic ", 6) != 0)
-        return -1;
-    v += 6;
-    while (*v == ' ')
-        v++;
-    len = strlen(v);
-    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-        len--;
-    /* Go's base64.StdEncoding: padded, length a multiple of 4; canonical */
-    if (len == 0 || b64_decode_std(v, len, (unsigned char *)buf, cap, &n) < 0)
-        return -1;
-    colon = memchr(buf, ':', n);
-    if (!colon)
-        return -1;
-    *user = buf;
-    *user_len = (size_t)(colon - buf);
-    *pass = colon + 1;
-    *pass_len = n - *user_len - 1;
-    return 0;
-}
-
-static void pages_free(struct pages *p)
-{
-    if (!p)
-        return;
-    free(p->c.metrics);
-    free(p->c.index_html);
-    free(p->c.workers_html);
-    free(p->c.readyz);
-    free(p->c.openmetrics);
-    free(p->gz);
-    free(p->om_gz);
-    free(p);
-}
-
-static struct pages *pages_get(struct http *h)
-{
-    struct pages *p;
-
-    pthread_mutex_lock(&h->lock);
-    p = h->cur;
-    if (p)
-        atomic_fetch_add(&p->refs, 1);
-    pthread_mutex_unlock(&h->lock);
-    return p;
-}
-
-static void pages_put(struct pages *p)
-{
-    if (p && atomic_fetch_sub(&p->refs, 1) == 1)
-        pages_free(p);
-}
-
 static struct webref *webref_new(const struct webconf *w)
 {
     struct webref *r = calloc(1, sizeof(*r));
 
-    if (!r || (w && w->nusers > 0 && !(r->cache = webconf_auth_cache_new()))) {
+    if (!r || (w && w->nusers > 0 && !(r->u.cache = auth_cache_new()))) {
         free(r);
         return NULL;
     }
     r->w = w;
+    r->u.w = w;
     return r;
 }
 
 static void webref_free(struct webref *r)
 {
     if (r) {
-        webconf_auth_cache_free(r->cache);
+        auth_cache_free(r->u.cache);
         free(r);
     }
 }
 
-static struct webref *webref_get(struct http *h)
+struct webref *http_webref_get(struct http *h)
 {
     struct webref *r;
 
@@ -293,7 +95,7 @@ static struct webref *webref_get(struct http *h)
     return r;
 }
 
-static void webref_put(struct http *h, struct webref *r)
+void http_webref_put(struct http *h, struct webref *r)
 {
     pthread_mutex_lock(&h->lock);
     if (--r->refs == 0 && r != h->web)
@@ -308,33 +110,38 @@ static int tls_on(const struct webconf *w)
 
 int http_publish(struct http *h, struct http_content *c)
 {
-    struct pages *p = calloc(1, sizeof(*p)), *old;
+    struct pub_static st = {c->ready,       c->index_html, c->index_len, c->workers_html,
+                            c->workers_len, c->readyz,     c->readyz_len};
+    int r =
+        published_swap(h->pub, c->metrics, c->metrics_len, c->openmetrics, c->openmetrics_len, &st);
 
-    if (!p)
-        goto fail;
-    atomic_store(&p->refs, 1); /* the server's own reference */
-    p->c = *c;
     memset(c, 0, sizeof(*c));
-    if ((p->c.metrics && http_gzip(p->c.metrics, p->c.metrics_len, &p->gz, &p->gz_len) < 0) ||
-        (p->c.openmetrics &&
-         http_gzip(p->c.openmetrics, p->c.openmetrics_len, &p->om_gz, &p->om_gz_len) < 0)) {
-        pages_free(p);
-        return -1;
-    }
-    pthread_mutex_lock(&h->lock);
-    old = h->cur;
-    h->cur = p;
-    pthread_mutex_unlock(&h->lock);
-    pages_put(old);
-    return 0;
-fail:
-    free(c->metrics);
-    free(c->openmetrics);
-    free(c->index_html);
-    free(c->workers_html);
-    free(c->readyz);
-    memset(c, 0, sizeof(*c));
-    return -1;
+    return r;
+}
+
+unsigned http_wanted(struct http *h, uint64_t now_ms)
+{
+    return published_wanted(h->pub, now_ms);
+}
+
+int http_wake_fd(struct http *h)
+{
+    return published_wake_fd(h->pub);
+}
+
+unsigned http_missing(struct http *h)
+{
+    return published_missing(h->pub);
+}
+
+void http_add_exposition(struct http *h, unsigned format, char *body, size_t len)
+{
+    published_add(h->pub, format, body, len);
+}
+
+void http_set_metrics_path(struct http *h, const char *path)
+{
+    atomic_store(&h->metrics_path, path);
 }
 
 void http_heartbeat(struct http *h, uint64_t now_ms)
@@ -342,360 +149,37 @@ void http_heartbeat(struct http *h, uint64_t now_ms)
     atomic_store(&h->heartbeat_ms, now_ms);
 }
 
-/* ---- responses ---- */
-
-static void page_release(void *cls)
+/* auth hooks: a request waiting for bcrypt is its suspended connection */
+static void auth_park(void *cls, void *req)
 {
-    pages_put(cls);
+    (void)cls;
+    MHD_suspend_connection(req);
 }
 
-/*
- * Queue one response: body (len bytes) is either static (p NULL, copy 0),
- * copied (copy 1) or part of page set p, which the response keeps a
- * reference to until libmicrohttpd is done with it.
- */
-static enum MHD_Result reply(struct MHD_Connection *conn, const struct webconf *w, unsigned status,
-                             const char *ctype, const char *body, size_t len, struct pages *p,
-                             int copy, const char *h1, const char *v1, const char *h2,
-                             const char *v2)
+static void auth_unpark(void *cls, void *req)
 {
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-
-    if (p) {
-        atomic_fetch_add(&p->refs, 1);
-        r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)body,
-                                                                   page_release, p);
-        if (!r)
-            pages_put(p);
-    } else {
-        r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-                                            copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
-    }
-    if (!r)
-        return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (h1)
-        MHD_add_response_header(r, h1, v1);
-    if (h2)
-        MHD_add_response_header(r, h2, v2);
-    for (size_t i = 0; w && i < w->nheaders; i++)
-        MHD_add_response_header(r, w->headers[i].name, w->headers[i].value);
-    ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    (void)cls;
+    MHD_resume_connection(req);
 }
 
-static const char TEXT[] = "text/plain; charset=utf-8";
-
-enum { AUTH_REFUSED = 0, AUTH_OK = 1, AUTH_QUEUED = 2, AUTH_BUSY = 3 };
-
-static void authjob_free(struct authjob *j)
+/* A request whose web configuration has been replaced is told to retry: http_set_webconf waits. */
+static int auth_stale(void *cls, void *ref)
 {
-    explicit_bzero(j->cred, sizeof(j->cred));
-    free(j);
-}
+    struct http *h = cls;
+    int replaced;
 
-/*
- * The request's credentials against web: from the auth cache at once, else
- * queued for the server's auth thread with the connection suspended
- * (AUTH_QUEUED: the job, which now holds the request's reference to web, is
- * in *con_cls; the handler is called again when it is done). bcrypt never
- * runs on a thread that serves connections, so guessed passwords cannot
- * delay a scrape or a probe; they only wait for each other.
- */
-static struct connmemo *conn_memo(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
-
-/* 1 if a and b (n bytes each) are equal, in time independent of where they differ. */
-static int same_bytes(const char *a, const char *b, size_t n)
-{
-    unsigned char d = 0;
-    for (size_t i = 0; i < n; i++)
-        d |= (unsigned char)(a[i] ^ b[i]);
-    return d == 0;
-}
-
-/* The memo's answer for header v: 1 when this connection had v accepted under web's users. */
-static int memo_accepts(const struct connmemo *m, const struct webref *web, const char *v,
-                        size_t vlen)
-{
-    return m && v && m->gen != 0 && m->gen == web->gen && m->len == vlen &&
-           same_bytes(m->hdr, v, vlen);
-}
-
-static void memo_remember(struct connmemo *m, const struct webref *web, const char *v, size_t vlen)
-{
-    if (!m || !v || vlen > sizeof(m->hdr))
-        return;
-    memcpy(m->hdr, v, vlen);
-    m->len = vlen;
-    m->gen = web->gen;
-}
-
-static int check_auth(struct server *s, struct MHD_Connection *conn, struct webref *web,
-                      void **con_cls)
-{
-    char buf[HTTP_AUTH_MAX];
-    const char *user, *pass;
-    size_t ulen, plen;
-    const char *v =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    size_t vlen = v ? strlen(v) : 0;
-    struct connmemo *m = conn_memo(conn);
-    struct authjob *j;
-    int ok;
-
-    if (memo_accepts(m, web, v, vlen))
-        return AUTH_OK;
-    if (http_parse_basic(v, buf, sizeof(buf), &user, &ulen, &pass, &plen) < 0)
-        return AUTH_REFUSED;
-    ok = webconf_check_basic_cached(web->w, web->cache, user, ulen, pass, plen);
-    if (ok > 0)
-        memo_remember(m, web, v, vlen);
-    if (ok >= 0 || !(j = calloc(1, sizeof(*j)))) {
-        explicit_bzero(buf, sizeof(buf));
-        return ok > 0 ? AUTH_OK : ok == 0 ? AUTH_REFUSED : AUTH_BUSY;
-    }
-    memcpy(j->cred, buf, ulen + 1 + plen);
-    explicit_bzero(buf, sizeof(buf));
-    j->ulen = ulen;
-    j->plen = plen;
-    j->srv = s;
-    j->conn = conn;
-    j->web = web;
-    pthread_mutex_lock(&s->auth_lock);
-    if (s->auth_queued >= HTTP_AUTH_QUEUE_MAX || s->auth_stop) {
-        pthread_mutex_unlock(&s->auth_lock);
-        authjob_free(j);
-        return AUTH_BUSY;
-    }
-    /* suspended, and known to the request, before the auth thread can resume it */
-    *con_cls = j;
-    MHD_suspend_connection(conn);
-    if (s->auth_tail)
-        s->auth_tail->next = j;
-    else
-        s->auth_head = j;
-    s->auth_tail = j;
-    s->auth_queued++;
-    pthread_cond_signal(&s->auth_cond);
-    pthread_mutex_unlock(&s->auth_lock);
-    return AUTH_QUEUED;
-}
-
-/* The server's auth thread: bcrypt for queued requests, then resume them. */
-static void *auth_main(void *arg)
-{
-    struct server *s = arg;
-
-    pthread_mutex_lock(&s->auth_lock);
-    for (;;) {
-        struct authjob *j;
-
-        while (!s->auth_head && !s->auth_stop)
-            pthread_cond_wait(&s->auth_cond, &s->auth_lock);
-        if (!s->auth_head)
-            break;
-        j = s->auth_head;
-        s->auth_head = j->next;
-        if (!s->auth_head)
-            s->auth_tail = NULL;
-        s->auth_queued--;
-        j->next = NULL;
-        /*
-         * Stopping: the rest are refused without bcrypt. A request whose web
-         * configuration has been replaced meanwhile is told to retry, without
-         * bcrypt either: http_set_webconf waits for it.
-         */
-        if (!s->auth_stop) {
-            int replaced;
-            pthread_mutex_unlock(&s->auth_lock);
-            pthread_mutex_lock(&s->h->lock);
-            replaced = j->web != s->h->web;
-            pthread_mutex_unlock(&s->h->lock);
-            if (replaced)
-                j->result = AUTH_BUSY;
-            else
-                j->result = webconf_check_basic(j->web->w, j->web->cache, j->cred, j->ulen,
-                                                j->cred + j->ulen + 1, j->plen);
-            pthread_mutex_lock(&s->auth_lock);
-        }
-        MHD_resume_connection(j->conn);
-    }
-    pthread_mutex_unlock(&s->auth_lock);
-    return NULL;
-}
-
-/* A request ends: a job it still points to (its connection closed) goes. */
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    struct server *s = cls;
-    struct authjob *j = *con_cls;
-
-    (void)conn;
-    (void)toe;
-    if (j && (void *)j != (void *)s->h) {
-        webref_put(s->h, j->web);
-        authjob_free(j);
-    }
-    *con_cls = NULL;
-}
-
-/*
- * One request on the main listener (probes 0), or on the probe listener
- * (probes 1: plain HTTP, /healthz and /readyz only, no web configuration).
- */
-static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn, const char *url,
-                              const char *method, size_t *upload_data_size, void **con_cls)
-{
-    struct http *h = s->h;
-    int probes = s->probe, head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0, auth = -1;
-    struct webref *web = NULL;
-    const struct webconf *w = NULL;
-    struct pages *p;
-    enum MHD_Result st;
-
-    /*
-     * The first call comes with the headers. A response queued then counts as
-     * an early answer before the body and libmicrohttpd closes the connection
-     * after it; so wait for the second call, at the end of the request (any
-     * body is discarded on the way).
-     */
-    if (!*con_cls) {
-        *con_cls = h; /* marks a request whose headers were seen */
-        return MHD_YES;
-    }
-    if (*upload_data_size != 0) {
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (*con_cls != h) { /* back from the auth thread */
-        struct authjob *j = *con_cls;
-        web = j->web;
-        auth = j->result;
-        authjob_free(j);
-        *con_cls = h;
-    } else if (!probes) {
-        web = webref_get(h);
-    }
-    w = web ? web->w : NULL;
-    if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
-        static const char msg[] = "method not allowed\n";
-        st = reply(conn, w, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT, msg, sizeof(msg) - 1, NULL, 0,
-                   MHD_HTTP_HEADER_ALLOW, "GET, HEAD", NULL, NULL);
-        goto out;
-    }
-    /* the probes stay open: kubelet's httpGet cannot send credentials */
-    if (strcmp(url, "/healthz") == 0) {
-        uint64_t last = atomic_load(&h->heartbeat_ms);
-        uint64_t now = clock_mono_ms();
-        char body[96];
-        int n;
-
-        if (last && now - last <= HTTP_HEALTH_STALE_MS) {
-            st = reply(conn, w, MHD_HTTP_OK, TEXT, "ok\n", 3, NULL, 0, NULL, NULL, NULL, NULL);
-            goto out;
-        }
-        n = snprintf(body, sizeof(body), "supervisor loop silent for %llu ms\n",
-                     (unsigned long long)(last ? now - last : 0));
-        st = reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, body, (size_t)n, NULL, 1, NULL,
-                   NULL, NULL, NULL);
-        goto out;
-    }
-    if (probes && strcmp(url, "/readyz") != 0) {
-        static const char msg[] = "not found (this listener serves /healthz and /readyz)\n";
-        st = reply(conn, w, MHD_HTTP_NOT_FOUND, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL, NULL,
-                   NULL, NULL);
-        goto out;
-    }
-    if (w && w->nusers > 0 && strcmp(url, "/readyz") != 0 && auth < 0)
-        auth = check_auth(s, conn, web, con_cls);
-    if (auth == AUTH_QUEUED)
-        return MHD_YES; /* the job holds web now */
-    if (auth == AUTH_BUSY) {
-        static const char msg[] = "too many credentials being checked; retry\n";
-        st = reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, msg, sizeof(msg) - 1, NULL, 0,
-                   MHD_HTTP_HEADER_RETRY_AFTER, "1", NULL, NULL);
-        goto out;
-    }
-    if (auth == AUTH_REFUSED) {
-        static const char msg[] = "Unauthorized\n";
-        st = reply(conn, w, MHD_HTTP_UNAUTHORIZED, TEXT, msg, sizeof(msg) - 1, NULL, 0,
-                   MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"" HTTP_AUTH_REALM "\"", NULL,
-                   NULL);
-        goto out;
-    }
-
-    p = pages_get(h);
-    if (!p) {
-        static const char msg[] = "starting\n";
-        st = reply(conn, w, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL,
-                   NULL, NULL, NULL);
-        goto out;
-    }
-    if (strcmp(url, "/metrics") == 0) {
-        const char *ae =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        const char *acc =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-        int om = p->c.openmetrics && negotiate_format(acc) == NEGOTIATE_OPENMETRICS;
-        const char *body = om ? p->c.openmetrics : p->c.metrics;
-        size_t len = om ? p->c.openmetrics_len : p->c.metrics_len;
-        const char *gz = om ? p->om_gz : p->gz;
-        size_t gz_len = om ? p->om_gz_len : p->gz_len;
-        const char *ctype = negotiate_content_type(om ? NEGOTIATE_OPENMETRICS : NEGOTIATE_TEXT);
-
-        if (gz && negotiate_gzip(ae))
-            st = reply(conn, w, MHD_HTTP_OK, ctype, gz, gz_len, p, 0,
-                       MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip", MHD_HTTP_HEADER_VARY,
-                       "Accept, Accept-Encoding");
-        else
-            st = reply(conn, w, MHD_HTTP_OK, ctype, body ? body : "", len, p, 0,
-                       MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding", NULL, NULL);
-    } else if (strcmp(url, "/readyz") == 0) {
-        st = reply(conn, w, p->c.ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, TEXT,
-                   p->c.readyz ? p->c.readyz : "", p->c.readyz_len, p, 0, NULL, NULL, NULL, NULL);
-    } else if (strcmp(url, "/") == 0) {
-        st = reply(conn, w, MHD_HTTP_OK, "text/html; charset=utf-8",
-                   p->c.index_html ? p->c.index_html : "", p->c.index_len, p, 0, NULL, NULL, NULL,
-                   NULL);
-    } else if (strcmp(url, "/workers") == 0) {
-        st = reply(conn, w, MHD_HTTP_OK, "text/html; charset=utf-8",
-                   p->c.workers_html ? p->c.workers_html : "", p->c.workers_len, p, 0, NULL, NULL,
-                   NULL, NULL);
-    } else {
-        static const char msg[] = "not found\n";
-        st = reply(conn, w, MHD_HTTP_NOT_FOUND, TEXT, msg, sizeof(msg) - 1, NULL, 0, NULL, NULL,
-                   NULL, NULL);
-    }
-    pages_put(p);
-out:
-    if (web)
-        webref_put(h, web);
-    return st;
-}
-
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **con_cls)
-{
-    (void)version;
-    (void)upload_data;
-    return answer(cls, conn, url, method, upload_data_size, con_cls);
+    pthread_mutex_lock(&h->lock);
+    replaced = ref != h->web;
+    pthread_mutex_unlock(&h->lock);
+    return replaced;
 }
 
 /* ---- the libmicrohttpd server ---- */
 
 /*
- * A connection was refused at a limit (the door's or libmicrohttpd's): warn,
- * at most once every HTTP_LIMIT_LOG_MS per server, from whichever thread.
+ * libmicrohttpd refused a connection at its own limit (the door should keep
+ * it from ever happening): warn, at most once every HTTP_LIMIT_LOG_MS per
+ * server, from whichever thread.
  */
 static void limit_warn(struct server *s)
 {
@@ -703,7 +187,8 @@ static void limit_warn(struct server *s)
 
     if ((!last || now - last >= HTTP_LIMIT_LOG_MS) &&
         atomic_compare_exchange_strong(&s->limit_logged_ms, &last, now))
-        log_write(LOG_WARN, "HTTP connection limit reached: new connections are closed at once",
+        log_write(LOG_WARN,
+                  "HTTP server's own connection limit reached: a new connection was closed",
                   "limit", s->probe ? HTTP_PROBE_LIMIT_TEXT : HTTP_LIMIT_TEXT, NULL);
 }
 
@@ -732,101 +217,47 @@ static void mhd_log(void *cls, const char *fm, va_list ap)
 }
 
 /*
- * GnuTLS calls this during a handshake that asked for a client certificate
- * that must verify: none given is for GNUTLS_CERT_REQUIRE to refuse (it does),
- * one given must chain to the client CA and be fit for client authentication
- * (Go's crypto/tls asks for ExtKeyUsageClientAuth too). Nonzero fails the
- * handshake.
- */
-static int verify_client(gnutls_session_t ss)
-{
-    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
-                                     (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0};
-    unsigned n = 0, status = 0;
-
-    if (!gnutls_certificate_get_peers(ss, &n) || n == 0)
-        return 0;
-    if (gnutls_certificate_verify_peers(ss, &purpose, 1, &status) < 0 || status != 0)
-        return -1;
-    return 0;
-}
-
-/*
- * A new TLS connection, before its handshake (libmicrohttpd calls this right
- * after creating the GnuTLS session; the handshake runs later in the event
- * loop). The client_auth_type is applied here as Go's crypto/tls does: a
- * certificate that is required but missing, or that must verify and does not
- * (another CA, expired, not for client auth), fails the handshake itself.
+ * A connection starts or ends: reported to the door, its context (the auth
+ * memo) made or freed. A new TLS connection gets the client_auth_type here,
+ * before its handshake (libmicrohttpd calls this right after creating the
+ * GnuTLS session; the handshake runs later in the event loop).
  */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     struct server *s = cls;
     const union MHD_ConnectionInfo *ci;
-    gnutls_session_t ss;
-    gnutls_certificate_request_t req = GNUTLS_CERT_IGNORE;
 
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        struct connmemo *m = *socket_context;
-        atomic_fetch_sub(&s->live, 1);
-        if (m) {
-            explicit_bzero(m, sizeof(*m));
-            free(m);
-            *socket_context = NULL;
+        struct connctx *cc = *socket_context;
+        if (cc) {
+            door_conn_closed(s->h->door, s->n, cc->id); /* before libmicrohttpd closes it */
+            auth_memo_free(cc->memo);
+            free(cc);
         }
+        *socket_context = NULL;
         return;
     }
     if (toe != MHD_CONNECTION_NOTIFY_STARTED)
         return;
-    if (!s->probe)
-        *socket_context = calloc(1, sizeof(struct connmemo)); /* NULL: checked every time */
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+        struct connctx *cc = calloc(1, sizeof(*cc));
+        int id = door_conn_started(s->h->door, s->n, ci->connect_fd);
+        if (!cc) {
+            door_conn_closed(s->h->door, s->n, id); /* unknown from now on: never evicted */
+        } else {
+            cc->id = id;
+            cc->memo = s->probe ? NULL : auth_memo_new(); /* NULL: checked every time */
+            *socket_context = cc;
+        }
+    }
     if (!s->tls)
         return;
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (!ci || !ci->tls_session)
         return;
-    ss = ci->tls_session;
-    switch (s->client_auth) {
-    case WEBCONF_NO_CLIENT_CERT:
-        break;
-    case WEBCONF_REQUEST_CLIENT_CERT:
-    case WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN:
-        req = GNUTLS_CERT_REQUEST;
-        break;
-    case WEBCONF_REQUIRE_ANY_CLIENT_CERT:
-    case WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT:
-        req = GNUTLS_CERT_REQUIRE;
-        break;
-    }
-    gnutls_certificate_server_set_request(ss, req);
-    if (s->client_auth == WEBCONF_VERIFY_CLIENT_CERT_IF_GIVEN ||
-        s->client_auth == WEBCONF_REQUIRE_AND_VERIFY_CLIENT_CERT)
-        gnutls_session_set_verify_function(ss, verify_client);
-}
-
-/*
- * GnuTLS priorities for min_version..max_version (the toolkit's default: TLS
- * 1.2 and up), in the server's order and AES-128-GCM first, as Go's
- * crypto/tls picks its TLS 1.3 suite (its list, AES-128-GCM first, against
- * the client's); GnuTLS' NORMAL would follow the client, usually to
- * AES-256-GCM with SHA-384, which costs more per scrape. ret_* untouched:
- * returns -1 if cap is too small.
- */
-static int tls_priorities(const struct webconf_tls *t, char *buf, size_t cap)
-{
-    static const char *const names[] = {"", "VERS-TLS1.0", "VERS-TLS1.1", "VERS-TLS1.2",
-                                        "VERS-TLS1.3"};
-    int lo = t->min_version ? (int)t->min_version : WEBCONF_TLS12;
-    int hi = t->max_version ? (int)t->max_version : WEBCONF_TLS13;
-    size_t n;
-
-    n = (size_t)snprintf(buf, cap,
-                         "NORMAL:%%SERVER_PRECEDENCE:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
-                         "+CHACHA20-POLY1305:+AES-128-CCM:+AES-256-CCM:+AES-128-CBC:+AES-256-CBC:"
-                         "-VERS-ALL");
-    for (int v = hi; v >= lo && n < cap; v--)
-        n += (size_t)snprintf(buf + n, cap - n, ":+%s", names[v]);
-    return n < cap ? 0 : -1;
+    tlsconf_session(ci->tls_session, s->client_auth);
 }
 
 /*
@@ -838,17 +269,9 @@ static void server_stop(struct server *s)
 {
     if (!s)
         return;
-    if (s->auth_running) {
-        pthread_mutex_lock(&s->auth_lock);
-        s->auth_stop = 1;
-        pthread_cond_signal(&s->auth_cond);
-        pthread_mutex_unlock(&s->auth_lock);
-        pthread_join(s->auth_thread, NULL);
-    }
+    auth_worker_stop(s->auth);
     if (s->d)
         MHD_stop_daemon(s->d);
-    pthread_cond_destroy(&s->auth_cond);
-    pthread_mutex_destroy(&s->auth_lock);
     free(s);
 }
 
@@ -873,15 +296,13 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (!probe && tls_on(w) && tls_priorities(&w->tls, prio, sizeof(prio)) < 0) {
+    if (!probe && tls_on(w) && tlsconf_priorities(&w->tls, prio, sizeof(prio)) < 0) {
         snprintf(err, errlen, "internal error: the TLS priority string does not fit");
         free(s);
         return NULL;
     }
-    pthread_mutex_init(&s->auth_lock, NULL);
-    pthread_cond_init(&s->auth_cond, NULL);
     s->h = h;
-    s->limit = (int)limit;
+    s->n = probe ? h->nmain : HTTP_MAIN_N; /* the probe listener comes after the main ones */
     s->probe = probe;
     if (!probe && tls_on(w)) {
         s->tls = 1;
@@ -901,13 +322,13 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
      * may get every connection: each share is above what the door hands over.
      */
     s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(probe ? 1 : HTTP_POOL_THREADS),
-        MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, http_handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED,
+        http_on_completed, s, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(probe ? 1 : HTTP_POOL_THREADS), MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)((probe ? 1 : HTTP_POOL_THREADS) * (limit + HTTP_MHD_LIMIT_ROOM)),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)(probe ? HTTP_PROBE_PER_IP_LIMIT : HTTP_PER_IP_LIMIT),
+        (unsigned)((probe ? HTTP_PROBE_PER_IP_LIMIT : HTTP_PER_IP_LIMIT) + HTTP_MHD_LIMIT_ROOM),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(probe ? HTTP_PROBE_CONN_MEMORY : HTTP_CONN_MEMORY), MHD_OPTION_ARRAY, tls,
@@ -919,356 +340,164 @@ static struct server *server_start(struct http *h, const struct webconf *w, int 
         return NULL;
     }
     if (!probe) {
-        if (pthread_create(&s->auth_thread, NULL, auth_main, s) != 0) {
-            snprintf(err, errlen, "cannot start a thread");
+        struct auth_hooks hooks = {h, auth_park, auth_stale, auth_unpark};
+        s->auth = auth_worker_start(&hooks, err, errlen);
+        if (!s->auth) {
             server_stop(s);
             return NULL;
         }
-        s->auth_running = 1;
     }
     return s;
 }
 
-/* ---- the front door ---- */
+/* ---- handing over ---- */
 
-static void door_close(struct http *h, struct pending *p)
+/* Hand a connection to server s (the door has admitted it). 0, or -1 (fd closed). */
+static int hand_to(struct server *s, int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-    epoll_ctl(h->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-    close(p->fd);
-    p->fd = -1;
-}
-
-/*
- * Hand a connection to server s, or close it when s has its limit of
- * connections (libmicrohttpd closes it too when its address has its own).
- */
-static void hand_to(struct server *s, int fd, const struct sockaddr_storage *addr,
-                    socklen_t addrlen)
-{
-    if (atomic_load(&s->live) >= s->limit) {
-        close(fd);
-        limit_warn(s);
-        return;
-    }
-    if (MHD_add_connection(s->d, fd, (const struct sockaddr *)addr, addrlen) == MHD_YES)
-        atomic_fetch_add(&s->live, 1);
-}
-
-/* Hand a connection to the current server. */
-static void hand_over(struct http *h, int fd, const struct sockaddr_storage *addr,
-                      socklen_t addrlen)
-{
-    pthread_mutex_lock(&h->lock);
-    hand_to(h->srv, fd, addr, addrlen);
-    pthread_mutex_unlock(&h->lock);
-}
-
-/*
- * Not a TLS handshake on a TLS port: answer as Go's net/http does and close.
- * What the client sent is read first (one request fits), so that closing
- * sends a FIN after the answer, not a reset that could overtake it.
- */
-static void refuse_plain(int fd)
-{
-    static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
-                              "Client sent an HTTP request to an HTTPS server.\n";
-    char sink[4096];
-
-    for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
-        ;
-    if (send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-        /* nothing to do: the client is gone or not reading */
-    }
-    shutdown(fd, SHUT_WR);
-    close(fd);
-}
-
-/* A pending connection is readable: its first byte decides. */
-static void door_sort(struct http *h, struct pending *p)
-{
-    unsigned char c;
-    ssize_t n = recv(p->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    int tls;
-
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        door_close(h, p);
-        return;
-    }
-    epoll_ctl(h->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-    pthread_mutex_lock(&h->lock);
-    tls = h->srv->tls;
-    pthread_mutex_unlock(&h->lock);
-    if (tls && c != HTTP_TLS_RECORD_HANDSHAKE)
-        refuse_plain(p->fd);
-    else
-        hand_over(h, p->fd, &p->addr, p->addrlen);
-    p->fd = -1;
-}
-
-/*
- * accept4 on a listener failed: out of descriptors or memory, the connection
- * stays in the backlog and the socket readable, so the listener (epoll tag)
- * rests HTTP_ACCEPT_PAUSE_MS in *until instead of spinning.
- */
-static void door_rest(struct http *h, int lfd, uint64_t tag, uint64_t *until, uint64_t now)
-{
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        struct epoll_event off = {0, {.u64 = tag}};
-        epoll_ctl(h->epfd, EPOLL_CTL_MOD, lfd, &off);
-        *until = now + HTTP_ACCEPT_PAUSE_MS;
-    }
-}
-
-/* A rested listener listens again when its time is up; else *next is lowered to it. */
-static void door_wake(struct http *h, int lfd, uint64_t tag, uint64_t *until, uint64_t now,
-                      uint64_t *next)
-{
-    if (!*until)
-        return;
-    if (*until <= now) {
-        struct epoll_event on = {EPOLLIN, {.u64 = tag}};
-        epoll_ctl(h->epfd, EPOLL_CTL_MOD, lfd, &on);
-        *until = 0;
-    } else if (*until < *next) {
-        *next = *until;
-    }
-}
-
-/* A new connection: plain HTTP goes on at once, TLS waits for its first byte. */
-static void door_accept(struct http *h, uint64_t now)
-{
-    for (;;) {
-        struct sockaddr_storage addr;
-        socklen_t len = sizeof(addr);
-        struct pending *p = NULL, *oldest = NULL;
-        struct epoll_event ev;
-        int fd = accept4(h->lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        int tls, one = 1;
-
-        if (fd < 0) {
-            door_rest(h, h->lfd, HTTP_TAG_LISTEN, &h->paused_until, now);
-            return; /* EAGAIN, or a connection that died in the queue */
-        }
-        /*
-         * Answers go out at once: otherwise a response written in two parts
-         * (or the first one after a TLS 1.3 handshake, behind the session
-         * tickets) waits for the client's delayed ACK, 40 ms.
-         */
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        pthread_mutex_lock(&h->lock);
-        tls = h->srv->tls;
-        pthread_mutex_unlock(&h->lock);
-        if (!tls) {
-            hand_over(h, fd, &addr, len);
-            continue;
-        }
-        for (size_t i = 0; i < HTTP_PENDING_MAX && !p; i++) {
-            if (h->pend[i].fd < 0)
-                p = &h->pend[i];
-            else if (!oldest || h->pend[i].deadline_ms < oldest->deadline_ms)
-                oldest = &h->pend[i];
-        }
-        if (!p) { /* full: the one that has been silent longest makes room */
-            door_close(h, oldest);
-            p = oldest;
-        }
-        p->fd = fd;
-        p->deadline_ms = now + HTTP_PENDING_TIMEOUT_MS;
-        p->addr = addr;
-        p->addrlen = len;
-        ev.events = EPOLLIN | EPOLLRDHUP;
-        ev.data.u64 = (uint64_t)(p - h->pend) + 1;
-        if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            close(fd);
-            p->fd = -1;
-        }
-    }
-}
-
-/* A connection on the probe listener: straight to its plain server. */
-static void door_accept_probe(struct http *h, uint64_t now)
-{
-    for (;;) {
-        struct sockaddr_storage addr;
-        socklen_t len = sizeof(addr);
-        int one = 1;
-        int fd =
-            accept4(h->probe_lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (fd < 0) {
-            door_rest(h, h->probe_lfd, HTTP_TAG_PROBE, &h->probe_paused_until, now);
-            return;
-        }
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        hand_to(h->probe, fd, &addr, len);
-    }
-}
-
-static void *door_main(void *arg)
-{
-    struct http *h = arg;
-    struct epoll_event evs[32];
-
-    for (;;) {
-        uint64_t now = clock_mono_ms(), next = UINT64_MAX;
-        int timeout, n;
-
-        for (size_t i = 0; i < HTTP_PENDING_MAX; i++) {
-            struct pending *p = &h->pend[i];
-            if (p->fd < 0)
-                continue;
-            if (p->deadline_ms <= now)
-                door_close(h, p);
-            else if (p->deadline_ms < next)
-                next = p->deadline_ms;
-        }
-        door_wake(h, h->lfd, HTTP_TAG_LISTEN, &h->paused_until, now, &next);
-        door_wake(h, h->probe_lfd, HTTP_TAG_PROBE, &h->probe_paused_until, now, &next);
-        timeout = next == UINT64_MAX ? -1 : (int)(next - now);
-        n = epoll_wait(h->epfd, evs, 32, timeout);
-        now = clock_mono_ms();
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = evs[i].data.u64;
-            if (tag == HTTP_TAG_WAKE)
-                return NULL;
-            if (tag == HTTP_TAG_LISTEN)
-                door_accept(h, now);
-            else if (tag == HTTP_TAG_PROBE)
-                door_accept_probe(h, now);
-            else if (h->pend[tag - 1].fd >= 0)
-                door_sort(h, &h->pend[tag - 1]);
-        }
-    }
-}
-
-/* A listening socket on host/port. Returns the fd or -1 with a reason in err. */
-static int listen_on(const char *host, unsigned port, char *err, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    socklen_t len;
-    int fd, one = 1;
-
-    memset(&ss, 0, sizeof(ss));
-    if (!*host || inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)port);
-        len = sizeof(*in4);
-    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        len = sizeof(*in6);
-    } else {
-        snprintf(err, errlen, "not an IP address");
-        return -1;
-    }
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        return -1;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (ss.ss_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, HTTP_LISTEN_BACKLOG) < 0) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return MHD_add_connection(s->d, fd, addr, addrlen) == MHD_YES ? 0 : -1;
 }
 
 static void http_free(struct http *h)
 {
-    if (h->door_running) {
-        uint64_t one = 1;
-        if (write(h->wakefd, &one, sizeof(one)) < 0) {
-            /* an eventfd write cannot fail short of a counter overflow */
-        }
-        pthread_join(h->door, NULL);
-    }
-    for (size_t i = 0; i < HTTP_PENDING_MAX; i++)
-        if (h->pend[i].fd >= 0)
-            close(h->pend[i].fd);
-    server_stop(h->srv); /* closes every connection it was handed */
+    door_stop(h->door);      /* first: nothing is handed over any more */
+    published_close(h->pub); /* requests waiting for a render answer 503 at once */
+    server_stop(h->srv);     /* closes every connection it was handed (and tells the door) */
     server_stop(h->probe);
-    if (h->probe_lfd >= 0)
-        close(h->probe_lfd);
+    door_free(h->door);
     webref_free(h->web);
-    pages_put(h->cur);
-    if (h->lfd >= 0)
-        close(h->lfd);
-    if (h->epfd >= 0)
-        close(h->epfd);
-    if (h->wakefd >= 0)
-        close(h->wakefd);
+    published_free(h->pub);
     pthread_cond_destroy(&h->web_idle);
     pthread_mutex_destroy(&h->lock);
+    ratelimit_destroy(&h->rate);
     free(h);
+}
+
+/* door callbacks: a connection for the current server, or for the probe server */
+static int hand_main(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http *h = cls;
+    int r;
+
+    pthread_mutex_lock(&h->lock);
+    r = hand_to(h->srv, fd, addr, addrlen);
+    pthread_mutex_unlock(&h->lock);
+    return r;
+}
+
+static int hand_probe(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http *h = cls;
+    return hand_to(h->probe, fd, addr, addrlen);
+}
+
+static const struct door_limits main_limits = {HTTP_CONN_LIMIT, HTTP_PER_IP_LIMIT, HTTP_LIMIT_TEXT};
+static const struct door_limits probe_limits = {HTTP_PROBE_CONN_LIMIT, HTTP_PROBE_PER_IP_LIMIT,
+                                                HTTP_PROBE_LIMIT_TEXT};
+
+/* http_start on host/port, or on the listening socket given (>= 0, owned from now on). */
+static struct http *start(const char *host, unsigned port, int given, const struct webconf *web,
+                          char *err, size_t errlen)
+{
+    struct http *h = calloc(1, sizeof(*h));
+    char addr[128], why[256] = "out of memory";
+    int lfd = given;
+
+    if (given >= 0)
+        door_describe(given, addr, sizeof(addr));
+    else if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
+        snprintf(addr, sizeof(addr), "port %u", port);
+    if (!h) {
+        snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
+        if (given >= 0)
+            close(given);
+        return NULL;
+    }
+    atomic_store(&h->metrics_path, "/metrics");
+    door_want_nofile(HTTP_NOFILE_WANT);
+    ratelimit_init(&h->rate, web ? web->rate.interval_ns : 0, web ? web->rate.burst : 0,
+                   clock_mono_us() * 1000);
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->web_idle, NULL);
+    atomic_store(&h->heartbeat_ms, clock_mono_ms());
+    h->web = webref_new(web);
+    h->pub = published_new();
+    if (!h->web || !h->pub)
+        goto fail;
+    h->web->u.gen = 1;
+    h->door = door_new(why, sizeof(why));
+    if (!h->door)
+        goto fail;
+    if (lfd < 0)
+        lfd = door_listen_on(host, port, why, sizeof(why));
+    if (lfd < 0)
+        goto fail;
+    h->srv = server_start(h, web, 0, why, sizeof(why));
+    if (!h->srv)
+        goto fail;
+    if (door_add(h->door, lfd, &main_limits, hand_main, h, why, sizeof(why)) != HTTP_MAIN_N)
+        goto fail;
+    lfd = -1; /* the door's */
+    h->nmain = 1;
+    door_set_tls(h->door, HTTP_MAIN_N, h->srv->tls);
+    if (door_start(h->door, why, sizeof(why)) < 0)
+        goto fail;
+    return h;
+fail:
+    snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+    if (lfd >= 0)
+        close(lfd);
+    http_free(h);
+    return NULL;
 }
 
 struct http *http_start(const char *host, unsigned port, const struct webconf *web, char *err,
                         size_t errlen)
 {
-    struct http *h = calloc(1, sizeof(*h));
-    char addr[128], why[256] = "out of memory";
-    struct epoll_event ev;
+    return start(host, port, -1, web, err, errlen);
+}
+
+struct http *http_start_fd(int lfd, const struct webconf *web, char *err, size_t errlen)
+{
+    return start(NULL, 0, lfd, web, err, errlen);
+}
+
+int http_listen_also(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
+{
+    char addr[128], why[256];
+    int lfd;
 
     if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
         snprintf(addr, sizeof(addr), "port %u", port);
-    if (!h) {
-        snprintf(err, errlen, "cannot listen on %s: out of memory", addr);
-        return NULL;
+    if (h->probe) {
+        snprintf(err, errlen, "cannot listen on %s: the probe listener is open already", addr);
+        return -1;
     }
-    h->lfd = h->epfd = h->wakefd = h->probe_lfd = -1;
-    for (size_t i = 0; i < HTTP_PENDING_MAX; i++)
-        h->pend[i].fd = -1;
-    pthread_mutex_init(&h->lock, NULL);
-    pthread_cond_init(&h->web_idle, NULL);
-    atomic_store(&h->heartbeat_ms, clock_mono_ms());
-    h->web = webref_new(web);
-    if (!h->web)
-        goto fail;
-    h->web->gen = 1;
-    h->lfd = listen_on(host, port, why, sizeof(why));
-    if (h->lfd < 0)
-        goto fail;
-    h->srv = server_start(h, web, 0, why, sizeof(why));
-    if (!h->srv)
-        goto fail;
-    h->epfd = epoll_create1(EPOLL_CLOEXEC);
-    h->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (h->epfd < 0 || h->wakefd < 0) {
-        snprintf(why, sizeof(why), "%s", strerror(errno));
-        goto fail;
+    lfd = door_listen_on(host, port, why, sizeof(why));
+    if (lfd < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+        return -1;
     }
-    ev = (struct epoll_event){EPOLLIN, {.u64 = HTTP_TAG_LISTEN}};
-    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev);
-    ev = (struct epoll_event){EPOLLIN, {.u64 = HTTP_TAG_WAKE}};
-    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->wakefd, &ev);
-    if (pthread_create(&h->door, NULL, door_main, h) != 0) {
-        snprintf(why, sizeof(why), "cannot start a thread");
-        goto fail;
+    pthread_mutex_lock(&h->lock); /* the TLS flag is copied from the first: no swap meanwhile */
+    if (door_add_shared(h->door, lfd, HTTP_MAIN_N, hand_main, h, why, sizeof(why)) != h->nmain) {
+        pthread_mutex_unlock(&h->lock);
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+        close(lfd);
+        return -1;
     }
-    h->door_running = 1;
-    return h;
-fail:
-    snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
-    http_free(h);
-    return NULL;
+    h->nmain++;
+    pthread_mutex_unlock(&h->lock);
+    return 0;
 }
 
 int http_listen_probes(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
 {
     char addr[128], why[256];
-    struct epoll_event ev = {EPOLLIN, {.u64 = HTTP_TAG_PROBE}};
+    int lfd;
 
     if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
         snprintf(addr, sizeof(addr), "port %u", port);
-    if (h->probe_lfd >= 0) {
+    if (h->probe) {
         snprintf(err, errlen, "cannot listen on %s: a probe listener is already open", addr);
         return -1;
     }
@@ -1277,16 +506,14 @@ int http_listen_probes(struct http *h, const char *host, unsigned port, char *er
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         return -1;
     }
-    h->probe_lfd = listen_on(host, port, why, sizeof(why));
-    if (h->probe_lfd < 0 || epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->probe_lfd, &ev) < 0) {
-        if (h->probe_lfd >= 0)
-            snprintf(why, sizeof(why), "%s", strerror(errno));
+    lfd = door_listen_on(host, port, why, sizeof(why));
+    if (lfd < 0 ||
+        door_add(h->door, lfd, &probe_limits, hand_probe, h, why, sizeof(why)) != h->nmain) {
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         server_stop(h->probe);
         h->probe = NULL;
-        if (h->probe_lfd >= 0)
-            close(h->probe_lfd);
-        h->probe_lfd = -1;
+        if (lfd >= 0)
+            close(lfd);
         return -1;
     }
     return 0;
@@ -1306,18 +533,21 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
         return -1;
     }
     nw->w = w;
+    nw->u.w = w;
     /*
      * Equal users share the cache (thread-safe) from the moment nw is
      * published, so that requests during the wait below find it too; the old
      * reference gives it up once its last request is done.
      */
     if (same)
-        nw->cache = h->web->cache;
+        nw->u.cache = h->web->u.cache;
     /*
      * Equal users keep their generation, so connections keep their memo;
      * generations only grow, the current one is the highest handed out.
      */
-    nw->gen = same ? h->web->gen : h->web->gen + 1;
+    nw->u.gen = same ? h->web->u.gen : h->web->u.gen + 1;
+    ratelimit_set(&h->rate, w ? w->rate.interval_ns : 0, w ? w->rate.burst : 0,
+                  clock_mono_us() * 1000);
     if (!same && (tls_on(old) != tls_on(w) || (tls_on(w) && webconf_tls_changed(old, w)))) {
         ns = server_start(h, w, 0, err, errlen);
         if (!ns)
@@ -1329,12 +559,14 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
     if (ns) {
         os = h->srv;
         h->srv = ns;
+        for (int i = 0; i < h->nmain; i++)
+            door_set_tls(h->door, i, ns->tls);
     }
     /* the caller frees old once this returns: wait for the requests reading it */
     while (ow->refs > 0)
         pthread_cond_wait(&h->web_idle, &h->lock);
     if (same)
-        ow->cache = NULL; /* nw's now */
+        ow->u.cache = NULL; /* nw's now */
     pthread_mutex_unlock(&h->lock);
     webref_free(ow);
     server_stop(os);

@@ -23,6 +23,8 @@
 #include "clock.h"
 #include "config.h"
 #include "exitcodes.h"
+#include "confsyntax.h"
+#include "door.h"
 #include "http.h"
 #include "join.h"
 #include "log.h"
@@ -668,15 +670,56 @@ static uint64_t next_deadline(struct sup *s, uint64_t now)
 
 static char *take_rbuf(struct rbuf *b, size_t *ret_len)
 {
-    char *p = b->data;
+    char *p = b->data, *fit;
 
     *ret_len = b->len;
     if (!p) {
         p = calloc(1, 1);
         *ret_len = 0;
+    } else if ((fit = realloc(p, b->len + 1)) != NULL) {
+        p = fit; /* the buffer grew by doubling: what it holds is kept, the rest given back */
     }
     memset(b, 0, sizeof(*b));
     return p;
+}
+
+/*
+ * The exposition in the formats fmts (HTTP_FORMAT_* bits) at now from the
+ * join: *text and *om (NULL when not asked for). Returns RENDER_OK or the
+ * first failure (then nothing is returned).
+ */
+static int render_formats(struct sup *s, unsigned fmts, double now, char **text, size_t *text_len,
+                          char **om, size_t *om_len)
+{
+    struct rbuf m = {0}, o = {0};
+    struct render_opts om_opts = {NULL, RENDER_OPENMETRICS};
+    int r = s->join_valid ? RENDER_OK : RENDER_ENOMEM;
+
+    *text = *om = NULL;
+    *text_len = *om_len = 0;
+    rbuf_init(&m, 0);
+    rbuf_init(&o, 0);
+    if (r == RENDER_OK && (fmts & HTTP_FORMAT_TEXT))
+        r = render_exposition_join(s->store, &s->join, NULL, now, &m);
+    if (r == RENDER_OK && (fmts & HTTP_FORMAT_OPENMETRICS))
+        r = render_exposition_join(s->store, &s->join, &om_opts, now, &o);
+    if (r != RENDER_OK) {
+        if (!s->render_failed)
+            log_write(LOG_ERROR, "cannot render the exposition; serving the previous one", "error",
+                      r == RENDER_ECAP ? "over the size cap" : "out of memory", NULL);
+        s->render_failed = 1;
+        rbuf_free(&m);
+        rbuf_free(&o);
+        return r;
+    }
+    s->render_failed = 0;
+    if (fmts & HTTP_FORMAT_TEXT)
+        *text = take_rbuf(&m, text_len);
+    if (fmts & HTTP_FORMAT_OPENMETRICS)
+        *om = take_rbuf(&o, om_len);
+    rbuf_free(&m);
+    rbuf_free(&o);
+    return RENDER_OK;
 }
 
 /* Render and publish if anything changed; update STATUS=. */
@@ -701,10 +744,10 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
         now - s->rendered_at < SUP_AGE_REFRESH_S)
         return;
 
-    struct rbuf m = {0}, om = {0}, page = {0}, wp = {0}, rz = {0};
-    struct render_opts om_opts = {NULL, RENDER_OPENMETRICS};
+    struct rbuf page = {0}, wp = {0}, rz = {0};
     struct http_content hc;
-    int r;
+    /* only the formats read lately: one scraper costs one format (http.h) */
+    unsigned fmts = s->http ? http_wanted(s->http, now_ms) : 0;
 
     /* between two such changes only the ages move: the join is reused */
     if (!s->join_valid || s->store->version != s->rendered_version ||
@@ -714,33 +757,20 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
         if (s->join_valid)
             since_update(&s->since, &s->join); /* on failure emptied: times shown unknown */
     }
-    rbuf_init(&m, 0);
-    rbuf_init(&om, 0);
-    r = s->join_valid ? render_exposition_join(s->store, &s->join, NULL, now, &m) : RENDER_ENOMEM;
-    if (r == RENDER_OK)
-        r = render_exposition_join(s->store, &s->join, &om_opts, now, &om);
-    if (r != RENDER_OK) {
-        if (!s->render_failed)
-            log_write(LOG_ERROR, "cannot render the exposition; serving the previous one", "error",
-                      r == RENDER_ECAP ? "over the size cap" : "out of memory", NULL);
-        s->render_failed = 1;
-        rbuf_free(&m);
-        rbuf_free(&om);
+    memset(&hc, 0, sizeof(hc));
+    if (render_formats(s, fmts, now, &hc.metrics, &hc.metrics_len, &hc.openmetrics,
+                       &hc.openmetrics_len) != RENDER_OK) {
         s->rendered_version = s->store->version;
         s->next_expiry = store_next_expiry(s->store, now);
         return;
     }
-    s->render_failed = 0;
     rbuf_init(&page, SUP_PAGE_MAX);
-    pages_landing(s->store, now, &page);
+    pages_landing(s->store, now, s->opts->telemetry_path, &page);
     rbuf_init(&wp, SUP_WORKERS_PAGE_MAX);
-    pages_workers(s->store, &s->join, &s->since, now, &wp);
+    pages_workers(s->store, &s->join, &s->since, now, s->opts->telemetry_path, &wp);
     rbuf_init(&rz, SUP_PAGE_MAX);
     pages_readiness(s->store, late, SUP_READY_AFTER_MS / 1000, &rz);
 
-    memset(&hc, 0, sizeof(hc));
-    hc.metrics = take_rbuf(&m, &hc.metrics_len);
-    hc.openmetrics = take_rbuf(&om, &hc.openmetrics_len);
     hc.index_html = take_rbuf(&page, &hc.index_len);
     hc.workers_html = take_rbuf(&wp, &hc.workers_len);
     hc.readyz = take_rbuf(&rz, &hc.readyz_len);
@@ -759,7 +789,69 @@ static void publish(struct sup *s, uint64_t now_ms, int force)
     s->next_expiry = store_next_expiry(s->store, now);
 }
 
+/*
+ * Formats requests wait for that the published set lacks: rendered into it,
+ * at the time it was rendered (the join is that of the same store version;
+ * publish has just run, so a change would have made a new set).
+ */
+static void publish_missing(struct sup *s)
+{
+    unsigned fmts = s->http ? http_missing(s->http) : 0;
+    char *text, *om;
+    size_t text_len, om_len;
+
+    if (!fmts || !s->rendered ||
+        render_formats(s, fmts, s->rendered_at, &text, &text_len, &om, &om_len) != RENDER_OK)
+        return;
+    if (text)
+        http_add_exposition(s->http, HTTP_FORMAT_TEXT, text, text_len);
+    if (om)
+        http_add_exposition(s->http, HTTP_FORMAT_OPENMETRICS, om, om_len);
+}
+
 /* ---- start, reload, stop ---- */
+
+/*
+ * The HTTP server on every --web.listen-address (the first starts it, the
+ * others share its limits); addr gets the first as logged. NULL with a reason
+ * in err.
+ */
+static struct http *start_listeners(struct sup *s, const struct sup_opts *opts, char *addr,
+                                    size_t addrlen, char *err, size_t errlen)
+{
+    struct http *h = NULL;
+
+    for (size_t i = 0; i < opts->nlisten; i++) {
+        const char *v = opts->listen_addrs[i];
+        char *host = NULL, why[160], spec[300];
+        unsigned port = 0;
+        int rc;
+
+        if (confsyntax_listen(v[0] == ':' ? v + 1 : v, &host, &port, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "--web.listen-address %s: %s", v, why);
+            http_stop(h);
+            return NULL;
+        }
+        if (i == 0) {
+            h = http_start(host, port, s->cfg->web, err, errlen);
+            rc = h ? 0 : -1;
+        } else {
+            rc = http_listen_also(h, host, port, err, errlen);
+        }
+        if (rc == 0 && http_listen_spec(host, port, spec, sizeof(spec)) == 0) {
+            if (i == 0)
+                snprintf(addr, addrlen, "%s", spec);
+            else
+                log_write(LOG_INFO, "listening", "address", spec, NULL);
+        }
+        free(host);
+        if (rc < 0) {
+            http_stop(h);
+            return NULL;
+        }
+    }
+    return h;
+}
 
 static int resolve_collector(struct sup *s, const struct config *c, char *buf, size_t cap)
 {
@@ -1042,8 +1134,8 @@ static void on_signals(struct sup *s, uint64_t now)
 
 static int loop(struct sup *s)
 {
-    struct pollfd pfd[1 + SUP_MAX_CHILDREN];
-    int owner[1 + SUP_MAX_CHILDREN];
+    struct pollfd pfd[2 + SUP_MAX_CHILDREN];
+    int owner[2 + SUP_MAX_CHILDREN];
 
     for (;;) {
         uint64_t now = clock_mono_ms(), until;
@@ -1060,8 +1152,10 @@ static int loop(struct sup *s)
             web_poll(s);
             s->next_web_ms = now + SUP_WEBCONF_POLL_MS;
         }
-        if (!s->opts->once)
+        if (!s->opts->once) {
             publish(s, now, 0);
+            publish_missing(s);
+        }
         if (s->http)
             http_heartbeat(s->http, now);
         if (s->next_wd_ms && now >= s->next_wd_ms) {
@@ -1072,6 +1166,11 @@ static int loop(struct sup *s)
         pfd[n].fd = s->sfd;
         pfd[n].events = POLLIN;
         owner[n++] = -1;
+        if (s->http) { /* a request waits for a format: publish_missing at the top */
+            pfd[n].fd = http_wake_fd(s->http);
+            pfd[n].events = POLLIN;
+            owner[n++] = -2;
+        }
         for (size_t i = 0; i < SUP_MAX_CHILDREN; i++) {
             if (s->slots[i].state != SLOT_FREE && s->slots[i].fd >= 0) {
                 pfd[n].fd = s->slots[i].fd;
@@ -1090,7 +1189,10 @@ static int loop(struct sup *s)
         now = clock_mono_ms();
         /* children first, so that what a collector sent before dying is applied */
         for (nfds_t k = 1; k < n; k++) {
-            struct slot *c = &s->slots[owner[k]];
+            struct slot *c;
+            if (owner[k] < 0)
+                continue;
+            c = &s->slots[owner[k]];
             if (!pfd[k].revents || c->fd != pfd[k].fd)
                 continue;
             slot_read(s, c, now, SUP_PACKETS_PER_WAKE);
@@ -1187,15 +1289,29 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
             rc = EXIT_CONFIG;
             goto out;
         }
-        s->http = http_start(cfg->listen_host, cfg->listen_port, cfg->web, err, sizeof(err));
+        if (opts->systemd_socket) { /* the configuration's listen is not used */
+            int lfd = door_systemd_socket(err, sizeof(err));
+            s->http = lfd < 0 ? NULL : http_start_fd(lfd, cfg->web, err, sizeof(err));
+            if (s->http)
+                door_describe(lfd, addr, sizeof(addr));
+        } else if (opts->nlisten) { /* --web.listen-address, checked by main */
+            s->http = start_listeners(s, opts, addr, sizeof(addr), err, sizeof(err));
+        } else {
+            s->http = http_start(cfg->listen_host, cfg->listen_port, cfg->web, err, sizeof(err));
+        }
         if (!s->http) {
-            log_write(LOG_ERROR, err, "listen", cfg->listen, NULL);
+            log_write(LOG_ERROR, err, "listen",
+                      opts->systemd_socket ? "systemd"
+                      : opts->nlisten      ? "--web.listen-address"
+                                           : cfg->listen,
+                      NULL);
             rc = EXIT_OSERR;
             goto out;
         }
+        http_set_metrics_path(s->http, opts->telemetry_path);
         log_write(LOG_INFO, "listening", "address", addr, "tls",
-                  cfg->web && cfg->web->tls.enabled ? "yes" : "no", "collector", s->collector_path,
-                  NULL);
+                  cfg->web && cfg->web->tls.enabled ? "yes" : "no", "socket",
+                  opts->systemd_socket ? "systemd" : "own", "collector", s->collector_path, NULL);
         if (*cfg->health_listen) {
             if (http_listen_probes(s->http, cfg->health_host, cfg->health_port, err, sizeof(err)) <
                 0) {

@@ -9,6 +9,8 @@
 #ifndef TBE_LOOP_H
 #define TBE_LOOP_H
 
+#include <stddef.h>
+
 struct config;
 
 #define SUP_MAX_CHILDREN 130     /* 2 x (CONFIG_MAX_COORDINATORS + pod map): live + dying */
@@ -27,6 +29,10 @@ struct sup_opts {
     int once;                    /* --once: one cycle of every collector, exposition to stdout */
     int log_level;               /* from the command line, or -1: take the configuration's */
     int log_format;              /* idem */
+    int systemd_socket;          /* --web.systemd-socket: serve the socket systemd passed */
+    const char *telemetry_path;  /* --web.telemetry-path: the exposition's path ("/metrics") */
+    const char *const *listen_addrs; /* --web.listen-address (checked), nlisten of them: */
+    size_t nlisten;                  /* they replace listen; 0: listen */
 };
 
 /*

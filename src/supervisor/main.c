@@ -12,12 +12,16 @@
 
 #include "child.h"
 #include "config.h"
+#include "confsyntax.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "loop.h"
 
 #define PROG "trino-buffer-exporter"
 #define DEFAULT_CONFIG TBE_SYSCONFDIR "/exporter.conf"
+#define MAIN_LISTEN_MAX 7 /* --web.listen-address: the door's listeners but the probe one */
+#define MAIN_STR(x) #x
+#define MAIN_XSTR(x) MAIN_STR(x)
 
 static void usage(FILE *f)
 {
@@ -30,6 +34,14 @@ static void usage(FILE *f)
             "      --web.config.file=FILE\n"
             "                         web configuration file (exporter toolkit format: TLS,\n"
             "                         basic auth, headers); overrides web_config_file\n"
+            "      --web.systemd-socket\n"
+            "                         serve the listening socket systemd passes (socket\n"
+            "                         activation, a .socket unit) instead of listen\n"
+            "      --web.listen-address=ADDR\n"
+            "                         serve on ADDR (HOST:PORT, [IPV6]:PORT, :PORT or PORT)\n"
+            "                         instead of listen; repeat for more (at most 7)\n"
+            "      --web.telemetry-path=PATH\n"
+            "                         serve the exposition at PATH (default /metrics)\n"
             "      --check-config     validate the configuration and the web configuration\n"
             "                         file, print \"configuration OK\" and exit 0, or print\n"
             "                         the error and exit 78\n"
@@ -59,6 +71,24 @@ static int usage_error(const char *what, const char *arg)
     return EXIT_USAGE;
 }
 
+/* A path for the exposition: "/..." of printable ASCII (no space, quote, '<', '>', '?', '#'),
+ * at most 200 bytes, none of the server's other pages. */
+static int telemetry_path_ok(const char *p)
+{
+    static const char *const taken[] = {"/", "/healthz", "/readyz", "/workers"};
+    size_t n = strlen(p);
+
+    if (n < 2 || n > 200 || p[0] != '/')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= ' ' || p[i] > '~' || strchr("\"'<>?#\\", p[i]))
+            return 0;
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+        if (strcmp(p, taken[i]) == 0)
+            return 0;
+    return 1;
+}
+
 /*
  * --parse runs in trino-buffer-parse, a small program beside the collector:
  * the supervisor never links a JSON parser. Execs it with the same stdin,
@@ -79,7 +109,17 @@ static int run_parse(const char *file)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_ONCE, OPT_PARSE, OPT_LEVEL, OPT_FORMAT, OPT_WEB };
+    enum {
+        OPT_CHECK = 256,
+        OPT_ONCE,
+        OPT_PARSE,
+        OPT_LEVEL,
+        OPT_FORMAT,
+        OPT_WEB,
+        OPT_SYSTEMD,
+        OPT_TELEMETRY,
+        OPT_LISTEN
+    };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, OPT_CHECK},
@@ -88,12 +128,18 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LEVEL},
         {"log-format", required_argument, NULL, OPT_FORMAT},
         {"web.config.file", required_argument, NULL, OPT_WEB},
+        {"web.systemd-socket", no_argument, NULL, OPT_SYSTEMD},
+        {"web.telemetry-path", required_argument, NULL, OPT_TELEMETRY},
+        {"web.listen-address", required_argument, NULL, OPT_LISTEN},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config_path = DEFAULT_CONFIG, *parse_file = NULL, *web_path = NULL;
-    int check = 0, once = 0, level = -1, format = -1, opt;
+    const char *config_path = DEFAULT_CONFIG, *parse_file = NULL, *web_path = NULL,
+               *telemetry_path = "/metrics";
+    int check = 0, once = 0, level = -1, format = -1, systemd_socket = 0, opt;
+    const char *listen_addrs[MAIN_LISTEN_MAX];
+    size_t nlisten = 0;
     struct sup_opts so;
     struct config *cfg = NULL;
     char err[CONFIG_ERR_MAX];
@@ -115,6 +161,34 @@ int main(int argc, char **argv)
             break;
         case OPT_WEB:
             web_path = optarg;
+            break;
+        case OPT_SYSTEMD:
+            systemd_socket = 1;
+            break;
+        case OPT_LISTEN: {
+            char *host = NULL, why[160];
+            unsigned port;
+            if (nlisten >= MAIN_LISTEN_MAX)
+                return usage_error(
+                    "--web.listen-address: at most " MAIN_XSTR(MAIN_LISTEN_MAX) " addresses",
+                    optarg);
+            if (confsyntax_listen(optarg[0] == ':' ? optarg + 1 : optarg, &host, &port, why,
+                                  sizeof(why)) < 0) {
+                free(host);
+                return usage_error("--web.listen-address: expected HOST:PORT, [IPV6]:PORT, "
+                                   ":PORT or PORT",
+                                   optarg);
+            }
+            free(host);
+            listen_addrs[nlisten++] = optarg;
+            break;
+        }
+        case OPT_TELEMETRY:
+            if (!telemetry_path_ok(optarg))
+                return usage_error("--web.telemetry-path: expected an absolute path of printable "
+                                   "characters other than /, /healthz, /readyz and /workers",
+                                   optarg);
+            telemetry_path = optarg;
             break;
         case OPT_LEVEL:
             level = log_level_parse(optarg);
@@ -148,6 +222,9 @@ int main(int argc, char **argv)
 
     if (parse_file)
         return run_parse(parse_file);
+    if (systemd_socket && nlisten)
+        return usage_error("--web.systemd-socket and --web.listen-address exclude each other",
+                           NULL);
 
     if (config_load(config_path, &cfg, err, sizeof(err)) != 0 ||
         config_load_web(cfg, web_path, err, sizeof(err)) != 0) {
@@ -188,5 +265,9 @@ int main(int argc, char **argv)
     so.once = once;
     so.log_level = level;
     so.log_format = format;
+    so.systemd_socket = systemd_socket;
+    so.telemetry_path = telemetry_path;
+    so.listen_addrs = listen_addrs;
+    so.nlisten = nlisten;
     return sup_run(cfg, &so);
 }

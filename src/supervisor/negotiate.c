@@ -302,7 +302,8 @@ int negotiate_format(const char *accept)
 
 const char *negotiate_content_type(int format)
 {
-    return format == NEGOTIATE_OPENMETRICS ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE;
+    return format == NEGOTIATE_OPENMETRICS ? NEGOTIATE_CONTENT_TYPE_OPENMETRICS
+                                           : RENDER_CONTENT_TYPE;
 }
 
 int negotiate_gzip(const char *accept_encoding)

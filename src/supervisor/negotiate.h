@@ -32,8 +32,17 @@
 
 enum negotiate_format {
     NEGOTIATE_TEXT = 0,        /* Prometheus text 0.0.4: RENDER_CONTENT_TYPE */
-    NEGOTIATE_OPENMETRICS = 1, /* OpenMetrics 1.0.0: RENDER_CONTENT_TYPE_OPENMETRICS */
+    NEGOTIATE_OPENMETRICS = 1, /* OpenMetrics 1.0.0: NEGOTIATE_CONTENT_TYPE_OPENMETRICS */
 };
+
+/*
+ * The OpenMetrics Content-Type as client_golang (expfmt, v1.20 and later)
+ * sends it: escaping=underscores says the metric and label names are the
+ * legacy ones ([a-zA-Z_:][a-zA-Z0-9_:]*, which every name here is), so a
+ * scraper that would accept UTF-8 names has nothing to unescape.
+ */
+#define NEGOTIATE_CONTENT_TYPE_OPENMETRICS                                                         \
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
 
 /*
  * The format for a request whose Accept header is accept (NULL: no header).

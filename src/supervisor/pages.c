@@ -97,12 +97,23 @@ int pages_readiness(const struct store *st, int late, int after_s, struct rbuf *
     return 0;
 }
 
-void pages_landing(const struct store *st, double now, struct rbuf *b)
+/* a link to the exposition at path */
+static void metrics_link(struct rbuf *b, const char *path)
+{
+    appendf(b, "<a href=\"");
+    html_escape(b, path);
+    appendf(b, "\">");
+    html_escape(b, path);
+    appendf(b, "</a>");
+}
+
+void pages_landing(const struct store *st, double now, const char *metrics_path, struct rbuf *b)
 {
     appendf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
                "<title>trino-buffer-exporter</title></head><body>\n"
-               "<h1>trino-buffer-exporter " TBE_VERSION "</h1>\n"
-               "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/workers\">/workers</a>"
+               "<h1>trino-buffer-exporter " TBE_VERSION "</h1>\n<p>");
+    metrics_link(b, metrics_path);
+    appendf(b, " &middot; <a href=\"/workers\">/workers</a>"
                " &middot; <a href=\"/healthz\">/healthz</a>"
                " &middot; <a href=\"/readyz\">/readyz</a></p>\n"
                "<table border=\"1\" cellpadding=\"4\">\n"
@@ -377,20 +388,34 @@ static const char workers_head[] =
     "td.u{color:#666;font-style:italic}"
     "td.go{background:#cfc}td.keep{background:#fcc}td.busy{background:#ffc}"
     "</style></head><body>\n"
-    "<h1>Trino workers</h1>\n"
-    "<p><a href=\"/\">home</a> &middot; <a href=\"/metrics\">/metrics</a></p>\n"
-    "<p>What <a href=\"/metrics\">/metrics</a> publishes, per worker. A value that would let a "
+    "<h1>Trino workers</h1>\n";
+
+/* after the head: the links */
+static void workers_links(struct rbuf *b, const char *metrics_path)
+{
+    appendf(b, "<p><a href=\"/\">home</a> &middot; ");
+    metrics_link(b, metrics_path);
+    appendf(b, "</p>\n");
+}
+
+/* after the links: "What <a>PATH</a>" then this */
+static const char workers_intro[] =
+    " publishes, per worker. A value that would let a "
     "worker go (a 0, drained yes, idle observed yes, the DRAINED state) is shown only from a "
     "current reading; from a held one (the coordinator's last cycle failed or is late) it is "
     "unknown. \"can go\" means Trino says the worker is DRAINED; idle observed is a "
     "moment's reading, not a guarantee.</p>\n";
 
 void pages_workers(const struct store *st, const struct join *j, const struct since *t, double now,
-                   struct rbuf *b)
+                   const char *metrics_path, struct rbuf *b)
 {
     struct wrow *rows = j->n ? calloc(j->n, sizeof(*rows)) : NULL;
 
     rbuf_append(b, workers_head, sizeof(workers_head) - 1);
+    workers_links(b, metrics_path);
+    appendf(b, "<p>What ");
+    metrics_link(b, metrics_path);
+    rbuf_append(b, workers_intro, sizeof(workers_intro) - 1);
     if (j->n && !rows)
         b->err = RBUF_ENOMEM;
     else
@@ -401,9 +426,10 @@ void pages_workers(const struct store *st, const struct join *j, const struct si
         int err = b->err;
         rbuf_reset(b);
         rbuf_append(b, workers_head, sizeof(workers_head) - 1);
+        workers_links(b, metrics_path);
         appendf(b,
-                "<p><strong>The list of %zu workers is not shown: %s. Read /metrics.</strong>"
-                "</p>\n</body></html>\n",
+                "<p><strong>The list of %zu workers is not shown: %s. Read the exposition "
+                "(above).</strong></p>\n</body></html>\n",
                 j->n, err == RBUF_ECAP ? "it would pass the page's size cap" : "out of memory");
     }
 }

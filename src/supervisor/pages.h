@@ -17,8 +17,11 @@ struct store;
  */
 int pages_readiness(const struct store *st, int late, int after_s, struct rbuf *body);
 
-/* The landing page: links and one row per coordinator (up, data age, restarts, last error). */
-void pages_landing(const struct store *st, double now, struct rbuf *b);
+/*
+ * The landing page: links (the exposition at metrics_path, "/metrics" by
+ * default) and one row per coordinator (up, data age, restarts, last error).
+ */
+void pages_landing(const struct store *st, double now, const char *metrics_path, struct rbuf *b);
 
 /*
  * The workers page (/workers): per release, one row per worker series of the
@@ -29,11 +32,12 @@ void pages_landing(const struct store *st, double now, struct rbuf *b);
  * publish is shown as unknown with the reason, never as releasing the
  * worker. t (NULL ok) gives the times the states began. Every string from a
  * collector is HTML-escaped. When the page would pass b's cap, b holds a
- * short page saying so instead.
+ * short page saying so instead. Its links name the exposition at
+ * metrics_path.
  */
 struct join;
 struct since;
 void pages_workers(const struct store *st, const struct join *j, const struct since *t, double now,
-                   struct rbuf *b);
+                   const char *metrics_path, struct rbuf *b);
 
 #endif

@@ -1,23 +1,20 @@
 /*
  * webconf: the exporter toolkit's web configuration file (the YAML that
  * `node_exporter --web.config.file` and `prometheus --web.config.file` read):
- * TLS for the HTTP server and bcrypt basic auth.
+ * TLS for the HTTP server and the bcrypt users of basic auth (auth.h checks
+ * passwords against them).
  *
  * Loading reads the YAML with libyaml, refuses what the exporter does not
  * support with an error naming the file and the key, and reads the files it
  * names (certificate, key, client CA) into memory, checked, so that one
  * struct webconf is one consistent, immutable snapshot: a reload that fails
  * anywhere keeps the previous snapshot whole.
- *
- * Basic auth checks a user and password against the bcrypt hashes with the
- * system's crypt library (libcrypt; $2y$/$2b$/$2a$), comparing in constant
- * time, through a small bounded cache so that a scrape every few seconds
- * does not pay bcrypt's cost each time (the exporter toolkit does the same).
- */
+ * */
 #ifndef TBE_WEBCONF_H
 #define TBE_WEBCONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -27,8 +24,6 @@
 #define WEBCONF_MAX_DEPTH 32           /* YAML nesting (a valid file needs 3) */
 #define WEBCONF_MAX_NODES 10000        /* YAML nodes of the document (1,000 users are 2,001) */
 #define WEBCONF_MAX_CRED 1024          /* a user name or password longer than this never matches */
-#define WEBCONF_CACHE_OK_MAX 100       /* cached successful checks (the toolkit's cache size) */
-#define WEBCONF_CACHE_FAIL_MAX 100     /* cached failed checks, in a table of their own */
 
 /* exporter toolkit's client_auth_type values */
 enum webconf_client_auth {
@@ -83,6 +78,16 @@ enum {
     WEBCONF_NFILES
 };
 
+/*
+ * rate_limit (exporter toolkit v0.15): one token bucket for the whole server,
+ * burst requests at once, one more every interval; interval 0 (or no
+ * rate_limit): no limit.
+ */
+struct webconf_rate {
+    uint64_t interval_ns;
+    unsigned burst; /* >= 1 when interval_ns > 0 */
+};
+
 struct webconf {
     char *path;
     struct webconf_tls tls;
@@ -91,6 +96,7 @@ struct webconf {
     size_t nusers;
     struct webconf_header *headers; /* in the order of the file; blank values are left out */
     size_t nheaders;
+    struct webconf_rate rate;
     struct webconf_stamp stamps[WEBCONF_NFILES]; /* read only by the loop's thread */
 };
 
@@ -130,7 +136,7 @@ void webconf_adopt_stamps(struct webconf *w, const struct webconf *from);
 
 /*
  * 1 if a and b would serve the same way (TLS material, versions, users,
- * headers, http2) and name the same files; NULL equals only NULL. File
+ * headers, http2, rate_limit) and name the same files; NULL equals only NULL. File
  * contents are compared, so a rotated certificate at the same path differs.
  */
 int webconf_equal(const struct webconf *a, const struct webconf *b);
@@ -141,49 +147,5 @@ int webconf_equal(const struct webconf *a, const struct webconf *b);
  * contents. Paths alone do not count. NULL counts as TLS off.
  */
 int webconf_tls_changed(const struct webconf *a, const struct webconf *b);
-
-/*
- * A bounded, thread-safe cache of recent successful and failed checks. Its
- * keys are HMAC-SHA256(per-cache random key, hash || user || password): no
- * password, not even an unkeyed digest of one, is kept. Successes and
- * failures have separate tables (each least-recently-used), so a brute force,
- * which only makes failures, cannot evict the scrapers' good entries.
- * Misses run bcrypt one at a time (as the toolkit's bcryptMtx), which also
- * bounds what a brute force costs the host to one core. NULL on failure.
- */
-struct webconf_auth_cache;
-struct webconf_auth_cache *webconf_auth_cache_new(void);
-void webconf_auth_cache_free(struct webconf_auth_cache *c); /* NULL ok */
-
-struct webconf_auth_stats {
-    unsigned long long hits;        /* checks answered from the cache */
-    unsigned long long bcrypt_runs; /* checks that ran bcrypt */
-    size_t ok_entries, fail_entries;
-};
-
-/* Counters of c (for tests and metrics). Thread-safe. */
-void webconf_auth_cache_stats(struct webconf_auth_cache *c, struct webconf_auth_stats *ret);
-
-/*
- * 1 if user/password (not NUL-terminated; lengths given) match w's users, 0
- * otherwise. An unknown user costs a bcrypt check too (no user enumeration
- * by timing). c may be NULL (no cache). Thread-safe.
- * 0 too when w has no users: the caller asks only when w->nusers > 0. A
- * password with a NUL byte, or a user or password longer than
- * WEBCONF_MAX_CRED, never matches. bcrypt reads at most 72 bytes of a password.
- */
-int webconf_check_basic(const struct webconf *w, struct webconf_auth_cache *c, const char *user,
-                        size_t user_len, const char *pass, size_t pass_len);
-
-/*
- * The same from c alone, never running bcrypt: 1 or 0 as webconf_check_basic
- * would answer, or -1 when c has no answer (c NULL, or not checked recently):
- * then webconf_check_basic decides, at bcrypt's cost. Lets a server answer
- * cached credentials at once and send the rest to a thread of their own.
- * Thread-safe.
- */
-int webconf_check_basic_cached(const struct webconf *w, struct webconf_auth_cache *c,
-                               const char *user, size_t user_len, const char *pass,
-                               size_t pass_len);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * fuzz_http_request: libFuzzer target for what the HTTP server reads from a
- * request's headers (src/supervisor/http.c): http_parse_basic on an
+ * request's headers (src/supervisor/auth.c, negotiate.c): auth_parse_basic on an
  * Authorization value, negotiate_gzip on an Accept-Encoding value and
  * negotiate_format on an Accept value. The input is one NUL-terminated
  * header value. A decoded user and password must lie inside the buffer, the
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "http.h"
 #include "negotiate.h"
 
@@ -45,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(v, data, size);
     v[size] = '\0';
-    if (http_parse_basic(v, buf, sizeof(buf), &user, &ul, &pass, &pl) == 0) {
+    if (auth_parse_basic(v, buf, sizeof(buf), &user, &ul, &pass, &pl) == 0) {
         size_t n;
         if (user != buf || ul + 1 + pl > sizeof(buf) || pass != buf + ul + 1 ||
             memchr(user, ':', ul))

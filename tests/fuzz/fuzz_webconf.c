@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "webconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     /* the names and hashes are checked at load; no cache: one bcrypt, at cost 04 only (fast) */
     if (w->nusers && w->users[0].hash[4] == '0' && w->users[0].hash[5] == '4')
-        (void)webconf_check_basic(w, NULL, w->users[0].name, strlen(w->users[0].name), "x", 1);
+        (void)auth_check_basic(w, NULL, w->users[0].name, strlen(w->users[0].name), "x", 1);
     webconf_free(w2);
     webconf_free(w);
     return 0;

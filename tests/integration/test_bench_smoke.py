@@ -44,6 +44,8 @@ def main():
         "http.cycle_mb_per_s", "mem.parse_growth_mib", "mem.collector_growth_mib",
         "metrics.workers", "metrics.rps", "metrics.p99_ms", "metrics.rps_gzip",
         "metrics.p99_ms_gzip", "metrics.bytes_plain", "metrics.bytes_gzip",
+        "serve.rss_one_format_mib", "serve.scrape_ms_one_format", "serve.rss_both_formats_mib",
+        "serve.scrape_ms_both_formats",
         "idle.supervisor_cpu_pct", "idle.supervisor_rss_mib", "idle.collector_rss_mib_max"]
     expected += ["mem.parse_peak_mib.%gMB" % mb for mb in p["mem_parse_mb"]]
     expected += ["mem.collector_peak_mib.%gMB" % mb for mb in p["mem_coll_mb"]]

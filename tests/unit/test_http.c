@@ -5,7 +5,7 @@
  * or foreign client certificate fails the handshake, no HTTP status), plain
  * HTTP sent to the TLS port (400), TLS versions, and http_set_webconf
  * (users swapped, certificate rotated on the same port, TLS turned off).
- * Also the pure helpers: http_parse_basic.
+ * Also the pure helpers: auth_parse_basic.
  * Usage: test_http GENCERTS_SCRIPT
  */
 #include <crypt.h>
@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "check.h"
+#include "clock.h"
+#include "door.h"
 #include "http.h"
+#include "published.h"
 #include "webconf.h"
 
 static char dir[] = "/tmp/tbe-test-http-XXXXXX";
@@ -246,18 +251,18 @@ static void test_parse_basic(void)
     size_t ul, pl;
 
     /* "prom:s3cret:pw" */
-    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
+    CHECK(auth_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
     CHECK(ul == 4 && memcmp(u, "prom", 4) == 0 && pl == 9 && memcmp(p, "s3cret:pw", 9) == 0);
-    CHECK(http_parse_basic("bAsIc  cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
+    CHECK(auth_parse_basic("bAsIc  cHJvbTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) == 0);
     /* ":" alone: empty user and password */
-    CHECK(http_parse_basic("Basic Og==", buf, sizeof(buf), &u, &ul, &p, &pl) == 0 && ul == 0 &&
+    CHECK(auth_parse_basic("Basic Og==", buf, sizeof(buf), &u, &ul, &p, &pl) == 0 && ul == 0 &&
           pl == 0);
-    CHECK(http_parse_basic(NULL, buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
-    CHECK(http_parse_basic("Bearer x", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
-    CHECK(http_parse_basic("Basic cHJvbQ==", buf, sizeof(buf), &u, &ul, &p, &pl) < 0); /* no ':' */
-    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
-    CHECK(http_parse_basic("Basic cHJ!bTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
-    CHECK(http_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, 8, &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic(NULL, buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic("Bearer x", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic("Basic cHJvbQ==", buf, sizeof(buf), &u, &ul, &p, &pl) < 0); /* no ':' */
+    CHECK(auth_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic("Basic cHJ!bTpzM2NyZXQ6cHc=", buf, sizeof(buf), &u, &ul, &p, &pl) < 0);
+    CHECK(auth_parse_basic("Basic cHJvbTpzM2NyZXQ6cHc=", buf, 8, &u, &ul, &p, &pl) < 0);
 }
 
 /* One raw request to the port; returns the first line of the answer ("" if none). */
@@ -374,15 +379,183 @@ static int closed_within(int fd, int ms)
 }
 
 /*
- * The TLS front door's pending set: HTTP_PENDING_MAX connections that sent
+ * The TLS front door's pending set: DOOR_PENDING_MAX connections that sent
  * nothing are held; one more makes the longest silent one close, the others
  * stay, and a real client is served all the while.
  */
+/*
+ * The loop's side of rendering on demand, played here: whatever format a
+ * request waits for is rendered (a fixed body per format) into the current
+ * set, and counted.
+ */
+struct fake_loop {
+    struct http *h;
+    _Atomic int stop;
+    _Atomic unsigned asked; /* formats asked for */
+    _Atomic int renders;
+    pthread_t t;
+};
+
+static void *fake_loop_main(void *arg)
+{
+    struct fake_loop *fl = arg;
+
+    while (!atomic_load(&fl->stop)) {
+        struct pollfd p = {http_wake_fd(fl->h), POLLIN, 0};
+        unsigned f;
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        f = http_missing(fl->h);
+        atomic_fetch_or(&fl->asked, f);
+        if (f & HTTP_FORMAT_TEXT) {
+            atomic_fetch_add(&fl->renders, 1);
+            http_add_exposition(fl->h, HTTP_FORMAT_TEXT, strdup("t 1\n"), 4);
+        }
+        if (f & HTTP_FORMAT_OPENMETRICS) {
+            atomic_fetch_add(&fl->renders, 1);
+            http_add_exposition(fl->h, HTTP_FORMAT_OPENMETRICS, strdup("o 1\n# EOF\n"), 10);
+        }
+    }
+    return NULL;
+}
+
+struct waiter {
+    char url[96];
+    struct req r;
+};
+
+static void *waiter_main(void *arg)
+{
+    struct waiter *w = arg;
+    get(w->url, &w->r);
+    return NULL;
+}
+
+/*
+ * Only what is read is rendered: a set published without expositions, a
+ * text scrape waits for the loop's render of text (not OpenMetrics), the
+ * next one is served from the set; text is then wanted at each change until
+ * PUB_WARM_MS without a read; an OpenMetrics scrape adds that format.
+ */
+static void test_on_demand(unsigned port)
+{
+    char err[256], url[96];
+    struct http_content c;
+    struct fake_loop fl;
+    struct req r;
+    struct http *h = http_start("127.0.0.1", port, NULL, err, sizeof(err));
+
+    CHECK(h != NULL, "%s", err);
+    if (!h)
+        return;
+    memset(&fl, 0, sizeof(fl));
+    fl.h = h;
+    CHECK(http_wanted(h, clock_mono_ms()) == 0, "nothing wanted before a request");
+    memset(&c, 0, sizeof(c));
+    c.index_html = strdup("<html></html>");
+    c.index_len = 13;
+    c.readyz = strdup("ready\n");
+    c.readyz_len = 6;
+    c.ready = 1;
+    CHECK(http_publish(h, &c) == 0);
+    pthread_create(&fl.t, NULL, fake_loop_main, &fl);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
+    memset(&r, 0, sizeof(r));
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "t 1\n") == 0, "text on demand: %ld %s", r.status,
+          r.body);
+    CHECK(atomic_load(&fl.asked) == HTTP_FORMAT_TEXT, "only text rendered (asked %u)",
+          atomic_load(&fl.asked));
+    get(url, &r);
+    CHECK(r.status == 200 && atomic_load(&fl.renders) == 1, "kept in the set: %d renders",
+          atomic_load(&fl.renders));
+    CHECK(http_wanted(h, clock_mono_ms()) == HTTP_FORMAT_TEXT, "text wanted at the next change");
+    CHECK(http_wanted(h, clock_mono_ms() + PUB_WARM_MS + 1) == 0, "and not after PUB_WARM_MS");
+    r.accept = "application/openmetrics-text;version=1.0.0";
+    get(url, &r);
+    CHECK(r.status == 200 && strcmp(r.body, "o 1\n# EOF\n") == 0, "OpenMetrics on demand: %ld %s",
+          r.status, r.body);
+    CHECK(http_wanted(h, clock_mono_ms()) == (HTTP_FORMAT_TEXT | HTTP_FORMAT_OPENMETRICS),
+          "both wanted now");
+    atomic_store(&fl.stop, 1);
+    pthread_join(fl.t, NULL);
+    /* a request waiting for a render when the server stops is answered 503 at once */
+    memset(&c, 0, sizeof(c));
+    CHECK(http_publish(h, &c) == 0);
+    {
+        struct waiter wt = {{0}, {0}};
+        pthread_t t;
+        uint64_t t0;
+        snprintf(wt.url, sizeof(wt.url), "%s", url);
+        pthread_create(&t, NULL, waiter_main, &wt);
+        usleep(300 * 1000);
+        t0 = clock_mono_ms();
+        http_stop(h);
+        pthread_join(t, NULL);
+        CHECK(clock_mono_ms() - t0 < 2000, "stopped in %llu ms with a request waiting",
+              (unsigned long long)(clock_mono_ms() - t0));
+        CHECK(wt.r.status == 503 || wt.r.status == 0, "the waiting request: %ld", wt.r.status);
+    }
+}
+
+/*
+ * rate_limit: one bucket for the server, 429 before authentication (a
+ * request without credentials is refused 429, not 401, once the bucket is
+ * empty), the probes exempt; an equal configuration keeps the bucket, one
+ * without rate_limit lifts the limit.
+ */
+static void test_rate_limit(unsigned port)
+{
+    char err[256], url[96], hz[96];
+    struct webconf *w = make(NULL, WEBCONF_NO_CLIENT_CERT, 1, WEBCONF_TLS_UNSET), *w2;
+    struct http *h;
+    struct req r;
+
+    w->rate.interval_ns = 3600ull * 1000000000ull; /* one token back an hour */
+    w->rate.burst = 2;
+    h = http_start("127.0.0.1", port, w, err, sizeof(err));
+    CHECK(h != NULL, "%s", err);
+    if (!h) {
+        webconf_free(w);
+        return;
+    }
+    served = w;
+    publish(h);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
+    snprintf(hz, sizeof(hz), "http://127.0.0.1:%u/healthz", port);
+    memset(&r, 0, sizeof(r));
+    r.user = "prom";
+    r.pass = "s3cret:pw";
+    get(url, &r);
+    CHECK(r.status == 200, "first of the burst: %ld", r.status);
+    r.user = NULL;
+    get(url, &r);
+    CHECK(r.status == 401, "second of the burst, no credentials: %ld", r.status);
+    get(url, &r);
+    CHECK(r.status == 429 && strcmp(r.body, "Too Many Requests\n") == 0,
+          "the bucket is empty: 429 before authentication: %ld %s", r.status, r.body);
+    get(hz, &r);
+    CHECK(r.status == 200, "/healthz is exempt: %ld", r.status);
+    w2 = make(NULL, WEBCONF_NO_CLIENT_CERT, 1, WEBCONF_TLS_UNSET);
+    w2->rate = w->rate;
+    CHECK(swap(h, w2, err, sizeof(err)) == 0, "an equal configuration: %s", err);
+    get(url, &r);
+    CHECK(r.status == 429, "an equal configuration keeps the bucket: %ld", r.status);
+    CHECK(swap(h, make(NULL, WEBCONF_NO_CLIENT_CERT, 1, WEBCONF_TLS_UNSET), err, sizeof(err)) == 1,
+          "%s", err);
+    r.user = "prom";
+    get(url, &r);
+    CHECK(r.status == 200, "without rate_limit no limit: %ld", r.status);
+    http_stop(h);
+    webconf_free(served);
+    served = NULL;
+}
+
 static void test_pending_bound(unsigned port)
 {
     struct webconf *w = make("server", WEBCONF_NO_CLIENT_CERT, 0, 0);
     char err[256], url[128];
-    int fds[HTTP_PENDING_MAX + 1], opened = 0;
+    int fds[DOOR_PENDING_MAX + 1], opened = 0;
     struct http *h = http_start("127.0.0.1", port, w, err, sizeof(err));
     struct req r;
 
@@ -392,18 +565,18 @@ static void test_pending_bound(unsigned port)
         return;
     }
     publish(h);
-    for (int i = 0; i < HTTP_PENDING_MAX; i++)
+    for (int i = 0; i < DOOR_PENDING_MAX; i++)
         opened += (fds[i] = connect_lo(port)) >= 0;
-    CHECK_EQ(opened, HTTP_PENDING_MAX);
-    CHECK(!closed_within(fds[0], 300), "%d silent connections are held", HTTP_PENDING_MAX);
-    fds[HTTP_PENDING_MAX] = connect_lo(port);
+    CHECK_EQ(opened, DOOR_PENDING_MAX);
+    CHECK(!closed_within(fds[0], 300), "%d silent connections are held", DOOR_PENDING_MAX);
+    fds[DOOR_PENDING_MAX] = connect_lo(port);
     CHECK(closed_within(fds[0], 2000), "one more: the longest silent one is closed");
-    CHECK(!closed_within(fds[1], 0) && !closed_within(fds[HTTP_PENDING_MAX], 0), "the others stay");
+    CHECK(!closed_within(fds[1], 0) && !closed_within(fds[DOOR_PENDING_MAX], 0), "the others stay");
     snprintf(url, sizeof(url), "https://127.0.0.1:%u/metrics", port);
     memset(&r, 0, sizeof(r));
     get(url, &r);
     CHECK(r.status == 200, "a TLS client beside a full pending set: %ld %d", r.status, r.rc);
-    for (int i = 0; i <= HTTP_PENDING_MAX; i++)
+    for (int i = 0; i <= DOOR_PENDING_MAX; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     http_stop(h);
@@ -467,7 +640,7 @@ static void test_accept_emfile(unsigned port, unsigned probe_port)
 
 /*
  * The auth queue's bound: 48 requests with distinct wrong passwords (each a
- * bcrypt of cost 12) sent at once. One runs, at most HTTP_AUTH_QUEUE_MAX
+ * bcrypt of cost 12) sent at once. One runs, at most AUTH_QUEUE_MAX
  * wait, the rest are answered 503 with Retry-After: 1 at once, never more
  * than those beyond the bound. Stopping refuses the waiting ones without
  * bcrypt (33 of them would take seconds).
@@ -547,9 +720,9 @@ static void test_auth_queue(unsigned port)
             pf[i].fd = -1;
         }
     }
-    CHECK(n503 >= 1 && n503 <= QUEUE_TEST_N - (HTTP_AUTH_QUEUE_MAX + 1),
+    CHECK(n503 >= 1 && n503 <= QUEUE_TEST_N - (AUTH_QUEUE_MAX + 1),
           "%d of %d answered 503 at once (at most %d beyond the queue)", n503, QUEUE_TEST_N,
-          QUEUE_TEST_N - (HTTP_AUTH_QUEUE_MAX + 1));
+          QUEUE_TEST_N - (AUTH_QUEUE_MAX + 1));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     http_stop(h);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -582,6 +755,8 @@ int main(int argc, char **argv)
     hashes[1] = hash_of("n3w");
     test_swap_under_load(port);
     test_auth_queue(port);
+    test_on_demand(port);
+    test_rate_limit(port);
     test_pending_bound(port);
     test_accept_emfile(port, free_port());
     test_parse_basic();
@@ -602,7 +777,8 @@ int main(int argc, char **argv)
                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
     get(url, &r);
     CHECK(r.status == 200 && strcmp(r.body, "m 1\n# EOF\n") == 0 &&
-              strstr(r.hdrs, "Content-Type: application/openmetrics-text; version=1.0.0"),
+              strstr(r.hdrs, "Content-Type: application/openmetrics-text; version=1.0.0; "
+                             "charset=utf-8; escaping=underscores"),
           "OpenMetrics: %s %s", r.hdrs, r.body);
     r.accept = "*/*";
     get(url, &r);

@@ -219,7 +219,7 @@ int main(void)
     test_gzip();
     CHECK_STR(negotiate_content_type(T), RENDER_CONTENT_TYPE);
     CHECK_STR(negotiate_content_type(OM),
-              "application/openmetrics-text; version=1.0.0; charset=utf-8");
+              "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores");
     CHECK_STR(RENDER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
     return check_report("test_negotiate");
 }

@@ -87,7 +87,7 @@ static void page(struct store *s, struct since *t, double now, struct rbuf *b)
     CHECK(since_update(t, &j) == 0);
     rbuf_free(b);
     rbuf_init(b, 0);
-    pages_workers(s, &j, t, now, b);
+    pages_workers(s, &j, t, now, "/metrics", b);
     CHECK(b->err == RBUF_OK);
     join_free(&j);
 }
@@ -325,7 +325,7 @@ static void test_cap(void)
     good(s, "c", 1, 1000.0);
     CHECK(join_build(s, 1001.0, &j) == 0);
     rbuf_init(&b, 3000);
-    pages_workers(s, &j, NULL, 1001.0, &b);
+    pages_workers(s, &j, NULL, 1001.0, "/metrics", &b);
     CHECK(b.err == RBUF_OK);
     CHECK(strstr(b.data, "The list of 6 workers is not shown: it would pass the page's size cap."));
     CHECK(strstr(b.data, "</body></html>\n"));
@@ -339,7 +339,7 @@ static void test_landing_link(void)
     struct store *s = mk();
     struct rbuf b = {0};
     rbuf_init(&b, 0);
-    pages_landing(s, 1000.0, &b);
+    pages_landing(s, 1000.0, "/metrics", &b);
     CHECK(strstr(b.data, "<a href=\"/workers\">/workers</a>"));
     rbuf_free(&b);
     store_free(s);

@@ -495,7 +495,7 @@ static void test_landing(void)
     store_note_exit(s, C(s, "a"), 69, 0,
                     "GET http://t/v1/query: \"a\nb\r\x1b[2J\x7f</td><script>&\" \xc3\xa9");
     rbuf_init(&b, 1 << 16);
-    pages_landing(s, 100.0, &b);
+    pages_landing(s, 100.0, "/metrics", &b);
     CHECK(!b.err && b.data != NULL);
     row = b.data ? strstr(b.data, "<tr><td>a</td>") : NULL;
     CHECK(row != NULL);

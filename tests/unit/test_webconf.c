@@ -1,18 +1,20 @@
 /*
  * test_webconf: the web configuration file loader and basic auth of
- * src/supervisor/webconf.c — valid files (plain, TLS, mTLS, users, headers),
+ * src/supervisor/webconf.c and auth.c — valid files (plain, TLS, mTLS, users, headers),
  * every refusal with its exact text, relative paths, YAML syntax errors, size
  * caps, bcrypt ($2y$ and $2b$, made here with libcrypt, and one $2y$ hash
  * from the exporter toolkit's own test data), the auth cache (hits counted,
  * bounded, no plaintext), and change detection on rotated material.
  *
- * webconf.c is compiled into this file (not linked) so that the test can
+ * webconf.c and auth.c are compiled into this file (not linked) so that the test can
  * look into the cache's storage for plaintext. Certificates are made with
  * openssl(1) in a temporary folder, argv[1] names openssl.
  */
 #include "check.h"
 
 #include "../../src/supervisor/webconf.c"
+#include "../../src/supervisor/yamlread.c"
+#include "../../src/supervisor/auth.c"
 
 #include <dirent.h>
 #include <sys/wait.h>
@@ -298,9 +300,16 @@ static const struct {
     {"tls_server_config:\n  cert: abc\n  key_file: key.pem\n",
      "tls_server_config.cert: not supported: inline certificates are a newer exporter toolkit's "
      "key (v0.11); use cert_file"},
-    {"rate_limit:\n  burst: 10\n",
-     "rate_limit: not supported: a newer exporter toolkit's key (v0.12); the exporter does not "
-     "rate-limit requests; remove the key"},
+    {"rate_limit:\n  interval: 1x\n  burst: 1\n",
+     "rate_limit.interval: invalid duration \"1x\": expected a Go duration such as 1s, 500ms or "
+     "1m30s"},
+    {"rate_limit:\n  interval: 1s\n",
+     "rate_limit.burst: 0 with an interval refuses every request; set 1 or more (or no "
+     "interval)"},
+    {"rate_limit:\n  interval: 1s\n  burst: -1\n",
+     "rate_limit.burst: invalid value \"-1\": expected an integer from 0 to 1000000000"},
+    {"rate_limit:\n  interval: 1s\n  rate: 1\n", "rate_limit.rate: unknown key"},
+    {"rate_limit: 5\n", "rate_limit: expected a mapping"},
     {"tls_server_config:\n  cert_file: nonexistent.pem\n  key_file: key.pem\n",
      "tls_server_config.cert_file: DIR/nonexistent.pem: cannot open: No such file or directory"},
     {"tls_server_config:\n  cert_file: cert.pem\n  key_file: key2.pem\n",
@@ -524,8 +533,8 @@ static void test_basic_auth(void)
 {
     char hy[128], hb[128], yaml[1024], err[512];
     struct webconf *w = NULL;
-    struct webconf_auth_cache *c = webconf_auth_cache_new();
-    struct webconf_auth_stats st;
+    struct auth_cache *c = auth_cache_new();
+    struct auth_stats st;
 
     make_hash("$2y$", "Secret-y-9f3e", hy, sizeof(hy));
     make_hash("$2b$", "Secret-b-77a1", hb, sizeof(hb));
@@ -536,7 +545,7 @@ static void test_basic_auth(void)
     if (!w || !c)
         return;
 
-#define OK(u, p) webconf_check_basic(w, c, u, strlen(u), p, strlen(p))
+#define OK(u, p) auth_check_basic(w, c, u, strlen(u), p, strlen(p))
     CHECK(OK("yuri", "Secret-y-9f3e") == 1);
     CHECK(OK("yuri", "Secret-y-9f3E") == 0);
     CHECK(OK("bea", "Secret-b-77a1") == 1);
@@ -546,21 +555,21 @@ static void test_basic_auth(void)
     CHECK(OK("yur", "Secret-y-9f3e") == 0);
     CHECK(OK("yuri2", "Secret-y-9f3e") == 0);
     CHECK(OK("", "") == 0);
-    CHECK(webconf_check_basic(w, c, "yuri", 4, "Secret-y-9f3e\0x", 15) == 0); /* NUL inside */
-    CHECK(webconf_check_basic(w, NULL, "yuri", 4, "Secret-y-9f3e", 13) == 1); /* no cache */
-    CHECK(webconf_check_basic(NULL, c, "yuri", 4, "Secret-y-9f3e", 13) == 0);
+    CHECK(auth_check_basic(w, c, "yuri", 4, "Secret-y-9f3e\0x", 15) == 0); /* NUL inside */
+    CHECK(auth_check_basic(w, NULL, "yuri", 4, "Secret-y-9f3e", 13) == 1); /* no cache */
+    CHECK(auth_check_basic(NULL, c, "yuri", 4, "Secret-y-9f3e", 13) == 0);
 
     /* an unknown user runs bcrypt (the dummy hash), and fails */
-    webconf_auth_cache_stats(c, &st);
+    auth_cache_stats(c, &st);
     unsigned long long runs = st.bcrypt_runs, hits = st.hits;
     CHECK(OK("nobody", "fakepassword") == 0); /* the toolkit's dummy hash's password */
-    webconf_auth_cache_stats(c, &st);
+    auth_cache_stats(c, &st);
     CHECK_EQ(st.bcrypt_runs, runs + 1);
 
     /* the second check of the same credentials is a cache hit, both ways */
     CHECK(OK("yuri", "Secret-y-9f3e") == 1);
     CHECK(OK("nobody", "fakepassword") == 0);
-    webconf_auth_cache_stats(c, &st);
+    auth_cache_stats(c, &st);
     CHECK_EQ(st.bcrypt_runs, runs + 1);
     CHECK_EQ(st.hits, hits + 2);
 
@@ -571,17 +580,17 @@ static void test_basic_auth(void)
         CHECK(!memfind(c, sizeof(*c), secrets[i]), "%s in the cache", secrets[i]);
 
     /* the cap: a brute force fills the failure table only; the good entries stay */
-    for (int i = 0; i < WEBCONF_CACHE_FAIL_MAX + 30; i++) {
+    for (int i = 0; i < AUTH_CACHE_FAIL_MAX + 30; i++) {
         char guess[32];
         snprintf(guess, sizeof(guess), "guess-%d", i);
         CHECK(OK("yuri", guess) == 0);
     }
-    webconf_auth_cache_stats(c, &st);
-    CHECK_EQ(st.fail_entries, WEBCONF_CACHE_FAIL_MAX);
-    CHECK(st.ok_entries >= 1 && st.ok_entries <= WEBCONF_CACHE_OK_MAX);
+    auth_cache_stats(c, &st);
+    CHECK_EQ(st.fail_entries, AUTH_CACHE_FAIL_MAX);
+    CHECK(st.ok_entries >= 1 && st.ok_entries <= AUTH_CACHE_OK_MAX);
     runs = st.bcrypt_runs;
     CHECK(OK("yuri", "Secret-y-9f3e") == 1);
-    webconf_auth_cache_stats(c, &st);
+    auth_cache_stats(c, &st);
     CHECK_EQ(st.bcrypt_runs, runs); /* still cached */
     CHECK(!memfind(c, sizeof(*c), "guess-1"));
 
@@ -592,13 +601,55 @@ static void test_basic_auth(void)
     snprintf(yaml, sizeof(yaml), "basic_auth_users:\n  yuri: %s\n", hy2);
     CHECK(load_yaml("auth2.yml", yaml, &w2, err, sizeof(err)) == 0, "%s", err);
     if (w2) {
-        CHECK(webconf_check_basic(w2, c, "yuri", 4, "Secret-y-9f3e", 13) == 0);
-        CHECK(webconf_check_basic(w2, c, "yuri", 4, "Other-pass", 10) == 1);
+        CHECK(auth_check_basic(w2, c, "yuri", 4, "Secret-y-9f3e", 13) == 0);
+        CHECK(auth_check_basic(w2, c, "yuri", 4, "Other-pass", 10) == 1);
         webconf_free(w2);
     }
 #undef OK
-    webconf_auth_cache_free(c);
+    auth_cache_free(c);
     webconf_free(w);
+}
+
+/* rate_limit (toolkit v0.15): Go durations, the burst, equality */
+static void test_rate_limit(void)
+{
+    static const struct {
+        const char *interval;
+        unsigned long long ns;
+    } iv[] = {{"1s", 1000000000ull},      {"1m30s", 90000000000ull}, {"1.5s", 1500000000ull},
+              {"250ms", 250000000ull},    {"2h", 7200000000000ull},  {"10us", 10000ull},
+              {"\"1\\u00b5s\"", 1000ull}, {"1000", 1000ull},         {"0", 0}};
+    char yaml[256], err[512];
+    struct webconf *a = NULL, *b = NULL;
+
+    for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
+        struct webconf *w = NULL;
+        snprintf(yaml, sizeof(yaml), "rate_limit:\n  interval: %s\n  burst: 3\n", iv[i].interval);
+        CHECK(load_yaml("rate.yml", yaml, &w, err, sizeof(err)) == 0, "%s: %s", iv[i].interval,
+              err);
+        if (w) {
+            CHECK(w->rate.interval_ns == iv[i].ns && w->rate.burst == 3, "%s: %llu ns, burst %u",
+                  iv[i].interval, (unsigned long long)w->rate.interval_ns, w->rate.burst);
+            webconf_free(w);
+        }
+    }
+    CHECK(load_yaml("r1.yml", "rate_limit:\n  interval: 1s\n  burst: 2\n", &a, err, sizeof(err)) ==
+              0,
+          "%s", err);
+    CHECK(load_yaml("r1.yml", "rate_limit:\n  interval: 1s\n  burst: 3\n", &b, err, sizeof(err)) ==
+              0,
+          "%s", err);
+    if (a && b)
+        CHECK(!webconf_equal(a, b), "another burst is another configuration");
+    webconf_free(b);
+    b = NULL;
+    CHECK(load_yaml("r1.yml", "rate_limit:\n  burst: 2\n  interval: 1000ms\n", &b, err,
+                    sizeof(err)) == 0,
+          "%s", err);
+    if (a && b)
+        CHECK(webconf_equal(a, b), "the same limit written otherwise is the same configuration");
+    webconf_free(a);
+    webconf_free(b);
 }
 
 static void test_changes(void)
@@ -670,6 +721,7 @@ int main(int argc, char **argv)
     test_refusals();
     test_syntax_and_caps();
     test_basic_auth();
+    test_rate_limit();
     test_changes();
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     run(cmd);
