@@ -22,8 +22,9 @@
       a row for every key the configuration reader accepts: found by asking
       the real reader (`--check-config`) about every key name of the
       keys_* tables in src/supervisor/config.c, in every group it accepts.
-      Both ways: a documented family the exporter does not emit, or a
-      documented key the reader refuses, fails too.
+      docs/configuration.md's command line table has every option of --help.
+      Both ways: a documented family the exporter does not emit, a documented
+      key the reader refuses, or an option --help does not list fails too.
 
 Env TBE_SOURCE_DIR (default: two folders up).
 """
@@ -375,6 +376,21 @@ def check_config(exporter, tmp):
         check(k in accepted, "docs/configuration.md: the reader accepts %s" % k)
 
 
+def check_options(exporter):
+    """Every option of --help has a row in docs/configuration.md's command line
+    table, and every option there is one of --help's."""
+    p = subprocess.run([exporter, "--help"], capture_output=True, text=True, timeout=20)
+    helped = set(re.findall(r"(?<![\w-])(--[a-z][a-z.-]*[a-z])", p.stdout))
+    check(p.returncode == 0 and len(helped) > 8, "--help lists %d options" % len(helped))
+    documented = set()
+    for cells in table_rows(os.path.join(SRC, "docs", "configuration.md"), "option"):
+        documented.update(re.findall(r"`(--[a-z][a-z.-]*[a-z])", cells[0]))
+    for o in sorted(helped):
+        check(o in documented, "docs/configuration.md documents %s (--help lists it)" % o)
+    for o in sorted(documented):
+        check(o in helped, "docs/configuration.md: %s is an option of --help" % o)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["chart", "links", "coverage"])
@@ -391,6 +407,7 @@ def main():
         with tempfile.TemporaryDirectory(prefix="tbe-docs-") as tmp:
             check_metrics(a.exporter, a.sim, tmp)
             check_config(a.exporter, tmp)
+        check_options(a.exporter)
     finish()
 
 
