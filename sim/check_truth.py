@@ -40,7 +40,7 @@ def stages_of(doc):
 
 
 def sum_tasks(tasks):
-    """Per node id, the truth columns of a list of TaskInfo (the README's rules)."""
+    """Per node id, the truth columns of a list of TaskInfo (docs/metrics.md's rules)."""
     rows = {}
     for t in tasks:
         ts, ob = t["taskStatus"], t["outputBuffers"]

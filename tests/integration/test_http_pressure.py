@@ -5,7 +5,7 @@ addresses, 50 each: under the per-IP limit), 20 that sent nothing, and one
 client that sends a header one byte a second. While they are held, a fresh
 GET /metrics and GET /healthz from 127.0.0.1 must each be answered in under
 1 s, the exporter's thread count must stay at its fixed number and its RSS
-must grow by at most RSS_GROWTH_MAX_KIB (the bounds the README states). The
+must grow by at most RSS_GROWTH_MAX_KIB (the bounds docs/security.md states). The
 stalled connections must still be open afterwards (held, not dropped).
 
 Then the limits (plain): from one address the 129th connection is admitted
@@ -48,7 +48,7 @@ LATENCY_MAX_S = 1.0
 IDLE_TIMEOUT_S = 10  # HTTP_IDLE_TIMEOUT_S
 FLOOD_ADDRS = ["127.0.0.%d" % i for i in range(10, 50)]
 FLOOD_PER_ADDR = 50
-NOFILE_NEED = 1280  # the exporter raises its own soft limit to this at least (README)
+NOFILE_NEED = 1280  # the exporter raises its own soft limit to this at least (docs/security.md)
 
 d = tbe.tmpdir()
 atexit.register(shutil.rmtree, d, True)

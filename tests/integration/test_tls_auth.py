@@ -615,7 +615,7 @@ def mapped_ok(tag, rc, m, err, entries=W + 1):
 
 def failed_unmapped(tag, rc, m, err, prom):
     """A failed pod map in --once: 69, the failure logged with the Prometheus
-    URL, and (README 'Pod mapping') every worker under its address as pod, the
+    URL, and (docs/pod-mapping.md) every worker under its address as pod, the
     configured namespace, counted in unmapped_workers; the coordinator is up."""
     check(rc == 69, "%s: exit 69 (%d)" % (tag, rc))
     check(prom.url in err and "pod_map" in err, "%s: stderr names pod_map and %s"
