@@ -19,7 +19,7 @@ moves both sides alike. Sections:
            basic auth (cached after the first request), vs plain HTTP with
            keep-alive: three exporters on one simulator, runs interleaved
   workers  one simulated cluster polled in coordinator mode, then in worker mode
-           (issue 12): bytes and requests the coordinator serves per cycle, total
+           (worker-direct collection): bytes and requests the coordinator serves per cycle, total
            bytes, collector CPU per cycle, cycle time; worker mode vs 10..500 workers
 
 Python 3 standard library only. Generated files live in one temporary
@@ -573,7 +573,7 @@ class Bench:
         self.figure("idle.collector_rss_mib_max", max(kid_rss) if kid_rss else float("nan"), "MiB",
                     detail="%d children" % len(kids))
 
-    # ------------------------------------------------------------ workers (issue 12)
+    # ------------------------------------------------------------ workers (worker-direct)
 
     def worker_addrs(self, n, port):
         """The simulated workers' addresses (trino-sim: 127.0.0.(2+i), from 253 on

@@ -1,7 +1,7 @@
 /* trino-sim generator: a deterministic model of queries, stages and tasks
  * (a pure function of seed, generation and indexes), a streaming JSON writer
  * (compact or Jackson-pretty, optional seeded key shuffling), the QueryInfo /
- * BasicQueryInfo emitters with the decoys of TRINO-API.md section 7, and the
+ * BasicQueryInfo emitters with the decoys a reader must skip, and the
  * per-worker truth computed from the model alone. No I/O, no globals. */
 /* This file: the emitters, the truth and the lists; genpriv.h names the others. */
 #include "genpriv.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Style gate (STYLE.md): clang-format clean with the tree's .clang-format, and
+# Style gate (CONTRIBUTING.md, Style): clang-format clean with the tree's .clang-format, and
 # none of the banned string functions in C sources.
 set -u
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}

@@ -7,7 +7,7 @@
  * Fields are key/value string pairs ending with NULL. Values are quoted and
  * escaped as needed; callers never pass secrets. Thread-safe: each line is
  * formatted into a local buffer and written with one write(2).
- * The only global state of a process besides signal state (see STYLE.md).
+ * The only global state of a process besides signal state (CONTRIBUTING.md, Style).
  */
 #ifndef TBE_LOG_H
 #define TBE_LOG_H

@@ -1,6 +1,6 @@
 /*
  * nodeinfo: pure, chunk-fed streaming parsers of a Trino node's public
- * self-description (TRINO-API.md §9.1), for the per-worker node state:
+ * self-description (GET /v1/info), for the per-worker node state:
  *   GET /v1/info        {nodeId, state, nodeVersion:{version}, environment,
  *                        coordinator, coordinatorId?, starting, uptime}
  *                        (nodeId and state only in recent versions; older

@@ -1,6 +1,6 @@
 /*
  * nodelist: a pure, chunk-fed streaming parser of a coordinator's GET
- * /v1/node (TRINO-API.md §9.3: a JSON array of the failure detector's
+ * /v1/node (a JSON array of the failure detector's
  * entries, each with a "uri" such as "http://10.0.0.7:8080/v1/status";
  * served up to Trino 476, and from 477 only with airlift discovery), for
  * worker discovery. Each entry's uri is split into host (no brackets) and

@@ -1,6 +1,6 @@
 /*
  * wtask: a pure, chunk-fed streaming parser of one worker's own task list,
- * GET /v1/task?summarize (TRINO-API.md §9.4: a JSON array of TaskInfo), into
+ * GET /v1/task?summarize (a JSON array of TaskInfo), into
  * that worker's counters (wcount.h), for the worker-direct source.
  *
  * Each TaskInfo counts exactly as the coordinator-mode extractor counts it:

@@ -58,7 +58,7 @@ struct config_tls {
 };
 
 /*
- * A coordinator's workers (issue 12): how they are found, whether their own
+ * A coordinator's workers: how they are found, whether their own
  * task lists replace the coordinator's QueryInfo (collection "workers"), and
  * whether their node states are read. Strings "" when unset, never NULL.
  */

@@ -1,6 +1,6 @@
 /*
  * loop: the supervisor's poll() loop, child table, reload and shutdown.
- * See loop.h and DESIGN.md "Processes and data".
+ * See loop.h and docs/architecture.md.
  */
 #include "loop.h"
 

@@ -4,7 +4,7 @@
  * timeout set to the nearest deadline (restart times, hang watchdog, kill
  * deadlines, data expiry, systemd watchdog). It owns the configuration, the
  * store, the child table, the HTTP server and the notifier; there is no other
- * state (see STYLE.md "Processes").
+ * state (docs/architecture.md, "Processes").
  */
 #ifndef TBE_LOOP_H
 #define TBE_LOOP_H

@@ -185,7 +185,7 @@ static void flag_family(struct rbuf *b, const struct join *j, const char *name, 
 }
 
 /*
- * The node-state families (issue 12): trino_worker_node_state (enum style,
+ * The node-state families: trino_worker_node_state (enum style,
  * workers whose state was attempted), trino_worker_drained (readable states)
  * and trino_worker_idle_observed (known counters).
  */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The internal token, checked by independent implementations (issue 12, part 6):
+"""The internal token, checked by independent implementations:
 Debian's python3-cryptography derives the keys (HKDF-SHA256, no salt, info
 "internal-communication", 32 bytes; hashlib's SHA-256 for Trino <= 479) and
 Debian's python3-jwt (PyJWT) verifies the tokens tbe-itoken makes with the real

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Worker discovery from the pod map (issue 12 part 3), with a real Prometheus.
+"""Worker discovery from the pod map, with a real Prometheus.
 
 As in it_podmap, Debian's prometheus scrapes the simulated workers' /metrics
 on 127.0.0.(2+i) with pod/namespace labels; the exporter's pod map is that

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Worker node states, unreadable workers, explicit zeros and discovery
-(issue 12 parts 2 and 3), against simulated clusters.
+against simulated clusters.
 
 Cluster A (Trino 480, dynamic, no automatic drain, a 100 ms clock) is polled
 in coordinator mode and in workers mode with static discovery that also

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Both collection modes against moving simulated clusters (issue 12 part 6).
+"""Both collection modes against moving simulated clusters.
 
 Two dynamic clusters (trino-sim --dynamic, workers on 127.0.0.(2+i)): one of
 Trino 480 (HKDF token key), one of 479 (SHA-256). One exporter polls each
@@ -12,7 +12,7 @@ running query being all zeros; the node state must be one of those steps' too,
 and idle_observed=1 only where such a step had the worker idle (no false
 idle). The clusters' clocks are stepped by hand (--step-ms 0, advance=N
 between rounds): a cycle that straddles a step boundary reads the query
-list at one step and the tasks at the next, in either mode (TRINO-API.md
+list at one step and the tasks at the next, in either mode (Trino's API
 gives no consistent cut), so a moving clock could not be held to one step
 exactly. Each round advances 1..5 steps, waits until every collector has
 finished a cycle that began after the advance, and then requires the

@@ -1,6 +1,6 @@
 /*
  * test_nodeinfo: the /v1/info and /v1/info/state parsers. Every case (shapes
- * of TRINO-API.md §9.1 across versions, unknown and escaped states, nulls,
+ * of GET /v1/info across versions, unknown and escaped states, nulls,
  * decoys, refusals) is replayed at every chunk size with a counting
  * allocator (no leak, bounded peak); every strict prefix of an accepted
  * document is refused; the state names table round-trips.

@@ -1,6 +1,6 @@
 /*
  * test_nodelist: the coordinator's GET /v1/node parser (worker discovery
- * "coordinator"). Every case (the failure detector's entries of TRINO-API.md
+ * "coordinator"). Every case (the failure detector's entries of Trino's /v1/node
  * §9.3, IPv6 and https URIs, decoys, unusable entries, refusals) is replayed
  * at every chunk size with a counting allocator (no leak); every strict
  * prefix of an accepted document is refused; the URI splitter on its own.

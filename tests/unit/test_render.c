@@ -408,7 +408,7 @@ static void wcycle(struct store *s, const char *c, double now, size_t n, const s
 }
 
 /*
- * Worker states (issue 12): the enum-style state, drained, idle_observed,
+ * Worker states: the enum-style state, drained, idle_observed,
  * counters absent when unknown, the worker health families, and
  * trino_workers_holding_data absent for a release whose worker-mode
  * snapshot has unknown counters.
