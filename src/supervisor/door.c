@@ -34,7 +34,7 @@ struct slot {
     int fd;
     int state;
     uint64_t handed_ms;
-    uint64_t since_ms; /* handed over, or its last completed request */
+    uint64_t since; /* door.stamp when handed over, or at its last completed request */
     sa_family_t family;
     unsigned char ip[16];
 };
@@ -68,6 +68,9 @@ struct pending {
 
 struct door {
     pthread_mutex_t lock; /* the listeners' slots and counts */
+    /* under lock: strictly increasing, so that "stalled longest" is an order, not a
+     * clock: connections accepted in one batch share the same millisecond */
+    uint64_t stamp;
     int epfd, wakefd;
     pthread_t thread;
     int running;
@@ -323,7 +326,7 @@ static struct slot *stalled_longest(struct listener *l, sa_family_t fam, const u
         struct slot *sl = &l->slots[i];
         if (sl->state != SLOT_LIVE || (fam && (sl->family != fam || memcmp(sl->ip, ip, 16) != 0)))
             continue;
-        if (!v || sl->since_ms < v->since_ms)
+        if (!v || sl->since < v->since)
             v = sl;
     }
     return v;
@@ -395,7 +398,8 @@ static void admit(struct door *d, int n, int fd, const struct sockaddr *addr, so
     if (sl) {
         sl->fd = fd;
         sl->state = SLOT_HANDED;
-        sl->handed_ms = sl->since_ms = now;
+        sl->handed_ms = now;
+        sl->since = ++d->stamp;
         sl->family = fam;
         memcpy(sl->ip, ip, 16);
         l->active++;
@@ -437,7 +441,7 @@ void door_conn_progress(struct door *d, int n, int id)
         return;
     pthread_mutex_lock(&d->lock);
     if (d->ls[n].room->slots[id].state == SLOT_LIVE)
-        d->ls[n].room->slots[id].since_ms = clock_mono_ms();
+        d->ls[n].room->slots[id].since = ++d->stamp;
     pthread_mutex_unlock(&d->lock);
 }
 
