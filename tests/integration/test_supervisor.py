@@ -22,20 +22,8 @@ d = tbe.tmpdir()
 
 
 def children(pid):
-    """Live (non-zombie) child pids of pid, from /proc."""
-    out = []
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % e) as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rindex(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(e))
-    return sorted(out)
+    """Live (non-zombie) child pids of pid (tbe.children without the names)."""
+    return [p for p, _ in tbe.children(pid)]
 
 
 def exists(pid):
