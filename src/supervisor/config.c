@@ -530,13 +530,55 @@ static int load_root(struct confread *L, const config_setting_t *root, struct co
 
 /* ---------------------------------------------------------------- API */
 
-int config_load(const char *path, struct config **ret, char *err, size_t errlen)
+/*
+ * Read the file (text NULL) or text (named path in messages) into cf; 0, or
+ * EXIT_CONFIG with libconfig's error in err (cf destroyed).
+ */
+static int read_tree(config_t *cf, const char *path, const char *text, char *err, size_t errlen)
+{
+    config_init(cf);
+    if ((text ? config_read_string(cf, text) : config_read_file(cf, path)) == CONFIG_TRUE)
+        return 0;
+    if (err && errlen) {
+        const char *ef = config_error_file(cf);
+        if (config_error_type(cf) == CONFIG_ERR_FILE_IO)
+            esc_format(err, errlen, "%s:0: cannot read: %s", ef ? ef : path, config_error_text(cf));
+        else
+            esc_format(err, errlen, "%s:%d: %s", ef ? ef : path, config_error_line(cf),
+                       config_error_text(cf));
+    }
+    config_destroy(cf);
+    return EXIT_CONFIG;
+}
+
+/* config_load and config_load_text once the tree is read (and destroyed here). */
+static int load_tree(config_t *cf, const char *path, struct config **ret, char *err, size_t errlen)
 {
     struct confread L = {.path = path, .err = err, .errlen = errlen};
-    config_t cf;
-    struct config *c;
-    FILE *f;
+    struct config *c = calloc(1, sizeof(*c));
     int rc;
+
+    if (!c || !(c->path = strdup(path))) {
+        free(c);
+        config_destroy(cf);
+        if (err && errlen)
+            esc_format(err, errlen, "%s:0: out of memory", path);
+        return EXIT_CONFIG;
+    }
+    rc = load_root(&L, config_root_setting(cf), c);
+    config_destroy(cf);
+    if (rc) {
+        config_free(c);
+        return EXIT_CONFIG;
+    }
+    *ret = c;
+    return 0;
+}
+
+int config_load(const char *path, struct config **ret, char *err, size_t errlen)
+{
+    config_t cf;
+    FILE *f;
 
     if (err && errlen)
         err[0] = '\0';
@@ -547,37 +589,21 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
         return EXIT_CONFIG;
     }
     fclose(f);
+    if (read_tree(&cf, path, NULL, err, errlen))
+        return EXIT_CONFIG;
+    return load_tree(&cf, path, ret, err, errlen);
+}
 
-    config_init(&cf);
-    if (config_read_file(&cf, path) != CONFIG_TRUE) {
-        if (err && errlen) {
-            const char *ef = config_error_file(&cf);
-            if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-                esc_format(err, errlen, "%s:0: cannot read: %s", ef ? ef : path,
-                           config_error_text(&cf));
-            else
-                esc_format(err, errlen, "%s:%d: %s", ef ? ef : path, config_error_line(&cf),
-                           config_error_text(&cf));
-        }
-        config_destroy(&cf);
+int config_load_text(const char *name, const char *text, struct config **ret, char *err,
+                     size_t errlen)
+{
+    config_t cf;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (read_tree(&cf, name, text, err, errlen))
         return EXIT_CONFIG;
-    }
-    c = calloc(1, sizeof(*c));
-    if (!c || !(c->path = strdup(path))) {
-        free(c);
-        config_destroy(&cf);
-        if (err && errlen)
-            esc_format(err, errlen, "%s:0: out of memory", path);
-        return EXIT_CONFIG;
-    }
-    rc = load_root(&L, config_root_setting(&cf), c);
-    config_destroy(&cf);
-    if (rc) {
-        config_free(c);
-        return EXIT_CONFIG;
-    }
-    *ret = c;
-    return 0;
+    return load_tree(&cf, name, ret, err, errlen);
 }
 
 static void auth_clear(struct config_auth *a)

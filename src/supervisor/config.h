@@ -158,6 +158,14 @@ struct config {
 int config_load(const char *path, struct config **ret, char *err, size_t errlen);
 
 /*
+ * As config_load, for a configuration held in text; name stands for the
+ * file in errors (and its folder for relative paths). For tools and tests:
+ * tbe-msgtool builds its CONFIG defaults from the loader this way.
+ */
+int config_load_text(const char *name, const char *text, struct config **ret, char *err,
+                     size_t errlen);
+
+/*
  * Load the web configuration file into c->web: override (the command line's
  * --web.config.file; NULL: none) replaces c->web_config_file, then, when a
  * file is named, webconf_load reads it. Returns 0, or EXIT_CONFIG with ONE
