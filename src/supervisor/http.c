@@ -462,6 +462,28 @@ struct http *http_start_fd(int lfd, const struct webconf *web, char *err, size_t
     return start(NULL, 0, lfd, web, err, errlen);
 }
 
+/* http_listen_also on lfd (owned from now on), named addr in errors. */
+static int listen_also(struct http *h, int lfd, const char *addr, char *err, size_t errlen)
+{
+    char why[256];
+
+    if (h->probe) {
+        snprintf(err, errlen, "cannot listen on %s: the probe listener is open already", addr);
+        close(lfd);
+        return -1;
+    }
+    pthread_mutex_lock(&h->lock); /* the TLS flag is copied from the first: no swap meanwhile */
+    if (door_add_shared(h->door, lfd, HTTP_MAIN_N, hand_main, h, why, sizeof(why)) != h->nmain) {
+        pthread_mutex_unlock(&h->lock);
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+        close(lfd);
+        return -1;
+    }
+    h->nmain++;
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
 int http_listen_also(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
 {
     char addr[128], why[256];
@@ -478,16 +500,15 @@ int http_listen_also(struct http *h, const char *host, unsigned port, char *err,
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         return -1;
     }
-    pthread_mutex_lock(&h->lock); /* the TLS flag is copied from the first: no swap meanwhile */
-    if (door_add_shared(h->door, lfd, HTTP_MAIN_N, hand_main, h, why, sizeof(why)) != h->nmain) {
-        pthread_mutex_unlock(&h->lock);
-        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
-        close(lfd);
-        return -1;
-    }
-    h->nmain++;
-    pthread_mutex_unlock(&h->lock);
-    return 0;
+    return listen_also(h, lfd, addr, err, errlen);
+}
+
+int http_listen_also_fd(struct http *h, int lfd, char *err, size_t errlen)
+{
+    char addr[128];
+
+    door_describe(lfd, addr, sizeof(addr));
+    return listen_also(h, lfd, addr, err, errlen);
 }
 
 int http_listen_probes(struct http *h, const char *host, unsigned port, char *err, size_t errlen)

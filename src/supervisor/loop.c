@@ -890,6 +890,36 @@ static struct http *start_listeners(struct sup *s, const struct sup_opts *opts, 
     return h;
 }
 
+/* --web.systemd-socket: serve every socket systemd passed, like start_listeners. */
+_Static_assert(LOOP_LISTEN_MAX == DOOR_LISTENERS_MAX - 1, "a door listener for the probes");
+static struct http *start_systemd(struct sup *s, char *addr, size_t addrlen, char *err,
+                                  size_t errlen)
+{
+    int fds[LOOP_LISTEN_MAX], n = door_systemd_sockets(fds, LOOP_LISTEN_MAX, err, errlen);
+    struct http *h;
+
+    if (n < 0)
+        return NULL;
+    door_describe(fds[0], addr, addrlen);
+    h = http_start_fd(fds[0], s->cfg->web, err, errlen);
+    for (int i = 1; i < n; i++) { /* each fd is owned by http from the call on */
+        char spec[128];
+
+        if (!h) {
+            close(fds[i]);
+            continue;
+        }
+        door_describe(fds[i], spec, sizeof(spec));
+        if (http_listen_also_fd(h, fds[i], err, errlen) < 0) {
+            http_stop(h);
+            h = NULL;
+            continue;
+        }
+        log_write(LOG_INFO, "listening", "address", spec, "socket", "systemd", NULL);
+    }
+    return h;
+}
+
 static int resolve_collector(struct sup *s, const struct config *c, char *buf, size_t cap)
 {
     if (child_resolve_program(c->collector_path, TBE_LIBEXECDIR, CHILD_COLLECTOR_NAME, buf, cap) <
@@ -1287,10 +1317,7 @@ int sup_run(struct config *cfg, const struct sup_opts *opts)
             goto out;
         }
         if (opts->systemd_socket) { /* the configuration's listen is not used */
-            int lfd = door_systemd_socket(err, sizeof(err));
-            s->http = lfd < 0 ? NULL : http_start_fd(lfd, cfg->web, err, sizeof(err));
-            if (s->http)
-                door_describe(lfd, addr, sizeof(addr));
+            s->http = start_systemd(s, addr, sizeof(addr), err, sizeof(err));
         } else if (opts->nlisten) { /* --web.listen-address, checked by main */
             s->http = start_listeners(s, opts, addr, sizeof(addr), err, sizeof(err));
         } else {
