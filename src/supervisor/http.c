@@ -491,16 +491,12 @@ int http_listen_also(struct http *h, const char *host, unsigned port, char *err,
 
     if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
         snprintf(addr, sizeof(addr), "port %u", port);
-    if (h->probe) {
-        snprintf(err, errlen, "cannot listen on %s: the probe listener is open already", addr);
-        return -1;
-    }
     lfd = door_listen_on(host, port, why, sizeof(why));
     if (lfd < 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
         return -1;
     }
-    return listen_also(h, lfd, addr, err, errlen);
+    return listen_also(h, lfd, addr, err, errlen); /* checks the probe listener */
 }
 
 int http_listen_also_fd(struct http *h, int lfd, char *err, size_t errlen)
