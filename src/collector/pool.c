@@ -105,7 +105,8 @@ static int slot_write(void *ctx, const void *buf, size_t len)
 int pool_send(struct pool_slot *s, const struct pool_kind *kind, const char *url,
               const struct fetch_req *req)
 {
-    if (s->kind || fetch_start_req(s->pool->f, url, &(struct fetch_sink){slot_write, s}, req) < 0)
+    if (!s || s->kind ||
+        fetch_start_req(s->pool->f, url, &(struct fetch_sink){slot_write, s}, req) < 0)
         return -1;
     s->kind = kind;
     s->feed_rc = 0;

@@ -56,7 +56,7 @@ struct pool_ops {
  */
 struct pool *pool_new(struct fetch *f, uint64_t nslots, size_t slot_size, uint64_t *parsed,
                       const struct pool_ops *ops, void *owner);
-void pool_free(struct pool *p); /* NULL ok; release()s every slot first */
+void pool_free(struct pool *p); /* NULL ok; pool_cancel first */
 
 /* Slot i (< nslots): the owner's struct, for its per-slot set-up. */
 void *pool_slot(struct pool *p, size_t i);
@@ -67,7 +67,7 @@ struct pool_slot *pool_free_slot(struct pool *p); /* the first free slot, or NUL
 /*
  * Start a GET of url (req NULL: the client's settings, see fetch_start_req)
  * into the free slot s as a request of kind; 0, or -1 when nothing started
- * (s stays free).
+ * (s stays free; s NULL, no slot free: -1).
  */
 int pool_send(struct pool_slot *s, const struct pool_kind *kind, const char *url,
               const struct fetch_req *req);
