@@ -305,8 +305,9 @@ static void unlisted(struct coordinator *c, uint64_t n, const char *what)
     log_write(LOG_WARN, what, "error", c->run.error, NULL);
 }
 
-static void on_list(struct coordinator *c, struct pool_slot *s, const struct fetch_result *r)
+static void on_list(void *owner, struct pool_slot *s, const struct fetch_result *r)
 {
+    struct coordinator *c = owner;
     char url[SOURCE_URL_MAX];
     int rc;
     uint64_t over, bad;
@@ -379,31 +380,22 @@ static void on_detail(struct coordinator *c, struct qslot *s, const struct fetch
     }
 }
 
-static void list_done(void *owner, struct pool_slot *s, const struct fetch_result *r)
-{
-    struct coordinator *c = owner;
-    if (c->run.phase == SOURCE_LIST)
-        on_list(c, s, r);
-}
-
 static void detail_done(void *owner, struct pool_slot *s, const struct fetch_result *r)
 {
     struct coordinator *c = owner;
-    if (c->run.phase == SOURCE_DETAILS)
-        on_detail(c, (struct qslot *)s, r);
+    on_detail(c, (struct qslot *)s, r);
     release(c, s);
-    if (c->run.phase == SOURCE_DETAILS)
-        pump(c);
+    pump(c);
 }
 
-static const struct pool_kind list_kind = {list_feed, list_done};
+static const struct pool_kind list_kind = {list_feed, on_list};
 static const struct pool_kind detail_kind = {detail_feed, detail_done};
 static const struct pool_ops queue = {next_query, release};
 
 static void on_result(struct source *src, const struct fetch_result *r)
 {
     (void)src;
-    pool_result(r); /* to the request's kind: list_done, detail_done */
+    pool_result(r); /* to the request's kind: on_list, detail_done */
 }
 
 /* One WORKER record per worker, sorted by node id. */

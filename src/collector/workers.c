@@ -748,10 +748,6 @@ static void on_worker(struct workers *w, struct wslot *s, enum req req,
 {
     size_t wi = s->wi;
 
-    if (w->run.phase == SOURCE_DONE || w->wp != WP_WORKERS) {
-        release(w, &s->ps);
-        return;
-    }
     if (req == REQ_INFO)
         on_info(w, s, r);
     else if (on_tasks(w, s, r))
@@ -1043,8 +1039,9 @@ static void start_discovery(struct workers *w)
     itoken_wipe(auth, sizeof(auth));
 }
 
-static void on_disc(struct workers *w, struct pool_slot *s, const struct fetch_result *r)
+static void on_disc(void *owner, struct pool_slot *s, const struct fetch_result *r)
 {
+    struct workers *w = owner;
     char url[SOURCE_URL_MAX];
     int rc;
 
@@ -1078,14 +1075,7 @@ static void on_disc(struct workers *w, struct pool_slot *s, const struct fetch_r
     start_workers(w);
 }
 
-static void disc_done(void *owner, struct pool_slot *s, const struct fetch_result *r)
-{
-    struct workers *w = owner;
-    if (w->run.phase != SOURCE_DONE && w->wp == WP_DISC)
-        on_disc(w, s, r);
-}
-
-static const struct pool_kind disc_kind = {disc_feed, disc_done};
+static const struct pool_kind disc_kind = {disc_feed, on_disc};
 
 /* ------------------------------------------------------------ list */
 
@@ -1095,8 +1085,9 @@ static int list_feed(void *owner, struct pool_slot *s, const void *buf, size_t l
     return qlist_feed(((struct workers *)owner)->ql, buf, len);
 }
 
-static void on_list(struct workers *w, struct pool_slot *s, const struct fetch_result *r)
+static void on_list(void *owner, struct pool_slot *s, const struct fetch_result *r)
 {
+    struct workers *w = owner;
     char url[SOURCE_URL_MAX];
     int rc;
     size_t n;
@@ -1142,14 +1133,7 @@ static void on_list(struct workers *w, struct pool_slot *s, const struct fetch_r
     start_discovery(w);
 }
 
-static void list_done(void *owner, struct pool_slot *s, const struct fetch_result *r)
-{
-    struct workers *w = owner;
-    if (w->run.phase != SOURCE_DONE && w->wp == WP_LIST)
-        on_list(w, s, r);
-}
-
-static const struct pool_kind list_kind = {list_feed, list_done};
+static const struct pool_kind list_kind = {list_feed, on_list};
 static const struct pool_ops queue = {next_worker, release};
 
 /* ------------------------------------------------------------ the cycle */
