@@ -16,9 +16,9 @@
  * MSG_WORKER_INCOMPLETE and CYCLE_END counters_incomplete (the skipped
  * query's workers may hold data: no count of holders can be claimed).
  *
- * Transfers are told apart by their sink context: the list has its own, each
- * concurrency slot has one. Memory: one agg of max_workers for the cycle plus
- * one per concurrent transfer, one qlist of max_queries ids.
+ * Requests go through a pool (pool.h) of max_concurrent_requests slots: the
+ * list takes one alone, then the details fill them all. Memory: one agg of
+ * max_workers for the cycle plus one per slot, one qlist of max_queries ids.
  * Logs (program code): per query at debug, each error kind once per cycle.
  */
 #include <stdarg.h>
@@ -31,6 +31,7 @@
 #include "exitcodes.h"
 #include "extract.h"
 #include "log.h"
+#include "pool.h"
 #include "qlist.h"
 #include "source.h"
 
@@ -52,36 +53,20 @@ static const char *const qerr_name[QERR_COUNT] = {
     "gone", "denied", "http", "transport", "parse", "unsupported", "cap", "pruned", "internal",
 };
 
-enum ctx_kind { CTX_LIST = 1, CTX_DETAIL = 2 };
-
-struct coordinator;
-
-struct slot {
-    int kind; /* CTX_DETAIL; first member, see on_result */
-    struct coordinator *c;
-    int busy;
-    size_t qi;   /* index in the qlist */
-    int feed_rc; /* first extract_feed error */
-    struct agg *agg;
+/* A slot of the pool: the list's request, or one query's detail. */
+struct qslot {
+    struct pool_slot ps; /* first: the pool's */
+    size_t qi;           /* index in the qlist */
+    struct agg *agg;     /* the query's workers, merged into total when it parses */
     struct extract *x;
-};
-
-struct list_ctx {
-    int kind; /* CTX_LIST */
-    struct coordinator *c;
 };
 
 struct coordinator {
     struct source_run run; /* first: a struct source */
 
-    struct list_ctx list;
+    struct pool *pool;
     struct qlist *ql;
-    int list_rc; /* first qlist_feed error */
     size_t next_qi;
-
-    struct slot *slots;
-    size_t nslots;
-    size_t busy;
 
     struct agg *total;
     unsigned logged;         /* bit per enum qerr: already logged in this cycle */
@@ -91,6 +76,7 @@ struct coordinator {
 };
 
 static void destroy(struct source *s);
+static const struct pool_ops queue;
 
 static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
                              size_t errlen)
@@ -99,20 +85,14 @@ static struct source *create(const struct coll_config *cfg, struct fetch *f, cha
 
     if (!c)
         return NULL;
-    c->list.kind = CTX_LIST;
-    c->list.c = c;
-    c->nslots = cfg->max_concurrent_requests < COLL_MAX_CONCURRENCY
-                    ? (size_t)cfg->max_concurrent_requests
-                    : COLL_MAX_CONCURRENCY;
-    c->slots = calloc(c->nslots, sizeof(*c->slots));
+    c->pool =
+        pool_new(f, cfg->max_concurrent_requests, sizeof(struct qslot), &c->run.parsed, &queue, c);
     c->total = agg_new((size_t)cfg->max_workers);
-    if (!c->slots || !c->total)
+    if (!c->pool || !c->total)
         goto nomem;
-    for (size_t i = 0; i < c->nslots; i++) {
-        c->slots[i].kind = CTX_DETAIL;
-        c->slots[i].c = c;
-        c->slots[i].agg = agg_new((size_t)cfg->max_workers);
-        if (!c->slots[i].agg)
+    for (size_t i = 0; i < pool_nslots(c->pool); i++) {
+        struct qslot *s = pool_slot(c->pool, i);
+        if (!(s->agg = agg_new((size_t)cfg->max_workers)))
             goto nomem;
     }
     return (struct source *)c;
@@ -125,13 +105,8 @@ nomem:
 /* Cancel the transfers and free the parsers of the cycle. */
 static void reset(struct coordinator *c)
 {
-    fetch_cancel_all(c->run.f); /* a cycle never outlives its transfers */
-    for (size_t i = 0; i < c->nslots; i++) {
-        extract_free(c->slots[i].x);
-        c->slots[i].x = NULL;
-        c->slots[i].busy = 0;
-    }
-    c->busy = 0;
+    if (c->pool)
+        pool_cancel(c->pool); /* a cycle never outlives its transfers */
     qlist_free(c->ql);
     c->ql = NULL;
 }
@@ -142,11 +117,9 @@ static void destroy(struct source *s)
     if (!c)
         return;
     reset(c);
-    if (c->slots) {
-        for (size_t i = 0; i < c->nslots; i++)
-            agg_free(c->slots[i].agg);
-        free(c->slots);
-    }
+    for (size_t i = 0; c->pool && i < pool_nslots(c->pool); i++)
+        agg_free(((struct qslot *)pool_slot(c->pool, i))->agg);
+    pool_free(c->pool);
     agg_free(c->total);
     free(c);
 }
@@ -192,31 +165,24 @@ static void query_error(struct coordinator *c, enum qerr kind, const char *id, c
     }
 }
 
-static int list_write(void *ctx, const void *buf, size_t len)
+static int list_feed(void *owner, struct pool_slot *s, const void *buf, size_t len)
 {
-    struct list_ctx *l = ctx;
-    struct coordinator *c = l->c;
-    int rc = qlist_feed(c->ql, buf, len);
-
-    c->run.parsed += len;
-    if (rc != PARSE_OK) {
-        c->list_rc = rc;
-        return -1;
-    }
-    return 0;
+    (void)s;
+    return qlist_feed(((struct coordinator *)owner)->ql, buf, len);
 }
 
-static int detail_write(void *ctx, const void *buf, size_t len)
+static int detail_feed(void *owner, struct pool_slot *s, const void *buf, size_t len)
 {
-    struct slot *s = ctx;
-    int rc = extract_feed(s->x, buf, len);
+    (void)owner;
+    return extract_feed(((struct qslot *)s)->x, buf, len);
+}
 
-    s->c->run.parsed += len;
-    if (rc != PARSE_OK) {
-        s->feed_rc = rc;
-        return -1;
-    }
-    return 0;
+static void release(void *owner, struct pool_slot *ps)
+{
+    struct qslot *s = (struct qslot *)ps;
+    (void)owner;
+    extract_free(s->x);
+    s->x = NULL;
 }
 
 static int valid_id(const char *id)
@@ -234,7 +200,8 @@ static int valid_id(const char *id)
 
 static void maybe_finish(struct coordinator *c)
 {
-    if (c->run.phase == SOURCE_DETAILS && c->busy == 0 && c->next_qi >= qlist_count(c->ql)) {
+    if (c->run.phase == SOURCE_DETAILS && pool_busy(c->pool) == 0 &&
+        c->next_qi >= qlist_count(c->ql)) {
         qlist_free(c->ql);
         c->ql = NULL;
         if (c->unknown) {
@@ -253,49 +220,49 @@ static void maybe_finish(struct coordinator *c)
     }
 }
 
+static const struct pool_kind list_kind, detail_kind;
+
+/* The pending queue: the next query of the list into free slot ps; 0 when none is left. */
+static int next_query(void *owner, struct pool_slot *ps)
+{
+    struct coordinator *c = owner;
+    struct qslot *s = (struct qslot *)ps;
+    struct parse_limits lim = {0, 0, 0};
+    char url[SOURCE_URL_MAX];
+    size_t qi;
+    const char *id;
+
+    if (c->next_qi >= qlist_count(c->ql))
+        return 0;
+    qi = c->next_qi++;
+    id = qlist_id(c->ql, qi);
+    if (strcasecmp(qlist_state(c->ql, qi), "RUNNING") != 0)
+        return 1; /* the filter is the coordinator's; checked again here */
+    c->run.running++;
+    if (!valid_id(id)) {
+        query_error(c, QERR_PARSE, "?", "query id with unexpected characters");
+        return 1;
+    }
+    agg_clear(s->agg);
+    s->x = extract_new(s->agg, &lim, NULL);
+    snprintf(url, sizeof(url), "%s/v1/query/%s", c->run.base, id);
+    if (!s->x) {
+        query_error(c, QERR_INTERNAL, id, "out of memory");
+        return 1;
+    }
+    if (pool_send(ps, &detail_kind, url, NULL) < 0) {
+        release(c, ps);
+        query_error(c, QERR_INTERNAL, id, "cannot start the request");
+        return 1;
+    }
+    s->qi = qi;
+    return 1;
+}
+
 /* Start detail transfers until the slots are full or the list is used up. */
 static void pump(struct coordinator *c)
 {
-    size_t n = qlist_count(c->ql);
-
-    while (c->busy < c->nslots && c->next_qi < n) {
-        size_t qi = c->next_qi++;
-        const char *id = qlist_id(c->ql, qi);
-        const char *state = qlist_state(c->ql, qi);
-        struct slot *s = NULL;
-        struct parse_limits lim = {0, 0, 0};
-        char url[SOURCE_URL_MAX];
-
-        if (strcasecmp(state, "RUNNING") != 0)
-            continue; /* the filter is the coordinator's; checked again here */
-        c->run.running++;
-        if (!valid_id(id)) {
-            query_error(c, QERR_PARSE, "?", "query id with unexpected characters");
-            continue;
-        }
-        for (size_t i = 0; i < c->nslots; i++)
-            if (!c->slots[i].busy) {
-                s = &c->slots[i];
-                break;
-            }
-        agg_clear(s->agg);
-        s->feed_rc = 0;
-        s->x = extract_new(s->agg, &lim, NULL);
-        snprintf(url, sizeof(url), "%s/v1/query/%s", c->run.base, id);
-        if (!s->x) {
-            query_error(c, QERR_INTERNAL, id, "out of memory");
-            continue;
-        }
-        if (fetch_start(c->run.f, url, &(struct fetch_sink){detail_write, s}) < 0) {
-            extract_free(s->x);
-            s->x = NULL;
-            query_error(c, QERR_INTERNAL, id, "cannot start the request");
-            continue;
-        }
-        s->busy = 1;
-        s->qi = qi;
-        c->busy++;
-    }
+    pool_fill(c->pool);
     maybe_finish(c);
 }
 
@@ -312,7 +279,6 @@ static void start(struct source *s)
     c->unknown = 0;
     c->unseen = 0;
     c->unknown_status = 0;
-    c->list_rc = 0;
     c->next_qi = 0;
     snprintf(url, sizeof(url), "%s/v1/query?state=RUNNING", c->run.base);
     c->ql = qlist_new((size_t)c->run.cfg->max_queries, &lim, NULL);
@@ -321,7 +287,7 @@ static void start(struct source *s)
         fail(c, EXIT_OSERR);
         return;
     }
-    if (fetch_start(c->run.f, url, &(struct fetch_sink){list_write, &c->list}) < 0) {
+    if (pool_send(pool_free_slot(c->pool), &list_kind, url, NULL) < 0) {
         source_set_error(&c->run, "GET %s: cannot start the request", url);
         fail(c, EXIT_SOFTWARE);
     }
@@ -339,8 +305,9 @@ static void unlisted(struct coordinator *c, uint64_t n, const char *what)
     log_write(LOG_WARN, what, "error", c->run.error, NULL);
 }
 
-static void on_list(struct coordinator *c, const struct fetch_result *r)
+static void on_list(void *owner, struct pool_slot *s, const struct fetch_result *r)
 {
+    struct coordinator *c = owner;
     char url[SOURCE_URL_MAX];
     int rc;
     uint64_t over, bad;
@@ -350,7 +317,7 @@ static void on_list(struct coordinator *c, const struct fetch_result *r)
         reset(c);
         return;
     }
-    rc = r->sink_failed ? c->list_rc : qlist_finish(c->ql);
+    rc = r->sink_failed ? s->feed_rc : qlist_finish(c->ql);
     if (rc != PARSE_OK) {
         source_set_error(&c->run, "GET %s: unusable query list: %s", url, qlist_error(c->ql));
         fail(c, rc == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR);
@@ -372,7 +339,7 @@ static void on_list(struct coordinator *c, const struct fetch_result *r)
     pump(c);
 }
 
-static void on_detail(struct coordinator *c, struct slot *s, const struct fetch_result *r)
+static void on_detail(struct coordinator *c, struct qslot *s, const struct fetch_result *r)
 {
     const char *id = qlist_id(c->ql, s->qi);
     struct extract_stats st;
@@ -387,7 +354,7 @@ static void on_detail(struct coordinator *c, struct slot *s, const struct fetch_
                     r->http_status);
     } else if (r->http_status != 200) {
         query_error(c, QERR_HTTP, id, "HTTP %ld", r->http_status);
-    } else if ((rc = s->feed_rc ? s->feed_rc : extract_finish(s->x)) != PARSE_OK) {
+    } else if ((rc = s->ps.feed_rc ? s->ps.feed_rc : extract_finish(s->x)) != PARSE_OK) {
         if (rc == PARSE_EUNSUPPORTED)
             query_error(c, QERR_UNSUPPORTED, id, "%s", extract_error(s->x));
         else if (rc == PARSE_EWORKERS)
@@ -411,22 +378,24 @@ static void on_detail(struct coordinator *c, struct slot *s, const struct fetch_
                       NULL);
         }
     }
-    extract_free(s->x);
-    s->x = NULL;
-    s->busy = 0;
-    c->busy--;
+}
+
+static void detail_done(void *owner, struct pool_slot *s, const struct fetch_result *r)
+{
+    struct coordinator *c = owner;
+    on_detail(c, (struct qslot *)s, r);
+    release(c, s);
     pump(c);
 }
 
+static const struct pool_kind list_kind = {list_feed, on_list};
+static const struct pool_kind detail_kind = {detail_feed, detail_done};
+static const struct pool_ops queue = {next_query, release};
+
 static void on_result(struct source *src, const struct fetch_result *r)
 {
-    struct coordinator *c = (struct coordinator *)src;
-    int kind = *(const int *)r->ctx;
-
-    if (kind == CTX_LIST && c->run.phase == SOURCE_LIST)
-        on_list(c, r);
-    else if (kind == CTX_DETAIL && c->run.phase == SOURCE_DETAILS)
-        on_detail(c, r->ctx, r);
+    (void)src;
+    pool_result(r); /* to the request's kind: on_list, detail_done */
 }
 
 /* One WORKER record per worker, sorted by node id. */

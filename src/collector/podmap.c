@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "exitcodes.h"
+#include "pool.h"
 #include "promvec.h"
 #include "source.h"
 
@@ -21,7 +22,7 @@ struct pod {
 
 struct podmap {
     struct source_run run; /* first: a struct source */
-    int feed_rc;           /* first promvec_feed error */
+    struct pool *pool;     /* one slot: one request per cycle */
     struct promvec *pv;
     struct pod *pods; /* grown up to max_workers */
     size_t npods, pods_cap;
@@ -30,12 +31,19 @@ struct podmap {
 static struct source *create(const struct coll_config *cfg, struct fetch *f, char *err,
                              size_t errlen)
 {
-    return source_new(sizeof(struct podmap), cfg, f, err, errlen);
+    struct podmap *p = source_new(sizeof(struct podmap), cfg, f, err, errlen);
+
+    if (p && !(p->pool = pool_new(f, 1, sizeof(struct pool_slot), &p->run.parsed, NULL, p))) {
+        snprintf(err, errlen, "out of memory");
+        free(p);
+        return NULL;
+    }
+    return (struct source *)p;
 }
 
 static void reset(struct podmap *p)
 {
-    fetch_cancel_all(p->run.f);
+    pool_cancel(p->pool);
     promvec_free(p->pv);
     p->pv = NULL;
 }
@@ -46,6 +54,7 @@ static void destroy(struct source *s)
     if (!p)
         return;
     reset(p);
+    pool_free(p->pool);
     free(p->pods);
     free(p);
 }
@@ -84,18 +93,14 @@ static int pod_series(void *ctx, const struct promvec_series *ps)
     return 0;
 }
 
-static int pv_write(void *ctx, const void *buf, size_t len)
+static int pv_feed(void *owner, struct pool_slot *s, const void *buf, size_t len)
 {
-    struct podmap *p = ctx; /* one request per cycle: the sink context is the source */
-    int rc = promvec_feed(p->pv, buf, len);
-
-    p->run.parsed += len;
-    if (rc != PARSE_OK) {
-        p->feed_rc = rc;
-        return -1;
-    }
-    return 0;
+    (void)s;
+    return promvec_feed(((struct podmap *)owner)->pv, buf, len);
 }
+
+static void vector_done(void *owner, struct pool_slot *s, const struct fetch_result *r);
+static const struct pool_kind vector_kind = {pv_feed, vector_done};
 
 static void query_url(const struct podmap *p, char *url, size_t cap)
 {
@@ -110,7 +115,6 @@ static void start(struct source *s)
     reset(p);
     source_run_reset(&p->run);
     p->npods = 0;
-    p->feed_rc = 0;
     query_url(p, url, sizeof(url));
     p->pv = promvec_new(p->run.cfg->pm_instance_label, p->run.cfg->pm_pod_label,
                         p->run.cfg->pm_namespace_label, NULL, NULL, pod_series, p);
@@ -119,7 +123,7 @@ static void start(struct source *s)
         fail(p, EXIT_CONFIG);
         return;
     }
-    if (fetch_start(p->run.f, url, &(struct fetch_sink){pv_write, p}) < 0) {
+    if (pool_send(pool_free_slot(p->pool), &vector_kind, url, NULL) < 0) {
         source_set_error(&p->run, "GET %s: cannot start the request", url);
         fail(p, EXIT_SOFTWARE);
     }
@@ -130,9 +134,9 @@ static int pod_cmp(const void *a, const void *b)
     return strcmp(((const struct pod *)a)->ip, ((const struct pod *)b)->ip);
 }
 
-static void on_result(struct source *s, const struct fetch_result *r)
+static void vector_done(void *owner, struct pool_slot *s, const struct fetch_result *r)
 {
-    struct podmap *p = (struct podmap *)s;
+    struct podmap *p = owner;
     char url[SOURCE_URL_MAX];
     size_t n = 0;
     int rc;
@@ -144,7 +148,7 @@ static void on_result(struct source *s, const struct fetch_result *r)
         reset(p);
         return;
     }
-    rc = r->sink_failed ? p->feed_rc : promvec_finish(p->pv);
+    rc = r->sink_failed ? s->feed_rc : promvec_finish(p->pv);
     if (rc != PARSE_OK) {
         if (rc == PARSE_EWORKERS)
             source_set_error(&p->run, "GET %s: more series than max_workers=%llu", url,
@@ -168,6 +172,12 @@ static void on_result(struct source *s, const struct fetch_result *r)
     p->run.status = 0;
     promvec_free(p->pv);
     p->pv = NULL;
+}
+
+static void on_result(struct source *s, const struct fetch_result *r)
+{
+    (void)s;
+    pool_result(r); /* vector_done */
 }
 
 /* One POD record per IP, sorted by IP. */

@@ -16,7 +16,9 @@
  * struct source_run is the state every source shares (base URL, phase, the
  * outcome); the helpers below keep the common behaviour in one place: an
  * error is set once per cycle, a failed cycle is logged once, a failed
- * request is described with its URL. Not thread-safe.
+ * request is described with its URL. A source's requests go through its
+ * pool (pool.h); on_result hands each finished one to pool_result. Not
+ * thread-safe.
  */
 #ifndef TBE_SOURCE_H
 #define TBE_SOURCE_H

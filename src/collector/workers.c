@@ -50,8 +50,11 @@
  * the keys are derived; the token is a per-request header wiped by fetch
  * when the transfer ends.
  *
+ * Requests go through a pool (pool.h) of max_concurrent_requests slots; in
+ * collection coordinator the coordinator source has its own on the same
+ * fetch, and each finished transfer finds its request by its slot.
  * Program code (logs once per cycle and kind, at debug per worker). Memory:
- * max_workers entries, one parser per concurrency slot. Not thread-safe.
+ * max_workers entries, one parser per slot. Not thread-safe.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -69,6 +72,7 @@
 #include "log.h"
 #include "nodeinfo.h"
 #include "nodelist.h"
+#include "pool.h"
 #include "promvec.h"
 #include "qlist.h"
 #include "source.h"
@@ -87,8 +91,6 @@
 
 extern const struct source_ops coordinator_source;
 
-enum ctx_kind { CTX_LIST = 11, CTX_DISC = 12, CTX_WORKER = 13 }; /* coordinator.c: 1, 2 */
-
 enum wphase { WP_INNER, WP_LIST, WP_DISC, WP_WORKERS };
 
 enum req { REQ_INFO, REQ_TASKS };
@@ -106,21 +108,13 @@ struct wk {
     struct wcount c;
 };
 
+/* A slot of the pool: the list's or the discovery's request, or one of a worker's. */
 struct wslot {
-    int kind; /* CTX_WORKER; first member, see on_result */
-    struct workers *w;
-    int busy;
+    struct pool_slot ps; /* first: the pool's */
     size_t wi;
-    enum req req;
     int scheme; /* enum itoken_scheme of the token sent */
-    int feed_rc;
     struct nodeinfo *ni;
     struct wtask *wt;
-};
-
-struct simple_ctx {
-    int kind; /* CTX_LIST or CTX_DISC */
-    struct workers *w;
 };
 
 /* The key scheme that last got a 200 from a worker, by a hash of its address (auto). */
@@ -141,15 +135,13 @@ struct workers {
     struct source *inner;  /* collection coordinator: the coordinator source */
     enum wphase wp;
 
-    struct simple_ctx list, disc;
+    struct pool *pool;
     struct qlist *ql;
-    int list_rc;
     char **running; /* sorted ids of the RUNNING queries (workers collection) */
     size_t nrunning;
 
     struct promvec *pv;
     struct nodelist *nl;
-    int disc_rc;
 
     struct wk *wks;
     size_t nwk, capwk;
@@ -162,9 +154,6 @@ struct workers {
     uint64_t discovered; /* before the cap */
     size_t next_wi;      /* next worker to start */
     size_t pending;      /* workers not finished */
-
-    struct wslot *slots;
-    size_t nslots, busy;
 
     int incomplete;       /* a skipped query or a cap: no zeros, no observed idle */
     int inner_incomplete; /* collection coordinator: the inner cycle skipped a query */
@@ -189,6 +178,7 @@ struct workers {
 enum { LOG_INFO_ERR = 1, LOG_TASK_ERR = 2, LOG_COORD_SKIP = 8, LOG_CAP = 16 };
 
 static void reset(struct workers *w);
+static const struct pool_ops queue;
 
 /* ------------------------------------------------------------ setup */
 
@@ -200,7 +190,7 @@ static void destroy(struct source *s)
     reset(w);
     if (w->inner)
         coordinator_source.destroy(w->inner);
-    free(w->slots);
+    pool_free(w->pool);
     free(w->wks);
     free(w->seen);
     free(w->recs);
@@ -219,20 +209,10 @@ static struct source *create(const struct coll_config *cfg, struct fetch *f, cha
 
     if (!w)
         return NULL;
-    w->list.kind = CTX_LIST;
-    w->list.w = w;
-    w->disc.kind = CTX_DISC;
-    w->disc.w = w;
-    w->nslots = cfg->max_concurrent_requests < COLL_MAX_CONCURRENCY
-                    ? (size_t)cfg->max_concurrent_requests
-                    : COLL_MAX_CONCURRENCY;
-    w->slots = calloc(w->nslots, sizeof(*w->slots));
-    if (!w->slots)
+    w->pool =
+        pool_new(f, cfg->max_concurrent_requests, sizeof(struct wslot), &w->run.parsed, &queue, w);
+    if (!w->pool)
         goto nomem;
-    for (size_t i = 0; i < w->nslots; i++) {
-        w->slots[i].kind = CTX_WORKER;
-        w->slots[i].w = w;
-    }
     if (cfg->collection == COLL_COLLECT_COORDINATOR) {
         w->inner = coordinator_source.create(cfg, f, err, errlen);
         if (!w->inner) {
@@ -283,15 +263,8 @@ static void free_running(struct workers *w)
 /* Cancel the transfers and free the parsers of the cycle. */
 static void reset(struct workers *w)
 {
-    fetch_cancel_all(w->run.f);
-    for (size_t i = 0; i < w->nslots; i++) {
-        nodeinfo_free(w->slots[i].ni);
-        wtask_free(w->slots[i].wt);
-        w->slots[i].ni = NULL;
-        w->slots[i].wt = NULL;
-        w->slots[i].busy = 0;
-    }
-    w->busy = 0;
+    if (w->pool)
+        pool_cancel(w->pool); /* a cycle never outlives its transfers */
     qlist_free(w->ql);
     w->ql = NULL;
     promvec_free(w->pv);
@@ -508,17 +481,29 @@ static int keep_running(void *ctx, const char *qid)
            bsearch(&qid, w->running, w->nrunning, sizeof(*w->running), running_cmp) != NULL;
 }
 
-static int slot_write(void *ctx, const void *buf, size_t len)
+static int info_feed(void *owner, struct pool_slot *s, const void *buf, size_t len)
 {
-    struct wslot *s = ctx;
-    int rc = s->req == REQ_INFO ? nodeinfo_feed(s->ni, buf, len) : wtask_feed(s->wt, buf, len);
-    s->w->run.parsed += len;
-    if (rc != PARSE_OK) {
-        s->feed_rc = rc;
-        return -1;
-    }
-    return 0;
+    (void)owner;
+    return nodeinfo_feed(((struct wslot *)s)->ni, buf, len);
 }
+
+static int tasks_feed(void *owner, struct pool_slot *s, const void *buf, size_t len)
+{
+    (void)owner;
+    return wtask_feed(((struct wslot *)s)->wt, buf, len);
+}
+
+static void release(void *owner, struct pool_slot *ps)
+{
+    struct wslot *s = (struct wslot *)ps;
+    (void)owner;
+    nodeinfo_free(s->ni);
+    wtask_free(s->wt);
+    s->ni = NULL;
+    s->wt = NULL;
+}
+
+static const struct pool_kind info_kind, tasks_kind;
 
 static void worker_done(struct workers *w);
 
@@ -565,10 +550,10 @@ static void wmem_update(struct workers *w)
     w->nmem = n;
 }
 
-/* Start request r of worker wi in a free slot; 0, or -1 (the worker is then failed). */
-static int start_req(struct workers *w, size_t wi, enum req r)
+/* Start request r of worker wi in free slot ps; 0, or -1 (the worker is then failed). */
+static int start_req(struct workers *w, struct pool_slot *ps, size_t wi, enum req r)
 {
-    struct wslot *s = NULL;
+    struct wslot *s = (struct wslot *)ps;
     char url[SOURCE_URL_MAX];
     struct fetch_req fr = {.no_auth = 1,
                            .tls_override = 1,
@@ -578,14 +563,9 @@ static int start_req(struct workers *w, size_t wi, enum req r)
                                r == REQ_INFO ? WORKERS_INFO_BODY_MAX : WORKERS_TASKS_BODY_MAX};
     const char *tok = NULL;
 
-    for (size_t i = 0; i < w->nslots && !s; i++)
-        if (!w->slots[i].busy)
-            s = &w->slots[i];
     if (!s)
         return -1;
     s->wi = wi;
-    s->req = r;
-    s->feed_rc = 0;
     if (r == REQ_INFO) {
         s->ni = nodeinfo_new(NODEINFO_DOC_INFO, NULL, NULL);
         if (!s->ni)
@@ -610,15 +590,10 @@ static int start_req(struct workers *w, size_t wi, enum req r)
         fr.header_value = tok;
     }
     worker_url(w, &w->wks[wi], r, url, sizeof(url));
-    if (fetch_start_req(w->run.f, url, &(struct fetch_sink){slot_write, s}, &fr) < 0) {
-        nodeinfo_free(s->ni);
-        wtask_free(s->wt);
-        s->ni = NULL;
-        s->wt = NULL;
+    if (pool_send(ps, r == REQ_INFO ? &info_kind : &tasks_kind, url, &fr) < 0) {
+        release(w, ps);
         return -1;
     }
-    s->busy = 1;
-    w->busy++;
     return 0;
 }
 
@@ -634,22 +609,34 @@ static void not_started(struct workers *w, size_t wi, enum req r)
     w->worker_errors++;
 }
 
-/* The first request of a worker: its node info, or its task list without node_states. */
+/*
+ * The pending queue: the first request of the next worker into free slot ps
+ * (its node info, or its task list without node_states); 0 when none is left.
+ */
+static int next_worker(void *owner, struct pool_slot *ps)
+{
+    struct workers *w = owner;
+    int tasks = w->run.cfg->collection == COLL_COLLECT_WORKERS;
+    enum req r = w->run.cfg->node_states ? REQ_INFO : REQ_TASKS;
+    size_t wi;
+
+    if (w->next_wi >= w->nwk)
+        return 0;
+    wi = w->next_wi++;
+    if (!w->run.cfg->node_states && !tasks) {
+        w->pending--;
+        return 1;
+    }
+    if (start_req(w, ps, wi, r) < 0) {
+        not_started(w, wi, r);
+        w->pending--;
+    }
+    return 1;
+}
+
 static void pump(struct workers *w)
 {
-    int tasks = w->run.cfg->collection == COLL_COLLECT_WORKERS;
-    while (w->busy < w->nslots && w->next_wi < w->nwk) {
-        size_t wi = w->next_wi++;
-        enum req r = w->run.cfg->node_states ? REQ_INFO : REQ_TASKS;
-        if (!w->run.cfg->node_states && !tasks) {
-            w->pending--;
-            continue;
-        }
-        if (start_req(w, wi, r) < 0) {
-            not_started(w, wi, r);
-            w->pending--;
-        }
-    }
+    pool_fill(w->pool);
     worker_done(w);
 }
 
@@ -674,7 +661,7 @@ static void on_info(struct workers *w, struct wslot *s, const struct fetch_resul
         k->state = MSG_NODE_UNKNOWN;
         log_kind(w, LOG_INFO_ERR, LOG_WARN, "worker node info unreadable", url,
                  why_failed(r, why, sizeof(why)));
-    } else if ((rc = s->feed_rc ? s->feed_rc : nodeinfo_finish(s->ni)) != PARSE_OK) {
+    } else if ((rc = s->ps.feed_rc ? s->ps.feed_rc : nodeinfo_finish(s->ni)) != PARSE_OK) {
         k->info = -1;
         k->state = MSG_NODE_UNKNOWN;
         log_kind(w, LOG_INFO_ERR, LOG_WARN, "worker node info unreadable", url,
@@ -708,15 +695,13 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
     if (!r->transport_error && r->http_status == 401 && !w->scheme_fixed && !k->retried) {
         /* auto: once per worker and cycle, the other scheme (the worker was upgraded or
          * downgraded across 479/480, or is new and of the other release) */
+        size_t wi = s->wi;
         k->retried = 1;
         k->scheme = s->scheme == ITOKEN_HKDF ? ITOKEN_SHA256 : ITOKEN_HKDF;
-        wtask_free(s->wt);
-        s->wt = NULL;
-        s->busy = 0;
-        w->busy--;
-        if (start_req(w, s->wi, REQ_TASKS) == 0)
+        release(w, &s->ps);
+        if (start_req(w, pool_free_slot(w->pool), wi, REQ_TASKS) == 0)
             return 1;
-        not_started(w, s->wi, REQ_TASKS);
+        not_started(w, wi, REQ_TASKS);
         return 0;
     }
     if (!r->ok && (r->transport_error || r->http_status != 200)) {
@@ -731,7 +716,7 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
         else
             why_failed(r, why, sizeof(why));
         log_kind(w, LOG_TASK_ERR, LOG_WARN, "worker task list unreadable", url, why);
-    } else if ((rc = s->feed_rc ? s->feed_rc : wtask_finish(s->wt)) != PARSE_OK) {
+    } else if ((rc = s->ps.feed_rc ? s->ps.feed_rc : wtask_finish(s->wt)) != PARSE_OK) {
         k->tasks = -1;
         log_kind(w, LOG_TASK_ERR, LOG_WARN, "worker task list unreadable", url, wtask_error(s->wt));
     } else {
@@ -757,33 +742,40 @@ static int on_tasks(struct workers *w, struct wslot *s, const struct fetch_resul
     return 0;
 }
 
-static void on_worker(struct workers *w, struct wslot *s, const struct fetch_result *r)
+/* Request req of the worker in slot s ended (the slot is free, its parser still held). */
+static void on_worker(struct workers *w, struct wslot *s, enum req req,
+                      const struct fetch_result *r)
 {
     size_t wi = s->wi;
-    int again = 0;
 
-    if (s->req == REQ_INFO)
+    if (req == REQ_INFO)
         on_info(w, s, r);
-    else
-        again = on_tasks(w, s, r);
-    if (again)
+    else if (on_tasks(w, s, r))
         return;
-    nodeinfo_free(s->ni);
-    wtask_free(s->wt);
-    s->ni = NULL;
-    s->wt = NULL;
-    s->busy = 0;
-    w->busy--;
+    release(w, &s->ps);
     /* the task list follows a readable info (a coordinator has none to give) */
-    if (s->req == REQ_INFO && w->run.cfg->collection == COLL_COLLECT_WORKERS &&
-        w->wks[wi].info >= 0 && !w->wks[wi].coordinator) {
-        if (start_req(w, wi, REQ_TASKS) == 0)
+    if (req == REQ_INFO && w->run.cfg->collection == COLL_COLLECT_WORKERS && w->wks[wi].info >= 0 &&
+        !w->wks[wi].coordinator) {
+        if (start_req(w, pool_free_slot(w->pool), wi, REQ_TASKS) == 0)
             return;
         not_started(w, wi, REQ_TASKS);
     }
     w->pending--;
     pump(w);
 }
+
+static void info_done(void *owner, struct pool_slot *s, const struct fetch_result *r)
+{
+    on_worker(owner, (struct wslot *)s, REQ_INFO, r);
+}
+
+static void tasks_done(void *owner, struct pool_slot *s, const struct fetch_result *r)
+{
+    on_worker(owner, (struct wslot *)s, REQ_TASKS, r);
+}
+
+static const struct pool_kind info_kind = {info_feed, info_done};
+static const struct pool_kind tasks_kind = {tasks_feed, tasks_done};
 
 /* ------------------------------------------------------------ records */
 
@@ -923,7 +915,7 @@ static void log_scheme(struct workers *w)
 
 static void worker_done(struct workers *w)
 {
-    if (w->run.phase != SOURCE_DETAILS || w->wp != WP_WORKERS || w->pending || w->busy)
+    if (w->run.phase != SOURCE_DETAILS || w->wp != WP_WORKERS || w->pending || pool_busy(w->pool))
         return;
     if (w->discovered > w->nwk && !(w->logged & LOG_CAP)) {
         w->logged |= LOG_CAP;
@@ -980,18 +972,14 @@ static int nl_uri(void *ctx, const char *host, unsigned port)
                                                                                   : 0;
 }
 
-static int disc_write(void *ctx, const void *buf, size_t len)
+static int disc_feed(void *owner, struct pool_slot *s, const void *buf, size_t len)
 {
-    struct simple_ctx *d = ctx;
-    struct workers *w = d->w;
-    int rc = w->pv ? promvec_feed(w->pv, buf, len) : nodelist_feed(w->nl, buf, len);
-    w->run.parsed += len;
-    if (rc != PARSE_OK) {
-        w->disc_rc = rc;
-        return -1;
-    }
-    return 0;
+    struct workers *w = owner;
+    (void)s;
+    return w->pv ? promvec_feed(w->pv, buf, len) : nodelist_feed(w->nl, buf, len);
 }
+
+static const struct pool_kind disc_kind;
 
 static void start_discovery(struct workers *w)
 {
@@ -1021,7 +1009,6 @@ static void start_discovery(struct workers *w)
     /* pod_map or coordinator: one request */
     struct fetch_req fr = {.max_body = WORKERS_DISC_BODY_MAX};
     char auth[MSG_MAX_SECRET + 8];
-    w->disc_rc = 0;
     auth[0] = '\0';
     if (cfg->disc == COLL_DISC_PODMAP) {
         w->pv = promvec_new(cfg->pm_instance_label, cfg->pm_pod_label, cfg->pm_namespace_label,
@@ -1045,16 +1032,16 @@ static void start_discovery(struct workers *w)
     if (!w->pv && !w->nl) {
         source_set_error(&w->run, "out of memory");
         fail(w, EXIT_OSERR);
-    } else if (fetch_start_req(w->run.f, url, &(struct fetch_sink){disc_write, &w->disc}, &fr) <
-               0) {
+    } else if (pool_send(pool_free_slot(w->pool), &disc_kind, url, &fr) < 0) {
         source_set_error(&w->run, "GET %s: cannot start the request", url);
         fail(w, EXIT_SOFTWARE);
     }
     itoken_wipe(auth, sizeof(auth));
 }
 
-static void on_disc(struct workers *w, const struct fetch_result *r)
+static void on_disc(void *owner, struct pool_slot *s, const struct fetch_result *r)
 {
+    struct workers *w = owner;
     char url[SOURCE_URL_MAX];
     int rc;
 
@@ -1072,7 +1059,7 @@ static void on_disc(struct workers *w, const struct fetch_result *r)
         reset(w);
         return;
     }
-    rc = r->sink_failed ? w->disc_rc : w->pv ? promvec_finish(w->pv) : nodelist_finish(w->nl);
+    rc = r->sink_failed ? s->feed_rc : w->pv ? promvec_finish(w->pv) : nodelist_finish(w->nl);
     if (rc != PARSE_OK) {
         source_set_error(&w->run, "GET %s: unusable response: %s", url,
                          w->pv ? promvec_error(w->pv) : nodelist_error(w->nl));
@@ -1088,23 +1075,19 @@ static void on_disc(struct workers *w, const struct fetch_result *r)
     start_workers(w);
 }
 
+static const struct pool_kind disc_kind = {disc_feed, on_disc};
+
 /* ------------------------------------------------------------ list */
 
-static int list_write(void *ctx, const void *buf, size_t len)
+static int list_feed(void *owner, struct pool_slot *s, const void *buf, size_t len)
 {
-    struct simple_ctx *l = ctx;
-    struct workers *w = l->w;
-    int rc = qlist_feed(w->ql, buf, len);
-    w->run.parsed += len;
-    if (rc != PARSE_OK) {
-        w->list_rc = rc;
-        return -1;
-    }
-    return 0;
+    (void)s;
+    return qlist_feed(((struct workers *)owner)->ql, buf, len);
 }
 
-static void on_list(struct workers *w, const struct fetch_result *r)
+static void on_list(void *owner, struct pool_slot *s, const struct fetch_result *r)
 {
+    struct workers *w = owner;
     char url[SOURCE_URL_MAX];
     int rc;
     size_t n;
@@ -1114,7 +1097,7 @@ static void on_list(struct workers *w, const struct fetch_result *r)
         reset(w);
         return;
     }
-    rc = r->sink_failed ? w->list_rc : qlist_finish(w->ql);
+    rc = r->sink_failed ? s->feed_rc : qlist_finish(w->ql);
     if (rc != PARSE_OK || qlist_overflow(w->ql) || qlist_malformed(w->ql)) {
         /* which tasks count is unknown: every worker's numbers would be */
         if (rc != PARSE_OK)
@@ -1150,6 +1133,9 @@ static void on_list(struct workers *w, const struct fetch_result *r)
     start_discovery(w);
 }
 
+static const struct pool_kind list_kind = {list_feed, on_list};
+static const struct pool_ops queue = {next_worker, release};
+
 /* ------------------------------------------------------------ the cycle */
 
 static void start(struct source *s)
@@ -1169,7 +1155,6 @@ static void start(struct source *s)
     w->token_refused = 0;
     w->logged = 0;
     w->nrecs = 0;
-    w->list_rc = 0;
     if (w->inner) {
         w->wp = WP_INNER;
         coordinator_source.start(w->inner);
@@ -1189,19 +1174,17 @@ static void start(struct source *s)
         fail(w, EXIT_OSERR);
         return;
     }
-    if (fetch_start(w->run.f, url, &(struct fetch_sink){list_write, &w->list}) < 0) {
+    if (pool_send(pool_free_slot(w->pool), &list_kind, url, NULL) < 0) {
         source_set_error(&w->run, "GET %s: cannot start the request", url);
         fail(w, EXIT_SOFTWARE);
     }
 }
 
-static void on_inner_result(struct workers *w, const struct fetch_result *r)
+/* Collection coordinator: the inner cycle is over; its failure fails ours. */
+static void inner_done(struct workers *w)
 {
     struct msg_cycle_end e;
 
-    coordinator_source.on_result(w->inner, r);
-    if (!source_done(w->inner))
-        return;
     source_summary(w->inner, &e);
     w->run.running = e.running_queries;
     w->run.errors = e.query_errors;
@@ -1224,18 +1207,12 @@ static void on_inner_result(struct workers *w, const struct fetch_result *r)
 static void on_result(struct source *src, const struct fetch_result *r)
 {
     struct workers *w = (struct workers *)src;
-    int kind = *(const int *)r->ctx;
 
     if (w->run.phase == SOURCE_DONE)
         return;
-    if (w->wp == WP_INNER && kind != CTX_LIST && kind != CTX_DISC && kind != CTX_WORKER)
-        on_inner_result(w, r);
-    else if (kind == CTX_LIST && w->wp == WP_LIST)
-        on_list(w, r);
-    else if (kind == CTX_DISC && w->wp == WP_DISC)
-        on_disc(w, r);
-    else if (kind == CTX_WORKER && w->wp == WP_WORKERS)
-        on_worker(w, r->ctx, r);
+    pool_result(r); /* to its request's kind: ours, or the inner coordinator source's */
+    if (w->wp == WP_INNER && source_done(w->inner))
+        inner_done(w);
 }
 
 static size_t nrecords(struct source *src)

@@ -116,46 +116,60 @@ int door_listen_on(const char *host, unsigned port, char *err, size_t errlen)
     return fd;
 }
 
-int door_systemd_socket(char *err, size_t errlen)
+int door_systemd_sockets(int *fds, int cap, char *err, size_t errlen)
 {
-    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
     char *end;
     long n;
-    int fd = 3, type = 0, acc = 0, fl;
-    socklen_t len = sizeof(type);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
 
-    if (!pid || !fds || strtol(pid, &end, 10) != (long)getpid() || *end) {
+    if (!pid || !nfds || strtol(pid, &end, 10) != (long)getpid() || *end) {
         snprintf(err, errlen,
                  "--web.systemd-socket: no socket passed by systemd (LISTEN_PID, "
                  "LISTEN_FDS unset or for another process)");
         return -1;
     }
-    n = strtol(fds, &end, 10);
+    n = strtol(nfds, &end, 10);
     unsetenv("LISTEN_PID");
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_FDNAMES");
-    if (*end || n != 1) {
+    if (*end || n < 1 || n > 64) {
+        snprintf(err, errlen, "--web.systemd-socket: LISTEN_FDS=%.20s: not a count of sockets",
+                 nfds);
+        return -1;
+    }
+    if (n > cap) {
         snprintf(err, errlen,
-                 "--web.systemd-socket: %s sockets passed; exactly one is served (one "
-                 "ListenStream= in the .socket unit)",
-                 fds);
-        return -1;
+                 "--web.systemd-socket: %ld sockets passed; at most %d are served (the "
+                 ".socket unit's ListenStream= lines)",
+                 n, cap);
+        goto fail;
     }
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
-        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc ||
-        getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
-        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
-        snprintf(err, errlen, "--web.systemd-socket: fd 3 is not a listening TCP socket");
-        return -1;
+    for (int i = 0; i < n; i++) {
+        int fd = 3 + i, type = 0, acc = 0, fl;
+        socklen_t len = sizeof(type);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc ||
+            getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+            snprintf(err, errlen, "--web.systemd-socket: fd %d is not a listening TCP socket", fd);
+            goto fail;
+        }
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            snprintf(err, errlen, "--web.systemd-socket: fd %d: %s", fd, strerror(errno));
+            goto fail;
+        }
+        fds[i] = fd;
     }
-    fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-        snprintf(err, errlen, "--web.systemd-socket: %s", strerror(errno));
-        return -1;
-    }
-    return fd;
+    return (int)n;
+fail:
+    for (int i = 0; i < n; i++)
+        close(3 + i);
+    return -1;
 }
 
 void door_describe(int lfd, char *buf, size_t cap)

@@ -79,14 +79,15 @@ int door_listen_on(const char *host, unsigned port, char *err, size_t errlen);
 void door_want_nofile(unsigned need);
 
 /*
- * The listening socket systemd passed (socket activation: LISTEN_PID is this
- * process, LISTEN_FDS 1, the socket at fd 3): made nonblocking and
- * close-on-exec, the LISTEN_* variables removed from the environment (the
- * collectors must not see them). Returns the fd, or -1 with a one-line
- * reason in err (no socket passed, more than one, not a listening TCP
- * socket).
+ * The listening sockets systemd passed (socket activation: LISTEN_PID is this
+ * process, LISTEN_FDS n, the sockets at fds 3 .. 3+n-1), at most cap of them
+ * into fds: each checked to be a listening TCP socket and made nonblocking
+ * and close-on-exec, the LISTEN_* variables removed from the environment (the
+ * collectors must not see them). Returns n, or -1 with a one-line reason in
+ * err (no socket passed, more than cap, one not a listening TCP socket); on
+ * error every passed socket is closed.
  */
-int door_systemd_socket(char *err, size_t errlen);
+int door_systemd_sockets(int *fds, int cap, char *err, size_t errlen);
 
 /* "HOST:PORT" ("[V6]:PORT") of listening socket lfd into buf; "?" when unknown. */
 void door_describe(int lfd, char *buf, size_t cap);

@@ -462,20 +462,14 @@ struct http *http_start_fd(int lfd, const struct webconf *web, char *err, size_t
     return start(NULL, 0, lfd, web, err, errlen);
 }
 
-int http_listen_also(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
+/* http_listen_also on lfd (owned from now on), named addr in errors. */
+static int listen_also(struct http *h, int lfd, const char *addr, char *err, size_t errlen)
 {
-    char addr[128], why[256];
-    int lfd;
+    char why[256];
 
-    if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
-        snprintf(addr, sizeof(addr), "port %u", port);
     if (h->probe) {
         snprintf(err, errlen, "cannot listen on %s: the probe listener is open already", addr);
-        return -1;
-    }
-    lfd = door_listen_on(host, port, why, sizeof(why));
-    if (lfd < 0) {
-        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+        close(lfd);
         return -1;
     }
     pthread_mutex_lock(&h->lock); /* the TLS flag is copied from the first: no swap meanwhile */
@@ -488,6 +482,29 @@ int http_listen_also(struct http *h, const char *host, unsigned port, char *err,
     h->nmain++;
     pthread_mutex_unlock(&h->lock);
     return 0;
+}
+
+int http_listen_also(struct http *h, const char *host, unsigned port, char *err, size_t errlen)
+{
+    char addr[128], why[256];
+    int lfd;
+
+    if (http_listen_spec(host, port, addr, sizeof(addr)) < 0)
+        snprintf(addr, sizeof(addr), "port %u", port);
+    lfd = door_listen_on(host, port, why, sizeof(why));
+    if (lfd < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, why);
+        return -1;
+    }
+    return listen_also(h, lfd, addr, err, errlen); /* checks the probe listener */
+}
+
+int http_listen_also_fd(struct http *h, int lfd, char *err, size_t errlen)
+{
+    char addr[128];
+
+    door_describe(lfd, addr, sizeof(addr));
+    return listen_also(h, lfd, addr, err, errlen);
 }
 
 int http_listen_probes(struct http *h, const char *host, unsigned port, char *err, size_t errlen)

@@ -91,7 +91,7 @@ struct http *http_start(const char *host, unsigned port, const struct webconf *w
                         size_t errlen);
 
 /*
- * The same on listening socket lfd (socket activation: door_systemd_socket),
+ * The same on listening socket lfd (socket activation: door_systemd_sockets),
  * which it owns from now on, also on failure.
  */
 struct http *http_start_fd(int lfd, const struct webconf *web, char *err, size_t errlen);
@@ -120,6 +120,9 @@ int http_set_webconf(struct http *h, const struct webconf *w, char *err, size_t 
  * reason naming the address in err.
  */
 int http_listen_also(struct http *h, const char *host, unsigned port, char *err, size_t errlen);
+
+/* The same on listening socket lfd, which it owns from now on, also on failure. */
+int http_listen_also_fd(struct http *h, int lfd, char *err, size_t errlen);
 
 /*
  * Also listen on host/port (as in http_start) for the kubelet's probes: plain

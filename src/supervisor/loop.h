@@ -23,6 +23,8 @@ struct config;
 #define SUP_PACKETS_PER_WAKE 512 /* fairness between collectors */
 #define SUP_WEBCONF_POLL_MS 5000 /* how often the web configuration files are stat()ed */
 
+#define LOOP_LISTEN_MAX 7 /* main listeners: the door's DOOR_LISTENERS_MAX but the probe one */
+
 struct sup_opts {
     const char *config_path;     /* for reloads */
     const char *web_config_file; /* --web.config.file, or NULL: the configuration's */

@@ -20,7 +20,7 @@
 
 #define PROG "trino-buffer-exporter"
 #define DEFAULT_CONFIG TBE_SYSCONFDIR "/exporter.conf"
-#define MAIN_LISTEN_MAX 7 /* --web.listen-address: the door's listeners but the probe one */
+#define MAIN_LISTEN_MAX LOOP_LISTEN_MAX /* --web.listen-address */
 #define MAIN_STR(x) #x
 #define MAIN_XSTR(x) MAIN_STR(x)
 
@@ -36,8 +36,9 @@ static void usage(FILE *f)
             "                         web configuration file (exporter toolkit format: TLS,\n"
             "                         basic auth, headers); overrides web_config_file\n"
             "      --web.systemd-socket\n"
-            "                         serve the listening socket systemd passes (socket\n"
-            "                         activation, a .socket unit) instead of listen\n"
+            "                         serve the listening sockets systemd passes (socket\n"
+            "                         activation, a .socket unit; at most 7) instead of\n"
+            "                         listen\n"
             "      --web.listen-address=ADDR\n"
             "                         serve on ADDR (HOST:PORT, [IPV6]:PORT, :PORT or PORT)\n"
             "                         instead of listen; repeat for more (at most 7)\n"

@@ -5,8 +5,9 @@
 # `apt-get install ./pkg.deb` (its dependencies from the mirror), the system
 # user and the credentials directory, `--check-config` on the shipped
 # configuration, `--once` as that user against the simulator (run on the host,
-# reached over the shared loopback), then `apt-get purge`: nothing of the
-# package may be left but the system user, which Debian keeps.
+# reached over the shared loopback), both units enabled and kept enabled by an
+# upgrade, then `apt-get purge`: nothing of the package may be left (no unit
+# link or state either) but the system user, which Debian keeps.
 #   test_deb.sh BUILD_DIR   (root for the chroot; otherwise exits 77 after lintian)
 set -euo pipefail
 build=$1
@@ -105,10 +106,28 @@ n=$(grep -c '^trino_worker_running_tasks{' <<<"$out" || true)
 [ "$n" = 3 ] || bad "--once: $n workers, not 3"
 echo "test_deb: --once as $pkg: up 1, $n workers"
 
-# Upgrade keeps a changed conffile (dpkg's conffile handling, no prompt with --force-confold).
+# The administrator enables both units (deb-systemd-helper stands in for
+# `systemctl enable`: no systemd runs in the chroot); neither was enabled by the
+# install itself.
+# It only runs as if from a maintainer script (DPKG_MAINTSCRIPT_PACKAGE).
+dsh() { in_root env DPKG_MAINTSCRIPT_PACKAGE=$pkg deb-systemd-helper "$@"; }
+wants=$root/etc/systemd/system
+for unit in $pkg.service $pkg.socket; do
+    [ -f "$root/lib/systemd/system/$unit" ] || bad "$unit not installed"
+    dsh --quiet is-enabled $unit && bad "$unit enabled by the install"
+    dsh enable $unit >/dev/null 2>&1 || bad "enable $unit"
+done
+[ -L "$wants/multi-user.target.wants/$pkg.service" ] || bad "enabling left no multi-user.target.wants link"
+[ -L "$wants/sockets.target.wants/$pkg.socket" ] || bad "enabling left no sockets.target.wants link"
+
+# Upgrade keeps a changed conffile (dpkg's conffile handling, no prompt with
+# --force-confold) and both enabled units enabled.
 echo '# local change' >>"$root/etc/$pkg/exporter.conf"
 in_root dpkg --force-confold -i "/srv/deb/$(basename "$deb")" >/dev/null || bad "re-install"
 grep -q '^# local change$' "$root/etc/$pkg/exporter.conf" || bad "re-install overwrote exporter.conf"
+for unit in $pkg.service $pkg.socket; do
+    dsh --quiet is-enabled $unit || bad "re-install disabled $unit"
+done
 
 rm -f "$root/srv/deb/"*.deb "$root/tmp/sim.conf"
 in_root apt-get purge -y -qq $pkg >"$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log" >&2; bad "apt-get purge"; }

@@ -2,10 +2,11 @@
 """The exporter toolkit's command-line flags for the web server.
 
 --web.systemd-socket under systemd-socket-activate (socket activation as a
-.socket unit does it): the exporter serves the socket it is handed (/healthz,
-/metrics with the simulator's workers) and binds no port of its own (the
-configuration's listen stays free); the collectors do not inherit LISTEN_*;
-without a passed socket the flag is an error naming it (exit 71).
+.socket unit does it): the exporter serves the two sockets it is handed, IPv4
+and IPv6 (/healthz, /metrics with the simulator's workers) and binds no port
+of its own (the configuration's listen stays free); the collectors do not
+inherit LISTEN_*; without a passed socket, or with eight, the flag is an error
+naming it (exit 71).
 
 --web.telemetry-path: the exposition at that path, /metrics 404, the landing
 and workers pages linking to it; a path that collides with another page, or
@@ -31,23 +32,25 @@ if not check(ACTIVATE is not None, "systemd-socket-activate is installed (Debian
     tbe.finish()
 
 sim = tbe.Sim("--seed", "3", "--workers", "3", "--queries", "2")
-port, own = tbe.free_port(), tbe.free_port()
+port, port6, own = tbe.free_port(), tbe.free_port(), tbe.free_port()
 conf = tbe.write_config(os.path.join(d, "sock.conf"), [("default", sim.url, "trino")],
                         "127.0.0.1:%d" % own, extra="poll_interval_seconds = 1;\n")
 logf = os.path.join(d, "exporter.log")
-p = tbe.spawn([ACTIVATE, "-l", "127.0.0.1:%d" % port, tbe.EXPORTER, "--config", conf,
-               "--web.systemd-socket"], stderr=open(logf, "wb"))
-url = "http://127.0.0.1:%d" % port
+# two ListenStream= sockets, IPv4 and IPv6: both are served
+p = tbe.spawn([ACTIVATE, "-l", "127.0.0.1:%d" % port, "-l", "[::1]:%d" % port6, tbe.EXPORTER,
+               "--config", conf, "--web.systemd-socket"], stderr=open(logf, "wb"))
+url, url6 = "http://127.0.0.1:%d" % port, "http://[::1]:%d" % port6
 tbe.wait_for(lambda: tbe.http_get(url + "/healthz", timeout=2)[0] == 200, timeout=20,
              what="/healthz on the socket systemd-socket-activate holds")
 
 
-def workers():
-    st, body, _ = tbe.http_get(url + "/metrics")
+def workers(u):
+    st, body, _ = tbe.http_get(u + "/metrics")
     return st == 200 and body.count(b"trino_worker_output_buffered_bytes{") >= 1
 
 
-tbe.wait_for(workers, timeout=30, what="/metrics on the passed socket shows the workers")
+tbe.wait_for(lambda: workers(url), timeout=30, what="/metrics on the passed socket shows the workers")
+check(workers(url6), "/metrics on the second passed socket ([::1]:%d) shows the workers" % port6)
 s = socket.socket()
 try:
     s.connect(("127.0.0.1", own))
@@ -59,8 +62,9 @@ finally:
 check(not bound, "the configuration's listen (port %d) is not bound" % own)
 with open(logf, errors="replace") as f:
     text = f.read()
-check('socket=systemd' in text and ("127.0.0.1:%d" % port) in text,
-      "the log says it listens on the systemd socket 127.0.0.1:%d" % port)
+check('socket=systemd' in text and ("127.0.0.1:%d" % port) in text
+      and ("[::1]:%d" % port6) in text,
+      "the log says it listens on the systemd sockets 127.0.0.1:%d and [::1]:%d" % (port, port6))
 kids = []
 try:
     with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
@@ -84,6 +88,24 @@ r = subprocess.run([tbe.EXPORTER, "--config", conf, "--web.systemd-socket"], cap
 err = r.stderr.decode()
 check(r.returncode == 71 and "--web.systemd-socket: no socket passed by systemd" in err,
       "without a passed socket: exit 71 naming the flag (%d: %s)" % (r.returncode, err.strip()[-200:]))
+
+# eight sockets: one more than the main listeners there are; exit 71 naming the flag
+ports = [tbe.free_port() for _ in range(8)]
+cmd = [ACTIVATE]
+for q in ports:
+    cmd += ["-l", "127.0.0.1:%d" % q]
+p8 = tbe.spawn(cmd + [tbe.EXPORTER, "--config", conf, "--web.systemd-socket"],
+               stderr=open(os.path.join(d, "eight.log"), "wb"))
+tbe.wait_for(lambda: socket.create_connection(("127.0.0.1", ports[0]), timeout=2).close() is None,
+             timeout=20, what="a connection to the first socket (systemd-socket-activate starts it)")
+try:
+    rc8 = p8.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    rc8 = tbe.stop(p8)
+with open(os.path.join(d, "eight.log"), errors="replace") as f:
+    text8 = f.read()
+check(rc8 == 71 and "8 sockets passed; at most 7 are served" in text8,
+      "eight passed sockets: exit 71 naming the limit (%r: %s)" % (rc8, text8.strip()[-200:]))
 
 # --web.telemetry-path
 tp = tbe.free_port()
