@@ -77,7 +77,8 @@ sources_of() {
     fuzz_itoken) echo $c/itoken.c src/common/b64.c ;;
     fuzz_msg) echo src/common/msg.c ;;
     fuzz_config)
-        echo src/supervisor/config.c src/supervisor/confread.c src/supervisor/confsyntax.c \
+        echo src/supervisor/config.c src/supervisor/confread.c src/supervisor/confschema.c \
+            src/supervisor/confsyntax.c \
             src/supervisor/collconf.c src/common/esc.c
         ;;
     fuzz_webconf) echo src/supervisor/webconf.c ;;

@@ -105,9 +105,11 @@ enum coll_auth {
  * carried by value (the supervisor read the files), so the collector never
  * needs the paths. COLL_CONFIG_FIELDS is the only list of the fields: the
  * struct, the encoder, the decoder (with each u64's range) and the clearing
- * are generated from it, and two configurations compare by their encoding.
+ * are generated from it, and two configurations compare by their encoding
+ * (tbe-msgtool's --set FIELD=VALUE takes any field by its name).
  * Adding a key is one row here plus where the supervisor fills it
- * (config.c) and where the collector uses it.
+ * (collconf.c, from the key's row in confschema.c) and where the collector
+ * uses it.
  *   U(field, lo, hi)       a u64, valid in [lo, hi]
  *   S(field, cap, secret)  a string of at most cap bytes; secret ones are
  *                          wiped before they are freed

@@ -1,5 +1,5 @@
 /*
- * config: load and validate the libconfig file (schema: examples/exporter.conf).
+ * config: load and validate the libconfig file (its keys: confschema.c).
  *
  * The loader checks everything it can without the network: unknown keys (with
  * a "did you mean" hint), types, ranges, URLs, names, cross-key rules (basic
@@ -93,7 +93,7 @@ struct config_podmap {
     char *namespace_label;
     char *instance_label;
     unsigned refresh_interval_seconds; /* default: poll_interval_seconds */
-    unsigned stale_after_seconds;      /* default 300, >= refresh_interval_seconds */
+    unsigned stale_after_seconds;      /* default max(300, 3 x refresh), >= refresh */
     struct config_auth auth;           /* type none | basic | bearer */
     struct config_tls tls;
 };
@@ -119,7 +119,7 @@ struct config {
     unsigned worker_http_port;            /* 1..65535, default 8080 */
     unsigned stale_after_seconds;         /* default 3 x poll; poll..86400 */
     unsigned restart_backoff_max_seconds; /* 1..3600, default 60 */
-    unsigned collector_memory_limit_mb;   /* 0 (no limit) or 16..1048576, default 256 */
+    unsigned collector_memory_limit_mb;   /* 0 (no limit) or 32..1048576, default 256 */
     char *collector_path;                 /* "" when unset (the supervisor resolves it) */
     int log_level;                        /* enum log_level, default info */
     int log_format;                       /* enum log_format, default logfmt */
@@ -156,6 +156,14 @@ struct config {
  * quoted. On failure *ret is untouched. err may be NULL when errlen is 0.
  */
 int config_load(const char *path, struct config **ret, char *err, size_t errlen);
+
+/*
+ * As config_load, for a configuration held in text; name stands for the
+ * file in errors (and its folder for relative paths). For tools and tests:
+ * tbe-msgtool builds its CONFIG defaults from the loader this way.
+ */
+int config_load_text(const char *name, const char *text, struct config **ret, char *err,
+                     size_t errlen);
 
 /*
  * Load the web configuration file into c->web: override (the command line's

@@ -120,24 +120,28 @@ static size_t edit_distance(const char *a, const char *b)
     return row0[lb];
 }
 
-static int key_known(const char *const *keys, const char *name)
+/* The row of group named name, or NULL. */
+static const struct confread_key *row_of(const struct confread_key *keys, const char *group,
+                                         const char *name)
 {
-    for (size_t i = 0; keys[i]; i++)
-        if (strcmp(keys[i], name) == 0)
-            return 1;
-    return 0;
+    for (const struct confread_key *k = keys; k->name; k++)
+        if (strcmp(k->group, group) == 0 && strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
 }
 
-/* The nearest known key if close enough to be a typo, else NULL. */
-static const char *nearest(const char *const *keys, const char *name)
+/* The nearest key of group if close enough to be a typo, else NULL (ties: the first row). */
+static const char *nearest(const struct confread_key *keys, const char *group, const char *name)
 {
     const char *best = NULL;
     size_t bestd = SIZE_MAX;
-    for (size_t i = 0; keys[i]; i++) {
-        size_t d = edit_distance(name, keys[i]);
+    for (const struct confread_key *k = keys; k->name; k++) {
+        if (strcmp(k->group, group) != 0)
+            continue;
+        size_t d = edit_distance(name, k->name);
         if (d < bestd) {
             bestd = d;
-            best = keys[i];
+            best = k->name;
         }
     }
     size_t len = strlen(name);
@@ -145,24 +149,28 @@ static const char *nearest(const char *const *keys, const char *name)
     return bestd <= limit ? best : NULL;
 }
 
-int confread_check_keys(struct confread *L, const config_setting_t *grp, const char *prefix,
-                        const char *const *keys, const struct confread_nested *nested)
+/*
+ * Refuse the first member of grp that is no row of group, naming the nearest
+ * key of the group, or (at the top) the group one level down that has it.
+ */
+static int check_keys(struct confread *L, const struct confread_key *keys, const char *group,
+                      const config_setting_t *grp, const char *prefix)
 {
     int n = config_setting_length(grp);
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
         const char *name = config_setting_name(s);
         char kp[CONFREAD_KEYPATH_MAX];
-        if (!name || key_known(keys, name))
+        if (!name || row_of(keys, group, name))
             continue;
         confread_keypath(kp, prefix, name);
-        const char *near = nearest(keys, name);
+        const char *near = nearest(keys, group, name);
         if (near)
             return confread_fail(L, s, kp, "unknown key (did you mean \"%s\"?)", near);
-        for (size_t g = 0; nested && nested[g].group; g++)
-            if (key_known(nested[g].keys, name))
-                return confread_fail(L, s, kp, "unknown key (did you mean \"%s.%s\"?)",
-                                     nested[g].group, name);
+        for (const struct confread_key *g = keys; !*group && g->name; g++)
+            if (!*g->group && g->type == CONFREAD_GROUP && row_of(keys, g->name, name))
+                return confread_fail(L, s, kp, "unknown key (did you mean \"%s.%s\"?)", g->name,
+                                     name);
         return confread_fail(L, s, kp, "unknown key");
     }
     return 0;
@@ -421,4 +429,151 @@ void confread_free_secret(char *p)
         explicit_bzero(p, strlen(p));
         free(p);
     }
+}
+
+/* ---------------------------------------------------------------- walking */
+
+const struct confread_key *confread_find(const struct confread_key *keys, const char *path)
+{
+    for (const struct confread_key *k = keys; k->name; k++) {
+        size_t gl = strlen(k->group);
+        if (gl == 0 ? strcmp(path, k->name) == 0
+                    : strncmp(path, k->group, gl) == 0 && path[gl] == '.' &&
+                          strcmp(path + gl + 1, k->name) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+int confread_enum_value(const struct confread_key *k, const char *name)
+{
+    for (size_t i = 0; k->names && k->names[i]; i++)
+        if (strcmp(name, k->names[i]) == 0)
+            return k->values ? k->values[i] : (int)i;
+    for (size_t i = 0; k->aliases && k->aliases[i]; i++)
+        if (strcmp(name, k->aliases[i]) == 0)
+            return k->alias_values[i];
+    return -1;
+}
+
+/* "a, b or c" of an ENUM row's names. */
+static void enum_expected(const struct confread_key *k, char *buf, size_t cap)
+{
+    size_t n = 0, count = 0;
+    buf[0] = '\0';
+    while (k->names[count])
+        count++;
+    for (size_t i = 0; i < count && n < cap; i++) {
+        int w = snprintf(buf + n, cap - n, "%s%s",
+                         i == 0           ? ""
+                         : i + 1 == count ? " or "
+                                          : ", ",
+                         k->names[i]);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* An ENUM key: its name (default def_str) as its value. */
+static int read_enum(struct confread_ctx *x)
+{
+    const struct confread_key *k = x->k;
+    char *v = NULL, expected[256];
+    int rc = confread_str(x->L, x->grp, x->prefix, k->name, k->def_str, k->max, &v, &x->s), val;
+    if (rc)
+        return rc;
+    val = confread_enum_value(k, v);
+    if (val >= 0) {
+        *CONFREAD_FIELD(x, int) = val;
+        free(v);
+        return 0;
+    }
+    enum_expected(k, expected, sizeof(expected));
+    rc = confread_fail(x->L, x->s, x->kp, "invalid value \"%s\": expected %s", v, expected);
+    free(v);
+    return rc;
+}
+
+/* A FILE key: a string, then resolved and checked as its flags say. */
+static int read_file(struct confread_ctx *x)
+{
+    char **out = CONFREAD_FIELD(x, char *);
+    int rc =
+        confread_str(x->L, x->grp, x->prefix, x->k->name, x->k->def_str, x->k->max, out, &x->s);
+    if (!rc && (x->k->flags & CONFREAD_RESOLVE))
+        rc = confread_resolve_file(x->L, x->s, x->kp, out);
+    if (!rc && (x->k->flags & CONFREAD_READABLE) && **out)
+        rc = confread_check_readable(x->L, x->s, x->kp, *out);
+    return rc;
+}
+
+/* One row of the group being read: its type, then its check. */
+static int read_key(struct confread_ctx *x)
+{
+    const struct confread_key *k = x->k;
+    int rc = 0;
+
+    confread_keypath(x->kp, x->prefix, k->name);
+    x->s = x->grp ? config_setting_get_member(x->grp, k->name) : NULL;
+    x->def = k->def;
+    if (k->dflt && (rc = k->dflt(x)))
+        return rc;
+    switch (k->type) {
+    case CONFREAD_UINT:
+        rc = confread_uint(x->L, x->grp, x->prefix, k->name, x->def, k->min, k->max,
+                           CONFREAD_FIELD(x, unsigned), NULL);
+        break;
+    case CONFREAD_BOOL:
+        rc = confread_bool(x->L, x->grp, x->prefix, k->name, (int)x->def, CONFREAD_FIELD(x, int));
+        break;
+    case CONFREAD_STR:
+    case CONFREAD_ADDRESS:
+        rc = confread_str(x->L, x->grp, x->prefix, k->name, k->def_str, k->max,
+                          CONFREAD_FIELD(x, char *), &x->s);
+        break;
+    case CONFREAD_FILE:
+        rc = read_file(x);
+        break;
+    case CONFREAD_URL:
+        rc = confread_url(x->L, x->grp, x->prefix, k->name, CONFREAD_FIELD(x, char *), &x->s);
+        break;
+    case CONFREAD_ENUM:
+        rc = read_enum(x);
+        break;
+    case CONFREAD_GROUP: {
+        char path[CONFREAD_KEYPATH_MAX];
+        if ((rc = confread_group(x->L, x->grp, x->prefix, k->name, &x->s)))
+            return rc;
+        confread_keypath(path, k->group, k->name);
+        rc = confread_walk(x->L, x->keys, path, x->s, x->grp, x->kp, CONFREAD_FIELD(x, char),
+                           x->root);
+        break;
+    }
+    case CONFREAD_LIST:
+        break; /* the check reads it */
+    }
+    if (rc)
+        return rc;
+    return k->check ? k->check(x) : 0;
+}
+
+int confread_walk(struct confread *L, const struct confread_key *keys, const char *group,
+                  const config_setting_t *grp, const config_setting_t *up, const char *prefix,
+                  void *base, void *root)
+{
+    struct confread_ctx x = {
+        .L = L, .keys = keys, .grp = grp, .up = up, .prefix = prefix, .base = base, .root = root};
+    int rc;
+
+    if (grp && (rc = check_keys(L, keys, group, grp, prefix)))
+        return rc;
+    for (const struct confread_key *k = keys; k->name; k++) {
+        if (strcmp(k->group, group) != 0)
+            continue;
+        x.k = k;
+        if ((rc = read_key(&x)))
+            return rc;
+    }
+    return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "child.h"
 #include "config.h"
+#include "confschema.h"
 #include "confsyntax.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -50,6 +51,9 @@ static void usage(FILE *f)
             "                         on stdout and exit: 0 if every cycle succeeded, else 69\n"
             "      --parse FILE|-     parse one QueryInfo document (\"-\": stdin) and print its\n"
             "                         per-worker table; no configuration needed\n"
+            "      --print-config-schema\n"
+            "                         print every key of the configuration file (type,\n"
+            "                         range, default, meaning), one per line, and exit\n"
             "      --log-level LEVEL  debug, info, warn or error (overrides the configuration)\n"
             "      --log-format FMT   logfmt or json (overrides the configuration)\n"
             "  -V, --version          print the version and exit\n"
@@ -119,7 +123,8 @@ int main(int argc, char **argv)
         OPT_WEB,
         OPT_SYSTEMD,
         OPT_TELEMETRY,
-        OPT_LISTEN
+        OPT_LISTEN,
+        OPT_SCHEMA
     };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -132,6 +137,7 @@ int main(int argc, char **argv)
         {"web.systemd-socket", no_argument, NULL, OPT_SYSTEMD},
         {"web.telemetry-path", required_argument, NULL, OPT_TELEMETRY},
         {"web.listen-address", required_argument, NULL, OPT_LISTEN},
+        {"print-config-schema", no_argument, NULL, OPT_SCHEMA},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -201,6 +207,9 @@ int main(int argc, char **argv)
             if (format < 0)
                 return usage_error("unknown log format (logfmt|json)", optarg);
             break;
+        case OPT_SCHEMA:
+            confschema_print(stdout);
+            return fflush(stdout) == 0 ? 0 : EXIT_IOERR;
         case 'V':
             printf(PROG " %s\n", TBE_VERSION);
             return 0;

@@ -18,13 +18,14 @@
       the `# TYPE` lines of a real `--once` exposition against the simulator
       with every feature on (node states from a discovery, one coordinator
       in each collection, the Prometheus pod map), and README.md's metrics at
-      a glance names each of them. docs/configuration.md has
-      a row for every key the configuration reader accepts: found by asking
-      the real reader (`--check-config`) about every key name of the
-      keys_* tables in src/supervisor/config.c, in every group it accepts.
-      docs/configuration.md's command line table has every option of --help.
-      Both ways: a documented family the exporter does not emit, a documented
-      key the reader refuses, or an option --help does not list fails too.
+      a glance names each of them. docs/configuration.md has a row for
+      every key of the configuration schema (`--print-config-schema`, the
+      table the reader walks), with the schema's default in its default
+      column, and the real reader (`--check-config`) knows every key the
+      schema prints. docs/configuration.md's command line table has every
+      option of --help. Both ways: a documented family the exporter does not
+      emit, a documented key the schema lacks, or an option --help does not
+      list fails too.
 
 Env TBE_SOURCE_DIR (default: two folders up).
 """
@@ -278,16 +279,20 @@ def check_metrics(exporter, sim, tmp):
 
 # ----------------------------------------------------------- configuration
 
-def key_names():
-    """Every key name of the keys_* tables of the configuration reader."""
-    text = open(os.path.join(SRC, "src", "supervisor", "config.c")).read()
-    names = set()
-    for body in re.findall(r"static const char \*const keys_\w+\[\]\s*=\s*\{(.*?)\};", text,
-                           re.S):
-        names.update(re.findall(r'"([A-Za-z0-9_]+)"', body))
-    check(len(names) > 20, "src/supervisor/config.c: %d key names in its keys_* tables"
-          % len(names))
-    return sorted(names)
+def schema_rows(exporter):
+    """The rows of --print-config-schema: {key path: (type, range, default)}."""
+    p = subprocess.run([exporter, "--print-config-schema"], capture_output=True, text=True,
+                       timeout=20)
+    rows = {}
+    for line in p.stdout.splitlines():
+        if line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if check(len(cells) == 5, "--print-config-schema: 5 cells in %r" % line):
+            rows[cells[0]] = (cells[1], cells[2], cells[3])
+    check(p.returncode == 0 and len(rows) > 30,
+          "--print-config-schema prints %d keys (exit %d)" % (len(rows), p.returncode))
+    return rows
 
 
 def libconfig(v, indent=""):
@@ -327,53 +332,40 @@ def reader_says(exporter, tmp, path, value):
     return p.returncode, (p.stdout + p.stderr).strip()
 
 
-def keypath(path):
-    return ".".join("[i]" if isinstance(k, int) else k for k in path)
-
-
-def accepted_keys(exporter, tmp):
-    """Every key path the reader accepts: each key name tried in each group
-    it accepts, from the top; a key is refused when the reader says
-    'PATH: unknown key', a group when an empty group is accepted there."""
+def reader_knows(exporter, tmp, keys):
+    """The real reader knows every key of the schema: set to an empty group,
+    no key path draws "unknown key" (the first coordinator stands for [i])."""
     rc, out = reader_says(exporter, tmp, ("namespace",), "trino")
     if not check(rc == 0, "the probe's base configuration is accepted (%s)" % out):
-        return set()
-    names = key_names()
-    groups, keys = [()], set()
-    # a list of groups in the base (coordinators) is a group at its first entry
-    groups.append(("coordinators", 0))
-    keys.add("coordinators")
-    while groups:
-        g = groups.pop(0)
-        for n in names:
-            p = g + (n,)
-            rc, out = reader_says(exporter, tmp, p, {})
-            kp = ".".join("[%d]" % k if isinstance(k, int) else k for k in p)
-            if "%s: unknown key" % kp in out:
-                continue
-            keys.add(keypath(p))
-            if p == ("coordinators",):
-                continue
-            if rc == 0 or (": " in out and out.split(": ")[1].startswith(kp + ".")):
-                groups.append(p)
-    check(len(keys) > 30, "the reader accepts %d key paths" % len(keys))
-    return keys
+        return
+    for k in sorted(keys):
+        path = tuple(0 if p == "[i]" else p for p in k.split("."))
+        if path == ("coordinators",):
+            continue
+        rc, out = reader_says(exporter, tmp, path, {})
+        kp = ".".join("[%d]" % p if isinstance(p, int) else p for p in path)
+        check("%s: unknown key" % kp not in out, "the reader knows %s (%s)" % (k, out))
 
 
 def check_config(exporter, tmp):
-    accepted = accepted_keys(exporter, tmp)
+    schema = schema_rows(exporter)
     page = os.path.join(SRC, "docs", "configuration.md")
-    documented = set()
+    documented = {}
     for cells in table_rows(page, "key"):
         name = first_code(cells[0]) if cells else None
-        if check(name is not None and cells[0] == "`%s`" % name,
+        if check(name is not None and cells[0] == "`%s`" % name and len(cells) == 3,
                  "docs/configuration.md row %r names one key" % cells[:1]):
-            documented.add(name)
-    groups = {k for k in accepted if any(a.startswith(k + ".") for a in accepted)}
-    for k in sorted(accepted - groups):
-        check(k in documented, "docs/configuration.md documents %s (the reader accepts it)" % k)
+            documented[name] = cells[1].replace("`", "")
+    for k, (typ, _, default) in sorted(schema.items()):
+        if typ == "group":
+            continue
+        if check(k in documented, "docs/configuration.md documents %s (the schema has it)" % k):
+            check(documented[k] == default,
+                  "docs/configuration.md: %s defaults to %r (the schema says %r)"
+                  % (k, documented[k], default))
     for k in sorted(documented):
-        check(k in accepted, "docs/configuration.md: the reader accepts %s" % k)
+        check(k in schema, "docs/configuration.md: %s is a key of the schema" % k)
+    reader_knows(exporter, tmp, schema)
 
 
 def check_options(exporter):

@@ -3,10 +3,17 @@
  * the real encoder/decoder (src/common/msg.c) so that tests in any language
  * speak exactly the wire format.
  *
- *   tbe-msgtool config [--url U] [--name N] [--once] ...   one CONFIG packet on stdout
+ *   tbe-msgtool config [--url U] [--set FIELD=VALUE] ...  one CONFIG packet on stdout
  *   tbe-msgtool decode                                      read packets from the
  *       SOCK_SEQPACKET socket on fd 0 until EOF, print one JSON object per line;
  *       a packet that does not decode prints {"type":"error",...} and exits 1.
+ *
+ * The CONFIG message starts as the supervisor's own for a minimal
+ * configuration: the real loader (config_load_text, so every default comes
+ * from the schema, confschema.c) and the real projection (collconf.c) of one
+ * coordinator, or of the Prometheus pod map with --role podmap. Options then
+ * set fields: any field of COLL_CONFIG_FIELDS (msg.h) by name with --set, or
+ * the named options below.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,17 +22,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "collconf.h"
+#include "config.h"
+#include "confread.h"
+#include "confschema.h"
 #include "msg.h"
 
 static void usage(void)
 {
-    fputs("usage: tbe-msgtool config [--role trino|podmap] [--name N] [--url U] [--release R]\n"
-          "         [--auth none|header|basic|bearer] [--header-name H] [--header-value V]\n"
-          "         [--username U] [--password P] [--token T] [--ca F] [--cert F] [--key F]\n"
-          "         [--insecure] [--poll-ms N] [--timeout-ms N] [--connect-timeout-ms N]\n"
-          "         [--concurrency N] [--compression] [--max-queries N] [--max-workers N]\n"
-          "         [--once] [--log-level debug|info|warn|error] [--log-format logfmt|json]\n"
-          "         [--pm-metric M] [--raw-type N]\n"
+    fputs("usage: tbe-msgtool config [--role trino|podmap|workers] [--set FIELD=VALUE]...\n"
+          "         [--name N] [--url U] [--release R] [--auth header|basic|bearer|none]\n"
+          "         [--header-name H] [--header-value V] [--username U] [--password P]\n"
+          "         [--token T] [--ca F] [--cert F] [--key F] [--insecure] [--poll-ms N]\n"
+          "         [--timeout-ms N] [--connect-timeout-ms N] [--concurrency N]\n"
+          "         [--compression] [--max-queries N] [--max-workers N] [--once]\n"
+          "         [--log-level debug|info|warn|error] [--log-format logfmt|json]\n"
+          "         [--pm-metric M] [--raw-type N] [--show]\n"
+          "       FIELD: a field of COLL_CONFIG_FIELDS (src/common/msg.h), VALUE a number\n"
+          "       or a string; --show prints the fields (FIELD=VALUE lines), no packet\n"
           "       tbe-msgtool decode   (packets from the socket on fd 0)\n",
           stderr);
     exit(64);
@@ -43,103 +57,170 @@ static uint64_t num(const char *s)
     return v;
 }
 
+/* The supervisor's CONFIG for a minimal configuration (the pod map's with podmap). */
+static void supervisor_defaults(int podmap, struct coll_config *c)
+{
+    static const char coord[] = "coordinators = ( { name = \"default\"; "
+                                "url = \"http://127.0.0.1:8080\"; release = \"trino\"; } );\n";
+    static const char pm[] = "pod_map = { source = \"prometheus\"; "
+                             "prometheus_url = \"http://127.0.0.1:9090\"; };\n";
+    char text[sizeof(coord) + sizeof(pm)], err[CONFIG_ERR_MAX];
+    struct config *cfg = NULL;
+
+    snprintf(text, sizeof(text), "%s%s", coord, podmap ? pm : "");
+    if (config_load_text("tbe-msgtool", text, &cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tbe-msgtool: %s\n", err);
+        exit(70);
+    }
+    if ((podmap ? collconf_podmap(cfg, c) : collconf_coordinator(cfg, 0, c)) != 0) {
+        fprintf(stderr, "tbe-msgtool: out of memory\n");
+        exit(70);
+    }
+    config_free(cfg);
+}
+
+/* Set the field called name to value (a number for a u64); -1 if there is no such field. */
+static int set_field(struct coll_config *c, const char *name, const char *value)
+{
+#define SET_U64(f, lo, hi)                                                                         \
+    if (strcmp(name, #f) == 0) {                                                                   \
+        c->f = num(value);                                                                         \
+        return 0;                                                                                  \
+    }
+#define SET_STR(f, cap, secret)                                                                    \
+    if (strcmp(name, #f) == 0) {                                                                   \
+        char *d = strdup(value);                                                                   \
+        if (!d)                                                                                    \
+            exit(70);                                                                              \
+        free(c->f);                                                                                \
+        c->f = d;                                                                                  \
+        return 0;                                                                                  \
+    }
+    COLL_CONFIG_FIELDS(SET_U64, SET_STR)
+#undef SET_U64
+#undef SET_STR
+    return -1;
+}
+
+static void show(const struct coll_config *c)
+{
+#define SHOW_U64(f, lo, hi) printf("%s=%llu\n", #f, (unsigned long long)c->f);
+#define SHOW_STR(f, cap, secret) printf("%s=%s\n", #f, c->f);
+    COLL_CONFIG_FIELDS(SHOW_U64, SHOW_STR)
+#undef SHOW_U64
+#undef SHOW_STR
+}
+
+/*
+ * The named options: each sets one field. A flag sets it to 1; an option
+ * whose key is a schema row of type enum takes that row's names (or a number).
+ */
+static const struct {
+    const char *opt, *field;
+    int flag;
+    const char *key;
+} named[] = {
+    {"--name", "name", 0, NULL},
+    {"--url", "url", 0, NULL},
+    {"--release", "release", 0, NULL},
+    {"--auth", "auth_type", 0, "trino_auth.type"},
+    {"--header-name", "header_name", 0, NULL},
+    {"--header-value", "header_value", 0, NULL},
+    {"--username", "username", 0, NULL},
+    {"--password", "password", 0, NULL},
+    {"--token", "token", 0, NULL},
+    {"--ca", "tls_ca_file", 0, NULL},
+    {"--cert", "tls_cert_file", 0, NULL},
+    {"--key", "tls_key_file", 0, NULL},
+    {"--insecure", "tls_insecure", 1, NULL},
+    {"--poll-ms", "poll_interval_ms", 0, NULL},
+    {"--timeout-ms", "request_timeout_ms", 0, NULL},
+    {"--connect-timeout-ms", "connect_timeout_ms", 0, NULL},
+    {"--concurrency", "max_concurrent_requests", 0, NULL},
+    {"--compression", "compression", 1, NULL},
+    {"--max-queries", "max_queries", 0, NULL},
+    {"--max-workers", "max_workers", 0, NULL},
+    {"--once", "once", 1, NULL},
+    {"--log-level", "log_level", 0, "log_level"},
+    {"--log-format", "log_format", 0, "log_format"},
+    {"--pm-metric", "pm_metric", 0, NULL},
+};
+
+/* v, or the number of the name v of the enum row key. */
+static const char *enum_number(const char *key, const char *v, char *buf, size_t cap)
+{
+    const struct confread_key *k = confread_find(confschema_keys, key);
+    int n = k ? confread_enum_value(k, v) : -1;
+    if (n < 0)
+        return v;
+    snprintf(buf, cap, "%d", n);
+    return buf;
+}
+
 static int encode_config(int argc, char **argv)
 {
     static uint8_t buf[MSG_MAX_FRAME];
-    struct coll_config c = {
-        .role = COLL_ROLE_TRINO,
-        .name = "default",
-        .url = "http://127.0.0.1:8080",
-        .release = "trino",
-        .auth_type = COLL_AUTH_NONE,
-        .header_name = "X-Trino-User",
-        .header_value = "trino-buffer-exporter",
-        .poll_interval_ms = 15000,
-        .request_timeout_ms = 60000,
-        .connect_timeout_ms = 10000,
-        .max_concurrent_requests = 4,
-        .max_queries = 1000,
-        .max_workers = 10000,
-        .worker_http_port = 8080,
-        .pm_metric = "trino_execution_executor_TaskExecutor_Tasks",
-        .pm_pod_label = "pod",
-        .pm_namespace_label = "namespace",
-        .pm_instance_label = "instance",
-        .log_level = 1,
-    };
+    struct coll_config c;
     long raw_type = -1;
-    int n;
+    int n, podmap = 0, print = 0;
+
+    for (int i = 2; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--role") == 0)
+            podmap = strcmp(argv[i + 1], "podmap") == 0 || strcmp(argv[i + 1], "2") == 0;
+    supervisor_defaults(podmap, &c);
 
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define ARG(name) (strcmp(o, name) == 0 && v && (i++, 1))
-        if (ARG("--role"))
-            c.role = strcmp(v, "podmap") == 0  ? COLL_ROLE_PODMAP
-                     : strcmp(v, "trino") == 0 ? COLL_ROLE_TRINO
-                                               : num(v);
-        else if (ARG("--name"))
-            c.name = (char *)v;
-        else if (ARG("--url"))
-            c.url = (char *)v;
-        else if (ARG("--release"))
-            c.release = (char *)v;
-        else if (ARG("--auth"))
-            c.auth_type = strcmp(v, "none") == 0     ? COLL_AUTH_NONE
-                          : strcmp(v, "header") == 0 ? COLL_AUTH_HEADER
-                          : strcmp(v, "basic") == 0  ? COLL_AUTH_BASIC
-                          : strcmp(v, "bearer") == 0 ? COLL_AUTH_BEARER
-                                                     : num(v);
-        else if (ARG("--header-name"))
-            c.header_name = (char *)v;
-        else if (ARG("--header-value"))
-            c.header_value = (char *)v;
-        else if (ARG("--username"))
-            c.username = (char *)v;
-        else if (ARG("--password"))
-            c.password = (char *)v;
-        else if (ARG("--token"))
-            c.token = (char *)v;
-        else if (ARG("--ca"))
-            c.tls_ca_file = (char *)v;
-        else if (ARG("--cert"))
-            c.tls_cert_file = (char *)v;
-        else if (ARG("--key"))
-            c.tls_key_file = (char *)v;
-        else if (strcmp(o, "--insecure") == 0)
-            c.tls_insecure = 1;
-        else if (ARG("--poll-ms"))
-            c.poll_interval_ms = num(v);
-        else if (ARG("--timeout-ms"))
-            c.request_timeout_ms = num(v);
-        else if (ARG("--connect-timeout-ms"))
-            c.connect_timeout_ms = num(v);
-        else if (ARG("--concurrency"))
-            c.max_concurrent_requests = num(v);
-        else if (strcmp(o, "--compression") == 0)
-            c.compression = 1;
-        else if (ARG("--max-queries"))
-            c.max_queries = num(v);
-        else if (ARG("--max-workers"))
-            c.max_workers = num(v);
-        else if (strcmp(o, "--once") == 0)
-            c.once = 1;
-        else if (ARG("--log-level"))
-            c.log_level = strcmp(v, "debug") == 0  ? 0
-                          : strcmp(v, "info") == 0 ? 1
-                          : strcmp(v, "warn") == 0 ? 2
-                                                   : 3;
-        else if (ARG("--log-format"))
-            c.log_format = strcmp(v, "json") == 0;
-        else if (ARG("--pm-metric"))
-            c.pm_metric = (char *)v;
-        else if (ARG("--raw-type"))
+        char nb[24];
+        size_t j;
+        for (j = 0; j < sizeof(named) / sizeof(named[0]); j++)
+            if (strcmp(o, named[j].opt) == 0)
+                break;
+        if (j < sizeof(named) / sizeof(named[0])) {
+            if (named[j].flag)
+                v = "1";
+            else if (!v)
+                usage();
+            else
+                i++;
+            if (named[j].key)
+                v = enum_number(named[j].key, v, nb, sizeof(nb));
+            set_field(&c, named[j].field, v);
+        } else if (strcmp(o, "--role") == 0 && v) {
+            i++;
+            c.role = strcmp(v, "podmap") == 0    ? COLL_ROLE_PODMAP
+                     : strcmp(v, "trino") == 0   ? COLL_ROLE_TRINO
+                     : strcmp(v, "workers") == 0 ? COLL_ROLE_WORKERS
+                                                 : num(v);
+        } else if (strcmp(o, "--set") == 0 && v) {
+            char field[64];
+            const char *eq = strchr(v, '=');
+            i++;
+            if (!eq || (size_t)(eq - v) >= sizeof(field))
+                usage();
+            memcpy(field, v, (size_t)(eq - v));
+            field[eq - v] = '\0';
+            if (set_field(&c, field, eq + 1) < 0) {
+                fprintf(stderr, "tbe-msgtool: no CONFIG field \"%s\"\n", field);
+                usage();
+            }
+        } else if (strcmp(o, "--raw-type") == 0 && v) {
+            i++;
             raw_type = (long)num(v);
-        else
+        } else if (strcmp(o, "--show") == 0) {
+            print = 1;
+        } else {
             usage();
-#undef ARG
+        }
+    }
+    if (print) {
+        show(&c);
+        coll_config_clear(&c);
+        return fflush(stdout) == 0 ? 0 : 1;
     }
     n = msg_encode_config(buf, sizeof(buf), &c);
+    coll_config_clear(&c);
     if (n < 0) {
         fprintf(stderr, "tbe-msgtool: encode: %s\n", msg_strerror(n));
         return 1;

@@ -17,6 +17,8 @@
 
 #include "collconf.h"
 #include "config.h"
+#include "confread.h"
+#include "confschema.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "msg.h"
@@ -532,6 +534,70 @@ static void test_example(const char *example)
     config_free(c);
 }
 
+/*
+ * The schema's rows are consistent: one row per key path, each group a
+ * GROUP row (or the coordinators' entries) with at least one key, an
+ * enum's default one of its names, a fixed default in its range, a
+ * computed or empty default said in words only where it is, a doc line.
+ */
+static void test_schema(void)
+{
+    const struct confread_key *keys = confschema_keys;
+    size_t n = 0;
+    for (const struct confread_key *k = keys; k->name; k++, n++) {
+        char path[CONFREAD_KEYPATH_MAX];
+        snprintf(path, sizeof(path), "%s%s%s", k->group, *k->group ? "." : "", k->name);
+        CHECK(confread_find(keys, path) == k, "%s: one row", path);
+        CHECK(k->doc && *k->doc && !strchr(k->doc, '\t') && !strchr(k->doc, '\n'), "%s: doc", path);
+        if (*k->group) {
+            const struct confread_key *g = confread_find(keys, k->group);
+            CHECK((g && g->type == CONFREAD_GROUP) || strcmp(k->group, "coordinators.[i]") == 0,
+                  "%s: its group is a group row", path);
+        }
+        if (k->type == CONFREAD_GROUP) {
+            int members = 0;
+            for (const struct confread_key *m = keys; m->name; m++)
+                members += strcmp(m->group, path) == 0;
+            CHECK(members > 0, "%s: a group with keys", path);
+        }
+        if (k->type == CONFREAD_UINT && !k->dflt)
+            CHECK(k->def >= k->min && k->def <= k->max && !k->def_doc, "%s: default %u in range",
+                  path, k->def);
+        if (k->dflt)
+            CHECK(k->def_doc != NULL, "%s: a computed default is said in words", path);
+        if (k->type == CONFREAD_ENUM) {
+            CHECK(k->names && k->def_str && confread_enum_value(k, k->def_str) >= 0,
+                  "%s: the default is one of its names", path);
+            CHECK(k->max >= 16, "%s: names fit", path);
+        }
+        if (k->type == CONFREAD_STR || k->type == CONFREAD_FILE || k->type == CONFREAD_ADDRESS)
+            CHECK(k->max > 0 && (!k->def_str || strlen(k->def_str) <= k->max), "%s: max", path);
+    }
+    CHECK(n > 60, "%zu rows", n);
+    CHECK(confread_find(keys, "coordinators.[i].workers.tls.ca_file") != NULL);
+    CHECK(confread_find(keys, "nope") == NULL && confread_find(keys, "tls.nope") == NULL);
+    const struct confread_key *lvl = confread_find(keys, "log_level");
+    CHECK(lvl && confread_enum_value(lvl, "warning") == LOG_WARN &&
+          confread_enum_value(lvl, "error") == LOG_ERROR && confread_enum_value(lvl, "x") < 0);
+
+    /* a configuration held in text, as tbe-msgtool loads it */
+    struct config *c = NULL;
+    char err[CONFIG_ERR_MAX];
+    CHECK(config_load_text("text", "coordinators = ( { name = \"a\"; url = \"http://h:1\"; } );",
+                           &c, err, sizeof(err)) == 0,
+          "%s", err);
+    if (c) {
+        CHECK_STR(c->coordinators[0].release, "a");
+        CHECK_EQ(c->poll_interval_seconds, 15u);
+        config_free(c);
+    }
+    CHECK(config_load_text("text", "coordinators = ( { name = \"a\"; } );", &c, err, sizeof(err)) ==
+          EXIT_CONFIG);
+    CHECK_STR(err, "text:1: coordinators.[0].url: required");
+    CHECK(config_load_text("text", "x = ;", &c, err, sizeof(err)) == EXIT_CONFIG);
+    CHECK(strncmp(err, "text:1: ", 8) == 0, "%s", err);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -547,5 +613,6 @@ int main(int argc, char **argv)
     test_generated();
     test_one_line();
     test_example(argv[2]);
+    test_schema();
     return check_report("test_config");
 }
