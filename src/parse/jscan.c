@@ -104,33 +104,6 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx, const struc
     return PARSE_OK;
 }
 
-void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct parse_limits *lim,
-                       const yajl_alloc_funcs *alloc)
-{
-    const yajl_alloc_funcs *af = alloc ? alloc : &default_alloc;
-    if (size < sizeof(struct jscan))
-        return NULL;
-    void *obj = af->malloc(af->ctx, size);
-    if (!obj)
-        return NULL;
-    memset(obj, 0, size);
-    if (jscan_init(obj, cb, obj, lim, af) != PARSE_OK) {
-        af->free(af->ctx, obj);
-        return NULL;
-    }
-    return obj;
-}
-
-void jscan_parser_free(void *obj)
-{
-    if (!obj)
-        return;
-    struct jscan *s = obj;
-    yajl_alloc_funcs af = s->af;
-    jscan_fini(s);
-    af.free(af.ctx, obj);
-}
-
 static void *s_alloc(struct jscan *s, size_t n)
 {
     return s->af.malloc(s->af.ctx, n);
@@ -1414,6 +1387,13 @@ int jscan_copy(char *dst, size_t cap, const unsigned char *p, size_t n)
     memcpy(dst, p, n);
     dst[n] = 0;
     return 1;
+}
+
+void jscan_copy_cut(char *dst, size_t cap, const unsigned char *p, size_t n)
+{
+    size_t m = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, p, m);
+    dst[m] = 0;
 }
 
 int jscan_uint(const char *p, size_t n, uint64_t *ret)
