@@ -78,17 +78,10 @@ static const struct jscan_key stage_keys[] = {
     JSCAN_KEY("latestAttemptExecutionInfo", JSCAN_PASS),
     JSCAN_KEY("previousAttemptsExecutionInfos", JSCAN_PASS),
 };
-static const struct jscan_key task_keys[] = {JSCAN_KEY("taskStatus", N_TSTATUS),
-                                             JSCAN_KEY("outputBuffers", N_OBUF)};
-static const struct jscan_key tstatus_keys[] = {
-    JSCAN_KEY("nodeId", JSCAN_PASS), JSCAN_KEY("self", JSCAN_PASS), JSCAN_KEY("state", JSCAN_PASS)};
-static const struct jscan_key obuf_keys[] = {
-    JSCAN_KEY("type", JSCAN_PASS),
-    JSCAN_KEY("state", JSCAN_PASS),
-    JSCAN_KEY("totalBufferedBytes", JSCAN_PASS),
-    JSCAN_KEY("totalBufferedPages", JSCAN_PASS),
-    JSCAN_KEY("totalPagesSent", JSCAN_PASS),
-};
+static const struct jscan_key task_keys[] = {TASKREAD_TASK_KEYS(N_TSTATUS, N_OBUF)};
+static const struct jscan_key tstatus_keys[] = {TASKREAD_TSTATUS_KEYS,
+                                                JSCAN_KEY("self", JSCAN_PASS)};
+static const struct jscan_key obuf_keys[] = {TASKREAD_OBUF_KEYS};
 static const struct jscan_node skeleton_nodes[N_COUNT] = {
     [N_ROOT] = JSCAN_OBJ(root_keys),       [N_STAGES] = JSCAN_OBJ(stages_keys),
     [N_STAGELIST] = JSCAN_ARR(N_STAGE),    [N_STAGE] = JSCAN_OBJ(stage_keys),

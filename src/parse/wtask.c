@@ -45,18 +45,10 @@ struct wtask {
 
 /* The members read (jscan's structural mode); every other member is dropped unseen. */
 enum { N_LIST = 1, N_TASK, N_TSTATUS, N_OBUF, N_COUNT };
-static const struct jscan_key task_keys[] = {JSCAN_KEY("taskStatus", N_TSTATUS),
-                                             JSCAN_KEY("outputBuffers", N_OBUF)};
-static const struct jscan_key tstatus_keys[] = {JSCAN_KEY("taskId", JSCAN_PASS),
-                                                JSCAN_KEY("nodeId", JSCAN_PASS),
-                                                JSCAN_KEY("state", JSCAN_PASS)};
-static const struct jscan_key obuf_keys[] = {
-    JSCAN_KEY("type", JSCAN_PASS),
-    JSCAN_KEY("state", JSCAN_PASS),
-    JSCAN_KEY("totalBufferedBytes", JSCAN_PASS),
-    JSCAN_KEY("totalBufferedPages", JSCAN_PASS),
-    JSCAN_KEY("totalPagesSent", JSCAN_PASS),
-};
+static const struct jscan_key task_keys[] = {TASKREAD_TASK_KEYS(N_TSTATUS, N_OBUF)};
+static const struct jscan_key tstatus_keys[] = {TASKREAD_TSTATUS_KEYS,
+                                                JSCAN_KEY("taskId", JSCAN_PASS)};
+static const struct jscan_key obuf_keys[] = {TASKREAD_OBUF_KEYS};
 static const struct jscan_node schema_nodes[N_COUNT] = {
     [N_LIST] = JSCAN_ARR(N_TASK),
     [N_TASK] = JSCAN_OBJ(task_keys),
