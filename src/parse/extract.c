@@ -221,14 +221,12 @@ static int x_open(void *p, int kind, int key, int is_map)
         return K_TASK;
     case K_TASK:
     case K_TSTATUS:
-    case K_OBUF:
-        if (key != KEY_OTHER) {
-            const char *why = taskread_open(&x->t.r, key, is_map);
-            if (why)
-                return jface_fail(x, PARSE_EINVAL, why);
-            return key == TASKREAD_TSTATUS ? K_TSTATUS : K_OBUF;
-        }
-        break;
+    case K_OBUF: {
+        const char *why = taskread_open(&x->t.r, key, is_map);
+        if (why)
+            return jface_fail(x, PARSE_EINVAL, why);
+        return key == TASKREAD_TSTATUS ? K_TSTATUS : K_OBUF;
+    }
     }
     return JFACE_SKIP;
 }
@@ -316,9 +314,7 @@ static int scalar_at_container_key(struct extract *x, int kind, int key, int is_
     case K_TASK:
     case K_TSTATUS:
     case K_OBUF:
-        if (key != KEY_OTHER)
-            return jface_fail(x, PARSE_EINVAL, taskread_scalar(key));
-        break;
+        return jface_fail(x, PARSE_EINVAL, taskread_scalar(key));
     }
     return 1;
 }
@@ -342,7 +338,7 @@ static int string(struct extract *x, int kind, int key, const struct jface_value
             return jface_fail(x, PARSE_EINVAL, "taskStatus.self address too long");
         return 1;
     }
-    if ((kind == K_TSTATUS || kind == K_OBUF) && key != KEY_OTHER) {
+    if (kind == K_TSTATUS || kind == K_OBUF) {
         const char *why = taskread_string(&x->t.r, key, s, n, v->truncated);
         return why ? jface_fail(x, PARSE_EINVAL, why) : 1;
     }
@@ -362,7 +358,7 @@ static int x_value(void *p, int kind, int key, const struct jface_value *v)
         }
         break;
     case JFACE_NUMBER:
-        if (kind == K_OBUF && key != KEY_OTHER) {
+        if (kind == K_OBUF) {
             const char *why = taskread_number(&x->t.r, key, (const char *)v->s, v->n);
             return why ? jface_fail(x, PARSE_EINVAL, why) : 1;
         }

@@ -9,13 +9,24 @@
 
 #include <yajl/yajl_parse.h>
 
+/* A frame: its kind, and F_OBJ when it is an object. */
+#define F_OBJ 0x80
+#define F_KIND 0x7f
+
+/* The value at hand is one the parser reads: not inside a skipped
+ * container, nor the value of an object's key it does not read. */
+static int wanted(const struct jface *f)
+{
+    return !f->skip && (f->key || !(f->frames[f->top] & F_OBJ));
+}
+
 static int open_container(void *ctx, int is_map)
 {
     struct jface *f = ctx;
     int kind = JFACE_SKIP;
-    if (!f->skip) {
+    if (wanted(f)) {
         /* the parser's refusal comes before the depth cap counts the container */
-        kind = f->ops->open(f, f->frames[f->top], f->key, is_map);
+        kind = f->ops->open(f, f->frames[f->top] & F_KIND, f->key, is_map);
         if (f->js.status)
             return 0;
     }
@@ -24,7 +35,7 @@ static int open_container(void *ctx, int is_map)
     if (kind == JFACE_SKIP)
         f->skip++;
     else
-        f->frames[++f->top] = (unsigned char)kind;
+        f->frames[++f->top] = (unsigned char)(kind | (is_map ? F_OBJ : 0));
     f->key = 0;
     return 1;
 }
@@ -48,7 +59,7 @@ static int cb_end(void *ctx)
         f->skip--;
         return 1;
     }
-    int kind = f->frames[f->top--];
+    int kind = f->frames[f->top--] & F_KIND;
     return f->ops->close ? f->ops->close(f, kind) : 1;
 }
 
@@ -59,15 +70,15 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
     int truncated = jscan_take_truncated(&f->js);
     if (f->skip)
         return 1;
-    f->key = truncated ? 0 : f->ops->key(f, f->frames[f->top], s, n);
+    f->key = truncated ? 0 : f->ops->key(f, f->frames[f->top] & F_KIND, s, n);
     return !f->js.status;
 }
 
 static int scalar(struct jface *f, const struct jface_value *v)
 {
-    if (f->skip)
+    if (!wanted(f))
         return 1;
-    return f->ops->value(f, f->frames[f->top], f->key, v);
+    return f->ops->value(f, f->frames[f->top] & F_KIND, f->key, v);
 }
 
 static int cb_null(void *ctx)

@@ -8,10 +8,11 @@
  *
  * The face follows the containers of the document and hands the parser only
  * what it reads. It keeps a stack of frames, one per open container the
- * parser reads, each of a kind the parser chose (a small number, 1..255;
+ * parser reads, each of a kind the parser chose (a small number, 1..127;
  * kind 0 is the document itself, before its value opens), and skips a
  * container the parser does not read with everything inside it, counting
- * only its depth. It counts every container against max_depth
+ * only its depth; so is the value of a key the parser does not read (key 0)
+ * in an object frame, without a hook. It counts every container against max_depth
  * (jscan_enter/jscan_leave), checks every number against max_token
  * (jscan_token_ok), takes the truncation of every key and string
  * (jscan_take_truncated), and remembers the meaning of the pending key of the
@@ -19,7 +20,7 @@
  * gives nothing after the document's value, so neither do the hooks.
  *
  * The hooks, for a parser p, in the innermost frame (of kind kind) as the
- * value of its pending key (key):
+ * value of its pending key (key; in an object frame never 0):
  *   open   a container opens: the kind of its frame, or JFACE_SKIP to skip it
  *   key    a key of an object frame, not cut at max_string (a cut one means 0):
  *          what it means to the parser, 0 for a key not read
@@ -70,7 +71,7 @@ struct jface_ops {
 struct jface {
     struct jscan js; /* first: the yajl context is the parser, its face and its jscan */
     const struct jface_ops *ops;
-    unsigned char *frames; /* kinds of the open frames, frames[0] = 0; max_depth + 1 */
+    unsigned char *frames; /* the open frames (jface.c), frames[0] = 0; max_depth + 1 */
     size_t top;            /* frames open */
     size_t skip;           /* open containers inside a skipped one */
     int key;               /* meaning of the pending key of the innermost frame */

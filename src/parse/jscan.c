@@ -139,27 +139,6 @@ int jscan_fail(struct jscan *s, int status, const char *reason)
     return 0;
 }
 
-int jscan_enter(struct jscan *s)
-{
-    if (s->depth >= s->max_depth)
-        return jscan_fail(s, PARSE_EDEPTH, "nesting deeper than max_depth");
-    s->depth++;
-    return 1;
-}
-
-void jscan_leave(struct jscan *s)
-{
-    if (s->depth)
-        s->depth--;
-}
-
-int jscan_take_truncated(struct jscan *s)
-{
-    int t = s->trunc_pending;
-    s->trunc_pending = 0;
-    return t;
-}
-
 const char *jscan_error(const struct jscan *s)
 {
     return s->msg;
@@ -1270,7 +1249,7 @@ static int full_feed(struct jscan *s, const unsigned char *buf, size_t len)
     /*
      * Numbers and literals: yajl buffers only a token that spans chunks, so
      * the cap is checked where chunks meet (a token within one chunk is
-     * checked by the parsers' number callbacks, jscan_token_ok).
+     * checked by the number callback, jscan_token_ok).
      */
     if (s->tlen) {
         size_t k = 0, room = s->max_token - s->tlen + 1;
@@ -1359,13 +1338,6 @@ int jscan_feed(struct jscan *s, const void *buf, size_t len)
     if (s->sc)
         return skel_feed(s, buf, len);
     return full_feed(s, buf, len);
-}
-
-int jscan_token_ok(struct jscan *s, size_t n)
-{
-    if (n > s->max_token)
-        return jscan_fail(s, PARSE_ETOKEN, "number longer than max_token");
-    return 1;
 }
 
 int jscan_finish(struct jscan *s)

@@ -191,12 +191,33 @@ const char *jscan_error(const struct jscan *s);
  * string or key callback whether the value it holds was cut by the scanner.
  */
 int jscan_fail(struct jscan *s, int status, const char *reason);
-int jscan_enter(struct jscan *s);
-void jscan_leave(struct jscan *s);
-int jscan_take_truncated(struct jscan *s);
+/* Inline: they run on every yajl event. */
+static inline int jscan_enter(struct jscan *s)
+{
+    if (s->depth >= s->max_depth)
+        return jscan_fail(s, PARSE_EDEPTH, "nesting deeper than max_depth");
+    s->depth++;
+    return 1;
+}
+static inline void jscan_leave(struct jscan *s)
+{
+    if (s->depth)
+        s->depth--;
+}
+static inline int jscan_take_truncated(struct jscan *s)
+{
+    int t = s->trunc_pending;
+    s->trunc_pending = 0;
+    return t;
+}
 /* For number callbacks: 1 if a number of n bytes is within max_token, else
  * 0 and PARSE_ETOKEN (tokens that span chunks are checked by jscan_feed). */
-int jscan_token_ok(struct jscan *s, size_t n);
+static inline int jscan_token_ok(struct jscan *s, size_t n)
+{
+    if (n > s->max_token)
+        return jscan_fail(s, PARSE_ETOKEN, "number longer than max_token");
+    return 1;
+}
 
 /* Bounded helpers shared by the parsers. */
 /* 1 if the yajl string (p,n) equals the NUL-terminated lit. Inline: the

@@ -88,9 +88,7 @@ static int n_open(void *ctx, int kind, int key, int is_map)
             return jface_fail(p, PARSE_EINVAL, "/v1/info nodeVersion is not an object");
         return first_time(p, key) ? L_VERSION : 0;
     }
-    if (key != KEY_OTHER)
-        return jface_fail(p, PARSE_EINVAL, "/v1/info field of the wrong type");
-    return JFACE_SKIP;
+    return jface_fail(p, PARSE_EINVAL, "/v1/info field of the wrong type");
 }
 
 static int n_key(void *ctx, int kind, const unsigned char *s, size_t n)
@@ -158,8 +156,8 @@ static int n_value(void *ctx, int kind, int key, const struct jface_value *v)
             return 1;
         }
     }
-    /* any other scalar: fine where nothing is read; null = absent */
-    if (key != KEY_OTHER && v->type != JFACE_NULL)
+    /* any other scalar of a read field: null = absent */
+    if (v->type != JFACE_NULL)
         return jface_fail(p, PARSE_EINVAL, "/v1/info field of the wrong type");
     return 1;
 }

@@ -84,9 +84,11 @@ int nodelist_split_uri(const char *uri, size_t n, char *host, size_t cap, unsign
     return 0;
 }
 
+/* In an entry, the face hands over only the values of its one key read, NK_URI. */
 static int n_open(void *p, int kind, int key, int is_map)
 {
     struct nodelist *l = p;
+    (void)key;
     switch (kind) {
     case 0:
         if (is_map)
@@ -97,10 +99,8 @@ static int n_open(void *p, int kind, int key, int is_map)
             return jface_fail(l, PARSE_EUNSUPPORTED, "a node list entry is not an object");
         l->has_uri = l->uri_ok = 0;
         return NF_ENTRY;
-    default:
-        if (key == NK_URI)
-            return jface_fail(l, PARSE_EINVAL, "uri is not a string");
-        return JFACE_SKIP;
+    default: /* the uri */
+        return jface_fail(l, PARSE_EINVAL, "uri is not a string");
     }
 }
 
@@ -113,11 +113,12 @@ static int n_key(void *p, int kind, const unsigned char *s, size_t n)
 static int n_value(void *p, int kind, int key, const struct jface_value *v)
 {
     struct nodelist *l = p;
+    (void)key;
     if (kind == 0)
         return jface_fail(l, PARSE_EUNSUPPORTED, "node list is not an array");
     if (kind == NF_LIST)
         return jface_fail(l, PARSE_EUNSUPPORTED, "a node list entry is not an object");
-    if (key != NK_URI || v->type == JFACE_NULL) /* null is absent */
+    if (v->type == JFACE_NULL) /* the uri: null is absent */
         return 1;
     if (v->type != JFACE_STRING)
         return jface_fail(l, PARSE_EINVAL, "uri is not a string");

@@ -97,9 +97,8 @@ static int p_open(void *ctx, int kind, int key, int is_map)
         return P_SERIES;
     case P_SERIES:
         return key == PK_METRIC && is_map ? P_METRIC : JFACE_SKIP;
-    default: /* P_METRIC */
-        if (key != PK_OTHER)
-            p->bad = 1; /* a wanted label that is not a string */
+    default: /* P_METRIC: a wanted label that is not a string */
+        p->bad = 1;
         return JFACE_SKIP;
     }
 }
@@ -184,7 +183,7 @@ static int p_value(void *ctx, int kind, int key, const struct jface_value *v)
                 return jface_fail(p, PARSE_EUNSUPPORTED, "resultType is not \"vector\"");
             return 1;
         }
-        if (kind == P_METRIC && key != PK_OTHER) {
+        if (kind == P_METRIC) {
             label_value(p, key, v);
             return 1;
         }
@@ -192,7 +191,7 @@ static int p_value(void *ctx, int kind, int key, const struct jface_value *v)
     /* any other scalar */
     if (kind == P_RESULT)
         p->skipped++;
-    else if (kind == P_METRIC && key != PK_OTHER)
+    else if (kind == P_METRIC)
         p->bad = 1;
     else if (kind == P_ROOT && key == PK_STATUS)
         p->status = ST_OTHER;

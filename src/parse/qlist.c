@@ -78,6 +78,7 @@ static int element_done(struct qlist *q)
 static int q_open(void *p, int kind, int key, int is_map)
 {
     struct qlist *q = p;
+    (void)key; /* in an element: queryId or state (the face skips any other) */
     switch (kind) {
     case 0:
         if (is_map)
@@ -93,9 +94,8 @@ static int q_open(void *p, int kind, int key, int is_map)
         q->cur.id[0] = 0;
         q->cur.state[0] = 0;
         return QF_QUERY;
-    default:
-        if (key != QK_OTHER)
-            q->bad = 1; /* queryId or state is not a string */
+    default: /* queryId or state is not a string */
+        q->bad = 1;
         return JFACE_SKIP;
     }
 }
@@ -121,8 +121,6 @@ static int q_value(void *p, int kind, int key, const struct jface_value *v)
         q->malformed++;
         return 1;
     }
-    if (key == QK_OTHER)
-        return 1;
     if (v->type != JFACE_STRING) {
         q->bad = 1;
         return 1;

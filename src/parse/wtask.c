@@ -164,13 +164,12 @@ static int w_open(void *p, int kind, int key, int is_map)
         taskread_begin(&w->t.r);
         w->t.has_taskid = w->t.has_qid = 0;
         return L_TASK;
-    default: /* L_TASK, L_TSTATUS, L_OBUF */
-        if (key == KEY_OTHER)
-            return JFACE_SKIP;
+    default: { /* L_TASK, L_TSTATUS, L_OBUF */
         const char *why = taskread_open(&w->t.r, key, is_map);
         if (why)
             return jface_fail(w, PARSE_EINVAL, why);
         return key == TASKREAD_TSTATUS ? L_TSTATUS : L_OBUF;
+    }
     }
 }
 
@@ -233,17 +232,16 @@ static int w_value(void *p, int kind, int key, const struct jface_value *v)
             return 1; /* as the extractor: a null element is an absent task */
         return jface_fail(w, PARSE_EUNSUPPORTED, "a task list element is not an object");
     }
-    if (v->type == JFACE_NUMBER && kind == L_OBUF && key != KEY_OTHER) {
+    if (v->type == JFACE_NUMBER && kind == L_OBUF) {
         why = taskread_number(&w->t.r, key, (const char *)v->s, v->n);
     } else if (v->type == JFACE_STRING && key == KEY_TASKID) { /* only in taskStatus */
         if (w->t.has_taskid)
             return jface_fail(w, PARSE_EINVAL, "duplicate taskStatus.taskId");
         w->t.has_taskid = 1;
         take_query_id(&w->t, v->s, v->n);
-    } else if (v->type == JFACE_STRING && (kind == L_TSTATUS || kind == L_OBUF) &&
-               key != KEY_OTHER) {
+    } else if (v->type == JFACE_STRING && (kind == L_TSTATUS || kind == L_OBUF)) {
         why = taskread_string(&w->t.r, key, v->s, v->n, v->truncated);
-    } else if (v->type != JFACE_NULL && key != KEY_OTHER) {
+    } else if (v->type != JFACE_NULL) {
         why = taskread_scalar(key); /* null = absent (pre-0.172 empty Optionals) */
     }
     return why ? jface_fail(w, PARSE_EINVAL, why) : 1;
