@@ -11,12 +11,12 @@
  * parser reads, each of a kind the parser chose (a small number, 1..127;
  * kind 0 is the document itself, before its value opens), and skips a
  * container the parser does not read with everything inside it, counting
- * only its depth; so is the value of a key the parser does not read (key 0)
- * in an object frame, without a hook. It counts every container against max_depth
- * (jscan_enter/jscan_leave), checks every number against max_token
- * (jscan_token_ok), takes the truncation of every key and string
- * (jscan_take_truncated), and remembers the meaning of the pending key of the
- * innermost frame (0 in an array, and until an object's first key). yajl
+ * only its depth; the value of a key the parser does not read (key 0) in an
+ * object frame is skipped alike, without a hook. It counts every container
+ * against max_depth (jscan_enter/jscan_leave), checks every number against
+ * max_token (jscan_token_ok), takes the truncation of every key and string
+ * (jscan_take_truncated), and remembers the meaning of the pending key of
+ * the innermost frame (0 in an array, and until an object's first key). yajl
  * gives nothing after the document's value, so neither do the hooks.
  *
  * The hooks, for a parser p, in the innermost frame (of kind kind) as the
@@ -58,8 +58,8 @@ struct jface_value {
 };
 
 struct jface_ops {
-    const struct jscan_schema
-        *schema; /* the fast path's skeleton; NULL: none, every byte to yajl */
+    /* the fast path's skeleton (jscan_set_schema); NULL: none, every byte to yajl */
+    const struct jscan_schema *schema;
     int (*open)(void *p, int kind, int key, int is_map);
     int (*key)(void *p, int kind, const unsigned char *s, size_t n);
     int (*value)(void *p, int kind, int key, const struct jface_value *v);
