@@ -65,16 +65,16 @@ llvmcov=$(command -v llvm-cov-14 || command -v llvm-cov || true)
 
 # The code under test of each target (coverage is reported on these files).
 sources_of() {
-    local c=src/collector
+    local p=src/parse
     case $1 in
-    fuzz_extract | fuzz_extract_diff) echo $c/extract.c $c/jscan.c $c/taskread.c $c/agg.c ;;
-    fuzz_qlist | fuzz_qlist_diff) echo $c/qlist.c $c/jscan.c ;;
-    fuzz_promvec) echo $c/promvec.c $c/jscan.c ;;
-    fuzz_wtask) echo $c/wtask.c $c/taskread.c $c/jscan.c ;;
-    fuzz_task_diff) echo $c/wtask.c $c/extract.c $c/taskread.c $c/agg.c ;;
-    fuzz_nodeinfo) echo $c/nodeinfo.c ;;
-    fuzz_nodelist) echo $c/nodelist.c ;;
-    fuzz_itoken) echo $c/itoken.c src/common/b64.c ;;
+    fuzz_extract | fuzz_extract_diff) echo $p/extract.c $p/jface.c $p/jscan.c $p/taskread.c $p/agg.c ;;
+    fuzz_qlist | fuzz_qlist_diff) echo $p/qlist.c $p/jface.c $p/jscan.c ;;
+    fuzz_promvec) echo $p/promvec.c $p/jface.c $p/jscan.c ;;
+    fuzz_wtask) echo $p/wtask.c $p/taskread.c $p/jface.c $p/jscan.c ;;
+    fuzz_task_diff) echo $p/wtask.c $p/extract.c $p/jface.c $p/taskread.c $p/agg.c ;;
+    fuzz_nodeinfo) echo $p/nodeinfo.c $p/jface.c ;;
+    fuzz_nodelist) echo $p/nodelist.c $p/jface.c ;;
+    fuzz_itoken) echo src/collector/itoken.c src/common/b64.c ;;
     fuzz_msg) echo src/common/msg.c ;;
     fuzz_config)
         echo src/supervisor/config.c src/supervisor/confread.c src/supervisor/confschema.c \

@@ -1,14 +1,14 @@
 /*
- * extract: streaming QueryInfo -> per-worker output-buffer state (see extract.h).
+ * extract: streaming QueryInfo -> per-worker output-buffer state (see extract.h),
+ * on the face of jface.h.
  *
- * A stack of frame kinds follows the path from the root down to the deepest
+ * The face's frames follow the path from the root down to the deepest
  * container that matters (root, stage container, StageInfo, tasks, TaskInfo,
- * taskStatus, outputBuffers); anything else is skipped by counting its depth
- * only. Fields of the current task collect in one fixed struct (tasks never
- * nest; taskread.h holds the rules wtask shares) and go to the agg when the
- * task object closes, so key order does not matter. Unknown is never
- * reported as idle: a layout we cannot read exactly is PARSE_EUNSUPPORTED,
- * never a number.
+ * taskStatus, outputBuffers); anything else is skipped. Fields of the
+ * current task collect in one fixed struct (tasks never nest; taskread.h
+ * holds the rules wtask shares) and go to the agg when the task object
+ * closes, so key order does not matter. Unknown is never reported as idle: a
+ * layout we cannot read exactly is PARSE_EUNSUPPORTED, never a number.
  */
 #include "extract.h"
 
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jscan.h"
+#include "jface.h"
 #include "taskread.h"
 
 enum kind {
@@ -43,7 +43,6 @@ enum key {
     KEY_STAGES_LIST,
     KEY_TASKS,
     KEY_SUBSTAGES,
-    KEY_PRESTODB,
     KEY_SELF, /* taskStatus.self */
 };
 
@@ -53,20 +52,15 @@ struct task {
 };
 
 struct extract {
-    struct jscan js; /* first: a jscan_parser_new object */
+    struct jface face; /* first */
     struct agg *out;
-    unsigned char *stack; /* frame kinds, max_depth + 1 */
-    size_t top;           /* frames on the stack (the root object is frame 1) */
-    size_t skip;          /* open containers inside a skipped value */
-    int key;              /* meaning of the pending key of the top object */
-    int root_seen;
     struct task t;
     struct extract_stats st;
 };
 
 /*
  * The skeleton the extractor reads (jscan's structural mode): every key
- * cb_map_key gives a meaning to, at the same place, including those that
+ * x_key gives a meaning to, at the same place, including those that
  * make a layout unsupported. Members of any other key are dropped unseen.
  * Flat subStages (stage id strings) and nested ones share the STAGE node;
  * string elements are handed over as they are.
@@ -84,17 +78,10 @@ static const struct jscan_key stage_keys[] = {
     JSCAN_KEY("latestAttemptExecutionInfo", JSCAN_PASS),
     JSCAN_KEY("previousAttemptsExecutionInfos", JSCAN_PASS),
 };
-static const struct jscan_key task_keys[] = {JSCAN_KEY("taskStatus", N_TSTATUS),
-                                             JSCAN_KEY("outputBuffers", N_OBUF)};
-static const struct jscan_key tstatus_keys[] = {
-    JSCAN_KEY("nodeId", JSCAN_PASS), JSCAN_KEY("self", JSCAN_PASS), JSCAN_KEY("state", JSCAN_PASS)};
-static const struct jscan_key obuf_keys[] = {
-    JSCAN_KEY("type", JSCAN_PASS),
-    JSCAN_KEY("state", JSCAN_PASS),
-    JSCAN_KEY("totalBufferedBytes", JSCAN_PASS),
-    JSCAN_KEY("totalBufferedPages", JSCAN_PASS),
-    JSCAN_KEY("totalPagesSent", JSCAN_PASS),
-};
+static const struct jscan_key task_keys[] = {TASKREAD_TASK_KEYS(N_TSTATUS, N_OBUF)};
+static const struct jscan_key tstatus_keys[] = {TASKREAD_TSTATUS_KEYS,
+                                                JSCAN_KEY("self", JSCAN_PASS)};
+static const struct jscan_key obuf_keys[] = {TASKREAD_OBUF_KEYS};
 static const struct jscan_node skeleton_nodes[N_COUNT] = {
     [N_ROOT] = JSCAN_OBJ(root_keys),       [N_STAGES] = JSCAN_OBJ(stages_keys),
     [N_STAGELIST] = JSCAN_ARR(N_STAGE),    [N_STAGE] = JSCAN_OBJ(stage_keys),
@@ -102,11 +89,6 @@ static const struct jscan_node skeleton_nodes[N_COUNT] = {
     [N_TSTATUS] = JSCAN_OBJ(tstatus_keys), [N_OBUF] = JSCAN_OBJ(obuf_keys),
 };
 static const struct jscan_schema skeleton = {skeleton_nodes, N_COUNT, N_ROOT};
-
-static int fail(struct extract *x, int status, const char *reason)
-{
-    return jscan_fail(&x->js, status, reason);
-}
 
 /*
  * host:port of a task URI: scheme, userinfo and path stripped, IPv6 brackets
@@ -166,155 +148,98 @@ static int finish_task(struct extract *x)
     struct agg_task at;
     const char *why = taskread_finish(&x->t.r, &at);
     if (why)
-        return fail(x, PARSE_EUNSUPPORTED, why);
+        return jface_fail(x, PARSE_EUNSUPPORTED, why);
     at.address = x->t.address;
     switch (agg_add_task(x->out, &at)) {
     case AGG_OK:
         x->st.tasks++;
         return 1;
     case AGG_EFULL:
-        return fail(x, PARSE_EWORKERS, "more workers than max_workers");
+        return jface_fail(x, PARSE_EWORKERS, "more workers than max_workers");
     case AGG_ENOMEM:
-        return fail(x, PARSE_ENOMEM, "out of memory");
+        return jface_fail(x, PARSE_ENOMEM, "out of memory");
     default:
-        return fail(x, PARSE_EINVAL, "task with neither taskStatus.nodeId nor taskStatus.self");
+        return jface_fail(x, PARSE_EINVAL,
+                          "task with neither taskStatus.nodeId nor taskStatus.self");
     }
 }
 
-/* Open a container; kind is its frame kind, or 0 to skip it. */
-static int push(struct extract *x, int kind)
+static int x_open(void *p, int kind, int key, int is_map)
 {
-    if (!jscan_enter(&x->js))
-        return 0;
-    if (!kind || x->skip) {
-        x->skip++;
-    } else {
-        x->stack[++x->top] = (unsigned char)kind;
-    }
-    x->key = KEY_OTHER;
-    return 1;
-}
-
-static int start_container(struct extract *x, int is_map)
-{
-    if (x->skip)
-        return push(x, 0);
-    if (!x->root_seen) {
-        x->root_seen = 1;
-        if (!is_map)
-            return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
-        return push(x, K_ROOT);
-    }
-    if (x->top == 0)
-        return fail(x, PARSE_ESYNTAX, "more than one JSON value");
-    int kind = x->stack[x->top], key = x->key, next = 0;
+    struct extract *x = p;
     switch (kind) {
+    case 0:
+        if (!is_map)
+            return jface_fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
+        return K_ROOT;
     case K_ROOT:
         if (key == KEY_OUTPUTSTAGE) {
             if (!is_map)
-                return fail(x, PARSE_EUNSUPPORTED, "outputStage is not an object");
+                return jface_fail(x, PARSE_EUNSUPPORTED, "outputStage is not an object");
             x->st.layout = EXTRACT_LAYOUT_NESTED;
             x->st.stages++;
-            next = K_STAGE_NESTED;
-        } else if (key == KEY_STAGES) {
+            return K_STAGE_NESTED;
+        }
+        if (key == KEY_STAGES) {
             if (!is_map)
-                return fail(x, PARSE_EUNSUPPORTED, "stages is not an object");
+                return jface_fail(x, PARSE_EUNSUPPORTED, "stages is not an object");
             x->st.layout = EXTRACT_LAYOUT_FLAT;
-            next = K_STAGES;
+            return K_STAGES;
         }
         break;
     case K_STAGES:
         if (key == KEY_STAGES_LIST) {
             if (is_map)
-                return fail(x, PARSE_EUNSUPPORTED, "stages.stages is not an array");
-            next = K_LIST_FLAT;
+                return jface_fail(x, PARSE_EUNSUPPORTED, "stages.stages is not an array");
+            return K_LIST_FLAT;
         }
         break;
     case K_LIST_FLAT:
     case K_LIST_NESTED:
         if (!is_map)
-            return fail(x, PARSE_EUNSUPPORTED, "a stage list element is not an object");
+            return jface_fail(x, PARSE_EUNSUPPORTED, "a stage list element is not an object");
         x->st.stages++;
-        next = kind == K_LIST_FLAT ? K_STAGE_FLAT : K_STAGE_NESTED;
-        break;
+        return kind == K_LIST_FLAT ? K_STAGE_FLAT : K_STAGE_NESTED;
     case K_STAGE_FLAT:
     case K_STAGE_NESTED:
-        if (key == KEY_PRESTODB)
-            return fail(x, PARSE_EUNSUPPORTED,
-                        "unsupported layout: prestodb StageInfo (latestAttemptExecutionInfo)");
         if (key == KEY_TASKS) {
             if (is_map)
-                return fail(x, PARSE_EUNSUPPORTED, "StageInfo.tasks is not an array");
-            next = K_TASKS;
-        } else if (key == KEY_SUBSTAGES && kind == K_STAGE_NESTED) {
-            if (is_map)
-                return fail(x, PARSE_EUNSUPPORTED, "StageInfo.subStages is not an array");
-            next = K_LIST_NESTED;
+                return jface_fail(x, PARSE_EUNSUPPORTED, "StageInfo.tasks is not an array");
+            return K_TASKS;
         }
-        /* flat subStages are stage id strings: skipped */
-        break;
+        if (key == KEY_SUBSTAGES && kind == K_STAGE_NESTED) {
+            if (is_map)
+                return jface_fail(x, PARSE_EUNSUPPORTED, "StageInfo.subStages is not an array");
+            return K_LIST_NESTED;
+        }
+        break; /* flat subStages are stage id strings: skipped */
     case K_TASKS:
         if (!is_map)
-            return fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
+            return jface_fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
         taskread_begin(&x->t.r);
         x->t.address[0] = 0;
-        next = K_TASK;
-        break;
+        return K_TASK;
     case K_TASK:
     case K_TSTATUS:
-    case K_OBUF:
-        if (key != KEY_OTHER) {
-            const char *why = taskread_open(&x->t.r, key, is_map);
-            if (why)
-                return fail(x, PARSE_EINVAL, why);
-            next = key == TASKREAD_TSTATUS ? K_TSTATUS : K_OBUF;
-        }
-        break;
+    case K_OBUF: {
+        const char *why = taskread_open(&x->t.r, key, is_map);
+        if (why)
+            return jface_fail(x, PARSE_EINVAL, why);
+        return key == TASKREAD_TSTATUS ? K_TSTATUS : K_OBUF;
     }
-    return push(x, next);
-}
-
-static int end_container(struct extract *x)
-{
-    jscan_leave(&x->js);
-    if (x->skip) {
-        x->skip--;
-        return 1;
     }
-    int kind = x->stack[x->top--];
-    x->key = KEY_OTHER;
-    if (kind == K_TASK)
-        return finish_task(x);
-    return 1;
+    return JFACE_SKIP;
 }
 
-static int cb_start_map(void *ctx)
+static int x_close(void *p, int kind)
 {
-    return start_container(ctx, 1);
+    return kind == K_TASK ? finish_task(p) : 1;
 }
 
-static int cb_start_array(void *ctx)
+static int x_key(void *p, int kind, const unsigned char *s, size_t n)
 {
-    return start_container(ctx, 0);
-}
-
-static int cb_end(void *ctx)
-{
-    return end_container(ctx);
-}
-
-static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
-{
-    struct extract *x = ctx;
-    int truncated = jscan_take_truncated(&x->js);
-    if (x->skip)
-        return 1;
     int k = KEY_OTHER;
-    if (truncated || n > 32) {
-        x->key = KEY_OTHER;
-        return 1;
-    }
-    switch (x->stack[x->top]) {
+    switch (kind) {
     case K_ROOT:
         if (jscan_eq(s, n, "queryId"))
             k = KEY_QUERYID;
@@ -339,8 +264,9 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
             k = KEY_SUBSTAGES;
         else if (jscan_eq(s, n, "latestAttemptExecutionInfo") ||
                  jscan_eq(s, n, "previousAttemptsExecutionInfos"))
-            return fail(x, PARSE_EUNSUPPORTED,
-                        "unsupported layout: prestodb StageInfo (latestAttemptExecutionInfo)");
+            return jface_fail(
+                p, PARSE_EUNSUPPORTED,
+                "unsupported layout: prestodb StageInfo (latestAttemptExecutionInfo)");
         break;
     case K_TASK:
         k = taskread_key(TASKREAD_IN_TASK, s, n);
@@ -355,185 +281,113 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
         k = taskread_key(TASKREAD_IN_BUFFERS, s, n);
         break;
     }
-    x->key = k;
-    return 1;
+    return k;
 }
 
 /* A scalar where a container was expected (or the reverse) at a key we read. */
-static int scalar_at_container_key(struct extract *x, int is_null)
+static int scalar_at_container_key(struct extract *x, int kind, int key, int is_null)
 {
-    int kind = x->stack[x->top], key = x->key;
     if (is_null)
         return 1; /* null = absent (pre-0.172 Presto wrote empty Optionals as null) */
     switch (kind) {
     case K_ROOT:
         if (key == KEY_OUTPUTSTAGE || key == KEY_STAGES)
-            return fail(x, PARSE_EUNSUPPORTED, "stage container is not an object");
+            return jface_fail(x, PARSE_EUNSUPPORTED, "stage container is not an object");
         break;
     case K_STAGES:
         if (key == KEY_STAGES_LIST)
-            return fail(x, PARSE_EUNSUPPORTED, "stages.stages is not an array");
+            return jface_fail(x, PARSE_EUNSUPPORTED, "stages.stages is not an array");
         break;
     case K_LIST_FLAT:
-        return fail(x, PARSE_EUNSUPPORTED, "a stages element is not an object");
+        return jface_fail(x, PARSE_EUNSUPPORTED, "a stages element is not an object");
     case K_LIST_NESTED:
-        return fail(x, PARSE_EUNSUPPORTED,
-                    "subStages of a nested outputStage are not StageInfo objects");
+        return jface_fail(x, PARSE_EUNSUPPORTED,
+                          "subStages of a nested outputStage are not StageInfo objects");
     case K_STAGE_FLAT:
     case K_STAGE_NESTED:
         if (key == KEY_TASKS || (key == KEY_SUBSTAGES && kind == K_STAGE_NESTED))
-            return fail(x, PARSE_EUNSUPPORTED, "StageInfo.tasks or subStages is not an array");
+            return jface_fail(x, PARSE_EUNSUPPORTED,
+                              "StageInfo.tasks or subStages is not an array");
         break;
     case K_TASKS:
-        return fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
+        return jface_fail(x, PARSE_EUNSUPPORTED, "a tasks element is not an object");
     case K_TASK:
     case K_TSTATUS:
     case K_OBUF:
-        if (key != KEY_OTHER)
-            return fail(x, PARSE_EINVAL, taskread_scalar(key));
-        break;
+        return jface_fail(x, PARSE_EINVAL, taskread_scalar(key));
     }
     return 1;
 }
 
-static int cb_null(void *ctx)
+static int string(struct extract *x, int kind, int key, const struct jface_value *v)
 {
-    struct extract *x = ctx;
-    if (x->skip)
-        return 1;
-    if (!x->top)
-        return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
-    return scalar_at_container_key(x, 1);
-}
-
-static int cb_boolean(void *ctx, int v)
-{
-    struct extract *x = ctx;
-    if (x->skip)
-        return 1;
-    if (!x->top)
-        return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
-    if (x->stack[x->top] == K_ROOT && x->key == KEY_PRUNED) {
-        x->st.pruned = v != 0;
-        return 1;
-    }
-    return scalar_at_container_key(x, 0);
-}
-
-static int cb_number(void *ctx, const char *s, size_t n)
-{
-    struct extract *x = ctx;
-    if (!jscan_token_ok(&x->js, n))
-        return 0;
-    if (x->skip)
-        return 1;
-    if (!x->top)
-        return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
-    if (x->stack[x->top] == K_OBUF && x->key != KEY_OTHER) {
-        const char *why = taskread_number(&x->t.r, x->key, s, n);
-        return why ? fail(x, PARSE_EINVAL, why) : 1;
-    }
-    return scalar_at_container_key(x, 0);
-}
-
-static int cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-    struct extract *x = ctx;
-    int truncated = jscan_take_truncated(&x->js);
-    if (x->skip)
-        return 1;
-    if (!x->top)
-        return fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
-    int kind = x->stack[x->top], key = x->key;
+    const unsigned char *s = v->s;
+    size_t n = v->n;
     if (kind == K_ROOT && key == KEY_QUERYID) {
-        size_t m = n < sizeof(x->st.query_id) - 1 ? n : sizeof(x->st.query_id) - 1;
-        memcpy(x->st.query_id, s, m);
-        x->st.query_id[m] = 0;
+        jscan_copy_cut(x->st.query_id, sizeof(x->st.query_id), s, n);
         return 1;
     }
     if (kind == K_ROOT && key == KEY_QSTATE) {
-        size_t m = n < sizeof(x->st.state) - 1 ? n : sizeof(x->st.state) - 1;
-        memcpy(x->st.state, s, m);
-        x->st.state[m] = 0;
+        jscan_copy_cut(x->st.state, sizeof(x->st.state), s, n);
         return 1;
     }
     if (key == KEY_SELF) { /* in taskStatus: only there is it a key */
-        if (truncated)
-            return fail(x, PARSE_EINVAL, "taskStatus.self longer than max_string");
+        if (v->truncated)
+            return jface_fail(x, PARSE_EINVAL, "taskStatus.self longer than max_string");
         if (memchr(s, 0, n) || !uri_address(x->t.address, sizeof(x->t.address), s, n))
-            return fail(x, PARSE_EINVAL, "taskStatus.self address too long");
+            return jface_fail(x, PARSE_EINVAL, "taskStatus.self address too long");
         return 1;
     }
-    if ((kind == K_TSTATUS || kind == K_OBUF) && key != KEY_OTHER) {
-        const char *why = taskread_string(&x->t.r, key, s, n, truncated);
-        return why ? fail(x, PARSE_EINVAL, why) : 1;
+    if (kind == K_TSTATUS || kind == K_OBUF) {
+        const char *why = taskread_string(&x->t.r, key, s, n, v->truncated);
+        return why ? jface_fail(x, PARSE_EINVAL, why) : 1;
     }
-    return scalar_at_container_key(x, 0);
+    return scalar_at_container_key(x, kind, key, 0);
 }
 
-static const yajl_callbacks callbacks = {
-    .yajl_null = cb_null,
-    .yajl_boolean = cb_boolean,
-    .yajl_number = cb_number,
-    .yajl_string = cb_string,
-    .yajl_start_map = cb_start_map,
-    .yajl_map_key = cb_map_key,
-    .yajl_end_map = cb_end,
-    .yajl_start_array = cb_start_array,
-    .yajl_end_array = cb_end,
+static int x_value(void *p, int kind, int key, const struct jface_value *v)
+{
+    struct extract *x = p;
+    if (kind == 0)
+        return jface_fail(x, PARSE_EUNSUPPORTED, "document is not a QueryInfo object");
+    switch (v->type) {
+    case JFACE_BOOL:
+        if (kind == K_ROOT && key == KEY_PRUNED) {
+            x->st.pruned = v->b;
+            return 1;
+        }
+        break;
+    case JFACE_NUMBER:
+        if (kind == K_OBUF) {
+            const char *why = taskread_number(&x->t.r, key, (const char *)v->s, v->n);
+            return why ? jface_fail(x, PARSE_EINVAL, why) : 1;
+        }
+        break;
+    case JFACE_STRING:
+        return string(x, kind, key, v);
+    }
+    return scalar_at_container_key(x, kind, key, v->type == JFACE_NULL);
+}
+
+static const struct jface_ops ops = {
+    .schema = &skeleton,
+    .open = x_open,
+    .key = x_key,
+    .value = x_value,
+    .close = x_close,
 };
 
 struct extract *extract_new(struct agg *out, const struct parse_limits *lim,
                             const yajl_alloc_funcs *alloc)
 {
-    struct extract *x = jscan_parser_new(sizeof(*x), &callbacks, lim, alloc);
-    if (!x)
-        return NULL;
-    x->out = out;
-    x->stack = x->js.af.malloc(x->js.af.ctx, x->js.max_depth + 1);
-    if (!x->stack || jscan_set_schema(&x->js, &skeleton) != PARSE_OK) {
-        extract_free(x);
-        return NULL;
-    }
+    struct extract *x = jface_new(sizeof(*x), &ops, lim, alloc);
+    if (x)
+        x->out = out;
     return x;
-}
-
-int extract_set_full_scan(struct extract *x, int on)
-{
-    return jscan_set_schema(&x->js, on ? NULL : &skeleton);
-}
-
-uint64_t extract_skipped_bytes(const struct extract *x)
-{
-    return x->js.dropped;
-}
-
-int extract_feed(struct extract *x, const void *buf, size_t len)
-{
-    x->st.bytes += len;
-    return jscan_feed(&x->js, buf, len);
-}
-
-int extract_finish(struct extract *x)
-{
-    return jscan_finish(&x->js);
-}
-
-const char *extract_error(const struct extract *x)
-{
-    return jscan_error(&x->js);
 }
 
 void extract_get_stats(const struct extract *x, struct extract_stats *ret)
 {
     *ret = x->st;
-}
-
-void extract_free(struct extract *x)
-{
-    if (!x)
-        return;
-    if (x->stack)
-        x->js.af.free(x->js.af.ctx, x->stack);
-    jscan_parser_free(x);
+    ret->bytes = x->face.bytes;
 }

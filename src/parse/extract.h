@@ -59,32 +59,13 @@ struct extract;
 struct extract *extract_new(struct agg *out, const struct parse_limits *lim,
                             const yajl_alloc_funcs *alloc);
 /*
- * Choose the scan before the first feed (PARSE_EINVAL after). on = 0, the
- * default, is the fast path: a structural pre-scan hands yajl only the
- * skeleton above (root queryId/state/pruned/outputStage/stages, StageInfo
+ * extract_feed, extract_finish, extract_error, extract_free, and the fast
+ * path (extract_set_full_scan, extract_skipped_bytes: only the skeleton above
+ * reaches yajl, i.e. root queryId/state/pruned/outputStage/stages, StageInfo
  * tasks/subStages and the prestodb keys, TaskInfo taskStatus/outputBuffers
- * and their fields read here); every other member is scanned to its end
- * (strings, escapes and brackets followed, depth and token caps enforced,
- * constant memory) and dropped. on = 1 hands every byte to yajl.
- *
- * Both give identical results and status on every document the full scan
- * accepts. On a document it refuses, the fast path fails too (status and
- * message may differ): the scanner checks everything yajl checks (grammar,
- * numbers, literals, escapes, control bytes, UTF-8, brackets, depth and
- * token caps) on the bytes yajl would see. Of a string, yajl sees the first
- * max_string bytes and the rest of a character cut there (jscan.h); bytes
- * beyond are checked for escapes only, on both paths.
+ * and their fields read here): the face of parse.h.
  */
-int extract_set_full_scan(struct extract *x, int on);
-/* Bytes of dropped members' values that yajl never saw (0 with the full scan). */
-uint64_t extract_skipped_bytes(const struct extract *x);
-/* Feed the next chunk. Returns PARSE_OK or the first error (sticky). */
-int extract_feed(struct extract *x, const void *buf, size_t len);
-/* End of document: PARSE_OK if it was one complete JSON value. */
-int extract_finish(struct extract *x);
-/* Human-readable reason of the last error, with the byte offset; "" if none. */
-const char *extract_error(const struct extract *x);
+PARSE_FACE_FAST(extract)
 void extract_get_stats(const struct extract *x, struct extract_stats *ret);
-void extract_free(struct extract *x); /* NULL ok */
 
 #endif

@@ -104,33 +104,6 @@ int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx, const struc
     return PARSE_OK;
 }
 
-void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct parse_limits *lim,
-                       const yajl_alloc_funcs *alloc)
-{
-    const yajl_alloc_funcs *af = alloc ? alloc : &default_alloc;
-    if (size < sizeof(struct jscan))
-        return NULL;
-    void *obj = af->malloc(af->ctx, size);
-    if (!obj)
-        return NULL;
-    memset(obj, 0, size);
-    if (jscan_init(obj, cb, obj, lim, af) != PARSE_OK) {
-        af->free(af->ctx, obj);
-        return NULL;
-    }
-    return obj;
-}
-
-void jscan_parser_free(void *obj)
-{
-    if (!obj)
-        return;
-    struct jscan *s = obj;
-    yajl_alloc_funcs af = s->af;
-    jscan_fini(s);
-    af.free(af.ctx, obj);
-}
-
 static void *s_alloc(struct jscan *s, size_t n)
 {
     return s->af.malloc(s->af.ctx, n);
@@ -164,27 +137,6 @@ int jscan_fail(struct jscan *s, int status, const char *reason)
         s->reason = reason;
     }
     return 0;
-}
-
-int jscan_enter(struct jscan *s)
-{
-    if (s->depth >= s->max_depth)
-        return jscan_fail(s, PARSE_EDEPTH, "nesting deeper than max_depth");
-    s->depth++;
-    return 1;
-}
-
-void jscan_leave(struct jscan *s)
-{
-    if (s->depth)
-        s->depth--;
-}
-
-int jscan_take_truncated(struct jscan *s)
-{
-    int t = s->trunc_pending;
-    s->trunc_pending = 0;
-    return t;
 }
 
 const char *jscan_error(const struct jscan *s)
@@ -1297,7 +1249,7 @@ static int full_feed(struct jscan *s, const unsigned char *buf, size_t len)
     /*
      * Numbers and literals: yajl buffers only a token that spans chunks, so
      * the cap is checked where chunks meet (a token within one chunk is
-     * checked by the parsers' number callbacks, jscan_token_ok).
+     * checked by the number callback, jscan_token_ok).
      */
     if (s->tlen) {
         size_t k = 0, room = s->max_token - s->tlen + 1;
@@ -1388,13 +1340,6 @@ int jscan_feed(struct jscan *s, const void *buf, size_t len)
     return full_feed(s, buf, len);
 }
 
-int jscan_token_ok(struct jscan *s, size_t n)
-{
-    if (n > s->max_token)
-        return jscan_fail(s, PARSE_ETOKEN, "number longer than max_token");
-    return 1;
-}
-
 int jscan_finish(struct jscan *s)
 {
     if (s->status)
@@ -1414,6 +1359,13 @@ int jscan_copy(char *dst, size_t cap, const unsigned char *p, size_t n)
     memcpy(dst, p, n);
     dst[n] = 0;
     return 1;
+}
+
+void jscan_copy_cut(char *dst, size_t cap, const unsigned char *p, size_t n)
+{
+    size_t m = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, p, m);
+    dst[m] = 0;
 }
 
 int jscan_uint(const char *p, size_t n, uint64_t *ret)

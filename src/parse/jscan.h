@@ -1,7 +1,7 @@
 /*
  * jscan: the byte-level pre-scanner in front of yajl shared by the pure
- * parsers (extract, qlist, promvec, wtask, nodeinfo, nodelist). Internal to
- * tbe_parse.
+ * parsers (extract, qlist, promvec, wtask, nodeinfo, nodelist), under their
+ * one face (jface.h). Internal to tbe_parse.
  *
  * yajl buffers a whole token that spans chunks, so one 100 MB string would
  * make it allocate 100 MB. jscan tracks whether each byte is inside a string
@@ -13,9 +13,9 @@
  * cap are dropped unseen, not refused. The next string callback then reports
  * the truncation (jscan_take_truncated). Numbers and literals longer than
  * max_token are PARSE_ETOKEN: checked where chunks meet (the only place
- * yajl buffers them) and, within a chunk, by the parsers' number callbacks
+ * yajl buffers them) and, within a chunk, by the number callback
  * (jscan_token_ok). Containers nested deeper than max_depth are
- * PARSE_EDEPTH (the parser calls jscan_enter/jscan_leave). Memory is then
+ * PARSE_EDEPTH (the callbacks call jscan_enter/jscan_leave). Memory is then
  * bounded by about 2 x max(max_string, max_token) + max_depth.
  *
  * With max_string >= 128 the scanner works on 64-byte blocks with bitmasks
@@ -153,23 +153,10 @@ const yajl_alloc_funcs *jscan_default_alloc(void);
  * (defaults); zero fields take the defaults. alloc NULL is
  * jscan_default_alloc(); it is copied to s->af, which the parser may use for
  * its own memory. Returns PARSE_OK or PARSE_ENOMEM. Release with
- * jscan_fini.
+ * jscan_fini. (The parsers get theirs from jface_new, jface.h.)
  */
 int jscan_init(struct jscan *s, const yajl_callbacks *cb, void *ctx, const struct parse_limits *lim,
                const yajl_alloc_funcs *alloc);
-/*
- * A parser object: size bytes (at least sizeof(struct jscan)) from alloc
- * (NULL: jscan_default_alloc()), zeroed, whose first member is a struct
- * jscan set up by jscan_init with cb, the object itself as ctx, and lim.
- * NULL when out of memory (nothing is left allocated). Release with
- * jscan_parser_free.
- */
-void *jscan_parser_new(size_t size, const yajl_callbacks *cb, const struct parse_limits *lim,
-                       const yajl_alloc_funcs *alloc);
-/* jscan_fini of the object's jscan, then the object itself back to its
- * allocator. obj NULL is a no-op; memory the parser allocated through
- * s->af is the parser's to free first. */
-void jscan_parser_free(void *obj);
 /*
  * Structural mode: from now on (call before the first feed) only the values
  * the schema sc (borrowed, must outlive s) describes reach yajl; members of
@@ -204,12 +191,33 @@ const char *jscan_error(const struct jscan *s);
  * string or key callback whether the value it holds was cut by the scanner.
  */
 int jscan_fail(struct jscan *s, int status, const char *reason);
-int jscan_enter(struct jscan *s);
-void jscan_leave(struct jscan *s);
-int jscan_take_truncated(struct jscan *s);
+/* Inline: they run on every yajl event. */
+static inline int jscan_enter(struct jscan *s)
+{
+    if (s->depth >= s->max_depth)
+        return jscan_fail(s, PARSE_EDEPTH, "nesting deeper than max_depth");
+    s->depth++;
+    return 1;
+}
+static inline void jscan_leave(struct jscan *s)
+{
+    if (s->depth)
+        s->depth--;
+}
+static inline int jscan_take_truncated(struct jscan *s)
+{
+    int t = s->trunc_pending;
+    s->trunc_pending = 0;
+    return t;
+}
 /* For number callbacks: 1 if a number of n bytes is within max_token, else
  * 0 and PARSE_ETOKEN (tokens that span chunks are checked by jscan_feed). */
-int jscan_token_ok(struct jscan *s, size_t n);
+static inline int jscan_token_ok(struct jscan *s, size_t n)
+{
+    if (n > s->max_token)
+        return jscan_fail(s, PARSE_ETOKEN, "number longer than max_token");
+    return 1;
+}
 
 /* Bounded helpers shared by the parsers. */
 /* 1 if the yajl string (p,n) equals the NUL-terminated lit. Inline: the
@@ -222,6 +230,8 @@ static inline int jscan_eq(const unsigned char *p, size_t n, const char *lit)
 }
 /* Copy (p,n) into dst[cap] NUL-terminated; 0 if it does not fit (dst then ""). */
 int jscan_copy(char *dst, size_t cap, const unsigned char *p, size_t n);
+/* The same cut to fit (cap > 0): the first cap - 1 bytes at most. */
+void jscan_copy_cut(char *dst, size_t cap, const unsigned char *p, size_t n);
 /*
  * Parse a raw JSON number as a non-negative integer: negative -> 0, beyond
  * INT64_MAX -> INT64_MAX. Returns 0 if it is not an integer (fraction or

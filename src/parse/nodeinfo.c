@@ -1,14 +1,14 @@
 /*
- * nodeinfo: streaming GET /v1/info and GET /v1/info/state (see nodeinfo.h).
- * Two levels matter for /v1/info: the root object and its nodeVersion
- * object; everything else is skipped by counting its depth. /v1/info/state
- * is one string at the root.
+ * nodeinfo: streaming GET /v1/info and GET /v1/info/state (see nodeinfo.h),
+ * on the face of jface.h. Two frames matter for /v1/info: the root object
+ * and its nodeVersion object; everything else is skipped. /v1/info/state is
+ * one string, the document's value.
  */
 #include "nodeinfo.h"
 
 #include <string.h>
 
-#include "jscan.h"
+#include "jface.h"
 
 static const char *const state_names[NODEINFO_NSTATES] = {
     [NODEINFO_UNKNOWN] = "UNKNOWN",   [NODEINFO_ACTIVE] = "ACTIVE",
@@ -17,7 +17,7 @@ static const char *const state_names[NODEINFO_NSTATES] = {
     [NODEINFO_INVALID] = "INVALID",   [NODEINFO_GONE] = "GONE",
 };
 
-enum level { L_NONE = 0, L_ROOT, L_VERSION, L_DONE };
+enum { L_ROOT = 1, L_VERSION }; /* frames */
 
 enum key {
     KEY_OTHER = 0,
@@ -31,12 +31,9 @@ enum key {
 };
 
 struct nodeinfo {
-    struct jscan js; /* first: a jscan_parser_new object */
-    int doc;         /* enum nodeinfo_doc */
-    int level;       /* enum level */
-    size_t skip;     /* open containers inside a skipped value */
-    int key;
-    unsigned seen; /* 1 << key for every read key met, to refuse duplicates */
+    struct jface face; /* first */
+    int doc;           /* enum nodeinfo_doc */
+    unsigned seen;     /* 1 << key for every read key met, to refuse duplicates */
     struct nodeinfo_result r;
 };
 
@@ -55,214 +52,120 @@ const char *nodeinfo_state_name(int state)
     return state_names[state];
 }
 
-static int fail(struct nodeinfo *p, int status, const char *reason)
-{
-    return jscan_fail(&p->js, status, reason);
-}
-
 static int not_kind(struct nodeinfo *p)
 {
-    return fail(p, PARSE_EUNSUPPORTED,
-                p->doc == NODEINFO_DOC_INFO ? "document is not a /v1/info object"
-                                            : "document is not a /v1/info/state string");
+    return jface_fail(p, PARSE_EUNSUPPORTED,
+                      p->doc == NODEINFO_DOC_INFO ? "document is not a /v1/info object"
+                                                  : "document is not a /v1/info/state string");
 }
 
-/* Mark the pending key read; 0 (PARSE_EINVAL) if it was already. */
-static int first_time(struct nodeinfo *p)
+/* Mark key read; 0 (PARSE_EINVAL) if it was already. */
+static int first_time(struct nodeinfo *p, int key)
 {
-    unsigned bit = 1u << p->key;
+    unsigned bit = 1u << key;
     if (p->seen & bit)
-        return fail(p, PARSE_EINVAL, "duplicate /v1/info field");
+        return jface_fail(p, PARSE_EINVAL, "duplicate /v1/info field");
     p->seen |= bit;
     return 1;
 }
 
-static void set_state(struct nodeinfo *p, const unsigned char *s, size_t n, int truncated)
+static void set_state(struct nodeinfo *p, const struct jface_value *v)
 {
-    size_t m = n < sizeof(p->r.state_text) - 1 ? n : sizeof(p->r.state_text) - 1;
-    memcpy(p->r.state_text, s, m);
-    p->r.state_text[m] = 0;
-    p->r.state = truncated ? NODEINFO_UNKNOWN : nodeinfo_state_parse(s, n);
+    jscan_copy_cut(p->r.state_text, sizeof(p->r.state_text), v->s, v->n);
+    p->r.state = v->truncated ? NODEINFO_UNKNOWN : nodeinfo_state_parse(v->s, v->n);
 }
 
-static int push(struct nodeinfo *p, int level)
+static int n_open(void *ctx, int kind, int key, int is_map)
 {
-    if (!jscan_enter(&p->js))
-        return 0;
-    if (level == L_NONE || p->skip)
-        p->skip++;
-    else
-        p->level = level;
-    p->key = KEY_OTHER;
-    return 1;
-}
-
-static int start_container(struct nodeinfo *p, int is_map)
-{
-    if (p->skip)
-        return push(p, L_NONE);
-    switch (p->level) {
-    case L_NONE:
+    struct nodeinfo *p = ctx;
+    if (kind == 0) {
         if (p->doc != NODEINFO_DOC_INFO || !is_map)
             return not_kind(p);
-        return push(p, L_ROOT);
-    case L_ROOT:
-        if (p->key == KEY_NODEVERSION) {
-            if (!is_map)
-                return fail(p, PARSE_EINVAL, "/v1/info nodeVersion is not an object");
-            if (!first_time(p))
-                return 0;
-            return push(p, L_VERSION);
-        }
-        if (p->key != KEY_OTHER)
-            return fail(p, PARSE_EINVAL, "/v1/info field of the wrong type");
-        return push(p, L_NONE);
-    case L_VERSION:
-        if (p->key != KEY_OTHER)
-            return fail(p, PARSE_EINVAL, "/v1/info field of the wrong type");
-        return push(p, L_NONE);
-    default:
-        return fail(p, PARSE_ESYNTAX, "more than one JSON value");
+        return L_ROOT;
     }
+    if (kind == L_ROOT && key == KEY_NODEVERSION) {
+        if (!is_map)
+            return jface_fail(p, PARSE_EINVAL, "/v1/info nodeVersion is not an object");
+        return first_time(p, key) ? L_VERSION : 0;
+    }
+    return jface_fail(p, PARSE_EINVAL, "/v1/info field of the wrong type");
 }
 
-static int cb_start_map(void *ctx)
+static int n_key(void *ctx, int kind, const unsigned char *s, size_t n)
 {
-    return start_container(ctx, 1);
-}
-
-static int cb_start_array(void *ctx)
-{
-    return start_container(ctx, 0);
-}
-
-static int cb_end(void *ctx)
-{
-    struct nodeinfo *p = ctx;
-    jscan_leave(&p->js);
-    p->key = KEY_OTHER;
-    if (p->skip)
-        p->skip--;
-    else
-        p->level = p->level == L_VERSION ? L_ROOT : L_DONE;
-    return 1;
-}
-
-static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
-{
-    struct nodeinfo *p = ctx;
-    int truncated = jscan_take_truncated(&p->js);
-    int k = KEY_OTHER;
-    if (p->skip)
-        return 1;
-    if (!truncated && p->level == L_ROOT) {
+    (void)ctx;
+    if (kind == L_ROOT) {
         if (jscan_eq(s, n, "nodeId"))
-            k = KEY_NODEID;
-        else if (jscan_eq(s, n, "state"))
-            k = KEY_STATE;
-        else if (jscan_eq(s, n, "nodeVersion"))
-            k = KEY_NODEVERSION;
-        else if (jscan_eq(s, n, "environment"))
-            k = KEY_ENVIRONMENT;
-        else if (jscan_eq(s, n, "coordinator"))
-            k = KEY_COORDINATOR;
-        else if (jscan_eq(s, n, "starting"))
-            k = KEY_STARTING;
-    } else if (!truncated && p->level == L_VERSION && jscan_eq(s, n, "version")) {
-        k = KEY_VERSION;
+            return KEY_NODEID;
+        if (jscan_eq(s, n, "state"))
+            return KEY_STATE;
+        if (jscan_eq(s, n, "nodeVersion"))
+            return KEY_NODEVERSION;
+        if (jscan_eq(s, n, "environment"))
+            return KEY_ENVIRONMENT;
+        if (jscan_eq(s, n, "coordinator"))
+            return KEY_COORDINATOR;
+        if (jscan_eq(s, n, "starting"))
+            return KEY_STARTING;
+    } else if (kind == L_VERSION && jscan_eq(s, n, "version")) {
+        return KEY_VERSION;
     }
-    p->key = k;
+    return KEY_OTHER;
+}
+
+/* A string where nodeId, version or environment is read into dst. */
+static int identity(struct nodeinfo *p, int key, char *dst, const struct jface_value *v)
+{
+    if (!first_time(p, key))
+        return 0;
+    if (v->truncated || memchr(v->s, 0, v->n) || !jscan_copy(dst, NODEINFO_STR_MAX, v->s, v->n))
+        return jface_fail(p, PARSE_EINVAL, "/v1/info nodeId, version or environment too long");
     return 1;
 }
 
-/* A scalar other than a read string or boolean: fine where nothing is read. */
-static int other_scalar(struct nodeinfo *p, int is_null)
-{
-    if (p->level == L_NONE)
-        return not_kind(p);
-    if (p->level == L_DONE)
-        return fail(p, PARSE_ESYNTAX, "more than one JSON value");
-    if (p->key != KEY_OTHER && !is_null)
-        return fail(p, PARSE_EINVAL, "/v1/info field of the wrong type");
-    return 1; /* null = absent */
-}
-
-static int cb_null(void *ctx)
+static int n_value(void *ctx, int kind, int key, const struct jface_value *v)
 {
     struct nodeinfo *p = ctx;
-    return p->skip ? 1 : other_scalar(p, 1);
-}
-
-static int cb_boolean(void *ctx, int v)
-{
-    struct nodeinfo *p = ctx;
-    if (p->skip)
-        return 1;
-    if (p->level == L_ROOT && (p->key == KEY_COORDINATOR || p->key == KEY_STARTING)) {
-        if (!first_time(p))
-            return 0;
-        if (p->key == KEY_COORDINATOR)
-            p->r.coordinator = v != 0;
-        else
-            p->r.starting = v != 0;
-        return 1;
-    }
-    return other_scalar(p, 0);
-}
-
-static int cb_number(void *ctx, const char *s, size_t n)
-{
-    struct nodeinfo *p = ctx;
-    (void)s;
-    if (!jscan_token_ok(&p->js, n))
-        return 0;
-    return p->skip ? 1 : other_scalar(p, 0);
-}
-
-static int cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-    struct nodeinfo *p = ctx;
-    int truncated = jscan_take_truncated(&p->js);
-    if (p->skip)
-        return 1;
-    if (p->level == L_NONE) {
-        if (p->doc != NODEINFO_DOC_STATE)
+    if (kind == 0) {
+        if (p->doc != NODEINFO_DOC_STATE || v->type != JFACE_STRING)
             return not_kind(p);
-        p->level = L_DONE;
-        set_state(p, s, n, truncated);
+        set_state(p, v);
         return 1;
     }
-    char *dst = NULL;
-    if (p->level == L_ROOT && p->key == KEY_NODEID)
-        dst = p->r.node_id;
-    else if (p->level == L_ROOT && p->key == KEY_ENVIRONMENT)
-        dst = p->r.environment;
-    else if (p->level == L_VERSION && p->key == KEY_VERSION)
-        dst = p->r.version;
-    else if (p->level == L_ROOT && p->key == KEY_STATE) {
-        if (!first_time(p))
+    if (v->type == JFACE_BOOL && kind == L_ROOT &&
+        (key == KEY_COORDINATOR || key == KEY_STARTING)) {
+        if (!first_time(p, key))
             return 0;
-        set_state(p, s, n, truncated);
+        if (key == KEY_COORDINATOR)
+            p->r.coordinator = v->b;
+        else
+            p->r.starting = v->b;
         return 1;
-    } else
-        return other_scalar(p, 0);
-    if (!first_time(p))
-        return 0;
-    if (truncated || memchr(s, 0, n) || !jscan_copy(dst, NODEINFO_STR_MAX, s, n))
-        return fail(p, PARSE_EINVAL, "/v1/info nodeId, version or environment too long");
+    }
+    if (v->type == JFACE_STRING) {
+        if (kind == L_ROOT && key == KEY_NODEID)
+            return identity(p, key, p->r.node_id, v);
+        if (kind == L_ROOT && key == KEY_ENVIRONMENT)
+            return identity(p, key, p->r.environment, v);
+        if (kind == L_VERSION && key == KEY_VERSION)
+            return identity(p, key, p->r.version, v);
+        if (kind == L_ROOT && key == KEY_STATE) {
+            if (!first_time(p, key))
+                return 0;
+            set_state(p, v);
+            return 1;
+        }
+    }
+    /* any other scalar of a read field: null = absent */
+    if (v->type != JFACE_NULL)
+        return jface_fail(p, PARSE_EINVAL, "/v1/info field of the wrong type");
     return 1;
 }
 
-static const yajl_callbacks callbacks = {
-    .yajl_null = cb_null,
-    .yajl_boolean = cb_boolean,
-    .yajl_number = cb_number,
-    .yajl_string = cb_string,
-    .yajl_start_map = cb_start_map,
-    .yajl_map_key = cb_map_key,
-    .yajl_end_map = cb_end,
-    .yajl_start_array = cb_start_array,
-    .yajl_end_array = cb_end,
+static const struct jface_ops ops = {
+    .open = n_open,
+    .key = n_key,
+    .value = n_value,
 };
 
 struct nodeinfo *nodeinfo_new(int doc, const struct parse_limits *lim,
@@ -270,7 +173,7 @@ struct nodeinfo *nodeinfo_new(int doc, const struct parse_limits *lim,
 {
     if (doc != NODEINFO_DOC_INFO && doc != NODEINFO_DOC_STATE)
         return NULL;
-    struct nodeinfo *p = jscan_parser_new(sizeof(*p), &callbacks, lim, alloc);
+    struct nodeinfo *p = jface_new(sizeof(*p), &ops, lim, alloc);
     if (!p)
         return NULL;
     p->doc = doc;
@@ -279,27 +182,7 @@ struct nodeinfo *nodeinfo_new(int doc, const struct parse_limits *lim,
     return p;
 }
 
-int nodeinfo_feed(struct nodeinfo *p, const void *buf, size_t len)
-{
-    return jscan_feed(&p->js, buf, len);
-}
-
-int nodeinfo_finish(struct nodeinfo *p)
-{
-    return jscan_finish(&p->js);
-}
-
-const char *nodeinfo_error(const struct nodeinfo *p)
-{
-    return jscan_error(&p->js);
-}
-
 void nodeinfo_get(const struct nodeinfo *p, struct nodeinfo_result *ret)
 {
     *ret = p->r;
-}
-
-void nodeinfo_free(struct nodeinfo *p)
-{
-    jscan_parser_free(p);
 }

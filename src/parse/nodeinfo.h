@@ -86,14 +86,9 @@ struct nodeinfo;
  */
 struct nodeinfo *nodeinfo_new(int doc, const struct parse_limits *lim,
                               const yajl_alloc_funcs *alloc);
-/* Feed the next chunk. Returns PARSE_OK or the first error (sticky). */
-int nodeinfo_feed(struct nodeinfo *p, const void *buf, size_t len);
-/* End of document: PARSE_OK if it was exactly one complete JSON value. */
-int nodeinfo_finish(struct nodeinfo *p);
-/* The reason of the first error with its byte offset, "" if none; valid while p lives. */
-const char *nodeinfo_error(const struct nodeinfo *p);
+/* nodeinfo_feed, nodeinfo_finish, nodeinfo_error, nodeinfo_free: the face of parse.h. */
+PARSE_FACE(nodeinfo)
 /* The fields read into *ret; meaningful only after nodeinfo_finish returned PARSE_OK. */
 void nodeinfo_get(const struct nodeinfo *p, struct nodeinfo_result *ret);
-void nodeinfo_free(struct nodeinfo *p); /* NULL ok */
 
 #endif

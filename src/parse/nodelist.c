@@ -1,23 +1,22 @@
 /*
- * nodelist: GET /v1/node of a coordinator into worker hosts (see nodelist.h).
- * Levels: the array, an entry object, then anything skipped by depth.
+ * nodelist: GET /v1/node of a coordinator into worker hosts (see nodelist.h),
+ * on the face of jface.h. Frames: the array, an entry object; anything else
+ * is skipped.
  */
 #include "nodelist.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "jscan.h"
+#include "jface.h"
 
-enum { L_NONE = 0, L_LIST, L_ENTRY };
+enum { NF_LIST = 1, NF_ENTRY }; /* frames */
+enum { NK_OTHER = 0, NK_URI };  /* keys */
 
 struct nodelist {
-    struct jscan js; /* first: a jscan_parser_new object */
+    struct jface face; /* first */
     nodelist_cb cb;
     void *ctx;
-    int level;
-    size_t skip;
-    int key_uri; /* the pending key of an entry is "uri" */
     int has_uri;
     char host[NODELIST_HOST_MAX];
     unsigned port;
@@ -85,168 +84,85 @@ int nodelist_split_uri(const char *uri, size_t n, char *host, size_t cap, unsign
     return 0;
 }
 
-static int open_container(struct nodelist *p, int is_map)
+/* In an entry, the face hands over only the values of its one key read, NK_URI. */
+static int n_open(void *p, int kind, int key, int is_map)
 {
-    if (!jscan_enter(&p->js))
-        return 0;
-    if (p->skip) {
-        p->skip++;
-        return 1;
-    }
-    switch (p->level) {
-    case L_NONE:
+    struct nodelist *l = p;
+    (void)key;
+    switch (kind) {
+    case 0:
         if (is_map)
-            return jscan_fail(&p->js, PARSE_EUNSUPPORTED, "node list is not an array");
-        p->level = L_LIST;
-        return 1;
-    case L_LIST:
+            return jface_fail(l, PARSE_EUNSUPPORTED, "node list is not an array");
+        return NF_LIST;
+    case NF_LIST:
         if (!is_map)
-            return jscan_fail(&p->js, PARSE_EUNSUPPORTED, "a node list entry is not an object");
-        p->level = L_ENTRY;
-        p->has_uri = p->uri_ok = 0;
-        p->key_uri = 0;
-        return 1;
-    default:
-        if (p->key_uri)
-            return jscan_fail(&p->js, PARSE_EINVAL, "uri is not a string");
-        p->skip++;
-        return 1;
+            return jface_fail(l, PARSE_EUNSUPPORTED, "a node list entry is not an object");
+        l->has_uri = l->uri_ok = 0;
+        return NF_ENTRY;
+    default: /* the uri */
+        return jface_fail(l, PARSE_EINVAL, "uri is not a string");
     }
 }
 
-static int cb_start_map(void *ctx)
+static int n_key(void *p, int kind, const unsigned char *s, size_t n)
 {
-    return open_container(ctx, 1);
+    (void)p;
+    return kind == NF_ENTRY && jscan_eq(s, n, "uri") ? NK_URI : NK_OTHER;
 }
 
-static int cb_start_array(void *ctx)
+static int n_value(void *p, int kind, int key, const struct jface_value *v)
 {
-    return open_container(ctx, 0);
+    struct nodelist *l = p;
+    (void)key;
+    if (kind == 0)
+        return jface_fail(l, PARSE_EUNSUPPORTED, "node list is not an array");
+    if (kind == NF_LIST)
+        return jface_fail(l, PARSE_EUNSUPPORTED, "a node list entry is not an object");
+    if (v->type == JFACE_NULL) /* the uri: null is absent */
+        return 1;
+    if (v->type != JFACE_STRING)
+        return jface_fail(l, PARSE_EINVAL, "uri is not a string");
+    if (l->has_uri)
+        return jface_fail(l, PARSE_EINVAL, "duplicate uri");
+    l->has_uri = 1;
+    l->uri_ok =
+        !v->truncated && !memchr(v->s, 0, v->n) &&
+        nodelist_split_uri((const char *)v->s, v->n, l->host, sizeof(l->host), &l->port) == 0;
+    return 1;
 }
 
-static int cb_end(void *ctx)
+static int n_close(void *p, int kind)
 {
-    struct nodelist *p = ctx;
-    jscan_leave(&p->js);
-    if (p->skip) {
-        p->skip--;
+    struct nodelist *l = p;
+    if (kind != NF_ENTRY)
+        return 1;
+    if (!l->uri_ok) {
+        l->skipped++;
         return 1;
     }
-    if (p->level == L_ENTRY) {
-        p->level = L_LIST;
-        p->key_uri = 0;
-        if (!p->uri_ok) {
-            p->skipped++;
-            return 1;
-        }
-        p->count++;
-        int rc = p->cb ? p->cb(p->ctx, p->host, p->port) : 0;
-        if (rc)
-            return jscan_fail(&p->js, rc, "node refused by the caller");
-        return 1;
-    }
-    p->level = L_NONE;
+    l->count++;
+    int rc = l->cb ? l->cb(l->ctx, l->host, l->port) : 0;
+    if (rc)
+        return jface_fail(l, rc, "node refused by the caller");
     return 1;
 }
 
-static int cb_key(void *ctx, const unsigned char *s, size_t n)
-{
-    struct nodelist *p = ctx;
-    /* taken here, or a key cut at max_string would mark the next string (the uri) cut */
-    int truncated = jscan_take_truncated(&p->js);
-    if (!p->skip && p->level == L_ENTRY)
-        p->key_uri = !truncated && jscan_eq(s, n, "uri");
-    return 1;
-}
-
-static int scalar(struct nodelist *p)
-{
-    if (!p->skip && p->level == L_ENTRY && p->key_uri)
-        return jscan_fail(&p->js, PARSE_EINVAL, "uri is not a string");
-    if (!p->skip && p->level == L_LIST)
-        return jscan_fail(&p->js, PARSE_EUNSUPPORTED, "a node list entry is not an object");
-    if (!p->skip && p->level == L_NONE)
-        return jscan_fail(&p->js, PARSE_EUNSUPPORTED, "node list is not an array");
-    p->key_uri = 0;
-    return 1;
-}
-
-static int cb_null(void *ctx)
-{
-    struct nodelist *p = ctx;
-    if (!p->skip && p->level == L_ENTRY && p->key_uri) {
-        p->key_uri = 0; /* null is absent */
-        return 1;
-    }
-    return scalar(p);
-}
-
-static int cb_bool(void *ctx, int b)
-{
-    (void)b;
-    return scalar(ctx);
-}
-
-static int cb_number(void *ctx, const char *s, size_t n)
-{
-    struct nodelist *p = ctx;
-    if (!jscan_token_ok(&p->js, n))
-        return 0;
-    (void)s;
-    return scalar(p);
-}
-
-static int cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-    struct nodelist *p = ctx;
-    int truncated = jscan_take_truncated(&p->js);
-    if (p->skip || p->level != L_ENTRY || !p->key_uri)
-        return p->skip || p->level == L_ENTRY ? 1 : scalar(p);
-    p->key_uri = 0;
-    if (p->has_uri)
-        return jscan_fail(&p->js, PARSE_EINVAL, "duplicate uri");
-    p->has_uri = 1;
-    p->uri_ok = !truncated && !memchr(s, 0, n) &&
-                nodelist_split_uri((const char *)s, n, p->host, sizeof(p->host), &p->port) == 0;
-    return 1;
-}
-
-static const yajl_callbacks callbacks = {
-    .yajl_null = cb_null,
-    .yajl_boolean = cb_bool,
-    .yajl_number = cb_number,
-    .yajl_string = cb_string,
-    .yajl_start_map = cb_start_map,
-    .yajl_map_key = cb_key,
-    .yajl_end_map = cb_end,
-    .yajl_start_array = cb_start_array,
-    .yajl_end_array = cb_end,
+static const struct jface_ops ops = {
+    .open = n_open,
+    .key = n_key,
+    .value = n_value,
+    .close = n_close,
 };
 
 struct nodelist *nodelist_new(const struct parse_limits *lim, const yajl_alloc_funcs *alloc,
                               nodelist_cb cb, void *ctx)
 {
-    struct nodelist *p = jscan_parser_new(sizeof(*p), &callbacks, lim, alloc);
-    if (!p)
+    struct nodelist *l = jface_new(sizeof(*l), &ops, lim, alloc);
+    if (!l)
         return NULL;
-    p->cb = cb;
-    p->ctx = ctx;
-    return p;
-}
-
-int nodelist_feed(struct nodelist *p, const void *buf, size_t len)
-{
-    return jscan_feed(&p->js, buf, len);
-}
-
-int nodelist_finish(struct nodelist *p)
-{
-    return jscan_finish(&p->js);
-}
-
-const char *nodelist_error(const struct nodelist *p)
-{
-    return jscan_error(&p->js);
+    l->cb = cb;
+    l->ctx = ctx;
+    return l;
 }
 
 uint64_t nodelist_count(const struct nodelist *p)
@@ -257,10 +173,4 @@ uint64_t nodelist_count(const struct nodelist *p)
 uint64_t nodelist_skipped(const struct nodelist *p)
 {
     return p->skipped;
-}
-
-void nodelist_free(struct nodelist *p)
-{
-    if (p)
-        jscan_parser_free(p);
 }

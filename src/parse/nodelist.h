@@ -34,16 +34,11 @@ struct nodelist;
 /* A new parser; lim and alloc may be NULL (defaults, malloc). NULL when out of memory. */
 struct nodelist *nodelist_new(const struct parse_limits *lim, const yajl_alloc_funcs *alloc,
                               nodelist_cb cb, void *ctx);
-/* Feed the next chunk. Returns PARSE_OK or the first error (sticky). */
-int nodelist_feed(struct nodelist *p, const void *buf, size_t len);
-/* End of the document: PARSE_OK if it was exactly one complete array. */
-int nodelist_finish(struct nodelist *p);
-/* The reason of the first error with its byte offset, "" if none; valid while p lives. */
-const char *nodelist_error(const struct nodelist *p);
+/* nodelist_feed, nodelist_finish, nodelist_error, nodelist_free: the face of parse.h. */
+PARSE_FACE(nodelist)
 /* Entries reported / skipped so far. */
 uint64_t nodelist_count(const struct nodelist *p);
 uint64_t nodelist_skipped(const struct nodelist *p);
-void nodelist_free(struct nodelist *p); /* NULL ok */
 
 /*
  * Split an http(s) URI "scheme://host[:port][/path]" (host may be

@@ -16,23 +16,27 @@
 #define PARSECLI_CHUNK 65536
 #define PARSECLI_MAX_WORKERS 10000
 
-/* The next chunk of in: its length, 0 at the end, or -1 after a read error (reported). */
-static long read_chunk(FILE *in, FILE *err, const char *name, unsigned char *buf)
+/*
+ * Feed the parser p (parse.h) the whole of in in chunks of buf and finish it:
+ * 0, or the exit status after a failure, reported to err.
+ */
+static int parse_stream(FILE *in, FILE *err, const char *name, void *p, unsigned char *buf)
 {
-    size_t n = fread(buf, 1, PARSECLI_CHUNK, in);
-    if (n < PARSECLI_CHUNK && ferror(in)) {
-        fprintf(err, "%s: read error: %s\n", name, strerror(errno));
-        return -1;
-    }
-    return (long)n;
-}
-
-/* The exit status of a parse that ended with st (message msg), 0 if it succeeded. */
-static int parse_failed(FILE *err, const char *name, int st, const char *msg)
-{
+    int st = PARSE_OK;
+    size_t n;
+    do {
+        n = fread(buf, 1, PARSECLI_CHUNK, in);
+        if (n < PARSECLI_CHUNK && ferror(in)) {
+            fprintf(err, "%s: read error: %s\n", name, strerror(errno));
+            return EXIT_IOERR;
+        }
+        st = parse_feed(p, buf, n);
+    } while (st == PARSE_OK && n == PARSECLI_CHUNK);
+    if (st == PARSE_OK)
+        st = parse_finish(p);
     if (st == PARSE_OK)
         return 0;
-    fprintf(err, "%s: %s\n", name, msg);
+    fprintf(err, "%s: %s\n", name, parse_error(p));
     return st == PARSE_ENOMEM ? EXIT_OSERR : EXIT_DATAERR;
 }
 
@@ -56,17 +60,7 @@ int parsecli_run(FILE *in, FILE *out, FILE *err, const char *name)
         rc = EXIT_OSERR;
         goto out;
     }
-    int st = PARSE_OK;
-    long n = 0;
-    while (st == PARSE_OK && (n = read_chunk(in, err, name, buf)) > 0)
-        st = extract_feed(x, buf, (size_t)n);
-    if (st == PARSE_OK && n < 0) {
-        rc = EXIT_IOERR;
-        goto out;
-    }
-    if (st == PARSE_OK)
-        st = extract_finish(x);
-    if ((rc = parse_failed(err, name, st, extract_error(x))) != 0)
+    if ((rc = parse_stream(in, err, name, x, buf)) != 0)
         goto out;
     size_t nw;
     const struct agg_worker *w = agg_sorted(a, &nw);
@@ -110,7 +104,7 @@ int parsecli_file(const char *prog, const char *path)
 
 int parsecli_worker_run(FILE *in, FILE *out, FILE *err, const char *name)
 {
-    int rc = 0, st = PARSE_OK;
+    int rc = 0;
     struct wtask *w = wtask_new(NULL, NULL);
     unsigned char *buf = malloc(PARSECLI_CHUNK);
     if (!w || !buf) {
@@ -118,16 +112,7 @@ int parsecli_worker_run(FILE *in, FILE *out, FILE *err, const char *name)
         rc = EXIT_OSERR;
         goto out;
     }
-    long n = 0;
-    while (st == PARSE_OK && (n = read_chunk(in, err, name, buf)) > 0)
-        st = wtask_feed(w, buf, (size_t)n);
-    if (st == PARSE_OK && n < 0) {
-        rc = EXIT_IOERR;
-        goto out;
-    }
-    if (st == PARSE_OK)
-        st = wtask_finish(w);
-    if ((rc = parse_failed(err, name, st, wtask_error(w))) != 0)
+    if ((rc = parse_stream(in, err, name, w, buf)) != 0)
         goto out;
     struct wtask_result r;
     wtask_get_result(w, &r);

@@ -54,16 +54,15 @@ struct promvec;
 struct promvec *promvec_new(const char *instance_label, const char *pod_label,
                             const char *namespace_label, const struct parse_limits *lim,
                             const yajl_alloc_funcs *alloc, promvec_cb cb, void *cb_ctx);
-/* Feed/finish return enum parse_status codes or PARSE_ESTATUS (sticky). */
-int promvec_feed(struct promvec *p, const void *buf, size_t len);
-int promvec_finish(struct promvec *p);
-/* The reason of the last error with its byte offset, or Prometheus' error text. */
-const char *promvec_error(const struct promvec *p);
+/* promvec_feed, promvec_finish, promvec_error, promvec_free: the face of
+ * parse.h. promvec_finish also checks the status: PARSE_ESTATUS when it was
+ * not "success", with Prometheus' error text (or "prometheus response
+ * without status") for promvec_error. */
+PARSE_FACE(promvec)
 /* Series delivered; series skipped because a wanted label value was not a
  * string, longer than PROMVEC_VALUE_MAX-1 or the instance was missing. */
 uint64_t promvec_count(const struct promvec *p);
 uint64_t promvec_skipped(const struct promvec *p);
-void promvec_free(struct promvec *p); /* NULL ok */
 
 /*
  * The host part of an instance label value: "10.1.2.3:8080" -> "10.1.2.3",

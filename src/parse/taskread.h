@@ -58,6 +58,19 @@ enum taskread_key {
     TASKREAD_NKEYS      /* the caller's own (string) keys start here */
 };
 
+/*
+ * The same members as schema keys (jscan.h, which the parser includes) for a
+ * parser's skeleton: TaskInfo's two objects (their schema nodes ts and ob),
+ * and the fields of taskStatus and outputBuffers, each handed to yajl whole.
+ * A parser adds its own fields of taskStatus to TASKREAD_TSTATUS_KEYS.
+ */
+#define TASKREAD_TASK_KEYS(ts, ob) JSCAN_KEY("taskStatus", ts), JSCAN_KEY("outputBuffers", ob)
+#define TASKREAD_TSTATUS_KEYS JSCAN_KEY("state", JSCAN_PASS), JSCAN_KEY("nodeId", JSCAN_PASS)
+#define TASKREAD_OBUF_KEYS                                                                         \
+    JSCAN_KEY("type", JSCAN_PASS), JSCAN_KEY("state", JSCAN_PASS),                                 \
+        JSCAN_KEY("totalBufferedBytes", JSCAN_PASS), JSCAN_KEY("totalBufferedPages", JSCAN_PASS),  \
+        JSCAN_KEY("totalPagesSent", JSCAN_PASS)
+
 /* One task's values so far; zero it (taskread_begin) when its object opens. */
 struct taskread {
     unsigned flags;

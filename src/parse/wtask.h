@@ -83,15 +83,11 @@ struct wtask;
  */
 struct wtask *wtask_new(const struct wtask_limits *lim, const yajl_alloc_funcs *alloc);
 /*
- * Before the first feed: on = 0 (the default) is the fast path, where jscan's
- * structural pre-scan hands yajl only the members read here (taskStatus's
- * taskId, nodeId and state, outputBuffers' five fields) and scans every other
- * member to its end without yajl (grammar, escapes, caps checked, as
- * extract_set_full_scan describes); on = 1 hands every byte to yajl. Both
- * give the same result and refuse the same documents. Returns PARSE_OK,
- * PARSE_ENOMEM, or PARSE_EINVAL once bytes were fed.
+ * wtask_feed, wtask_finish, wtask_error, wtask_free, and the fast path
+ * (wtask_set_full_scan, wtask_skipped_bytes: only taskStatus's taskId, nodeId
+ * and state and outputBuffers' five fields reach yajl): the face of parse.h.
  */
-int wtask_set_full_scan(struct wtask *w, int on);
+PARSE_FACE_FAST(wtask)
 /*
  * Count only the tasks whose query id (taskStatus.taskId up to its first
  * '.') keep(ctx, id) accepts (returns 1); every other task, and a task
@@ -104,20 +100,11 @@ int wtask_set_full_scan(struct wtask *w, int on);
 void wtask_set_query_filter(struct wtask *w, int (*keep)(void *ctx, const char *query_id),
                             void *ctx);
 
-/* Bytes of dropped members' values that yajl never saw (0 with the full scan). */
-uint64_t wtask_skipped_bytes(const struct wtask *w);
-/* Feed the next chunk. Returns PARSE_OK or the first error (sticky). */
-int wtask_feed(struct wtask *w, const void *buf, size_t len);
-/* End of the response: PARSE_OK if it was exactly one complete array. */
-int wtask_finish(struct wtask *w);
-/* The reason of the first error with its byte offset, "" if none; valid while w lives. */
-const char *wtask_error(const struct wtask *w);
 /*
  * The result so far into *ret: complete and meaningful only after
  * wtask_finish returned PARSE_OK (a failed list must be reported absent,
  * never as these partial sums).
  */
 void wtask_get_result(const struct wtask *w, struct wtask_result *ret);
-void wtask_free(struct wtask *w); /* NULL ok */
 
 #endif
