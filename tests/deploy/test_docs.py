@@ -22,8 +22,9 @@
       every key of the configuration schema (`--print-config-schema`, the
       table the reader walks), with the schema's default in its default
       column, and the real reader (`--check-config`) knows every key the
-      schema prints. docs/configuration.md's command line table has every
-      option of --help. Both ways: a documented family the exporter does not
+      schema prints; examples/exporter.conf shows every key, and the
+      top-level ones it sets with their defaults. docs/configuration.md's
+      command line table has every option of --help. Both ways: a documented family the exporter does not
       emit, a documented key the schema lacks, or an option --help does not
       list fails too.
 
@@ -366,6 +367,25 @@ def check_config(exporter, tmp):
     for k in sorted(documented):
         check(k in schema, "docs/configuration.md: %s is a key of the schema" % k)
     reader_knows(exporter, tmp, schema)
+    check_example(schema)
+
+
+def check_example(schema):
+    """examples/exporter.conf shows every key of the schema (set, or in a
+    comment as `# name = ...`), and a top-level key it sets holds the
+    schema's default (the file says it shows each key with its default)."""
+    path = os.path.join(SRC, "examples", "exporter.conf")
+    text = open(path).read()
+    for k, (typ, _, _) in sorted(schema.items()):
+        last = k.split(".")[-1]
+        if typ != "group":
+            check(re.search(r"(^|[\s#{(,;])%s\s*=" % re.escape(last), text, re.M) is not None,
+                  "examples/exporter.conf shows %s" % k)
+    for m in re.finditer(r"^(\w+) = (.*);$", text, re.M):
+        k, v = m.group(1), m.group(2)
+        if k in schema and k != "coordinators":
+            check(v == schema[k][2], "examples/exporter.conf: %s = %s, the default (the schema "
+                  "says %s)" % (k, v, schema[k][2]))
 
 
 def check_options(exporter):
