@@ -438,8 +438,9 @@ def truth_history(sim_url, since=None):
     return [(s, t, rows) for s, (t, rows) in sorted(steps.items())]
 
 
-def children(pid):
-    """Live (non-zombie) child processes of pid, from /proc: [(pid, comm)], sorted."""
+def children(pid, zombies=False):
+    """Child processes of pid, from /proc: [(pid, comm)], sorted; live ones
+    only unless zombies (exited, not yet reaped) are asked for too."""
     out = []
     for e in os.listdir("/proc"):
         if not e.isdigit():
@@ -450,7 +451,7 @@ def children(pid):
         except OSError:
             continue
         fields = st[st.rindex(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
+        if int(fields[1]) == pid and (zombies or fields[0] != "Z"):
             out.append((int(e), st[st.index("(") + 1:st.rindex(")")]))
     return sorted(out)
 

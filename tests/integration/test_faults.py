@@ -136,22 +136,6 @@ def proc_state(pid):
         return None
 
 
-def children(pid):
-    out = []
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % e) as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
-            out.append((int(e), fields[0]))
-    return sorted(out)
-
-
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -502,14 +486,14 @@ tbe.wait_for(lambda: not any(tbe.series(scrape(), "trino_buffer_exporter_up", co
 m = scrape()
 check(not any(dict(k[1]).get("release", "").startswith("f-") for k in m),
       "SIGHUP remove: no series of a removed coordinator left")
-tbe.wait_for(lambda: len([p for p, s in children(ex.proc.pid) if s != "Z"]) == 2, timeout=10,
+tbe.wait_for(lambda: len(tbe.children(ex.proc.pid)) == 2, timeout=10,
              what="only A's and B's collectors left")
 tbe.note("SIGHUP remove: only two collectors left")
 state["fakes"] = {}
 
 # A broken configuration on SIGHUP keeps the running one and logs why.
 phase("bad reload")
-kids = children(ex.proc.pid)
+kids = tbe.children(ex.proc.pid)
 with open(conf, "a") as f:
     f.write("max_queries = \"lots\";\n")
 ex.proc.send_signal(signal.SIGHUP)
@@ -517,12 +501,8 @@ tbe.wait_for(lambda: "reload failed" in read_log(), timeout=5, what="reload fail
 check(re.search(r"reload failed.*max_queries", read_log()) is not None,
       "bad reload: the error names the key")
 time.sleep(1.5)
-def live_pids(pid):
-    return sorted(p for p, st in children(pid) if st != "Z")
-
-
-check(live_pids(ex.proc.pid) == sorted(p for p, st in kids if st != "Z") and ex.proc.poll() is None
-      and a_exact(), "bad reload: same collectors (%r -> %r), still serving" % (kids, children(ex.proc.pid)))
+check(tbe.children(ex.proc.pid) == kids and ex.proc.poll() is None and a_exact(),
+      "bad reload: same collectors (%r -> %r), still serving" % (kids, tbe.children(ex.proc.pid)))
 write_conf([COORD_A, COORD_B])
 
 # ---- summary of the invariants ----
@@ -552,7 +532,7 @@ check(len(wd) > 10 and max(gaps) < 2.0,
 
 # SIGTERM: exit 0 within 5 s, no collector left, no zombie, STOPPING=1.
 phase("SIGTERM")
-kids = [p for p, _ in children(ex.proc.pid)]
+kids = [p for p, _ in tbe.children(ex.proc.pid, zombies=True)]
 since = time.monotonic()
 ex.proc.send_signal(signal.SIGTERM)
 try:
