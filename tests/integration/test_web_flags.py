@@ -44,6 +44,15 @@ tbe.wait_for(lambda: tbe.http_get(url + "/healthz", timeout=2)[0] == 200, timeou
              what="/healthz on the socket systemd-socket-activate holds")
 
 
+def listening(port):
+    """Whether something accepts connections on 127.0.0.1:port."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
 def workers(u):
     st, body, _ = tbe.http_get(u + "/metrics")
     return st == 200 and body.count(b"trino_worker_output_buffered_bytes{") >= 1
@@ -51,15 +60,7 @@ def workers(u):
 
 tbe.wait_for(lambda: workers(url), timeout=30, what="/metrics on the passed socket shows the workers")
 check(workers(url6), "/metrics on the second passed socket ([::1]:%d) shows the workers" % port6)
-s = socket.socket()
-try:
-    s.connect(("127.0.0.1", own))
-    bound = True
-except OSError:
-    bound = False
-finally:
-    s.close()
-check(not bound, "the configuration's listen (port %d) is not bound" % own)
+check(not listening(own), "the configuration's listen (port %d) is not bound" % own)
 with open(logf, errors="replace") as f:
     text = f.read()
 check('socket=systemd' in text and ("127.0.0.1:%d" % port) in text
@@ -150,15 +151,8 @@ if lp.poll() is not None:
 for port_ in (p1, p2):
     tbe.wait_for(lambda: tbe.http_get("http://127.0.0.1:%d/healthz" % port_, timeout=2)[0] == 200,
                  timeout=20, what="--web.listen-address: /healthz on port %d" % port_)
-s = socket.socket()
-try:
-    s.connect(("127.0.0.1", own3))
-    bound = True
-except OSError:
-    bound = False
-finally:
-    s.close()
-check(not bound, "--web.listen-address: the configuration's listen (port %d) is not bound" % own3)
+check(not listening(own3),
+      "--web.listen-address: the configuration's listen (port %d) is not bound" % own3)
 held = []
 for i in range(768):
     c = socket.socket()
