@@ -193,7 +193,13 @@ class Run:
             ["sh", "-c", 'exec "$0" --name test ' + redir, COLLECTOR],
             pass_fds=[cfd], stdin=subprocess.DEVNULL, stderr=self.err)
         child.close()
-        self.sup.send(raw_packet if raw_packet is not None else config_packet(*cfg_args))
+        try:
+            self.sup.send(raw_packet if raw_packet is not None else config_packet(*cfg_args))
+        except BrokenPipeError:  # the collector is gone before its CONFIG: say how
+            rc = self.proc.wait(timeout=10)
+            self.err.seek(0)
+            raise RuntimeError("collector exited (%r) before its CONFIG: %s"
+                               % (rc, self.err.read().decode(errors="replace")[-500:]))
         self.dec = subprocess.Popen([MSGTOOL, "decode"], stdin=self.sup.fileno(),
                                     stdout=subprocess.PIPE, text=True)
         self.q = queue.Queue()
@@ -600,7 +606,7 @@ def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
+    except OSError:  # gone: no such file, or ESRCH when it exits during the read
         return False
 
 
